@@ -1,0 +1,258 @@
+package truce
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Role is what a member does in the mechanism (DESIGN §2).
+type Role string
+
+// Roles, spelled as in demo-credentials.json.
+const (
+	RoleLiaison  Role = "liaison"
+	RoleMediator Role = "mediator"
+	RoleMonitor  Role = "monitor"
+	RoleAnalyst  Role = "analyst"
+	RoleAdmin    Role = "admin"
+	RolePublic   Role = "public"
+	RoleSystem   Role = "system" // the instance itself; never a person
+)
+
+// Valid reports whether r is a role a person can hold.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleLiaison, RoleMediator, RoleMonitor, RoleAnalyst, RoleAdmin, RolePublic:
+		return true
+	}
+	return false
+}
+
+// Mechanism is the party code of the mechanism's own staff.
+const Mechanism = "MECH"
+
+// SystemAuthor is the author id of entries signed by the instance's system key.
+const SystemAuthor = "system"
+
+// Member is a person (or the system) who signs entries.
+type Member struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Role  Role   `json:"role"`
+	Party string `json:"party"`
+	Keys  []Key  `json:"keys"`
+	// Registered is the log index of the entry that registered the member.
+	Registered int64 `json:"registered"`
+}
+
+// Key is one Ed25519 public key of a member.
+type Key struct {
+	ID     string `json:"id"`     // SHA256 fingerprint, as in DSSE keyid
+	Public string `json:"public"` // "ed25519:" + base64 of the 32-byte key
+	Added  int64  `json:"added"`  // log index of the entry that added it
+	// Revoked is the log index from which entries signed with the key are
+	// refused; zero while the key is active.
+	Revoked int64 `json:"revoked,omitempty"`
+}
+
+// Duration is a length of time written for people: "72h", "14d", "2w", "90m".
+type Duration time.Duration
+
+// ParseDuration accepts Go durations plus whole days ("d") and weeks ("w").
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.Atoi(n)
+			if err != nil || v < 0 || v > 3650 {
+				return 0, fmt.Errorf("bad duration %q", s)
+			}
+			return Duration(time.Duration(v) * u.unit), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad duration %q: use e.g. 72h, 14d or 2w", s)
+	}
+	return Duration(d), nil
+}
+
+// String writes whole days as "Nd" and anything else as a Go duration.
+func (d Duration) String() string {
+	td := time.Duration(d)
+	if td > 0 && td%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(td/(24*time.Hour)), 10) + "d"
+	}
+	return td.String()
+}
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"72h\"")
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// Actor is a state or body named by the agreement.
+type Actor struct {
+	Code string `json:"code"` // e.g. PK, AF, TR, QA
+	Name string `json:"name"`
+}
+
+// Clause is one obligation of the agreement.
+type Clause struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Text  string `json:"text"`
+	// Categories lists the event categories (taxonomy slugs) the clause
+	// covers; an allegation citing the clause should be of one of them.
+	Categories []string `json:"categories"`
+}
+
+// Deadlines are the agreement's time limits, counted in log time.
+type Deadlines struct {
+	Reply        Duration `json:"reply"`        // accused party answers
+	Admission    Duration `json:"admission"`    // mediators admit or reject
+	Verification Duration `json:"verification"` // case to finding
+}
+
+// Agreement is the ceasefire agreement the mechanism enforces.
+type Agreement struct {
+	Title      string    `json:"title"`
+	Exercise   bool      `json:"exercise,omitempty"`
+	Effective  time.Time `json:"effective"`
+	Parties    []Actor   `json:"parties"`
+	Mediators  []Actor   `json:"mediators"`
+	Guarantors []Actor   `json:"guarantors,omitempty"`
+	Clauses    []Clause  `json:"clauses"`
+	Deadlines  Deadlines `json:"deadlines"`
+	// Quorum is how many distinct mediators must sign a finding.
+	Quorum int `json:"quorum"`
+}
+
+// Party returns the party with the given code.
+func (a *Agreement) Party(code string) (Actor, bool) { return findActor(a.Parties, code) }
+
+// Mediator returns the mediator with the given code.
+func (a *Agreement) Mediator(code string) (Actor, bool) { return findActor(a.Mediators, code) }
+
+// Clause returns the clause with the given id.
+func (a *Agreement) Clause(id string) (Clause, bool) {
+	for _, c := range a.Clauses {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Clause{}, false
+}
+
+func findActor(list []Actor, code string) (Actor, bool) {
+	for _, a := range list {
+		if a.Code == code {
+			return a, true
+		}
+	}
+	return Actor{}, false
+}
+
+// Place is where an event happened, aligned with ACLED's location fields.
+type Place struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+	// GeoPrecision is ACLED's geo_precision: 1 the exact place, 2 within
+	// the named district, 3 only the province or a wider area.
+	GeoPrecision int `json:"geo_precision"`
+	// RadiusKM makes the place an area around the point.
+	RadiusKM float64 `json:"radius_km,omitempty"`
+	Country  string  `json:"country"` // ISO 3166-1 alpha-2 of the territory: PK, AF
+	Admin1   string  `json:"admin1,omitempty"`
+	Admin2   string  `json:"admin2,omitempty"`
+	Admin3   string  `json:"admin3,omitempty"`
+	Location string  `json:"location,omitempty"` // place name
+}
+
+// Occurred is when an event happened.
+type Occurred struct {
+	From time.Time  `json:"from"`
+	To   *time.Time `json:"to,omitempty"` // end of a span; nil for an instant
+	// Precision is ACLED's time_precision: 1 the day is known, 2 the week,
+	// 3 only the month.
+	Precision int `json:"precision"`
+}
+
+// Perpetrator kinds.
+const (
+	PerpParty    = "party"     // a party's own forces
+	PerpNonState = "non_state" // a named non-state armed group
+	PerpUnknown  = "unknown"
+)
+
+// Perpetrator is who allegedly did it.
+type Perpetrator struct {
+	Kind  string `json:"kind"`
+	Party string `json:"party,omitempty"` // for kind party
+	Group string `json:"group,omitempty"` // for kind non_state, e.g. "TTP"
+	// OperatedFrom is the party whose territory a non-state group allegedly
+	// operated from (the territory clause).
+	OperatedFrom string `json:"operated_from,omitempty"`
+}
+
+// Casualties counts people harmed; civilians are among the totals.
+type Casualties struct {
+	Killed           int `json:"killed"`
+	Injured          int `json:"injured"`
+	CiviliansKilled  int `json:"civilians_killed"`
+	CiviliansInjured int `json:"civilians_injured"`
+}
+
+// Source is a report an allegation relies on.
+type Source struct {
+	Title string `json:"title,omitempty"`
+	URL   string `json:"url,omitempty"`
+}
+
+// AllegationFiling is the body of an allegation.filed entry.
+type AllegationFiling struct {
+	Category    string      `json:"category"` // taxonomy slug, see Categories
+	Occurred    Occurred    `json:"occurred"`
+	Place       Place       `json:"place"`
+	Clauses     []string    `json:"clauses"`
+	Perpetrator Perpetrator `json:"perpetrator"`
+	Casualties  Casualties  `json:"casualties"`
+	Narrative   string      `json:"narrative"`
+	Sources     []Source    `json:"sources,omitempty"`
+}
+
+// Allegation statuses.
+const (
+	AllegationFiled = "filed"
+)
+
+// Allegation is the projection of an allegation and what followed it.
+type Allegation struct {
+	ID string `json:"id"`
+	AllegationFiling
+	EventType    string    `json:"event_type"`     // ACLED event_type
+	SubEventType string    `json:"sub_event_type"` // ACLED sub_event_type
+	FiledBy      string    `json:"filed_by"`       // member id
+	FilingParty  string    `json:"filing_party"`   // party code of the filer
+	Accused      string    `json:"accused,omitempty"`
+	Filed        time.Time `json:"filed"` // log time
+	Index        int64     `json:"index"` // log index of the filing
+	Status       string    `json:"status"`
+	Exercise     bool      `json:"exercise,omitempty"`
+}

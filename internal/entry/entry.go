@@ -1,0 +1,188 @@
+// Package entry defines what the log holds: leaves of the form
+// {"logged", "envelope"} where the envelope is a DSSE envelope whose payload
+// says who (author, key), where (origin), in what order (seq), when (time)
+// and what (kind, body).
+//
+// The package checks form and signatures only; whether an entry is allowed
+// is for internal/rules.
+package entry
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/truce-mvm/truce"
+)
+
+const (
+	// PayloadType is the DSSE payload type of every entry.
+	PayloadType = "application/vnd.truce.entry+json"
+	// Version is the payload format version this code writes and reads.
+	Version = 1
+	// MaxLeafSize is the largest leaf a tlog-tiles entry bundle can carry.
+	MaxLeafSize = 65535
+)
+
+// Payload is the signed content of an entry.
+type Payload struct {
+	V      int             `json:"v"`
+	Kind   string          `json:"kind"`
+	Origin string          `json:"origin"`
+	Author string          `json:"author"`
+	Seq    uint64          `json:"seq"`
+	Time   time.Time       `json:"time"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// Leaf is one log entry as stored in the Merkle tree.
+type Leaf struct {
+	Logged   time.Time      `json:"logged"`
+	Envelope *dsse.Envelope `json:"envelope"`
+}
+
+// Entry is an envelope with its payload decoded. Open checks its form; the
+// signature is checked separately by Verify, against a key the caller looked
+// up for Payload.Author and KeyID.
+type Entry struct {
+	Envelope *dsse.Envelope
+	Payload  Payload
+}
+
+// KeyID is the key id the envelope's one signature claims.
+func (e *Entry) KeyID() string { return e.Envelope.Signatures[0].KeyID }
+
+// ParseEnvelope decodes a DSSE envelope from JSON, refusing unknown fields
+// and trailing data.
+func ParseEnvelope(b []byte) (*dsse.Envelope, error) {
+	var env dsse.Envelope
+	if err := strictUnmarshal(b, &env); err != nil {
+		return nil, truce.Errorf(truce.CodeInvalid, "envelope: %v", err)
+	}
+	return &env, nil
+}
+
+// Open checks an envelope's form and decodes its payload. It does not check
+// the signature.
+func Open(env *dsse.Envelope) (*Entry, error) {
+	if env == nil {
+		return nil, truce.Errorf(truce.CodeInvalid, "no envelope")
+	}
+	if env.PayloadType != PayloadType {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payloadType", "must be %q", PayloadType)
+	}
+	if len(env.Signatures) != 1 {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "signatures", "an entry carries exactly one signature, this has %d", len(env.Signatures))
+	}
+	if env.Signatures[0].KeyID == "" {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "signatures[0].keyid", "missing key id")
+	}
+	raw, err := env.DecodeB64Payload()
+	if err != nil {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload", "not base64")
+	}
+	e := &Entry{Envelope: env}
+	if err := strictUnmarshal(raw, &e.Payload); err != nil {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload", "%v", err)
+	}
+	p := &e.Payload
+	switch {
+	case p.V != Version:
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.v", "unsupported version %d", p.V)
+	case p.Kind == "":
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "missing")
+	case p.Origin == "":
+		return nil, truce.FieldErrorf(truce.CodeWrongOrigin, "payload.origin", "missing")
+	case p.Author == "":
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.author", "missing")
+	case p.Seq == 0:
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.seq", "must be at least 1")
+	case p.Time.IsZero():
+		return nil, truce.FieldErrorf(truce.CodeBadTime, "payload.time", "missing")
+	case len(p.Body) == 0 || p.Body[0] != '{':
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.body", "must be a JSON object")
+	}
+	return e, nil
+}
+
+// Verify checks the envelope's signature with pub, whose key id must be
+// the one the signature claims.
+func (e *Entry) Verify(pub ed25519.PublicKey) error {
+	v, err := dsse.NewEnvelopeVerifier(verifier{pub: pub, id: KeyID(pub)})
+	if err != nil {
+		return err
+	}
+	if _, err := v.Verify(context.Background(), e.Envelope); err != nil {
+		return truce.Errorf(truce.CodeBadSignature, "signature by %s does not verify", e.KeyID())
+	}
+	return nil
+}
+
+// Sign encodes p and signs it with k.
+func Sign(p Payload, k *PrivateKey) (*dsse.Envelope, error) {
+	if p.V == 0 {
+		p.V = Version
+	}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	s, err := dsse.NewEnvelopeSigner(signer{k.Key})
+	if err != nil {
+		return nil, err
+	}
+	return s.SignPayload(context.Background(), PayloadType, raw)
+}
+
+// EncodeLeaf returns the leaf bytes for env sequenced at logged.
+func EncodeLeaf(logged time.Time, env *dsse.Envelope) ([]byte, error) {
+	b, err := json.Marshal(Leaf{Logged: logged.UTC(), Envelope: env})
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxLeafSize {
+		return nil, truce.Errorf(truce.CodeTooLarge, "entry is %d bytes, the limit is %d", len(b), MaxLeafSize)
+	}
+	return b, nil
+}
+
+// DecodeLeaf parses a leaf and opens its envelope.
+func DecodeLeaf(b []byte) (time.Time, *Entry, error) {
+	var l Leaf
+	if err := strictUnmarshal(b, &l); err != nil {
+		return time.Time{}, nil, fmt.Errorf("leaf: %w", err)
+	}
+	if l.Logged.IsZero() {
+		return time.Time{}, nil, fmt.Errorf("leaf: missing logged time")
+	}
+	e, err := Open(l.Envelope)
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("leaf: %w", err)
+	}
+	return l.Logged, e, nil
+}
+
+// DecodeBody strictly decodes an entry body into v.
+func DecodeBody(body []byte, v any) error {
+	if err := strictUnmarshal(body, v); err != nil {
+		return truce.FieldErrorf(truce.CodeInvalid, "body", "%v", err)
+	}
+	return nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return fmt.Errorf("trailing data after JSON value")
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+package truce
+
+// Record is one row of a projection: a member, the agreement, an allegation.
+// Rules produce records from the log; stores keep them for queries. The
+// indexed fields exist so that lists filter in the store; Doc is the record
+// itself, as JSON, and is what surfaces return.
+type Record struct {
+	Type     string   // "allegation", "member", "agreement"
+	ID       string   // unique within Type
+	Party    string   // the party that acts (filer of an allegation)
+	Against  string   // the party concerned (the accused)
+	Category string   // taxonomy slug
+	Status   string   //
+	From     int64    // event time span, Unix seconds (0 if none)
+	To       int64    //
+	Lat, Lon *float64 // event place
+	Created  int64    // log index of the entry that created the record
+	Updated  int64    // log index of the last entry that touched it
+	Doc      []byte   // canonical JSON of the record
+}
+
+// HistoryItem says that the entry at Index touched a record.
+type HistoryItem struct {
+	Type   string `json:"-"`
+	ID     string `json:"-"`
+	Index  int64  `json:"index"`
+	Kind   string `json:"kind"`
+	Author string `json:"author"`
+	Logged string `json:"logged"`
+}
+
+// Query selects records of one type. Zero fields do not filter.
+type Query struct {
+	Type     string
+	Party    string // matches Party or Against
+	Filer    string // matches Party
+	Against  string // matches Against
+	Category string
+	Status   string
+	From, To int64 // the record's time span overlaps [From, To]
+	// BBox filters by place: min lon, min lat, max lon, max lat.
+	BBox *[4]float64
+	// After continues a listing: only records created before this index
+	// (lists run newest first).
+	After int64
+	Limit int
+}
