@@ -1,7 +1,6 @@
 package truce
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -92,56 +91,63 @@ func (d Duration) String() string {
 	return td.String()
 }
 
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+// MarshalText writes d as String does.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration must be a string such as \"72h\"")
-	}
-	v, err := ParseDuration(s)
+// UnmarshalText reads what ParseDuration accepts.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
 	if err != nil {
-		return err
+		return &ValueError{Value: string(b), Reason: err.Error()}
 	}
 	*d = v
 	return nil
 }
 
+// ValueError is a value that does not parse; it carries the value so that
+// file parsers can point at where it was written.
+type ValueError struct {
+	Value  string
+	Reason string
+}
+
+func (e *ValueError) Error() string { return e.Reason }
+
 // Actor is a state or body named by the agreement.
 type Actor struct {
-	Code string `json:"code"` // e.g. PK, AF, TR, QA
-	Name string `json:"name"`
+	Code string `json:"code" yaml:"code"` // e.g. PK, AF, TR, QA
+	Name string `json:"name" yaml:"name"`
 }
 
 // Clause is one obligation of the agreement.
 type Clause struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
-	Text  string `json:"text"`
+	ID    string `json:"id" yaml:"id"`
+	Title string `json:"title" yaml:"title"`
+	Text  string `json:"text" yaml:"text"`
 	// Categories lists the event categories (taxonomy slugs) the clause
 	// covers; an allegation citing the clause should be of one of them.
-	Categories []string `json:"categories"`
+	Categories []string `json:"categories" yaml:"categories"`
 }
 
 // Deadlines are the agreement's time limits, counted in log time.
 type Deadlines struct {
-	Reply        Duration `json:"reply"`        // accused party answers
-	Admission    Duration `json:"admission"`    // mediators admit or reject
-	Verification Duration `json:"verification"` // case to finding
+	Reply        Duration `json:"reply" yaml:"reply"`               // accused party answers
+	Admission    Duration `json:"admission" yaml:"admission"`       // mediators admit or reject
+	Verification Duration `json:"verification" yaml:"verification"` // case to finding
 }
 
 // Agreement is the ceasefire agreement the mechanism enforces.
 type Agreement struct {
-	Title      string    `json:"title"`
-	Exercise   bool      `json:"exercise,omitempty"`
-	Effective  time.Time `json:"effective"`
-	Parties    []Actor   `json:"parties"`
-	Mediators  []Actor   `json:"mediators"`
-	Guarantors []Actor   `json:"guarantors,omitempty"`
-	Clauses    []Clause  `json:"clauses"`
-	Deadlines  Deadlines `json:"deadlines"`
+	Title      string    `json:"title" yaml:"title"`
+	Exercise   bool      `json:"exercise,omitempty" yaml:"exercise,omitempty"`
+	Effective  time.Time `json:"effective" yaml:"effective"`
+	Parties    []Actor   `json:"parties" yaml:"parties"`
+	Mediators  []Actor   `json:"mediators" yaml:"mediators"`
+	Guarantors []Actor   `json:"guarantors,omitempty" yaml:"guarantors,omitempty"`
+	Clauses    []Clause  `json:"clauses" yaml:"clauses"`
+	Deadlines  Deadlines `json:"deadlines" yaml:"deadlines"`
 	// Quorum is how many distinct mediators must sign a finding.
-	Quorum int `json:"quorum"`
+	Quorum int `json:"quorum" yaml:"quorum"`
 }
 
 // Party returns the party with the given code.

@@ -148,5 +148,5 @@ func (v verifier) Verify(_ context.Context, data, sig []byte) error {
 	}
 	return nil
 }
-func (v verifier) KeyID() (string, error)  { return v.id, nil }
+func (v verifier) KeyID() (string, error)   { return v.id, nil }
 func (v verifier) Public() crypto.PublicKey { return v.pub }

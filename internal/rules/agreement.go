@@ -1,0 +1,95 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/truce-mvm/truce"
+)
+
+// ValidateAgreement checks an agreement on its own. Errors name the field by
+// its path in the agreement file (e.g. "clauses[2].categories[0]").
+func ValidateAgreement(a *truce.Agreement) error {
+	if err := text("title", a.Title, 300, true); err != nil {
+		return err
+	}
+	if a.Effective.IsZero() || a.Effective.Year() < 2000 {
+		return truce.FieldErrorf(truce.CodeInvalid, "effective", "is required: the date the ceasefire took effect")
+	}
+	if len(a.Parties) != 2 {
+		return truce.FieldErrorf(truce.CodeInvalid, "parties", "a ceasefire has two parties, this lists %d", len(a.Parties))
+	}
+	if len(a.Mediators) == 0 {
+		return truce.FieldErrorf(truce.CodeInvalid, "mediators", "at least one mediator is required")
+	}
+	codes := map[string]string{truce.Mechanism: "reserved for the mechanism"}
+	for _, g := range []struct {
+		name   string
+		actors []truce.Actor
+	}{{"parties", a.Parties}, {"mediators", a.Mediators}, {"guarantors", a.Guarantors}} {
+		for i, act := range g.actors {
+			f := fmt.Sprintf("%s[%d]", g.name, i)
+			if !codePattern.MatchString(act.Code) {
+				return truce.FieldErrorf(truce.CodeInvalid, f+".code", "must be 2-8 capital letters, e.g. PK")
+			}
+			if prev, dup := codes[act.Code]; dup {
+				return truce.FieldErrorf(truce.CodeInvalid, f+".code", "%s is already used (%s)", act.Code, prev)
+			}
+			codes[act.Code] = f
+			if err := text(f+".name", act.Name, 200, true); err != nil {
+				return err
+			}
+		}
+	}
+	if len(a.Clauses) == 0 {
+		return truce.FieldErrorf(truce.CodeInvalid, "clauses", "at least one clause is required")
+	}
+	ids := map[string]bool{}
+	for i, c := range a.Clauses {
+		f := fmt.Sprintf("clauses[%d]", i)
+		if !idPattern.MatchString(c.ID) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".id", "must be 1-64 lowercase letters, digits and dashes")
+		}
+		if ids[c.ID] {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".id", "clause %q is defined twice", c.ID)
+		}
+		ids[c.ID] = true
+		if err := text(f+".title", c.Title, 300, true); err != nil {
+			return err
+		}
+		if err := text(f+".text", c.Text, 5000, true); err != nil {
+			return err
+		}
+		if len(c.Categories) == 0 {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".categories", "list the event categories the clause covers")
+		}
+		for j, cat := range c.Categories {
+			if _, ok := truce.CategoryBySlug(cat); !ok {
+				return truce.FieldErrorf(truce.CodeInvalid, fmt.Sprintf("%s.categories[%d]", f, j), "unknown event category %q", cat)
+			}
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    truce.Duration
+	}{{"reply", a.Deadlines.Reply}, {"admission", a.Deadlines.Admission}, {"verification", a.Deadlines.Verification}} {
+		if time.Duration(d.v) < time.Hour || time.Duration(d.v) > 365*24*time.Hour {
+			return truce.FieldErrorf(truce.CodeInvalid, "deadlines."+d.name, "must be between 1h and 365d")
+		}
+	}
+	if a.Quorum < 1 || a.Quorum > len(a.Mediators) {
+		return truce.FieldErrorf(truce.CodeInvalid, "quorum", "must be between 1 and the number of mediators (%d)", len(a.Mediators))
+	}
+	return nil
+}
+
+// validateAgreementBody is ValidateAgreement for an entry body.
+func validateAgreementBody(a *truce.Agreement) error {
+	err := ValidateAgreement(a)
+	var e *truce.Error
+	if errors.As(err, &e) && e.Field != "" {
+		return truce.FieldErrorf(e.Code, "body."+e.Field, "%s", e.Message)
+	}
+	return err
+}

@@ -1,0 +1,229 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/entry"
+)
+
+// Entry kinds.
+const (
+	KindInstanceCreated  = "instance.created"
+	KindMemberRegistered = "member.registered"
+	KindAgreementAdopted = "agreement.adopted"
+	KindAllegationFiled  = "allegation.filed"
+)
+
+// kind is the rule set of one entry kind.
+type kind struct {
+	roles  []truce.Role // who may sign it
+	decode func(body []byte) (any, error)
+	apply  func(s *State, c *applyCtx, body any) error
+}
+
+func (k *kind) allows(r truce.Role) bool { return slices.Contains(k.roles, r) }
+
+var kinds = map[string]*kind{
+	KindInstanceCreated:  {roles: []truce.Role{truce.RoleSystem}, decode: decodeAs[Instance](checkInstance), apply: applyInstance},
+	KindMemberRegistered: {roles: []truce.Role{truce.RoleSystem}, decode: decodeAs[MemberRegistration](checkMember), apply: applyMember},
+	KindAgreementAdopted: {roles: []truce.Role{truce.RoleSystem}, decode: decodeAs[truce.Agreement](validateAgreementBody), apply: applyAgreement},
+	KindAllegationFiled:  {roles: []truce.Role{truce.RoleLiaison, truce.RoleMonitor}, decode: decodeAs[truce.AllegationFiling](checkAllegation), apply: applyAllegation},
+}
+
+// Kinds lists the entry kinds, sorted.
+func Kinds() []string { return sortedKeys(kinds) }
+
+// decodeAs returns a decoder that strictly decodes a body into T and runs
+// the stateless check.
+func decodeAs[T any](check func(*T) error) func([]byte) (any, error) {
+	return func(b []byte) (any, error) {
+		v := new(T)
+		if err := entry.DecodeBody(b, v); err != nil {
+			return nil, err
+		}
+		if err := check(v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+func sortedKeys[M ~map[K]V, K cmp.Ordered, V any](m M) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+var (
+	idPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+	codePattern   = regexp.MustCompile(`^[A-Z]{2,8}$`)
+	originPattern = regexp.MustCompile(`^[a-z0-9.-]+(/[A-Za-z0-9._~-]+)*$`)
+)
+
+// text checks a free-text field: valid UTF-8, no control characters but
+// line breaks and tabs, at most max runes, present if required.
+func text(field, s string, max int, required bool) error {
+	if !utf8.ValidString(s) {
+		return truce.FieldErrorf(truce.CodeInvalid, field, "is not valid UTF-8")
+	}
+	if required && s == "" {
+		return truce.FieldErrorf(truce.CodeInvalid, field, "is required")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return truce.FieldErrorf(truce.CodeInvalid, field, "is %d characters long, the limit is %d", n, max)
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
+			return truce.FieldErrorf(truce.CodeInvalid, field, "contains a control character")
+		}
+	}
+	return nil
+}
+
+// --- instance.created: the first entry, signed by the system key it declares.
+
+func checkInstance(in *Instance) error {
+	if len(in.Origin) > 200 || !originPattern.MatchString(in.Origin) {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.origin", "must look like host/path, e.g. truce.example/log")
+	}
+	if err := text("body.name", in.Name, 200, true); err != nil {
+		return err
+	}
+	if _, err := entry.ParsePublicKey(in.SystemKey); err != nil {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.system_key", "%v", err)
+	}
+	if in.LogKey == "" {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.log_key", "is required")
+	}
+	return nil
+}
+
+func applyInstance(s *State, c *applyCtx, body any) error {
+	in := body.(*Instance)
+	if s.Instance != nil {
+		return truce.Errorf(truce.CodeConflict, "the instance already exists")
+	}
+	p := c.entry.Payload
+	if p.Author != truce.SystemAuthor || p.Origin != in.Origin {
+		return truce.Errorf(truce.CodeInvalid, "%s must be signed by %q for its own origin", KindInstanceCreated, truce.SystemAuthor)
+	}
+	pub, _ := entry.ParsePublicKey(in.SystemKey)
+	if c.entry.KeyID() != entry.KeyID(pub) {
+		return truce.FieldErrorf(truce.CodeUnknownAuthor, "signatures[0].keyid", "must be the declared system key")
+	}
+	s.Instance = in
+	s.members[truce.SystemAuthor] = &truce.Member{
+		ID: truce.SystemAuthor, Name: in.Name + " (system)", Role: truce.RoleSystem, Party: truce.Mechanism,
+		Keys: []truce.Key{{ID: entry.KeyID(pub), Public: in.SystemKey, Added: c.index}}, Registered: c.index,
+	}
+	s.keys[entry.KeyID(pub)] = &key{member: truce.SystemAuthor, pub: pub, added: c.index}
+	c.touch(TypeInstance, in.Origin)
+	c.touch(TypeMember, truce.SystemAuthor)
+	return nil
+}
+
+// --- member.registered
+
+// MemberRegistration is the body of member.registered.
+type MemberRegistration struct {
+	ID    string     `json:"id"`
+	Name  string     `json:"name"`
+	Role  truce.Role `json:"role"`
+	Party string     `json:"party"`
+	Keys  []string   `json:"keys"` // public keys, "ed25519:..."
+}
+
+func checkMember(m *MemberRegistration) error {
+	if !idPattern.MatchString(m.ID) || m.ID == truce.SystemAuthor {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.id", "must be 1-64 lowercase letters, digits and dashes")
+	}
+	if err := text("body.name", m.Name, 200, true); err != nil {
+		return err
+	}
+	if !m.Role.Valid() {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.role", "unknown role %q", m.Role)
+	}
+	if !codePattern.MatchString(m.Party) {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.party", "must be a party code such as PK or %s", truce.Mechanism)
+	}
+	if len(m.Keys) > 8 {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.keys", "at most 8 keys")
+	}
+	for i, k := range m.Keys {
+		if _, err := entry.ParsePublicKey(k); err != nil {
+			return truce.FieldErrorf(truce.CodeInvalid, fmt.Sprintf("body.keys[%d]", i), "%v", err)
+		}
+	}
+	return nil
+}
+
+func applyMember(s *State, c *applyCtx, body any) error {
+	m := body.(*MemberRegistration)
+	if s.Agreement == nil {
+		return truce.Errorf(truce.CodeConflict, "members are registered after the agreement is adopted")
+	}
+	if _, ok := s.members[m.ID]; ok {
+		return truce.FieldErrorf(truce.CodeConflict, "body.id", "member %q is already registered", m.ID)
+	}
+	if err := s.checkAffiliation(m.Role, m.Party); err != nil {
+		return err
+	}
+	mem := &truce.Member{ID: m.ID, Name: m.Name, Role: m.Role, Party: m.Party, Registered: c.index}
+	newKeys := map[string]*key{}
+	for i, k := range m.Keys {
+		pub, _ := entry.ParsePublicKey(k)
+		id := entry.KeyID(pub)
+		if _, taken := s.keys[id]; taken || newKeys[id] != nil {
+			return truce.FieldErrorf(truce.CodeConflict, fmt.Sprintf("body.keys[%d]", i), "key %s is already registered", id)
+		}
+		newKeys[id] = &key{member: m.ID, pub: pub, added: c.index}
+		mem.Keys = append(mem.Keys, truce.Key{ID: id, Public: k, Added: c.index})
+	}
+	s.members[m.ID] = mem
+	for id, k := range newKeys {
+		s.keys[id] = k
+	}
+	c.touch(TypeMember, m.ID)
+	return nil
+}
+
+// checkAffiliation checks that a role goes with a party: liaisons belong to
+// a party, mediators to a mediating state, everyone else to the mechanism.
+func (s *State) checkAffiliation(role truce.Role, party string) error {
+	a := s.Agreement
+	var ok bool
+	switch role {
+	case truce.RoleLiaison:
+		_, ok = a.Party(party)
+	case truce.RoleMediator:
+		_, ok = a.Mediator(party)
+	case truce.RolePublic:
+		ok = true
+	default:
+		ok = party == truce.Mechanism
+	}
+	if !ok {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.party", "a %s cannot belong to %q", role, party)
+	}
+	return nil
+}
+
+// --- agreement.adopted
+
+func applyAgreement(s *State, c *applyCtx, body any) error {
+	if s.Agreement != nil {
+		return truce.Errorf(truce.CodeConflict, "an agreement is already in force; amend it instead")
+	}
+	s.Agreement = body.(*truce.Agreement)
+	s.agreementIndex = c.index
+	c.touch(TypeAgreement, "current")
+	return nil
+}

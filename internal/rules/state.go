@@ -1,0 +1,301 @@
+// Package rules is the mechanism's law: what each kind of entry must say,
+// who may sign it, and what it changes. State is a pure function of the
+// log: Apply takes entries in log order, with their index and logged time,
+// and nothing else — no wall clock, no randomness, no map order.
+//
+// The sequencer calls Apply before it logs an entry (so an invalid command
+// leaves no trace) and replay calls it again on every logged entry (so a
+// log cannot smuggle in what the live server would have refused).
+package rules
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/entry"
+)
+
+// MaxSkew is how far an author's claimed signing time or an event's time may
+// run ahead of log time (clocks in the field are not exact).
+const MaxSkew = 5 * time.Minute
+
+// Record types.
+const (
+	TypeInstance   = "instance"
+	TypeMember     = "member"
+	TypeAgreement  = "agreement"
+	TypeAllegation = "allegation"
+)
+
+// Instance is what the first entry of a log declares.
+type Instance struct {
+	Origin    string `json:"origin"`
+	Name      string `json:"name"`
+	Exercise  bool   `json:"exercise,omitempty"`
+	SystemKey string `json:"system_key"` // public key of the system author
+	LogKey    string `json:"log_key"`    // signed-note verifier key of checkpoints
+}
+
+type key struct {
+	member  string
+	pub     ed25519.PublicKey
+	added   int64
+	revoked int64 // 0: active
+}
+
+// State is what the log has established.
+type State struct {
+	Instance  *Instance
+	Size      int64     // entries applied
+	Logged    time.Time // logged time of the last entry
+	Agreement *truce.Agreement
+
+	agreementIndex int64
+	updated        map[Ref]int64 // log index of the last entry touching each record
+
+	members     map[string]*truce.Member
+	keys        map[string]*key
+	seqs        map[string]uint64
+	allegations map[string]*truce.Allegation
+	nAllegation int
+}
+
+// New returns the state of an empty log.
+func New() *State {
+	return &State{
+		members:     map[string]*truce.Member{},
+		keys:        map[string]*key{},
+		seqs:        map[string]uint64{},
+		allegations: map[string]*truce.Allegation{},
+		updated:     map[Ref]int64{},
+	}
+}
+
+// Member returns a registered member.
+func (s *State) Member(id string) (*truce.Member, bool) {
+	m, ok := s.members[id]
+	return m, ok
+}
+
+// Seq returns the last seq an author used.
+func (s *State) Seq(author string) uint64 { return s.seqs[author] }
+
+// Allegation returns an allegation.
+func (s *State) Allegation(id string) (*truce.Allegation, bool) {
+	a, ok := s.allegations[id]
+	return a, ok
+}
+
+// SigningKey returns the key that must have signed e if it were the next
+// entry: the author's key named by the signature, which must not be revoked.
+// For the first entry of a log, it is the system key that entry declares.
+func (s *State) SigningKey(e *entry.Entry) (ed25519.PublicKey, error) {
+	if s.Instance == nil {
+		if e.Payload.Kind != KindInstanceCreated {
+			return nil, truce.Errorf(truce.CodeInvalid, "the log must start with %s", KindInstanceCreated)
+		}
+		var in Instance
+		if err := entry.DecodeBody(e.Payload.Body, &in); err != nil {
+			return nil, err
+		}
+		pub, err := entry.ParsePublicKey(in.SystemKey)
+		if err != nil {
+			return nil, truce.FieldErrorf(truce.CodeInvalid, "body.system_key", "%v", err)
+		}
+		return pub, nil
+	}
+	return s.activeKey(e.Payload.Author, e.KeyID(), s.Size)
+}
+
+func (s *State) activeKey(author, keyID string, index int64) (ed25519.PublicKey, error) {
+	if _, ok := s.members[author]; !ok {
+		return nil, truce.FieldErrorf(truce.CodeUnknownAuthor, "payload.author", "no member %q is registered", author)
+	}
+	k, ok := s.keys[keyID]
+	if !ok || k.member != author {
+		return nil, truce.FieldErrorf(truce.CodeUnknownAuthor, "signatures[0].keyid", "key %s is not registered to %s", keyID, author)
+	}
+	if k.revoked != 0 && index >= k.revoked {
+		return nil, truce.FieldErrorf(truce.CodeRevokedKey, "signatures[0].keyid", "key %s of %s was revoked at log index %d", keyID, author, k.revoked)
+	}
+	return k.pub, nil
+}
+
+// Command is an entry whose body has been decoded and checked on its own
+// (Decode); Apply checks it against the state.
+type Command struct {
+	Entry *entry.Entry
+	kind  *kind
+	body  any
+}
+
+// Kind is the entry kind.
+func (c *Command) Kind() string { return c.Entry.Payload.Kind }
+
+// Decode checks an entry's kind and body without looking at the state, so
+// that it can run concurrently, off the sequencer.
+func Decode(e *entry.Entry) (*Command, error) {
+	k, ok := kinds[e.Payload.Kind]
+	if !ok {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "unknown kind %q", e.Payload.Kind)
+	}
+	body, err := k.decode(e.Payload.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &Command{Entry: e, kind: k, body: body}, nil
+}
+
+// Ref names a record.
+type Ref struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// Applied is what one entry did to the projections.
+type Applied struct {
+	Ref     Ref // the record the entry is about
+	Records []truce.Record
+	History []truce.HistoryItem
+}
+
+// applyCtx is what a kind's apply sees.
+type applyCtx struct {
+	index   int64
+	logged  time.Time
+	author  *truce.Member // nil for system entries before members exist
+	entry   *entry.Entry
+	touched []Ref
+}
+
+func (c *applyCtx) touch(typ, id string) { c.touched = append(c.touched, Ref{typ, id}) }
+
+// Apply checks c as the entry at index, sequenced at logged, and applies
+// it. On error the state is unchanged. The caller has verified the
+// envelope's signature with the key SigningKey returned.
+func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, error) {
+	p := &c.Entry.Payload
+	if index != s.Size {
+		return nil, fmt.Errorf("entry %d applied to a state of size %d", index, s.Size)
+	}
+	if logged.Before(s.Logged) {
+		return nil, fmt.Errorf("entry %d logged at %s, before the previous entry (%s)", index, logged, s.Logged)
+	}
+	if s.Instance == nil && p.Kind != KindInstanceCreated {
+		return nil, truce.Errorf(truce.CodeInvalid, "the log must start with %s", KindInstanceCreated)
+	}
+	if s.Instance != nil && p.Origin != s.Instance.Origin {
+		return nil, truce.FieldErrorf(truce.CodeWrongOrigin, "payload.origin", "entry is for log %q, this is %q", p.Origin, s.Instance.Origin)
+	}
+	ctx := &applyCtx{index: index, logged: logged, entry: c.Entry}
+	if s.Instance != nil {
+		if _, err := s.activeKey(p.Author, c.Entry.KeyID(), index); err != nil {
+			return nil, err
+		}
+		ctx.author = s.members[p.Author]
+		if !c.kind.allows(ctx.author.Role) {
+			return nil, truce.Errorf(truce.CodeForbidden, "a %s may not sign %s", ctx.author.Role, p.Kind)
+		}
+	}
+	if last := s.seqs[p.Author]; p.Seq <= last {
+		return nil, truce.FieldErrorf(truce.CodeReusedSeq, "payload.seq", "seq %d is not above %s's last seq %d", p.Seq, p.Author, last)
+	}
+	if p.Time.After(logged.Add(MaxSkew)) {
+		return nil, truce.FieldErrorf(truce.CodeBadTime, "payload.time", "signed at %s, which is in the future", p.Time.UTC().Format(time.RFC3339))
+	}
+	if err := c.kind.apply(s, ctx, c.body); err != nil {
+		return nil, err
+	}
+	s.Size++
+	s.Logged = logged
+	s.seqs[p.Author] = p.Seq
+
+	out := &Applied{}
+	if len(ctx.touched) > 0 {
+		out.Ref = ctx.touched[0]
+	}
+	seen := map[Ref]bool{}
+	for _, ref := range ctx.touched {
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		s.updated[ref] = index
+		rec, err := s.record(ref)
+		if err != nil {
+			return nil, err
+		}
+		out.Records = append(out.Records, rec)
+		out.History = append(out.History, truce.HistoryItem{
+			Type: ref.Type, ID: ref.ID, Index: index, Kind: p.Kind, Author: p.Author,
+			Logged: logged.UTC().Format(time.RFC3339Nano),
+		})
+	}
+	return out, nil
+}
+
+// Records returns every record of the state, for replay comparisons,
+// ordered by type and id.
+func (s *State) Records() ([]truce.Record, error) {
+	var refs []Ref
+	if s.Instance != nil {
+		refs = append(refs, Ref{TypeInstance, s.Instance.Origin})
+	}
+	if s.Agreement != nil {
+		refs = append(refs, Ref{TypeAgreement, "current"})
+	}
+	for _, id := range sortedKeys(s.allegations) {
+		refs = append(refs, Ref{TypeAllegation, id})
+	}
+	for _, id := range sortedKeys(s.members) {
+		refs = append(refs, Ref{TypeMember, id})
+	}
+	out := make([]truce.Record, 0, len(refs))
+	for _, ref := range refs {
+		r, err := s.record(ref)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// record renders a record.
+func (s *State) record(ref Ref) (truce.Record, error) {
+	var r truce.Record
+	var doc any
+	switch ref.Type {
+	case TypeInstance:
+		doc = s.Instance
+		r.Created = 0
+	case TypeAgreement:
+		doc = s.Agreement
+		r.Created = s.agreementIndex
+	case TypeMember:
+		m := s.members[ref.ID]
+		doc, r.Party, r.Status, r.Created = m, m.Party, string(m.Role), m.Registered
+	case TypeAllegation:
+		a := s.allegations[ref.ID]
+		doc = a
+		r.Party, r.Against, r.Category, r.Status, r.Created = a.FilingParty, a.Accused, a.Category, a.Status, a.Index
+		r.From = a.Occurred.From.Unix()
+		r.To = r.From
+		if a.Occurred.To != nil {
+			r.To = a.Occurred.To.Unix()
+		}
+		lat, lon := a.Place.Lat, a.Place.Lon
+		r.Lat, r.Lon = &lat, &lon
+	default:
+		return r, fmt.Errorf("unknown record type %q", ref.Type)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return r, err
+	}
+	r.Type, r.ID, r.Doc, r.Updated = ref.Type, ref.ID, b, s.updated[ref]
+	return r, nil
+}

@@ -1,0 +1,548 @@
+// Package sqlite is the embedded Store: one SQLite database file (pure Go,
+// modernc.org/sqlite) in WAL mode with synchronous=FULL, so a committed
+// batch survives power loss. One connection writes; a pool reads.
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/tlog"
+)
+
+//go:embed migrations/*.sql
+var embedded embed.FS
+
+// migrations holds the numbered schema migrations, applied in name order.
+var migrations, _ = fs.Sub(embedded, "migrations")
+
+// Options configure Open.
+type Options struct {
+	// Migrate brings an older schema up to date instead of refusing it.
+	Migrate bool
+	// Fail, if set, is called at each step of Append with the step's name
+	// ("begin", "tiles", "bundles", "records", "history", "checkpoint",
+	// "commit"); an error it returns aborts the batch there. "commit" is
+	// called after the commit, to stand for a crash before the caller hears
+	// of it. For crash tests only.
+	Fail func(step string) error
+}
+
+// DB is a Store on SQLite.
+type DB struct {
+	w, r *sql.DB
+	fail func(string) error
+
+	upsertTile, deleteBundle, insertBundle, upsertRecord, insertHistory, insertCheckpoint, setTree *sql.Stmt
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at path.
+func Open(ctx context.Context, path string, o Options) (*DB, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=immediate" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	db := &DB{w: w, fail: o.Fail}
+	if err := db.migrate(ctx, o.Migrate); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if db.r, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)"); err != nil {
+		w.Close()
+		return nil, err
+	}
+	db.r.SetMaxOpenConns(8)
+	db.r.SetMaxIdleConns(8)
+	for _, s := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&db.upsertTile, `INSERT INTO tiles (level, n, data) VALUES (?, ?, ?) ON CONFLICT (level, n) DO UPDATE SET data = excluded.data`},
+		{&db.deleteBundle, `DELETE FROM bundles WHERE n = ?`},
+		{&db.insertBundle, `INSERT INTO bundles (n, first, data) VALUES (?, ?, ?)`},
+		{&db.upsertRecord, `INSERT INTO records (type, id, party, against, category, status, t_from, t_to, lat, lon, created, updated, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (type, id) DO UPDATE SET party = excluded.party, against = excluded.against,
+			category = excluded.category, status = excluded.status, t_from = excluded.t_from, t_to = excluded.t_to,
+			lat = excluded.lat, lon = excluded.lon, updated = excluded.updated, doc = excluded.doc`},
+		{&db.insertHistory, `INSERT INTO history (type, id, idx, kind, author, logged) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&db.insertCheckpoint, `INSERT INTO checkpoints (size, note) VALUES (?, ?)`},
+		{&db.setTree, `INSERT INTO tree (id, size, root) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root`},
+	} {
+		if *s.stmt, err = w.PrepareContext(ctx, s.sql); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// migrate applies the embedded migrations, each in one transaction, keeping
+// the schema version in PRAGMA user_version.
+func (db *DB) migrate(ctx context.Context, allowed bool) error {
+	names, err := fs.Glob(migrations, "*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var version int
+	if err := db.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version > len(names) {
+		return fmt.Errorf("database schema version %d is newer than this build (%d)", version, len(names))
+	}
+	if version < len(names) && version > 0 && !allowed {
+		return fmt.Errorf("%w: version %d, this build needs %d; run truce migrate", store.ErrSchema, version, len(names))
+	}
+	for i := version; i < len(names); i++ {
+		script, err := fs.ReadFile(migrations, names[i])
+		if err != nil {
+			return err
+		}
+		tx, err := db.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", names[i], err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	errs = append(errs, db.w.Close())
+	return errors.Join(errs...)
+}
+
+func (db *DB) step(name string) error {
+	if db.fail == nil {
+		return nil
+	}
+	return db.fail(name)
+}
+
+// Append commits a batch in one transaction.
+func (db *DB) Append(ctx context.Context, b *store.Batch) (err error) {
+	if len(b.Bundles) != len(b.BundleFrom) {
+		return fmt.Errorf("batch has %d bundles and %d offsets", len(b.Bundles), len(b.BundleFrom))
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err := db.step("begin"); err != nil {
+		return err
+	}
+	var stored int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(size), 0) FROM tree`).Scan(&stored); err != nil {
+		return err
+	}
+	if b.Start != stored || b.Size <= b.Start {
+		return fmt.Errorf("batch from %d to %d does not extend the stored tree of size %d", b.Start, b.Size, stored)
+	}
+	st := func(s *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, s) }
+	if _, err := st(db.setTree).ExecContext(ctx, b.Size, b.Root[:]); err != nil {
+		return err
+	}
+	upsertTile := st(db.upsertTile)
+	for _, t := range b.Tiles {
+		if _, err := upsertTile.ExecContext(ctx, t.Tile.L, t.Tile.N, t.Data); err != nil {
+			return err
+		}
+	}
+	if err := db.step("tiles"); err != nil {
+		return err
+	}
+	deleteBundle, insertBundle := st(db.deleteBundle), st(db.insertBundle)
+	for i, t := range b.Bundles {
+		from := b.BundleFrom[i]
+		if t.Tile.W == tlog.TileWidth && from > 0 {
+			// The bundle is full: one row replaces its fragments.
+			if _, err := deleteBundle.ExecContext(ctx, t.Tile.N); err != nil {
+				return err
+			}
+			from = 0
+		}
+		if _, err := insertBundle.ExecContext(ctx, t.Tile.N, from, t.Data[from:]); err != nil {
+			return err
+		}
+	}
+	if err := db.step("bundles"); err != nil {
+		return err
+	}
+	upsertRecord := st(db.upsertRecord)
+	for _, r := range b.Records {
+		if _, err := upsertRecord.ExecContext(ctx, r.Type, r.ID, r.Party, r.Against, r.Category, r.Status,
+			r.From, r.To, r.Lat, r.Lon, r.Created, r.Updated, r.Doc); err != nil {
+			return err
+		}
+	}
+	if err := db.step("records"); err != nil {
+		return err
+	}
+	insertHistory := st(db.insertHistory)
+	for _, h := range b.History {
+		if _, err := insertHistory.ExecContext(ctx, h.Type, h.ID, h.Index, h.Kind, h.Author, h.Logged); err != nil {
+			return err
+		}
+	}
+	if err := db.step("history"); err != nil {
+		return err
+	}
+	if b.Checkpoint != nil {
+		if _, err := st(db.insertCheckpoint).ExecContext(ctx, b.Size, b.Checkpoint); err != nil {
+			return err
+		}
+	}
+	if err := db.step("checkpoint"); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	return db.step("commit")
+}
+
+// ReadTile reads a hash tile or, at level -1, an entry bundle.
+func (db *DB) ReadTile(ctx context.Context, level int, n int64) ([]byte, error) {
+	if level >= 0 {
+		var data []byte
+		err := db.r.QueryRowContext(ctx, `SELECT data FROM tiles WHERE level = ? AND n = ?`, level, n).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, tlog.ErrNotFound
+		}
+		return data, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT first, data FROM bundles WHERE n = ? ORDER BY first`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []byte
+	found := false
+	for rows.Next() {
+		var first int
+		var data []byte
+		if err := rows.Scan(&first, &data); err != nil {
+			return nil, err
+		}
+		if first != len(out) {
+			return nil, fmt.Errorf("bundle %d: fragment at byte %d follows %d bytes", n, first, len(out))
+		}
+		out = append(out, data...)
+		found = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, tlog.ErrNotFound
+	}
+	return out, nil
+}
+
+// Tree returns the committed tree.
+func (db *DB) Tree(ctx context.Context) (int64, tlog.Hash, error) {
+	var size int64
+	var root []byte
+	err := db.r.QueryRowContext(ctx, `SELECT size, root FROM tree WHERE id = 1`).Scan(&size, &root)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, tlog.Hash{}, nil
+	}
+	if err != nil {
+		return 0, tlog.Hash{}, err
+	}
+	if len(root) != len(tlog.Hash{}) {
+		return 0, tlog.Hash{}, fmt.Errorf("stored root is %d bytes", len(root))
+	}
+	return size, tlog.Hash(root), nil
+}
+
+// AddCheckpoint stores a checkpoint for the committed tree.
+func (db *DB) AddCheckpoint(ctx context.Context, size int64, signed []byte) (err error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	var tree, newest int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT size FROM tree WHERE id = 1), 0), COALESCE((SELECT MAX(size) FROM checkpoints), 0)`).Scan(&tree, &newest); err != nil {
+		return err
+	}
+	if size > tree || size <= newest {
+		return fmt.Errorf("checkpoint for size %d: committed tree has %d, newest checkpoint %d", size, tree, newest)
+	}
+	if _, err := tx.StmtContext(ctx, db.insertCheckpoint).ExecContext(ctx, size, signed); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Checkpoint returns the newest checkpoint.
+func (db *DB) Checkpoint(ctx context.Context) ([]byte, int64, error) {
+	var note []byte
+	var size int64
+	err := db.r.QueryRowContext(ctx, `SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1`).Scan(&size, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	return note, size, err
+}
+
+// Checkpoints calls fn for every checkpoint in size order.
+func (db *DB) Checkpoints(ctx context.Context, fn func(int64, []byte) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT size, note FROM checkpoints ORDER BY size`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var size int64
+		var note []byte
+		if err := rows.Scan(&size, &note); err != nil {
+			return err
+		}
+		if err := fn(size, note); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+const recordColumns = `type, id, party, against, category, status, t_from, t_to, lat, lon, created, updated, doc`
+
+func scanRecord(s interface{ Scan(...any) error }) (truce.Record, error) {
+	var r truce.Record
+	var lat, lon sql.NullFloat64
+	err := s.Scan(&r.Type, &r.ID, &r.Party, &r.Against, &r.Category, &r.Status, &r.From, &r.To, &lat, &lon, &r.Created, &r.Updated, &r.Doc)
+	if lat.Valid && lon.Valid {
+		r.Lat, r.Lon = &lat.Float64, &lon.Float64
+	}
+	return r, err
+}
+
+// Record returns one record.
+func (db *DB) Record(ctx context.Context, typ, id string) (*truce.Record, error) {
+	r, err := scanRecord(db.r.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM records WHERE type = ? AND id = ?`, typ, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Records lists records matching q, newest first.
+func (db *DB) Records(ctx context.Context, q truce.Query) ([]truce.Record, error) {
+	where, args := Where(q)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+recordColumns+` FROM records WHERE `+where+
+		` ORDER BY created DESC LIMIT `+strconv.Itoa(limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []truce.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Where renders q as an SQL condition with ? placeholders.
+func Where(q truce.Query) (string, []any) {
+	conds := []string{"type = ?"}
+	args := []any{q.Type}
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if q.Party != "" {
+		add("(party = ? OR against = ?)", q.Party, q.Party)
+	}
+	if q.Filer != "" {
+		add("party = ?", q.Filer)
+	}
+	if q.Against != "" {
+		add("against = ?", q.Against)
+	}
+	if q.Category != "" {
+		add("category = ?", q.Category)
+	}
+	if q.Status != "" {
+		add("status = ?", q.Status)
+	}
+	if q.From != 0 {
+		add("t_to >= ?", q.From)
+	}
+	if q.To != 0 {
+		add("t_from <= ?", q.To)
+	}
+	if b := q.BBox; b != nil {
+		add("lon >= ? AND lat >= ? AND lon <= ? AND lat <= ?", b[0], b[1], b[2], b[3])
+	}
+	if q.After > 0 {
+		add("created < ?", q.After)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// History lists the entries that touched a record.
+func (db *DB) History(ctx context.Context, typ, id string) ([]truce.HistoryItem, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT type, id, idx, kind, author, logged FROM history WHERE type = ? AND id = ? ORDER BY idx`, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	return collectHistory(rows, nil)
+}
+
+func collectHistory(rows *sql.Rows, fn func(truce.HistoryItem) error) ([]truce.HistoryItem, error) {
+	defer rows.Close()
+	var out []truce.HistoryItem
+	for rows.Next() {
+		var h truce.HistoryItem
+		if err := rows.Scan(&h.Type, &h.ID, &h.Index, &h.Kind, &h.Author, &h.Logged); err != nil {
+			return nil, err
+		}
+		if fn != nil {
+			if err := fn(h); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// EachRecord calls fn for every record, ordered by type and id.
+func (db *DB) EachRecord(ctx context.Context, fn func(truce.Record) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+recordColumns+` FROM records ORDER BY type, id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// EachHistory calls fn for every history item in log order.
+func (db *DB) EachHistory(ctx context.Context, fn func(truce.HistoryItem) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT type, id, idx, kind, author, logged FROM history ORDER BY idx, type, id`)
+	if err != nil {
+		return err
+	}
+	_, err = collectHistory(rows, fn)
+	return err
+}
+
+// Meta reads a configuration value.
+func (db *DB) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return v, err
+}
+
+// SetMeta writes a configuration value.
+func (db *DB) SetMeta(ctx context.Context, key, value string) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// PutToken stores a token.
+func (db *DB) PutToken(ctx context.Context, t store.Token) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (hash, member, created, expires, revoked) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (hash) DO UPDATE SET member = excluded.member, expires = excluded.expires, revoked = excluded.revoked`,
+		t.Hash, t.Member, fmtTime(t.Created), fmtTime(t.Expires), t.Revoked)
+	return err
+}
+
+// Token finds a token by hash.
+func (db *DB) Token(ctx context.Context, hash []byte) (*store.Token, error) {
+	t := store.Token{Hash: bytes.Clone(hash)}
+	var created, expires string
+	err := db.r.QueryRowContext(ctx, `SELECT member, created, expires, revoked FROM tokens WHERE hash = ?`, hash).
+		Scan(&t.Member, &created, &expires, &t.Revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.Created, t.Expires = parseTime(created), parseTime(expires)
+	return &t, nil
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}

@@ -1,0 +1,361 @@
+// Package storetest is the conformance suite every Store implementation
+// runs, so that the rules and surfaces above can rely on one contract.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/tlog"
+)
+
+// Run runs the suite. open returns a new, empty store each time it is called.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("Empty", func(t *testing.T) { testEmpty(t, open(t)) })
+	t.Run("LogAppend", func(t *testing.T) { testLogAppend(t, open(t)) })
+	t.Run("AppendIsAtomic", func(t *testing.T) { testAtomic(t, open(t)) })
+	t.Run("Records", func(t *testing.T) { testRecords(t, open(t)) })
+	t.Run("MetaAndTokens", func(t *testing.T) { testMetaTokens(t, open(t)) })
+}
+
+func testEmpty(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	cp, size, err := s.Checkpoint(ctx)
+	if err != nil || cp != nil || size != 0 {
+		t.Fatalf("Checkpoint on empty store = %q, %d, %v", cp, size, err)
+	}
+	if n, _, err := s.Tree(ctx); err != nil || n != 0 {
+		t.Fatalf("Tree on empty store = %d, %v", n, err)
+	}
+	if _, err := s.ReadTile(ctx, 0, 0); !errors.Is(err, tlog.ErrNotFound) {
+		t.Fatalf("ReadTile on empty store: %v, want tlog.ErrNotFound", err)
+	}
+	if _, err := s.ReadTile(ctx, -1, 0); !errors.Is(err, tlog.ErrNotFound) {
+		t.Fatalf("ReadTile(-1) on empty store: %v, want tlog.ErrNotFound", err)
+	}
+	if _, err := s.Record(ctx, "allegation", "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Record on empty store: %v", err)
+	}
+	if _, err := s.Meta(ctx, "origin"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Meta on empty store: %v", err)
+	}
+}
+
+// logWriter grows a tree and appends it to a store as the sequencer does.
+type logWriter struct {
+	t      *testing.T
+	s      store.Store
+	tree   *tlog.Tree
+	signer note.Signer
+}
+
+func newLogWriter(t *testing.T, s store.Store) *logWriter {
+	skey, _, err := tlog.GenerateLogKey("storetest.example/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	empty, _ := tlog.RootAt(context.Background(), nil, 0)
+	tree, err := tlog.OpenTree(context.Background(), s, 0, empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &logWriter{t: t, s: s, tree: tree, signer: signer}
+}
+
+func (w *logWriter) batch(n int, recs []truce.Record, hist []truce.HistoryItem) (*store.Batch, *tlog.Growth) {
+	w.t.Helper()
+	var leaves [][]byte
+	for i := 0; i < n; i++ {
+		leaves = append(leaves, fmt.Appendf(nil, `{"leaf":%d}`, w.tree.Size()+int64(i)))
+	}
+	g, err := w.tree.Grow(context.Background(), leaves)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cp, err := tlog.SignCheckpoint(tlog.Checkpoint{Origin: "storetest.example/log", Size: g.Size, Root: g.Root}, w.signer)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	b := &store.Batch{Start: g.OldSize, Size: g.Size, Root: g.Root, Checkpoint: cp, Tiles: g.Tiles, Bundles: g.Bundles, Records: recs, History: hist}
+	for _, bd := range g.Bundles {
+		b.BundleFrom = append(b.BundleFrom, len(bd.Data)-bundleBytes(bd, w.tree.Size()))
+	}
+	return b, g
+}
+
+// bundleBytes is how many bytes of bundle bd the batch adds to a tree of
+// size old.
+func bundleBytes(bd tlog.TileData, old int64) int {
+	start := bd.Tile.N * tlog.TileWidth
+	skip := max(0, old-start)
+	entries, _ := tlog.BundleEntries(bd.Data)
+	n := 0
+	for _, e := range entries[skip:] {
+		n += 2 + len(e)
+	}
+	return n
+}
+
+func (w *logWriter) append(n int) *tlog.Growth {
+	w.t.Helper()
+	b, g := w.batch(n, nil, nil)
+	if err := w.s.Append(context.Background(), b); err != nil {
+		w.t.Fatal(err)
+	}
+	w.tree.Commit(g)
+	return g
+}
+
+func testLogAppend(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newLogWriter(t, s)
+	var sizes []int64
+	for _, n := range []int{1, 2, 100, 153, 1, 255, 256, 300, 1} {
+		g := w.append(n)
+		sizes = append(sizes, g.Size)
+		_, size, err := s.Checkpoint(ctx)
+		if err != nil || size != g.Size {
+			t.Fatalf("after appending to size %d, Checkpoint size = %d, %v", g.Size, size, err)
+		}
+	}
+	size := w.tree.Size()
+	// Every leaf is readable from bundles, fragments joined in order.
+	var count int64
+	err := store.Leaves(ctx, s, 0, size, func(i int64, leaf []byte) error {
+		if want := fmt.Sprintf(`{"leaf":%d}`, i); string(leaf) != want {
+			return fmt.Errorf("leaf %d = %q, want %q", i, leaf, want)
+		}
+		count++
+		return nil
+	})
+	if err != nil || count != size {
+		t.Fatalf("read %d of %d leaves: %v", count, size, err)
+	}
+	// The tiles give the checkpoint's root.
+	root, err := tlog.RootAt(ctx, s, size)
+	if err != nil || root != w.tree.Root() {
+		t.Fatalf("root from stored tiles = %v, %v; want %v", root, err, w.tree.Root())
+	}
+	// Reopening the tree from the store works at the newest size.
+	if _, err := tlog.OpenTree(ctx, s, size, w.tree.Root()); err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	if err := s.Checkpoints(ctx, func(size int64, _ []byte) error { got = append(got, size); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(sizes) {
+		t.Fatalf("Checkpoints = %v, want %v", got, sizes)
+	}
+	if n, root, err := s.Tree(ctx); err != nil || n != size || root != w.tree.Root() {
+		t.Fatalf("Tree = %d, %v, %v; want %d", n, root, err, size)
+	}
+	// A batch that does not extend the stored tree exactly is refused.
+	b, _ := w.batch(1, nil, nil)
+	b.Start--
+	if err := s.Append(ctx, b); err == nil {
+		t.Fatal("Append accepted a batch that does not start at the stored size")
+	}
+	b, _ = w.batch(1, nil, nil)
+	b.Size = b.Start
+	if err := s.Append(ctx, b); err == nil {
+		t.Fatal("Append accepted a batch that does not grow the tree")
+	}
+	// Batches without a checkpoint; a checkpoint added later for them.
+	b, g := w.batch(3, nil, nil)
+	b.Checkpoint = nil
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	w.tree.Commit(g)
+	if _, n, _ := s.Checkpoint(ctx); n != size {
+		t.Fatalf("a batch without checkpoint moved the checkpoint to %d", n)
+	}
+	if err := s.AddCheckpoint(ctx, g.Size+1, []byte("x")); err == nil {
+		t.Fatal("AddCheckpoint accepted a size beyond the committed tree")
+	}
+	if err := s.AddCheckpoint(ctx, size, []byte("x")); err == nil {
+		t.Fatal("AddCheckpoint accepted a size not above the newest checkpoint")
+	}
+	cp, _ := tlog.SignCheckpoint(tlog.Checkpoint{Origin: "storetest.example/log", Size: g.Size, Root: g.Root}, w.signer)
+	if err := s.AddCheckpoint(ctx, g.Size, cp); err != nil {
+		t.Fatal(err)
+	}
+	if got, n, _ := s.Checkpoint(ctx); n != g.Size || !bytes.Equal(got, cp) {
+		t.Fatalf("Checkpoint after AddCheckpoint = size %d", n)
+	}
+}
+
+func testAtomic(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newLogWriter(t, s)
+	w.append(10)
+	rec := truce.Record{Type: "allegation", ID: "AL-1", Created: 10, Updated: 10, Doc: []byte(`{"v":1}`)}
+	h := truce.HistoryItem{Type: "allegation", ID: "AL-1", Index: 10, Kind: "k", Author: "a", Logged: "t"}
+	// A batch whose last step fails (a duplicate history row) leaves nothing.
+	b, _ := w.batch(5, []truce.Record{rec}, []truce.HistoryItem{h, h})
+	if err := s.Append(ctx, b); err == nil {
+		t.Fatal("Append accepted duplicate history rows")
+	}
+	if _, size, _ := s.Checkpoint(ctx); size != 10 {
+		t.Fatalf("failed batch moved the checkpoint to %d", size)
+	}
+	if size, _, _ := s.Tree(ctx); size != 10 {
+		t.Fatalf("failed batch moved the tree to %d", size)
+	}
+	if _, err := s.Record(ctx, "allegation", "AL-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("failed batch left a record behind: %v", err)
+	}
+	if bundle, _ := s.ReadTile(ctx, -1, 0); len(mustEntries(t, bundle)) != 10 {
+		t.Fatal("failed batch left entries behind")
+	}
+	if tile, _ := s.ReadTile(ctx, 0, 0); len(tile) != 10*32 {
+		t.Fatal("failed batch left hashes behind")
+	}
+	// The same batch, corrected, goes through.
+	b.History = b.History[:1]
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Record(ctx, "allegation", "AL-1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustEntries(t *testing.T, b []byte) [][]byte {
+	t.Helper()
+	e, err := tlog.BundleEntries(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func f(v float64) *float64 { return &v }
+
+func testRecords(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newLogWriter(t, s)
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Unix()
+	recs := []truce.Record{
+		{Type: "allegation", ID: "AL-1", Party: "PK", Against: "AF", Category: "armed_clash", Status: "filed", From: day, To: day, Lat: f(34.0), Lon: f(71.0), Created: 1, Updated: 1},
+		{Type: "allegation", ID: "AL-2", Party: "AF", Against: "PK", Category: "air_drone_strike", Status: "filed", From: day + 86400, To: day + 2*86400, Lat: f(31.5), Lon: f(66.0), Created: 2, Updated: 2},
+		{Type: "allegation", ID: "AL-3", Party: "PK", Against: "AF", Category: "air_drone_strike", Status: "admitted", From: day + 5*86400, To: day + 5*86400, Created: 3, Updated: 3},
+		{Type: "member", ID: "pk-1", Party: "PK", Created: 0, Updated: 0},
+	}
+	for i := range recs {
+		recs[i].Doc = fmt.Appendf(nil, `{"id":%q}`, recs[i].ID)
+	}
+	hist := []truce.HistoryItem{
+		{Type: "allegation", ID: "AL-1", Index: 1, Kind: "allegation.filed", Author: "pk-1", Logged: "t1"},
+		{Type: "allegation", ID: "AL-2", Index: 2, Kind: "allegation.filed", Author: "af-1", Logged: "t2"},
+		{Type: "allegation", ID: "AL-3", Index: 3, Kind: "allegation.filed", Author: "pk-1", Logged: "t3"},
+	}
+	b, g := w.batch(4, recs, hist)
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	w.tree.Commit(g)
+	// Updating a record replaces it and adds history.
+	upd := recs[0]
+	upd.Status, upd.Updated, upd.Doc = "replied", 4, []byte(`{"id":"AL-1","status":"replied"}`)
+	b, g = w.batch(1, []truce.Record{upd}, []truce.HistoryItem{{Type: "allegation", ID: "AL-1", Index: 4, Kind: "reply.filed", Author: "af-1", Logged: "t4"}})
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := s.Record(ctx, "allegation", "AL-1")
+	if err != nil || r.Status != "replied" || r.Created != 1 || r.Updated != 4 || !bytes.Equal(r.Doc, upd.Doc) || *r.Lat != 34.0 {
+		t.Fatalf("Record = %+v, %v", r, err)
+	}
+	hs, err := s.History(ctx, "allegation", "AL-1")
+	if err != nil || len(hs) != 2 || hs[0].Index != 1 || hs[1].Kind != "reply.filed" {
+		t.Fatalf("History = %+v, %v", hs, err)
+	}
+	for _, c := range []struct {
+		q    truce.Query
+		want string
+	}{
+		{truce.Query{Type: "allegation"}, "[AL-3 AL-2 AL-1]"},
+		{truce.Query{Type: "allegation", Limit: 2}, "[AL-3 AL-2]"},
+		{truce.Query{Type: "allegation", After: 3}, "[AL-2 AL-1]"},
+		{truce.Query{Type: "allegation", Party: "AF"}, "[AL-3 AL-2 AL-1]"},
+		{truce.Query{Type: "allegation", Filer: "AF"}, "[AL-2]"},
+		{truce.Query{Type: "allegation", Against: "AF"}, "[AL-3 AL-1]"},
+		{truce.Query{Type: "allegation", Category: "air_drone_strike"}, "[AL-3 AL-2]"},
+		{truce.Query{Type: "allegation", Status: "replied"}, "[AL-1]"},
+		{truce.Query{Type: "allegation", From: day + 86400 + 1, To: day + 3*86400}, "[AL-2]"},
+		{truce.Query{Type: "allegation", From: day + 4*86400}, "[AL-3]"},
+		{truce.Query{Type: "allegation", To: day}, "[AL-1]"},
+		{truce.Query{Type: "allegation", BBox: &[4]float64{69, 33, 72, 35}}, "[AL-1]"},
+		{truce.Query{Type: "member"}, "[pk-1]"},
+		{truce.Query{Type: "finding"}, "[]"},
+	} {
+		got, err := s.Records(ctx, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range got {
+			ids = append(ids, r.ID)
+		}
+		if fmt.Sprint(ids) != c.want && !(c.want == "[]" && ids == nil) {
+			t.Errorf("Records(%+v) = %v, want %s", c.q, ids, c.want)
+		}
+	}
+	var all []string
+	if err := s.EachRecord(ctx, func(r truce.Record) error { all = append(all, r.Type+"/"+r.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(all) != "[allegation/AL-1 allegation/AL-2 allegation/AL-3 member/pk-1]" {
+		t.Fatalf("EachRecord order = %v", all)
+	}
+	var idx []int64
+	if err := s.EachHistory(ctx, func(h truce.HistoryItem) error { idx = append(idx, h.Index); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(idx) != "[1 2 3 4]" {
+		t.Fatalf("EachHistory order = %v", idx)
+	}
+}
+
+func testMetaTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if err := s.SetMeta(ctx, "origin", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMeta(ctx, "origin", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Meta(ctx, "origin"); err != nil || v != "b" {
+		t.Fatalf("Meta = %q, %v", v, err)
+	}
+	exp := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	tok := store.Token{Hash: []byte("0123456789abcdef0123456789abcdef"), Member: "pk-1", Created: exp.Add(-time.Hour), Expires: exp}
+	if err := s.PutToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Token(ctx, tok.Hash)
+	if err != nil || got.Member != "pk-1" || !got.Expires.Equal(exp) || got.Revoked {
+		t.Fatalf("Token = %+v, %v", got, err)
+	}
+	tok.Revoked = true
+	if err := s.PutToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Token(ctx, tok.Hash); !got.Revoked {
+		t.Fatal("token revocation not stored")
+	}
+	if _, err := s.Token(ctx, []byte("other")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Token(unknown) = %v", err)
+	}
+}
