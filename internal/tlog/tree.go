@@ -20,6 +20,8 @@ type Growth struct {
 	Root          Hash
 	Tiles         []TileData // hash tiles whose width changed
 	Bundles       []TileData // entry bundles whose width changed
+	// BundleFrom[i] is how many bytes of Bundles[i] were stored before.
+	BundleFrom []int
 }
 
 // Tree tracks the right edge of a growing tree: the rightmost hash tile at
@@ -101,6 +103,7 @@ func (t *Tree) Grow(ctx context.Context, leaves [][]byte) (*Growth, error) {
 				}
 			}
 			g.Bundles = append(g.Bundles, TileData{Tile: tile, Data: append([]byte(nil), prev...)})
+			g.BundleFrom = append(g.BundleFrom, len(prev))
 			cur = &g.Bundles[len(g.Bundles)-1]
 			cur.Tile.W = int(n % TileWidth)
 		}

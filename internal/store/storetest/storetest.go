@@ -85,24 +85,9 @@ func (w *logWriter) batch(n int, recs []truce.Record, hist []truce.HistoryItem) 
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	b := &store.Batch{Start: g.OldSize, Size: g.Size, Root: g.Root, Checkpoint: cp, Tiles: g.Tiles, Bundles: g.Bundles, Records: recs, History: hist}
-	for _, bd := range g.Bundles {
-		b.BundleFrom = append(b.BundleFrom, len(bd.Data)-bundleBytes(bd, w.tree.Size()))
-	}
+	b := &store.Batch{Start: g.OldSize, Size: g.Size, Root: g.Root, Checkpoint: cp, Tiles: g.Tiles,
+		Bundles: g.Bundles, BundleFrom: g.BundleFrom, Records: recs, History: hist}
 	return b, g
-}
-
-// bundleBytes is how many bytes of bundle bd the batch adds to a tree of
-// size old.
-func bundleBytes(bd tlog.TileData, old int64) int {
-	start := bd.Tile.N * tlog.TileWidth
-	skip := max(0, old-start)
-	entries, _ := tlog.BundleEntries(bd.Data)
-	n := 0
-	for _, e := range entries[skip:] {
-		n += 2 + len(e)
-	}
-	return n
 }
 
 func (w *logWriter) append(n int) *tlog.Growth {

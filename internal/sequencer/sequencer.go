@@ -1,0 +1,454 @@
+// Package sequencer is the one writer of a Truce log. Submissions are
+// checked concurrently (form, signature, stateless body rules), then one
+// goroutine applies them in order to the state, appends them to the Merkle
+// tree and commits each batch — entries, tiles, projections — in one store
+// transaction. A submission is acknowledged only after its batch is durable.
+// The next batch is committed as soon as the previous one is, so batches
+// grow with load instead of waiting on a timer.
+//
+// Checkpoints are signed for committed trees only, at most once per
+// CheckpointInterval: in the batch's own transaction when one is due,
+// otherwise by a timer once the interval has passed.
+package sequencer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/tlog"
+)
+
+// Config configures a Sequencer.
+type Config struct {
+	Store  store.Store
+	LogKey note.Signer       // signs checkpoints; its name is the origin
+	System *entry.PrivateKey // signs system entries
+	// Clock gives log time; the demo sets it back to lay down a past
+	// fortnight. Default time.Now.
+	Clock  func() time.Time
+	Logger *slog.Logger
+	// CheckpointInterval is the least time between two checkpoints.
+	// Default 100ms.
+	CheckpointInterval time.Duration
+	// MaxBatch bounds the entries of one batch. Default 4096.
+	MaxBatch int
+}
+
+// Ack acknowledges a durable entry.
+type Ack struct {
+	Index  int64      `json:"index"`
+	Logged time.Time  `json:"logged"`
+	Kind   string     `json:"kind"`
+	Record *rules.Ref `json:"record,omitempty"`
+}
+
+type result struct {
+	ack *Ack
+	err error
+}
+
+type request struct {
+	cmd *rules.Command
+	res chan result
+}
+
+// Checkpoint is a signed checkpoint and the size it covers.
+type Checkpoint struct {
+	Size   int64
+	Signed []byte
+}
+
+// Sequencer sequences entries into the log.
+type Sequencer struct {
+	cfg    Config
+	origin string
+	log    *slog.Logger
+	tiles  *tlog.Cache
+
+	mu    sync.RWMutex // guards state for readers; the run loop writes
+	state *rules.State
+
+	tree       *tlog.Tree // run loop only
+	lastSigned time.Time  // run loop only
+
+	reqs       chan *request
+	checkpoint atomic.Pointer[Checkpoint]
+	broken     atomic.Pointer[error]
+	sysMu      sync.Mutex
+
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// ErrClosed is returned for submissions to a closed sequencer.
+var ErrClosed = truce.Errorf(truce.CodeUnavailable, "the log is shutting down")
+
+// Open loads the log from cfg.Store, replays it into the state, and starts
+// sequencing.
+func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = 100 * time.Millisecond
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 4096
+	}
+	s := &Sequencer{
+		cfg:    cfg,
+		origin: cfg.LogKey.Name(),
+		log:    cfg.Logger,
+		tiles:  tlog.NewCache(cfg.Store, 4096),
+		reqs:   make(chan *request, 8192),
+		done:   make(chan struct{}),
+	}
+	if err := s.load(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.catchUpCheckpoint(ctx); err != nil {
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.run(runCtx)
+	return s, nil
+}
+
+// load rebuilds the tree edge and the state from the store.
+func (s *Sequencer) load(ctx context.Context) error {
+	size, root, err := s.cfg.Store.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	if size == 0 {
+		root, _ = tlog.RootAt(ctx, nil, 0)
+	}
+	tree, err := tlog.OpenTree(ctx, s.cfg.Store, size, root)
+	if err != nil {
+		return err
+	}
+	state, err := Replay(ctx, s.cfg.Store, size)
+	if err != nil {
+		return err
+	}
+	if state.Instance != nil && state.Instance.Origin != s.origin {
+		return fmt.Errorf("the log's origin is %q but the checkpoint key is named %q", state.Instance.Origin, s.origin)
+	}
+	s.mu.Lock()
+	s.state = state
+	s.mu.Unlock()
+	s.tree = tree
+	return nil
+}
+
+// Replay applies the first size entries in store to a new state, without
+// checking signatures (the store's own log; audit checks those).
+func Replay(ctx context.Context, st store.Store, size int64) (*rules.State, error) {
+	state := rules.New()
+	err := store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
+		logged, e, err := entry.DecodeLeaf(leaf)
+		if err != nil {
+			return fmt.Errorf("log entry %d: %w", i, err)
+		}
+		cmd, err := rules.Decode(e)
+		if err != nil {
+			return fmt.Errorf("log entry %d: %w", i, err)
+		}
+		if _, err := state.Apply(cmd, i, logged); err != nil {
+			return fmt.Errorf("log entry %d: %w", i, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if state.Size != size {
+		return nil, fmt.Errorf("replayed %d entries of %d", state.Size, size)
+	}
+	return state, nil
+}
+
+// catchUpCheckpoint makes sure the newest checkpoint covers the committed
+// tree (a crash can fall between a batch and its checkpoint).
+func (s *Sequencer) catchUpCheckpoint(ctx context.Context) error {
+	signed, size, err := s.cfg.Store.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if size > 0 {
+		s.checkpoint.Store(&Checkpoint{Size: size, Signed: signed})
+	}
+	if s.tree.Size() > size {
+		return s.signStandalone(ctx)
+	}
+	return nil
+}
+
+// signStandalone signs and stores a checkpoint for the committed tree.
+func (s *Sequencer) signStandalone(ctx context.Context) error {
+	signed, err := s.sign(s.tree.Size(), s.tree.Root())
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.AddCheckpoint(ctx, s.tree.Size(), signed); err != nil {
+		return err
+	}
+	s.publish(s.tree.Size(), signed)
+	return nil
+}
+
+func (s *Sequencer) sign(size int64, root tlog.Hash) ([]byte, error) {
+	s.lastSigned = time.Now()
+	return tlog.SignCheckpoint(tlog.Checkpoint{Origin: s.origin, Size: size, Root: root}, s.cfg.LogKey)
+}
+
+func (s *Sequencer) publish(size int64, signed []byte) {
+	s.checkpoint.Store(&Checkpoint{Size: size, Signed: signed})
+}
+
+// Close stops sequencing; pending submissions fail.
+func (s *Sequencer) Close() {
+	s.stop()
+	<-s.done
+}
+
+// Origin is the log's origin.
+func (s *Sequencer) Origin() string { return s.origin }
+
+// Checkpoint returns the newest published checkpoint, nil before the first.
+func (s *Sequencer) Checkpoint() *Checkpoint { return s.checkpoint.Load() }
+
+// Tiles reads the log's tiles through a cache of full tiles.
+func (s *Sequencer) Tiles() tlog.TileReader { return s.tiles }
+
+// View calls fn with the current state, which fn must not change or keep.
+func (s *Sequencer) View(fn func(*rules.State)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn(s.state)
+}
+
+// Err reports why the sequencer stopped accepting entries, or nil.
+func (s *Sequencer) Err() error {
+	if p := s.broken.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Submit checks a client-signed envelope and, if the rules allow it, logs
+// it. It returns once the entry is durable. An error means the entry was
+// not logged — except on ctx expiry after queuing, which the error says.
+func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope) (*Ack, error) {
+	e, err := entry.Open(env)
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := rules.Decode(e)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	pub, err := s.state.SigningKey(e)
+	s.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Verify(pub); err != nil {
+		return nil, err
+	}
+	return s.enqueue(ctx, cmd)
+}
+
+// SubmitSystem signs body as kind with the system key and logs it.
+func (s *Sequencer) SubmitSystem(ctx context.Context, kind string, body any) (*Ack, error) {
+	s.sysMu.Lock() // one system entry at a time keeps their seqs in order
+	defer s.sysMu.Unlock()
+	var seq uint64
+	s.View(func(st *rules.State) { seq = st.Seq(truce.SystemAuthor) + 1 })
+	env, err := Sign(kind, s.origin, truce.SystemAuthor, seq, s.cfg.Clock(), body, s.cfg.System)
+	if err != nil {
+		return nil, err
+	}
+	return s.Submit(ctx, env)
+}
+
+// Sign builds and signs an entry.
+func Sign(kind, origin, author string, seq uint64, at time.Time, body any, k *entry.PrivateKey) (*dsse.Envelope, error) {
+	raw, ok := body.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return nil, err
+		}
+	}
+	return entry.Sign(entry.Payload{Kind: kind, Origin: origin, Author: author, Seq: seq, Time: at.UTC(), Body: raw}, k)
+}
+
+func (s *Sequencer) enqueue(ctx context.Context, cmd *rules.Command) (*Ack, error) {
+	if err := s.Err(); err != nil {
+		return nil, truce.Errorf(truce.CodeUnavailable, "the log is not accepting entries: %v", err)
+	}
+	req := &request{cmd: cmd, res: make(chan result, 1)}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.done:
+		return nil, ErrClosed
+	}
+	select {
+	case r := <-req.res:
+		return r.ack, r.err
+	case <-ctx.Done():
+		return nil, truce.Errorf(truce.CodeUnavailable, "gave up waiting; the entry may still be logged (resubmitting it is safe: its seq will be refused if it was)")
+	}
+}
+
+func (s *Sequencer) run(ctx context.Context) {
+	defer close(s.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	pendingCheckpoint := false
+	for {
+		var first *request
+		select {
+		case first = <-s.reqs:
+		case <-timer.C:
+			if pendingCheckpoint {
+				if err := s.signStandalone(ctx); err != nil {
+					s.log.Error("checkpoint", "err", err)
+				}
+				pendingCheckpoint = false
+			}
+			continue
+		case <-ctx.Done():
+			s.drain()
+			return
+		}
+		batch := []*request{first}
+	more:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		committed, signed := s.process(ctx, batch)
+		if committed && !signed {
+			pendingCheckpoint = true
+			timer.Reset(max(0, s.cfg.CheckpointInterval-time.Since(s.lastSigned)))
+		} else if signed {
+			pendingCheckpoint = false
+		}
+	}
+}
+
+func (s *Sequencer) drain() {
+	for {
+		select {
+		case r := <-s.reqs:
+			r.res <- result{err: ErrClosed}
+		default:
+			return
+		}
+	}
+}
+
+// process applies, commits and acknowledges one batch. It reports whether
+// anything was committed and whether a checkpoint was signed with it.
+func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, signed bool) {
+	if err := s.Err(); err != nil {
+		for _, r := range batch {
+			r.res <- result{err: truce.Errorf(truce.CodeUnavailable, "the log is not accepting entries: %v", err)}
+		}
+		return false, false
+	}
+	logged := s.cfg.Clock().UTC().Truncate(time.Millisecond)
+	var (
+		leaves   [][]byte
+		accepted []*request
+		acks     []*Ack
+		b        store.Batch
+	)
+	s.mu.Lock()
+	if logged.Before(s.state.Logged) {
+		logged = s.state.Logged // log time never goes back
+	}
+	for _, r := range batch {
+		leaf, err := entry.EncodeLeaf(logged, r.cmd.Entry.Envelope)
+		if err != nil {
+			r.res <- result{err: err}
+			continue
+		}
+		index := s.state.Size
+		applied, err := s.state.Apply(r.cmd, index, logged)
+		if err != nil {
+			r.res <- result{err: err}
+			continue
+		}
+		leaves = append(leaves, leaf)
+		accepted = append(accepted, r)
+		ack := &Ack{Index: index, Logged: logged, Kind: r.cmd.Kind()}
+		if applied.Ref.Type != "" {
+			ack.Record = &applied.Ref
+		}
+		acks = append(acks, ack)
+		b.Records = append(b.Records, applied.Records...)
+		b.History = append(b.History, applied.History...)
+	}
+	s.mu.Unlock()
+	if len(leaves) == 0 {
+		return false, false
+	}
+	g, err := s.tree.Grow(ctx, leaves)
+	if err == nil {
+		b.Start, b.Size, b.Root = g.OldSize, g.Size, g.Root
+		b.Tiles, b.Bundles, b.BundleFrom = g.Tiles, g.Bundles, g.BundleFrom
+		if time.Since(s.lastSigned) >= s.cfg.CheckpointInterval {
+			b.Checkpoint, err = s.sign(g.Size, g.Root)
+		}
+	}
+	if err == nil {
+		err = s.cfg.Store.Append(ctx, &b)
+	}
+	if err != nil {
+		s.log.Error("batch not committed", "entries", len(leaves), "err", err)
+		for _, r := range accepted {
+			r.res <- result{err: truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")}
+		}
+		// The state already holds the failed batch: rebuild it from what
+		// the store has.
+		if err := s.load(ctx); err != nil {
+			s.log.Error("reloading after a failed batch", "err", err)
+			s.broken.Store(&err)
+		}
+		return false, false
+	}
+	s.tree.Commit(g)
+	if b.Checkpoint != nil {
+		s.publish(g.Size, b.Checkpoint)
+	}
+	for i, r := range accepted {
+		r.res <- result{ack: acks[i]}
+	}
+	return true, b.Checkpoint != nil
+}
