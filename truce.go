@@ -29,8 +29,9 @@ const (
 	CodeBadLocation   Code = "bad_location"   // coordinates off the globe
 	CodeBadTime       Code = "bad_time"       // time in the future or absurd
 	CodeTooLarge      Code = "too_large"      // body or leaf over its limit
-	CodeForbidden     Code = "forbidden"      // role may not do this
-	CodeUnauthorized  Code = "unauthorized"   // no or bad credentials
+	CodeMediaType     Code = "unsupported_media_type"
+	CodeForbidden     Code = "forbidden"    // role may not do this
+	CodeUnauthorized  Code = "unauthorized" // no or bad credentials
 	CodeNotFound      Code = "not_found"
 	CodeConflict      Code = "conflict" // state does not allow this transition
 	CodeUnavailable   Code = "unavailable"

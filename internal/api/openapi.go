@@ -1,0 +1,97 @@
+package api
+
+import (
+	_ "embed"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+//go:embed schemas.json
+var schemasJSON []byte
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	s.openapiOnce.Do(func() { s.openapiJSON, s.openapiErr = json.MarshalIndent(OpenAPI(), "", "  ") })
+	if s.openapiErr != nil {
+		return s.openapiErr
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(s.openapiJSON)
+	return nil
+}
+
+// OpenAPI builds the OpenAPI 3 document from the route table, so that the
+// document cannot drift from what the server answers.
+func OpenAPI() map[string]any {
+	var schemas map[string]any
+	if err := json.Unmarshal(schemasJSON, &schemas); err != nil {
+		panic(err) // schemas.json is part of the build; a test parses it
+	}
+	paths := map[string]map[string]any{}
+	for _, rt := range routes {
+		p := strings.ReplaceAll(rt.Path, "...}", "}")
+		op := map[string]any{"summary": rt.Summary, "operationId": operationID(rt)}
+		var params []map[string]any
+		for _, pm := range rt.Params {
+			params = append(params, map[string]any{
+				"name": pm.Name, "in": pm.In, "required": pm.In == "path", "description": pm.Desc,
+				"schema": map[string]any{"type": pm.Type},
+			})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if rt.Request != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/json": map[string]any{"schema": ref(rt.Request)}}}
+		}
+		responses := map[string]any{
+			"default": map[string]any{"description": "error", "content": map[string]any{
+				"application/json": map[string]any{"schema": ref("Error")}}},
+		}
+		var content map[string]any
+		switch {
+		case strings.Contains(rt.Response, "/"):
+			content = map[string]any{rt.Response: map[string]any{}}
+		default:
+			content = map[string]any{"application/json": map[string]any{"schema": ref(rt.Response)}}
+		}
+		responses[strconv.Itoa(rt.Status)] = map[string]any{"description": "success", "content": content}
+		op["responses"] = responses
+		if rt.Auth {
+			op["security"] = []map[string]any{{"bearer": []string{}}}
+		}
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		paths[p][strings.ToLower(rt.Method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{
+			"title":       "Truce",
+			"version":     "1",
+			"description": "The record of a ceasefire's joint monitoring and verification mechanism: a signed, append-only Merkle log (C2SP tlog-tiles under /log/) and the JSON API over its projections. Errors are {\"error\": {\"code\", \"message\", \"field\"}}.",
+		},
+		"paths": paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+			"schemas":         schemas,
+		},
+	}
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func operationID(rt route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(rt.Method))
+	for _, part := range strings.FieldsFunc(rt.Path, func(r rune) bool { return r == '/' || r == '{' || r == '}' || r == '.' }) {
+		if part == "api" || part == "v1" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}

@@ -1,0 +1,230 @@
+// Package c2sp is an independent verifier of a C2SP tlog-tiles log over
+// HTTP, for tests. It shares no Merkle code with the server: hashing,
+// roots and proofs are github.com/transparency-dev/merkle's, checkpoints
+// github.com/transparency-dev/formats', and tile paths are formatted here
+// from the specification.
+package c2sp
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Result is what a verified log holds.
+type Result struct {
+	Origin     string
+	Size       uint64
+	Root       []byte
+	Checkpoint []byte
+	Leaves     [][]byte
+}
+
+var hasher = rfc6962.DefaultHasher
+
+// Verify fetches base/checkpoint, base/vkey-checked signature, every entry
+// bundle and hash tile of the checkpointed tree, and checks that they are
+// one tree with the checkpoint's root; then asks the server for proofs and
+// checks them too.
+func Verify(ctx context.Context, base, origin, vkey string) (*Result, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("vkey: %w", err)
+	}
+	raw, err := get(ctx, base+"/checkpoint", "text/plain; charset=utf-8")
+	if err != nil {
+		return nil, err
+	}
+	cp, _, _, err := log.ParseCheckpoint(raw, origin, v)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	res := &Result{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash, Checkpoint: raw}
+
+	// Entry bundles and level-0 tiles.
+	rf := compact.RangeFactory{Hash: hasher.HashChildren}
+	cr := rf.NewEmptyRange(0)
+	var leafHashes [][]byte
+	for n := uint64(0); n*256 < cp.Size; n++ {
+		w := min(256, cp.Size-n*256)
+		bundle, err := get(ctx, base+"/"+path("entries", n, w), "application/octet-stream")
+		if err != nil {
+			return nil, err
+		}
+		entries, err := split(bundle)
+		if err != nil {
+			return nil, fmt.Errorf("bundle %d: %w", n, err)
+		}
+		if uint64(len(entries)) != w {
+			return nil, fmt.Errorf("bundle %d has %d entries, want %d", n, len(entries), w)
+		}
+		tile, err := get(ctx, base+"/"+path("0", n, w), "application/octet-stream")
+		if err != nil {
+			return nil, err
+		}
+		if uint64(len(tile)) != 32*w {
+			return nil, fmt.Errorf("tile 0/%d is %d bytes, want %d", n, len(tile), 32*w)
+		}
+		for i, e := range entries {
+			h := hasher.HashLeaf(e)
+			if !bytes.Equal(h, tile[32*i:32*i+32]) {
+				return nil, fmt.Errorf("entry %d does not hash to its level-0 tile hash", n*256+uint64(i))
+			}
+			leafHashes = append(leafHashes, h)
+			res.Leaves = append(res.Leaves, e)
+			if err := cr.Append(h, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	root, err := cr.GetRootHash(nil)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(root, cp.Hash) {
+		return nil, fmt.Errorf("entries give root %x, checkpoint says %x", root, cp.Hash)
+	}
+	// Higher tiles: each hash is the root of a full tile below.
+	below := leafHashes
+	for level := 1; uint64(len(below)) >= 256; level++ {
+		var next [][]byte
+		for i := 0; i+256 <= len(below); i += 256 {
+			r := rf.NewEmptyRange(0)
+			for _, h := range below[i : i+256] {
+				r.Append(h, nil)
+			}
+			h, _ := r.GetRootHash(nil)
+			next = append(next, h)
+		}
+		for n := uint64(0); n*256 < uint64(len(next)); n++ {
+			w := min(256, uint64(len(next))-n*256)
+			tile, err := get(ctx, base+"/"+path(fmt.Sprint(level), n, w), "application/octet-stream")
+			if err != nil {
+				return nil, err
+			}
+			if !bytes.Equal(tile, bytes.Join(next[n*256:n*256+w], nil)) {
+				return nil, fmt.Errorf("tile %d/%d does not hold the roots of the tiles below", level, n)
+			}
+		}
+		below = next
+	}
+	// The server's proofs verify against the checkpoint.
+	for _, i := range []uint64{0, cp.Size / 2, cp.Size - 1} {
+		p, err := getProof(ctx, fmt.Sprintf("%s/proof/inclusion?index=%d&size=%d", base, i, cp.Size))
+		if err != nil {
+			return nil, err
+		}
+		if err := proof.VerifyInclusion(hasher, i, cp.Size, leafHashes[i], p, cp.Hash); err != nil {
+			return nil, fmt.Errorf("inclusion proof of %d: %w", i, err)
+		}
+	}
+	for _, old := range []uint64{1, cp.Size / 3, cp.Size} {
+		if old == 0 {
+			continue
+		}
+		p, err := getProof(ctx, fmt.Sprintf("%s/proof/consistency?old=%d&size=%d", base, old, cp.Size))
+		if err != nil {
+			return nil, err
+		}
+		r := rf.NewEmptyRange(0)
+		for _, h := range leafHashes[:old] {
+			r.Append(h, nil)
+		}
+		oldRoot, _ := r.GetRootHash(nil)
+		if err := proof.VerifyConsistency(hasher, old, cp.Size, p, oldRoot, cp.Hash); err != nil {
+			return nil, fmt.Errorf("consistency proof from %d: %w", old, err)
+		}
+	}
+	return res, nil
+}
+
+// path formats a tile path per tlog-tiles: N in zero-padded 3-digit
+// elements, all but the last prefixed with x, and .p/W for partial tiles.
+func path(level string, n, w uint64) string {
+	elems := []string{fmt.Sprintf("%03d", n%1000)}
+	for n >= 1000 {
+		n /= 1000
+		elems = append([]string{fmt.Sprintf("x%03d", n%1000)}, elems...)
+	}
+	p := "tile/" + level + "/" + strings.Join(elems, "/")
+	if w < 256 {
+		p += fmt.Sprintf(".p/%d", w)
+	}
+	return p
+}
+
+func split(b []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(b) > 0 {
+		if len(b) < 2 {
+			return nil, fmt.Errorf("truncated")
+		}
+		n := int(binary.BigEndian.Uint16(b))
+		if len(b) < 2+n {
+			return nil, fmt.Errorf("truncated")
+		}
+		out = append(out, b[2:2+n])
+		b = b[2+n:]
+	}
+	return out, nil
+}
+
+func get(ctx context.Context, url, contentType string) ([]byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	req.Header.Set("Accept-Encoding", "gzip, identity")
+	resp, err := http.DefaultTransport.RoundTrip(req) // no transparent decompression: check it ourselves
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		if body, err = gzip.NewReader(resp.Body); err != nil {
+			return nil, err
+		}
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	if got := resp.Header.Get("Content-Type"); contentType != "" && got != contentType {
+		return nil, fmt.Errorf("GET %s: Content-Type %q, want %q", url, got, contentType)
+	}
+	return b, nil
+}
+
+func getProof(ctx context.Context, url string) ([][]byte, error) {
+	b, err := get(ctx, url, "application/json; charset=utf-8")
+	if err != nil {
+		return nil, err
+	}
+	var p struct {
+		Hashes []string `json:"hashes"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(p.Hashes))
+	for i, h := range p.Hashes {
+		if out[i], err = base64.StdEncoding.DecodeString(h); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
