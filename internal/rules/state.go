@@ -9,9 +9,11 @@
 package rules
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/truce-mvm/truce"
@@ -149,6 +151,19 @@ func Decode(e *entry.Entry) (*Command, error) {
 	return &Command{Entry: e, kind: k, body: body}, nil
 }
 
+// DecodeLeaf decodes a logged leaf into its logged time and command.
+func DecodeLeaf(leaf []byte) (time.Time, *Command, error) {
+	logged, e, err := entry.DecodeLeaf(leaf)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	cmd, err := Decode(e)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	return logged, cmd, nil
+}
+
 // Ref names a record.
 type Ref struct {
 	Type string `json:"type"`
@@ -241,17 +256,20 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 // ordered by type and id.
 func (s *State) Records() ([]truce.Record, error) {
 	var refs []Ref
-	if s.Instance != nil {
-		refs = append(refs, Ref{TypeInstance, s.Instance.Origin})
-	}
 	if s.Agreement != nil {
 		refs = append(refs, Ref{TypeAgreement, "current"})
 	}
 	for _, id := range sortedKeys(s.allegations) {
 		refs = append(refs, Ref{TypeAllegation, id})
 	}
+	if s.Instance != nil {
+		refs = append(refs, Ref{TypeInstance, s.Instance.Origin})
+	}
 	for _, id := range sortedKeys(s.members) {
 		refs = append(refs, Ref{TypeMember, id})
+	}
+	if !slices.IsSortedFunc(refs, func(a, b Ref) int { return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ID, b.ID)) }) {
+		panic("rules: records out of order") // a new record type was added in the wrong place
 	}
 	out := make([]truce.Record, 0, len(refs))
 	for _, ref := range refs {

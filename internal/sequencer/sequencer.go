@@ -162,11 +162,7 @@ func (s *Sequencer) load(ctx context.Context) error {
 func Replay(ctx context.Context, st store.Store, size int64) (*rules.State, error) {
 	state := rules.New()
 	err := store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
-		logged, e, err := entry.DecodeLeaf(leaf)
-		if err != nil {
-			return fmt.Errorf("log entry %d: %w", i, err)
-		}
-		cmd, err := rules.Decode(e)
+		logged, cmd, err := rules.DecodeLeaf(leaf)
 		if err != nil {
 			return fmt.Errorf("log entry %d: %w", i, err)
 		}

@@ -1,0 +1,207 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/truce-mvm/truce/internal/audit"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/store/sqlite"
+	"github.com/truce-mvm/truce/internal/testkit"
+	"github.com/truce-mvm/truce/internal/tlog"
+)
+
+// newLog makes a closed instance with n allegations and returns its dir.
+func newLog(t *testing.T, n int) *testkit.Env {
+	t.Helper()
+	env := testkit.New(t, instance.Options{})
+	for i := 0; i < n; i++ {
+		author := testkit.MonitorID(1 + i%testkit.Monitors)
+		env.Submit(t, env.Signers[author].Sign(t, rules.KindAllegationFiled, testkit.Allegation([]string{"AF", "PK"}[i%2], i)))
+	}
+	env.In.Close()
+	env.In = nil
+	return env
+}
+
+func openStore(t *testing.T, dir string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, instance.DBFile), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func rawDB(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, instance.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func verify(t *testing.T, dir string) (*audit.Report, error) {
+	t.Helper()
+	st := openStore(t, dir)
+	origin, _ := st.Meta(context.Background(), instance.MetaOrigin)
+	vkey, _ := st.Meta(context.Background(), instance.MetaVKey)
+	v, err := noteVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return audit.Verify(context.Background(), st, origin, v, nil)
+}
+
+func TestCleanLogVerifiesAndReplays(t *testing.T) {
+	env := newLog(t, 600)
+	rep, err := verify(t, env.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Size < 600 || rep.Signatures != rep.Size || rep.Checkpoints == 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	rr, err := audit.Replay(context.Background(), openStore(t, env.Dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Entries != rep.Size || rr.Records < 600 {
+		t.Fatalf("replay report = %+v", rr)
+	}
+}
+
+// editEntry rewrites entry i's bundle with edit applied to the entry.
+func editEntry(t *testing.T, db *sql.DB, i int64, edit func(leaf []byte)) {
+	t.Helper()
+	n := i / tlog.TileWidth
+	rows, err := db.Query(`SELECT data FROM bundles WHERE n = ? ORDER BY first`, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle []byte
+	for rows.Next() {
+		var frag []byte
+		rows.Scan(&frag)
+		bundle = append(bundle, frag...)
+	}
+	rows.Close()
+	entries, err := tlog.BundleEntries(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := entries[i%tlog.TileWidth] // aliases bundle
+	before := bytes.Clone(leaf)
+	edit(leaf)
+	if bytes.Equal(before, leaf) {
+		t.Fatal("edit changed nothing")
+	}
+	if _, err := db.Exec(`DELETE FROM bundles WHERE n = ?`, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO bundles (n, first, data) VALUES (?, 0, ?)`, n, bundle); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// One byte changed anywhere in a stored entry makes Verify fail at it.
+func TestVerifyNamesTheTamperedEntry(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		target int64
+		edit   func(leaf []byte) // changes one byte
+	}{
+		{"payload byte", 300, func(l []byte) { i := bytes.Index(l, []byte(`"payload":"`)) + 20; l[i] ^= 1 }},
+		{"signature byte", 301, func(l []byte) { i := bytes.Index(l, []byte(`"sig":"`)) + 10; l[i] = 'A' + (l[i]-'A'+1)%26 }},
+		{"logged time", 302, func(l []byte) { i := bytes.Index(l, []byte(`"logged":"2026-`)) + 13; l[i] = '2' }},
+		{"JSON structure", 303, func(l []byte) { l[0] = '[' }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newLog(t, 400)
+			if _, err := verify(t, env.Dir); err != nil {
+				t.Fatal(err)
+			}
+			editEntry(t, rawDB(t, env.Dir), c.target, c.edit)
+			_, err := verify(t, env.Dir)
+			var p *audit.Problem
+			if !asProblem(err, &p) || p.Index != c.target {
+				t.Fatalf("Verify = %v, want a problem at entry %d", err, c.target)
+			}
+		})
+	}
+}
+
+func TestVerifyCatchesTamperedTilesAndCheckpoints(t *testing.T) {
+	env := newLog(t, 300)
+	db := rawDB(t, env.Dir)
+	// A leaf hash changed in a level-0 tile.
+	var tile []byte
+	db.QueryRow(`SELECT data FROM tiles WHERE level = 0 AND n = 0`).Scan(&tile)
+	tile[32*17] ^= 0xff
+	db.Exec(`UPDATE tiles SET data = ? WHERE level = 0 AND n = 0`, tile)
+	_, err := verify(t, env.Dir)
+	var p *audit.Problem
+	if !asProblem(err, &p) || p.Index != 17 {
+		t.Fatalf("Verify with a bad tile = %v, want entry 17", err)
+	}
+	tile[32*17] ^= 0xff
+	db.Exec(`UPDATE tiles SET data = ? WHERE level = 0 AND n = 0`, tile)
+	// A checkpoint's size edited: the signature no longer verifies.
+	var size int64
+	var note []byte
+	db.QueryRow(`SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1`).Scan(&size, &note)
+	forged := bytes.Replace(note, []byte("\n"+itoa(size)+"\n"), []byte("\n"+itoa(size-1)+"\n"), 1)
+	db.Exec(`UPDATE checkpoints SET note = ? WHERE size = ?`, forged, size)
+	if _, err := verify(t, env.Dir); err == nil || !strings.Contains(err.Error(), "checkpoint") {
+		t.Fatalf("Verify with a forged checkpoint = %v", err)
+	}
+}
+
+func TestReplayNamesTheEditedRecord(t *testing.T) {
+	for _, c := range []struct {
+		name, sql, want string
+	}{
+		{"content", `UPDATE records SET doc = replace(doc, '"killed":1', '"killed":9') WHERE id = 'AL-0002'`, "allegation/AL-0002 differs from the log in content"},
+		{"status", `UPDATE records SET status = 'closed' WHERE id = 'AL-0005'`, "allegation/AL-0005 differs from the log in status"},
+		{"deleted", `DELETE FROM records WHERE id = 'AL-0004'`, "allegation/AL-0004 is in the log but missing"},
+		{"invented", `INSERT INTO records SELECT type, 'AL-0004x', party, against, category, status, t_from, t_to, lat, lon, created, updated, doc FROM records WHERE id = 'AL-0004'`, "AL-0004x is in the database but not in the log"},
+		{"history", `DELETE FROM history WHERE id = 'AL-0003'`, "history row allegation/AL-0003"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newLog(t, 10)
+			if _, err := rawDB(t, env.Dir).Exec(c.sql); err != nil {
+				t.Fatal(err)
+			}
+			_, err := audit.Replay(context.Background(), openStore(t, env.Dir))
+			if err == nil || !audit.IsProblem(err) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Replay = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// Entries signed by a member are checked against that member's key.
+func TestVerifyChecksSignaturesAgainstAuthorKeys(t *testing.T) {
+	env := newLog(t, 20)
+	st := openStore(t, env.Dir)
+	size, _, _ := st.Tree(context.Background())
+	var authors []string
+	store.Leaves(context.Background(), st, 0, size, func(i int64, leaf []byte) error {
+		_, e, _ := entry.DecodeLeaf(leaf)
+		authors = append(authors, e.Payload.Author)
+		return nil
+	})
+	if authors[0] != "system" || authors[len(authors)-1] == "system" {
+		t.Fatalf("authors = %v", authors)
+	}
+}
