@@ -42,7 +42,20 @@ type Server struct {
 	openapiOnce sync.Once
 	openapiJSON []byte
 	openapiErr  error
+
+	tokensMu sync.Mutex
+	tokens   map[string]cachedToken
 }
+
+// cachedToken is a token looked up less than tokenTTL ago.
+type cachedToken struct {
+	t  *store.Token
+	at time.Time
+}
+
+// tokenTTL bounds how long a token lookup is reused, and so how long a
+// revocation made outside this process takes to bite.
+const tokenTTL = 5 * time.Second
 
 // New returns a server.
 func New(cfg Config) *Server {
@@ -55,7 +68,7 @@ func New(cfg Config) *Server {
 	if cfg.MaxEntryBytes <= 0 {
 		cfg.MaxEntryBytes = 65536
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), tokens: map[string]cachedToken{}}
 	for _, rt := range routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
 	}
@@ -127,7 +140,7 @@ func (s *Server) authenticate(r *http.Request) (*truce.Member, error) {
 	if !ok || tok == "" {
 		return nil, truce.Errorf(truce.CodeUnauthorized, "this resource needs an Authorization: Bearer token")
 	}
-	t, err := s.cfg.Store.Token(r.Context(), auth.HashToken(tok))
+	t, err := s.lookupToken(r.Context(), auth.HashToken(tok))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, truce.Errorf(truce.CodeUnauthorized, "unknown token")
 	}
@@ -151,6 +164,27 @@ func (s *Server) authenticate(r *http.Request) (*truce.Member, error) {
 		return nil, truce.Errorf(truce.CodeUnauthorized, "the token's member is not registered")
 	}
 	return m, nil
+}
+
+func (s *Server) lookupToken(ctx context.Context, hash []byte) (*store.Token, error) {
+	key := string(hash)
+	s.tokensMu.Lock()
+	c, ok := s.tokens[key]
+	s.tokensMu.Unlock()
+	if ok && time.Since(c.at) < tokenTTL {
+		return c.t, nil
+	}
+	t, err := s.cfg.Store.Token(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	s.tokensMu.Lock()
+	if len(s.tokens) > 10000 {
+		clear(s.tokens)
+	}
+	s.tokens[key] = cachedToken{t, time.Now()}
+	s.tokensMu.Unlock()
+	return t, nil
 }
 
 // statuses maps error codes to HTTP statuses. It is the only such mapping.

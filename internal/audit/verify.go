@@ -9,7 +9,6 @@ package audit
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"runtime"
@@ -219,7 +218,7 @@ type verifier struct {
 type sigJob struct {
 	index int64
 	e     *entry.Entry
-	pub   ed25519.PublicKey
+	pub   *entry.PublicKey
 }
 
 func newVerifier() *verifier {
@@ -242,7 +241,7 @@ func newVerifier() *verifier {
 	return v
 }
 
-func (v *verifier) check(i int64, e *entry.Entry, pub ed25519.PublicKey) {
+func (v *verifier) check(i int64, e *entry.Entry, pub *entry.PublicKey) {
 	v.n++
 	v.jobs <- sigJob{i, e, pub}
 }

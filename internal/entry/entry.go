@@ -10,7 +10,6 @@ package entry
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -110,10 +109,10 @@ func Open(env *dsse.Envelope) (*Entry, error) {
 	return e, nil
 }
 
-// Verify checks the envelope's signature with pub, whose key id must be
-// the one the signature claims.
-func (e *Entry) Verify(pub ed25519.PublicKey) error {
-	v, err := dsse.NewEnvelopeVerifier(verifier{pub: pub, id: KeyID(pub)})
+// Verify checks the envelope's signature with k, whose key id must be the
+// one the signature claims.
+func (e *Entry) Verify(k *PublicKey) error {
+	v, err := dsse.NewEnvelopeVerifier(verifier{k})
 	if err != nil {
 		return err
 	}

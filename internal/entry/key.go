@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
 
@@ -45,7 +46,7 @@ func FormatPublicKey(pub ed25519.PublicKey) string {
 }
 
 // ParsePublicKey reads a key written by FormatPublicKey.
-func ParsePublicKey(s string) (ed25519.PublicKey, error) {
+func ParsePublicKey(s string) (*PublicKey, error) {
 	b64, ok := strings.CutPrefix(s, publicPrefix)
 	if !ok {
 		return nil, fmt.Errorf("public key must start with %q", publicPrefix)
@@ -54,7 +55,7 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	if err != nil || len(b) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("public key is not 32 bytes of base64")
 	}
-	return ed25519.PublicKey(b), nil
+	return NewPublicKey(ed25519.PublicKey(b))
 }
 
 // KeyID is the key's DSSE key id: its SHA-256 fingerprint as OpenSSH prints
@@ -137,16 +138,36 @@ func (s signer) Sign(_ context.Context, data []byte) ([]byte, error) {
 }
 func (s signer) KeyID() (string, error) { return KeyID(s.key.Public().(ed25519.PublicKey)), nil }
 
-type verifier struct {
-	pub ed25519.PublicKey
-	id  string
-}
+type verifier struct{ k *PublicKey }
 
 func (v verifier) Verify(_ context.Context, data, sig []byte) error {
-	if !ed25519.Verify(v.pub, data, sig) {
+	if !voi.VerifyExpandedWithOptions(v.k.exp, data, sig, stdlibRules) {
 		return errors.New("bad signature")
 	}
 	return nil
 }
-func (v verifier) KeyID() (string, error)   { return v.id, nil }
-func (v verifier) Public() crypto.PublicKey { return v.pub }
+func (v verifier) KeyID() (string, error)   { return v.k.ID, nil }
+func (v verifier) Public() crypto.PublicKey { return v.k.Key }
+
+// PublicKey is a registered key made ready for verification. Verifying
+// with a precomputed expansion of the key (curve25519-voi) takes half the
+// time of crypto/ed25519, with crypto/ed25519's acceptance rules.
+type PublicKey struct {
+	Key ed25519.PublicKey
+	ID  string
+	exp *voi.ExpandedPublicKey
+}
+
+// stdlibRules makes curve25519-voi accept exactly what crypto/ed25519
+// accepts, so every verifier of the log agrees.
+var stdlibRules = &voi.Options{Verify: voi.VerifyOptionsStdLib}
+
+// NewPublicKey prepares pub for verification; it fails for byte strings
+// that are not a point of the curve.
+func NewPublicKey(pub ed25519.PublicKey) (*PublicKey, error) {
+	exp, err := voi.NewExpandedPublicKey(voi.PublicKey(pub))
+	if err != nil {
+		return nil, fmt.Errorf("not an Ed25519 public key: %w", err)
+	}
+	return &PublicKey{Key: pub, ID: KeyID(pub), exp: exp}, nil
+}

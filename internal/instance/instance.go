@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -73,6 +74,7 @@ type Options struct {
 
 // Instance is an open data directory.
 type Instance struct {
+	lock     *os.File
 	Dir      string
 	Origin   string
 	VKey     string
@@ -155,60 +157,86 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 	return nil
 }
 
-// Open opens the instance in dir and starts its sequencer.
+// Open opens the instance in dir and starts its sequencer. Only one
+// process may have an instance open this way at a time.
 func Open(ctx context.Context, dir string, o Options) (*Instance, error) {
 	if !Exists(dir) {
 		return nil, fmt.Errorf("%s holds no instance (run truce init)", dir)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	so := o.StoreOptions
 	so.Migrate = so.Migrate || o.Migrate
 	db, err := sqlite.Open(ctx, filepath.Join(dir, DBFile), so)
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
-	in, err := open(ctx, dir, db, o)
+	in := &Instance{Dir: dir, Store: db, lock: lock}
+	if err := in.open(ctx, o); err != nil {
+		in.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+// OpenStore opens an instance's database for reading and checking, without
+// sequencing: it may run beside a serving process.
+func OpenStore(ctx context.Context, dir string) (*Instance, error) {
+	if !Exists(dir) {
+		return nil, fmt.Errorf("%s holds no instance", dir)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, DBFile), sqlite.Options{})
 	if err != nil {
+		return nil, err
+	}
+	in := &Instance{Dir: dir, Store: db}
+	if err := in.readMeta(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return in, nil
 }
 
-func open(ctx context.Context, dir string, db store.Store, o Options) (*Instance, error) {
-	in := &Instance{Dir: dir, Store: db}
+func (in *Instance) readMeta(ctx context.Context) error {
 	var err error
-	if in.Origin, err = db.Meta(ctx, MetaOrigin); err != nil {
-		return nil, fmt.Errorf("reading origin: %w", err)
+	if in.Origin, err = in.Store.Meta(ctx, MetaOrigin); err != nil {
+		return fmt.Errorf("reading origin: %w", err)
 	}
-	if in.VKey, err = db.Meta(ctx, MetaVKey); err != nil {
-		return nil, fmt.Errorf("reading log key: %w", err)
+	if in.VKey, err = in.Store.Meta(ctx, MetaVKey); err != nil {
+		return fmt.Errorf("reading log key: %w", err)
 	}
-	if in.Verifier, err = note.NewVerifier(in.VKey); err != nil {
-		return nil, err
+	in.Verifier, err = note.NewVerifier(in.VKey)
+	return err
+}
+
+func (in *Instance) open(ctx context.Context, o Options) error {
+	if err := in.readMeta(ctx); err != nil {
+		return err
 	}
+	dir, db := in.Dir, in.Store
 	skey, err := os.ReadFile(filepath.Join(dir, LogKeyFile))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", LogKeyFile, err)
+		return fmt.Errorf("%s: %w", LogKeyFile, err)
 	}
 	if signer.Name() != in.Origin || signer.KeyHash() != in.Verifier.KeyHash() {
-		return nil, fmt.Errorf("%s does not match the log's verifier key", LogKeyFile)
+		return fmt.Errorf("%s does not match the log's verifier key", LogKeyFile)
 	}
 	sys, err := entry.ReadKeyFile(filepath.Join(dir, SystemKeyFile))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	in.Seq, err = sequencer.Open(ctx, sequencer.Config{
 		Store: db, LogKey: signer, System: sys, Clock: o.Clock, Logger: o.Logger,
 		CheckpointInterval: o.CheckpointInterval,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return in, nil
+	return err
 }
 
 // Close stops the sequencer and closes the database.
@@ -216,7 +244,25 @@ func (in *Instance) Close() error {
 	if in.Seq != nil {
 		in.Seq.Close()
 	}
-	return in.Store.Close()
+	err := in.Store.Close()
+	if in.lock != nil {
+		in.lock.Close()
+	}
+	return err
+}
+
+// lockDir takes an exclusive lock on dir, so two processes never sequence
+// one log.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "truce.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is in use by another truce process", dir)
+	}
+	return f, nil
 }
 
 func writeSecret(path string, b []byte) error {

@@ -116,15 +116,15 @@ func applyInstance(s *State, c *applyCtx, body any) error {
 		return truce.Errorf(truce.CodeInvalid, "%s must be signed by %q for its own origin", KindInstanceCreated, truce.SystemAuthor)
 	}
 	pub, _ := entry.ParsePublicKey(in.SystemKey)
-	if c.entry.KeyID() != entry.KeyID(pub) {
+	if c.entry.KeyID() != pub.ID {
 		return truce.FieldErrorf(truce.CodeUnknownAuthor, "signatures[0].keyid", "must be the declared system key")
 	}
 	s.Instance = in
 	s.members[truce.SystemAuthor] = &truce.Member{
 		ID: truce.SystemAuthor, Name: in.Name + " (system)", Role: truce.RoleSystem, Party: truce.Mechanism,
-		Keys: []truce.Key{{ID: entry.KeyID(pub), Public: in.SystemKey, Added: c.index}}, Registered: c.index,
+		Keys: []truce.Key{{ID: pub.ID, Public: in.SystemKey, Added: c.index}}, Registered: c.index,
 	}
-	s.keys[entry.KeyID(pub)] = &key{member: truce.SystemAuthor, pub: pub, added: c.index}
+	s.keys[pub.ID] = &key{member: truce.SystemAuthor, pub: pub, added: c.index}
 	c.touch(TypeInstance, in.Origin)
 	c.touch(TypeMember, truce.SystemAuthor)
 	return nil
@@ -180,7 +180,7 @@ func applyMember(s *State, c *applyCtx, body any) error {
 	newKeys := map[string]*key{}
 	for i, k := range m.Keys {
 		pub, _ := entry.ParsePublicKey(k)
-		id := entry.KeyID(pub)
+		id := pub.ID
 		if _, taken := s.keys[id]; taken || newKeys[id] != nil {
 			return truce.FieldErrorf(truce.CodeConflict, fmt.Sprintf("body.keys[%d]", i), "key %s is already registered", id)
 		}

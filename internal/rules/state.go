@@ -10,7 +10,6 @@ package rules
 
 import (
 	"cmp"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -43,7 +42,7 @@ type Instance struct {
 
 type key struct {
 	member  string
-	pub     ed25519.PublicKey
+	pub     *entry.PublicKey
 	added   int64
 	revoked int64 // 0: active
 }
@@ -94,7 +93,7 @@ func (s *State) Allegation(id string) (*truce.Allegation, bool) {
 // SigningKey returns the key that must have signed e if it were the next
 // entry: the author's key named by the signature, which must not be revoked.
 // For the first entry of a log, it is the system key that entry declares.
-func (s *State) SigningKey(e *entry.Entry) (ed25519.PublicKey, error) {
+func (s *State) SigningKey(e *entry.Entry) (*entry.PublicKey, error) {
 	if s.Instance == nil {
 		if e.Payload.Kind != KindInstanceCreated {
 			return nil, truce.Errorf(truce.CodeInvalid, "the log must start with %s", KindInstanceCreated)
@@ -112,7 +111,7 @@ func (s *State) SigningKey(e *entry.Entry) (ed25519.PublicKey, error) {
 	return s.activeKey(e.Payload.Author, e.KeyID(), s.Size)
 }
 
-func (s *State) activeKey(author, keyID string, index int64) (ed25519.PublicKey, error) {
+func (s *State) activeKey(author, keyID string, index int64) (*entry.PublicKey, error) {
 	if _, ok := s.members[author]; !ok {
 		return nil, truce.FieldErrorf(truce.CodeUnknownAuthor, "payload.author", "no member %q is registered", author)
 	}
@@ -170,10 +169,11 @@ type Ref struct {
 	ID   string `json:"id"`
 }
 
-// Applied is what one entry did to the projections.
+// Applied is what one entry did to the projections: the records it
+// touched (render them with Record) and the history rows it wrote.
 type Applied struct {
 	Ref     Ref // the record the entry is about
-	Records []truce.Record
+	Touched []Ref
 	History []truce.HistoryItem
 }
 
@@ -232,18 +232,12 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 	if len(ctx.touched) > 0 {
 		out.Ref = ctx.touched[0]
 	}
-	seen := map[Ref]bool{}
 	for _, ref := range ctx.touched {
-		if seen[ref] {
+		if slices.Contains(out.Touched, ref) {
 			continue
 		}
-		seen[ref] = true
 		s.updated[ref] = index
-		rec, err := s.record(ref)
-		if err != nil {
-			return nil, err
-		}
-		out.Records = append(out.Records, rec)
+		out.Touched = append(out.Touched, ref)
 		out.History = append(out.History, truce.HistoryItem{
 			Type: ref.Type, ID: ref.ID, Index: index, Kind: p.Kind, Author: p.Author,
 			Logged: logged.UTC().Format(time.RFC3339Nano),
@@ -273,7 +267,7 @@ func (s *State) Records() ([]truce.Record, error) {
 	}
 	out := make([]truce.Record, 0, len(refs))
 	for _, ref := range refs {
-		r, err := s.record(ref)
+		r, err := s.Record(ref)
 		if err != nil {
 			return nil, err
 		}
@@ -282,8 +276,8 @@ func (s *State) Records() ([]truce.Record, error) {
 	return out, nil
 }
 
-// record renders a record.
-func (s *State) record(ref Ref) (truce.Record, error) {
+// Record renders a record as it stands.
+func (s *State) Record(ref Ref) (truce.Record, error) {
 	var r truce.Record
 	var doc any
 	switch ref.Type {

@@ -383,6 +383,8 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		leaves   [][]byte
 		accepted []*request
 		acks     []*Ack
+		touched  []rules.Ref
+		seen     = map[rules.Ref]bool{}
 		b        store.Batch
 	)
 	s.mu.Lock()
@@ -408,14 +410,33 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 			ack.Record = &applied.Ref
 		}
 		acks = append(acks, ack)
-		b.Records = append(b.Records, applied.Records...)
 		b.History = append(b.History, applied.History...)
+		for _, ref := range applied.Touched {
+			if !seen[ref] {
+				seen[ref] = true
+				touched = append(touched, ref)
+			}
+		}
 	}
 	s.mu.Unlock()
 	if len(leaves) == 0 {
 		return false, false
 	}
-	g, err := s.tree.Grow(ctx, leaves)
+	// Render each touched record once, as the batch leaves it. This loop is
+	// the only writer of the state, so it reads it without the lock and
+	// lets submissions look up keys meanwhile.
+	var err error
+	for _, ref := range touched {
+		var rec truce.Record
+		if rec, err = s.state.Record(ref); err != nil {
+			break
+		}
+		b.Records = append(b.Records, rec)
+	}
+	var g *tlog.Growth
+	if err == nil {
+		g, err = s.tree.Grow(ctx, leaves)
+	}
 	if err == nil {
 		b.Start, b.Size, b.Root = g.OldSize, g.Size, g.Root
 		b.Tiles, b.Bundles, b.BundleFrom = g.Tiles, g.Bundles, g.BundleFrom

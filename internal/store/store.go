@@ -90,6 +90,10 @@ type Store interface {
 	// PutToken stores a token; Token finds one by hash.
 	PutToken(ctx context.Context, t Token) error
 	Token(ctx context.Context, hash []byte) (*Token, error)
+	// PutPassword stores a member's password hash (PHC string); Password
+	// reads it.
+	PutPassword(ctx context.Context, member, hash string) error
+	Password(ctx context.Context, member string) (string, error)
 
 	Close() error
 }

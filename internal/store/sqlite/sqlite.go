@@ -43,11 +43,20 @@ type Options struct {
 }
 
 // DB is a Store on SQLite.
+//
+// Checkpointing the WAL into the database file is taken off the writer (it
+// would otherwise run inside a commit every thousand pages) and done by a
+// goroutine on its own connection, which does not block writers.
 type DB struct {
-	w, r *sql.DB
-	fail func(string) error
+	w, r, c *sql.DB
+	fail    func(string) error
+
+	commits chan struct{} // nudges the checkpointer
+	stop    chan struct{}
+	stopped chan struct{}
 
 	upsertTile, deleteBundle, insertBundle, upsertRecord, insertHistory, insertCheckpoint, setTree *sql.Stmt
+	readToken, readTile                                                                            *sql.Stmt
 }
 
 var _ store.Store = (*DB)(nil)
@@ -55,7 +64,8 @@ var _ store.Store = (*DB)(nil)
 // Open opens (creating if needed) the database at path.
 func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=immediate" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=cache_size(-65536)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -72,6 +82,20 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	}
 	db.r.SetMaxOpenConns(8)
 	db.r.SetMaxIdleConns(8)
+	if db.c, err = sql.Open("sqlite", dsn); err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.c.SetMaxOpenConns(1)
+	db.commits, db.stop, db.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go db.checkpointer()
+	if db.readToken, err = db.r.PrepareContext(ctx, `SELECT member, created, expires, revoked FROM tokens WHERE hash = ?`); err == nil {
+		db.readTile, err = db.r.PrepareContext(ctx, `SELECT data FROM tiles WHERE level = ? AND n = ?`)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	for _, s := range []struct {
 		stmt **sql.Stmt
 		sql  string
@@ -138,12 +162,38 @@ func (db *DB) migrate(ctx context.Context, allowed bool) error {
 	return nil
 }
 
-// Close closes the database.
+// checkpointer copies the WAL into the database after commits, at most
+// once a second.
+func (db *DB) checkpointer() {
+	defer close(db.stopped)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-tick.C:
+		}
+		select {
+		case <-db.commits:
+			db.c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		default:
+		}
+	}
+}
+
+// Close closes the database, folding the WAL into it.
 func (db *DB) Close() error {
 	var errs []error
+	if db.stop != nil {
+		close(db.stop)
+		<-db.stopped
+		errs = append(errs, db.c.Close())
+	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
+	db.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	errs = append(errs, db.w.Close())
 	return errors.Join(errs...)
 }
@@ -239,6 +289,10 @@ func (db *DB) Append(ctx context.Context, b *store.Batch) (err error) {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	select {
+	case db.commits <- struct{}{}:
+	default:
+	}
 	return db.step("commit")
 }
 
@@ -246,7 +300,7 @@ func (db *DB) Append(ctx context.Context, b *store.Batch) (err error) {
 func (db *DB) ReadTile(ctx context.Context, level int, n int64) ([]byte, error) {
 	if level >= 0 {
 		var data []byte
-		err := db.r.QueryRowContext(ctx, `SELECT data FROM tiles WHERE level = ? AND n = ?`, level, n).Scan(&data)
+		err := db.readTile.QueryRowContext(ctx, level, n).Scan(&data)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, tlog.ErrNotFound
 		}
@@ -523,8 +577,7 @@ func (db *DB) PutToken(ctx context.Context, t store.Token) error {
 func (db *DB) Token(ctx context.Context, hash []byte) (*store.Token, error) {
 	t := store.Token{Hash: bytes.Clone(hash)}
 	var created, expires string
-	err := db.r.QueryRowContext(ctx, `SELECT member, created, expires, revoked FROM tokens WHERE hash = ?`, hash).
-		Scan(&t.Member, &created, &expires, &t.Revoked)
+	err := db.readToken.QueryRowContext(ctx, hash).Scan(&t.Member, &created, &expires, &t.Revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -533,6 +586,22 @@ func (db *DB) Token(ctx context.Context, hash []byte) (*store.Token, error) {
 	}
 	t.Created, t.Expires = parseTime(created), parseTime(expires)
 	return &t, nil
+}
+
+// PutPassword stores a password hash.
+func (db *DB) PutPassword(ctx context.Context, member, hash string) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO passwords (member, hash) VALUES (?, ?) ON CONFLICT (member) DO UPDATE SET hash = excluded.hash`, member, hash)
+	return err
+}
+
+// Password reads a password hash.
+func (db *DB) Password(ctx context.Context, member string) (string, error) {
+	var h string
+	err := db.r.QueryRowContext(ctx, `SELECT hash FROM passwords WHERE member = ?`, member).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return h, err
 }
 
 func fmtTime(t time.Time) string {

@@ -343,4 +343,15 @@ func testMetaTokens(t *testing.T, s store.Store) {
 	if _, err := s.Token(ctx, []byte("other")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Token(unknown) = %v", err)
 	}
+	if _, err := s.Password(ctx, "pk-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Password(unset) = %v", err)
+	}
+	for _, h := range []string{"$argon2id$one", "$argon2id$two"} {
+		if err := s.PutPassword(ctx, "pk-1", h); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Password(ctx, "pk-1"); err != nil || got != h {
+			t.Fatalf("Password = %q, %v; want %q", got, err, h)
+		}
+	}
 }

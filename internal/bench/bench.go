@@ -1,0 +1,306 @@
+// Package bench measures the log the way the design states its targets:
+// concurrent clients submitting client-signed allegations over HTTP to a
+// fresh instance, each acknowledged only once durable, and the time from
+// acknowledgement to a published checkpoint that covers the entry.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/auth"
+	"github.com/truce-mvm/truce/internal/demo"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+)
+
+// Targets from the design (DESIGN §8) for a 2-core machine.
+var targets = map[int]float64{64: 5000, 512: 9000}
+
+const checkpointTargetMs = 250
+
+// Result is one run's figures, printed as one JSON line.
+type Result struct {
+	Clients            int     `json:"clients"`
+	Entries            int     `json:"entries"`
+	Seconds            float64 `json:"seconds"`
+	EntriesPerS        float64 `json:"entries_per_s"`
+	TargetEntriesPerS  float64 `json:"target_entries_per_s,omitempty"`
+	AckP50Ms           float64 `json:"ack_p50_ms"`
+	AckP99Ms           float64 `json:"ack_p99_ms"`
+	CheckpointP99Ms    float64 `json:"checkpoint_p99_ms"`
+	CheckpointTargetMs float64 `json:"checkpoint_target_ms"`
+	Ed25519VerifyPerS  float64 `json:"ed25519_verify_per_s_one_core"`
+	Cores              int     `json:"cores"`
+	Errors             int     `json:"errors"`
+	Peer               string  `json:"peer"`
+}
+
+// Options configure a run.
+type Options struct {
+	Clients int
+	Entries int    // in all, split between the clients
+	Dir     string // a fresh directory for the instance
+	Logger  *slog.Logger
+}
+
+// Run creates an instance in o.Dir, serves it on loopback, and drives it.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	res := &Result{Clients: o.Clients, TargetEntriesPerS: targets[o.Clients], CheckpointTargetMs: checkpointTargetMs,
+		Cores: runtime.GOMAXPROCS(0), Peer: "Tessera POSIX in-process here: ~3,500/s (64 writers), ~9,100/s (512, Ed25519 checks), checkpoint p99 0.12-0.16 s"}
+	res.Ed25519VerifyPerS = ed25519Rate()
+
+	ag, err := demo.Agreement()
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]*entry.PrivateKey, o.Clients)
+	var members []instance.Member
+	for i := range keys {
+		id := fmt.Sprintf("bench-%04d", i)
+		if keys[i], err = entry.GenerateKey(id); err != nil {
+			return nil, err
+		}
+		members = append(members, instance.Member{ID: id, Name: "Bench monitor " + id, Role: truce.RoleMonitor,
+			Party: truce.Mechanism, PublicKeys: []string{keys[i].PublicKey()}})
+	}
+	const origin = "bench.truce.example/log"
+	if err := instance.Init(ctx, o.Dir, instance.InitOptions{Origin: origin, Name: "bench", Agreement: ag, Members: members}); err != nil {
+		return nil, err
+	}
+	in, err := instance.Open(ctx, o.Dir, instance.Options{Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	tokens := make([]string, o.Clients)
+	for i, m := range members {
+		if tokens[i], err = auth.IssueToken(ctx, in.Store, m.ID, time.Now(), time.Time{}); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := api.NewHTTPServer("", api.New(api.Config{Seq: in.Seq, Store: in.Store, VKey: in.VKey, Logger: o.Logger}))
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	// Clients sign on their own machines: sign everything before the clock starts.
+	per := max(1, o.Entries/o.Clients)
+	bodies := make([][][]byte, o.Clients)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := w; c < o.Clients; c += runtime.GOMAXPROCS(0) {
+				for s := 1; s <= per; s++ {
+					env, err := sequencer.Sign(rules.KindAllegationFiled, origin, members[c].ID, uint64(s), time.Now(), filing(c*per+s), keys[c])
+					if err != nil {
+						panic(err)
+					}
+					b, _ := json.Marshal(env)
+					bodies[c] = append(bodies[c], b)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	tr := &http.Transport{MaxIdleConns: o.Clients + 8, MaxIdleConnsPerHost: o.Clients + 8, DisableCompression: true}
+	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+	defer tr.CloseIdleConnections()
+
+	// The checkpoint watcher: when each tree size was first seen published.
+	type seen struct {
+		at   time.Time
+		size int64
+	}
+	var cps []seen
+	stopWatch := make(chan struct{})
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		for {
+			select {
+			case <-stopWatch:
+				return
+			default:
+			}
+			if size, err := checkpointSize(hc, base); err == nil && (len(cps) == 0 || size > cps[len(cps)-1].size) {
+				cps = append(cps, seen{time.Now(), size})
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+
+	type ack struct {
+		at      time.Time
+		index   int64
+		latency time.Duration
+	}
+	acks := make([][]ack, o.Clients)
+	errs := make([]int, o.Clients)
+	start := time.Now()
+	for c := 0; c < o.Clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, b := range bodies[c] {
+				t0 := time.Now()
+				index, err := post(hc, base, tokens[c], b)
+				if err != nil {
+					errs[c]++
+					continue
+				}
+				now := time.Now()
+				acks[c] = append(acks[c], ack{now, index, now.Sub(t0)})
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	// Wait for the checkpoint covering the last entry.
+	last := in.Seq.Checkpoint()
+	deadline := time.Now().Add(5 * time.Second)
+	var maxIndex int64
+	for _, as := range acks {
+		for _, a := range as {
+			maxIndex = max(maxIndex, a.index)
+		}
+	}
+	for (last == nil || last.Size <= maxIndex) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		last = in.Seq.Checkpoint()
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(stopWatch)
+	<-watchDone
+
+	var lat, cpLat []float64
+	for c := range acks {
+		res.Errors += errs[c]
+		for _, a := range acks[c] {
+			res.Entries++
+			lat = append(lat, ms(a.latency))
+			i, _ := slices.BinarySearchFunc(cps, a.index+1, func(s seen, size int64) int {
+				return int(s.size - size)
+			})
+			if i == len(cps) {
+				cpLat = append(cpLat, ms(5*time.Second)) // never seen: count it as very late
+				continue
+			}
+			cpLat = append(cpLat, ms(max(0, cps[i].at.Sub(a.at))))
+		}
+	}
+	res.Seconds = elapsed.Seconds()
+	res.EntriesPerS = float64(res.Entries) / elapsed.Seconds()
+	res.AckP50Ms, res.AckP99Ms = percentile(lat, 0.50), percentile(lat, 0.99)
+	res.CheckpointP99Ms = percentile(cpLat, 0.99)
+	return res, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	return xs[min(len(xs)-1, int(p*float64(len(xs))))]
+}
+
+// ed25519Rate measures one core's Ed25519 verifications per second.
+func ed25519Rate() float64 {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	msg := dsse.PAE(entry.PayloadType, bytes.Repeat([]byte("x"), 700))
+	sig := ed25519.Sign(priv, msg)
+	n := 0
+	start := time.Now()
+	for time.Since(start) < time.Second {
+		for i := 0; i < 100; i++ {
+			ed25519.Verify(pub, msg, sig)
+		}
+		n += 100
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+func filing(n int) truce.AllegationFiling {
+	against := []string{"AF", "PK"}[n%2]
+	return truce.AllegationFiling{
+		Category: "shelling_artillery_missile",
+		Occurred: truce.Occurred{From: time.Now().Add(-time.Duration(1+n%500) * time.Hour).UTC().Truncate(time.Minute), Precision: 1},
+		Place: truce.Place{Lat: 31 + float64(n%400)/100, Lon: 66 + float64(n%600)/100, GeoPrecision: 2,
+			Country: map[string]string{"AF": "PK", "PK": "AF"}[against], Admin1: "Border province", Location: "Border post " + strconv.Itoa(n%97)},
+		Clauses:     []string{"no-cross-border-fire"},
+		Perpetrator: truce.Perpetrator{Kind: truce.PerpParty, Party: against},
+		Casualties:  truce.Casualties{Killed: n % 3, Injured: n % 7},
+		Narrative:   "Benchmark allegation " + strconv.Itoa(n) + ": mortar rounds fired across the border at a post, reported by the monitoring team with the time and bearing of each impact.",
+	}
+}
+
+func post(hc *http.Client, base, token string, body []byte) (int64, error) {
+	req, _ := http.NewRequest("POST", base+"/api/v1/entries", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return 0, fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	var a struct {
+		Index int64 `json:"index"`
+	}
+	err = json.Unmarshal(b, &a)
+	return a.Index, err
+}
+
+func checkpointSize(hc *http.Client, base string) (int64, error) {
+	resp, err := hc.Get(base + "/log/checkpoint")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		return 0, fmt.Errorf("checkpoint: %v %d", err, resp.StatusCode)
+	}
+	lines := strings.SplitN(string(b), "\n", 3)
+	if len(lines) < 3 {
+		return 0, fmt.Errorf("short checkpoint")
+	}
+	return strconv.ParseInt(lines[1], 10, 64)
+}

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"strconv"
+
+	"github.com/truce-mvm/truce/internal/bench"
+)
+
+func cmdBench(e *env, args []string) error {
+	fs := e.flags("bench")
+	var clients listFlag
+	fs.Var(&clients, "clients", "concurrent clients, one run per value (default 64,512)")
+	entries := fs.Int("entries", 60000, "entries per run, split between the clients")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if len(clients) == 0 {
+		clients = listFlag{"64", "512"}
+	}
+	for _, c := range clients {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 1 || n > 4096 {
+			return fmt.Errorf("bad --clients value %q", c)
+		}
+		dir, err := os.MkdirTemp("", "truce-bench-")
+		if err != nil {
+			return err
+		}
+		res, err := bench.Run(e.ctx, bench.Options{Clients: n, Entries: *entries, Dir: dir})
+		os.RemoveAll(dir)
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(res)
+		fmt.Fprintln(e.stdout, string(b))
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/truce-mvm/truce/internal/audit"
+	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/tlog"
+)
+
+func dataFlag(e *env, name string, args []string) (string, []string, error) {
+	fs := e.flags(name)
+	data := fs.String("data", "", "data directory")
+	if err := parse(fs, args); err != nil {
+		return "", nil, err
+	}
+	if err := required(fs, "data"); err != nil {
+		return "", nil, err
+	}
+	return *data, fs.Args(), nil
+}
+
+func cmdVerify(e *env, args []string) error {
+	data, _, err := dataFlag(e, "verify", args)
+	if err != nil {
+		return err
+	}
+	in, err := instance.OpenStore(e.ctx, data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	start := time.Now()
+	rep, err := audit.Verify(e.ctx, in.Store, in.Origin, in.Verifier, progress(e, "verified"))
+	if err != nil {
+		return fmt.Errorf("FAILED: %w", err)
+	}
+	el := time.Since(start)
+	fmt.Fprintf(e.stdout, "ok: %d entries, %d signatures, %d checkpoints; root %s; %.0f entries/s\n",
+		rep.Size, rep.Signatures, rep.Checkpoints, rep.Root, float64(rep.Size)/el.Seconds())
+	return nil
+}
+
+func cmdReplay(e *env, args []string) error {
+	data, _, err := dataFlag(e, "replay", args)
+	if err != nil {
+		return err
+	}
+	in, err := instance.OpenStore(e.ctx, data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	rep, err := audit.Replay(e.ctx, in.Store)
+	if err != nil {
+		return fmt.Errorf("FAILED: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "ok: %d entries replay to the live state: %d records, %d history rows, digest %x\n",
+		rep.Entries, rep.Records, rep.History, rep.Digest)
+	return nil
+}
+
+func cmdReceipt(e *env, args []string) error {
+	data, rest, err := dataFlag(e, "receipt", args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("name one entry index")
+	}
+	index, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil || index < 0 {
+		return fmt.Errorf("bad index %q", rest[0])
+	}
+	in, err := instance.OpenStore(e.ctx, data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	signed, size, err := in.Store.Checkpoint(e.ctx)
+	if err != nil {
+		return err
+	}
+	if index >= size {
+		return fmt.Errorf("entry %d is not covered by the newest checkpoint (size %d)", index, size)
+	}
+	bundle, err := in.Store.ReadTile(e.ctx, -1, index/tlog.TileWidth)
+	if err != nil {
+		return err
+	}
+	entries, err := tlog.BundleEntries(bundle)
+	if err != nil {
+		return err
+	}
+	proof, err := tlog.InclusionProof(e.ctx, in.Store, index, size)
+	if err != nil {
+		return err
+	}
+	r := tlog.Receipt{Index: index, Proof: proof, Checkpoint: signed, Extra: entries[index%tlog.TileWidth]}
+	if _, err := r.Verify(in.Origin, in.Verifier, r.Extra); err != nil {
+		return fmt.Errorf("the receipt does not verify: %w", err)
+	}
+	_, err = e.stdout.Write(r.Marshal())
+	return err
+}
+
+// progress reports on stderr, at most every second, when stderr is a
+// terminal.
+func progress(e *env, verb string) audit.Progress {
+	f, ok := e.stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var last time.Time
+	return func(done, total int64) {
+		if time.Since(last) < time.Second && done < total {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(f, "\r%s %d of %d entries (%.0f%%)", verb, done, total, 100*float64(done)/float64(max(total, 1)))
+		if done == total {
+			fmt.Fprintln(f)
+		}
+	}
+}

@@ -1,0 +1,152 @@
+// Package cli is the truce command: one function per subcommand, each
+// parsing its own flags and wiring the pieces from the other packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/truce-mvm/truce"
+)
+
+// env is what a subcommand runs with.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+type command struct {
+	name, args, summary string
+	run                 func(e *env, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"init", "--data DIR --origin ORIGIN --agreement FILE [--members FILE]", "create an instance: keys, database, and the first entries of its log", cmdInit},
+		{"serve", "--data DIR [--addr HOST:PORT]", "serve an instance: the log under /log/, the API under /api/v1/", cmdServe},
+		{"demo", "[--addr HOST:PORT] [--data DIR]", "create (if needed) and serve the exercise instance (EXERCISE DATA)", cmdDemo},
+		{"migrate", "--data DIR", "bring an instance's database schema up to date", cmdMigrate},
+		{"key", "generate --out FILE [--member ID]", "write a new Ed25519 signing key (mode 0600) and print its public key", cmdKey},
+		{"token", "issue --data DIR --member ID [--expires DURATION]", "issue an API token for a member (printed once, stored hashed)", cmdToken},
+		{"allege", "--key FILE (--server URL | --out FILE) [fields]", "sign an allegation and submit it, or write it for later", cmdAllege},
+		{"submit", "--server URL FILE...", "submit envelopes signed earlier (offline) with --out", cmdSubmit},
+		{"receipt", "--data DIR INDEX", "print an offline proof (C2SP tlog-proof) that an entry is in the log", cmdReceipt},
+		{"verify", "--data DIR", "check the whole log offline: tiles, roots, checkpoints, signatures, rules", cmdVerify},
+		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
+		{"bench", "[--clients 64,512] [--entries N]", "measure durable entries/s over HTTP on a fresh instance", cmdBench},
+		{"help", "", "list the commands", cmdHelp},
+	}
+}
+
+// Main runs the truce command with args (without the program name) and
+// returns the exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	if len(args) == 0 {
+		cmdHelp(e, nil)
+		return 2
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(e, args[1:])
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				return 2
+			}
+			fmt.Fprintf(stderr, "truce %s: %s\n", c.name, message(err))
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "truce: unknown command %q (truce help lists them)\n", args[0])
+	return 2
+}
+
+// errUsage means the flags were wrong and the flag package said so.
+var errUsage = errors.New("usage")
+
+func message(err error) string {
+	var te *truce.Error
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%s (%s)", te.Error(), te.Code)
+	}
+	return err.Error()
+}
+
+func cmdHelp(e *env, _ []string) error {
+	fmt.Fprintln(e.stdout, "truce: the record of a ceasefire's joint monitoring and verification mechanism")
+	fmt.Fprintln(e.stdout, "\nCommands:")
+	sorted := append([]command(nil), commands...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	for _, c := range sorted {
+		fmt.Fprintf(e.stdout, "  %-8s %s\n           %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintln(e.stdout, "\ntruce COMMAND -h shows a command's flags.")
+	return nil
+}
+
+// flags returns a FlagSet that reports errors to e.stderr.
+func (e *env) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("truce "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parse parses args, turning flag errors into errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// required checks that flags were given.
+func required(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		if f := fs.Lookup(n); f == nil || f.Value.String() == "" {
+			fmt.Fprintf(fs.Output(), "%s: --%s is required\n", fs.Name(), n)
+			fs.Usage()
+			return errUsage
+		}
+	}
+	return nil
+}
+
+// envDefault returns the environment variable or def.
+func envDefault(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// listFlag collects a repeatable or comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+// Package demo lays down the exercise instance: a fortnight of a ceasefire
+// on the Pakistan–Afghanistan border, with members of every role, the
+// agreement, and allegations from both sides. Everything in it is EXERCISE
+// DATA: fictional people, fictional incidents at real places.
+//
+// The scenario is written with the sequencer's clock set back, so that its
+// fortnight ends at the moment the demo is created and every deadline in it
+// falls in log time exactly as it would have.
+package demo
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/agreement"
+	"github.com/truce-mvm/truce/internal/auth"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/sequencer"
+)
+
+//go:embed agreement.yaml
+var agreementYAML []byte
+
+// Origin is the demo log's origin.
+const Origin = "exercise.truce.example/pk-af"
+
+// CredentialsFile is written into the data directory.
+const CredentialsFile = "demo-credentials.json"
+
+// Credential is one demo member's way in.
+type Credential struct {
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Role     truce.Role `json:"role"`
+	Party    string     `json:"party"`
+	Password string     `json:"password"`
+	Token    string     `json:"token"`
+	KeyFile  string     `json:"key_file"`
+}
+
+// Members of the exercise. The names are fictional.
+var Members = []instance.Member{
+	{ID: "pk-liaison", Name: "Maj. Ayesha Siddiqui (PK liaison, exercise)", Role: truce.RoleLiaison, Party: "PK"},
+	{ID: "pk-liaison-2", Name: "Capt. Bilal Anwar (PK liaison, exercise)", Role: truce.RoleLiaison, Party: "PK"},
+	{ID: "af-liaison", Name: "Mawlawi Abdul Hadi (AF liaison, exercise)", Role: truce.RoleLiaison, Party: "AF"},
+	{ID: "af-liaison-2", Name: "Qari Noor Ahmad (AF liaison, exercise)", Role: truce.RoleLiaison, Party: "AF"},
+	{ID: "tr-mediator", Name: "Amb. Emre Kaya (TR mediator, exercise)", Role: truce.RoleMediator, Party: "TR"},
+	{ID: "qa-mediator", Name: "Dr. Khalid Al-Marri (QA mediator, exercise)", Role: truce.RoleMediator, Party: "QA"},
+	{ID: "monitor", Name: "Field Monitoring Team 1 (exercise)", Role: truce.RoleMonitor, Party: truce.Mechanism},
+	{ID: "analyst", Name: "Open-Source Analyst (exercise)", Role: truce.RoleAnalyst, Party: truce.Mechanism},
+	{ID: "admin", Name: "Secretariat Administrator (exercise)", Role: truce.RoleAdmin, Party: truce.Mechanism},
+	{ID: "observer", Name: "Press Observer (exercise)", Role: truce.RolePublic, Party: truce.Mechanism},
+}
+
+// Agreement returns the exercise agreement.
+func Agreement() (*truce.Agreement, error) { return agreement.Parse(agreementYAML) }
+
+// clock is the scenario's settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// Create makes the exercise instance in dir with the scenario's fortnight
+// ending at now, and writes the credentials file.
+func Create(ctx context.Context, dir string, now time.Time, o instance.Options) ([]Credential, error) {
+	ag, err := Agreement()
+	if err != nil {
+		return nil, err
+	}
+	now = now.UTC().Truncate(time.Minute)
+	start := now.Add(-14 * 24 * time.Hour)
+	clk := &clock{t: start}
+	keyDir := filepath.Join(dir, "keys", "members")
+	if err := os.MkdirAll(keyDir, 0o700); err != nil {
+		return nil, err
+	}
+	keys := map[string]*entry.PrivateKey{}
+	var members []instance.Member
+	for _, m := range Members {
+		k, err := entry.GenerateKey(m.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := entry.WriteKeyFile(filepath.Join(keyDir, m.ID+".key"), k); err != nil {
+			return nil, err
+		}
+		keys[m.ID] = k
+		m.PublicKeys = []string{k.PublicKey()}
+		members = append(members, m)
+	}
+	err = instance.Init(ctx, dir, instance.InitOptions{
+		Origin: Origin, Name: "EXERCISE — Pakistan–Afghanistan ceasefire monitoring (training instance)",
+		Exercise: true, Agreement: ag, Members: members, Clock: clk.Now, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.Clock = clk.Now
+	in, err := instance.Open(ctx, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	sc := &scenario{in: in, keys: keys, clock: clk, start: start, seqs: map[string]uint64{}}
+	if err := sc.run(ctx); err != nil {
+		return nil, err
+	}
+	var creds []Credential
+	for _, m := range Members {
+		tok, err := auth.IssueToken(ctx, in.Store, m.ID, now, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		pw := auth.NewPassword()
+		hash, err := auth.HashPassword(pw)
+		if err != nil {
+			return nil, err
+		}
+		if err := in.Store.PutPassword(ctx, m.ID, hash); err != nil {
+			return nil, err
+		}
+		abs, _ := filepath.Abs(filepath.Join(keyDir, m.ID+".key"))
+		creds = append(creds, Credential{ID: m.ID, Name: m.Name, Role: m.Role, Party: m.Party, Password: pw, Token: tok, KeyFile: abs})
+	}
+	b, _ := json.MarshalIndent(creds, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, CredentialsFile), append(b, '\n'), 0o600); err != nil {
+		return nil, err
+	}
+	return creds, nil
+}
+
+// ReadCredentials reads the credentials file of a demo instance.
+func ReadCredentials(dir string) ([]Credential, error) {
+	b, err := os.ReadFile(filepath.Join(dir, CredentialsFile))
+	if err != nil {
+		return nil, err
+	}
+	var creds []Credential
+	return creds, json.Unmarshal(b, &creds)
+}
+
+// scenario signs and submits the exercise's entries in order.
+type scenario struct {
+	in    *instance.Instance
+	keys  map[string]*entry.PrivateKey
+	clock *clock
+	start time.Time
+	seqs  map[string]uint64
+}
+
+// at sets log time to the scenario's start plus d.
+func (s *scenario) at(d time.Duration) { s.clock.set(s.start.Add(d)) }
+
+// submit signs body as kind by member and logs it.
+func (s *scenario) submit(ctx context.Context, member, kind string, body any) (*sequencer.Ack, error) {
+	s.seqs[member]++
+	env, err := sequencer.Sign(kind, Origin, member, s.seqs[member], s.clock.Now(), body, s.keys[member])
+	if err != nil {
+		return nil, err
+	}
+	ack, err := s.in.Seq.Submit(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("scenario: %s by %s: %w", kind, member, err)
+	}
+	return ack, nil
+}

@@ -1,0 +1,219 @@
+package entry
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+)
+
+func testPayload() Payload {
+	return Payload{Kind: "allegation.filed", Origin: "test.example/log", Author: "pk-liaison", Seq: 7,
+		Time: time.Date(2026, 10, 20, 6, 0, 0, 0, time.UTC), Body: json.RawMessage(`{"category":"armed_clash"}`)}
+}
+
+func TestSignOpenVerify(t *testing.T) {
+	k, _ := GenerateKey("pk-liaison")
+	env, err := Sign(testPayload(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Payload.Author != "pk-liaison" || e.Payload.Seq != 7 || e.Payload.V != Version || e.KeyID() != k.ID() {
+		t.Fatalf("opened %+v", e.Payload)
+	}
+	pub, err := ParsePublicKey(k.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Verify(pub); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := GenerateKey("x")
+	otherPub, _ := ParsePublicKey(other.PublicKey())
+	if err := e.Verify(otherPub); err == nil {
+		t.Fatal("verified with another key")
+	}
+	// A leaf round-trips and keeps the envelope byte for byte.
+	logged := time.Date(2026, 10, 20, 7, 0, 0, 123e6, time.UTC)
+	leaf, err := EncodeLeaf(logged, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotLogged, e2, err := DecodeLeaf(leaf)
+	if err != nil || !gotLogged.Equal(logged) || e2.Envelope.Payload != env.Payload || e2.Verify(pub) != nil {
+		t.Fatalf("DecodeLeaf = %v, %v", gotLogged, err)
+	}
+	if !bytes.HasPrefix(leaf, []byte(`{"logged":"2026-10-20T07:00:00.123Z","envelope":{"payloadType":"application/vnd.truce.entry+json"`)) {
+		t.Fatalf("leaf = %s", leaf)
+	}
+}
+
+func TestOpenRefusesMalformed(t *testing.T) {
+	k, _ := GenerateKey("a")
+	good, _ := Sign(testPayload(), k)
+	mutate := func(f func(p *Payload)) *dsse.Envelope {
+		p := testPayload()
+		f(&p)
+		e, _ := Sign(p, k)
+		return e
+	}
+	for name, env := range map[string]*dsse.Envelope{
+		"wrong payload type": {PayloadType: "text/plain", Payload: good.Payload, Signatures: good.Signatures},
+		"no signature":       {PayloadType: PayloadType, Payload: good.Payload},
+		"two signatures":     {PayloadType: PayloadType, Payload: good.Payload, Signatures: append(good.Signatures, good.Signatures...)},
+		"no key id":          {PayloadType: PayloadType, Payload: good.Payload, Signatures: []dsse.Signature{{Sig: good.Signatures[0].Sig}}},
+		"payload not base64": {PayloadType: PayloadType, Payload: "!!!", Signatures: good.Signatures},
+		"no kind":            mutate(func(p *Payload) { p.Kind = "" }),
+		"no origin":          mutate(func(p *Payload) { p.Origin = "" }),
+		"no author":          mutate(func(p *Payload) { p.Author = "" }),
+		"seq 0":              mutate(func(p *Payload) { p.Seq = 0 }),
+		"no time":            mutate(func(p *Payload) { p.Time = time.Time{} }),
+		"body not object":    mutate(func(p *Payload) { p.Body = json.RawMessage(`[1]`) }),
+		"version 2":          mutate(func(p *Payload) { p.V = 2 }),
+	} {
+		if _, err := Open(env); err == nil {
+			t.Errorf("%s: opened", name)
+		}
+	}
+	for _, raw := range []string{`{"payloadType":"x","payload":"","signatures":[],"extra":1}`, `{}{}`, `[]`, `{"payloadType":`} {
+		if _, err := ParseEnvelope([]byte(raw)); err == nil {
+			t.Errorf("ParseEnvelope(%s) accepted", raw)
+		}
+	}
+}
+
+// The fast verifier accepts exactly what crypto/ed25519 accepts.
+func TestVerifierAgreesWithStdlib(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 300; i++ {
+		pub, priv, _ := ed25519.GenerateKey(nil)
+		msg := make([]byte, rng.IntN(200))
+		for j := range msg {
+			msg[j] = byte(rng.Uint32())
+		}
+		sig := ed25519.Sign(priv, msg)
+		switch i % 4 {
+		case 1:
+			sig[rng.IntN(64)] ^= byte(1 << rng.IntN(8))
+		case 2:
+			if len(msg) > 0 {
+				msg[rng.IntN(len(msg))] ^= 1
+			}
+		case 3: // S not reduced: crypto/ed25519 refuses it
+			sig[63] |= 0xf0
+		}
+		k, err := NewPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := voi.VerifyExpandedWithOptions(k.exp, msg, sig, stdlibRules), ed25519.Verify(pub, msg, sig); got != want {
+			t.Fatalf("case %d: fast verifier says %v, crypto/ed25519 %v", i, got, want)
+		}
+	}
+	// About half of all y coordinates are on no point of the curve.
+	refused := 0
+	for y := byte(0); y < 16; y++ {
+		b := make([]byte, 32)
+		b[0] = y
+		if _, err := NewPublicKey(b); err != nil {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("accepted every byte string as a public key")
+	}
+}
+
+func TestKeyFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "k.key")
+	k, _ := GenerateKey("pk-liaison")
+	if err := WriteKeyFile(path, k); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v", fi.Mode().Perm())
+	}
+	if err := WriteKeyFile(path, k); err == nil {
+		t.Fatal("overwrote an existing key file")
+	}
+	k2, err := ReadKeyFile(path)
+	if err != nil || k2.Member != "pk-liaison" || !k2.Key.Equal(k.Key) {
+		t.Fatalf("ReadKeyFile = %v, %v", k2, err)
+	}
+	if _, err := ParsePublicKey(strings.TrimPrefix(k.PublicKey(), "ed25519:")); err == nil {
+		t.Fatal("parsed a public key without its prefix")
+	}
+	if _, err := ParsePrivateKey([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")); err == nil {
+		t.Fatal("parsed garbage as a private key")
+	}
+}
+
+func FuzzDecodeLeaf(f *testing.F) {
+	k, _ := GenerateKey("a")
+	env, _ := Sign(testPayload(), k)
+	leaf, _ := EncodeLeaf(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), env)
+	f.Add(leaf)
+	f.Add([]byte(`{"logged":"2026-01-01T00:00:00Z","envelope":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		logged, e, err := DecodeLeaf(b)
+		if err != nil {
+			return
+		}
+		if logged.IsZero() || e.Payload.Seq == 0 || e.Payload.Kind == "" || len(e.Envelope.Signatures) != 1 {
+			t.Fatalf("decoded an invalid leaf: %+v", e.Payload)
+		}
+		// What decodes re-encodes to a leaf that decodes the same.
+		again, err := EncodeLeaf(logged, e.Envelope)
+		if err != nil && len(b) <= MaxLeafSize {
+			t.Fatalf("re-encoding: %v", err)
+		}
+		if err == nil {
+			if _, e2, err := DecodeLeaf(again); err != nil || e2.Payload.Seq != e.Payload.Seq {
+				t.Fatalf("re-encoded leaf does not decode: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzParseEnvelope(f *testing.F) {
+	k, _ := GenerateKey("a")
+	env, _ := Sign(testPayload(), k)
+	b, _ := json.Marshal(env)
+	f.Add(b)
+	f.Add([]byte(`{"payloadType":"application/vnd.truce.entry+json","payload":"e30=","signatures":[{"keyid":"x","sig":"AA=="}]}`))
+	pub, _ := ParsePublicKey(k.PublicKey())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := ParseEnvelope(b)
+		if err != nil {
+			return
+		}
+		e, err := Open(env)
+		if err != nil {
+			return
+		}
+		// Only the one signed payload verifies under the key.
+		if e.Verify(pub) == nil && env.Payload != mustB64Payload(t, b) {
+			t.Fatal("verified a payload that was not signed")
+		}
+	})
+}
+
+func mustB64Payload(t *testing.T, b []byte) string {
+	var env dsse.Envelope
+	json.Unmarshal(b, &env)
+	return env.Payload
+}
