@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,6 +64,9 @@ var _ store.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path.
 func Open(ctx context.Context, path string, o Options) (*DB, error) {
+	if err := create(path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=cache_size(-65536)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)"
@@ -118,6 +122,31 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// pageSize is the database page size. Larger pages than SQLite's 4 KiB
+// mean a quarter of the write calls per commit: each WAL frame is one page,
+// and entries and projection rows run to a few KiB.
+const pageSize = 16384
+
+// create makes a new database file with the page size, which must be set
+// before the first table and before WAL mode (the DSN pragmas run in
+// alphabetical order, journal_mode first).
+func create(path string) error {
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, p := range []string{fmt.Sprintf("PRAGMA page_size = %d", pageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := db.Exec(p); err != nil {
+			return fmt.Errorf("creating %s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // migrate applies the embedded migrations, each in one transaction, keeping

@@ -26,8 +26,9 @@ CREATE TABLE checkpoints (
 );
 
 -- Projections: derived from the log, rebuilt by replay. Every index costs
--- each appended entry a B-tree insert, so only the filters lists need have
--- one; status is filtered while scanning newest first.
+-- each commit a rewrite of its rightmost page, so records have one
+-- secondary index, covering every filter: a filtered list scans it newest
+-- first and reads documents only for the rows it returns.
 CREATE TABLE records (
 	type     TEXT    NOT NULL,
 	id       TEXT    NOT NULL,
@@ -44,11 +45,7 @@ CREATE TABLE records (
 	doc      BLOB    NOT NULL,
 	PRIMARY KEY (type, id)
 );
-CREATE INDEX records_created  ON records (type, created);
-CREATE INDEX records_party    ON records (type, party, created);
-CREATE INDEX records_against  ON records (type, against, created);
-CREATE INDEX records_category ON records (type, category, created);
-CREATE INDEX records_time     ON records (type, t_from);
+CREATE INDEX records_list ON records (type, created, party, against, category, status, t_from, t_to, lat, lon);
 
 CREATE TABLE history (
 	type   TEXT    NOT NULL,
@@ -59,7 +56,6 @@ CREATE TABLE history (
 	logged TEXT    NOT NULL,
 	PRIMARY KEY (type, id, idx)
 ) WITHOUT ROWID;
-CREATE INDEX history_idx ON history (idx);
 
 -- Outside the log: configuration and secrets (hashed).
 CREATE TABLE meta (
