@@ -1,0 +1,432 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+	_ "modernc.org/sqlite"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/client"
+	"github.com/truce-mvm/truce/internal/demo"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/testkit/c2sp"
+	"github.com/truce-mvm/truce/internal/tlog"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "truce-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "truce")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building truce: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run runs the binary to completion.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// server is a running truce serve or demo.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	out  *bytes.Buffer
+	done chan struct{}
+}
+
+var urlLine = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	stdout, _ := cmd.StdoutPipe()
+	s := &server{cmd: cmd, out: &bytes.Buffer{}, done: make(chan struct{})}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			s.out.WriteString(sc.Text() + "\n")
+			if u := urlLine.FindString(sc.Text()); u != "" {
+				select {
+				case found <- u:
+				default:
+				}
+			}
+		}
+		cmd.Wait()
+		close(s.done)
+	}()
+	select {
+	case s.url = <-found:
+	case <-s.done:
+		t.Fatalf("%v exited: %s", args, s.out)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%v printed no URL: %s", args, s.out)
+	}
+	for i := 0; ; i++ {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil && resp.StatusCode == 200 {
+			resp.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("/healthz never answered 200")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Cleanup(func() { s.stop(syscall.SIGKILL) })
+	return s
+}
+
+func (s *server) stop(sig syscall.Signal) {
+	s.cmd.Process.Signal(sig)
+	<-s.done
+}
+
+func get(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return b
+}
+
+// TestDemo runs the README's demo command, checks the external contracts,
+// has an independent verifier accept the log before and after a restart,
+// files allegations with the CLI online and offline, and checks that
+// verify and replay pass on the instance and fail on tampered copies.
+func TestDemo(t *testing.T) {
+	if out, _, code := run(t, "help"); code != 0 || !strings.Contains(out, "demo") || !strings.Contains(out, "verify") || !strings.Contains(out, "receipt") {
+		t.Fatalf("truce help = %d %s", code, out)
+	}
+	data := filepath.Join(t.TempDir(), "demo")
+	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	if !strings.Contains(s.out.String(), "EXERCISE") {
+		t.Fatalf("the demo does not say it is exercise data: %s", s.out)
+	}
+
+	// demo-credentials.json, as DESIGN §9 fixes it.
+	creds, err := demo.ReadCredentials(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	byID := map[string]demo.Credential{}
+	for _, c := range creds {
+		if c.ID == "" || c.Name == "" || c.Password == "" || c.Token == "" || c.KeyFile == "" {
+			t.Fatalf("incomplete credential %+v", c)
+		}
+		if _, err := os.Stat(c.KeyFile); err != nil {
+			t.Fatalf("key file: %v", err)
+		}
+		count[string(c.Role)+"/"+c.Party]++
+		byID[c.ID] = c
+	}
+	for _, need := range []string{"liaison/PK", "liaison/AF", "mediator/TR", "mediator/QA", "monitor/MECH", "analyst/MECH", "admin/MECH"} {
+		if count[need] == 0 {
+			t.Errorf("no %s in the demo credentials", need)
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(data, demo.CredentialsFile))
+	var generic []map[string]any
+	json.Unmarshal(raw, &generic)
+	for _, k := range []string{"id", "name", "role", "party", "password", "token", "key_file"} {
+		if _, ok := generic[0][k]; !ok {
+			t.Fatalf("credentials lack %q", k)
+		}
+	}
+
+	vkey := strings.TrimSpace(string(get(t, s.url+"/log/vkey")))
+	res, err := c2sp.Verify(context.Background(), s.url+"/log", demo.Origin, vkey)
+	if err != nil {
+		t.Fatalf("independent verifier: %v", err)
+	}
+	if res.Size < 20 {
+		t.Fatalf("demo log has %d entries", res.Size)
+	}
+
+	// File an allegation with the CLI, online.
+	pk := byID["pk-liaison"]
+	env := append(os.Environ(), "TRUCE_SERVER="+s.url, "TRUCE_TOKEN="+pk.Token, "TRUCE_KEY="+pk.KeyFile)
+	allege := []string{"allege", "--category", "shelling_artillery_missile", "--at", time.Now().UTC().Add(-2 * time.Hour).Format("2006-01-02T15:04"),
+		"--lat", "30.92", "--lon", "66.45", "--country", "PK", "--admin1", "Balochistan", "--location", "Chaman",
+		"--clause", "no-cross-border-fire", "--perpetrator", "party:AF", "--injured", "2", "--narrative", "[EXERCISE] e2e: mortar fire at Chaman"}
+	out, errOut, code := runEnv(t, env, allege...)
+	if code != 0 || !strings.Contains(out, "logged allegation.filed as allegation AL-") {
+		t.Fatalf("truce allege = %d %s %s", code, out, errOut)
+	}
+	// Offline: sign into a file, submit later.
+	envelope := filepath.Join(t.TempDir(), "signed.json")
+	offline := append([]string{"allege", "--server", "", "--out", envelope, "--origin", demo.Origin}, allege[1:]...)
+	if out, errOut, code := runEnv(t, env, offline...); code != 0 || !strings.Contains(out, "signed") {
+		t.Fatalf("offline allege = %d %s %s", code, out, errOut)
+	}
+	if out, errOut, code := runEnv(t, env, "submit", envelope); code != 0 || !strings.Contains(out, "logged") {
+		t.Fatalf("submit = %d %s %s", code, out, errOut)
+	}
+	// Submitting it again is refused: the seq was used.
+	if _, errOut, code := runEnv(t, env, "submit", envelope); code == 0 || !strings.Contains(errOut, "reused_seq") {
+		t.Fatalf("resubmit = %d %s", code, errOut)
+	}
+	// A bad allegation is refused with a reason and the log does not grow.
+	time.Sleep(150 * time.Millisecond) // let the checkpoint cover what was logged
+	before := checkpointSize(t, s.url)
+	bad := append([]string{}, allege...)
+	bad[len(bad)-1] = ""
+	if _, errOut, code := runEnv(t, env, bad...); code == 0 || !strings.Contains(errOut, "narrative") {
+		t.Fatalf("allege without narrative = %d %s", code, errOut)
+	}
+	badLat := append([]string{}, allege...)
+	badLat[6] = "95" // --lat
+	if _, errOut, code := runEnv(t, env, badLat...); code == 0 || !strings.Contains(errOut, "bad_location") {
+		t.Fatalf("allege off the globe = %d %s", code, errOut)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if after := checkpointSize(t, s.url); after != before {
+		t.Fatalf("refused allegations grew the log from %s to %s", before, after)
+	}
+
+	// verify and replay pass beside the running server.
+	if out, errOut, code := run(t, "verify", "--data", data); code != 0 || !strings.HasPrefix(out, "ok:") {
+		t.Fatalf("verify = %d %s %s", code, out, errOut)
+	}
+	if out, errOut, code := run(t, "replay", "--data", data); code != 0 || !strings.HasPrefix(out, "ok:") {
+		t.Fatalf("replay = %d %s %s", code, out, errOut)
+	}
+	// A receipt verifies offline.
+	out, _, code = run(t, "receipt", "--data", data, "5")
+	r, err := tlog.ParseReceipt([]byte(out))
+	if code != 0 || err != nil {
+		t.Fatalf("receipt = %d %v %s", code, err, out)
+	}
+	v, _ := note.NewVerifier(vkey)
+	if _, err := r.Verify(demo.Origin, v, r.Extra); err != nil || r.Index != 5 {
+		t.Fatalf("receipt does not verify: %v", err)
+	}
+
+	// Restart: the log is the same log, grown consistently.
+	s.stop(syscall.SIGTERM)
+	s2 := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	res2, err := c2sp.Verify(context.Background(), s2.url+"/log", demo.Origin, vkey)
+	if err != nil {
+		t.Fatalf("independent verifier after restart: %v", err)
+	}
+	if res2.Size < res.Size+2 {
+		t.Fatalf("after restart the log has %d entries, before %d", res2.Size, res.Size)
+	}
+	checkConsistent(t, s2.url, res, res2)
+	s2.stop(syscall.SIGTERM)
+
+	// Tampered copies fail.
+	copyDir := func() string {
+		d := filepath.Join(t.TempDir(), "copy")
+		if out, err := exec.Command("cp", "-r", data, d).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		return d
+	}
+	tampered := copyDir()
+	db := openSQL(t, tampered)
+	var bundle []byte
+	rows, _ := db.Query(`SELECT data FROM bundles WHERE n = 0 ORDER BY first`)
+	for rows.Next() {
+		var frag []byte
+		rows.Scan(&frag)
+		bundle = append(bundle, frag...)
+	}
+	rows.Close()
+	entries, _ := tlog.BundleEntries(bundle)
+	i := bytes.Index(bundle, entries[10]) + bytes.Index(entries[10], []byte(`"payload":"`)) + 30
+	bundle[i] ^= 1
+	db.Exec(`DELETE FROM bundles WHERE n = 0`)
+	db.Exec(`INSERT INTO bundles (n, first, data) VALUES (0, 0, ?)`, bundle)
+	db.Close()
+	if _, errOut, code := run(t, "verify", "--data", tampered); code == 0 || !strings.Contains(errOut, "entry 10:") {
+		t.Fatalf("verify on a tampered entry = %d %s", code, errOut)
+	}
+	edited := copyDir()
+	db = openSQL(t, edited)
+	db.Exec(`UPDATE records SET doc = replace(doc, 'Chaman', 'Quetta') WHERE id = 'AL-0001'`)
+	db.Close()
+	if _, errOut, code := run(t, "replay", "--data", edited); code == 0 || !strings.Contains(errOut, "allegation/AL-0001") {
+		t.Fatalf("replay on an edited record = %d %s", code, errOut)
+	}
+	if _, _, code := run(t, "verify", "--data", edited); code != 0 {
+		t.Fatal("verify failed on a log whose projection (not log) was edited")
+	}
+}
+
+func runEnv(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return stdout.String(), stderr.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), 0
+}
+
+func checkpointSize(t *testing.T, url string) string {
+	return strings.Split(string(get(t, url+"/log/checkpoint")), "\n")[1]
+}
+
+func checkConsistent(t *testing.T, url string, old, cur *c2sp.Result) {
+	t.Helper()
+	var p struct{ Hashes [][]byte }
+	if err := json.Unmarshal(get(t, fmt.Sprintf("%s/log/proof/consistency?old=%d&size=%d", url, old.Size, cur.Size)), &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, old.Size, cur.Size, p.Hashes, old.Root, cur.Root); err != nil {
+		t.Fatalf("the restarted log is not an extension of the first: %v", err)
+	}
+}
+
+func openSQL(t *testing.T, dir string) *sql.DB {
+	db, err := sql.Open("sqlite", filepath.Join(dir, "truce.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestKillDuringLoad kills the server with SIGKILL while clients submit,
+// restarts it, and checks that every acknowledged entry is in a log that
+// verifies.
+func TestKillDuringLoad(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "demo")
+	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	creds, _ := demo.ReadCredentials(data)
+	var authors []demo.Credential
+	for _, c := range creds {
+		if c.Role == truce.RoleLiaison || c.Role == truce.RoleMonitor {
+			authors = append(authors, c)
+		}
+	}
+	type acked struct {
+		index   int64
+		payload string
+	}
+	var mu sync.Mutex
+	var acks []acked
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for _, a := range authors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k, _ := entry.ReadKeyFile(a.KeyFile)
+			c := client.New(s.url, a.Token)
+			c.HTTP.Timeout = 5 * time.Second
+			seq, err := c.Seq(context.Background(), a.ID)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			against := map[string]string{"PK": "AF", "AF": "PK", "MECH": "AF"}[a.Party]
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				seq++
+				body := truce.AllegationFiling{Category: "armed_clash", Occurred: truce.Occurred{From: time.Now().Add(-time.Hour).UTC(), Precision: 1},
+					Place:       truce.Place{Lat: 33, Lon: 70, GeoPrecision: 2, Country: map[string]string{"AF": "PK", "PK": "AF"}[against]},
+					Clauses:     []string{"no-cross-border-fire"},
+					Perpetrator: truce.Perpetrator{Kind: truce.PerpParty, Party: against},
+					Narrative:   fmt.Sprintf("[EXERCISE] load %s %d", a.ID, n)}
+				env, _ := sequencer.Sign(rules.KindAllegationFiled, demo.Origin, a.ID, seq, time.Now(), body, k)
+				ack, err := c.Submit(context.Background(), env)
+				if err != nil {
+					return // the server died: this one may or may not be in
+				}
+				mu.Lock()
+				acks = append(acks, acked{ack.Index, env.Payload})
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	s.stop(syscall.SIGKILL)
+	close(stop)
+	wg.Wait()
+	if len(acks) < 50 {
+		t.Fatalf("only %d entries acknowledged before the kill", len(acks))
+	}
+	if out, errOut, code := run(t, "verify", "--data", data); code != 0 {
+		t.Fatalf("verify after SIGKILL = %d %s %s", code, out, errOut)
+	}
+	s2 := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	vkey := strings.TrimSpace(string(get(t, s2.url+"/log/vkey")))
+	res, err := c2sp.Verify(context.Background(), s2.url+"/log", demo.Origin, vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range acks {
+		if a.index >= int64(res.Size) {
+			t.Fatalf("acknowledged entry %d is beyond the restarted log's checkpoint (%d)", a.index, res.Size)
+		}
+		_, e, err := entry.DecodeLeaf(res.Leaves[a.index])
+		if err != nil || e.Envelope.Payload != a.payload {
+			t.Fatalf("acknowledged entry %d is not what was acknowledged", a.index)
+		}
+	}
+	t.Logf("%d acknowledged entries all present after SIGKILL; log size %d", len(acks), res.Size)
+}
