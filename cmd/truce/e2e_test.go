@@ -71,8 +71,16 @@ func run(t *testing.T, args ...string) (string, string, int) {
 type server struct {
 	cmd  *exec.Cmd
 	url  string
-	out  *bytes.Buffer
+	mu   sync.Mutex
+	out  bytes.Buffer
 	done chan struct{}
+}
+
+// output is what the server printed so far.
+func (s *server) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
 }
 
 var urlLine = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
@@ -81,7 +89,7 @@ func start(t *testing.T, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	stdout, _ := cmd.StdoutPipe()
-	s := &server{cmd: cmd, out: &bytes.Buffer{}, done: make(chan struct{})}
+	s := &server{cmd: cmd, done: make(chan struct{})}
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -90,7 +98,9 @@ func start(t *testing.T, args ...string) *server {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			s.mu.Lock()
 			s.out.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
 			if u := urlLine.FindString(sc.Text()); u != "" {
 				select {
 				case found <- u:
@@ -104,9 +114,9 @@ func start(t *testing.T, args ...string) *server {
 	select {
 	case s.url = <-found:
 	case <-s.done:
-		t.Fatalf("%v exited: %s", args, s.out)
+		t.Fatalf("%v exited: %s", args, s.output())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("%v printed no URL: %s", args, s.out)
+		t.Fatalf("%v printed no URL: %s", args, s.output())
 	}
 	for i := 0; ; i++ {
 		resp, err := http.Get(s.url + "/healthz")
@@ -152,8 +162,8 @@ func TestDemo(t *testing.T) {
 	}
 	data := filepath.Join(t.TempDir(), "demo")
 	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
-	if !strings.Contains(s.out.String(), "EXERCISE") {
-		t.Fatalf("the demo does not say it is exercise data: %s", s.out)
+	if !strings.Contains(s.output(), "EXERCISE") {
+		t.Fatalf("the demo does not say it is exercise data: %s", s.output())
 	}
 
 	// demo-credentials.json, as DESIGN §9 fixes it.

@@ -96,13 +96,18 @@ func BenchmarkList100k(b *testing.B) {
 	}
 	day := int64(86400)
 	queries := map[string]func() truce.Query{
-		"newest":      func() truce.Query { return truce.Query{} },
-		"party":       func() truce.Query { return truce.Query{Party: "AF"} },
-		"accused":     func() truce.Query { return truce.Query{Against: "PK"} },
-		"category":    func() truce.Query { return truce.Query{Category: truce.Categories[rng.IntN(len(truce.Categories))].Slug} },
-		"time-week":   func() truce.Query { f := start + rng.Int64N(300*day); return truce.Query{From: f, To: f + 7*day} },
-		"bbox":        func() truce.Query { return truce.Query{BBox: &[4]float64{69, 32, 71, 35}} },
-		"combined":    func() truce.Query { f := start + rng.Int64N(300*day); return truce.Query{Against: "AF", Category: "armed_clash", From: f, To: f + 30*day} },
+		"newest":  func() truce.Query { return truce.Query{} },
+		"party":   func() truce.Query { return truce.Query{Party: "AF"} },
+		"accused": func() truce.Query { return truce.Query{Against: "PK"} },
+		"category": func() truce.Query {
+			return truce.Query{Category: truce.Categories[rng.IntN(len(truce.Categories))].Slug}
+		},
+		"time-week": func() truce.Query { f := start + rng.Int64N(300*day); return truce.Query{From: f, To: f + 7*day} },
+		"bbox":      func() truce.Query { return truce.Query{BBox: &[4]float64{69, 32, 71, 35}} },
+		"combined": func() truce.Query {
+			f := start + rng.Int64N(300*day)
+			return truce.Query{Against: "AF", Category: "armed_clash", From: f, To: f + 30*day}
+		},
 		"none-match":  func() truce.Query { return truce.Query{Category: "chemical_weapon", Against: "XX"} },
 		"deep-cursor": func() truce.Query { return truce.Query{Party: "PK", After: 1000 + rng.Int64N(5000)} },
 	}
