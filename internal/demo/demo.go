@@ -15,12 +15,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/agreement"
 	"github.com/truce-mvm/truce/internal/auth"
+	"github.com/truce-mvm/truce/internal/clock"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/sequencer"
@@ -63,24 +63,6 @@ var Members = []instance.Member{
 // Agreement returns the exercise agreement.
 func Agreement() (*truce.Agreement, error) { return agreement.Parse(agreementYAML) }
 
-// clock is the scenario's settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // Create makes the exercise instance in dir with the scenario's fortnight
 // ending at now, and writes the credentials file.
 func Create(ctx context.Context, dir string, now time.Time, o instance.Options) ([]Credential, error) {
@@ -90,7 +72,7 @@ func Create(ctx context.Context, dir string, now time.Time, o instance.Options) 
 	}
 	now = now.UTC().Truncate(time.Minute)
 	start := now.Add(-14 * 24 * time.Hour)
-	clk := &clock{t: start}
+	clk := clock.New(start)
 	keyDir := filepath.Join(dir, "keys", "members")
 	if err := os.MkdirAll(keyDir, 0o700); err != nil {
 		return nil, err
@@ -164,13 +146,13 @@ func ReadCredentials(dir string) ([]Credential, error) {
 type scenario struct {
 	in    *instance.Instance
 	keys  map[string]*entry.PrivateKey
-	clock *clock
+	clock *clock.Settable
 	start time.Time
 	seqs  map[string]uint64
 }
 
 // at sets log time to the scenario's start plus d.
-func (s *scenario) at(d time.Duration) { s.clock.set(s.start.Add(d)) }
+func (s *scenario) at(d time.Duration) { s.clock.Set(s.start.Add(d)) }
 
 // submit signs body as kind by member and logs it.
 func (s *scenario) submit(ctx context.Context, member, kind string, body any) (*sequencer.Ack, error) {

@@ -102,6 +102,12 @@ func WriteKeyFile(path string, k *PrivateKey) error {
 	if err != nil {
 		return err
 	}
+	return WriteSecretFile(path, b)
+}
+
+// WriteSecretFile writes b to a new file (never over an old one) readable
+// only by its owner, and syncs it.
+func WriteSecretFile(path string, b []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

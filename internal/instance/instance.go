@@ -106,7 +106,7 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 	if err != nil {
 		return fmt.Errorf("origin %q: %w", o.Origin, err)
 	}
-	if err := writeSecret(filepath.Join(dir, LogKeyFile), []byte(skey+"\n")); err != nil {
+	if err := entry.WriteSecretFile(filepath.Join(dir, LogKeyFile), []byte(skey+"\n")); err != nil {
 		return err
 	}
 	sys, err := entry.GenerateKey(truce.SystemAuthor)
@@ -263,20 +263,4 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("%s is in use by another truce process", dir)
 	}
 	return f, nil
-}
-
-func writeSecret(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -35,9 +35,6 @@ var kinds = map[string]*kind{
 	KindAllegationFiled:  {roles: []truce.Role{truce.RoleLiaison, truce.RoleMonitor}, decode: decodeAs[truce.AllegationFiling](checkAllegation), apply: applyAllegation},
 }
 
-// Kinds lists the entry kinds, sorted.
-func Kinds() []string { return sortedKeys(kinds) }
-
 // decodeAs returns a decoder that strictly decodes a body into T and runs
 // the stateless check.
 func decodeAs[T any](check func(*T) error) func([]byte) (any, error) {

@@ -84,12 +84,6 @@ func (s *State) Member(id string) (*truce.Member, bool) {
 // Seq returns the last seq an author used.
 func (s *State) Seq(author string) uint64 { return s.seqs[author] }
 
-// Allegation returns an allegation.
-func (s *State) Allegation(id string) (*truce.Allegation, bool) {
-	a, ok := s.allegations[id]
-	return a, ok
-}
-
 // SigningKey returns the key that must have signed e if it were the next
 // entry: the author's key named by the signature, which must not be revoked.
 // For the first entry of a log, it is the system key that entry declares.

@@ -3,7 +3,6 @@ package testkit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/agreement"
+	"github.com/truce-mvm/truce/internal/clock"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
@@ -82,34 +82,7 @@ type Env struct {
 	Dir     string
 	In      *instance.Instance
 	Signers map[string]*Signer
-	Clock   *Clock
-}
-
-// Clock is a settable clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set sets the clock.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-// Advance moves the clock on.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	Clock   *clock.Settable
 }
 
 // Start is when test instances begin, a week after the demo agreement takes effect.
@@ -134,7 +107,7 @@ func DemoAgreement(t testing.TB) *truce.Agreement {
 func New(t testing.TB, o instance.Options) *Env {
 	t.Helper()
 	ctx := context.Background()
-	env := &Env{Dir: t.TempDir(), Signers: map[string]*Signer{}, Clock: &Clock{t: Start}}
+	env := &Env{Dir: t.TempDir(), Signers: map[string]*Signer{}, Clock: clock.New(Start)}
 	var members []instance.Member
 	for _, m := range Members {
 		k, err := entry.GenerateKey(m.ID)
@@ -180,16 +153,6 @@ func Allegation(against string, n int) truce.AllegationFiling {
 		Casualties:  truce.Casualties{Killed: n % 3, Injured: n % 5},
 		Narrative:   fmt.Sprintf("Mortar rounds fired across the border, report %d.", n),
 	}
-}
-
-// Body marshals v for tests that edit bodies.
-func Body(t testing.TB, v any) json.RawMessage {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // Submit submits an envelope and fails the test on error.
