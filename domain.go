@@ -148,6 +148,12 @@ type Agreement struct {
 	Deadlines  Deadlines `json:"deadlines" yaml:"deadlines"`
 	// Quorum is how many distinct mediators must sign a finding.
 	Quorum int `json:"quorum" yaml:"quorum"`
+	// Rules are the consequence rules, applied in order to each finding
+	// that takes effect.
+	Rules []ConsequenceRule `json:"rules,omitempty" yaml:"rules,omitempty"`
+	Talks []TalksRound      `json:"talks,omitempty" yaml:"talks,omitempty"`
+	// Version counts the agreement and its amendments: 1 as adopted.
+	Version int `json:"version,omitempty" yaml:"-"`
 }
 
 // Party returns the party with the given code.
@@ -243,10 +249,26 @@ type AllegationFiling struct {
 	Sources     []Source    `json:"sources,omitempty"`
 }
 
-// Allegation statuses.
-const (
-	AllegationFiled = "filed"
-)
+// AllegationFiled is the status of an allegation not yet admitted or
+// rejected.
+const AllegationFiled = "filed"
+
+// ReplyRecord is a reply as logged.
+type ReplyRecord struct {
+	Reply
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+	Index int64     `json:"index"`
+	Late  bool      `json:"late,omitempty"` // after the reply deadline
+}
+
+// AdmissionRecord is an admission or rejection as logged.
+type AdmissionRecord struct {
+	Admission
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+	Index int64     `json:"index"`
+}
 
 // Allegation is the projection of an allegation and what followed it.
 type Allegation struct {
@@ -261,4 +283,11 @@ type Allegation struct {
 	Index        int64     `json:"index"` // log index of the filing
 	Status       string    `json:"status"`
 	Exercise     bool      `json:"exercise,omitempty"`
+
+	Notice    *Notice          `json:"notice,omitempty"` // none when the accused is unknown
+	Reply     *ReplyRecord     `json:"reply,omitempty"`
+	Admission Deadline         `json:"admission"`
+	Decision  *AdmissionRecord `json:"decision,omitempty"`
+	Case      string           `json:"case,omitempty"`
+	Finding   string           `json:"finding,omitempty"` // the finding in effect
 }

@@ -1,16 +1,19 @@
 package truce
 
-// Record is one row of a projection: a member, the agreement, an allegation.
-// Rules produce records from the log; stores keep them for queries. The
-// indexed fields exist so that lists filter in the store; Doc is the record
-// itself, as JSON, and is what surfaces return.
+// Record is one row of a projection: a member, the agreement, an allegation,
+// a case... Rules produce records from the log; stores keep them for
+// queries. The indexed fields are generic slots so that every list filters
+// in the store; what each holds per type is set in internal/rules. Doc is
+// the record itself, as JSON, and is what surfaces return.
 type Record struct {
-	Type     string   // "allegation", "member", "agreement"
+	Type     string   // "allegation", "member", "agreement", "case", ...
 	ID       string   // unique within Type
 	Party    string   // the party that acts (filer of an allegation)
-	Against  string   // the party concerned (the accused)
-	Category string   // taxonomy slug
+	Against  string   // the party concerned (the accused, the responsible)
+	Category string   // the kind within the type (event category, determination, action)
 	Status   string   //
+	Member   string   // the member concerned (a task's assignee)
+	Parent   string   // the record it belongs to (a task's case)
 	From     int64    // event time span, Unix seconds (0 if none)
 	To       int64    //
 	Lat, Lon *float64 // event place
@@ -37,6 +40,8 @@ type Query struct {
 	Against  string // matches Against
 	Category string
 	Status   string
+	Member   string
+	Parent   string
 	From, To int64 // the record's time span overlaps [From, To]
 	// BBox filters by place: min lon, min lat, max lon, max lat.
 	BBox *[4]float64

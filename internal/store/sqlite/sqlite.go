@@ -107,10 +107,11 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 		{&db.upsertTile, `INSERT INTO tiles (level, n, data) VALUES (?, ?, ?) ON CONFLICT (level, n) DO UPDATE SET data = excluded.data`},
 		{&db.deleteBundle, `DELETE FROM bundles WHERE n = ?`},
 		{&db.insertBundle, `INSERT INTO bundles (n, first, data) VALUES (?, ?, ?)`},
-		{&db.upsertRecord, `INSERT INTO records (type, id, party, against, category, status, t_from, t_to, lat, lon, created, updated, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		{&db.upsertRecord, `INSERT INTO records (type, id, party, against, category, status, member, parent, t_from, t_to, lat, lon, created, updated, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (type, id) DO UPDATE SET party = excluded.party, against = excluded.against,
-			category = excluded.category, status = excluded.status, t_from = excluded.t_from, t_to = excluded.t_to,
+			category = excluded.category, status = excluded.status, member = excluded.member, parent = excluded.parent,
+			t_from = excluded.t_from, t_to = excluded.t_to,
 			lat = excluded.lat, lon = excluded.lon, updated = excluded.updated, doc = excluded.doc`},
 		{&db.insertHistory, `INSERT INTO history (type, id, idx, kind, author, logged) VALUES (?, ?, ?, ?, ?, ?)`},
 		{&db.insertCheckpoint, `INSERT INTO checkpoints (size, note) VALUES (?, ?)`},
@@ -290,7 +291,7 @@ func (db *DB) Append(ctx context.Context, b *store.Batch) (err error) {
 	}
 	upsertRecord := st(db.upsertRecord)
 	for _, r := range b.Records {
-		if _, err := upsertRecord.ExecContext(ctx, r.Type, r.ID, r.Party, r.Against, r.Category, r.Status,
+		if _, err := upsertRecord.ExecContext(ctx, r.Type, r.ID, r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent,
 			r.From, r.To, r.Lat, r.Lon, r.Created, r.Updated, r.Doc); err != nil {
 			return err
 		}
@@ -435,12 +436,12 @@ func (db *DB) Checkpoints(ctx context.Context, fn func(int64, []byte) error) err
 	return rows.Err()
 }
 
-const recordColumns = `type, id, party, against, category, status, t_from, t_to, lat, lon, created, updated, doc`
+const recordColumns = `type, id, party, against, category, status, member, parent, t_from, t_to, lat, lon, created, updated, doc`
 
 func scanRecord(s interface{ Scan(...any) error }) (truce.Record, error) {
 	var r truce.Record
 	var lat, lon sql.NullFloat64
-	err := s.Scan(&r.Type, &r.ID, &r.Party, &r.Against, &r.Category, &r.Status, &r.From, &r.To, &lat, &lon, &r.Created, &r.Updated, &r.Doc)
+	err := s.Scan(&r.Type, &r.ID, &r.Party, &r.Against, &r.Category, &r.Status, &r.Member, &r.Parent, &r.From, &r.To, &lat, &lon, &r.Created, &r.Updated, &r.Doc)
 	if lat.Valid && lon.Valid {
 		r.Lat, r.Lon = &lat.Float64, &lon.Float64
 	}
@@ -505,6 +506,12 @@ func Where(q truce.Query) (string, []any) {
 	}
 	if q.Status != "" {
 		add("status = ?", q.Status)
+	}
+	if q.Member != "" {
+		add("member = ?", q.Member)
+	}
+	if q.Parent != "" {
+		add("parent = ?", q.Parent)
 	}
 	if q.From != 0 {
 		add("t_to >= ?", q.From)

@@ -234,7 +234,7 @@ func testRecords(t *testing.T, s store.Store) {
 	recs := []truce.Record{
 		{Type: "allegation", ID: "AL-1", Party: "PK", Against: "AF", Category: "armed_clash", Status: "filed", From: day, To: day, Lat: f(34.0), Lon: f(71.0), Created: 1, Updated: 1},
 		{Type: "allegation", ID: "AL-2", Party: "AF", Against: "PK", Category: "air_drone_strike", Status: "filed", From: day + 86400, To: day + 2*86400, Lat: f(31.5), Lon: f(66.0), Created: 2, Updated: 2},
-		{Type: "allegation", ID: "AL-3", Party: "PK", Against: "AF", Category: "air_drone_strike", Status: "admitted", From: day + 5*86400, To: day + 5*86400, Created: 3, Updated: 3},
+		{Type: "allegation", ID: "AL-3", Party: "PK", Against: "AF", Category: "air_drone_strike", Status: "admitted", Member: "pk-1", Parent: "CS-1", From: day + 5*86400, To: day + 5*86400, Created: 3, Updated: 3},
 		{Type: "member", ID: "pk-1", Party: "PK", Created: 0, Updated: 0},
 	}
 	for i := range recs {
@@ -262,6 +262,9 @@ func testRecords(t *testing.T, s store.Store) {
 	if err != nil || r.Status != "replied" || r.Created != 1 || r.Updated != 4 || !bytes.Equal(r.Doc, upd.Doc) || *r.Lat != 34.0 {
 		t.Fatalf("Record = %+v, %v", r, err)
 	}
+	if r, err := s.Record(ctx, "allegation", "AL-3"); err != nil || r.Member != "pk-1" || r.Parent != "CS-1" {
+		t.Fatalf("Record = %+v, %v", r, err)
+	}
 	hs, err := s.History(ctx, "allegation", "AL-1")
 	if err != nil || len(hs) != 2 || hs[0].Index != 1 || hs[1].Kind != "reply.filed" {
 		t.Fatalf("History = %+v, %v", hs, err)
@@ -282,6 +285,8 @@ func testRecords(t *testing.T, s store.Store) {
 		{truce.Query{Type: "allegation", From: day + 4*86400}, "[AL-3]"},
 		{truce.Query{Type: "allegation", To: day}, "[AL-1]"},
 		{truce.Query{Type: "allegation", BBox: &[4]float64{69, 33, 72, 35}}, "[AL-1]"},
+		{truce.Query{Type: "allegation", Member: "pk-1"}, "[AL-3]"},
+		{truce.Query{Type: "allegation", Parent: "CS-1", Status: "admitted"}, "[AL-3]"},
 		{truce.Query{Type: "member"}, "[pk-1]"},
 		{truce.Query{Type: "finding"}, "[]"},
 	} {

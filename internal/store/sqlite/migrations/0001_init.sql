@@ -36,6 +36,8 @@ CREATE TABLE records (
 	against  TEXT    NOT NULL,
 	category TEXT    NOT NULL,
 	status   TEXT    NOT NULL,
+	member   TEXT    NOT NULL,
+	parent   TEXT    NOT NULL,
 	t_from   INTEGER NOT NULL,
 	t_to     INTEGER NOT NULL,
 	lat      REAL,
@@ -45,7 +47,7 @@ CREATE TABLE records (
 	doc      BLOB    NOT NULL,
 	PRIMARY KEY (type, id)
 );
-CREATE INDEX records_list ON records (type, created, party, against, category, status, t_from, t_to, lat, lon);
+CREATE INDEX records_list ON records (type, created, party, against, category, status, member, parent, t_from, t_to, lat, lon);
 
 CREATE TABLE history (
 	type   TEXT    NOT NULL,
