@@ -264,10 +264,13 @@ type ReplyRecord struct {
 
 // AdmissionRecord is an admission or rejection as logged.
 type AdmissionRecord struct {
-	Admission
-	By    string    `json:"by"`
-	At    time.Time `json:"at"`
-	Index int64     `json:"index"`
+	Admitted    bool      `json:"admitted"`
+	Grounds     string    `json:"grounds,omitempty"`
+	DuplicateOf string    `json:"duplicate_of,omitempty"`
+	Note        string    `json:"note,omitempty"`
+	By          string    `json:"by"`
+	At          time.Time `json:"at"`
+	Index       int64     `json:"index"`
 }
 
 // Allegation is the projection of an allegation and what followed it.

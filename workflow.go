@@ -31,12 +31,18 @@ const (
 	RejectUnfounded  = "unfounded"
 )
 
-// Admission is a mediator's decision to verify an allegation or not.
+// Admission is the body of allegation.admitted: a mediator's decision to
+// verify an allegation.
 type Admission struct {
+	Allegation string `json:"allegation"`
+	Note       string `json:"note,omitempty"`
+}
+
+// Rejection is the body of allegation.rejected.
+type Rejection struct {
 	Allegation  string `json:"allegation"`
-	Admit       bool   `json:"admit"`
-	Grounds     string `json:"grounds,omitempty"`       // when rejected
-	DuplicateOf string `json:"duplicate_of,omitempty"` // for duplicate
+	Grounds     string `json:"grounds"`
+	DuplicateOf string `json:"duplicate_of,omitempty"` // for a duplicate
 	Note        string `json:"note,omitempty"`
 }
 
@@ -265,7 +271,10 @@ type Finding struct {
 	Effective    *time.Time  `json:"effective,omitempty"`
 	Objections   []Objection `json:"objections,omitempty"`
 	Consequences []string    `json:"consequences,omitempty"`
-	Exercise     bool        `json:"exercise,omitempty"`
+	// RuleErrors lists consequence rules that could not be evaluated for
+	// this finding (and so did not apply).
+	RuleErrors []string `json:"rule_errors,omitempty"`
+	Exercise   bool     `json:"exercise,omitempty"`
 }
 
 // Consequence actions a rule may take.

@@ -1,8 +1,8 @@
 package rules
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/truce-mvm/truce"
@@ -81,15 +81,82 @@ func ValidateAgreement(a *truce.Agreement) error {
 	if a.Quorum < 1 || a.Quorum > len(a.Mediators) {
 		return truce.FieldErrorf(truce.CodeInvalid, "quorum", "must be between 1 and the number of mediators (%d)", len(a.Mediators))
 	}
+	if err := validateRules(a, codes); err != nil {
+		return err
+	}
+	return validateTalks(a, codes)
+}
+
+var actions = []string{truce.ActionFormalNotice, truce.ActionEmergencySession, truce.ActionReferral, truce.ActionInvestigation, truce.ActionOther}
+
+func validateRules(a *truce.Agreement, codes map[string]string) error {
+	ids := map[string]bool{}
+	for i, r := range a.Rules {
+		f := fmt.Sprintf("rules[%d]", i)
+		if !idPattern.MatchString(r.ID) || ids[r.ID] {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".id", "must be a new id of lowercase letters, digits and dashes")
+		}
+		ids[r.ID] = true
+		if err := text(f+".title", r.Title, 300, true); err != nil {
+			return err
+		}
+		if err := text(f+".text", r.Text, 5000, false); err != nil {
+			return err
+		}
+		if _, err := compileRule(r.When); err != nil {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".when", "%v", err)
+		}
+		if !slices.Contains(actions, r.Action) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".action", "must be one of %v", actions)
+		}
+		if _, isCode := codes[r.Target]; !slices.Contains([]string{TargetResponsible, TargetMediators, TargetGuarantors}, r.Target) && (!isCode || r.Target == truce.Mechanism) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".target", "must be responsible, mediators, guarantors or a party code")
+		}
+		if time.Duration(r.Deadline) < time.Hour || time.Duration(r.Deadline) > 365*24*time.Hour {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".deadline", "must be between 1h and 365d")
+		}
+	}
+	return nil
+}
+
+func validateTalks(a *truce.Agreement, codes map[string]string) error {
+	rounds, commitments := map[string]bool{}, map[string]bool{}
+	for i, r := range a.Talks {
+		f := fmt.Sprintf("talks[%d]", i)
+		if !idPattern.MatchString(r.ID) || rounds[r.ID] {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".id", "must be a new id of lowercase letters, digits and dashes")
+		}
+		rounds[r.ID] = true
+		if err := text(f+".name", r.Name, 300, true); err != nil {
+			return err
+		}
+		if err := text(f+".place", r.Place, 200, true); err != nil {
+			return err
+		}
+		if r.From.IsZero() || r.To.Before(r.From) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".to", "a round runs from one date to the same or a later one")
+		}
+		for j, c := range r.Commitments {
+			cf := fmt.Sprintf("%s.commitments[%d]", f, j)
+			if !idPattern.MatchString(c.ID) || commitments[c.ID] {
+				return truce.FieldErrorf(truce.CodeInvalid, cf+".id", "must be a new id of lowercase letters, digits and dashes")
+			}
+			commitments[c.ID] = true
+			if err := text(cf+".text", c.Text, 2000, true); err != nil {
+				return err
+			}
+			if _, ok := codes[c.Owner]; !ok {
+				return truce.FieldErrorf(truce.CodeInvalid, cf+".owner", "%q is not a party, mediator, guarantor or %s", c.Owner, truce.Mechanism)
+			}
+			if c.Due.IsZero() {
+				return truce.FieldErrorf(truce.CodeInvalid, cf+".due", "is required")
+			}
+		}
+	}
 	return nil
 }
 
 // validateAgreementBody is ValidateAgreement for an entry body.
 func validateAgreementBody(a *truce.Agreement) error {
-	err := ValidateAgreement(a)
-	var e *truce.Error
-	if errors.As(err, &e) && e.Field != "" {
-		return truce.FieldErrorf(e.Code, "body."+e.Field, "%s", e.Message)
-	}
-	return err
+	return prefixField("body.", ValidateAgreement(a))
 }

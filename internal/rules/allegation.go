@@ -33,26 +33,8 @@ func checkAllegation(a *truce.AllegationFiling) error {
 	if o.Precision < 1 || o.Precision > 3 {
 		return truce.FieldErrorf(truce.CodeInvalid, "body.occurred.precision", "must be 1 (day), 2 (week) or 3 (month)")
 	}
-	p := a.Place
-	if math.IsNaN(p.Lat) || p.Lat < -90 || p.Lat > 90 {
-		return truce.FieldErrorf(truce.CodeBadLocation, "body.place.lat", "latitude %v is off the globe (-90 to 90)", p.Lat)
-	}
-	if math.IsNaN(p.Lon) || p.Lon < -180 || p.Lon > 180 {
-		return truce.FieldErrorf(truce.CodeBadLocation, "body.place.lon", "longitude %v is off the globe (-180 to 180)", p.Lon)
-	}
-	if p.GeoPrecision < 1 || p.GeoPrecision > 3 {
-		return truce.FieldErrorf(truce.CodeInvalid, "body.place.geo_precision", "must be 1 (exact), 2 (district) or 3 (province)")
-	}
-	if math.IsNaN(p.RadiusKM) || p.RadiusKM < 0 || p.RadiusKM > 500 {
-		return truce.FieldErrorf(truce.CodeBadLocation, "body.place.radius_km", "must be between 0 and 500")
-	}
-	if !countryPattern.MatchString(p.Country) {
-		return truce.FieldErrorf(truce.CodeInvalid, "body.place.country", "must be an ISO 3166 code such as PK or AF")
-	}
-	for _, f := range []struct{ name, v string }{{"admin1", p.Admin1}, {"admin2", p.Admin2}, {"admin3", p.Admin3}, {"location", p.Location}} {
-		if err := text("body.place."+f.name, f.v, 200, false); err != nil {
-			return err
-		}
+	if err := checkPlace("body.place", a.Place); err != nil {
+		return err
 	}
 	if len(a.Clauses) == 0 {
 		return truce.FieldErrorf(truce.CodeInvalid, "body.clauses", "name at least one clause allegedly breached")
@@ -120,6 +102,31 @@ func checkAllegation(a *truce.AllegationFiling) error {
 	return nil
 }
 
+// checkPlace checks a place on its own.
+func checkPlace(field string, p truce.Place) error {
+	if math.IsNaN(p.Lat) || p.Lat < -90 || p.Lat > 90 {
+		return truce.FieldErrorf(truce.CodeBadLocation, field+".lat", "latitude %v is off the globe (-90 to 90)", p.Lat)
+	}
+	if math.IsNaN(p.Lon) || p.Lon < -180 || p.Lon > 180 {
+		return truce.FieldErrorf(truce.CodeBadLocation, field+".lon", "longitude %v is off the globe (-180 to 180)", p.Lon)
+	}
+	if p.GeoPrecision < 1 || p.GeoPrecision > 3 {
+		return truce.FieldErrorf(truce.CodeInvalid, field+".geo_precision", "must be 1 (exact), 2 (district) or 3 (province)")
+	}
+	if math.IsNaN(p.RadiusKM) || p.RadiusKM < 0 || p.RadiusKM > 500 {
+		return truce.FieldErrorf(truce.CodeBadLocation, field+".radius_km", "must be between 0 and 500")
+	}
+	if !countryPattern.MatchString(p.Country) {
+		return truce.FieldErrorf(truce.CodeInvalid, field+".country", "must be an ISO 3166 code such as PK or AF")
+	}
+	for _, f := range []struct{ name, v string }{{"admin1", p.Admin1}, {"admin2", p.Admin2}, {"admin3", p.Admin3}, {"location", p.Location}} {
+		if err := text(field+"."+f.name, f.v, 200, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func applyAllegation(s *State, c *applyCtx, body any) error {
 	f := body.(*truce.AllegationFiling)
 	ag := s.Agreement
@@ -171,7 +178,15 @@ func applyAllegation(s *State, c *applyCtx, body any) error {
 		Index:            c.index,
 		Status:           truce.AllegationFiled,
 		Exercise:         s.Instance.Exercise,
+		Admission:        truce.Deadline{Due: c.logged.Add(time.Duration(ag.Deadlines.Admission))},
 	}
+	if accused != "" {
+		// The accused party is notified as the filing is logged; its reply
+		// is due within the agreement's deadline.
+		a.Notice = &truce.Notice{To: accused, At: c.logged, Reply: truce.Deadline{Due: c.logged.Add(time.Duration(ag.Deadlines.Reply))}}
+		s.schedule(DueReply, a.ID, a.Notice.Reply.Due)
+	}
+	s.schedule(DueAdmission, a.ID, a.Admission.Due)
 	a.Occurred.From = a.Occurred.From.UTC()
 	if a.Occurred.To != nil {
 		to := a.Occurred.To.UTC()

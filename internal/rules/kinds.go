@@ -28,11 +28,52 @@ type kind struct {
 
 func (k *kind) allows(r truce.Role) bool { return slices.Contains(k.roles, r) }
 
+// Who signs what.
+var (
+	system     = []truce.Role{truce.RoleSystem}
+	mediators  = []truce.Role{truce.RoleMediator}
+	liaisons   = []truce.Role{truce.RoleLiaison}
+	signatory  = []truce.Role{truce.RoleLiaison, truce.RoleMediator}
+	fieldwork  = []truce.Role{truce.RoleMonitor, truce.RoleAnalyst, truce.RoleMediator}
+	evidential = []truce.Role{truce.RoleMonitor, truce.RoleAnalyst, truce.RoleMediator, truce.RoleLiaison}
+	keepers    = []truce.Role{truce.RoleMediator, truce.RoleAdmin}
+)
+
+// kinds is the rule table: every entry kind, who may sign it, how its body
+// is checked alone and what it does to the state.
 var kinds = map[string]*kind{
-	KindInstanceCreated:  {roles: []truce.Role{truce.RoleSystem}, decode: decodeAs[Instance](checkInstance), apply: applyInstance},
-	KindMemberRegistered: {roles: []truce.Role{truce.RoleSystem}, decode: decodeAs[MemberRegistration](checkMember), apply: applyMember},
-	KindAgreementAdopted: {roles: []truce.Role{truce.RoleSystem}, decode: decodeAs[truce.Agreement](validateAgreementBody), apply: applyAgreement},
-	KindAllegationFiled:  {roles: []truce.Role{truce.RoleLiaison, truce.RoleMonitor}, decode: decodeAs[truce.AllegationFiling](checkAllegation), apply: applyAllegation},
+	KindInstanceCreated:      {system, decodeAs[Instance](checkInstance), applyInstance},
+	KindMemberRegistered:     {system, decodeAs[MemberRegistration](checkMember), applyMember},
+	KindAgreementAdopted:     {system, decodeAs[truce.Agreement](validateAgreementBody), applyAgreement},
+	KindTick:                 {system, decodeAs[Tick](func(*Tick) error { return nil }), applyTick},
+	KindAllegationFiled:      {[]truce.Role{truce.RoleLiaison, truce.RoleMonitor}, decodeAs[truce.AllegationFiling](checkAllegation), applyAllegation},
+	KindReplyFiled:           {liaisons, decodeAs[truce.Reply](checkReply), applyReply},
+	KindAllegationAdmitted:   {mediators, decodeAs[truce.Admission](checkAdmission), applyAdmission},
+	KindAllegationRejected:   {mediators, decodeAs[truce.Rejection](checkRejection), applyRejection},
+	KindCaseOpened:           {mediators, decodeAs[truce.CaseOpening](checkCase), applyCase},
+	KindTaskAssigned:         {mediators, decodeAs[truce.TaskAssignment](checkTask), applyTask},
+	KindTaskCompleted:        {fieldwork, decodeAs[truce.TaskResult](checkTaskResult), applyTaskResult},
+	KindEvidenceRegistered:   {evidential, decodeAs[truce.EvidenceRegistration](checkEvidenceRegistration), applyEvidence},
+	KindEvidenceCustody:      {fieldwork, decodeAs[truce.CustodyEvent](checkCustody), applyCustody},
+	KindFindingProposed:      {mediators, decodeAs[truce.FindingProposal](checkFinding), applyFinding},
+	KindFindingSigned:        {mediators, decodeAs[truce.FindingSignature](checkFindingSignature), applyFindingSignature},
+	KindFindingObjected:      {liaisons, decodeAs[truce.FindingObjection](checkObjection), applyObjection},
+	KindConsequenceFulfilled: {mediators, decodeAs[truce.ConsequenceDecision](checkConsequenceDecision), applyConsequence(false)},
+	KindConsequenceWaived:    {mediators, decodeAs[truce.ConsequenceDecision](checkConsequenceDecision), applyConsequence(true)},
+	KindCommitmentUpdated:    {keepers, decodeAs[truce.CommitmentUpdate](checkCommitmentUpdate), applyCommitmentUpdate},
+	KindAmendmentProposed:    {signatory, decodeAs[truce.AmendmentProposal](checkAmendment), applyAmendmentProposal},
+	KindAmendmentSigned:      {signatory, decodeAs[truce.AmendmentSignature](func(*truce.AmendmentSignature) error { return nil }), applyAmendmentSignature},
+}
+
+// Kinds lists the entry kinds, sorted.
+func Kinds() []string { return sortedKeys(kinds) }
+
+// Roles lists the roles that may sign a kind.
+func Roles(kind string) []truce.Role {
+	if k, ok := kinds[kind]; ok {
+		return slices.Clone(k.roles)
+	}
+	return nil
 }
 
 // decodeAs returns a decoder that strictly decodes a body into T and runs
@@ -210,17 +251,5 @@ func (s *State) checkAffiliation(role truce.Role, party string) error {
 	if !ok {
 		return truce.FieldErrorf(truce.CodeInvalid, "body.party", "a %s cannot belong to %q", role, party)
 	}
-	return nil
-}
-
-// --- agreement.adopted
-
-func applyAgreement(s *State, c *applyCtx, body any) error {
-	if s.Agreement != nil {
-		return truce.Errorf(truce.CodeConflict, "an agreement is already in force; amend it instead")
-	}
-	s.Agreement = body.(*truce.Agreement)
-	s.agreementIndex = c.index
-	c.touch(TypeAgreement, "current")
 	return nil
 }

@@ -25,10 +25,17 @@ const MaxSkew = 5 * time.Minute
 
 // Record types.
 const (
-	TypeInstance   = "instance"
-	TypeMember     = "member"
-	TypeAgreement  = "agreement"
-	TypeAllegation = "allegation"
+	TypeInstance    = "instance"
+	TypeMember      = "member"
+	TypeAgreement   = "agreement"
+	TypeAllegation  = "allegation"
+	TypeCase        = "case"
+	TypeTask        = "task"
+	TypeEvidence    = "evidence"
+	TypeFinding     = "finding"
+	TypeConsequence = "consequence"
+	TypeCommitment  = "commitment"
+	TypeAmendment   = "amendment"
 )
 
 // Instance is what the first entry of a log declares.
@@ -55,23 +62,45 @@ type State struct {
 	Agreement *truce.Agreement
 
 	agreementIndex int64
+	programs       []celProgram  // the agreement's consequence rules, compiled
 	updated        map[Ref]int64 // log index of the last entry touching each record
+	created        map[Ref]int64 // and of the entry that created it
 
-	members     map[string]*truce.Member
-	keys        map[string]*key
-	seqs        map[string]uint64
-	allegations map[string]*truce.Allegation
-	nAllegation int
+	members        map[string]*truce.Member
+	keys           map[string]*key
+	seqs           map[string]uint64
+	allegations    map[string]*truce.Allegation
+	cases          map[string]*truce.Case
+	tasks          map[string]*truce.Task
+	evidence       map[string]*truce.Evidence
+	evidenceByHash map[string]string
+	findings       map[string]*truce.Finding
+	consequences   map[string]*truce.Consequence
+	commitments    map[string]*truce.CommitmentRecord
+	amendments     map[string]*truce.Amendment
+	history        []map[string]any // findings in effect, as consequence rules see them
+	dues           dueHeap
+
+	nAllegation, nCase, nTask, nEvidence, nFinding, nConsequence, nAmendment int
 }
 
 // New returns the state of an empty log.
 func New() *State {
 	return &State{
-		members:     map[string]*truce.Member{},
-		keys:        map[string]*key{},
-		seqs:        map[string]uint64{},
-		allegations: map[string]*truce.Allegation{},
-		updated:     map[Ref]int64{},
+		members:        map[string]*truce.Member{},
+		keys:           map[string]*key{},
+		seqs:           map[string]uint64{},
+		allegations:    map[string]*truce.Allegation{},
+		cases:          map[string]*truce.Case{},
+		tasks:          map[string]*truce.Task{},
+		evidence:       map[string]*truce.Evidence{},
+		evidenceByHash: map[string]string{},
+		findings:       map[string]*truce.Finding{},
+		consequences:   map[string]*truce.Consequence{},
+		commitments:    map[string]*truce.CommitmentRecord{},
+		amendments:     map[string]*truce.Amendment{},
+		updated:        map[Ref]int64{},
+		created:        map[Ref]int64{},
 	}
 }
 
@@ -231,6 +260,9 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 			continue
 		}
 		s.updated[ref] = index
+		if _, ok := s.created[ref]; !ok {
+			s.created[ref] = index
+		}
 		out.Touched = append(out.Touched, ref)
 		out.History = append(out.History, truce.HistoryItem{
 			Type: ref.Type, ID: ref.ID, Index: index, Kind: p.Kind, Author: p.Author,
@@ -243,22 +275,11 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 // Records returns every record of the state, for replay comparisons,
 // ordered by type and id.
 func (s *State) Records() ([]truce.Record, error) {
-	var refs []Ref
-	if s.Agreement != nil {
-		refs = append(refs, Ref{TypeAgreement, "current"})
+	refs := make([]Ref, 0, len(s.created))
+	for ref := range s.created {
+		refs = append(refs, ref)
 	}
-	for _, id := range sortedKeys(s.allegations) {
-		refs = append(refs, Ref{TypeAllegation, id})
-	}
-	if s.Instance != nil {
-		refs = append(refs, Ref{TypeInstance, s.Instance.Origin})
-	}
-	for _, id := range sortedKeys(s.members) {
-		refs = append(refs, Ref{TypeMember, id})
-	}
-	if !slices.IsSortedFunc(refs, func(a, b Ref) int { return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ID, b.ID)) }) {
-		panic("rules: records out of order") // a new record type was added in the wrong place
-	}
+	slices.SortFunc(refs, func(a, b Ref) int { return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ID, b.ID)) })
 	out := make([]truce.Record, 0, len(refs))
 	for _, ref := range refs {
 		r, err := s.Record(ref)
@@ -270,31 +291,67 @@ func (s *State) Records() ([]truce.Record, error) {
 	return out, nil
 }
 
-// Record renders a record as it stands.
+// Record renders a record as it stands. What each type puts in the
+// generic filter slots is decided here and nowhere else.
 func (s *State) Record(ref Ref) (truce.Record, error) {
-	var r truce.Record
+	r := truce.Record{Type: ref.Type, ID: ref.ID, Created: s.created[ref], Updated: s.updated[ref]}
 	var doc any
+	span := func(from time.Time, to *time.Time) {
+		r.From, r.To = from.Unix(), from.Unix()
+		if to != nil {
+			r.To = to.Unix()
+		}
+	}
 	switch ref.Type {
 	case TypeInstance:
 		doc = s.Instance
-		r.Created = 0
 	case TypeAgreement:
 		doc = s.Agreement
-		r.Created = s.agreementIndex
 	case TypeMember:
 		m := s.members[ref.ID]
-		doc, r.Party, r.Status, r.Created = m, m.Party, string(m.Role), m.Registered
+		doc, r.Party, r.Status = m, m.Party, string(m.Role)
 	case TypeAllegation:
 		a := s.allegations[ref.ID]
 		doc = a
-		r.Party, r.Against, r.Category, r.Status, r.Created = a.FilingParty, a.Accused, a.Category, a.Status, a.Index
-		r.From = a.Occurred.From.Unix()
-		r.To = r.From
-		if a.Occurred.To != nil {
-			r.To = a.Occurred.To.Unix()
-		}
+		r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent = a.FilingParty, a.Accused, a.Category, a.Status, a.FiledBy, a.Case
+		span(a.Occurred.From, a.Occurred.To)
 		lat, lon := a.Place.Lat, a.Place.Lon
 		r.Lat, r.Lon = &lat, &lon
+	case TypeCase:
+		c := s.cases[ref.ID]
+		doc = c
+		r.Party, r.Against, r.Status, r.Member, r.Parent = c.Filer, c.Accused, c.Status, c.OpenedBy, c.Allegation
+		span(c.Opened, &c.Verification.Due)
+	case TypeTask:
+		t := s.tasks[ref.ID]
+		doc = t
+		r.Category, r.Status, r.Member, r.Parent = t.Type, t.Status, t.Assignee, t.Case
+		span(t.Assigned, &t.Deadline.Due)
+	case TypeEvidence:
+		e := s.evidence[ref.ID]
+		doc = e
+		r.Category, r.Member, r.Parent = e.MediaType, e.RegisteredBy, cmp.Or(e.Case, e.Allegation)
+		span(e.CapturedAt, nil)
+	case TypeFinding:
+		f := s.findings[ref.ID]
+		doc = f
+		r.Against, r.Category, r.Status, r.Member, r.Parent = f.Responsible, f.Determination, f.Status, f.ProposedBy, f.Case
+		span(f.Proposed, f.Effective)
+	case TypeConsequence:
+		q := s.consequences[ref.ID]
+		doc = q
+		r.Against, r.Category, r.Status, r.Parent = q.Target, q.Action, q.Status, q.Finding
+		span(q.Created, &q.Deadline.Due)
+	case TypeCommitment:
+		c := s.commitments[ref.ID]
+		doc = c
+		r.Party, r.Status, r.Parent = c.Owner, c.Status, c.Round
+		span(c.Due, nil)
+	case TypeAmendment:
+		a := s.amendments[ref.ID]
+		doc = a
+		r.Status, r.Member = a.Status, a.ProposedBy
+		span(a.Proposed, a.Effective)
 	default:
 		return r, fmt.Errorf("unknown record type %q", ref.Type)
 	}
@@ -302,6 +359,6 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 	if err != nil {
 		return r, err
 	}
-	r.Type, r.ID, r.Doc, r.Updated = ref.Type, ref.ID, b, s.updated[ref]
+	r.Doc = b
 	return r, nil
 }
