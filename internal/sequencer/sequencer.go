@@ -59,9 +59,18 @@ type result struct {
 	err error
 }
 
+// request is a submission waiting for the run loop: a checked entry, or
+// (sys) a system entry the loop signs itself, so that system seqs follow
+// the order in which the loop applies them.
 type request struct {
 	cmd *rules.Command
+	sys *systemEntry
 	res chan result
+}
+
+type systemEntry struct {
+	kind string
+	body any
 }
 
 // Checkpoint is a signed checkpoint and the size it covers.
@@ -86,7 +95,6 @@ type Sequencer struct {
 	reqs       chan *request
 	checkpoint atomic.Pointer[Checkpoint]
 	broken     atomic.Pointer[error]
-	sysMu      sync.Mutex
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -269,20 +277,26 @@ func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope) (*Ack, error
 	if err := e.Verify(pub); err != nil {
 		return nil, err
 	}
-	return s.enqueue(ctx, cmd)
+	return s.enqueue(ctx, &request{cmd: cmd, res: make(chan result, 1)})
 }
 
-// SubmitSystem signs body as kind with the system key and logs it.
+// Sync returns once everything submitted before it, and any tick due by
+// then, is durable.
+func (s *Sequencer) Sync(ctx context.Context) error {
+	_, err := s.enqueue(ctx, &request{res: make(chan result, 1)})
+	return err
+}
+
+// NextDeadline returns the log time at which the next deadline falls due.
+func (s *Sequencer) NextDeadline() (time.Time, bool) {
+	s.mu.Lock() // NextDeadline forgets deadlines that no longer apply
+	defer s.mu.Unlock()
+	return s.state.NextDeadline()
+}
+
+// SubmitSystem logs body as kind, signed with the system key.
 func (s *Sequencer) SubmitSystem(ctx context.Context, kind string, body any) (*Ack, error) {
-	s.sysMu.Lock() // one system entry at a time keeps their seqs in order
-	defer s.sysMu.Unlock()
-	var seq uint64
-	s.View(func(st *rules.State) { seq = st.Seq(truce.SystemAuthor) + 1 })
-	env, err := Sign(kind, s.origin, truce.SystemAuthor, seq, s.cfg.Clock(), body, s.cfg.System)
-	if err != nil {
-		return nil, err
-	}
-	return s.Submit(ctx, env)
+	return s.enqueue(ctx, &request{sys: &systemEntry{kind, body}, res: make(chan result, 1)})
 }
 
 // Sign builds and signs an entry.
@@ -297,11 +311,10 @@ func Sign(kind, origin, author string, seq uint64, at time.Time, body any, k *en
 	return entry.Sign(entry.Payload{Kind: kind, Origin: origin, Author: author, Seq: seq, Time: at.UTC(), Body: raw}, k)
 }
 
-func (s *Sequencer) enqueue(ctx context.Context, cmd *rules.Command) (*Ack, error) {
+func (s *Sequencer) enqueue(ctx context.Context, req *request) (*Ack, error) {
 	if err := s.Err(); err != nil {
 		return nil, truce.Errorf(truce.CodeUnavailable, "the log is not accepting entries: %v", err)
 	}
-	req := &request{cmd: cmd, res: make(chan result, 1)}
 	select {
 	case s.reqs <- req:
 	case <-ctx.Done():
@@ -319,14 +332,27 @@ func (s *Sequencer) enqueue(ctx context.Context, cmd *rules.Command) (*Ack, erro
 
 func (s *Sequencer) run(ctx context.Context) {
 	defer close(s.done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	checkpoint, deadline := time.NewTimer(time.Hour), time.NewTimer(time.Hour)
+	checkpoint.Stop()
 	pendingCheckpoint := false
 	for {
-		var first *request
+		s.armDeadline(deadline)
+		var batch []*request
 		select {
-		case first = <-s.reqs:
-		case <-timer.C:
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		more:
+			for len(batch) < s.cfg.MaxBatch {
+				select {
+				case r := <-s.reqs:
+					batch = append(batch, r)
+				default:
+					break more
+				}
+			}
+		case <-deadline.C:
+			// Something falls due: an empty batch appends the tick.
+		case <-checkpoint.C:
 			if pendingCheckpoint {
 				if err := s.signStandalone(ctx); err != nil {
 					s.log.Error("checkpoint", "err", err)
@@ -338,23 +364,25 @@ func (s *Sequencer) run(ctx context.Context) {
 			s.drain()
 			return
 		}
-		batch := []*request{first}
-	more:
-		for len(batch) < s.cfg.MaxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
 		committed, signed := s.process(ctx, batch)
 		if committed && !signed {
 			pendingCheckpoint = true
-			timer.Reset(max(0, s.cfg.CheckpointInterval-time.Since(s.lastSigned)))
+			checkpoint.Reset(max(0, s.cfg.CheckpointInterval-time.Since(s.lastSigned)))
 		} else if signed {
 			pendingCheckpoint = false
 		}
+	}
+}
+
+// armDeadline sets t to fire when the next deadline falls due in log time,
+// looking again at least every minute (the clock may be moved).
+func (s *Sequencer) armDeadline(t *time.Timer) {
+	s.mu.Lock()
+	next, ok := s.state.NextDeadline()
+	s.mu.Unlock()
+	t.Stop()
+	if ok {
+		t.Reset(min(max(0, next.Sub(s.cfg.Clock())), time.Minute))
 	}
 }
 
@@ -381,6 +409,7 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 	logged := s.cfg.Clock().UTC().Truncate(time.Millisecond)
 	var (
 		leaves   [][]byte
+		barriers []*request
 		accepted []*request
 		acks     []*Ack
 		touched  []rules.Ref
@@ -391,16 +420,39 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 	if logged.Before(s.state.Logged) {
 		logged = s.state.Logged // log time never goes back
 	}
+	// A deadline that has passed is marked by a tick before anything else
+	// is logged at this time.
+	if next, ok := s.state.NextDeadline(); ok && !next.After(logged) {
+		batch = append([]*request{{sys: &systemEntry{rules.KindTick, rules.Tick{}}}}, batch...)
+	}
 	for _, r := range batch {
+		reply := func(res result) {
+			if r.res != nil {
+				r.res <- res
+			} else if res.err != nil {
+				s.log.Error("system entry refused", "err", res.err)
+			}
+		}
+		if r.cmd == nil && r.sys == nil {
+			barriers = append(barriers, r)
+			continue
+		}
+		if r.sys != nil {
+			var err error
+			if r.cmd, err = s.signSystem(r.sys, logged); err != nil {
+				reply(result{err: err})
+				continue
+			}
+		}
 		leaf, err := entry.EncodeLeaf(logged, r.cmd.Entry.Envelope)
 		if err != nil {
-			r.res <- result{err: err}
+			reply(result{err: err})
 			continue
 		}
 		index := s.state.Size
 		applied, err := s.state.Apply(r.cmd, index, logged)
 		if err != nil {
-			r.res <- result{err: err}
+			reply(result{err: err})
 			continue
 		}
 		leaves = append(leaves, leaf)
@@ -419,6 +471,11 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		}
 	}
 	s.mu.Unlock()
+	defer func() {
+		for _, r := range barriers {
+			r.res <- result{}
+		}
+	}()
 	if len(leaves) == 0 {
 		return false, false
 	}
@@ -450,7 +507,9 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 	if err != nil {
 		s.log.Error("batch not committed", "entries", len(leaves), "err", err)
 		for _, r := range accepted {
-			r.res <- result{err: truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")}
+			if r.res != nil {
+				r.res <- result{err: truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")}
+			}
 		}
 		// The state already holds the failed batch: rebuild it from what
 		// the store has.
@@ -465,7 +524,23 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		s.publish(g.Size, b.Checkpoint)
 	}
 	for i, r := range accepted {
-		r.res <- result{ack: acks[i]}
+		if r.res != nil {
+			r.res <- result{ack: acks[i]}
+		}
 	}
 	return true, b.Checkpoint != nil
+}
+
+// signSystem signs a system entry with the next system seq, to be applied
+// at once.
+func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Command, error) {
+	env, err := Sign(sys.kind, s.origin, truce.SystemAuthor, s.state.Seq(truce.SystemAuthor)+1, logged, sys.body, s.cfg.System)
+	if err != nil {
+		return nil, err
+	}
+	e, err := entry.Open(env)
+	if err != nil {
+		return nil, err
+	}
+	return rules.Decode(e)
 }
