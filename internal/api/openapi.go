@@ -28,6 +28,15 @@ func OpenAPI() map[string]any {
 	if err := json.Unmarshal(schemasJSON, &schemas); err != nil {
 		panic(err) // schemas.json is part of the build; a test parses it
 	}
+	// Lists and single records of every listed type share one shape.
+	for _, name := range []string{"Allegation", "Case", "Task", "Evidence", "Finding", "Consequence", "Commitment", "Amendment", "Member"} {
+		schemas[name+"List"] = map[string]any{"type": "object", "properties": map[string]any{
+			"items": map[string]any{"type": "array", "items": ref(name)}, "next": map[string]any{"type": "string"}}}
+		if _, ok := schemas[name+"Record"]; !ok {
+			schemas[name+"Record"] = map[string]any{"type": "object", "properties": map[string]any{
+				strings.ToLower(name): ref(name), "history": map[string]any{"type": "array", "items": ref("HistoryItem")}}}
+		}
+	}
 	paths := map[string]map[string]any{}
 	for _, rt := range routes {
 		p := strings.ReplaceAll(rt.Path, "...}", "}")

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,6 +18,18 @@ import (
 )
 
 func (s *Server) postEntry(w http.ResponseWriter, r *http.Request) error {
+	return s.post(w, r, "")
+}
+
+// postAs returns the handler of a route that takes an envelope of one
+// kind; a {id} in the route must be the record the entry acts on.
+func postAs(kind string) func(*Server, http.ResponseWriter, *http.Request) error {
+	return func(s *Server, w http.ResponseWriter, r *http.Request) error { return s.post(w, r, kind) }
+}
+
+// post reads a signed envelope and submits it; kind, if set, is the only
+// kind the route takes.
+func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return truce.Errorf(truce.CodeMediaType, "send the envelope as application/json")
@@ -33,6 +46,22 @@ func (s *Server) postEntry(w http.ResponseWriter, r *http.Request) error {
 	env, err := entry.ParseEnvelope(body)
 	if err != nil {
 		return err
+	}
+	if kind != "" {
+		e, err := entry.Open(env)
+		if err != nil {
+			return err
+		}
+		if e.Payload.Kind != kind {
+			return truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", kind, e.Payload.Kind)
+		}
+		cmd, err := rules.Decode(e)
+		if err != nil {
+			return err
+		}
+		if id := r.PathValue("id"); id != "" && rules.Subject(cmd) != id {
+			return truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), id)
+		}
 	}
 	ack, err := s.cfg.Seq.Submit(r.Context(), env)
 	if err != nil {
@@ -121,50 +150,108 @@ func bboxParam(v string) (*[4]float64, error) {
 	return &b, nil
 }
 
-func (s *Server) listAllegations(w http.ResponseWriter, r *http.Request) error {
-	q, err := pageQuery(r, rules.TypeAllegation)
-	if err != nil {
-		return err
-	}
-	v := r.URL.Query()
-	q.Party, q.Filer, q.Against = v.Get("party"), v.Get("filer"), v.Get("accused")
-	for _, p := range []struct{ name, v string }{{"party", q.Party}, {"filer", q.Filer}, {"accused", q.Against}} {
-		if err := partyParam(p.name, p.v); err != nil {
-			return err
-		}
-	}
-	if q.Category = v.Get("category"); q.Category != "" {
-		if _, ok := truce.CategoryBySlug(q.Category); !ok {
-			return truce.FieldErrorf(truce.CodeInvalid, "category", "unknown event category %q", q.Category)
-		}
-	}
-	q.Status = v.Get("status")
-	if q.From, err = timeParam(r, "from", false); err != nil {
-		return err
-	}
-	if q.To, err = timeParam(r, "to", true); err != nil {
-		return err
-	}
-	if q.From != 0 && q.To != 0 && q.From > q.To {
-		return truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
-	}
-	if q.BBox, err = bboxParam(v.Get("bbox")); err != nil {
-		return err
-	}
-	return s.writeList(w, r, q)
+// listing says which query parameters filter a record type's list, and
+// which slot of truce.Record each reads.
+type listing struct {
+	typ                  string
+	party, against, kind string // parameter names for the Party, Against and Category slots
+	member, parent       string // and for Member and Parent
+	status               string // and for Status ("status" if empty)
+	timed, placed        bool   // from/to and bbox apply
 }
 
-func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
-	q, err := pageQuery(r, rules.TypeMember)
-	if err != nil {
-		return err
+var listings = map[string]listing{
+	rules.TypeAllegation:  {typ: rules.TypeAllegation, party: "filer", against: "accused", kind: "category", member: "filed_by", parent: "case", timed: true, placed: true},
+	rules.TypeCase:        {typ: rules.TypeCase, party: "filer", against: "accused", member: "opened_by", parent: "allegation", timed: true},
+	rules.TypeTask:        {typ: rules.TypeTask, kind: "type", member: "assignee", parent: "case", timed: true},
+	rules.TypeEvidence:    {typ: rules.TypeEvidence, kind: "media_type", member: "registered_by", parent: "case", timed: true},
+	rules.TypeFinding:     {typ: rules.TypeFinding, against: "responsible", kind: "determination", member: "proposed_by", parent: "case", timed: true},
+	rules.TypeConsequence: {typ: rules.TypeConsequence, against: "target", kind: "action", parent: "finding", timed: true},
+	rules.TypeCommitment:  {typ: rules.TypeCommitment, party: "owner", parent: "round", timed: true},
+	rules.TypeAmendment:   {typ: rules.TypeAmendment, member: "proposed_by"},
+	rules.TypeMember:      {typ: rules.TypeMember, party: "party", status: "role"},
+}
+
+// params documents a listing's filters for the OpenAPI document.
+func (l listing) params() []param {
+	var out []param
+	if l.party != "" || l.against != "" {
+		out = append(out, param{"party", "query", "string", "party code: in any role"})
 	}
-	q.Filer = r.URL.Query().Get("party")
-	if err := partyParam("party", q.Filer); err != nil {
-		return err
+	for _, p := range []struct{ name, desc string }{
+		{l.party, "party code"}, {l.against, "party code"}, {l.kind, "kind within the type"},
+		{l.member, "member id"}, {l.parent, "id of the record it belongs to"},
+	} {
+		if p.name != "" && p.name != "party" {
+			out = append(out, param{p.name, "query", "string", p.desc})
+		}
 	}
-	q.Status = r.URL.Query().Get("role")
-	return s.writeList(w, r, q)
+	out = append(out, param{cmp.Or(l.status, "status"), "query", "string", "status"})
+	if l.timed {
+		out = append(out, param{"from", "query", "string", "on or after (RFC 3339 or YYYY-MM-DD)"}, param{"to", "query", "string", "on or before"})
+	}
+	if l.placed {
+		out = append(out, param{"bbox", "query", "string", "area: minLon,minLat,maxLon,maxLat"})
+	}
+	return append(out, listParams...)
+}
+
+// listOf returns the list handler of a record type.
+func listOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
+	l := listings[typ]
+	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
+		q, err := pageQuery(r, l.typ)
+		if err != nil {
+			return err
+		}
+		v := r.URL.Query()
+		get := func(name string) string {
+			if name == "" {
+				return ""
+			}
+			return v.Get(name)
+		}
+		q.Filer, q.Against, q.Category, q.Member, q.Parent, q.Status = get(l.party), get(l.against), get(l.kind), get(l.member), get(l.parent), v.Get(cmp.Or(l.status, "status"))
+		if l.party != "party" {
+			q.Party = v.Get("party")
+		} else {
+			q.Filer = v.Get("party")
+		}
+		for _, p := range []struct{ name, v string }{{"party", q.Party}, {l.party, q.Filer}, {l.against, q.Against}} {
+			if err := partyParam(p.name, p.v); err != nil {
+				return err
+			}
+		}
+		if l.typ == rules.TypeAllegation && q.Category != "" {
+			if _, ok := truce.CategoryBySlug(q.Category); !ok {
+				return truce.FieldErrorf(truce.CodeInvalid, "category", "unknown event category %q", q.Category)
+			}
+		}
+		if l.timed {
+			if q.From, err = timeParam(r, "from", false); err != nil {
+				return err
+			}
+			if q.To, err = timeParam(r, "to", true); err != nil {
+				return err
+			}
+			if q.From != 0 && q.To != 0 && q.From > q.To {
+				return truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
+			}
+		}
+		if l.placed {
+			if q.BBox, err = bboxParam(v.Get("bbox")); err != nil {
+				return err
+			}
+		}
+		return s.writeList(w, r, q)
+	}
+}
+
+// getOf returns the handler that shows one record with its history.
+func getOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
+	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
+		return s.writeRecord(w, r, typ, r.PathValue("id"), nil)
+	}
 }
 
 func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query) error {
@@ -204,10 +291,6 @@ func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id str
 	return nil
 }
 
-func (s *Server) getAllegation(w http.ResponseWriter, r *http.Request) error {
-	return s.writeRecord(w, r, rules.TypeAllegation, r.PathValue("id"), nil)
-}
-
 func (s *Server) getMember(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var seq uint64
@@ -217,4 +300,19 @@ func (s *Server) getMember(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
 	return s.writeRecord(w, r, rules.TypeAgreement, "current", nil)
+}
+
+// Overdue is the overdue set: everything past its deadline in log time.
+type Overdue struct {
+	Items []rules.Overdue `json:"items"`
+}
+
+func (s *Server) overdue(w http.ResponseWriter, r *http.Request) error {
+	var out Overdue
+	s.cfg.Seq.View(func(st *rules.State) { out.Items = st.Overdue() })
+	if out.Items == nil {
+		out.Items = []rules.Overdue{}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }

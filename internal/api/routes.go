@@ -1,6 +1,11 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+
+	"github.com/truce-mvm/truce/internal/rules"
+)
 
 // param documents a query or path parameter.
 type param struct {
@@ -30,8 +35,37 @@ var routes []route
 
 func init() { routes = routeTable() }
 
+// resources are the record types listed and shown under /api/v1/.
+var resources = []struct{ typ, plural string }{
+	{rules.TypeAllegation, "allegations"}, {rules.TypeCase, "cases"}, {rules.TypeTask, "tasks"},
+	{rules.TypeEvidence, "evidence"}, {rules.TypeFinding, "findings"}, {rules.TypeConsequence, "consequences"},
+	{rules.TypeCommitment, "commitments"}, {rules.TypeAmendment, "amendments"},
+}
+
+// actions are the POST routes: each takes a client-signed envelope of one
+// kind about the record in the path.
+var actions = []struct{ path, kind, summary string }{
+	{"/api/v1/allegations", rules.KindAllegationFiled, "File an allegation"},
+	{"/api/v1/allegations/{id}/reply", rules.KindReplyFiled, "Reply to an allegation, as the accused party"},
+	{"/api/v1/allegations/{id}/admit", rules.KindAllegationAdmitted, "Admit an allegation for verification"},
+	{"/api/v1/allegations/{id}/reject", rules.KindAllegationRejected, "Reject an allegation: out of scope, duplicate or unfounded"},
+	{"/api/v1/cases", rules.KindCaseOpened, "Open a verification case on an admitted allegation"},
+	{"/api/v1/cases/{id}/tasks", rules.KindTaskAssigned, "Assign a verification task"},
+	{"/api/v1/tasks/{id}/result", rules.KindTaskCompleted, "Complete a task with its result"},
+	{"/api/v1/evidence", rules.KindEvidenceRegistered, "Register evidence by its SHA-256"},
+	{"/api/v1/evidence/{id}/custody", rules.KindEvidenceCustody, "Record a custody event"},
+	{"/api/v1/findings", rules.KindFindingProposed, "Propose a finding on a case"},
+	{"/api/v1/findings/{id}/signatures", rules.KindFindingSigned, "Sign a finding, concurring or dissenting"},
+	{"/api/v1/findings/{id}/objections", rules.KindFindingObjected, "Object to a finding in effect, as a party"},
+	{"/api/v1/consequences/{id}/fulfil", rules.KindConsequenceFulfilled, "Confirm a consequence fulfilled"},
+	{"/api/v1/consequences/{id}/waive", rules.KindConsequenceWaived, "Waive a consequence, with reasons"},
+	{"/api/v1/commitments/{id}", rules.KindCommitmentUpdated, "Update a commitment's status"},
+	{"/api/v1/amendments", rules.KindAmendmentProposed, "Propose an amendment to the agreement"},
+	{"/api/v1/amendments/{id}/signatures", rules.KindAmendmentSigned, "Sign an amendment"},
+}
+
 func routeTable() []route {
-	return []route{
+	rts := []route{
 		{Method: "GET", Path: "/healthz", Summary: "Readiness: 200 once the log is loaded and accepting entries",
 			Response: "Health", Status: 200, handle: (*Server).health},
 
@@ -49,33 +83,49 @@ func routeTable() []route {
 			Params:   []param{{"old", "query", "integer", "older tree size"}, {"size", "query", "integer", "newer tree size, at most the newest checkpoint's"}},
 			Response: "Proof", Status: 200, handle: (*Server).consistency},
 
-		{Method: "POST", Path: "/api/v1/entries", Auth: true, Summary: "Submit a client-signed DSSE envelope; answers once the entry is durable",
+		{Method: "POST", Path: "/api/v1/entries", Auth: true, Summary: "Submit any client-signed DSSE envelope; answers once the entry is durable",
 			Request: "Envelope", Response: "Ack", Status: 201, handle: (*Server).postEntry},
-		{Method: "GET", Path: "/api/v1/allegations", Auth: true, Summary: "List allegations, newest first",
-			Params: append([]param{
-				{"party", "query", "string", "party code: filed by or against it"},
-				{"filer", "query", "string", "party code of the filer"},
-				{"accused", "query", "string", "party code of the accused"},
-				{"category", "query", "string", "event category slug"},
-				{"status", "query", "string", "allegation status"},
-				{"from", "query", "string", "events on or after (RFC 3339 or YYYY-MM-DD)"},
-				{"to", "query", "string", "events on or before (RFC 3339 or YYYY-MM-DD)"},
-				{"bbox", "query", "string", "area: minLon,minLat,maxLon,maxLat"},
-			}, listParams...),
-			Response: "AllegationList", Status: 200, handle: (*Server).listAllegations},
-		{Method: "GET", Path: "/api/v1/allegations/{id}", Auth: true, Summary: "One allegation with the entries that touched it",
-			Params:   []param{{"id", "path", "string", "allegation id, e.g. AL-0001"}},
-			Response: "AllegationRecord", Status: 200, handle: (*Server).getAllegation},
-		{Method: "GET", Path: "/api/v1/members", Auth: true, Summary: "List members",
-			Params:   append([]param{{"party", "query", "string", "party code"}, {"role", "query", "string", "role"}}, listParams...),
-			Response: "MemberList", Status: 200, handle: (*Server).listMembers},
+		{Method: "GET", Path: "/api/v1/agreement", Auth: true, Summary: "The agreement in force, with its clauses, rules, talks and commitments",
+			Response: "AgreementRecord", Status: 200, handle: (*Server).getAgreement},
+		{Method: "GET", Path: "/api/v1/overdue", Auth: true, Summary: "Everything past its deadline in log time: replies, admissions, verifications, tasks, consequences, commitments",
+			Response: "Overdue", Status: 200, handle: (*Server).overdue},
 		{Method: "GET", Path: "/api/v1/members/{id}", Auth: true, Summary: "One member, with keys and last seq",
 			Params:   []param{{"id", "path", "string", "member id"}},
 			Response: "MemberRecord", Status: 200, handle: (*Server).getMember},
-		{Method: "GET", Path: "/api/v1/agreement", Auth: true, Summary: "The agreement in force",
-			Response: "AgreementRecord", Status: 200, handle: (*Server).getAgreement},
-
-		{Method: "GET", Path: "/api/openapi.json", Summary: "This API, as an OpenAPI 3 document",
-			Response: "application/json", Status: 200, handle: (*Server).openapi},
+		{Method: "GET", Path: "/api/v1/members", Auth: true, Summary: "List members",
+			Params: listings[rules.TypeMember].params(), Response: "MemberList", Status: 200, handle: listOf(rules.TypeMember)},
 	}
+	for _, res := range resources {
+		name := strings.ToUpper(res.typ[:1]) + res.typ[1:]
+		rts = append(rts,
+			route{Method: "GET", Path: "/api/v1/" + res.plural, Auth: true, Summary: "List " + res.plural + ", newest first",
+				Params: listings[res.typ].params(), Response: name + "List", Status: 200, handle: listOf(res.typ)},
+			route{Method: "GET", Path: "/api/v1/" + res.plural + "/{id}", Auth: true, Summary: "One " + res.typ + " with the entries that touched it",
+				Params: []param{{"id", "path", "string", res.typ + " id"}}, Response: name + "Record", Status: 200, handle: getOf(res.typ)})
+	}
+	for _, a := range actions {
+		rt := route{Method: "POST", Path: a.path, Auth: true, Summary: a.summary + " (" + a.kind + ")",
+			Request: "Envelope", Response: "Ack", Status: 201, handle: postAs(a.kind)}
+		if strings.Contains(a.path, "{id}") {
+			rt.Params = []param{{"id", "path", "string", "the record the entry acts on"}}
+		}
+		rts = append(rts, rt)
+	}
+	return append(rts, route{Method: "GET", Path: "/api/openapi.json", Summary: "This API, as an OpenAPI 3 document",
+		Response: "application/json", Status: 200, handle: (*Server).openapi})
+}
+
+// RouteInfo describes a route, for tests and documentation.
+type RouteInfo struct {
+	Method, Path string
+	Auth         bool
+}
+
+// Routes lists every route the server answers.
+func Routes() []RouteInfo {
+	out := make([]RouteInfo, len(routes))
+	for i, rt := range routes {
+		out[i] = RouteInfo{rt.Method, rt.Path, rt.Auth}
+	}
+	return out
 }

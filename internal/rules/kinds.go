@@ -253,3 +253,34 @@ func (s *State) checkAffiliation(role truce.Role, party string) error {
 	}
 	return nil
 }
+
+// Subject returns the id of the existing record a command acts on (the
+// allegation a reply answers, the finding a signature signs), or "" for
+// commands that create a record from nothing.
+func Subject(c *Command) string {
+	switch b := c.body.(type) {
+	case *truce.Reply:
+		return b.Allegation
+	case *truce.Admission:
+		return b.Allegation
+	case *truce.Rejection:
+		return b.Allegation
+	case *truce.TaskAssignment:
+		return b.Case
+	case *truce.TaskResult:
+		return b.Task
+	case *truce.CustodyEvent:
+		return b.Evidence
+	case *truce.FindingSignature:
+		return b.Finding
+	case *truce.FindingObjection:
+		return b.Finding
+	case *truce.ConsequenceDecision:
+		return b.Consequence
+	case *truce.CommitmentUpdate:
+		return b.Commitment
+	case *truce.AmendmentSignature:
+		return b.Amendment
+	}
+	return ""
+}
