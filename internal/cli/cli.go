@@ -94,7 +94,7 @@ func cmdHelp(e *env, _ []string) error {
 	sorted := append([]command(nil), commands...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
 	for _, c := range sorted {
-		fmt.Fprintf(e.stdout, "  %-8s %s\n           %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(e.stdout, "  %-18s %s\n  %-18s %s\n", c.name, c.summary, "", c.args)
 	}
 	fmt.Fprintln(e.stdout, "\ntruce COMMAND -h shows a command's flags.")
 	return nil
