@@ -72,6 +72,8 @@ func Create(ctx context.Context, dir string, now time.Time, o instance.Options) 
 	}
 	now = now.UTC().Truncate(time.Minute)
 	start := now.Add(-14 * 24 * time.Hour)
+	// The file's fortnight begins the day after the agreement took effect.
+	shiftDates(ag, start.Sub(ag.Effective.Add(24*time.Hour)))
 	clk := clock.New(start)
 	keyDir := filepath.Join(dir, "keys", "members")
 	if err := os.MkdirAll(keyDir, 0o700); err != nil {
@@ -104,7 +106,7 @@ func Create(ctx context.Context, dir string, now time.Time, o instance.Options) 
 		return nil, err
 	}
 	defer in.Close()
-	sc := &scenario{in: in, keys: keys, clock: clk, start: start, seqs: map[string]uint64{}}
+	sc := &scenario{in: in, keys: keys, clock: clk, start: start, end: now, seqs: map[string]uint64{}, ids: map[string]string{}}
 	if err := sc.run(ctx); err != nil {
 		return nil, err
 	}
@@ -148,7 +150,10 @@ type scenario struct {
 	keys  map[string]*entry.PrivateKey
 	clock *clock.Settable
 	start time.Time
+	end   time.Time
 	seqs  map[string]uint64
+	ids   map[string]string // scenario keys → record ids
+	err   error
 }
 
 // at sets log time to the scenario's start plus d.

@@ -362,3 +362,21 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 	r.Doc = b
 	return r, nil
 }
+
+// Finding returns a copy of a finding, for surfaces and the demo.
+func (s *State) Finding(id string) (truce.Finding, bool) {
+	f, ok := s.findings[id]
+	if !ok {
+		return truce.Finding{}, false
+	}
+	return *f, true
+}
+
+// Consequence returns a copy of a consequence.
+func (s *State) Consequence(id string) (truce.Consequence, bool) {
+	q, ok := s.consequences[id]
+	if !ok {
+		return truce.Consequence{}, false
+	}
+	return *q, true
+}
