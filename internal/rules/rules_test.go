@@ -34,7 +34,11 @@ func newWorld(t *testing.T) *world {
 		{ID: "pk", Name: "PK", Role: truce.RoleLiaison, Party: "PK"},
 		{ID: "af", Name: "AF", Role: truce.RoleLiaison, Party: "AF"},
 		{ID: "tr", Name: "TR", Role: truce.RoleMediator, Party: "TR"},
+		{ID: "qa", Name: "QA", Role: truce.RoleMediator, Party: "QA"},
 		{ID: "mon", Name: "Monitor", Role: truce.RoleMonitor, Party: truce.Mechanism},
+		{ID: "mon2", Name: "Monitor 2", Role: truce.RoleMonitor, Party: truce.Mechanism},
+		{ID: "ana", Name: "Analyst", Role: truce.RoleAnalyst, Party: truce.Mechanism},
+		{ID: "adm", Name: "Admin", Role: truce.RoleAdmin, Party: truce.Mechanism},
 	} {
 		k, _ := entry.GenerateKey(m.ID)
 		w.keys[m.ID] = k
@@ -52,6 +56,16 @@ func agreement() truce.Agreement {
 		Clauses:   []truce.Clause{{ID: "no-fire", Title: "No fire", Text: "No cross-border fire.", Categories: []string{"armed_clash", "shelling_artillery_missile"}}},
 		Deadlines: truce.Deadlines{Reply: truce.Duration(72 * time.Hour), Admission: truce.Duration(5 * 24 * time.Hour), Verification: truce.Duration(14 * 24 * time.Hour)},
 		Quorum:    2,
+		Rules: []truce.ConsequenceRule{
+			{ID: "notice", Title: "Formal notice", When: "finding.determination == 'violation'", Action: truce.ActionFormalNotice, Target: "responsible", Deadline: truce.Duration(7 * 24 * time.Hour)},
+			{ID: "session", Title: "Emergency session", When: "finding.severity == 'grave'", Action: truce.ActionEmergencySession, Target: "mediators", Deadline: truce.Duration(48 * time.Hour)},
+			{ID: "referral", Title: "Third in 30 days", When: "history.filter(f, f.responsible == finding.responsible && f.determination in ['violation', 'non_party_violation'] && f.effective > finding.effective - duration('720h')).size() >= 3",
+				Action: truce.ActionReferral, Target: "guarantors", Deadline: truce.Duration(14 * 24 * time.Hour)},
+			{ID: "territory", Title: "Investigation", When: "finding.determination == 'non_party_violation' && finding.host_responsibility == 'failed_to_prevent'",
+				Action: truce.ActionInvestigation, Target: "responsible", Deadline: truce.Duration(21 * 24 * time.Hour)},
+		},
+		Talks: []truce.TalksRound{{ID: "doha", Name: "Doha", Place: "Doha", From: t0.Add(-48 * time.Hour), To: t0.Add(-24 * time.Hour),
+			Commitments: []truce.Commitment{{ID: "hotline", Text: "Open a hotline.", Owner: "PK", Due: t0.Add(96 * time.Hour)}}}},
 	}
 }
 
@@ -126,7 +140,7 @@ func TestDeterministic(t *testing.T) {
 	w2 := &world{t: t, s: New(), keys: w.keys, seqs: map[string]uint64{}, clock: t0}
 	w2.must(truce.SystemAuthor, KindInstanceCreated, Instance{Origin: origin, Name: "test", SystemKey: w.keys[truce.SystemAuthor].PublicKey(), LogKey: "x"})
 	w2.must(truce.SystemAuthor, KindAgreementAdopted, agreement())
-	for _, id := range []string{"pk", "af", "tr", "mon"} {
+	for _, id := range []string{"pk", "af", "tr", "qa", "mon", "mon2", "ana", "adm"} {
 		m, _ := w.s.Member(id)
 		w2.must(truce.SystemAuthor, KindMemberRegistered, MemberRegistration{ID: m.ID, Name: m.Name, Role: m.Role, Party: m.Party, Keys: []string{m.Keys[0].Public}})
 	}
@@ -162,7 +176,7 @@ func TestMembers(t *testing.T) {
 			t.Errorf("%+v: %v, want %s %q", c.m, err, c.code, c.msg)
 		}
 	}
-	w.must(truce.SystemAuthor, KindMemberRegistered, MemberRegistration{ID: "qa", Name: "QA", Role: truce.RoleMediator, Party: "QA", Keys: []string{k.PublicKey()}})
+	w.must(truce.SystemAuthor, KindMemberRegistered, MemberRegistration{ID: "qa2", Name: "QA 2", Role: truce.RoleMediator, Party: "QA", Keys: []string{k.PublicKey()}})
 }
 
 func TestValidateAgreement(t *testing.T) {
