@@ -231,6 +231,28 @@ func FuzzDecode(f *testing.F) {
 	f.Add(KindAgreementAdopted, ag)
 	f.Add(KindMemberRegistered, []byte(`{"id":"x","name":"X","role":"liaison","party":"PK","keys":[]}`))
 	f.Add(KindInstanceCreated, []byte(`{"origin":"a.b/c","name":"n","system_key":"ed25519:AAAA","log_key":"k"}`))
+	// A valid body of every workflow kind.
+	for kind, body := range map[string]any{
+		KindReplyFiled:           truce.Reply{Allegation: "AL-0001", Response: truce.ReplyAttribute, ThirdParty: "x", Narrative: "y"},
+		KindAllegationAdmitted:   truce.Admission{Allegation: "AL-0001"},
+		KindAllegationRejected:   truce.Rejection{Allegation: "AL-0001", Grounds: truce.RejectDuplicate, DuplicateOf: "AL-0002"},
+		KindCaseOpened:           truce.CaseOpening{Allegation: "AL-0001", Title: "t"},
+		KindTaskAssigned:         truce.TaskAssignment{Case: "CS-0001", Type: truce.TaskSiteVisit, Assignee: "mon", Due: t0, Description: "d"},
+		KindTaskCompleted:        truce.TaskResult{Task: "TK-0001", Result: "r", Evidence: []string{"EV-0001"}},
+		KindEvidenceRegistered:   evidence("fuzz"),
+		KindEvidenceCustody:      truce.CustodyEvent{Evidence: "EV-0001", Action: "transferred", To: "tr"},
+		KindFindingProposed:      violation(),
+		KindFindingSigned:        truce.FindingSignature{Finding: "FD-0001", Concur: true},
+		KindFindingObjected:      truce.FindingObjection{Finding: "FD-0001", Grounds: "g"},
+		KindConsequenceFulfilled: truce.ConsequenceDecision{Consequence: "CQ-0001"},
+		KindCommitmentUpdated:    truce.CommitmentUpdate{Commitment: "hotline", Status: "done"},
+		KindAmendmentProposed:    truce.AmendmentProposal{Summary: "s", Agreement: agreement()},
+		KindAmendmentSigned:      truce.AmendmentSignature{Amendment: "AM-0001"},
+		KindTick:                 Tick{},
+	} {
+		b, _ := json.Marshal(body)
+		f.Add(kind, b)
+	}
 	f.Fuzz(func(t *testing.T, kind string, body []byte) {
 		e := &entry.Entry{Payload: entry.Payload{Kind: kind, Body: body}}
 		cmd, err := Decode(e)

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -55,6 +56,9 @@ type DB struct {
 	commits chan struct{} // nudges the checkpointer
 	stop    chan struct{}
 	stopped chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 
 	upsertTile, deleteBundle, insertBundle, upsertRecord, insertHistory, insertCheckpoint, setTree *sql.Stmt
 	readToken, readTile                                                                            *sql.Stmt
@@ -212,8 +216,14 @@ func (db *DB) checkpointer() {
 	}
 }
 
-// Close closes the database, folding the WAL into it.
+// Close closes the database, folding the WAL into it. Closing twice is
+// harmless.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.close() })
+	return db.closeErr
+}
+
+func (db *DB) close() error {
 	var errs []error
 	if db.stop != nil {
 		close(db.stop)
