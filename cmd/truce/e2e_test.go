@@ -440,3 +440,109 @@ func TestKillDuringLoad(t *testing.T) {
 	}
 	t.Logf("%d acknowledged entries all present after SIGKILL; log size %d", len(acks), res.Size)
 }
+
+// TestWalkthrough follows the README: one allegation from filing to
+// consequence, every step a CLI command as a different member.
+func TestWalkthrough(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo")
+	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	as := func(member string) []string {
+		out, errOut, code := run(t, "demo-env", "--data", data, "--server", s.url, member)
+		if code != 0 {
+			t.Fatalf("demo-env: %s", errOut)
+		}
+		env := os.Environ()
+		for _, kv := range strings.Fields(strings.TrimPrefix(strings.TrimSpace(out), "export ")) {
+			env = append(env, strings.ReplaceAll(kv, "'", ""))
+		}
+		return env
+	}
+	ids := regexp.MustCompile(`as \w+ ([A-Z]{2}-\d{4})`)
+	step := func(member string, args ...string) string {
+		t.Helper()
+		out, errOut, code := runEnv(t, as(member), args...)
+		if code != 0 {
+			t.Fatalf("%s: truce %s = %d %s %s", member, strings.Join(args, " "), code, out, errOut)
+		}
+		if m := ids.FindStringSubmatch(out); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	al := step("pk-liaison", "allege", "--category", "shelling_artillery_missile", "--at", "-3h",
+		"--lat", "30.921", "--lon", "66.460", "--country", "PK", "--admin1", "Balochistan", "--location", "Chaman",
+		"--clause", "no-cross-border-fire", "--perpetrator", "party:AF", "--injured", "2",
+		"--narrative", "[EXERCISE] Mortar rounds landed near the Friendship Gate at Chaman.")
+	step("af-liaison", "reply", "--allegation", al, "--response", "deny", "--narrative", "Afghan forces did not fire.")
+	step("tr-mediator", "admit", "--allegation", al)
+	cs := step("tr-mediator", "open-case", "--allegation", al, "--title", "Mortar fire at Chaman")
+	tk := step("tr-mediator", "assign-task", "--case", cs, "--type", "site_visit", "--assignee", "monitor", "--due", "+2d",
+		"--description", "Visit the impact sites.")
+	step("monitor", "complete-task", "--task", tk, "--result", "Three 82 mm impacts; bearing 295° towards the Afghan posts.")
+	fd := step("tr-mediator", "propose-finding", "--case", cs, "--determination", "violation", "--responsible", "AF",
+		"--clauses", "no-cross-border-fire", "--severity", "serious", "--confidence", "high", "--reasoning", "Impacts and bearing establish it.")
+	// A party may not sign a finding: refused, and the log does not grow.
+	time.Sleep(150 * time.Millisecond)
+	before := checkpointSize(t, s.url)
+	if out, errOut, code := runEnv(t, as("pk-liaison"), "sign-finding", "--finding", fd, "--concur"); code == 0 || !strings.Contains(errOut, "forbidden") {
+		t.Fatalf("a party signing a finding = %d %s %s", code, out, errOut)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if after := checkpointSize(t, s.url); after != before {
+		t.Fatalf("a refused command grew the log from %s to %s", before, after)
+	}
+	step("tr-mediator", "sign-finding", "--finding", fd, "--concur")
+	step("qa-mediator", "sign-finding", "--finding", fd, "--concur")
+
+	c := client.New(s.url, "")
+	for _, line := range as("qa-mediator") {
+		if v, ok := strings.CutPrefix(line, "TRUCE_TOKEN="); ok {
+			c.Token = v
+		}
+	}
+	var f struct {
+		Finding truce.Finding `json:"finding"`
+	}
+	if err := c.Do(context.Background(), "GET", "/api/v1/findings/"+fd, nil, &f); err != nil {
+		t.Fatal(err)
+	}
+	// AF's third violation within 30 days in the exercise: a formal notice
+	// and the referral to the guarantors.
+	if f.Finding.Status != truce.FindingInEffect || len(f.Finding.Signatures) != 2 || len(f.Finding.Consequences) != 2 {
+		t.Fatalf("finding %+v", f.Finding)
+	}
+	cq := f.Finding.Consequences[0]
+	// The README shows these ids: they are what a fresh demo gives.
+	if got := strings.Join([]string{al, cs, tk, fd, cq}, " "); got != "AL-0034 CS-0011 TK-0009 FD-0010 CQ-0008" {
+		t.Errorf("the walkthrough's ids are %s; update the README", got)
+	}
+	step("qa-mediator", "fulfil", "--consequence", cq, "--note", "AF acknowledged the finding in writing.")
+	var q struct {
+		Consequence truce.Consequence   `json:"consequence"`
+		History     []truce.HistoryItem `json:"history"`
+	}
+	if err := c.Do(context.Background(), "GET", "/api/v1/consequences/"+cq, nil, &q); err != nil {
+		t.Fatal(err)
+	}
+	if q.Consequence.Status != truce.ConsequenceFulfilled || q.Consequence.Target != "AF" || len(q.History) != 2 {
+		t.Fatalf("consequence %+v, history %+v", q.Consequence, q.History)
+	}
+
+	// The demo's own findings and consequences, as the issue's done-when asks.
+	var list struct {
+		Items []truce.Consequence `json:"items"`
+	}
+	if err := c.Do(context.Background(), "GET", "/api/v1/consequences?limit=100", nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]bool{}
+	for _, q := range list.Items {
+		rules[q.Rule] = true
+	}
+	if !rules["third-violation-referral"] || !rules["formal-notice"] {
+		t.Fatalf("consequences from rules %v", rules)
+	}
+	if out, errOut, code := run(t, "replay", "--data", data); code != 0 {
+		t.Fatalf("replay = %d %s %s", code, out, errOut)
+	}
+}

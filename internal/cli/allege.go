@@ -130,14 +130,25 @@ func writeSeq(keyFile string, seq uint64) error {
 	return os.Rename(tmp, keyFile+".seq")
 }
 
-// parseTime accepts RFC 3339, a date, or a date and time without zone (UTC).
+// parseTime accepts RFC 3339, a date, a date and time without zone (UTC),
+// or a time relative to now: -3h, +2d.
 func parseTime(s string) (time.Time, error) {
+	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-") {
+		d, err := truce.ParseDuration(s[1:])
+		if err != nil {
+			return time.Time{}, fmt.Errorf("bad relative time %q: use e.g. -3h or +2d", s)
+		}
+		if s[0] == '-' {
+			d = -d
+		}
+		return time.Now().UTC().Add(time.Duration(d)).Truncate(time.Minute), nil
+	}
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", time.DateOnly} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("bad time %q: use 2026-10-20, 2026-10-20T14:30 (UTC) or RFC 3339", s)
+	return time.Time{}, fmt.Errorf("bad time %q: use 2026-10-20, 2026-10-20T14:30 (UTC), RFC 3339, or -3h / +2d from now", s)
 }
 
 func cmdAllege(e *env, args []string) error {
@@ -147,7 +158,7 @@ func cmdAllege(e *env, args []string) error {
 	bodyFile := fs.String("body", "", "JSON file with the whole allegation body (instead of the flags below)")
 	var f truce.AllegationFiling
 	fs.StringVar(&f.Category, "category", "", "event category, e.g. shelling_artillery_missile, air_drone_strike, cross_border_infiltration")
-	at := fs.String("at", "", "when it happened (2026-10-20, 2026-10-20T14:30 UTC, or RFC 3339)")
+	at := fs.String("at", "", "when it happened (2026-10-20, 2026-10-20T14:30 UTC, RFC 3339, or -3h from now)")
 	until := fs.String("until", "", "end of the span, if it lasted")
 	fs.IntVar(&f.Occurred.Precision, "precision", 1, "time precision: 1 day known, 2 week, 3 month")
 	fs.Float64Var(&f.Place.Lat, "lat", 0, "latitude")

@@ -36,6 +36,7 @@ func init() {
 		{"init", "--data DIR --origin ORIGIN --agreement FILE [--members FILE]", "create an instance: keys, database, and the first entries of its log", cmdInit},
 		{"serve", "--data DIR [--addr HOST:PORT]", "serve an instance: the log under /log/, the API under /api/v1/", cmdServe},
 		{"demo", "[--addr HOST:PORT] [--data DIR]", "create (if needed) and serve the exercise instance (EXERCISE DATA)", cmdDemo},
+		{"demo-env", "[--data DIR] [--server URL] MEMBER", "print the shell exports that act as a demo member (eval \"$(truce demo-env pk-liaison)\")", cmdDemoEnv},
 		{"migrate", "--data DIR", "bring an instance's database schema up to date", cmdMigrate},
 		{"key", "generate --out FILE [--member ID]", "write a new Ed25519 signing key (mode 0600) and print its public key", cmdKey},
 		{"token", "issue --data DIR --member ID [--expires DURATION]", "issue an API token for a member (printed once, stored hashed)", cmdToken},

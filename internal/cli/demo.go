@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/truce-mvm/truce/internal/demo"
@@ -34,3 +35,29 @@ func cmdDemo(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  credentials: %s\n", creds)
 	})
 }
+
+func cmdDemoEnv(e *env, args []string) error {
+	fs := e.flags("demo-env")
+	data := fs.String("data", "truce-demo", "the demo's data directory")
+	server := fs.String("server", "http://127.0.0.1:8080", "the demo's address")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("name one demo member, e.g. pk-liaison")
+	}
+	creds, err := demo.ReadCredentials(*data)
+	if err != nil {
+		return err
+	}
+	for _, c := range creds {
+		if c.ID == fs.Arg(0) {
+			fmt.Fprintf(e.stdout, "export TRUCE_SERVER=%s TRUCE_TOKEN=%s TRUCE_KEY=%s\n", shellQuote(*server), shellQuote(c.Token), shellQuote(c.KeyFile))
+			return nil
+		}
+	}
+	return fmt.Errorf("no demo member %q", fs.Arg(0))
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }
