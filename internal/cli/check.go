@@ -11,24 +11,23 @@ import (
 	"github.com/truce-mvm/truce/internal/tlog"
 )
 
-func dataFlag(e *env, name string, args []string) (string, []string, error) {
+// openData parses --data and opens that instance's database for reading;
+// it returns the remaining arguments.
+func openData(e *env, name string, args []string) (*instance.Instance, []string, error) {
 	fs := e.flags(name)
 	data := fs.String("data", "", "data directory")
 	if err := parse(fs, args); err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	if err := required(fs, "data"); err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	return *data, fs.Args(), nil
+	in, err := instance.OpenStore(e.ctx, *data)
+	return in, fs.Args(), err
 }
 
 func cmdVerify(e *env, args []string) error {
-	data, _, err := dataFlag(e, "verify", args)
-	if err != nil {
-		return err
-	}
-	in, err := instance.OpenStore(e.ctx, data)
+	in, _, err := openData(e, "verify", args)
 	if err != nil {
 		return err
 	}
@@ -45,11 +44,7 @@ func cmdVerify(e *env, args []string) error {
 }
 
 func cmdReplay(e *env, args []string) error {
-	data, _, err := dataFlag(e, "replay", args)
-	if err != nil {
-		return err
-	}
-	in, err := instance.OpenStore(e.ctx, data)
+	in, _, err := openData(e, "replay", args)
 	if err != nil {
 		return err
 	}
@@ -64,10 +59,11 @@ func cmdReplay(e *env, args []string) error {
 }
 
 func cmdReceipt(e *env, args []string) error {
-	data, rest, err := dataFlag(e, "receipt", args)
+	in, rest, err := openData(e, "receipt", args)
 	if err != nil {
 		return err
 	}
+	defer in.Close()
 	if len(rest) != 1 {
 		return fmt.Errorf("name one entry index")
 	}
@@ -75,11 +71,6 @@ func cmdReceipt(e *env, args []string) error {
 	if err != nil || index < 0 {
 		return fmt.Errorf("bad index %q", rest[0])
 	}
-	in, err := instance.OpenStore(e.ctx, data)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
 	signed, size, err := in.Store.Checkpoint(e.ctx)
 	if err != nil {
 		return err
