@@ -55,6 +55,10 @@ type Key struct {
 	// Revoked is the log index from which entries signed with the key are
 	// refused; zero while the key is active.
 	Revoked int64 `json:"revoked,omitempty"`
+	// Custodial keys are held by the server, which signs with them for
+	// members who work in the browser: every entry they sign is known to
+	// have been signed by the server on the member's behalf.
+	Custodial bool `json:"custodial,omitempty"`
 }
 
 // Duration is a length of time written for people: "72h", "14d", "2w", "90m".
@@ -247,6 +251,12 @@ type AllegationFiling struct {
 	Casualties  Casualties  `json:"casualties"`
 	Narrative   string      `json:"narrative"`
 	Sources     []Source    `json:"sources,omitempty"`
+	// Visibility is Parties (the default) or Internal: a report for the
+	// mechanism and the filer's own party only.
+	Visibility Visibility `json:"visibility,omitempty"`
+	// Sealed commits to details kept out of the log (witnesses' names,
+	// a source's identity), shown only to the mechanism and the filer.
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 // AllegationFiled is the status of an allegation not yet admitted or

@@ -6,20 +6,23 @@ package truce
 // in the store; what each holds per type is set in internal/rules. Doc is
 // the record itself, as JSON, and is what surfaces return.
 type Record struct {
-	Type     string   // "allegation", "member", "agreement", "case", ...
-	ID       string   // unique within Type
-	Party    string   // the party that acts (filer of an allegation)
-	Against  string   // the party concerned (the accused, the responsible)
-	Category string   // the kind within the type (event category, determination, action)
-	Status   string   //
-	Member   string   // the member concerned (a task's assignee)
-	Parent   string   // the record it belongs to (a task's case)
-	From     int64    // event time span, Unix seconds (0 if none)
-	To       int64    //
-	Lat, Lon *float64 // event place
-	Created  int64    // log index of the entry that created the record
-	Updated  int64    // log index of the last entry that touched it
-	Doc      []byte   // canonical JSON of the record
+	Type     string // "allegation", "member", "agreement", "case", ...
+	ID       string // unique within Type
+	Party    string // the party that acts (filer of an allegation)
+	Against  string // the party concerned (the accused, the responsible)
+	Category string // the kind within the type (event category, determination, action)
+	Status   string //
+	Member   string // the member concerned (a task's assignee)
+	Parent   string // the record it belongs to (a task's case)
+	// Visibility and Owner say who may read the record (see Access).
+	Visibility Visibility
+	Owner      string
+	From       int64    // event time span, Unix seconds (0 if none)
+	To         int64    //
+	Lat, Lon   *float64 // event place
+	Created    int64    // log index of the entry that created the record
+	Updated    int64    // log index of the last entry that touched it
+	Doc        []byte   // canonical JSON of the record
 }
 
 // HistoryItem says that the entry at Index touched a record.
@@ -30,6 +33,8 @@ type HistoryItem struct {
 	Kind   string `json:"kind"`
 	Author string `json:"author"`
 	Logged string `json:"logged"`
+	// Custodial says the server signed the entry for the author.
+	Custodial bool `json:"custodial,omitempty"`
 }
 
 // Query selects records of one type. Zero fields do not filter.
@@ -49,4 +54,6 @@ type Query struct {
 	// (lists run newest first).
 	After int64
 	Limit int
+	// Access limits the records to those a reader may see; nil does not.
+	Access *Access
 }

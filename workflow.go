@@ -153,6 +153,12 @@ type EvidenceRegistration struct {
 	Description string    `json:"description"`
 	Case        string    `json:"case,omitempty"`
 	Allegation  string    `json:"allegation,omitempty"`
+	// Visibility is Internal (the default: the mechanism and the
+	// registering party) or Parties or Public.
+	Visibility Visibility `json:"visibility,omitempty"`
+	// Sealed commits to what must stay out of the log, such as the identity
+	// of a protected source; CapturedBy then may be left empty.
+	Sealed *Sealed `json:"sealed,omitempty"`
 }
 
 // CustodyEvent is the body of evidence.custody.

@@ -84,6 +84,12 @@ func checkAllegation(a *truce.AllegationFiling) error {
 	if err := text("body.narrative", a.Narrative, 20000, true); err != nil {
 		return err
 	}
+	if err := checkVisibility("body.visibility", a.Visibility, truce.Parties, truce.Internal); err != nil {
+		return err
+	}
+	if err := checkSealed("body.sealed", a.Sealed); err != nil {
+		return err
+	}
 	if len(a.Sources) > 20 {
 		return truce.FieldErrorf(truce.CodeInvalid, "body.sources", "at most 20 sources")
 	}
@@ -180,7 +186,12 @@ func applyAllegation(s *State, c *applyCtx, body any) error {
 		Exercise:         s.Instance.Exercise,
 		Admission:        truce.Deadline{Due: c.logged.Add(time.Duration(ag.Deadlines.Admission))},
 	}
-	if accused != "" {
+	if a.Visibility == "" {
+		a.Visibility = truce.Parties
+	}
+	// A report shared with the parties notifies the accused; one kept
+	// within the mechanism does not.
+	if accused != "" && a.Visibility == truce.Parties {
 		// The accused party is notified as the filing is logged; its reply
 		// is due within the agreement's deadline.
 		a.Notice = &truce.Notice{To: accused, At: c.logged, Reply: truce.Deadline{Due: c.logged.Add(time.Duration(ag.Deadlines.Reply))}}

@@ -15,6 +15,8 @@ import (
 const (
 	KindInstanceCreated  = "instance.created"
 	KindMemberRegistered = "member.registered"
+	KindKeyAdded         = "key.added"
+	KindKeyRevoked       = "key.revoked"
 	KindAgreementAdopted = "agreement.adopted"
 	KindAllegationFiled  = "allegation.filed"
 )
@@ -37,13 +39,17 @@ var (
 	fieldwork  = []truce.Role{truce.RoleMonitor, truce.RoleAnalyst, truce.RoleMediator}
 	evidential = []truce.Role{truce.RoleMonitor, truce.RoleAnalyst, truce.RoleMediator, truce.RoleLiaison}
 	keepers    = []truce.Role{truce.RoleMediator, truce.RoleAdmin}
+	registrars = []truce.Role{truce.RoleSystem, truce.RoleAdmin}
+	anyone     = []truce.Role{truce.RoleSystem, truce.RoleAdmin, truce.RoleLiaison, truce.RoleMediator, truce.RoleMonitor, truce.RoleAnalyst, truce.RolePublic}
 )
 
 // kinds is the rule table: every entry kind, who may sign it, how its body
 // is checked alone and what it does to the state.
 var kinds = map[string]*kind{
 	KindInstanceCreated:      {system, decodeAs[Instance](checkInstance), applyInstance},
-	KindMemberRegistered:     {system, decodeAs[MemberRegistration](checkMember), applyMember},
+	KindMemberRegistered:     {registrars, decodeAs[MemberRegistration](checkMember), applyMember},
+	KindKeyAdded:             {anyone, decodeAs[KeyAddition](checkKeyAddition), applyKeyAddition},
+	KindKeyRevoked:           {anyone, decodeAs[KeyRevocation](checkKeyRevocation), applyKeyRevocation},
 	KindAgreementAdopted:     {system, decodeAs[truce.Agreement](validateAgreementBody), applyAgreement},
 	KindTick:                 {system, decodeAs[Tick](func(*Tick) error { return nil }), applyTick},
 	KindAllegationFiled:      {[]truce.Role{truce.RoleLiaison, truce.RoleMonitor}, decodeAs[truce.AllegationFiling](checkAllegation), applyAllegation},
@@ -177,6 +183,8 @@ type MemberRegistration struct {
 	Role  truce.Role `json:"role"`
 	Party string     `json:"party"`
 	Keys  []string   `json:"keys"` // public keys, "ed25519:..."
+	// Custodial are keys the server holds for the member's browser work.
+	Custodial []string `json:"custodial,omitempty"`
 }
 
 func checkMember(m *MemberRegistration) error {
@@ -192,12 +200,17 @@ func checkMember(m *MemberRegistration) error {
 	if !codePattern.MatchString(m.Party) {
 		return truce.FieldErrorf(truce.CodeInvalid, "body.party", "must be a party code such as PK or %s", truce.Mechanism)
 	}
-	if len(m.Keys) > 8 {
+	if len(m.Keys)+len(m.Custodial) > 8 {
 		return truce.FieldErrorf(truce.CodeInvalid, "body.keys", "at most 8 keys")
 	}
-	for i, k := range m.Keys {
-		if _, err := entry.ParsePublicKey(k); err != nil {
-			return truce.FieldErrorf(truce.CodeInvalid, fmt.Sprintf("body.keys[%d]", i), "%v", err)
+	for _, set := range []struct {
+		field string
+		keys  []string
+	}{{"body.keys", m.Keys}, {"body.custodial", m.Custodial}} {
+		for i, k := range set.keys {
+			if _, err := entry.ParsePublicKey(k); err != nil {
+				return truce.FieldErrorf(truce.CodeInvalid, fmt.Sprintf("%s[%d]", set.field, i), "%v", err)
+			}
 		}
 	}
 	return nil
@@ -214,20 +227,112 @@ func applyMember(s *State, c *applyCtx, body any) error {
 	if err := s.checkAffiliation(m.Role, m.Party); err != nil {
 		return err
 	}
+	if m.Role == truce.RoleAdmin && c.author.Role != truce.RoleSystem {
+		return truce.FieldErrorf(truce.CodeForbidden, "body.role", "administrators are registered by the instance itself")
+	}
 	mem := &truce.Member{ID: m.ID, Name: m.Name, Role: m.Role, Party: m.Party, Registered: c.index}
 	newKeys := map[string]*key{}
-	for i, k := range m.Keys {
-		pub, _ := entry.ParsePublicKey(k)
-		id := pub.ID
-		if _, taken := s.keys[id]; taken || newKeys[id] != nil {
-			return truce.FieldErrorf(truce.CodeConflict, fmt.Sprintf("body.keys[%d]", i), "key %s is already registered", id)
+	for _, set := range []struct {
+		field     string
+		keys      []string
+		custodial bool
+	}{{"body.keys", m.Keys, false}, {"body.custodial", m.Custodial, true}} {
+		for i, k := range set.keys {
+			pub, _ := entry.ParsePublicKey(k)
+			if _, taken := s.keys[pub.ID]; taken || newKeys[pub.ID] != nil {
+				return truce.FieldErrorf(truce.CodeConflict, fmt.Sprintf("%s[%d]", set.field, i), "key %s is already registered", pub.ID)
+			}
+			newKeys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: set.custodial}
+			mem.Keys = append(mem.Keys, truce.Key{ID: pub.ID, Public: k, Added: c.index, Custodial: set.custodial})
 		}
-		newKeys[id] = &key{member: m.ID, pub: pub, added: c.index}
-		mem.Keys = append(mem.Keys, truce.Key{ID: id, Public: k, Added: c.index})
 	}
 	s.members[m.ID] = mem
 	for id, k := range newKeys {
 		s.keys[id] = k
+	}
+	c.touch(TypeMember, m.ID)
+	return nil
+}
+
+// --- key.added / key.revoked: rotation and revocation.
+
+// KeyAddition is the body of key.added.
+type KeyAddition struct {
+	Member    string `json:"member"`
+	Key       string `json:"key"` // "ed25519:..."
+	Custodial bool   `json:"custodial,omitempty"`
+}
+
+// KeyRevocation is the body of key.revoked.
+type KeyRevocation struct {
+	Member string `json:"member"`
+	Key    string `json:"key"` // key id
+	Reason string `json:"reason"`
+}
+
+func checkKeyAddition(k *KeyAddition) error {
+	if _, err := entry.ParsePublicKey(k.Key); err != nil {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.key", "%v", err)
+	}
+	return nil
+}
+
+func checkKeyRevocation(k *KeyRevocation) error { return text("body.reason", k.Reason, 2000, true) }
+
+// keyAuthority checks that the author may manage member's keys: the
+// member itself, an administrator or the system.
+func (s *State) keyAuthority(c *applyCtx, member string) (*truce.Member, error) {
+	m, ok := s.members[member]
+	if !ok || m.Role == truce.RoleSystem {
+		return nil, truce.FieldErrorf(truce.CodeNotFound, "body.member", "no member %q", member)
+	}
+	if c.author.ID != member && c.author.Role != truce.RoleAdmin && c.author.Role != truce.RoleSystem {
+		return nil, truce.Errorf(truce.CodeForbidden, "only %s or an administrator manages %s's keys", member, member)
+	}
+	return m, nil
+}
+
+func applyKeyAddition(s *State, c *applyCtx, body any) error {
+	a := body.(*KeyAddition)
+	m, err := s.keyAuthority(c, a.Member)
+	if err != nil {
+		return err
+	}
+	if a.Custodial && c.author.Role != truce.RoleSystem && c.author.Role != truce.RoleAdmin {
+		return truce.FieldErrorf(truce.CodeForbidden, "body.custodial", "custodial keys are added by the instance")
+	}
+	pub, _ := entry.ParsePublicKey(a.Key)
+	if _, taken := s.keys[pub.ID]; taken {
+		return truce.FieldErrorf(truce.CodeConflict, "body.key", "key %s is already registered", pub.ID)
+	}
+	if len(m.Keys) >= 16 {
+		return truce.FieldErrorf(truce.CodeConflict, "body.key", "%s has 16 keys; revoke old ones first", m.ID)
+	}
+	s.keys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: a.Custodial}
+	m.Keys = append(m.Keys, truce.Key{ID: pub.ID, Public: a.Key, Added: c.index, Custodial: a.Custodial})
+	c.touch(TypeMember, m.ID)
+	return nil
+}
+
+func applyKeyRevocation(s *State, c *applyCtx, body any) error {
+	r := body.(*KeyRevocation)
+	m, err := s.keyAuthority(c, r.Member)
+	if err != nil {
+		return err
+	}
+	k, ok := s.keys[r.Key]
+	if !ok || k.member != m.ID {
+		return truce.FieldErrorf(truce.CodeNotFound, "body.key", "%s has no key %s", m.ID, r.Key)
+	}
+	if k.revoked != 0 {
+		return truce.FieldErrorf(truce.CodeConflict, "body.key", "key %s was already revoked", r.Key)
+	}
+	// Entries after this one signed with the key are refused.
+	k.revoked = c.index + 1
+	for i := range m.Keys {
+		if m.Keys[i].ID == r.Key {
+			m.Keys[i].Revoked = k.revoked
+		}
 	}
 	c.touch(TypeMember, m.ID)
 	return nil
@@ -283,4 +388,22 @@ func Subject(c *Command) string {
 		return b.Amendment
 	}
 	return ""
+}
+
+var commitmentPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// checkSealed checks a commitment's form.
+func checkSealed(field string, s *truce.Sealed) error {
+	if s != nil && !commitmentPattern.MatchString(s.Commitment) {
+		return truce.FieldErrorf(truce.CodeInvalid, field+".commitment", "must be sha256: and 64 lowercase hex digits")
+	}
+	return nil
+}
+
+// checkVisibility checks a filing's visibility against those allowed.
+func checkVisibility(field string, v truce.Visibility, allowed ...truce.Visibility) error {
+	if v != "" && !slices.Contains(allowed, v) {
+		return truce.FieldErrorf(truce.CodeInvalid, field, "must be one of %v", allowed)
+	}
+	return nil
 }

@@ -48,10 +48,11 @@ type Instance struct {
 }
 
 type key struct {
-	member  string
-	pub     *entry.PublicKey
-	added   int64
-	revoked int64 // 0: active
+	member    string
+	pub       *entry.PublicKey
+	added     int64
+	revoked   int64 // 0: active
+	custodial bool
 }
 
 // State is what the log has established.
@@ -131,10 +132,28 @@ func (s *State) SigningKey(e *entry.Entry) (*entry.PublicKey, error) {
 		}
 		return pub, nil
 	}
-	return s.activeKey(e.Payload.Author, e.KeyID(), s.Size)
+	k, err := s.activeKey(e.Payload.Author, e.KeyID(), s.Size)
+	if err != nil {
+		return nil, err
+	}
+	return k.pub, nil
 }
 
-func (s *State) activeKey(author, keyID string, index int64) (*entry.PublicKey, error) {
+// CustodialKey returns the id of a member's active custodial key, if any.
+func (s *State) CustodialKey(member string) (string, bool) {
+	m, ok := s.members[member]
+	if !ok {
+		return "", false
+	}
+	for _, k := range m.Keys {
+		if k.Custodial && k.Revoked == 0 {
+			return k.ID, true
+		}
+	}
+	return "", false
+}
+
+func (s *State) activeKey(author, keyID string, index int64) (*key, error) {
 	if _, ok := s.members[author]; !ok {
 		return nil, truce.FieldErrorf(truce.CodeUnknownAuthor, "payload.author", "no member %q is registered", author)
 	}
@@ -143,9 +162,9 @@ func (s *State) activeKey(author, keyID string, index int64) (*entry.PublicKey, 
 		return nil, truce.FieldErrorf(truce.CodeUnknownAuthor, "signatures[0].keyid", "key %s is not registered to %s", keyID, author)
 	}
 	if k.revoked != 0 && index >= k.revoked {
-		return nil, truce.FieldErrorf(truce.CodeRevokedKey, "signatures[0].keyid", "key %s of %s was revoked at log index %d", keyID, author, k.revoked)
+		return nil, truce.FieldErrorf(truce.CodeRevokedKey, "signatures[0].keyid", "key %s of %s was revoked at log index %d", keyID, author, k.revoked-1)
 	}
-	return k.pub, nil
+	return k, nil
 }
 
 // Command is an entry whose body has been decoded and checked on its own
@@ -229,10 +248,13 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 		return nil, truce.FieldErrorf(truce.CodeWrongOrigin, "payload.origin", "entry is for log %q, this is %q", p.Origin, s.Instance.Origin)
 	}
 	ctx := &applyCtx{index: index, logged: logged, entry: c.Entry}
+	custodial := false
 	if s.Instance != nil {
-		if _, err := s.activeKey(p.Author, c.Entry.KeyID(), index); err != nil {
+		k, err := s.activeKey(p.Author, c.Entry.KeyID(), index)
+		if err != nil {
 			return nil, err
 		}
+		custodial = k.custodial
 		ctx.author = s.members[p.Author]
 		if !c.kind.allows(ctx.author.Role) {
 			return nil, truce.Errorf(truce.CodeForbidden, "a %s may not sign %s", ctx.author.Role, p.Kind)
@@ -266,7 +288,7 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 		out.Touched = append(out.Touched, ref)
 		out.History = append(out.History, truce.HistoryItem{
 			Type: ref.Type, ID: ref.ID, Index: index, Kind: p.Kind, Author: p.Author,
-			Logged: logged.UTC().Format(time.RFC3339Nano),
+			Logged: logged.UTC().Format(time.RFC3339Nano), Custodial: custodial,
 		})
 	}
 	return out, nil
@@ -294,7 +316,10 @@ func (s *State) Records() ([]truce.Record, error) {
 // Record renders a record as it stands. What each type puts in the
 // generic filter slots is decided here and nowhere else.
 func (s *State) Record(ref Ref) (truce.Record, error) {
-	r := truce.Record{Type: ref.Type, ID: ref.ID, Created: s.created[ref], Updated: s.updated[ref]}
+	// Visibility: what the parties share is Parties, the agreement and what
+	// follows from findings in effect is Public, the mechanism's own work
+	// is Internal.
+	r := truce.Record{Type: ref.Type, ID: ref.ID, Created: s.created[ref], Updated: s.updated[ref], Visibility: truce.Public}
 	var doc any
 	span := func(from time.Time, to *time.Time) {
 		r.From, r.To = from.Unix(), from.Unix()
@@ -309,11 +334,12 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 		doc = s.Agreement
 	case TypeMember:
 		m := s.members[ref.ID]
-		doc, r.Party, r.Status = m, m.Party, string(m.Role)
+		doc, r.Party, r.Status, r.Visibility = m, m.Party, string(m.Role), truce.Parties
 	case TypeAllegation:
 		a := s.allegations[ref.ID]
 		doc = a
 		r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent = a.FilingParty, a.Accused, a.Category, a.Status, a.FiledBy, a.Case
+		r.Visibility, r.Owner = a.Visibility, s.partyOf(a.FilingParty)
 		span(a.Occurred.From, a.Occurred.To)
 		lat, lon := a.Place.Lat, a.Place.Lon
 		r.Lat, r.Lon = &lat, &lon
@@ -321,21 +347,27 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 		c := s.cases[ref.ID]
 		doc = c
 		r.Party, r.Against, r.Status, r.Member, r.Parent = c.Filer, c.Accused, c.Status, c.OpenedBy, c.Allegation
+		r.Visibility, r.Owner = s.allegations[c.Allegation].Visibility, s.partyOf(c.Filer)
 		span(c.Opened, &c.Verification.Due)
 	case TypeTask:
 		t := s.tasks[ref.ID]
 		doc = t
 		r.Category, r.Status, r.Member, r.Parent = t.Type, t.Status, t.Assignee, t.Case
+		r.Visibility = truce.Internal
 		span(t.Assigned, &t.Deadline.Due)
 	case TypeEvidence:
 		e := s.evidence[ref.ID]
 		doc = e
 		r.Category, r.Member, r.Parent = e.MediaType, e.RegisteredBy, cmp.Or(e.Case, e.Allegation)
+		r.Visibility, r.Owner = e.Visibility, s.partyOf(s.members[e.RegisteredBy].Party)
 		span(e.CapturedAt, nil)
 	case TypeFinding:
 		f := s.findings[ref.ID]
 		doc = f
 		r.Against, r.Category, r.Status, r.Member, r.Parent = f.Responsible, f.Determination, f.Status, f.ProposedBy, f.Case
+		if f.Status != truce.FindingInEffect {
+			r.Visibility = truce.Internal // the mediators' deliberation
+		}
 		span(f.Proposed, f.Effective)
 	case TypeConsequence:
 		q := s.consequences[ref.ID]
@@ -379,4 +411,12 @@ func (s *State) Consequence(id string) (truce.Consequence, bool) {
 		return truce.Consequence{}, false
 	}
 	return *q, true
+}
+
+// partyOf returns code if it is a party to the agreement, else "".
+func (s *State) partyOf(code string) string {
+	if _, ok := s.Agreement.Party(code); ok {
+		return code
+	}
+	return ""
 }

@@ -309,7 +309,14 @@ func checkEvidenceRegistration(e *truce.EvidenceRegistration) error {
 	if e.CapturedAt.Before(earliest) {
 		return truce.FieldErrorf(truce.CodeBadTime, "body.captured_at", "is missing or before %d", earliest.Year())
 	}
-	if err := text("body.captured_by", e.CapturedBy, 200, true); err != nil {
+	// A protected source's identity goes in the sealed part, not here.
+	if err := text("body.captured_by", e.CapturedBy, 200, e.Sealed == nil); err != nil {
+		return err
+	}
+	if err := checkVisibility("body.visibility", e.Visibility, truce.Internal, truce.Parties, truce.Public); err != nil {
+		return err
+	}
+	if err := checkSealed("body.sealed", e.Sealed); err != nil {
 		return err
 	}
 	if e.Place != nil {
@@ -343,6 +350,9 @@ func applyEvidence(s *State, c *applyCtx, body any) error {
 	s.nEvidence++
 	ev := &truce.Evidence{ID: fmt.Sprintf("EV-%04d", s.nEvidence), EvidenceRegistration: *e, RegisteredBy: c.author.ID, Registered: c.logged,
 		Custody: []truce.Custody{{Index: c.index, At: c.logged, By: c.author.ID, Action: "registered"}}}
+	if ev.Visibility == "" {
+		ev.Visibility = truce.Internal
+	}
 	s.evidence[ev.ID] = ev
 	s.evidenceByHash[e.SHA256] = ev.ID
 	c.touch(TypeEvidence, ev.ID)

@@ -41,12 +41,34 @@ type Batch struct {
 	BundleFrom []int
 	Records    []truce.Record
 	History    []truce.HistoryItem
+	// Sealed are the openings of commitments the batch's entries carry.
+	Sealed []Sealed
+}
+
+// Sealed is the content behind a commitment in the log entry at Index.
+type Sealed struct {
+	Commitment string
+	Index      int64
+	Salt       []byte
+	Content    []byte
+}
+
+// Session is a browser session. Only the hash of its cookie is stored.
+type Session struct {
+	Hash    []byte
+	Member  string
+	CSRF    string
+	Created time.Time
+	Expires time.Time
 }
 
 // Token is an API bearer token. Only its SHA-256 hash is stored.
 type Token struct {
 	Hash    []byte
+	ID      string // a short public name for the token: the hash's first bytes
+	Name    string
 	Member  string
+	Scopes  []string
 	Created time.Time
 	Expires time.Time // zero: no expiry
 	Revoked bool
@@ -90,10 +112,27 @@ type Store interface {
 	// PutToken stores a token; Token finds one by hash.
 	PutToken(ctx context.Context, t Token) error
 	Token(ctx context.Context, hash []byte) (*Token, error)
+	// Tokens lists a member's tokens ("" for everyone's).
+	Tokens(ctx context.Context, member string) ([]Token, error)
 	// PutPassword stores a member's password hash (PHC string); Password
 	// reads it.
 	PutPassword(ctx context.Context, member, hash string) error
 	Password(ctx context.Context, member string) (string, error)
+
+	// PutSession, Session and DeleteSession keep browser sessions.
+	PutSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, hash []byte) (*Session, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+
+	// Opening returns the content behind a commitment; EachSealed calls fn
+	// for every stored opening in log order.
+	Opening(ctx context.Context, commitment string) (*Sealed, error)
+	EachSealed(ctx context.Context, fn func(Sealed) error) error
+
+	// PutCustodialKey stores a member's custodial key, encrypted;
+	// CustodialKey returns it by key id.
+	PutCustodialKey(ctx context.Context, member, keyID string, sealed []byte) error
+	CustodialKey(ctx context.Context, keyID string) (member string, sealed []byte, err error)
 
 	Close() error
 }

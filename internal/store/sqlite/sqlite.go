@@ -60,7 +60,7 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	upsertTile, deleteBundle, insertBundle, upsertRecord, insertHistory, insertCheckpoint, setTree *sql.Stmt
+	upsertTile, deleteBundle, insertBundle, upsertRecord, insertHistory, insertCheckpoint, setTree, insertSealed *sql.Stmt
 	readToken, readTile                                                                            *sql.Stmt
 }
 
@@ -97,7 +97,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	db.c.SetMaxOpenConns(1)
 	db.commits, db.stop, db.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go db.checkpointer()
-	if db.readToken, err = db.r.PrepareContext(ctx, `SELECT member, created, expires, revoked FROM tokens WHERE hash = ?`); err == nil {
+	if db.readToken, err = db.r.PrepareContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`); err == nil {
 		db.readTile, err = db.r.PrepareContext(ctx, `SELECT data FROM tiles WHERE level = ? AND n = ?`)
 	}
 	if err != nil {
@@ -111,13 +111,14 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 		{&db.upsertTile, `INSERT INTO tiles (level, n, data) VALUES (?, ?, ?) ON CONFLICT (level, n) DO UPDATE SET data = excluded.data`},
 		{&db.deleteBundle, `DELETE FROM bundles WHERE n = ?`},
 		{&db.insertBundle, `INSERT INTO bundles (n, first, data) VALUES (?, ?, ?)`},
-		{&db.upsertRecord, `INSERT INTO records (type, id, party, against, category, status, member, parent, t_from, t_to, lat, lon, created, updated, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		{&db.upsertRecord, `INSERT INTO records (type, id, party, against, category, status, member, parent, visibility, owner, t_from, t_to, lat, lon, created, updated, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (type, id) DO UPDATE SET party = excluded.party, against = excluded.against,
 			category = excluded.category, status = excluded.status, member = excluded.member, parent = excluded.parent,
-			t_from = excluded.t_from, t_to = excluded.t_to,
+			visibility = excluded.visibility, owner = excluded.owner, t_from = excluded.t_from, t_to = excluded.t_to,
 			lat = excluded.lat, lon = excluded.lon, updated = excluded.updated, doc = excluded.doc`},
-		{&db.insertHistory, `INSERT INTO history (type, id, idx, kind, author, logged) VALUES (?, ?, ?, ?, ?, ?)`},
+		{&db.insertHistory, `INSERT INTO history (type, id, idx, kind, author, logged, custodial) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&db.insertSealed, `INSERT INTO sealed (commitment, idx, salt, content) VALUES (?, ?, ?, ?)`},
 		{&db.insertCheckpoint, `INSERT INTO checkpoints (size, note) VALUES (?, ?)`},
 		{&db.setTree, `INSERT INTO tree (id, size, root) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root`},
 	} {
@@ -302,7 +303,7 @@ func (db *DB) Append(ctx context.Context, b *store.Batch) (err error) {
 	upsertRecord := st(db.upsertRecord)
 	for _, r := range b.Records {
 		if _, err := upsertRecord.ExecContext(ctx, r.Type, r.ID, r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent,
-			r.From, r.To, r.Lat, r.Lon, r.Created, r.Updated, r.Doc); err != nil {
+			r.Visibility, r.Owner, r.From, r.To, r.Lat, r.Lon, r.Created, r.Updated, r.Doc); err != nil {
 			return err
 		}
 	}
@@ -311,7 +312,13 @@ func (db *DB) Append(ctx context.Context, b *store.Batch) (err error) {
 	}
 	insertHistory := st(db.insertHistory)
 	for _, h := range b.History {
-		if _, err := insertHistory.ExecContext(ctx, h.Type, h.ID, h.Index, h.Kind, h.Author, h.Logged); err != nil {
+		if _, err := insertHistory.ExecContext(ctx, h.Type, h.ID, h.Index, h.Kind, h.Author, h.Logged, h.Custodial); err != nil {
+			return err
+		}
+	}
+	insertSealed := st(db.insertSealed)
+	for _, x := range b.Sealed {
+		if _, err := insertSealed.ExecContext(ctx, x.Commitment, x.Index, x.Salt, x.Content); err != nil {
 			return err
 		}
 	}
@@ -446,12 +453,12 @@ func (db *DB) Checkpoints(ctx context.Context, fn func(int64, []byte) error) err
 	return rows.Err()
 }
 
-const recordColumns = `type, id, party, against, category, status, member, parent, t_from, t_to, lat, lon, created, updated, doc`
+const recordColumns = `type, id, party, against, category, status, member, parent, visibility, owner, t_from, t_to, lat, lon, created, updated, doc`
 
 func scanRecord(s interface{ Scan(...any) error }) (truce.Record, error) {
 	var r truce.Record
 	var lat, lon sql.NullFloat64
-	err := s.Scan(&r.Type, &r.ID, &r.Party, &r.Against, &r.Category, &r.Status, &r.Member, &r.Parent, &r.From, &r.To, &lat, &lon, &r.Created, &r.Updated, &r.Doc)
+	err := s.Scan(&r.Type, &r.ID, &r.Party, &r.Against, &r.Category, &r.Status, &r.Member, &r.Parent, &r.Visibility, &r.Owner, &r.From, &r.To, &lat, &lon, &r.Created, &r.Updated, &r.Doc)
 	if lat.Valid && lon.Valid {
 		r.Lat, r.Lon = &lat.Float64, &lon.Float64
 	}
@@ -535,12 +542,24 @@ func Where(q truce.Query) (string, []any) {
 	if q.After > 0 {
 		add("created < ?", q.After)
 	}
+	if a := q.Access; a != nil {
+		add("(visibility = ? OR (visibility = ? AND ?) OR (visibility = ? AND (? OR owner = ?)))",
+			truce.Public, truce.Parties, a.Parties || a.Mechanism, truce.Internal, a.Mechanism, nonEmpty(a.Party))
+	}
 	return strings.Join(conds, " AND "), args
+}
+
+// nonEmpty returns s, or a value no owner has when s is empty.
+func nonEmpty(s string) string {
+	if s == "" {
+		return "\x00"
+	}
+	return s
 }
 
 // History lists the entries that touched a record.
 func (db *DB) History(ctx context.Context, typ, id string) ([]truce.HistoryItem, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT type, id, idx, kind, author, logged FROM history WHERE type = ? AND id = ? ORDER BY idx`, typ, id)
+	rows, err := db.r.QueryContext(ctx, `SELECT type, id, idx, kind, author, logged, custodial FROM history WHERE type = ? AND id = ? ORDER BY idx`, typ, id)
 	if err != nil {
 		return nil, err
 	}
@@ -552,7 +571,7 @@ func collectHistory(rows *sql.Rows, fn func(truce.HistoryItem) error) ([]truce.H
 	var out []truce.HistoryItem
 	for rows.Next() {
 		var h truce.HistoryItem
-		if err := rows.Scan(&h.Type, &h.ID, &h.Index, &h.Kind, &h.Author, &h.Logged); err != nil {
+		if err := rows.Scan(&h.Type, &h.ID, &h.Index, &h.Kind, &h.Author, &h.Logged, &h.Custodial); err != nil {
 			return nil, err
 		}
 		if fn != nil {
@@ -587,7 +606,7 @@ func (db *DB) EachRecord(ctx context.Context, fn func(truce.Record) error) error
 
 // EachHistory calls fn for every history item in log order.
 func (db *DB) EachHistory(ctx context.Context, fn func(truce.HistoryItem) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT type, id, idx, kind, author, logged FROM history ORDER BY idx, type, id`)
+	rows, err := db.r.QueryContext(ctx, `SELECT type, id, idx, kind, author, logged, custodial FROM history ORDER BY idx, type, id`)
 	if err != nil {
 		return err
 	}
@@ -613,25 +632,128 @@ func (db *DB) SetMeta(ctx context.Context, key, value string) error {
 
 // PutToken stores a token.
 func (db *DB) PutToken(ctx context.Context, t store.Token) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (hash, member, created, expires, revoked) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (hash) DO UPDATE SET member = excluded.member, expires = excluded.expires, revoked = excluded.revoked`,
-		t.Hash, t.Member, fmtTime(t.Created), fmtTime(t.Expires), t.Revoked)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (hash, id, name, member, scopes, created, expires, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (hash) DO UPDATE SET id = excluded.id, name = excluded.name, member = excluded.member,
+		scopes = excluded.scopes, expires = excluded.expires, revoked = excluded.revoked`,
+		t.Hash, t.ID, t.Name, t.Member, strings.Join(t.Scopes, " "), fmtTime(t.Created), fmtTime(t.Expires), t.Revoked)
 	return err
+}
+
+const tokenColumns = `hash, id, name, member, scopes, created, expires, revoked`
+
+func scanToken(s interface{ Scan(...any) error }) (*store.Token, error) {
+	var t store.Token
+	var scopes, created, expires string
+	if err := s.Scan(&t.Hash, &t.ID, &t.Name, &t.Member, &scopes, &created, &expires, &t.Revoked); err != nil {
+		return nil, err
+	}
+	t.Scopes = strings.Fields(scopes)
+	t.Created, t.Expires = parseTime(created), parseTime(expires)
+	return &t, nil
 }
 
 // Token finds a token by hash.
 func (db *DB) Token(ctx context.Context, hash []byte) (*store.Token, error) {
-	t := store.Token{Hash: bytes.Clone(hash)}
+	t, err := scanToken(db.readToken.QueryRowContext(ctx, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return t, err
+}
+
+// Tokens lists a member's tokens, or everyone's.
+func (db *DB) Tokens(ctx context.Context, member string) ([]store.Token, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE ? = '' OR member = ? ORDER BY created, id`, member, member)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	return out, rows.Err()
+}
+
+// PutSession stores a session.
+func (db *DB) PutSession(ctx context.Context, s store.Session) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO sessions (hash, member, csrf, created, expires) VALUES (?, ?, ?, ?, ?)`,
+		s.Hash, s.Member, s.CSRF, fmtTime(s.Created), fmtTime(s.Expires))
+	return err
+}
+
+// Session finds a session by hash.
+func (db *DB) Session(ctx context.Context, hash []byte) (*store.Session, error) {
+	s := store.Session{Hash: bytes.Clone(hash)}
 	var created, expires string
-	err := db.readToken.QueryRowContext(ctx, hash).Scan(&t.Member, &created, &expires, &t.Revoked)
+	err := db.r.QueryRowContext(ctx, `SELECT member, csrf, created, expires FROM sessions WHERE hash = ?`, hash).Scan(&s.Member, &s.CSRF, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	t.Created, t.Expires = parseTime(created), parseTime(expires)
-	return &t, nil
+	s.Created, s.Expires = parseTime(created), parseTime(expires)
+	return &s, nil
+}
+
+// DeleteSession ends a session.
+func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
+	return err
+}
+
+// Opening returns the content behind a commitment.
+func (db *DB) Opening(ctx context.Context, commitment string) (*store.Sealed, error) {
+	x := store.Sealed{Commitment: commitment}
+	err := db.r.QueryRowContext(ctx, `SELECT idx, salt, content FROM sealed WHERE commitment = ?`, commitment).Scan(&x.Index, &x.Salt, &x.Content)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &x, nil
+}
+
+// EachSealed calls fn for every opening in log order.
+func (db *DB) EachSealed(ctx context.Context, fn func(store.Sealed) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT commitment, idx, salt, content FROM sealed ORDER BY idx, commitment`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x store.Sealed
+		if err := rows.Scan(&x.Commitment, &x.Index, &x.Salt, &x.Content); err != nil {
+			return err
+		}
+		if err := fn(x); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// PutCustodialKey stores an encrypted custodial key.
+func (db *DB) PutCustodialKey(ctx context.Context, member, keyID string, sealed []byte) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO custodial_keys (key_id, member, sealed) VALUES (?, ?, ?)`, keyID, member, sealed)
+	return err
+}
+
+// CustodialKey returns an encrypted custodial key.
+func (db *DB) CustodialKey(ctx context.Context, keyID string) (string, []byte, error) {
+	var member string
+	var sealed []byte
+	err := db.r.QueryRowContext(ctx, `SELECT member, sealed FROM custodial_keys WHERE key_id = ?`, keyID).Scan(&member, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, store.ErrNotFound
+	}
+	return member, sealed, err
 }
 
 // PutPassword stores a password hash.

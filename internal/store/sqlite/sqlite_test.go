@@ -33,13 +33,15 @@ func TestRefusesOldSchemaUnlessMigrating(t *testing.T) {
 	db.Close()
 
 	// A build with one more migration than the database has seen.
-	first, _ := fs.ReadFile(migrations, "0001_init.sql")
 	saved := migrations
 	t.Cleanup(func() { migrations = saved })
-	migrations = fstest.MapFS{
-		"0001_init.sql":  {Data: first},
-		"0002_extra.sql": {Data: []byte("CREATE TABLE extra (x INTEGER);")},
+	next := fstest.MapFS{"9999_extra.sql": {Data: []byte("CREATE TABLE extra (x INTEGER);")}}
+	names, _ := fs.Glob(saved, "*.sql")
+	for _, n := range names {
+		b, _ := fs.ReadFile(saved, n)
+		next[n] = &fstest.MapFile{Data: b}
 	}
+	migrations = next
 	if _, err := Open(ctx, path, Options{}); !errors.Is(err, store.ErrSchema) {
 		t.Fatalf("Open on an old schema = %v, want ErrSchema", err)
 	}

@@ -24,6 +24,104 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("AppendIsAtomic", func(t *testing.T) { testAtomic(t, open(t)) })
 	t.Run("Records", func(t *testing.T) { testRecords(t, open(t)) })
 	t.Run("MetaAndTokens", func(t *testing.T) { testMetaTokens(t, open(t)) })
+	t.Run("Access", func(t *testing.T) { testAccess(t, open(t)) })
+	t.Run("SessionsSealedCustody", func(t *testing.T) { testSecrets(t, open(t)) })
+}
+
+// testAccess checks that lists show each reader only what it may see.
+func testAccess(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newLogWriter(t, s)
+	var recs []truce.Record
+	for i, v := range []struct{ vis, owner string }{{truce.Public, ""}, {truce.Parties, "PK"}, {truce.Internal, "PK"}, {truce.Internal, "AF"}, {truce.Internal, ""}} {
+		recs = append(recs, truce.Record{Type: "evidence", ID: fmt.Sprintf("EV-%d", i), Visibility: v.vis, Owner: v.owner, Created: int64(i + 1), Updated: int64(i + 1), Doc: []byte("{}")})
+	}
+	b, _ := w.batch(5, recs, nil)
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		access *truce.Access
+		want   string
+	}{
+		{nil, "[EV-4 EV-3 EV-2 EV-1 EV-0]"},
+		{&truce.Access{}, "[EV-0]"},
+		{&truce.Access{Parties: true, Party: "PK"}, "[EV-2 EV-1 EV-0]"},
+		{&truce.Access{Parties: true, Party: "AF"}, "[EV-3 EV-1 EV-0]"},
+		{&truce.Access{Parties: true, Mechanism: true}, "[EV-4 EV-3 EV-2 EV-1 EV-0]"},
+	} {
+		got, err := s.Records(ctx, truce.Query{Type: "evidence", Access: c.access})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range got {
+			ids = append(ids, r.ID)
+			if !c.access.Sees(r.Visibility, r.Owner) {
+				t.Errorf("listed %s to a reader who does not see it", r.ID)
+			}
+		}
+		if fmt.Sprint(ids) != c.want {
+			t.Errorf("access %+v lists %v, want %s", c.access, ids, c.want)
+		}
+	}
+	r, _ := s.Record(ctx, "evidence", "EV-2")
+	if r.Visibility != truce.Internal || r.Owner != "PK" {
+		t.Fatalf("record visibility %q owner %q", r.Visibility, r.Owner)
+	}
+}
+
+func testSecrets(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	sess := store.Session{Hash: []byte("h1"), Member: "pk-1", CSRF: "c", Created: now, Expires: now.Add(time.Hour)}
+	if err := s.PutSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Session(ctx, []byte("h1")); err != nil || got.Member != "pk-1" || got.CSRF != "c" || !got.Expires.Equal(sess.Expires) {
+		t.Fatalf("Session = %+v, %v", got, err)
+	}
+	if err := s.DeleteSession(ctx, []byte("h1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, []byte("h1")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted session: %v", err)
+	}
+	for i, m := range []string{"pk-1", "pk-1", "af-1"} {
+		tok := store.Token{Hash: fmt.Appendf(nil, "hash-%d", i), ID: fmt.Sprint(i), Name: "n", Member: m, Scopes: []string{"read"}, Created: now.Add(time.Duration(i))}
+		if err := s.PutToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ts, err := s.Tokens(ctx, "pk-1"); err != nil || len(ts) != 2 || ts[0].Scopes[0] != "read" {
+		t.Fatalf("Tokens(pk-1) = %+v, %v", ts, err)
+	}
+	if ts, _ := s.Tokens(ctx, ""); len(ts) != 3 {
+		t.Fatalf("Tokens() = %d", len(ts))
+	}
+	w := newLogWriter(t, s)
+	b, _ := w.batch(1, nil, nil)
+	b.Sealed = []store.Sealed{{Commitment: "sha256:aa", Index: 0, Salt: []byte("salt"), Content: []byte(`{"a":1}`)}}
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if x, err := s.Opening(ctx, "sha256:aa"); err != nil || string(x.Content) != `{"a":1}` || string(x.Salt) != "salt" {
+		t.Fatalf("Opening = %+v, %v", x, err)
+	}
+	n := 0
+	s.EachSealed(ctx, func(store.Sealed) error { n++; return nil })
+	if n != 1 {
+		t.Fatalf("EachSealed saw %d", n)
+	}
+	if err := s.PutCustodialKey(ctx, "pk-1", "SHA256:x", []byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
+	if m, k, err := s.CustodialKey(ctx, "SHA256:x"); err != nil || m != "pk-1" || string(k) != "sealed" {
+		t.Fatalf("CustodialKey = %q %q %v", m, k, err)
+	}
+	if _, _, err := s.CustodialKey(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("CustodialKey(unknown) = %v", err)
+	}
 }
 
 func testEmpty(t *testing.T, s store.Store) {
