@@ -173,8 +173,10 @@ func TestReplayNamesTheEditedRecord(t *testing.T) {
 	}{
 		{"content", `UPDATE records SET doc = replace(doc, '"killed":1', '"killed":9') WHERE id = 'AL-0002'`, "allegation/AL-0002 differs from the log in content"},
 		{"status", `UPDATE records SET status = 'closed' WHERE id = 'AL-0005'`, "allegation/AL-0005 differs from the log in status"},
+		{"visibility", `UPDATE records SET visibility = 'public' WHERE id = 'AL-0006'`, "allegation/AL-0006 differs from the log in visibility"},
 		{"deleted", `DELETE FROM records WHERE id = 'AL-0004'`, "allegation/AL-0004 is in the log but missing"},
-		{"invented", `INSERT INTO records SELECT type, 'AL-0004x', party, against, category, status, member, parent, t_from, t_to, lat, lon, created, updated, doc FROM records WHERE id = 'AL-0004'`, "AL-0004x is in the database but not in the log"},
+		{"invented", `INSERT INTO records (type, id, party, against, category, status, member, parent, visibility, owner, t_from, t_to, lat, lon, created, updated, doc)
+			SELECT type, 'AL-0004x', party, against, category, status, member, parent, visibility, owner, t_from, t_to, lat, lon, created, updated, doc FROM records WHERE id = 'AL-0004'`, "AL-0004x is in the database but not in the log"},
 		{"history", `DELETE FROM history WHERE id = 'AL-0003'`, "history row allegation/AL-0003"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

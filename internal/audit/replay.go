@@ -136,6 +136,8 @@ func diff(a, b truce.Record) string {
 		return "status"
 	case a.Member != b.Member || a.Parent != b.Parent:
 		return "member or parent"
+	case a.Visibility != b.Visibility || a.Owner != b.Owner:
+		return "visibility"
 	case a.From != b.From || a.To != b.To:
 		return "time"
 	case !f(a.Lat, b.Lat) || !f(a.Lon, b.Lon):
@@ -156,7 +158,7 @@ func Digest(recs []truce.Record) [32]byte {
 		h.Write([]byte(s))
 	}
 	for _, r := range recs {
-		for _, s := range []string{r.Type, r.ID, r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent, string(r.Doc)} {
+		for _, s := range []string{r.Type, r.ID, r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent, r.Visibility, r.Owner, string(r.Doc)} {
 			str(s)
 		}
 		binary.Write(h, binary.BigEndian, [4]int64{r.From, r.To, r.Created, r.Updated})
