@@ -63,7 +63,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error
 			return truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), id)
 		}
 	}
-	ack, err := s.cfg.Seq.Submit(r.Context(), env)
+	ack, err := s.cfg.Seq.Submit(r.Context(), env, nil)
 	if err != nil {
 		return err
 	}

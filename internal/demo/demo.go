@@ -166,7 +166,7 @@ func (s *scenario) submit(ctx context.Context, member, kind string, body any) (*
 	if err != nil {
 		return nil, err
 	}
-	ack, err := s.in.Seq.Submit(ctx, env)
+	ack, err := s.in.Seq.Submit(ctx, env, nil)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: %s by %s: %w", kind, member, err)
 	}

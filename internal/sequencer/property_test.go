@@ -105,7 +105,7 @@ func TestRandomSequencesReplay(t *testing.T) {
 				if rng.IntN(8) == 0 {
 					author = members[rng.IntN(len(members))]
 				}
-				ack, err := env.In.Seq.Submit(ctx, env.Signers[author].Sign(t, kind, body))
+				ack, err := env.In.Seq.Submit(ctx, env.Signers[author].Sign(t, kind, body), nil)
 				if err != nil {
 					if truce.ErrorCode(err) == truce.CodeInternal {
 						t.Fatalf("step %d: %s by %s: internal error %v", step, kind, author, err)

@@ -63,14 +63,19 @@ type result struct {
 // (sys) a system entry the loop signs itself, so that system seqs follow
 // the order in which the loop applies them.
 type request struct {
-	cmd *rules.Command
-	sys *systemEntry
-	res chan result
+	cmd    *rules.Command
+	sys    *systemEntry
+	sealed *store.Sealed // what the entry's sealed commitment hides, kept beside the log
+	res    chan result
 }
 
+// systemEntry is an entry the run loop signs itself: with the system key,
+// or (key set) with a member's custodial key, at the member's next seq.
 type systemEntry struct {
-	kind string
-	body any
+	kind   string
+	body   any
+	author string
+	key    *entry.PrivateKey
 }
 
 // Checkpoint is a signed checkpoint and the size it covers.
@@ -259,7 +264,9 @@ func (s *Sequencer) Err() error {
 // Submit checks a client-signed envelope and, if the rules allow it, logs
 // it. It returns once the entry is durable. An error means the entry was
 // not logged — except on ctx expiry after queuing, which the error says.
-func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope) (*Ack, error) {
+// sealed, if not nil, is the opening of the entry's sealed commitment; the
+// caller has checked that it opens it.
+func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope, sealed *store.Sealed) (*Ack, error) {
 	e, err := entry.Open(env)
 	if err != nil {
 		return nil, err
@@ -277,7 +284,14 @@ func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope) (*Ack, error
 	if err := e.Verify(pub); err != nil {
 		return nil, err
 	}
-	return s.enqueue(ctx, &request{cmd: cmd, res: make(chan result, 1)})
+	return s.enqueue(ctx, &request{cmd: cmd, sealed: sealed, res: make(chan result, 1)})
+}
+
+// SubmitFor signs body as kind for member with the member's custodial key
+// and logs it; the seq is the member's next when the entry is applied, so
+// the server's signing never races the member's own.
+func (s *Sequencer) SubmitFor(ctx context.Context, member string, key *entry.PrivateKey, kind string, body any, sealed *store.Sealed) (*Ack, error) {
+	return s.enqueue(ctx, &request{sys: &systemEntry{kind: kind, body: body, author: member, key: key}, sealed: sealed, res: make(chan result, 1)})
 }
 
 // Sync returns once everything submitted before it, and any tick due by
@@ -296,7 +310,7 @@ func (s *Sequencer) NextDeadline() (time.Time, bool) {
 
 // SubmitSystem logs body as kind, signed with the system key.
 func (s *Sequencer) SubmitSystem(ctx context.Context, kind string, body any) (*Ack, error) {
-	return s.enqueue(ctx, &request{sys: &systemEntry{kind, body}, res: make(chan result, 1)})
+	return s.enqueue(ctx, &request{sys: &systemEntry{kind: kind, body: body}, res: make(chan result, 1)})
 }
 
 // Sign builds and signs an entry.
@@ -423,7 +437,7 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 	// A deadline that has passed is marked by a tick before anything else
 	// is logged at this time.
 	if next, ok := s.state.NextDeadline(); ok && !next.After(logged) {
-		batch = append([]*request{{sys: &systemEntry{rules.KindTick, rules.Tick{}}}}, batch...)
+		batch = append([]*request{{sys: &systemEntry{kind: rules.KindTick, body: rules.Tick{}}}}, batch...)
 	}
 	for _, r := range batch {
 		reply := func(res result) {
@@ -463,6 +477,11 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		}
 		acks = append(acks, ack)
 		b.History = append(b.History, applied.History...)
+		if r.sealed != nil {
+			sealed := *r.sealed
+			sealed.Index = index
+			b.Sealed = append(b.Sealed, sealed)
+		}
 		for _, ref := range applied.Touched {
 			if !seen[ref] {
 				seen[ref] = true
@@ -531,10 +550,15 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 	return true, b.Checkpoint != nil
 }
 
-// signSystem signs a system entry with the next system seq, to be applied
-// at once.
+// signSystem signs an entry the loop makes (a system entry, or a
+// member's through the custodial key) with the author's next seq, to be
+// applied at once.
 func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Command, error) {
-	env, err := Sign(sys.kind, s.origin, truce.SystemAuthor, s.state.Seq(truce.SystemAuthor)+1, logged, sys.body, s.cfg.System)
+	author, key := truce.SystemAuthor, s.cfg.System
+	if sys.key != nil {
+		author, key = sys.author, sys.key
+	}
+	env, err := Sign(sys.kind, s.origin, author, s.state.Seq(author)+1, logged, sys.body, key)
 	if err != nil {
 		return nil, err
 	}

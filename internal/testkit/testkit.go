@@ -158,7 +158,7 @@ func Allegation(against string, n int) truce.AllegationFiling {
 // Submit submits an envelope and fails the test on error.
 func (e *Env) Submit(t testing.TB, env *dsse.Envelope) *sequencer.Ack {
 	t.Helper()
-	ack, err := e.In.Seq.Submit(context.Background(), env)
+	ack, err := e.In.Seq.Submit(context.Background(), env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

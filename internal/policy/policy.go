@@ -1,0 +1,160 @@
+// Package policy is who may do what, in one table: every route of every
+// surface names an Action, and Check decides it for a Viewer; what a
+// viewer may read of records is its Access. The rules (internal/rules)
+// then decide, per entry kind and state, what a member may sign: the
+// policy lets a request reach them, the rules judge the entry.
+package policy
+
+import (
+	"slices"
+
+	"github.com/truce-mvm/truce"
+)
+
+// Action is what a request does.
+type Action string
+
+// Actions.
+const (
+	Health        Action = "health"         // readiness
+	APIDoc        Action = "api.doc"        // the OpenAPI document
+	LogCheckpoint Action = "log.checkpoint" // checkpoints and the verifier key
+	LogRead       Action = "log.read"       // tiles, entry bundles and proofs: the whole log
+	Login         Action = "session.login"
+	Logout        Action = "session.logout"
+	ReadRecords   Action = "records.read" // lists and records, as Access allows
+	ReadMembers   Action = "members.read"
+	ReadOverdue   Action = "overdue.read"
+	Export        Action = "records.export" // ACLED, HXL, GeoJSON, as Access allows
+	Submit        Action = "entries.submit" // sign and log entries; the rules judge each one
+	ManageTokens  Action = "tokens.manage"  // one's own API tokens
+	UploadBlob    Action = "blobs.upload"   // evidence files
+	ReadBlob      Action = "blobs.read"
+)
+
+// Viewer is who makes a request.
+type Viewer struct {
+	Member  *truce.Member // nil: anonymous
+	Scopes  []string      // what the credential allows: read, write, manage
+	Session bool          // authenticated by a browser session cookie
+	Witness bool          // a registered witness, reading the log
+}
+
+// Scopes a token may carry.
+const (
+	ScopeRead   = "read"   // read records and the log
+	ScopeWrite  = "write"  // submit entries and upload files
+	ScopeManage = "manage" // manage one's own tokens
+)
+
+// AllScopes are the scopes of a browser session.
+var AllScopes = []string{ScopeRead, ScopeWrite, ScopeManage}
+
+// who a rule of the table admits.
+type who int
+
+const (
+	anyone     who = iota // no credentials needed
+	authed                // any authenticated member, the public role included
+	members               // every member but the public role
+	workers               // members who handle evidence: liaisons and the mechanism's staff and mediators, not admins
+	logReaders            // members but the public role, and witnesses
+)
+
+// rule is one row of the policy table.
+type rule struct {
+	who   who
+	scope string // the credential scope the action needs; "" for none
+}
+
+// table is the policy: every Action, who may do it, with what scope.
+var table = map[Action]rule{
+	Health:        {anyone, ""},
+	APIDoc:        {anyone, ""},
+	LogCheckpoint: {anyone, ""},
+	Login:         {anyone, ""},
+	LogRead:       {logReaders, ScopeRead},
+	Logout:        {authed, ""},
+	ReadRecords:   {authed, ScopeRead},
+	Export:        {authed, ScopeRead},
+	ReadMembers:   {members, ScopeRead},
+	ReadOverdue:   {members, ScopeRead},
+	Submit:        {members, ScopeWrite},
+	UploadBlob:    {workers, ScopeWrite},
+	ReadBlob:      {members, ScopeRead},
+	ManageTokens:  {authed, ScopeManage},
+}
+
+// Actions lists every action of the table.
+func Actions() []Action {
+	out := make([]Action, 0, len(table))
+	for a := range table {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Options change the table for an instance.
+type Options struct {
+	// PublicLog lets anyone read the whole log (tiles, bundles, proofs),
+	// as an exercise instance may; otherwise only members and witnesses do.
+	PublicLog bool
+}
+
+// Check decides whether v may do a. It returns nil, or a coded error:
+// unauthorized (401) when credentials would help, forbidden (403) when not.
+func Check(v Viewer, a Action, o Options) error {
+	r, ok := table[a]
+	if !ok {
+		return truce.Errorf(truce.CodeForbidden, "no policy for %s", a) // a route without a policy is closed
+	}
+	if a == LogRead && o.PublicLog {
+		return nil
+	}
+	if r.who == anyone {
+		return nil
+	}
+	if v.Member == nil && !(v.Witness && r.who == logReaders) {
+		return truce.Errorf(truce.CodeUnauthorized, "this needs an Authorization: Bearer token or a session")
+	}
+	if r.scope != "" && !slices.Contains(v.Scopes, r.scope) {
+		return truce.Errorf(truce.CodeForbidden, "the credential lacks the %q scope", r.scope)
+	}
+	if v.Member == nil { // a witness reading the log
+		return nil
+	}
+	role := v.Member.Role
+	var allowed bool
+	switch r.who {
+	case authed:
+		allowed = true
+	case members, logReaders:
+		allowed = role != truce.RolePublic
+	case workers:
+		allowed = slices.Contains([]truce.Role{truce.RoleLiaison, truce.RoleMediator, truce.RoleMonitor, truce.RoleAnalyst}, role)
+	}
+	if !allowed {
+		return truce.Errorf(truce.CodeForbidden, "a %s may not do %s", role, a)
+	}
+	return nil
+}
+
+// IsMechanism reports whether a role works for the mechanism rather than
+// for a party.
+func IsMechanism(r truce.Role) bool {
+	return slices.Contains([]truce.Role{truce.RoleMediator, truce.RoleMonitor, truce.RoleAnalyst, truce.RoleAdmin, truce.RoleSystem}, r)
+}
+
+// AccessOf is what v may read of records.
+func AccessOf(v Viewer) *truce.Access {
+	m := v.Member
+	switch {
+	case m == nil || m.Role == truce.RolePublic:
+		return &truce.Access{}
+	case IsMechanism(m.Role):
+		return &truce.Access{Parties: true, Mechanism: true}
+	default:
+		return &truce.Access{Parties: true, Party: m.Party}
+	}
+}
