@@ -32,6 +32,7 @@ const (
 	CodeMediaType     Code = "unsupported_media_type"
 	CodeForbidden     Code = "forbidden"    // role may not do this
 	CodeUnauthorized  Code = "unauthorized" // no or bad credentials
+	CodeRateLimited   Code = "rate_limited" // too many requests; try later
 	CodeNotFound      Code = "not_found"
 	CodeConflict      Code = "conflict" // state does not allow this transition
 	CodeUnavailable   Code = "unavailable"

@@ -198,7 +198,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	vkey := strings.TrimSpace(string(get(t, s.url+"/log/vkey")))
-	res, err := c2sp.Verify(context.Background(), s.url+"/log", demo.Origin, vkey)
+	res, err := c2sp.Verify(context.Background(), s.url+"/log", demo.Origin, vkey, "")
 	if err != nil {
 		t.Fatalf("independent verifier: %v", err)
 	}
@@ -268,7 +268,7 @@ func TestDemo(t *testing.T) {
 	// Restart: the log is the same log, grown consistently.
 	s.stop(syscall.SIGTERM)
 	s2 := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
-	res2, err := c2sp.Verify(context.Background(), s2.url+"/log", demo.Origin, vkey)
+	res2, err := c2sp.Verify(context.Background(), s2.url+"/log", demo.Origin, vkey, "")
 	if err != nil {
 		t.Fatalf("independent verifier after restart: %v", err)
 	}
@@ -425,7 +425,7 @@ func TestKillDuringLoad(t *testing.T) {
 	}
 	s2 := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
 	vkey := strings.TrimSpace(string(get(t, s2.url+"/log/vkey")))
-	res, err := c2sp.Verify(context.Background(), s2.url+"/log", demo.Origin, vkey)
+	res, err := c2sp.Verify(context.Background(), s2.url+"/log", demo.Origin, vkey, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,15 +9,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/auth"
-	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/custody"
+	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
 )
@@ -26,11 +27,16 @@ import (
 type Config struct {
 	Seq    *sequencer.Sequencer
 	Store  store.Store
-	VKey   string // checkpoint verifier key
+	Vault  *custody.Vault // custodial keys, for members working in the browser
+	Blobs  *blob.Dir      // evidence files
+	VKey   string         // checkpoint verifier key
 	Logger *slog.Logger
-	Clock  func() time.Time // for token expiry; default time.Now
-	// MaxEntryBytes bounds POST /api/v1/entries bodies. Default 65536.
-	MaxEntryBytes int64
+	Clock  func() time.Time // for expiries; default time.Now
+	Policy policy.Options
+	Limits Limits // zero: DefaultLimits
+	// SecureCookies marks session cookies Secure; set it when serving
+	// over TLS (directly or behind a terminating proxy).
+	SecureCookies bool
 }
 
 // Server serves the log and the API.
@@ -45,6 +51,9 @@ type Server struct {
 
 	tokensMu sync.Mutex
 	tokens   map[string]cachedToken
+
+	memberLimit, addressLimit, loginAddr *limiter
+	lockouts                             *lockouts
 }
 
 // cachedToken is a token looked up less than tokenTTL ago.
@@ -65,10 +74,13 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if cfg.MaxEntryBytes <= 0 {
-		cfg.MaxEntryBytes = 65536
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), tokens: map[string]cachedToken{}}
+	l := cfg.Limits
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), tokens: map[string]cachedToken{},
+		memberLimit: newLimiter(l.MemberRate, l.MemberBurst), addressLimit: newLimiter(l.AddressRate, l.AddressBurst),
+		loginAddr: newLimiter(10.0/60, 10), lockouts: newLockouts()}
 	for _, rt := range routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
 	}
@@ -98,14 +110,6 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 	}
 }
 
-type ctxKey struct{}
-
-// member returns the authenticated member of a request.
-func member(r *http.Request) *truce.Member {
-	m, _ := r.Context().Value(ctxKey{}).(*truce.Member)
-	return m
-}
-
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -114,15 +118,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				writeError(w, errors.New("panic"))
 			}
 		}()
-		if rt.Auth {
-			m, err := s.authenticate(r)
-			if err != nil {
-				writeError(w, err)
-				return
-			}
-			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, m))
-		}
-		if err := rt.handle(s, w, r); err != nil {
+		if err := s.serve(rt, w, r); err != nil {
 			if truce.ErrorCode(err) == truce.CodeInternal {
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
@@ -131,60 +127,35 @@ func (s *Server) wrap(rt route) http.Handler {
 	})
 }
 
-// authenticate resolves a bearer token to a member. Tokens are stored only
-// as SHA-256 hashes: they are long random strings, so a slow hash adds
-// nothing.
-func (s *Server) authenticate(r *http.Request) (*truce.Member, error) {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || tok == "" {
-		return nil, truce.Errorf(truce.CodeUnauthorized, "this resource needs an Authorization: Bearer token")
+// serve runs one request through the limits, authentication and the
+// policy, then the route's handler. Every route goes through here.
+func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) error {
+	if t := s.cfg.Limits.RequestTimeout; t > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), t)
+		defer cancel()
+		r = r.WithContext(ctx)
 	}
-	t, err := s.lookupToken(r.Context(), auth.HashToken(tok))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, truce.Errorf(truce.CodeUnauthorized, "unknown token")
+	if ok, wait := s.addressLimit.allow(clientAddress(r)); !ok {
+		return tooMany(w, wait, "from this address")
 	}
+	v, sess, err := s.identify(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if t.Revoked {
-		return nil, truce.Errorf(truce.CodeUnauthorized, "the token was revoked")
+	if err := policy.Check(v, rt.Action, s.cfg.Policy); err != nil {
+		return err
 	}
-	if !t.Expires.IsZero() && !s.cfg.Clock().Before(t.Expires) {
-		return nil, truce.Errorf(truce.CodeUnauthorized, "the token expired at %s", t.Expires.UTC().Format(time.RFC3339))
+	if err := checkCSRF(r, sess); err != nil {
+		return err
 	}
-	var m *truce.Member
-	s.cfg.Seq.View(func(st *rules.State) {
-		if mm, ok := st.Member(t.Member); ok {
-			c := *mm
-			m = &c
+	if v.Member != nil {
+		if ok, wait := s.memberLimit.allow(v.Member.ID); !ok {
+			return tooMany(w, wait, "by "+v.Member.ID)
 		}
-	})
-	if m == nil {
-		return nil, truce.Errorf(truce.CodeUnauthorized, "the token's member is not registered")
 	}
-	return m, nil
-}
-
-func (s *Server) lookupToken(ctx context.Context, hash []byte) (*store.Token, error) {
-	key := string(hash)
-	s.tokensMu.Lock()
-	c, ok := s.tokens[key]
-	s.tokensMu.Unlock()
-	if ok && time.Since(c.at) < tokenTTL {
-		return c.t, nil
-	}
-	t, err := s.cfg.Store.Token(ctx, hash)
-	if err != nil {
-		return nil, err
-	}
-	s.tokensMu.Lock()
-	if len(s.tokens) > 10000 {
-		clear(s.tokens)
-	}
-	s.tokens[key] = cachedToken{t, time.Now()}
-	s.tokensMu.Unlock()
-	return t, nil
+	ctx := context.WithValue(r.Context(), viewerKey{}, v)
+	ctx = context.WithValue(ctx, sessionKey{}, sess)
+	return rt.handle(s, w, r.WithContext(ctx))
 }
 
 // statuses maps error codes to HTTP statuses. It is the only such mapping.
@@ -202,6 +173,7 @@ var statuses = map[truce.Code]int{
 	truce.CodeMediaType:     http.StatusUnsupportedMediaType,
 	truce.CodeForbidden:     http.StatusForbidden,
 	truce.CodeUnauthorized:  http.StatusUnauthorized,
+	truce.CodeRateLimited:   http.StatusTooManyRequests,
 	truce.CodeNotFound:      http.StatusNotFound,
 	truce.CodeConflict:      http.StatusConflict,
 	truce.CodeUnavailable:   http.StatusServiceUnavailable,
@@ -244,4 +216,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.Encode(v) // HTML-escapes <, > and &: no user text reaches a page unescaped
+}
+
+// readBody reads a request body up to the JSON body limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, truce.Errorf(truce.CodeTooLarge, "the request body is over %d bytes", s.cfg.Limits.MaxBodyBytes)
+	}
+	if err != nil {
+		return nil, truce.Errorf(truce.CodeInvalid, "reading the request body: %v", err)
+	}
+	return body, nil
 }

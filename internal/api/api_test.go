@@ -18,6 +18,8 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
+	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/testkit"
@@ -34,13 +36,17 @@ func newFixture(t *testing.T) *fixture {
 	env := testkit.New(t, instance.Options{CheckpointInterval: time.Millisecond})
 	f := &fixture{Env: env, tokens: map[string]string{}}
 	for _, m := range testkit.Members {
-		tok, err := auth.IssueToken(context.Background(), env.In.Store, m.ID, testkit.Start, time.Time{})
+		tok, _, err := auth.IssueToken(context.Background(), env.In.Store, auth.TokenSpec{Member: m.ID, Scopes: policy.AllScopes}, testkit.Start)
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.tokens[m.ID] = tok
 	}
-	f.srv = httptest.NewServer(api.New(api.Config{Seq: env.In.Seq, Store: env.In.Store, VKey: env.In.VKey, Clock: env.Clock.Now}))
+	blobs, _ := blob.Open(t.TempDir())
+	limits := api.DefaultLimits()
+	limits.MaxUploadBytes = 1 << 20
+	f.srv = httptest.NewServer(api.New(api.Config{Seq: env.In.Seq, Store: env.In.Store, Vault: env.In.Vault, Blobs: blobs,
+		VKey: env.In.VKey, Clock: env.Clock.Now, Limits: limits}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -171,12 +177,12 @@ func TestFileListGet(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	expired, _ := auth.IssueToken(ctx, f.In.Store, "pk-liaison", testkit.Start, testkit.Start.Add(-time.Minute))
-	revoked, _ := auth.IssueToken(ctx, f.In.Store, "pk-liaison", testkit.Start, time.Time{})
+	expired, _, _ := auth.IssueToken(ctx, f.In.Store, auth.TokenSpec{Member: "pk-liaison", Expires: testkit.Start.Add(-time.Minute)}, testkit.Start)
+	revoked, _, _ := auth.IssueToken(ctx, f.In.Store, auth.TokenSpec{Member: "pk-liaison"}, testkit.Start)
 	tok, _ := f.In.Store.Token(ctx, auth.HashToken(revoked))
 	tok.Revoked = true
 	f.In.Store.PutToken(ctx, *tok)
-	ghost, _ := auth.IssueToken(ctx, f.In.Store, "nobody", testkit.Start, time.Time{})
+	ghost, _, _ := auth.IssueToken(ctx, f.In.Store, auth.TokenSpec{Member: "nobody"}, testkit.Start)
 	for name, token := range map[string]string{
 		"none": "", "forged": "truce_AAAA", "expired": expired, "revoked": revoked, "unregistered member": ghost,
 	} {
@@ -212,7 +218,7 @@ func TestBadRequests(t *testing.T) {
 		{"malformed JSON", []byte(`{"payloadType":`), "application/json", 400, truce.CodeInvalid},
 		{"not an envelope", []byte(`{"hello":"world"}`), "application/json", 400, truce.CodeInvalid},
 		{"trailing data", append(append([]byte{}, good...), []byte(`{}`)...), "application/json", 400, truce.CodeInvalid},
-		{"oversize body", bytes.Repeat([]byte(" "), 70000), "application/json", 413, truce.CodeTooLarge},
+		{"oversize body", bytes.Repeat([]byte(" "), 200000), "application/json", 413, truce.CodeTooLarge},
 		{"wrong media type", good, "text/plain", 415, truce.CodeMediaType},
 		{"bad coordinates", offGlobeJSON, "application/json", 422, truce.CodeBadLocation},
 	} {
@@ -244,7 +250,7 @@ func TestLogIsC2SP(t *testing.T) {
 		f.Submit(t, f.Signers[author].Sign(t, rules.KindAllegationFiled, testkit.Allegation([]string{"AF", "PK"}[i%2], i)))
 	}
 	time.Sleep(20 * time.Millisecond) // the checkpoint interval is 1ms
-	res, err := c2sp.Verify(context.Background(), f.srv.URL+"/log", testkit.Origin, f.In.VKey)
+	res, err := c2sp.Verify(context.Background(), f.srv.URL+"/log", testkit.Origin, f.In.VKey, f.tokens["analyst"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +262,7 @@ func TestLogIsC2SP(t *testing.T) {
 		t.Fatalf("vkey = %q", body)
 	}
 	for _, p := range []string{"/log/tile/0/x001", "/log/tile/0/000.p/0", "/log/tile/entries/999", "/log/tile/0/001.p/255", "/log/tile/0/..%2f000", "/log/tile/entries/000.p/256"} {
-		if code, body, _ := f.do(t, "GET", p, "", nil); code != 404 {
+		if code, body, _ := f.do(t, "GET", p, f.tokens["analyst"], nil); code != 404 {
 			t.Errorf("GET %s = %d %s", p, code, body)
 		}
 	}
@@ -265,9 +271,16 @@ func TestLogIsC2SP(t *testing.T) {
 		if strings.HasPrefix(q, "old") {
 			path = "/log/proof/consistency?" + q
 		}
-		if code, body, _ := f.do(t, "GET", path, "", nil); code != 400 {
+		if code, body, _ := f.do(t, "GET", path, f.tokens["analyst"], nil); code != 400 {
 			t.Errorf("GET %s = %d %s", path, code, body)
 		}
+	}
+	// The whole log is for members and witnesses; checkpoints are for all.
+	if code, _, _ := f.do(t, "GET", "/log/tile/entries/000", "", nil); code != 401 {
+		t.Errorf("anonymous tile read = %d", code)
+	}
+	if code, _, _ := f.do(t, "GET", "/log/checkpoint", "", nil); code != 200 {
+		t.Errorf("anonymous checkpoint read = %d", code)
 	}
 }
 
@@ -286,11 +299,12 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	}
 	// The document is the route table, and every documented operation is
 	// served: without a token, a protected one answers 401, not 404.
+	public := map[policy.Action]bool{policy.Health: true, policy.APIDoc: true, policy.LogCheckpoint: true, policy.Login: true}
 	want := map[string]bool{}
 	for _, rt := range api.Routes() {
 		want[strings.ToLower(rt.Method)+" "+strings.ReplaceAll(rt.Path, "...}", "}")] = true
-		if rt.Auth {
-			path := strings.NewReplacer("{id}", "X").Replace(rt.Path)
+		if !public[rt.Action] {
+			path := strings.NewReplacer("{id}", "X", "{sha256}", "X", "{path...}", "0/000").Replace(rt.Path)
 			if code, body, _ := f.do(t, rt.Method, path, "", nil); code != 401 {
 				t.Errorf("%s %s without a token = %d %s", rt.Method, path, code, body)
 			}

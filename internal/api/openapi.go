@@ -2,7 +2,9 @@ package api
 
 import (
 	_ "embed"
+
 	"encoding/json"
+	"github.com/truce-mvm/truce/internal/policy"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,16 +63,22 @@ func OpenAPI() map[string]any {
 		}
 		var content map[string]any
 		switch {
+		case rt.Response == "none":
 		case strings.Contains(rt.Response, "/"):
 			content = map[string]any{rt.Response: map[string]any{}}
 		default:
 			content = map[string]any{"application/json": map[string]any{"schema": ref(rt.Response)}}
 		}
-		responses[strconv.Itoa(rt.Status)] = map[string]any{"description": "success", "content": content}
-		op["responses"] = responses
-		if rt.Auth {
-			op["security"] = []map[string]any{{"bearer": []string{}}}
+		ok := map[string]any{"description": "success"}
+		if content != nil {
+			ok["content"] = content
 		}
+		responses[strconv.Itoa(rt.Status)] = ok
+		op["responses"] = responses
+		if rt.Action != policy.Health && rt.Action != policy.APIDoc && rt.Action != policy.LogCheckpoint && rt.Action != policy.Login {
+			op["security"] = []map[string]any{{"bearer": []string{}}, {"session": []string{}}}
+		}
+		op["x-policy-action"] = string(rt.Action)
 		if paths[p] == nil {
 			paths[p] = map[string]any{}
 		}
@@ -85,8 +93,11 @@ func OpenAPI() map[string]any {
 		},
 		"paths": paths,
 		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas":         schemas,
+			"securitySchemes": map[string]any{
+				"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "truce_session", "description": "a browser session; state-changing requests also send its CSRF token in X-CSRF-Token"},
+			},
+			"schemas": schemas,
 		},
 	}
 }

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"cmp"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -13,13 +15,13 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
 )
 
-func (s *Server) postEntry(w http.ResponseWriter, r *http.Request) error {
-	return s.post(w, r, "")
-}
+func (s *Server) postEntry(w http.ResponseWriter, r *http.Request) error { return s.post(w, r, "") }
 
 // postAs returns the handler of a route that takes an envelope of one
 // kind; a {id} in the route must be the record the entry acts on.
@@ -27,48 +29,168 @@ func postAs(kind string) func(*Server, http.ResponseWriter, *http.Request) error
 	return func(s *Server, w http.ResponseWriter, r *http.Request) error { return s.post(w, r, kind) }
 }
 
-// post reads a signed envelope and submits it; kind, if set, is the only
-// kind the route takes.
+// post reads an entry and submits it; kind, if set, is the only kind the
+// route takes. The body is one of:
+//
+//	a DSSE envelope the author signed;
+//	{"envelope": ..., "sealed": {"salt", "content"}}: the same, with the
+//	    opening of the entry's sealed commitment;
+//	{"kind": ..., "body": ..., "sealed": {"content"}}: a command the server
+//	    signs with the caller's custodial key (kind from the route if it
+//	    has one), sealing the content itself if given.
 func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return truce.Errorf(truce.CodeMediaType, "send the envelope as application/json")
+			return truce.Errorf(truce.CodeMediaType, "send entries as application/json")
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxEntryBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return truce.Errorf(truce.CodeTooLarge, "the request body is over %d bytes", s.cfg.MaxEntryBytes)
-	}
-	if err != nil {
-		return truce.Errorf(truce.CodeInvalid, "reading the request body: %v", err)
-	}
-	env, err := entry.ParseEnvelope(body)
+	raw, err := s.readBody(w, r)
 	if err != nil {
 		return err
 	}
-	if kind != "" {
-		e, err := entry.Open(env)
-		if err != nil {
-			return err
-		}
-		if e.Payload.Kind != kind {
-			return truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", kind, e.Payload.Kind)
-		}
-		cmd, err := rules.Decode(e)
-		if err != nil {
-			return err
-		}
-		if id := r.PathValue("id"); id != "" && rules.Subject(cmd) != id {
-			return truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), id)
-		}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return truce.Errorf(truce.CodeInvalid, "the request body is not a JSON object: %v", err)
 	}
-	ack, err := s.cfg.Seq.Submit(r.Context(), env, nil)
+	v := viewerOf(r)
+	var ack *sequencer.Ack
+	switch {
+	case probe["payloadType"] != nil:
+		ack, err = s.postSigned(r, v, kind, raw, nil)
+	case probe["envelope"] != nil:
+		var req struct {
+			Envelope json.RawMessage `json:"envelope"`
+			Sealed   *truce.Opening  `json:"sealed"`
+		}
+		if err := strictJSON(raw, &req); err != nil {
+			return err
+		}
+		ack, err = s.postSigned(r, v, kind, req.Envelope, req.Sealed)
+	case probe["body"] != nil:
+		var req struct {
+			Kind   string          `json:"kind"`
+			Body   json.RawMessage `json:"body"`
+			Sealed *truce.Opening  `json:"sealed"`
+		}
+		if err := strictJSON(raw, &req); err != nil {
+			return err
+		}
+		k := cmp.Or(kind, req.Kind)
+		if k == "" || (kind != "" && req.Kind != "" && req.Kind != kind) {
+			return truce.FieldErrorf(truce.CodeInvalid, "kind", "name the entry kind this route takes (%s)", cmp.Or(kind, "any"))
+		}
+		ack, err = s.postCustodial(r, v, k, req.Body, req.Sealed)
+	default:
+		return truce.Errorf(truce.CodeInvalid, "send a signed envelope, {envelope, sealed}, or {kind, body} to sign with your custodial key")
+	}
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, ack)
 	return nil
+}
+
+// postSigned submits an envelope the author signed.
+func (s *Server) postSigned(r *http.Request, v policy.Viewer, kind string, envJSON []byte, opening *truce.Opening) (*sequencer.Ack, error) {
+	env, err := entry.ParseEnvelope(envJSON)
+	if err != nil {
+		return nil, err
+	}
+	e, err := entry.Open(env)
+	if err != nil {
+		return nil, err
+	}
+	// One submits one's own entries; an administrator may relay others'.
+	if e.Payload.Author != v.Member.ID && v.Member.Role != truce.RoleAdmin {
+		return nil, truce.Errorf(truce.CodeForbidden, "the entry is by %s; submit your own entries", e.Payload.Author)
+	}
+	cmd, err := s.checkRoute(r, kind, e)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := sealedFor(cmd, opening)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Seq.Submit(r.Context(), env, sealed)
+}
+
+// postCustodial signs body with the caller's custodial key and submits it.
+func (s *Server) postCustodial(r *http.Request, v policy.Viewer, kind string, body json.RawMessage, opening *truce.Opening) (*sequencer.Ack, error) {
+	var keyID string
+	var ok bool
+	s.cfg.Seq.View(func(st *rules.State) { keyID, ok = st.CustodialKey(v.Member.ID) })
+	if !ok || s.cfg.Vault == nil {
+		return nil, truce.Errorf(truce.CodeForbidden, "%s has no custodial key: sign entries with your own key", v.Member.ID)
+	}
+	key, err := s.cfg.Vault.Key(r.Context(), keyID)
+	if err != nil {
+		return nil, err
+	}
+	if opening != nil {
+		// The server seals the content: a fresh salt, and the commitment
+		// put into the body before it is signed.
+		if opening.Salt == "" {
+			salt := make([]byte, 32)
+			rand.Read(salt)
+			opening.Salt = hex.EncodeToString(salt)
+		}
+		salt, err := hex.DecodeString(opening.Salt)
+		if err != nil {
+			return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed.salt", "must be hex")
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
+			return nil, truce.FieldErrorf(truce.CodeInvalid, "body", "must be a JSON object")
+		}
+		fields["sealed"], _ = json.Marshal(truce.Sealed{Commitment: truce.Commit(salt, opening.Content)})
+		body, _ = json.Marshal(fields)
+	}
+	e := &entry.Entry{Payload: entry.Payload{Kind: kind, Author: v.Member.ID, Body: body}}
+	cmd, err := s.checkRoute(r, kind, e)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := sealedFor(cmd, opening)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Seq.SubmitFor(r.Context(), v.Member.ID, key, kind, body, sealed)
+}
+
+// checkRoute decodes an entry's body and checks it against the route: its
+// kind, and the record the route names.
+func (s *Server) checkRoute(r *http.Request, kind string, e *entry.Entry) (*rules.Command, error) {
+	if kind != "" && e.Payload.Kind != kind {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", kind, e.Payload.Kind)
+	}
+	cmd, err := rules.Decode(e)
+	if err != nil {
+		return nil, err
+	}
+	if id := r.PathValue("id"); id != "" && rules.Subject(cmd) != id {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), id)
+	}
+	return cmd, nil
+}
+
+// sealedFor checks that an entry with a sealed commitment comes with its
+// opening, and that the opening opens it.
+func sealedFor(cmd *rules.Command, o *truce.Opening) (*store.Sealed, error) {
+	c := rules.SealedOf(cmd)
+	switch {
+	case c == nil && o == nil:
+		return nil, nil
+	case c == nil:
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "the entry has no sealed commitment to open")
+	case o == nil:
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "send the sealed content with the entry, so the mechanism can read it")
+	}
+	if err := o.Opens(*c); err != nil {
+		return nil, err
+	}
+	salt, _ := hex.DecodeString(o.Salt)
+	return &store.Sealed{Commitment: c.Commitment, Salt: salt, Content: o.Content}, nil
 }
 
 // List is a page of records.
@@ -204,47 +326,56 @@ func listOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error 
 		if err != nil {
 			return err
 		}
-		v := r.URL.Query()
-		get := func(name string) string {
-			if name == "" {
-				return ""
-			}
-			return v.Get(name)
-		}
-		q.Filer, q.Against, q.Category, q.Member, q.Parent, q.Status = get(l.party), get(l.against), get(l.kind), get(l.member), get(l.parent), v.Get(cmp.Or(l.status, "status"))
-		if l.party != "party" {
-			q.Party = v.Get("party")
-		} else {
-			q.Filer = v.Get("party")
-		}
-		for _, p := range []struct{ name, v string }{{"party", q.Party}, {l.party, q.Filer}, {l.against, q.Against}} {
-			if err := partyParam(p.name, p.v); err != nil {
-				return err
-			}
-		}
-		if l.typ == rules.TypeAllegation && q.Category != "" {
-			if _, ok := truce.CategoryBySlug(q.Category); !ok {
-				return truce.FieldErrorf(truce.CodeInvalid, "category", "unknown event category %q", q.Category)
-			}
-		}
-		if l.timed {
-			if q.From, err = timeParam(r, "from", false); err != nil {
-				return err
-			}
-			if q.To, err = timeParam(r, "to", true); err != nil {
-				return err
-			}
-			if q.From != 0 && q.To != 0 && q.From > q.To {
-				return truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
-			}
-		}
-		if l.placed {
-			if q.BBox, err = bboxParam(v.Get("bbox")); err != nil {
-				return err
-			}
+		if err := l.filters(r, &q); err != nil {
+			return err
 		}
 		return s.writeList(w, r, q)
 	}
+}
+
+// filters reads the listing's filter parameters into q.
+func (l listing) filters(r *http.Request, q *truce.Query) error {
+	v := r.URL.Query()
+	get := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		return v.Get(name)
+	}
+	q.Filer, q.Against, q.Category, q.Member, q.Parent, q.Status = get(l.party), get(l.against), get(l.kind), get(l.member), get(l.parent), v.Get(cmp.Or(l.status, "status"))
+	if l.party != "party" {
+		q.Party = v.Get("party")
+	} else {
+		q.Filer = v.Get("party")
+	}
+	for _, p := range []struct{ name, v string }{{"party", q.Party}, {l.party, q.Filer}, {l.against, q.Against}} {
+		if err := partyParam(p.name, p.v); err != nil {
+			return err
+		}
+	}
+	if l.typ == rules.TypeAllegation && q.Category != "" {
+		if _, ok := truce.CategoryBySlug(q.Category); !ok {
+			return truce.FieldErrorf(truce.CodeInvalid, "category", "unknown event category %q", q.Category)
+		}
+	}
+	var err error
+	if l.timed {
+		if q.From, err = timeParam(r, "from", false); err != nil {
+			return err
+		}
+		if q.To, err = timeParam(r, "to", true); err != nil {
+			return err
+		}
+		if q.From != 0 && q.To != 0 && q.From > q.To {
+			return truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
+		}
+	}
+	if l.placed {
+		if q.BBox, err = bboxParam(v.Get("bbox")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // getOf returns the handler that shows one record with its history.
@@ -255,13 +386,16 @@ func getOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
 }
 
 func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query) error {
+	q.Access = policy.AccessOf(viewerOf(r))
 	recs, err := s.cfg.Store.Records(r.Context(), q)
 	if err != nil {
 		return err
 	}
 	out := List{Items: make([]json.RawMessage, len(recs))}
 	for i, rec := range recs {
-		out.Items[i] = rec.Doc
+		if out.Items[i], err = s.reveal(r, rec); err != nil {
+			return err
+		}
 	}
 	if len(recs) == q.Limit && recs[len(recs)-1].Created > 0 {
 		out.Next = strconv.FormatInt(recs[len(recs)-1].Created, 10)
@@ -273,6 +407,9 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query
 // writeRecord writes one record under its type's name, with its history.
 func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id string, extra map[string]any) error {
 	rec, err := s.cfg.Store.Record(r.Context(), typ, id)
+	if err == nil && !policy.AccessOf(viewerOf(r)).Sees(rec.Visibility, rec.Owner) {
+		err = store.ErrNotFound // what one may not see, one is not told exists
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return truce.Errorf(truce.CodeNotFound, "no %s %q", typ, id)
 	}
@@ -283,7 +420,11 @@ func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id str
 	if err != nil {
 		return err
 	}
-	out := map[string]any{typ: json.RawMessage(rec.Doc), "history": hist}
+	doc, err := s.reveal(r, *rec)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{typ: doc, "history": hist}
 	for k, v := range extra {
 		out[k] = v
 	}
@@ -314,5 +455,38 @@ func (s *Server) overdue(w http.ResponseWriter, r *http.Request) error {
 		out.Items = []rules.Overdue{}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// reveal returns a record's document, with the content of its sealed
+// commitment as "opened" for readers who may see it: the mechanism, and
+// the party that owns the record.
+func (s *Server) reveal(r *http.Request, rec truce.Record) (json.RawMessage, error) {
+	var probe struct {
+		Sealed *truce.Sealed `json:"sealed"`
+	}
+	if !bytes.Contains(rec.Doc, []byte(`"sealed"`)) || json.Unmarshal(rec.Doc, &probe) != nil || probe.Sealed == nil ||
+		!policy.AccessOf(viewerOf(r)).Sees(truce.Internal, rec.Owner) {
+		return rec.Doc, nil
+	}
+	o, err := s.cfg.Store.Opening(r.Context(), probe.Sealed.Commitment)
+	if errors.Is(err, store.ErrNotFound) {
+		return rec.Doc, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	doc := bytes.Clone(rec.Doc[:len(rec.Doc)-1])
+	doc = append(append(append(doc, `,"opened":`...), o.Content...), '}')
+	return doc, nil
+}
+
+// strictJSON decodes b into v, refusing unknown fields and trailing data.
+func strictJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil || d.More() {
+		return truce.Errorf(truce.CodeInvalid, "the request body is not the JSON expected: %v", err)
+	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
@@ -14,8 +15,8 @@ type param struct {
 
 // route is one entry of the route table.
 type route struct {
-	Method, Path string // net/http pattern parts
-	Auth         bool   // needs a bearer token
+	Method, Path string        // net/http pattern parts
+	Action       policy.Action // what the policy decides for it
 	Summary      string
 	Params       []param
 	Request      string // schema of the JSON request body
@@ -66,66 +67,87 @@ var actions = []struct{ path, kind, summary string }{
 
 func routeTable() []route {
 	rts := []route{
-		{Method: "GET", Path: "/healthz", Summary: "Readiness: 200 once the log is loaded and accepting entries",
+		{Method: "GET", Path: "/healthz", Action: policy.Health, Summary: "Readiness: 200 once the log is loaded and accepting entries",
 			Response: "Health", Status: 200, handle: (*Server).health},
 
-		{Method: "GET", Path: "/log/checkpoint", Summary: "The newest signed checkpoint (C2SP tlog-checkpoint)",
+		{Method: "GET", Path: "/log/checkpoint", Action: policy.LogCheckpoint, Summary: "The newest signed checkpoint (C2SP tlog-checkpoint)",
 			Response: "text/plain", Status: 200, handle: (*Server).checkpoint},
-		{Method: "GET", Path: "/log/tile/{path...}", Summary: "Hash tiles tile/<L>/<N>[.p/<W>] and entry bundles tile/entries/<N>[.p/<W>] (C2SP tlog-tiles)",
+		{Method: "GET", Path: "/log/tile/{path...}", Action: policy.LogRead, Summary: "Hash tiles tile/<L>/<N>[.p/<W>] and entry bundles tile/entries/<N>[.p/<W>] (C2SP tlog-tiles)",
 			Params:   []param{{"path", "path", "string", "<L>/<N>[.p/<W>] or entries/<N>[.p/<W>]"}},
 			Response: "application/octet-stream", Status: 200, handle: (*Server).tile},
-		{Method: "GET", Path: "/log/vkey", Summary: "The checkpoint verifier key (signed-note), one line",
+		{Method: "GET", Path: "/log/vkey", Action: policy.LogCheckpoint, Summary: "The checkpoint verifier key (signed-note), one line",
 			Response: "text/plain", Status: 200, handle: (*Server).vkey},
-		{Method: "GET", Path: "/log/proof/inclusion", Summary: "Inclusion proof of entry index in the tree of size size",
+		{Method: "GET", Path: "/log/proof/inclusion", Action: policy.LogRead, Summary: "Inclusion proof of entry index in the tree of size size",
 			Params:   []param{{"index", "query", "integer", "entry index"}, {"size", "query", "integer", "tree size, at most the newest checkpoint's"}},
 			Response: "Proof", Status: 200, handle: (*Server).inclusion},
-		{Method: "GET", Path: "/log/proof/consistency", Summary: "Consistency proof from the tree of size old to the tree of size size",
+		{Method: "GET", Path: "/log/proof/consistency", Action: policy.LogRead, Summary: "Consistency proof from the tree of size old to the tree of size size",
 			Params:   []param{{"old", "query", "integer", "older tree size"}, {"size", "query", "integer", "newer tree size, at most the newest checkpoint's"}},
 			Response: "Proof", Status: 200, handle: (*Server).consistency},
 
-		{Method: "POST", Path: "/api/v1/entries", Auth: true, Summary: "Submit any client-signed DSSE envelope; answers once the entry is durable",
+		{Method: "POST", Path: "/api/v1/entries", Action: policy.Submit, Summary: "Submit an entry of any kind: a client-signed DSSE envelope, or {kind, body} for the server to sign with your custodial key; answers once durable",
 			Request: "Envelope", Response: "Ack", Status: 201, handle: (*Server).postEntry},
-		{Method: "GET", Path: "/api/v1/agreement", Auth: true, Summary: "The agreement in force, with its clauses, rules, talks and commitments",
+		{Method: "GET", Path: "/api/v1/agreement", Action: policy.ReadRecords, Summary: "The agreement in force, with its clauses, rules, talks and commitments",
 			Response: "AgreementRecord", Status: 200, handle: (*Server).getAgreement},
-		{Method: "GET", Path: "/api/v1/overdue", Auth: true, Summary: "Everything past its deadline in log time: replies, admissions, verifications, tasks, consequences, commitments",
+		{Method: "GET", Path: "/api/v1/overdue", Action: policy.ReadOverdue, Summary: "Everything past its deadline in log time: replies, admissions, verifications, tasks, consequences, commitments",
 			Response: "Overdue", Status: 200, handle: (*Server).overdue},
-		{Method: "GET", Path: "/api/v1/members/{id}", Auth: true, Summary: "One member, with keys and last seq",
+		{Method: "GET", Path: "/api/v1/members/{id}", Action: policy.ReadMembers, Summary: "One member, with keys and last seq",
 			Params:   []param{{"id", "path", "string", "member id"}},
 			Response: "MemberRecord", Status: 200, handle: (*Server).getMember},
-		{Method: "GET", Path: "/api/v1/members", Auth: true, Summary: "List members",
+		{Method: "GET", Path: "/api/v1/members", Action: policy.ReadMembers, Summary: "List members",
 			Params: listings[rules.TypeMember].params(), Response: "MemberList", Status: 200, handle: listOf(rules.TypeMember)},
+
+		{Method: "POST", Path: "/api/v1/session", Action: policy.Login, Summary: "Sign in with member id and password; sets the session cookie and returns the CSRF token",
+			Request: "Login", Response: "Session", Status: 201, handle: (*Server).login},
+		{Method: "GET", Path: "/api/v1/session", Action: policy.Logout, Summary: "Who is signed in, with the session's CSRF token",
+			Response: "Session", Status: 200, handle: (*Server).session},
+		{Method: "DELETE", Path: "/api/v1/session", Action: policy.Logout, Summary: "Sign out",
+			Response: "none", Status: 204, handle: (*Server).logout},
+		{Method: "GET", Path: "/api/v1/tokens", Action: policy.ManageTokens, Summary: "Your API tokens (an administrator: everyone's, with ?all=1)",
+			Response: "TokenList", Status: 200, handle: (*Server).listTokens},
+		{Method: "POST", Path: "/api/v1/tokens", Action: policy.ManageTokens, Summary: "Issue a token with some of your scopes; the token is shown once",
+			Request: "NewToken", Response: "Token", Status: 201, handle: (*Server).createToken},
+		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Action: policy.ManageTokens, Summary: "Revoke a token",
+			Params: []param{{"id", "path", "string", "token id"}}, Response: "Token", Status: 200, handle: (*Server).revokeToken},
+		{Method: "POST", Path: "/api/v1/blobs", Action: policy.UploadBlob, Summary: "Upload an evidence file (the body; Content-Type its media type; ?name= its file name); returns its SHA-256 to register",
+			Params: []param{{"name", "query", "string", "file name, without directories"}}, Response: "Blob", Status: 201, handle: (*Server).uploadBlob},
+		{Method: "GET", Path: "/api/v1/blobs/{sha256}", Action: policy.ReadBlob, Summary: "Download an evidence file",
+			Params: []param{{"sha256", "path", "string", "the file's SHA-256"}}, Response: "application/octet-stream", Status: 200, handle: (*Server).downloadBlob},
+		{Method: "GET", Path: "/api/v1/exports/allegations.csv", Action: policy.Export, Summary: "Allegations you may see, as ACLED CSV (format=acled) or HXL-tagged CSV (format=hxl)",
+			Params: append([]param{{"format", "query", "string", "acled (default) or hxl"}}, listings[rules.TypeAllegation].params()...), Response: "text/csv", Status: 200, handle: (*Server).exportCSV},
+		{Method: "GET", Path: "/api/v1/exports/allegations.geojson", Action: policy.Export, Summary: "Allegations you may see, as GeoJSON",
+			Params: listings[rules.TypeAllegation].params(), Response: "application/geo+json", Status: 200, handle: (*Server).exportGeoJSON},
 	}
 	for _, res := range resources {
 		name := strings.ToUpper(res.typ[:1]) + res.typ[1:]
 		rts = append(rts,
-			route{Method: "GET", Path: "/api/v1/" + res.plural, Auth: true, Summary: "List " + res.plural + ", newest first",
+			route{Method: "GET", Path: "/api/v1/" + res.plural, Action: policy.ReadRecords, Summary: "List " + res.plural + ", newest first",
 				Params: listings[res.typ].params(), Response: name + "List", Status: 200, handle: listOf(res.typ)},
-			route{Method: "GET", Path: "/api/v1/" + res.plural + "/{id}", Auth: true, Summary: "One " + res.typ + " with the entries that touched it",
+			route{Method: "GET", Path: "/api/v1/" + res.plural + "/{id}", Action: policy.ReadRecords, Summary: "One " + res.typ + " with the entries that touched it",
 				Params: []param{{"id", "path", "string", res.typ + " id"}}, Response: name + "Record", Status: 200, handle: getOf(res.typ)})
 	}
 	for _, a := range actions {
-		rt := route{Method: "POST", Path: a.path, Auth: true, Summary: a.summary + " (" + a.kind + ")",
+		rt := route{Method: "POST", Path: a.path, Action: policy.Submit, Summary: a.summary + " (" + a.kind + ")",
 			Request: "Envelope", Response: "Ack", Status: 201, handle: postAs(a.kind)}
 		if strings.Contains(a.path, "{id}") {
 			rt.Params = []param{{"id", "path", "string", "the record the entry acts on"}}
 		}
 		rts = append(rts, rt)
 	}
-	return append(rts, route{Method: "GET", Path: "/api/openapi.json", Summary: "This API, as an OpenAPI 3 document",
+	return append(rts, route{Method: "GET", Path: "/api/openapi.json", Action: policy.APIDoc, Summary: "This API, as an OpenAPI 3 document",
 		Response: "application/json", Status: 200, handle: (*Server).openapi})
 }
 
 // RouteInfo describes a route, for tests and documentation.
 type RouteInfo struct {
 	Method, Path string
-	Auth         bool
+	Action       policy.Action
 }
 
 // Routes lists every route the server answers.
 func Routes() []RouteInfo {
 	out := make([]RouteInfo, len(routes))
 	for i, rt := range routes {
-		out[i] = RouteInfo{rt.Method, rt.Path, rt.Auth}
+		out[i] = RouteInfo{rt.Method, rt.Path, rt.Action}
 	}
 	return out
 }

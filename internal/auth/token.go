@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"time"
 
 	"github.com/truce-mvm/truce/internal/store"
@@ -21,18 +22,49 @@ func HashToken(token string) []byte {
 	return sum[:]
 }
 
-// IssueToken makes a new API token for member, stores its hash, and
-// returns the token, which is shown once and kept nowhere. A zero expires
-// means no expiry.
-func IssueToken(ctx context.Context, s store.Store, member string, now, expires time.Time) (string, error) {
+// TokenSpec says what a new token is for.
+type TokenSpec struct {
+	Member  string
+	Name    string
+	Scopes  []string // default: read and write
+	Expires time.Time
+}
+
+// IssueToken makes a new API token, stores its hash, and returns the
+// token, which is shown once and kept nowhere, with its stored record.
+func IssueToken(ctx context.Context, s store.Store, spec TokenSpec, now time.Time) (string, *store.Token, error) {
+	tok := TokenPrefix + random()
+	h := HashToken(tok)
+	t := store.Token{Hash: h, ID: hex.EncodeToString(h[:6]), Name: spec.Name, Member: spec.Member,
+		Scopes: spec.Scopes, Created: now, Expires: spec.Expires}
+	if len(t.Scopes) == 0 {
+		t.Scopes = []string{"read", "write"}
+	}
+	if err := s.PutToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return tok, &t, nil
+}
+
+// random returns 32 random bytes, base64url.
+func random() string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", err
+		panic(err) // crypto/rand does not fail
 	}
-	tok := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	err := s.PutToken(ctx, store.Token{Hash: HashToken(tok), Member: member, Created: now, Expires: expires})
-	if err != nil {
-		return "", err
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// SessionCookie names the browser session cookie.
+const SessionCookie = "truce_session"
+
+// NewSession starts a browser session for member: it stores the session
+// and returns the cookie value, shown once.
+func NewSession(ctx context.Context, s store.Store, member string, now time.Time, ttl time.Duration) (string, *store.Session, error) {
+	cookie := random()
+	sess := store.Session{Hash: HashToken(cookie), Member: member, CSRF: random(), Created: now, Expires: now.Add(ttl)}
+	if err := s.PutSession(ctx, sess); err != nil {
+		return "", nil, err
 	}
-	return tok, nil
+	return cookie, &sess, nil
 }

@@ -12,7 +12,9 @@ import (
 
 func cmdDemo(e *env, args []string) error {
 	fs := e.flags("demo")
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	var sf serveFlags
+	sf.register(fs) // the exercise's log is open to any tlog-tiles client
+
 	data := fs.String("data", "truce-demo", "data directory (created with the exercise scenario if empty)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -29,7 +31,7 @@ func cmdDemo(e *env, args []string) error {
 	}
 	defer in.Close()
 	creds, _ := filepath.Abs(filepath.Join(*data, demo.CredentialsFile))
-	return serve(e, in, *addr, func(url string) {
+	return serve(e, in, sf, func(url string) {
 		fmt.Fprintf(e.stdout, "Truce demo — EXERCISE DATA — serving at %s\n", url)
 		fmt.Fprintf(e.stdout, "  log:         %s/log/checkpoint\n  API:         %s/api/v1/allegations (Authorization: Bearer <token>)\n", url, url)
 		fmt.Fprintf(e.stdout, "  credentials: %s\n", creds)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -17,8 +19,11 @@ import (
 	"github.com/truce-mvm/truce/internal/agreement"
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
+	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/rules"
 )
 
 func cmdInit(e *env, args []string) error {
@@ -101,10 +106,34 @@ func cmdMigrate(e *env, args []string) error {
 	return in.Close()
 }
 
+// serveFlags are the flags of every command that serves.
+type serveFlags struct {
+	addr          string
+	publicLog     string
+	secureCookies bool
+	limits        api.Limits
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	d := api.DefaultLimits()
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&f.publicLog, "public-log", "auto", "let anyone read the whole log (tiles, bundles, proofs), not only members and witnesses: true, false, or auto (true for exercise instances)")
+	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark session cookies Secure (serving over TLS)")
+	fs.Int64Var(&f.limits.MaxBodyBytes, "max-body", d.MaxBodyBytes, "largest JSON request body, in bytes")
+	fs.Int64Var(&f.limits.MaxUploadBytes, "max-upload", d.MaxUploadBytes, "largest evidence file, in bytes")
+	fs.Float64Var(&f.limits.MemberRate, "member-rate", d.MemberRate, "requests a second per member (0: no limit)")
+	fs.IntVar(&f.limits.MemberBurst, "member-burst", d.MemberBurst, "burst of requests per member")
+	fs.Float64Var(&f.limits.AddressRate, "address-rate", d.AddressRate, "requests a second per client address (0: no limit)")
+	fs.IntVar(&f.limits.AddressBurst, "address-burst", d.AddressBurst, "burst of requests per address")
+	fs.DurationVar(&f.limits.RequestTimeout, "request-timeout", d.RequestTimeout, "time limit on handling one request")
+	f.limits.LoginFailures, f.limits.LoginWindow, f.limits.Lockout = d.LoginFailures, d.LoginWindow, d.Lockout
+}
+
 func cmdServe(e *env, args []string) error {
 	fs := e.flags("serve")
 	data := fs.String("data", "", "data directory")
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	var sf serveFlags
+	sf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -116,19 +145,34 @@ func cmdServe(e *env, args []string) error {
 		return err
 	}
 	defer in.Close()
-	return serve(e, in, *addr, func(url string) {
+	return serve(e, in, sf, func(url string) {
 		fmt.Fprintf(e.stdout, "Truce serving %s at %s\n", in.Origin, url)
 	})
 }
 
-// serve serves an open instance on addr until e.ctx ends, calling ready
-// with the base URL once it listens.
-func serve(e *env, in *instance.Instance, addr string, ready func(url string)) error {
+// serve serves an open instance until e.ctx ends, calling ready with the
+// base URL once it listens.
+func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string)) error {
+	addr := sf.addr
+	var publicLog bool
+	switch sf.publicLog {
+	case "auto":
+		in.Seq.View(func(st *rules.State) { publicLog = st.Instance.Exercise })
+	case "true", "false":
+		publicLog = sf.publicLog == "true"
+	default:
+		return fmt.Errorf("--public-log is true, false or auto")
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	h := api.New(api.Config{Seq: in.Seq, Store: in.Store, VKey: in.VKey, Logger: e.log})
+	blobs, err := blob.Open(filepath.Join(in.Dir, instance.BlobDir))
+	if err != nil {
+		return err
+	}
+	h := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Logger: e.log,
+		Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits, SecureCookies: sf.secureCookies})
 	srv := api.NewHTTPServer(addr, h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -184,6 +228,9 @@ func cmdToken(e *env, args []string) error {
 	data := fs.String("data", "", "data directory")
 	member := fs.String("member", "", "member id")
 	expires := fs.String("expires", "", "lifetime, e.g. 30d (default: no expiry)")
+	name := fs.String("name", "", "what the token is for")
+	var scopes listFlag
+	fs.Var(&scopes, "scopes", "read, write, manage (default read,write)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -199,7 +246,13 @@ func cmdToken(e *env, args []string) error {
 		}
 		until = now.Add(time.Duration(d))
 	}
-	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
+	for _, sc := range scopes {
+		if !slices.Contains(policy.AllScopes, sc) {
+			return fmt.Errorf("unknown scope %q: use read, write, manage", sc)
+		}
+	}
+	// The store alone: tokens may be issued while the server runs.
+	in, err := instance.OpenStore(e.ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -207,7 +260,7 @@ func cmdToken(e *env, args []string) error {
 	if _, err := in.Store.Record(e.ctx, "member", *member); err != nil {
 		return fmt.Errorf("no member %q", *member)
 	}
-	tok, err := auth.IssueToken(e.ctx, in.Store, *member, now, until)
+	tok, _, err := auth.IssueToken(e.ctx, in.Store, auth.TokenSpec{Member: *member, Name: *name, Scopes: scopes, Expires: until}, now)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/truce-mvm/truce/internal/clock"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/sequencer"
 )
 
@@ -90,7 +91,7 @@ func Create(ctx context.Context, dir string, now time.Time, o instance.Options) 
 			return nil, err
 		}
 		keys[m.ID] = k
-		m.PublicKeys = []string{k.PublicKey()}
+		m.PublicKeys, m.Custodial = []string{k.PublicKey()}, true // the CLI key file, and one for the browser
 		members = append(members, m)
 	}
 	err = instance.Init(ctx, dir, instance.InitOptions{
@@ -112,7 +113,7 @@ func Create(ctx context.Context, dir string, now time.Time, o instance.Options) 
 	}
 	var creds []Credential
 	for _, m := range Members {
-		tok, err := auth.IssueToken(ctx, in.Store, m.ID, now, time.Time{})
+		tok, _, err := auth.IssueToken(ctx, in.Store, auth.TokenSpec{Member: m.ID, Name: "demo", Scopes: policy.AllScopes}, now)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,8 @@
 //	DIR/truce.db         the database (log and projections)
 //	DIR/keys/log.key     the checkpoint signing key (signed-note format)
 //	DIR/keys/system.key  the system author's entry signing key
+//	DIR/keys/custody.key the key that encrypts custodial keys at rest
+//	DIR/blobs/           evidence files, by SHA-256
 //
 // Keys are files readable only by their owner; nothing secret is in the
 // database or the log.
@@ -22,6 +24,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/custody"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
@@ -33,8 +36,10 @@ import (
 // File names within a data directory.
 const (
 	DBFile        = "truce.db"
-	LogKeyFile    = "keys/log.key"
-	SystemKeyFile = "keys/system.key"
+	LogKeyFile     = "keys/log.key"
+	SystemKeyFile  = "keys/system.key"
+	CustodyKeyFile = "keys/custody.key"
+	BlobDir        = "blobs"
 )
 
 // Meta keys.
@@ -49,6 +54,8 @@ type Member struct {
 	Role       truce.Role
 	Party      string
 	PublicKeys []string
+	// Custodial gives the member a key the server holds, for the browser.
+	Custodial bool
 }
 
 // InitOptions describe a new instance.
@@ -81,6 +88,7 @@ type Instance struct {
 	Verifier note.Verifier
 	Store    store.Store
 	Seq      *sequencer.Sequencer
+	Vault    *custody.Vault
 }
 
 // Exists reports whether dir holds an instance.
@@ -116,6 +124,9 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 	if err := entry.WriteKeyFile(filepath.Join(dir, SystemKeyFile), sys); err != nil {
 		return err
 	}
+	if err := custody.GenerateKeyFile(filepath.Join(dir, CustodyKeyFile)); err != nil {
+		return err
+	}
 	db, err := sqlite.Open(ctx, filepath.Join(dir, DBFile), sqlite.Options{Migrate: true})
 	if err != nil {
 		return err
@@ -144,10 +155,18 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 		{rules.KindAgreementAdopted, o.Agreement},
 	}
 	for _, m := range o.Members {
+		reg := rules.MemberRegistration{ID: m.ID, Name: m.Name, Role: m.Role, Party: m.Party, Keys: m.PublicKeys}
+		if m.Custodial {
+			k, err := in.Vault.NewKey(ctx, m.ID)
+			if err != nil {
+				return err
+			}
+			reg.Custodial = []string{k.PublicKey()}
+		}
 		steps = append(steps, struct {
 			kind string
 			body any
-		}{rules.KindMemberRegistered, rules.MemberRegistration{ID: m.ID, Name: m.Name, Role: m.Role, Party: m.Party, Keys: m.PublicKeys}})
+		}{rules.KindMemberRegistered, reg})
 	}
 	for _, st := range steps {
 		if _, err := in.Seq.SubmitSystem(ctx, st.kind, st.body); err != nil {
@@ -230,6 +249,9 @@ func (in *Instance) open(ctx context.Context, o Options) error {
 	}
 	sys, err := entry.ReadKeyFile(filepath.Join(dir, SystemKeyFile))
 	if err != nil {
+		return err
+	}
+	if in.Vault, err = custody.Open(db, filepath.Join(dir, CustodyKeyFile)); err != nil {
 		return err
 	}
 	in.Seq, err = sequencer.Open(ctx, sequencer.Config{

@@ -407,3 +407,14 @@ func checkVisibility(field string, v truce.Visibility, allowed ...truce.Visibili
 	}
 	return nil
 }
+
+// SealedOf returns the sealed commitment a command carries, if any.
+func SealedOf(c *Command) *truce.Sealed {
+	switch b := c.body.(type) {
+	case *truce.AllegationFiling:
+		return b.Sealed
+	case *truce.EvidenceRegistration:
+		return b.Sealed
+	}
+	return nil
+}

@@ -74,6 +74,17 @@ type Token struct {
 	Revoked bool
 }
 
+// Blob describes a stored evidence file.
+type Blob struct {
+	SHA256    string    `json:"sha256"`
+	Size      int64     `json:"size"`
+	MediaType string    `json:"media_type"`
+	Name      string    `json:"name"`
+	Uploader  string    `json:"uploader"`
+	Party     string    `json:"party"`
+	Uploaded  time.Time `json:"uploaded"`
+}
+
 // Store is a Truce database.
 type Store interface {
 	// ReadTile returns the hash tile (level ≥ 0) or entry bundle (level -1)
@@ -128,6 +139,11 @@ type Store interface {
 	// for every stored opening in log order.
 	Opening(ctx context.Context, commitment string) (*Sealed, error)
 	EachSealed(ctx context.Context, fn func(Sealed) error) error
+
+	// PutBlob records a stored file (the first upload of a hash wins);
+	// Blob reads it.
+	PutBlob(ctx context.Context, b Blob) error
+	Blob(ctx context.Context, sha256 string) (*Blob, error)
 
 	// PutCustodialKey stores a member's custodial key, encrypted;
 	// CustodialKey returns it by key id.

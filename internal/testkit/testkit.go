@@ -115,7 +115,7 @@ func New(t testing.TB, o instance.Options) *Env {
 			t.Fatal(err)
 		}
 		env.Signers[m.ID] = &Signer{ID: m.ID, Key: k, clock: env.Clock.Now}
-		m.PublicKeys = []string{k.PublicKey()}
+		m.PublicKeys, m.Custodial = []string{k.PublicKey()}, true
 		members = append(members, m)
 	}
 	err := instance.Init(ctx, env.Dir, instance.InitOptions{

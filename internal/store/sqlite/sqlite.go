@@ -739,6 +739,27 @@ func (db *DB) EachSealed(ctx context.Context, fn func(store.Sealed) error) error
 	return rows.Err()
 }
 
+// PutBlob records a stored file; a hash already recorded keeps its first
+// record.
+func (db *DB) PutBlob(ctx context.Context, b store.Blob) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO blobs (sha256, size, media_type, name, uploader, party, uploaded) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sha256) DO NOTHING`, b.SHA256, b.Size, b.MediaType, b.Name, b.Uploader, b.Party, fmtTime(b.Uploaded))
+	return err
+}
+
+// Blob reads a stored file's record.
+func (db *DB) Blob(ctx context.Context, sha string) (*store.Blob, error) {
+	b := store.Blob{SHA256: sha}
+	var uploaded string
+	err := db.r.QueryRowContext(ctx, `SELECT size, media_type, name, uploader, party, uploaded FROM blobs WHERE sha256 = ?`, sha).
+		Scan(&b.Size, &b.MediaType, &b.Name, &b.Uploader, &b.Party, &uploaded)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	b.Uploaded = parseTime(uploaded)
+	return &b, err
+}
+
 // PutCustodialKey stores an encrypted custodial key.
 func (db *DB) PutCustodialKey(ctx context.Context, member, keyID string, sealed []byte) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO custodial_keys (key_id, member, sealed) VALUES (?, ?, ?)`, keyID, member, sealed)

@@ -122,6 +122,18 @@ func testSecrets(t *testing.T, s store.Store) {
 	if _, _, err := s.CustodialKey(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("CustodialKey(unknown) = %v", err)
 	}
+	first := store.Blob{SHA256: "ab", Size: 3, MediaType: "image/png", Name: "a.png", Uploader: "pk-1", Party: "PK", Uploaded: now}
+	if err := s.PutBlob(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	second := first
+	second.Uploader, second.Party = "af-1", "AF"
+	if err := s.PutBlob(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.Blob(ctx, "ab"); err != nil || b.Uploader != "pk-1" || b.Size != 3 || !b.Uploaded.Equal(now) {
+		t.Fatalf("Blob = %+v, %v", b, err)
+	}
 }
 
 func testEmpty(t *testing.T, s store.Store) {

@@ -39,7 +39,10 @@ var hasher = rfc6962.DefaultHasher
 // bundle and hash tile of the checkpointed tree, and checks that they are
 // one tree with the checkpoint's root; then asks the server for proofs and
 // checks them too.
-func Verify(ctx context.Context, base, origin, vkey string) (*Result, error) {
+// A token, if given, is sent as a bearer token (logs that only members and
+// witnesses may read).
+func Verify(ctx context.Context, base, origin, vkey, token string) (*Result, error) {
+	ctx = context.WithValue(ctx, tokenKey{}, token)
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
 		return nil, fmt.Errorf("vkey: %w", err)
@@ -185,6 +188,9 @@ func split(b []byte) ([][]byte, error) {
 func get(ctx context.Context, url, contentType string) ([]byte, error) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	req.Header.Set("Accept-Encoding", "gzip, identity")
+	if tok, _ := ctx.Value(tokenKey{}).(string); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultTransport.RoundTrip(req) // no transparent decompression: check it ourselves
 	if err != nil {
 		return nil, err
@@ -228,3 +234,5 @@ func getProof(ctx context.Context, url string) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+type tokenKey struct{}

@@ -39,3 +39,14 @@ CREATE TABLE custodial_keys (
 	sealed BLOB NOT NULL
 );
 CREATE INDEX custodial_member ON custodial_keys (member);
+
+-- Evidence files, stored by hash under DIR/blobs; who uploaded them.
+CREATE TABLE blobs (
+	sha256     TEXT    PRIMARY KEY,
+	size       INTEGER NOT NULL,
+	media_type TEXT    NOT NULL,
+	name       TEXT    NOT NULL,
+	uploader   TEXT    NOT NULL,
+	party      TEXT    NOT NULL,
+	uploaded   TEXT    NOT NULL
+);
