@@ -546,3 +546,85 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatalf("replay = %d %s %s", code, out, errOut)
 	}
 }
+
+// TestDemoAccess checks issue 4's promises on the demo itself.
+func TestDemoAccess(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo")
+	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	creds, _ := demo.ReadCredentials(data)
+	tok := map[string]string{}
+	for _, c := range creds {
+		tok[c.ID] = c.Token
+	}
+	get := func(who, path string) (int, string) {
+		req, _ := http.NewRequest("GET", s.url+path, nil)
+		if who != "" {
+			req.Header.Set("Authorization", "Bearer "+tok[who])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("", "/api/v1/allegations"); code != 401 || !strings.Contains(body, `"code":"unauthorized"`) {
+		t.Fatalf("no token = %d %s", code, body)
+	}
+	// The mechanism's own material: the monitors' internal report and a
+	// protected source's account.
+	_, mediatorList := get("tr-mediator", "/api/v1/allegations?limit=200")
+	var list struct {
+		Items []map[string]any `json:"items"`
+	}
+	json.Unmarshal([]byte(mediatorList), &list)
+	var internal string
+	for _, a := range list.Items {
+		if a["visibility"] == "mechanism" {
+			internal = a["id"].(string)
+			if opened, ok := a["opened"].(map[string]any); !ok || opened["observation_post"] == nil {
+				t.Fatalf("the mediator does not see the sealed details: %v", a)
+			}
+		}
+	}
+	if internal == "" {
+		t.Fatal("the demo has no mechanism-only allegation")
+	}
+	_, evidence := get("tr-mediator", "/api/v1/evidence?limit=200")
+	if !strings.Contains(evidence, "a resident of Salarzai") {
+		t.Fatal("the mediator does not see the protected source")
+	}
+	for _, party := range []string{"af-liaison", "pk-liaison"} {
+		for _, path := range []string{"/api/v1/allegations?limit=200", "/api/v1/exports/allegations.csv", "/api/v1/exports/allegations.csv?format=hxl", "/api/v1/exports/allegations.geojson"} {
+			code, body := get(party, path)
+			if code != 200 || strings.Contains(body, internal) || strings.Contains(body, "OP-7") {
+				t.Errorf("%s %s = %d, shows the internal report: %v", party, path, code, strings.Contains(body, internal))
+			}
+		}
+		if code, _ := get(party, "/api/v1/allegations/"+internal); code != 404 {
+			t.Errorf("%s reading the internal report = %d", party, code)
+		}
+		if _, body := get(party, "/api/v1/evidence?limit=200"); strings.Contains(body, "Salarzai") || strings.Contains(body, "protected source") {
+			t.Errorf("%s sees the protected source's evidence", party)
+		}
+	}
+	// A party liaison's token trying to sign a finding.
+	before := checkpointSize(t, s.url)
+	req, _ := http.NewRequest("POST", s.url+"/api/v1/findings/FD-0001/signatures", strings.NewReader(`{"body":{"finding":"FD-0001","concur":true}}`))
+	req.Header.Set("Authorization", "Bearer "+tok["pk-liaison"])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !strings.Contains(string(b), `"code":"forbidden"`) {
+		t.Fatalf("a liaison signing a finding = %d %s", resp.StatusCode, b)
+	}
+	time.Sleep(150 * time.Millisecond)
+	if after := checkpointSize(t, s.url); after != before {
+		t.Fatalf("the refused signature grew the log from %s to %s", before, after)
+	}
+}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,8 +20,8 @@ import (
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/blob"
-	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/testkit"
 	"github.com/truce-mvm/truce/internal/testkit/c2sp"
@@ -28,8 +29,9 @@ import (
 
 type fixture struct {
 	*testkit.Env
-	srv    *httptest.Server
-	tokens map[string]string
+	srv     *httptest.Server
+	tokens  map[string]string
+	blobDir string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -42,7 +44,8 @@ func newFixture(t *testing.T) *fixture {
 		}
 		f.tokens[m.ID] = tok
 	}
-	blobs, _ := blob.Open(t.TempDir())
+	f.blobDir = t.TempDir()
+	blobs, _ := blob.Open(f.blobDir)
 	limits := api.DefaultLimits()
 	limits.MaxUploadBytes = 1 << 20
 	f.srv = httptest.NewServer(api.New(api.Config{Seq: env.In.Seq, Store: env.In.Store, Vault: env.In.Vault, Blobs: blobs,
@@ -358,3 +361,5 @@ func refs(v any) []string {
 	}
 	return out
 }
+
+func base64Std(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

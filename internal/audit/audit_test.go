@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/truce-mvm/truce"
 
 	"github.com/truce-mvm/truce/internal/audit"
 	"github.com/truce-mvm/truce/internal/entry"
@@ -205,5 +211,82 @@ func TestVerifyChecksSignaturesAgainstAuthorKeys(t *testing.T) {
 	})
 	if authors[0] != "system" || authors[len(authors)-1] == "system" {
 		t.Fatalf("authors = %v", authors)
+	}
+}
+
+// An operator who slips in an entry signed with a revoked key, rebuilding
+// the tree and re-signing checkpoints with the log key, is caught: the
+// entry's key was revoked at that point of the log.
+func TestVerifyCatchesRevokedKeyEntries(t *testing.T) {
+	env := testkit.New(t, instance.Options{})
+	pk := env.Signers["pk-liaison"]
+	env.Submit(t, pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 1)))
+	env.Submit(t, pk.Sign(t, rules.KindKeyRevoked, rules.KeyRevocation{Member: "pk-liaison", Key: pk.Key.ID(), Reason: "Compromised."}))
+	env.Submit(t, env.Signers["af-liaison"].Sign(t, rules.KindAllegationFiled, testkit.Allegation("PK", 2)))
+	// Refused live.
+	if _, err := env.In.Seq.Submit(context.Background(), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 3)), nil); truce.ErrorCode(err) != truce.CodeRevokedKey {
+		t.Fatalf("live submission with a revoked key: %v", err)
+	}
+	ctx := context.Background()
+	size, _, _ := env.In.Store.Tree(ctx)
+	var leaves [][]byte
+	store.Leaves(ctx, env.In.Store, 0, size, func(_ int64, l []byte) error { leaves = append(leaves, bytes.Clone(l)); return nil })
+	env.In.Close()
+	env.In = nil
+
+	// The operator forges: a new log with the rogue entry appended.
+	rogue, _ := entry.EncodeLeaf(testkit.Start.Add(time.Hour), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 4)))
+	leaves = append(leaves, rogue)
+	dir := t.TempDir()
+	forged, err := sqlite.Open(ctx, filepath.Join(dir, instance.DBFile), sqlite.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forged.Close()
+	orig := openStore(t, env.Dir)
+	for _, k := range []string{instance.MetaOrigin, instance.MetaVKey} {
+		v, _ := orig.Meta(ctx, k)
+		forged.SetMeta(ctx, k, v)
+	}
+	skey, _ := os.ReadFile(filepath.Join(env.Dir, instance.LogKeyFile))
+	signer, _ := note.NewSigner(strings.TrimSpace(string(skey)))
+	empty, _ := tlog.RootAt(ctx, nil, 0)
+	tree, _ := tlog.OpenTree(ctx, forged, 0, empty)
+	g, _ := tree.Grow(ctx, leaves)
+	cp, _ := tlog.SignCheckpoint(tlog.Checkpoint{Origin: testkit.Origin, Size: g.Size, Root: g.Root}, signer)
+	if err := forged.Append(ctx, &store.Batch{Start: 0, Size: g.Size, Root: g.Root, Checkpoint: cp, Tiles: g.Tiles, Bundles: g.Bundles, BundleFrom: g.BundleFrom}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := noteVerifier(func() string { s, _ := forged.Meta(ctx, instance.MetaVKey); return s }())
+	_, err = audit.Verify(ctx, forged, testkit.Origin, v, nil)
+	var p *audit.Problem
+	if !asProblem(err, &p) || p.Index != int64(len(leaves)-1) || !strings.Contains(p.What, "revoked") {
+		t.Fatalf("Verify = %v, want the rogue entry %d named as signed with a revoked key", err, len(leaves)-1)
+	}
+}
+
+// The content kept behind sealed commitments is checked against them.
+func TestVerifyChecksSealedContent(t *testing.T) {
+	env := testkit.New(t, instance.Options{})
+	salt := bytes.Repeat([]byte{7}, 32)
+	content := []byte(`{"source":"a protected source"}`)
+	a := testkit.Allegation("AF", 1)
+	a.Sealed = &truce.Sealed{Commitment: truce.Commit(salt, content)}
+	if _, err := env.In.Seq.Submit(context.Background(), env.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, a),
+		&store.Sealed{Commitment: a.Sealed.Commitment, Salt: salt, Content: content}); err != nil {
+		t.Fatal(err)
+	}
+	env.In.Close()
+	env.In = nil
+	if _, err := verify(t, env.Dir); err != nil {
+		t.Fatal(err)
+	}
+	rawDB(t, env.Dir).Exec(`UPDATE sealed SET content = ?`, []byte(`{"source":"someone else"}`))
+	if _, err := verify(t, env.Dir); err == nil || !strings.Contains(err.Error(), "does not open") {
+		t.Fatalf("Verify with altered sealed content = %v", err)
+	}
+	rawDB(t, env.Dir).Exec(`DELETE FROM sealed`)
+	if _, err := verify(t, env.Dir); err == nil || !strings.Contains(err.Error(), "not kept") {
+		t.Fatalf("Verify with sealed content lost = %v", err)
 	}
 }

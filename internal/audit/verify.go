@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/store"
@@ -77,6 +78,7 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 	state := rules.New()
 	var batch [][]byte
 	var bad *Problem
+	sealed := map[int64]string{} // entry index → its sealed commitment
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -108,6 +110,9 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 			return errStop
 		}
 		sigs.check(i, cmd.Entry, pub)
+		if c := rules.SealedOf(cmd); c != nil {
+			sealed[i] = c.Commitment
+		}
 		if _, err := state.Apply(cmd, i, logged); err != nil {
 			bad = &Problem{i, err.Error()}
 			return errStop
@@ -173,7 +178,45 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 	if size > 0 && rep.Checkpoints == 0 {
 		return rep, &Problem{-1, "no checkpoint was ever signed"}
 	}
+	if p := checkSealed(ctx, st, sealed); p != nil {
+		return rep, p
+	}
 	return rep, nil
+}
+
+// checkSealed checks that what the store keeps behind each sealed
+// commitment opens it, and that every commitment's content is kept.
+func checkSealed(ctx context.Context, st store.Store, commitments map[int64]string) *Problem {
+	var bad *Problem
+	opened := map[int64]bool{}
+	err := st.EachSealed(ctx, func(x store.Sealed) error {
+		switch {
+		case commitments[x.Index] != x.Commitment:
+			bad = &Problem{x.Index, "the store keeps sealed content for a commitment this entry does not carry"}
+		case truce.Commit(x.Salt, x.Content) != x.Commitment:
+			bad = &Problem{x.Index, "the sealed content kept for this entry does not open its commitment"}
+		default:
+			opened[x.Index] = true
+			return nil
+		}
+		return errStop
+	})
+	if bad != nil {
+		return bad
+	}
+	if err != nil {
+		return &Problem{-1, fmt.Sprintf("reading sealed content: %v", err)}
+	}
+	var first int64 = -1
+	for i := range commitments {
+		if !opened[i] && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	if first >= 0 {
+		return &Problem{first, "the content behind this entry's sealed commitment is not kept"}
+	}
+	return nil
 }
 
 var errStop = errors.New("stop")

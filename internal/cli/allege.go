@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/client"
@@ -36,8 +37,28 @@ func (s *signer) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&s.seq, "seq", 0, "seq to sign with (default: one above the last known)")
 }
 
-// sign signs body as kind and submits it or writes it out.
-func (s *signer) sign(e *env, kind string, body any) error {
+// sealFile reads a JSON object from path and seals it: it returns the
+// commitment for the entry and the opening to send beside it.
+func sealFile(path string) (*truce.Sealed, *truce.Opening, error) {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	content = bytes.TrimSpace(content)
+	salt := make([]byte, 32)
+	rand.Read(salt)
+	o := &truce.Opening{Salt: hex.EncodeToString(salt), Content: content}
+	sealed := &truce.Sealed{Commitment: truce.Commit(salt, content)}
+	if err := o.Opens(*sealed); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return sealed, o, nil
+}
+
+// sign signs body as kind and submits it or writes it out; opening, if
+// not nil, goes with it (and with the file, which then holds the sealed
+// content: keep it as secret as the content).
+func (s *signer) sign(e *env, kind string, body any, opening *truce.Opening) error {
 	if s.keyFile == "" || (s.server == "") == (s.out == "") {
 		return fmt.Errorf("give --key and exactly one of --server or --out")
 	}
@@ -89,20 +110,25 @@ func (s *signer) sign(e *env, kind string, body any) error {
 	if err := writeSeq(s.keyFile, seq); err != nil {
 		return err
 	}
+	var out any = env
+	if opening != nil {
+		out = map[string]any{"envelope": env, "sealed": opening}
+	}
+	wire, _ := json.MarshalIndent(out, "", "  ")
 	if s.out != "" {
-		b, _ := json.MarshalIndent(env, "", "  ")
-		if err := os.WriteFile(s.out, append(b, '\n'), 0o600); err != nil {
+		if err := os.WriteFile(s.out, append(wire, '\n'), 0o600); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "signed %s as %s seq %d into %s; submit it with: truce submit --server URL %s\n", kind, author, seq, s.out, s.out)
 		return nil
 	}
-	return submitOne(e, c, env, kind)
+	return submitOne(e, c, wire, kind)
 }
 
-func submitOne(e *env, c *client.Client, env *dsse.Envelope, what string) error {
-	ack, err := c.Submit(e.ctx, env)
-	if err != nil {
+// submitOne posts a signed envelope, or {envelope, sealed}, as it is.
+func submitOne(e *env, c *client.Client, wire []byte, what string) error {
+	var ack sequencer.Ack
+	if err := c.Do(e.ctx, "POST", "/api/v1/entries", wire, &ack); err != nil {
 		return err
 	}
 	rec := ""
@@ -156,6 +182,8 @@ func cmdAllege(e *env, args []string) error {
 	var s signer
 	s.register(fs)
 	bodyFile := fs.String("body", "", "JSON file with the whole allegation body (instead of the flags below)")
+	sealedFile := fs.String("sealed", "", "JSON file of details to keep out of the log (witnesses, a source): sealed, shown only to the mechanism and your party")
+	visibility := fs.String("visibility", "", "parties (default) or mechanism: a report for the mechanism and your party only")
 	var f truce.AllegationFiling
 	fs.StringVar(&f.Category, "category", "", "event category, e.g. shelling_artillery_missile, air_drone_strike, cross_border_infiltration")
 	at := fs.String("at", "", "when it happened (2026-10-20, 2026-10-20T14:30 UTC, RFC 3339, or -3h from now)")
@@ -187,8 +215,16 @@ func cmdAllege(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return s.sign(e, rules.KindAllegationFiled, json.RawMessage(raw))
+		return s.sign(e, rules.KindAllegationFiled, json.RawMessage(raw), nil)
 	}
+	var opening *truce.Opening
+	if *sealedFile != "" {
+		var err error
+		if f.Sealed, opening, err = sealFile(*sealedFile); err != nil {
+			return err
+		}
+	}
+	f.Visibility = *visibility
 	var err error
 	if *at == "" {
 		return errors.New("--at is required")
@@ -217,7 +253,7 @@ func cmdAllege(e *env, args []string) error {
 	for _, u := range sources {
 		f.Sources = append(f.Sources, truce.Source{URL: u})
 	}
-	return s.sign(e, rules.KindAllegationFiled, f)
+	return s.sign(e, rules.KindAllegationFiled, f, opening)
 }
 
 func cmdSubmit(e *env, args []string) error {
@@ -237,12 +273,11 @@ func cmdSubmit(e *env, args []string) error {
 	failed := 0
 	for _, path := range fs.Args() {
 		raw, err := os.ReadFile(path)
-		var env *dsse.Envelope
-		if err == nil {
-			env, err = entry.ParseEnvelope(raw)
+		if err == nil && !bytes.Contains(raw, []byte(`"envelope"`)) {
+			_, err = entry.ParseEnvelope(raw) // say what is wrong before sending it
 		}
 		if err == nil {
-			err = submitOne(e, c, env, path)
+			err = submitOne(e, c, raw, path)
 		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "%s: %s\n", path, message(err))

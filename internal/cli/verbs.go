@@ -45,6 +45,9 @@ var verbs = []verb{
 	{"update-commitment", rules.KindCommitmentUpdated, "mark a talks commitment done or open", truce.CommitmentUpdate{}},
 	{"propose-amendment", rules.KindAmendmentProposed, "propose an amended agreement (--agreement FILE)", truce.AmendmentProposal{}},
 	{"sign-amendment", rules.KindAmendmentSigned, "sign a proposed amendment for your party", truce.AmendmentSignature{}},
+	{"register-member", rules.KindMemberRegistered, "register a member with its public keys (administrator)", rules.MemberRegistration{}},
+	{"add-key", rules.KindKeyAdded, "add a signing key to a member: your own, or any as administrator", rules.KeyAddition{}},
+	{"revoke-key", rules.KindKeyRevoked, "revoke a member's key: entries it signs later are refused", rules.KeyRevocation{}},
 }
 
 func init() {
@@ -60,7 +63,8 @@ func runVerb(e *env, v verb, args []string) error {
 	s.register(fs)
 	bodyFile := fs.String("body", "", "JSON file with the whole body (instead of the field flags)")
 	body := reflect.New(reflect.TypeOf(v.body))
-	finish := bindFields(fs, body.Elem(), "")
+	var opening *truce.Opening
+	finish := bindFields(fs, body.Elem(), "", &opening)
 	var file string
 	if ev, ok := body.Interface().(*truce.EvidenceRegistration); ok {
 		fs.StringVar(&file, "file", "", "the evidence file: sets sha256, size and media type")
@@ -79,15 +83,15 @@ func runVerb(e *env, v verb, args []string) error {
 		if err != nil {
 			return err
 		}
-		return s.sign(e, v.kind, json.RawMessage(raw))
+		return s.sign(e, v.kind, json.RawMessage(raw), nil)
 	}
-	return s.sign(e, v.kind, body.Interface())
+	return s.sign(e, v.kind, body.Interface(), opening)
 }
 
 // bindFields registers a flag for each field of the struct v, named by its
 // JSON name with dashes (nested structs prefixed: --place-lat). The
 // returned functions finish the body once the flags are parsed.
-func bindFields(fs *flag.FlagSet, v reflect.Value, prefix string) (finish []func() error) {
+func bindFields(fs *flag.FlagSet, v reflect.Value, prefix string, opening **truce.Opening) (finish []func() error) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -112,9 +116,20 @@ func bindFields(fs *flag.FlagSet, v reflect.Value, prefix string) (finish []func
 				return nil
 			})
 			continue
+		case reflect.TypeOf(&truce.Sealed{}):
+			fs.Func(name, "JSON file of details to keep out of the log, shown only to the mechanism and your party", func(path string) error {
+				sealed, o, err := sealFile(path)
+				if err != nil {
+					return err
+				}
+				fv.Set(reflect.ValueOf(sealed))
+				*opening = o
+				return nil
+			})
+			continue
 		case reflect.TypeOf(&truce.Place{}):
 			place := reflect.New(f.Type.Elem())
-			finish = append(finish, bindFields(fs, place.Elem(), name+"-")...)
+			finish = append(finish, bindFields(fs, place.Elem(), name+"-", opening)...)
 			// The place is sent only if one of its flags was given.
 			finish = append(finish, func() error {
 				if !place.Elem().IsZero() {

@@ -10,7 +10,9 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -25,6 +27,7 @@ import (
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/store"
 )
 
 //go:embed agreement.yaml
@@ -155,6 +158,16 @@ type scenario struct {
 	seqs  map[string]uint64
 	ids   map[string]string // scenario keys → record ids
 	err   error
+	// opening is the sealed content of the entry being made, if any.
+	opening *truce.Opening
+}
+
+// seal seals content for the entry being made and returns its commitment.
+func (s *scenario) seal(content string) *truce.Sealed {
+	salt := make([]byte, 32)
+	rand.Read(salt)
+	s.opening = &truce.Opening{Salt: hex.EncodeToString(salt), Content: []byte(content)}
+	return &truce.Sealed{Commitment: truce.Commit(salt, []byte(content))}
 }
 
 // at sets log time to the scenario's start plus d.
@@ -167,7 +180,13 @@ func (s *scenario) submit(ctx context.Context, member, kind string, body any) (*
 	if err != nil {
 		return nil, err
 	}
-	ack, err := s.in.Seq.Submit(ctx, env, nil)
+	var sealed *store.Sealed
+	if o := s.opening; o != nil {
+		salt, _ := hex.DecodeString(o.Salt)
+		sealed = &store.Sealed{Commitment: truce.Commit(salt, o.Content), Salt: salt, Content: o.Content}
+		s.opening = nil
+	}
+	ack, err := s.in.Seq.Submit(ctx, env, sealed)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: %s by %s: %w", kind, member, err)
 	}

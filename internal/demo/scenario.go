@@ -19,7 +19,11 @@ const day = 24 * time.Hour
 // incident is one allegation of the exercise: when it happened (from the
 // scenario's start), how long after it was filed, by whom, and what.
 type incident struct {
-	key     string
+	key string
+	// internal reports are for the mechanism only; sealed details stay out
+	// of the log.
+	internal bool
+	sealed   string
 	event   time.Duration
 	filed   time.Duration // after the event
 	by      string
@@ -82,7 +86,7 @@ var incidents = []incident{
 		place: truce.Place{Lat: 34.960, Lon: 71.420, GeoPrecision: 2, Country: "AF", Admin1: "Kunar", Admin2: "Dangam", Location: "Dangam district"},
 		cas:   truce.Casualties{Killed: 1, Injured: 6, CiviliansKilled: 1, CiviliansInjured: 6},
 		text:  "Shells fired from across the Durand Line fell on villages in Dangam district; a child was killed and six people were injured."},
-	{key: "angoor-adda", event: 8*day + 9*time.Hour, filed: 30 * time.Hour, by: "monitor", cat: "shelling_artillery_missile",
+	{key: "angoor-adda", internal: true, sealed: `{"observation_post":"OP-7 above Angoor Adda, grid 42S VB 1234 5678","team":["Monitor A","Monitor B"]}`, event: 8*day + 9*time.Hour, filed: 30 * time.Hour, by: "monitor", cat: "shelling_artillery_missile",
 		clauses: []string{"no-cross-border-fire"}, perp: truce.Perpetrator{Kind: truce.PerpUnknown},
 		place: truce.Place{Lat: 32.320, Lon: 69.350, GeoPrecision: 2, RadiusKM: 5, Country: "PK", Admin1: "Khyber Pakhtunkhwa", Admin2: "South Waziristan", Location: "Angoor Adda"},
 		text:  "Monitoring team heard and recorded about a dozen artillery impacts within 5 km of Angoor Adda between 09:00 and 10:30; the direction of fire could not be established."},
@@ -361,7 +365,13 @@ func workflow() []event {
 		openCase(4.1, "tr-mediator", "bajaur", "TTP attack on a Frontier Corps post in Bajaur"),
 		task(4.15, "bajaur-sources", "bajaur", truce.TaskSourceReview, "analyst", 3, "Review open-source reporting and claims of responsibility."),
 		task(4.2, "bajaur-site", "bajaur", truce.TaskSiteVisit, "monitor", 3, "Visit the post and the approach routes from the border."),
-		done(6.0, "bajaur-sources", "analyst", "The TTP claimed the attack the same day; two outlets reported the fighters' return across the border."),
+		{at: d(5.9), by: "analyst", kind: rules.KindEvidenceRegistered, key: "ev:bajaur-source", body: func(s *scenario) any {
+			sum := sha256.Sum256([]byte("EXERCISE evidence bajaur-source"))
+			return truce.EvidenceRegistration{SHA256: hex.EncodeToString(sum[:]), MediaType: "audio/ogg", Size: 1_200_000,
+				CapturedAt: s.start.Add(d(5.5)), Description: "[EXERCISE] Recorded account of a resident who saw the fighters cross back.",
+				Case: s.id("case:bajaur"), Sealed: s.seal(`{"source":"a resident of Salarzai (protected)","contact":"through the Peshawar office"}`)}
+		}},
+		done(6.0, "bajaur-sources", "analyst", "The TTP claimed the attack the same day; two outlets reported the fighters' return across the border; a protected source confirms it."),
 		done(6.5, "bajaur-site", "monitor", "Tracks of a large group lead to and from the border crossing points above Salarzai."),
 		propose(7.5, "tr-mediator", "bajaur", "bajaur", truce.FindingProposal{Determination: truce.DeterminationNonParty, Group: "TTP", Responsible: "AF",
 			HostResponsibility: truce.HostFailedToPrevent, Clauses: []string{"territory-not-used"}, Severity: truce.SeveritySerious, Confidence: "medium",
@@ -450,8 +460,15 @@ func (s *scenario) run(ctx context.Context) error {
 	for _, in := range incidents {
 		evs = append(evs, event{at: in.event + in.filed, by: in.by, kind: rules.KindAllegationFiled, key: "al:" + in.key,
 			body: func(s *scenario) any {
-				return truce.AllegationFiling{Category: in.cat, Occurred: truce.Occurred{From: s.start.Add(in.event), Precision: 1},
+				f := truce.AllegationFiling{Category: in.cat, Occurred: truce.Occurred{From: s.start.Add(in.event), Precision: 1},
 					Place: in.place, Clauses: in.clauses, Perpetrator: in.perp, Casualties: in.cas, Narrative: "[EXERCISE] " + in.text}
+				if in.internal {
+					f.Visibility = truce.Internal
+				}
+				if in.sealed != "" {
+					f.Sealed = s.seal(in.sealed)
+				}
+				return f
 			}})
 	}
 	evs = append(evs, workflow()...)

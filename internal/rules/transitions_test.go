@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/entry"
 )
 
 // Stages build a world up to a point of the workflow; each returns the
@@ -305,5 +306,54 @@ func TestAmendment(t *testing.T) {
 	}
 	if _, err := w.apply("af", KindAmendmentSigned, truce.AmendmentSignature{Amendment: "AM-0002"}); truce.ErrorCode(err) != truce.CodeConflict {
 		t.Fatalf("signing a lapsed amendment: %v", err)
+	}
+}
+
+// Keys: a member rotates its own key; a revoked key signs nothing after
+// its revocation; custodial keys are the instance's to add.
+func TestKeys(t *testing.T) {
+	w := newWorld(t)
+	old := w.keys["pk"]
+	fresh, _ := entry.GenerateKey("pk")
+	w.must("pk", KindKeyAdded, KeyAddition{Member: "pk", Key: fresh.PublicKey()})
+	// The old key revokes itself: that entry is still good.
+	w.must("pk", KindKeyRevoked, KeyRevocation{Member: "pk", Key: old.ID(), Reason: "Laptop lost."})
+	_, err := w.apply("pk", KindAllegationFiled, filing("AF"))
+	if truce.ErrorCode(err) != truce.CodeRevokedKey {
+		t.Fatalf("an entry signed with the revoked key: %v", err)
+	}
+	w.seqs["pk"]-- // that seq was not used
+	w.keys["pk"] = fresh
+	w.must("pk", KindAllegationFiled, filing("AF"))
+	m, _ := w.s.Member("pk")
+	if len(m.Keys) != 2 || m.Keys[0].Revoked == 0 || m.Keys[1].Revoked != 0 {
+		t.Fatalf("keys %+v", m.Keys)
+	}
+	other, _ := entry.GenerateKey("x")
+	for _, c := range []struct {
+		author string
+		kind   string
+		body   any
+		code   truce.Code
+	}{
+		{"af", KindKeyAdded, KeyAddition{Member: "pk", Key: other.PublicKey()}, truce.CodeForbidden},
+		{"pk", KindKeyAdded, KeyAddition{Member: "pk", Key: other.PublicKey(), Custodial: true}, truce.CodeForbidden},
+		{"pk", KindKeyAdded, KeyAddition{Member: "pk", Key: w.keys["af"].PublicKey()}, truce.CodeConflict},
+		{"pk", KindKeyRevoked, KeyRevocation{Member: "pk", Key: old.ID(), Reason: "again"}, truce.CodeConflict},
+		{"tr", KindKeyRevoked, KeyRevocation{Member: "pk", Key: fresh.ID(), Reason: "x"}, truce.CodeForbidden},
+		{"adm", KindMemberRegistered, MemberRegistration{ID: "adm2", Name: "A", Role: truce.RoleAdmin, Party: truce.Mechanism}, truce.CodeForbidden},
+	} {
+		if _, err := w.apply(c.author, c.kind, c.body); truce.ErrorCode(err) != c.code {
+			t.Errorf("%s %s: %v, want %s", c.author, c.kind, err, c.code)
+		}
+	}
+	// An administrator revokes a member's key, registers members, adds a
+	// custodial key.
+	w.must("adm", KindKeyRevoked, KeyRevocation{Member: "af", Key: w.keys["af"].ID(), Reason: "Officer reassigned."})
+	w.must("adm", KindMemberRegistered, MemberRegistration{ID: "af2", Name: "AF 2", Role: truce.RoleLiaison, Party: "AF", Keys: []string{other.PublicKey()}})
+	cust, _ := entry.GenerateKey("af2")
+	w.must("adm", KindKeyAdded, KeyAddition{Member: "af2", Key: cust.PublicKey(), Custodial: true})
+	if id, ok := w.s.CustodialKey("af2"); !ok || id != cust.ID() {
+		t.Fatalf("custodial key %q %v", id, ok)
 	}
 }

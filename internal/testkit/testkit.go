@@ -64,6 +64,8 @@ var Members = func() []instance.Member {
 		{ID: "tr-mediator", Name: "TR Mediator", Role: truce.RoleMediator, Party: "TR"},
 		{ID: "qa-mediator", Name: "QA Mediator", Role: truce.RoleMediator, Party: "QA"},
 		{ID: "analyst", Name: "Analyst", Role: truce.RoleAnalyst, Party: truce.Mechanism},
+		{ID: "admin", Name: "Administrator", Role: truce.RoleAdmin, Party: truce.Mechanism},
+		{ID: "observer", Name: "Press observer", Role: truce.RolePublic, Party: truce.Mechanism},
 	}
 	for i := 1; i <= Monitors; i++ {
 		ms = append(ms, instance.Member{ID: MonitorID(i), Name: fmt.Sprintf("Field Monitor %d", i), Role: truce.RoleMonitor, Party: truce.Mechanism})
