@@ -24,15 +24,15 @@ type incident struct {
 	// of the log.
 	internal bool
 	sealed   string
-	event   time.Duration
-	filed   time.Duration // after the event
-	by      string
-	cat     string
-	clauses []string
-	perp    truce.Perpetrator
-	place   truce.Place
-	cas     truce.Casualties
-	text    string
+	event    time.Duration
+	filed    time.Duration // after the event
+	by       string
+	cat      string
+	clauses  []string
+	perp     truce.Perpetrator
+	place    truce.Place
+	cas      truce.Casualties
+	text     string
 }
 
 func party(code string) truce.Perpetrator {

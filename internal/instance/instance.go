@@ -35,7 +35,7 @@ import (
 
 // File names within a data directory.
 const (
-	DBFile        = "truce.db"
+	DBFile         = "truce.db"
 	LogKeyFile     = "keys/log.key"
 	SystemKeyFile  = "keys/system.key"
 	CustodyKeyFile = "keys/custody.key"

@@ -16,7 +16,7 @@ func sample() []truce.Allegation {
 		Category: "air_drone_strike", Occurred: truce.Occurred{From: time.Date(2026, 11, 14, 2, 0, 0, 0, time.UTC), Precision: 1},
 		Place:       truce.Place{Lat: 32.783, Lon: 69.167, GeoPrecision: 2, Country: "AF", Admin1: "Paktika", Location: "Barmal"},
 		Perpetrator: truce.Perpetrator{Kind: truce.PerpParty, Party: "PK"}, Casualties: truce.Casualties{Killed: 6},
-		Narrative:   "A drone struck, \"two houses\", at night.",
+		Narrative: "A drone struck, \"two houses\", at night.",
 	}, EventType: "Explosions/Remote violence", SubEventType: "Air/drone strike", FilingParty: "AF", Status: "filed", Exercise: true}}
 }
 

@@ -61,7 +61,7 @@ type DB struct {
 	closeErr  error
 
 	upsertTile, deleteBundle, insertBundle, upsertRecord, insertHistory, insertCheckpoint, setTree, insertSealed *sql.Stmt
-	readToken, readTile                                                                            *sql.Stmt
+	readToken, readTile                                                                                          *sql.Stmt
 }
 
 var _ store.Store = (*DB)(nil)
