@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/policy"
@@ -48,33 +50,28 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error
 	if err != nil {
 		return err
 	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return truce.Errorf(truce.CodeInvalid, "the request body is not a JSON object: %v", err)
+	// One strict pass decodes any of the three forms.
+	var req struct {
+		PayloadType string           `json:"payloadType"`
+		Payload     string           `json:"payload"`
+		Signatures  []dsse.Signature `json:"signatures"`
+		Envelope    *dsse.Envelope   `json:"envelope"`
+		Kind        string           `json:"kind"`
+		Body        json.RawMessage  `json:"body"`
+		Sealed      *truce.Opening   `json:"sealed"`
+	}
+	if err := strictJSON(raw, &req); err != nil {
+		return err
 	}
 	v := viewerOf(r)
+	bare := req.PayloadType != "" || req.Payload != "" || req.Signatures != nil
 	var ack *sequencer.Ack
 	switch {
-	case probe["payloadType"] != nil:
-		ack, err = s.postSigned(r, v, kind, raw, nil)
-	case probe["envelope"] != nil:
-		var req struct {
-			Envelope json.RawMessage `json:"envelope"`
-			Sealed   *truce.Opening  `json:"sealed"`
-		}
-		if err := strictJSON(raw, &req); err != nil {
-			return err
-		}
+	case bare && req.Envelope == nil && req.Kind == "" && req.Body == nil && req.Sealed == nil:
+		ack, err = s.postSigned(r, v, kind, &dsse.Envelope{PayloadType: req.PayloadType, Payload: req.Payload, Signatures: req.Signatures}, nil)
+	case !bare && req.Envelope != nil && req.Kind == "" && req.Body == nil:
 		ack, err = s.postSigned(r, v, kind, req.Envelope, req.Sealed)
-	case probe["body"] != nil:
-		var req struct {
-			Kind   string          `json:"kind"`
-			Body   json.RawMessage `json:"body"`
-			Sealed *truce.Opening  `json:"sealed"`
-		}
-		if err := strictJSON(raw, &req); err != nil {
-			return err
-		}
+	case !bare && req.Envelope == nil && req.Body != nil:
 		k := cmp.Or(kind, req.Kind)
 		if k == "" || (kind != "" && req.Kind != "" && req.Kind != kind) {
 			return truce.FieldErrorf(truce.CodeInvalid, "kind", "name the entry kind this route takes (%s)", cmp.Or(kind, "any"))
@@ -91,11 +88,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error
 }
 
 // postSigned submits an envelope the author signed.
-func (s *Server) postSigned(r *http.Request, v policy.Viewer, kind string, envJSON []byte, opening *truce.Opening) (*sequencer.Ack, error) {
-	env, err := entry.ParseEnvelope(envJSON)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) postSigned(r *http.Request, v policy.Viewer, kind string, env *dsse.Envelope, opening *truce.Opening) (*sequencer.Ack, error) {
 	e, err := entry.Open(env)
 	if err != nil {
 		return nil, err
@@ -112,7 +105,7 @@ func (s *Server) postSigned(r *http.Request, v policy.Viewer, kind string, envJS
 	if err != nil {
 		return nil, err
 	}
-	return s.cfg.Seq.Submit(r.Context(), env, sealed)
+	return s.cfg.Seq.SubmitCommand(r.Context(), cmd, sealed)
 }
 
 // postCustodial signs body with the caller's custodial key and submits it.

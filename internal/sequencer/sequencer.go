@@ -275,13 +275,18 @@ func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope, sealed *stor
 	if err != nil {
 		return nil, err
 	}
+	return s.SubmitCommand(ctx, cmd, sealed)
+}
+
+// SubmitCommand is Submit for an envelope already opened and decoded.
+func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, sealed *store.Sealed) (*Ack, error) {
 	s.mu.RLock()
-	pub, err := s.state.SigningKey(e)
+	pub, err := s.state.SigningKey(cmd.Entry)
 	s.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
-	if err := e.Verify(pub); err != nil {
+	if err := cmd.Entry.Verify(pub); err != nil {
 		return nil, err
 	}
 	return s.enqueue(ctx, &request{cmd: cmd, sealed: sealed, res: make(chan result, 1)})
