@@ -82,7 +82,12 @@ type systemEntry struct {
 type Checkpoint struct {
 	Size   int64
 	Signed []byte
+	next   chan struct{}
 }
+
+// Superseded is closed when a newer checkpoint is published: a way for
+// any number of goroutines to wait for the log to move on.
+func (c *Checkpoint) Superseded() <-chan struct{} { return c.next }
 
 // Sequencer sequences entries into the log.
 type Sequencer struct {
@@ -201,7 +206,7 @@ func (s *Sequencer) catchUpCheckpoint(ctx context.Context) error {
 		return err
 	}
 	if size > 0 {
-		s.checkpoint.Store(&Checkpoint{Size: size, Signed: signed})
+		s.publish(size, signed)
 	}
 	if s.tree.Size() > size {
 		return s.signStandalone(ctx)
@@ -228,7 +233,9 @@ func (s *Sequencer) sign(size int64, root tlog.Hash) ([]byte, error) {
 }
 
 func (s *Sequencer) publish(size int64, signed []byte) {
-	s.checkpoint.Store(&Checkpoint{Size: size, Signed: signed})
+	if old := s.checkpoint.Swap(&Checkpoint{Size: size, Signed: signed, next: make(chan struct{})}); old != nil {
+		close(old.next)
+	}
 }
 
 // Close stops sequencing; pending submissions fail.

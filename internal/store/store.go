@@ -101,6 +101,12 @@ type Store interface {
 	AddCheckpoint(ctx context.Context, size int64, signed []byte) error
 	// Checkpoints calls fn for every stored checkpoint in size order.
 	Checkpoints(ctx context.Context, fn func(size int64, signed []byte) error) error
+	// Cosign replaces the stored checkpoint for size with the same note
+	// carrying witness cosignatures (which the caller has checked).
+	Cosign(ctx context.Context, size int64, cosigned []byte) error
+	// Cosigned returns the newest cosigned checkpoint and its size; nil
+	// and 0 if none.
+	Cosigned(ctx context.Context) ([]byte, int64, error)
 	// Append commits b atomically. b.Start must be the committed size and
 	// b.Size larger: a store never goes back.
 	Append(ctx context.Context, b *Batch) error

@@ -19,19 +19,30 @@ import (
 
 const origin = "witness.test/log"
 
-type memTiles map[[2]int64][]byte
+type memTiles struct {
+	mu sync.Mutex
+	m  map[[2]int64][]byte
+}
 
-func (m memTiles) ReadTile(_ context.Context, l int, n int64) ([]byte, error) {
-	if d, ok := m[[2]int64{int64(l), n}]; ok {
+func (m *memTiles) ReadTile(_ context.Context, l int, n int64) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, ok := m.m[[2]int64{int64(l), n}]; ok {
 		return d, nil
 	}
 	return nil, tlog.ErrNotFound
 }
 
+func (m *memTiles) put(td tlog.TileData) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[[2]int64{int64(td.Tile.L), td.Tile.N}] = td.Data
+}
+
 // fakeLog grows a tree and signs checkpoints with a log key.
 type fakeLog struct {
 	t      testing.TB
-	tiles  memTiles
+	tiles  *memTiles
 	tree   *tlog.Tree
 	signer note.Signer
 	vkey   string
@@ -40,7 +51,7 @@ type fakeLog struct {
 func newFakeLog(t testing.TB) *fakeLog {
 	skey, vkey, _ := tlog.GenerateLogKey(origin)
 	s, _ := note.NewSigner(skey)
-	m := memTiles{}
+	m := &memTiles{m: map[[2]int64][]byte{}}
 	empty, _ := tlog.RootAt(context.Background(), nil, 0)
 	tree, _ := tlog.OpenTree(context.Background(), m, 0, empty)
 	return &fakeLog{t: t, tiles: m, tree: tree, signer: s, vkey: vkey}
@@ -53,7 +64,7 @@ func (l *fakeLog) grow(n int) []byte {
 	}
 	g, _ := l.tree.Grow(context.Background(), leaves)
 	for _, td := range append(g.Tiles, g.Bundles...) {
-		l.tiles[[2]int64{int64(td.Tile.L), td.Tile.N}] = td.Data
+		l.tiles.put(td)
 	}
 	l.tree.Commit(g)
 	return l.checkpoint(g.Size, g.Root)

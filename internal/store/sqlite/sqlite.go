@@ -433,6 +433,29 @@ func (db *DB) Checkpoint(ctx context.Context) ([]byte, int64, error) {
 	return note, size, err
 }
 
+// Cosign stores the cosigned note of the checkpoint for size.
+func (db *DB) Cosign(ctx context.Context, size int64, cosigned []byte) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE checkpoints SET note = ?, cosigned = 1 WHERE size = ?`, cosigned, size)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("no checkpoint for size %d to cosign", size)
+	}
+	return nil
+}
+
+// Cosigned returns the newest cosigned checkpoint.
+func (db *DB) Cosigned(ctx context.Context) ([]byte, int64, error) {
+	var note []byte
+	var size int64
+	err := db.r.QueryRowContext(ctx, `SELECT size, note FROM checkpoints WHERE cosigned = 1 ORDER BY size DESC LIMIT 1`).Scan(&size, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	return note, size, err
+}
+
 // Checkpoints calls fn for every checkpoint in size order.
 func (db *DB) Checkpoints(ctx context.Context, fn func(int64, []byte) error) error {
 	rows, err := db.r.QueryContext(ctx, `SELECT size, note FROM checkpoints ORDER BY size`)

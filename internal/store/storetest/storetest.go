@@ -288,6 +288,32 @@ func testLogAppend(t *testing.T, s store.Store) {
 	if got, n, _ := s.Checkpoint(ctx); n != g.Size || !bytes.Equal(got, cp) {
 		t.Fatalf("Checkpoint after AddCheckpoint = size %d", n)
 	}
+	// Cosigning: only stored checkpoints, and the newest cosigned is found
+	// apart from the newest signed.
+	if got, n, err := s.Cosigned(ctx); got != nil || n != 0 || err != nil {
+		t.Fatalf("Cosigned before any = %q %d %v", got, n, err)
+	}
+	if err := s.Cosign(ctx, g.Size-1, []byte("x")); err == nil {
+		t.Fatal("Cosign accepted a size with no checkpoint")
+	}
+	cosigned := append(bytes.Clone(cp), "— witness.example/w AAAA\n"...)
+	if err := s.Cosign(ctx, size, cosigned); err != nil {
+		t.Fatal(err)
+	}
+	if got, n, _ := s.Cosigned(ctx); n != size || !bytes.Equal(got, cosigned) {
+		t.Fatalf("Cosigned = size %d %q", n, got)
+	}
+	if _, n, _ := s.Checkpoint(ctx); n != g.Size {
+		t.Fatalf("Cosign moved the newest checkpoint to %d", n)
+	}
+	seen := false
+	s.Checkpoints(ctx, func(n int64, note []byte) error {
+		seen = seen || n == size && bytes.Equal(note, cosigned)
+		return nil
+	})
+	if !seen {
+		t.Fatal("Checkpoints does not list the cosigned note")
+	}
 }
 
 func testAtomic(t *testing.T, s store.Store) {
