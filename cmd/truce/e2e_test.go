@@ -433,7 +433,7 @@ func TestKillDuringLoad(t *testing.T) {
 		if a.index >= int64(res.Size) {
 			t.Fatalf("acknowledged entry %d is beyond the restarted log's checkpoint (%d)", a.index, res.Size)
 		}
-		_, e, err := entry.DecodeLeaf(res.Leaves[a.index])
+		_, e, err := entry.DecodeLeaf(res.Leaves[a.index], a.index)
 		if err != nil || e.Envelope.Payload != a.payload {
 			t.Fatalf("acknowledged entry %d is not what was acknowledged", a.index)
 		}

@@ -21,19 +21,23 @@ import (
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/witness"
 )
 
 // Config is what the server serves.
 type Config struct {
-	Seq    *sequencer.Sequencer
-	Store  store.Store
-	Vault  *custody.Vault // custodial keys, for members working in the browser
-	Blobs  *blob.Dir      // evidence files
-	VKey   string         // checkpoint verifier key
-	Logger *slog.Logger
-	Clock  func() time.Time // for expiries; default time.Now
-	Policy policy.Options
-	Limits Limits // zero: DefaultLimits
+	Seq   *sequencer.Sequencer
+	Store store.Store
+	Vault *custody.Vault // custodial keys, for members working in the browser
+	Blobs *blob.Dir      // evidence files
+	VKey  string         // checkpoint verifier key
+	// Witnesses publishes cosigned checkpoints; nil for a log without
+	// witnesses, whose checkpoints are published as soon as signed.
+	Witnesses *witness.Publisher
+	Logger    *slog.Logger
+	Clock     func() time.Time // for expiries; default time.Now
+	Policy    policy.Options
+	Limits    Limits // zero: DefaultLimits
 	// SecureCookies marks session cookies Secure; set it when serving
 	// over TLS (directly or behind a terminating proxy).
 	SecureCookies bool

@@ -10,6 +10,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/tlog"
+	"github.com/truce-mvm/truce/internal/witness"
 )
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
@@ -24,14 +25,41 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// published returns the newest published checkpoint: with witnesses, the
+// newest enough of them cosigned; without, the newest the log signed.
+func (s *Server) published() (size int64, signed []byte) {
+	if s.cfg.Witnesses != nil {
+		if p := s.cfg.Witnesses.Published(); p != nil {
+			return p.Size, p.Note
+		}
+		return 0, nil
+	}
+	if cp := s.cfg.Seq.Checkpoint(); cp != nil {
+		return cp.Size, cp.Signed
+	}
+	return 0, nil
+}
+
 func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) error {
-	cp := s.cfg.Seq.Checkpoint()
-	if cp == nil {
+	_, signed := s.published()
+	if signed == nil && s.cfg.Witnesses != nil {
+		return truce.Errorf(truce.CodeUnavailable, "no checkpoint has been cosigned by %d witnesses yet", s.cfg.Witnesses.Policy().Quorum)
+	}
+	if signed == nil {
 		return truce.Errorf(truce.CodeNotFound, "no checkpoint yet")
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(cp.Signed)
+	w.Write(signed)
+	return nil
+}
+
+func (s *Server) witnesses(w http.ResponseWriter, r *http.Request) error {
+	peers := []witness.Peer{}
+	if s.cfg.Witnesses != nil {
+		peers = append(peers, s.cfg.Witnesses.Policy().Peers...)
+	}
+	writeJSON(w, http.StatusOK, peers)
 	return nil
 }
 

@@ -70,8 +70,10 @@ func routeTable() []route {
 		{Method: "GET", Path: "/healthz", Action: policy.Health, Summary: "Readiness: 200 once the log is loaded and accepting entries",
 			Response: "Health", Status: 200, handle: (*Server).health},
 
-		{Method: "GET", Path: "/log/checkpoint", Action: policy.LogCheckpoint, Summary: "The newest signed checkpoint (C2SP tlog-checkpoint)",
+		{Method: "GET", Path: "/log/checkpoint", Action: policy.LogCheckpoint, Summary: "The newest published checkpoint (C2SP tlog-checkpoint): with witnesses, the newest that enough of them cosigned",
 			Response: "text/plain", Status: 200, handle: (*Server).checkpoint},
+		{Method: "GET", Path: "/log/witnesses", Action: policy.LogCheckpoint, Summary: "The witnesses that cosign checkpoints: name, cosignature verifier key and URL",
+			Response: "Witnesses", Status: 200, handle: (*Server).witnesses},
 		{Method: "GET", Path: "/log/tile/{path...}", Action: policy.LogRead, Summary: "Hash tiles tile/<L>/<N>[.p/<W>] and entry bundles tile/entries/<N>[.p/<W>] (C2SP tlog-tiles)",
 			Params:   []param{{"path", "path", "string", "<L>/<N>[.p/<W>] or entries/<N>[.p/<W>]"}},
 			Response: "application/octet-stream", Status: 200, handle: (*Server).tile},

@@ -205,7 +205,7 @@ func TestVerifyChecksSignaturesAgainstAuthorKeys(t *testing.T) {
 	size, _, _ := st.Tree(context.Background())
 	var authors []string
 	store.Leaves(context.Background(), st, 0, size, func(i int64, leaf []byte) error {
-		_, e, _ := entry.DecodeLeaf(leaf)
+		_, e, _ := entry.DecodeLeaf(leaf, i)
 		authors = append(authors, e.Payload.Author)
 		return nil
 	})
@@ -235,7 +235,7 @@ func TestVerifyCatchesRevokedKeyEntries(t *testing.T) {
 	env.In = nil
 
 	// The operator forges: a new log with the rogue entry appended.
-	rogue, _ := entry.EncodeLeaf(testkit.Start.Add(time.Hour), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 4)))
+	rogue, _ := entry.EncodeLeaf(int64(len(leaves)), testkit.Start.Add(time.Hour), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 4)))
 	leaves = append(leaves, rogue)
 	dir := t.TempDir()
 	forged, err := sqlite.Open(ctx, filepath.Join(dir, instance.DBFile), sqlite.Options{Migrate: true})

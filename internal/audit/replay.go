@@ -36,7 +36,7 @@ func Rebuild(ctx context.Context, st store.Store) (*rules.State, []truce.History
 	state := rules.New()
 	var hist []truce.HistoryItem
 	err = store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
-		logged, cmd, err := rules.DecodeLeaf(leaf)
+		logged, cmd, err := rules.DecodeLeaf(leaf, i)
 		if err == nil {
 			var applied *rules.Applied
 			if applied, err = state.Apply(cmd, i, logged); err == nil {

@@ -99,7 +99,7 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 	}
 	err = store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
 		batch = append(batch, leaf)
-		logged, cmd, err := rules.DecodeLeaf(leaf)
+		logged, cmd, err := rules.DecodeLeaf(leaf, i)
 		if err != nil {
 			bad = &Problem{i, err.Error()}
 			return errStop

@@ -46,6 +46,7 @@ func init() {
 		{"verify", "--data DIR", "check the whole log offline: tiles, roots, checkpoints, signatures, rules", cmdVerify},
 		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
 		{"bench", "[--clients 64,512] [--entries N]", "measure durable entries/s over HTTP on a fresh instance", cmdBench},
+		{"witness", "init|serve|attach|detach|list ...", "run a witness that cosigns a log's checkpoints, or set an instance's witnesses", cmdWitness},
 		{"help", "", "list the commands", cmdHelp},
 	}
 }

@@ -1,13 +1,19 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/witness"
 )
 
 func cmdDemo(e *env, args []string) error {
@@ -30,6 +36,11 @@ func cmdDemo(e *env, args []string) error {
 		return err
 	}
 	defer in.Close()
+	stop, err := demoWitnesses(e, in)
+	if err != nil {
+		return fmt.Errorf("starting the witnesses: %w", err)
+	}
+	defer stop()
 	creds, _ := filepath.Abs(filepath.Join(*data, demo.CredentialsFile))
 	return serve(e, in, sf, func(url string) {
 		fmt.Fprintf(e.stdout, "Truce demo — EXERCISE DATA — serving at %s\n", url)
@@ -63,3 +74,48 @@ func cmdDemoEnv(e *env, args []string) error {
 
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }
+
+// demoWitnesses starts one witness per party on loopback, each with its
+// own state in DIR/witnesses/<party>, and makes the instance need both
+// cosignatures. Their ports change from run to run; their keys and state
+// do not.
+func demoWitnesses(e *env, in *instance.Instance) (stop func(), err error) {
+	var p witness.Policy
+	var closers []func()
+	stop = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	for _, party := range []string{"pk", "af"} {
+		dir := filepath.Join(in.Dir, "witnesses", party)
+		if _, err := os.Stat(filepath.Join(dir, "witness.key")); errors.Is(err, fs.ErrNotExist) {
+			if _, err := witness.Init(dir, "witness."+party+".exercise.truce.example"); err != nil {
+				return nil, err
+			}
+			if err := witness.AddLog(e.ctx, dir, in.VKey); err != nil {
+				return nil, err
+			}
+		}
+		w, err := witness.Open(dir, e.log.With("witness", party))
+		if err != nil {
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		srv := api.NewHTTPServer(ln.Addr().String(), w)
+		go srv.Serve(ln)
+		closers = append(closers, func() { srv.Close(); w.Close() })
+		p.Peers = append(p.Peers, witness.Peer{Name: w.Name(), VKey: w.VerifierKey(), URL: "http://" + ln.Addr().String()})
+	}
+	p.Quorum = len(p.Peers)
+	return stop, in.SetWitnessPolicy(e.ctx, p)
+}

@@ -3,11 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +22,7 @@ import (
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/witness"
 )
 
 func cmdInit(e *env, args []string) error {
@@ -151,7 +150,8 @@ func cmdServe(e *env, args []string) error {
 }
 
 // serve serves an open instance until e.ctx ends, calling ready with the
-// base URL once it listens.
+// base URL once it listens. With witnesses, it publishes checkpoints as
+// they cosign them.
 func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string)) error {
 	addr := sf.addr
 	var publicLog bool
@@ -171,24 +171,40 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 	if err != nil {
 		return err
 	}
-	h := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Logger: e.log,
+	pub, err := in.Publisher(e.ctx, e.log)
+	if err != nil {
+		return fmt.Errorf("witnesses: %w", err)
+	}
+	if pub != nil {
+		ctx, cancel := context.WithCancel(e.ctx)
+		done := make(chan struct{})
+		go func() { pub.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		awaitPublished(e, pub, in.Seq.Checkpoint().Size)
+	}
+	h := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Witnesses: pub, Logger: e.log,
 		Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits, SecureCookies: sf.secureCookies})
-	srv := api.NewHTTPServer(addr, h)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	ready("http://" + ln.Addr().String())
-	select {
-	case err := <-errc:
-		return err
-	case <-e.ctx.Done():
+	return run(e, ln, h, ready)
+}
+
+// awaitPublished waits a little for the witnesses to cosign the newest
+// checkpoint, so that a server that says it is ready serves one.
+func awaitPublished(e *env, pub *witness.Publisher, size int64) {
+	timeout := time.After(10 * time.Second)
+	for {
+		changed := pub.Changed()
+		if p := pub.Published(); p != nil && p.Size >= size {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			e.log.Warn("the witnesses have not cosigned the newest checkpoint yet; /log/checkpoint serves the last one they did", "size", size)
+			return
+		case <-e.ctx.Done():
+			return
+		}
 	}
-	e.log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 func cmdKey(e *env, args []string) error {

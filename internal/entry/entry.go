@@ -39,8 +39,12 @@ type Payload struct {
 	Body   json.RawMessage `json:"body"`
 }
 
-// Leaf is one log entry as stored in the Merkle tree.
+// Leaf is one log entry as stored in the Merkle tree. It names its own
+// index, so that an entry deleted from, moved within or inserted into a
+// copy of the log is caught at the first entry out of place, by anyone
+// reading the entries, with or without the hash tiles.
 type Leaf struct {
+	Index    int64          `json:"index"`
 	Logged   time.Time      `json:"logged"`
 	Envelope *dsse.Envelope `json:"envelope"`
 }
@@ -138,9 +142,9 @@ func Sign(p Payload, k *PrivateKey) (*dsse.Envelope, error) {
 	return s.SignPayload(context.Background(), PayloadType, raw)
 }
 
-// EncodeLeaf returns the leaf bytes for env sequenced at logged.
-func EncodeLeaf(logged time.Time, env *dsse.Envelope) ([]byte, error) {
-	b, err := json.Marshal(Leaf{Logged: logged.UTC(), Envelope: env})
+// EncodeLeaf returns the leaf bytes for env sequenced at index and logged.
+func EncodeLeaf(index int64, logged time.Time, env *dsse.Envelope) ([]byte, error) {
+	b, err := json.Marshal(Leaf{Index: index, Logged: logged.UTC(), Envelope: env})
 	if err != nil {
 		return nil, err
 	}
@@ -150,11 +154,14 @@ func EncodeLeaf(logged time.Time, env *dsse.Envelope) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeLeaf parses a leaf and opens its envelope.
-func DecodeLeaf(b []byte) (time.Time, *Entry, error) {
+// DecodeLeaf parses the leaf at index and opens its envelope.
+func DecodeLeaf(b []byte, index int64) (time.Time, *Entry, error) {
 	var l Leaf
 	if err := strictUnmarshal(b, &l); err != nil {
 		return time.Time{}, nil, fmt.Errorf("leaf: %w", err)
+	}
+	if l.Index != index {
+		return time.Time{}, nil, fmt.Errorf("leaf: this is entry %d of the log, but it was logged as entry %d: entries were removed, moved or inserted", index, l.Index)
 	}
 	if l.Logged.IsZero() {
 		return time.Time{}, nil, fmt.Errorf("leaf: missing logged time")

@@ -47,16 +47,20 @@ func TestSignOpenVerify(t *testing.T) {
 	}
 	// A leaf round-trips and keeps the envelope byte for byte.
 	logged := time.Date(2026, 10, 20, 7, 0, 0, 123e6, time.UTC)
-	leaf, err := EncodeLeaf(logged, env)
+	leaf, err := EncodeLeaf(7, logged, env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotLogged, e2, err := DecodeLeaf(leaf)
+	gotLogged, e2, err := DecodeLeaf(leaf, 7)
 	if err != nil || !gotLogged.Equal(logged) || e2.Envelope.Payload != env.Payload || e2.Verify(pub) != nil {
 		t.Fatalf("DecodeLeaf = %v, %v", gotLogged, err)
 	}
-	if !bytes.HasPrefix(leaf, []byte(`{"logged":"2026-10-20T07:00:00.123Z","envelope":{"payloadType":"application/vnd.truce.entry+json"`)) {
+	if !bytes.HasPrefix(leaf, []byte(`{"index":7,"logged":"2026-10-20T07:00:00.123Z","envelope":{"payloadType":"application/vnd.truce.entry+json"`)) {
 		t.Fatalf("leaf = %s", leaf)
+	}
+	// A leaf read at another index than it was logged at is refused.
+	if _, _, err := DecodeLeaf(leaf, 6); err == nil || !strings.Contains(err.Error(), "logged as entry 7") {
+		t.Fatalf("DecodeLeaf at the wrong index = %v", err)
 	}
 }
 
@@ -165,11 +169,11 @@ func TestKeyFiles(t *testing.T) {
 func FuzzDecodeLeaf(f *testing.F) {
 	k, _ := GenerateKey("a")
 	env, _ := Sign(testPayload(), k)
-	leaf, _ := EncodeLeaf(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), env)
+	leaf, _ := EncodeLeaf(3, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), env)
 	f.Add(leaf)
-	f.Add([]byte(`{"logged":"2026-01-01T00:00:00Z","envelope":null}`))
+	f.Add([]byte(`{"index":3,"logged":"2026-01-01T00:00:00Z","envelope":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		logged, e, err := DecodeLeaf(b)
+		logged, e, err := DecodeLeaf(b, 3)
 		if err != nil {
 			return
 		}
@@ -177,12 +181,12 @@ func FuzzDecodeLeaf(f *testing.F) {
 			t.Fatalf("decoded an invalid leaf: %+v", e.Payload)
 		}
 		// What decodes re-encodes to a leaf that decodes the same.
-		again, err := EncodeLeaf(logged, e.Envelope)
+		again, err := EncodeLeaf(3, logged, e.Envelope)
 		if err != nil && len(b) <= MaxLeafSize {
 			t.Fatalf("re-encoding: %v", err)
 		}
 		if err == nil {
-			if _, e2, err := DecodeLeaf(again); err != nil || e2.Payload.Seq != e.Payload.Seq {
+			if _, e2, err := DecodeLeaf(again, 3); err != nil || e2.Payload.Seq != e.Payload.Seq {
 				t.Fatalf("re-encoded leaf does not decode: %v", err)
 			}
 		}

@@ -192,9 +192,9 @@ func Decode(e *entry.Entry) (*Command, error) {
 	return &Command{Entry: e, kind: k, body: body}, nil
 }
 
-// DecodeLeaf decodes a logged leaf into its logged time and command.
-func DecodeLeaf(leaf []byte) (time.Time, *Command, error) {
-	logged, e, err := entry.DecodeLeaf(leaf)
+// DecodeLeaf decodes the leaf at index into its logged time and command.
+func DecodeLeaf(leaf []byte, index int64) (time.Time, *Command, error) {
+	logged, e, err := entry.DecodeLeaf(leaf, index)
 	if err != nil {
 		return time.Time{}, nil, err
 	}

@@ -180,7 +180,7 @@ func (s *Sequencer) load(ctx context.Context) error {
 func Replay(ctx context.Context, st store.Store, size int64) (*rules.State, error) {
 	state := rules.New()
 	err := store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
-		logged, cmd, err := rules.DecodeLeaf(leaf)
+		logged, cmd, err := rules.DecodeLeaf(leaf, i)
 		if err != nil {
 			return fmt.Errorf("log entry %d: %w", i, err)
 		}
@@ -470,12 +470,12 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 				continue
 			}
 		}
-		leaf, err := entry.EncodeLeaf(logged, r.cmd.Entry.Envelope)
+		index := s.state.Size
+		leaf, err := entry.EncodeLeaf(index, logged, r.cmd.Entry.Envelope)
 		if err != nil {
 			reply(result{err: err})
 			continue
 		}
-		index := s.state.Size
 		applied, err := s.state.Apply(r.cmd, index, logged)
 		if err != nil {
 			reply(result{err: err})

@@ -249,7 +249,7 @@ func checkAcked(t *testing.T, st store.Store, acks []acked, size int64, root tlo
 		if !ok {
 			t.Fatalf("acknowledged entry %d is not in the stored log of size %d", a.index, size)
 		}
-		_, e, err := entry.DecodeLeaf(leaf)
+		_, e, err := entry.DecodeLeaf(leaf, a.index)
 		if err != nil || e.Envelope.Payload != a.env.Payload {
 			t.Fatalf("entry %d is not the one acknowledged", a.index)
 		}
