@@ -57,6 +57,86 @@ func (m memTiles) ReadTile(_ context.Context, level int, n int64) ([]byte, error
 	return nil, tlog.ErrNotFound
 }
 
+// checker takes a log's entries in order and checks each as Verify does:
+// its form and index, its author's key at that point of the log, its
+// signature (on all cores, off the caller's goroutine), and its rules;
+// and recomputes the tree. Verify feeds it from a store, the auditor from
+// a server.
+type checker struct {
+	tiles  memTiles
+	tree   *tlog.Tree
+	state  *rules.State
+	sigs   *verifier
+	batch  [][]byte
+	sealed map[int64]string // entry index → its sealed commitment
+}
+
+func newChecker(ctx context.Context) (*checker, error) {
+	empty, _ := tlog.RootAt(ctx, nil, 0)
+	c := &checker{tiles: memTiles{}, state: rules.New(), sigs: newVerifier(), sealed: map[int64]string{}}
+	var err error
+	c.tree, err = tlog.OpenTree(ctx, c.tiles, 0, empty)
+	return c, err
+}
+
+// size is how many entries the checker took.
+func (c *checker) size() int64 { return c.state.Size }
+
+// add checks the entry at index i, which must be the next.
+func (c *checker) add(ctx context.Context, i int64, leaf []byte) error {
+	if i != c.state.Size {
+		return &Problem{i, fmt.Sprintf("entry %d given after %d entries", i, c.state.Size)}
+	}
+	logged, cmd, err := rules.DecodeLeaf(leaf, i)
+	if err != nil {
+		return &Problem{i, err.Error()}
+	}
+	pub, err := c.state.SigningKey(cmd.Entry)
+	if err != nil {
+		return &Problem{i, err.Error()}
+	}
+	c.sigs.check(i, cmd.Entry, pub)
+	if sc := rules.SealedOf(cmd); sc != nil {
+		c.sealed[i] = sc.Commitment
+	}
+	if _, err := c.state.Apply(cmd, i, logged); err != nil {
+		return &Problem{i, err.Error()}
+	}
+	c.batch = append(c.batch, leaf)
+	if len(c.batch) == tlog.TileWidth {
+		return c.flush(ctx)
+	}
+	return nil
+}
+
+// flush grows the tree by the entries taken since the last flush.
+func (c *checker) flush(ctx context.Context) error {
+	if len(c.batch) == 0 {
+		return nil
+	}
+	g, err := c.tree.Grow(ctx, c.batch)
+	if err != nil {
+		return err
+	}
+	for _, td := range append(g.Tiles, g.Bundles...) {
+		c.tiles[[2]int64{int64(td.Tile.L), td.Tile.N}] = td.Data
+	}
+	c.tree.Commit(g)
+	c.batch = c.batch[:0]
+	return nil
+}
+
+// settle grows the tree by every entry taken and waits for their
+// signatures to be checked, returning the first that failed.
+func (c *checker) settle(ctx context.Context) error {
+	if p := c.sigs.wait(); p != nil {
+		return p
+	}
+	return c.flush(ctx)
+}
+
+func (c *checker) close() { c.sigs.stop() }
+
 // Verify checks the whole log in st: entries against tiles, tiles against
 // each other, checkpoints (signed by v for origin) against the tree, and
 // every entry's signature and rules in log order. It returns the first
@@ -67,78 +147,45 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 		return nil, err
 	}
 	rep := &Report{Size: size}
-	empty, _ := tlog.RootAt(ctx, nil, 0)
-	mine := memTiles{}
-	tree, err := tlog.OpenTree(ctx, mine, 0, empty)
+	c, err := newChecker(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sigs := newVerifier()
-	defer sigs.stop()
-	state := rules.New()
-	var batch [][]byte
-	var bad *Problem
-	sealed := map[int64]string{} // entry index → its sealed commitment
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		g, err := tree.Grow(ctx, batch)
-		if err != nil {
-			return err
-		}
-		for _, td := range append(g.Tiles, g.Bundles...) {
-			mine[[2]int64{int64(td.Tile.L), td.Tile.N}] = td.Data
-		}
-		tree.Commit(g)
-		batch = batch[:0]
-		if progress != nil {
-			progress(tree.Size(), size)
-		}
-		return nil
-	}
+	defer c.close()
+	var bad error
 	err = store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
-		batch = append(batch, leaf)
-		logged, cmd, err := rules.DecodeLeaf(leaf, i)
-		if err != nil {
-			bad = &Problem{i, err.Error()}
+		if bad = c.add(ctx, i, leaf); bad != nil {
 			return errStop
 		}
-		pub, err := state.SigningKey(cmd.Entry)
-		if err != nil {
-			bad = &Problem{i, err.Error()}
-			return errStop
-		}
-		sigs.check(i, cmd.Entry, pub)
-		if c := rules.SealedOf(cmd); c != nil {
-			sealed[i] = c.Commitment
-		}
-		if _, err := state.Apply(cmd, i, logged); err != nil {
-			bad = &Problem{i, err.Error()}
-			return errStop
-		}
-		if len(batch) == tlog.TileWidth {
-			return flush()
+		if progress != nil && (i+1)%tlog.TileWidth == 0 {
+			progress(i+1, size)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, &Problem{-1, fmt.Sprintf("reading the entries: %v", err)}
 	}
-	if p := sigs.wait(); p != nil && (bad == nil || p.Index < bad.Index) {
+	// A bad signature earlier than the entry that stopped the reading is
+	// the first problem.
+	var stopped *Problem
+	if p := c.sigs.wait(); p != nil && (bad == nil || errors.As(bad, &stopped) && p.Index < stopped.Index) {
 		bad = p
 	}
-	rep.Signatures = sigs.n
+	rep.Signatures = c.sigs.n
 	if bad != nil {
 		return rep, bad
 	}
-	if err := flush(); err != nil {
+	if err := c.settle(ctx); err != nil {
 		return nil, err
 	}
-	if state.Size != size {
-		return rep, &Problem{state.Size, fmt.Sprintf("the tree has %d entries but only %d could be read", size, state.Size)}
+	if progress != nil {
+		progress(size, size)
 	}
-	rep.Root = tree.Root()
+	if c.size() != size {
+		return rep, &Problem{c.size(), fmt.Sprintf("the tree has %d entries but only %d could be read", size, c.size())}
+	}
+	rep.Root = c.tree.Root()
+	mine, sealed := c.tiles, c.sealed
 
 	// Stored tiles must be exactly the recomputed ones. Level-0 tiles first,
 	// so a changed entry is named by its index.
@@ -251,11 +298,12 @@ func compareTiles(ctx context.Context, st store.Store, mine memTiles, size int64
 // verifier checks envelope signatures on all cores, remembering the first
 // failure.
 type verifier struct {
-	jobs chan sigJob
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	bad  *Problem
-	n    int64
+	jobs    chan sigJob
+	workers sync.WaitGroup
+	pending sync.WaitGroup
+	mu      sync.Mutex
+	bad     *Problem
+	n       int64
 }
 
 type sigJob struct {
@@ -267,9 +315,9 @@ type sigJob struct {
 func newVerifier() *verifier {
 	v := &verifier{jobs: make(chan sigJob, 1024)}
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		v.wg.Add(1)
+		v.workers.Add(1)
 		go func() {
-			defer v.wg.Done()
+			defer v.workers.Done()
 			for j := range v.jobs {
 				if err := j.e.Verify(j.pub); err != nil {
 					v.mu.Lock()
@@ -278,6 +326,7 @@ func newVerifier() *verifier {
 					}
 					v.mu.Unlock()
 				}
+				v.pending.Done()
 			}
 		}()
 	}
@@ -286,19 +335,19 @@ func newVerifier() *verifier {
 
 func (v *verifier) check(i int64, e *entry.Entry, pub *entry.PublicKey) {
 	v.n++
+	v.pending.Add(1)
 	v.jobs <- sigJob{i, e, pub}
 }
 
+// wait waits for every signature given so far and returns the first bad.
 func (v *verifier) wait() *Problem {
-	close(v.jobs)
-	v.wg.Wait()
-	v.jobs = nil
+	v.pending.Wait()
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	return v.bad
 }
 
 func (v *verifier) stop() {
-	if v.jobs != nil {
-		close(v.jobs)
-		v.wg.Wait()
-	}
+	close(v.jobs)
+	v.workers.Wait()
 }
