@@ -583,7 +583,7 @@ func TestDemoAccess(t *testing.T) {
 	for _, a := range list.Items {
 		if a["visibility"] == "mechanism" {
 			internal = a["id"].(string)
-			if opened, ok := a["opened"].(map[string]any); !ok || opened["observation_post"] == nil {
+			if opened, ok := a["sealed_content"].(map[string]any); !ok || opened["observation_post"] == nil {
 				t.Fatalf("the mediator does not see the sealed details: %v", a)
 			}
 		}

@@ -436,14 +436,17 @@ func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
 	return s.writeRecord(w, r, rules.TypeAgreement, "current", nil)
 }
 
-// Overdue is the overdue set: everything past its deadline in log time.
+// Overdue is the overdue set: everything past its deadline in log time,
+// as the first AsOf entries of the log leave it.
 type Overdue struct {
+	AsOf  int64           `json:"as_of"`
 	Items []rules.Overdue `json:"items"`
 }
 
 func (s *Server) overdue(w http.ResponseWriter, r *http.Request) error {
 	var out Overdue
-	s.cfg.Seq.View(func(st *rules.State) { out.Items = st.Overdue() })
+	access := policy.AccessOf(viewerOf(r))
+	s.cfg.Seq.View(func(st *rules.State) { out.AsOf, out.Items = st.Size, st.OverdueFor(access) })
 	if out.Items == nil {
 		out.Items = []rules.Overdue{}
 	}
@@ -452,7 +455,7 @@ func (s *Server) overdue(w http.ResponseWriter, r *http.Request) error {
 }
 
 // reveal returns a record's document, with the content of its sealed
-// commitment as "opened" for readers who may see it: the mechanism, and
+// commitment as "sealed_content" for readers who may see it: the mechanism, and
 // the party that owns the record.
 func (s *Server) reveal(r *http.Request, rec truce.Record) (json.RawMessage, error) {
 	var probe struct {
@@ -470,7 +473,7 @@ func (s *Server) reveal(r *http.Request, rec truce.Record) (json.RawMessage, err
 		return nil, err
 	}
 	doc := bytes.Clone(rec.Doc[:len(rec.Doc)-1])
-	doc = append(append(append(doc, `,"opened":`...), o.Content...), '}')
+	doc = append(append(append(doc, `,"sealed_content":`...), o.Content...), '}')
 	return doc, nil
 }
 

@@ -43,6 +43,19 @@ var resources = []struct{ typ, plural string }{
 	{rules.TypeCommitment, "commitments"}, {rules.TypeAmendment, "amendments"},
 }
 
+// ListPath is where the API lists records of a type, "" if it does not.
+func ListPath(typ string) string {
+	if typ == rules.TypeMember {
+		return "/api/v1/members"
+	}
+	for _, r := range resources {
+		if r.typ == typ {
+			return "/api/v1/" + r.plural
+		}
+	}
+	return ""
+}
+
 // actions are the POST routes: each takes a client-signed envelope of one
 // kind about the record in the path.
 var actions = []struct{ path, kind, summary string }{

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/truce-mvm/truce/internal/audit"
@@ -119,4 +120,78 @@ func progress(e *env, verb string) audit.Progress {
 			fmt.Fprintln(f)
 		}
 	}
+}
+
+func cmdAudit(e *env, args []string) error {
+	fs := e.flags("audit")
+	logURL := fs.String("log", "", "the server (http://host:port)")
+	stateDir := fs.String("state", "", "directory keeping what was verified between runs (trusted keys and checkpoint, checked entries)")
+	follow := fs.Bool("follow", false, "keep checking, every --interval, until interrupted or a problem is found")
+	interval := fs.Duration("interval", 30*time.Second, "time between checks with --follow")
+	token := fs.String("token", os.Getenv("TRUCE_TOKEN"), "a member's API token, to compare the API's records with the log's (default $TRUCE_TOKEN)")
+	logKey := fs.String("log-key", "", "the log's verifier key (default: the state directory's, else the server's, trusted on first use)")
+	var witnessKeys listFlag
+	fs.Var(&witnessKeys, "witness-key", "a witness's cosignature key to require (repeatable; default: the state directory's, else the server's list)")
+	quorum := fs.Int("quorum", -1, "how many of the witness keys must cosign (default: all)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "log"); err != nil {
+		return err
+	}
+	cfg := audit.AuditorConfig{URL: *logURL, Token: *token, StateDir: *stateDir, LogKey: *logKey, Quorum: *quorum,
+		Progress: progress(e, "audited"), Logger: e.log}
+	if witnessKeys != nil {
+		cfg.WitnessKeys = witnessKeys
+	}
+	a, err := audit.NewAuditor(e.ctx, cfg)
+	if err != nil {
+		return auditFailure(err)
+	}
+	defer a.Close()
+	report := func(r *audit.Round, err error) {
+		for _, n := range r.Notes {
+			fmt.Fprintf(e.stdout, "note: %s\n", n)
+		}
+		if err == nil {
+			fmt.Fprintf(e.stdout, "ok: %d entries (%d new), root %s, cosigned by %s; %s\n", r.Size, r.New, r.Root,
+				cosigners(r.Cosigners), compared(r))
+		} else if !audit.IsProblem(err) {
+			fmt.Fprintf(e.stderr, "truce audit: %v (trying again)\n", err)
+		}
+	}
+	if *follow {
+		return auditFailure(a.Follow(e.ctx, *interval, report))
+	}
+	r, err := a.Check(e.ctx)
+	if err != nil {
+		return auditFailure(err)
+	}
+	report(r, nil)
+	return nil
+}
+
+func auditFailure(err error) error {
+	if audit.IsProblem(err) {
+		return fmt.Errorf("FAILED: %w", err)
+	}
+	return err
+}
+
+func cosigners(names []string) string {
+	if len(names) == 0 {
+		return "no witness"
+	}
+	return strings.Join(names, ", ")
+}
+
+func compared(r *audit.Round) string {
+	if r.Records == 0 {
+		return "API not compared"
+	}
+	s := fmt.Sprintf("%d records match the API", r.Records)
+	if r.Overdue >= 0 {
+		s += fmt.Sprintf(", and %d overdue items", r.Overdue)
+	}
+	return s
 }

@@ -133,6 +133,32 @@ type Overdue struct {
 	Due  time.Time `json:"due"`
 }
 
+// Ref is the record an overdue item belongs to.
+func (o Overdue) Ref() Ref {
+	switch o.Kind {
+	case DueReply, DueAdmission:
+		return Ref{TypeAllegation, o.ID}
+	case DueVerification:
+		return Ref{TypeCase, o.ID}
+	case DueTask:
+		return Ref{TypeTask, o.ID}
+	case DueConsequence:
+		return Ref{TypeConsequence, o.ID}
+	}
+	return Ref{TypeCommitment, o.ID}
+}
+
+// OverdueFor lists the overdue items whose records a reads.
+func (s *State) OverdueFor(a *truce.Access) []Overdue {
+	var out []Overdue
+	for _, o := range s.Overdue() {
+		if r, err := s.Record(o.Ref()); err == nil && a.Sees(r.Visibility, r.Owner) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // Overdue lists everything marked overdue, by due time, kind and id: the
 // overdue set replay must reproduce.
 func (s *State) Overdue() []Overdue {
