@@ -48,6 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	blobs, _ := blob.Open(f.blobDir)
 	limits := api.DefaultLimits()
 	limits.MaxUploadBytes = 1 << 20
+	limits.AddressBurst = 10000 // the authorization matrix sends every route from one address
 	f.srv = httptest.NewServer(api.New(api.Config{Seq: env.In.Seq, Store: env.In.Store, Vault: env.In.Vault, Blobs: blobs,
 		VKey: env.In.VKey, Clock: env.Clock.Now, Limits: limits}))
 	t.Cleanup(f.srv.Close)

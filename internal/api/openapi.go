@@ -35,8 +35,11 @@ func OpenAPI() map[string]any {
 		schemas[name+"List"] = map[string]any{"type": "object", "properties": map[string]any{
 			"items": map[string]any{"type": "array", "items": ref(name)}, "next": map[string]any{"type": "string"}}}
 		if _, ok := schemas[name+"Record"]; !ok {
-			schemas[name+"Record"] = map[string]any{"type": "object", "properties": map[string]any{
-				strings.ToLower(name): ref(name), "history": map[string]any{"type": "array", "items": ref("HistoryItem")}}}
+			props := map[string]any{strings.ToLower(name): ref(name), "history": map[string]any{"type": "array", "items": ref("HistoryItem")}}
+			if name != "Member" {
+				props["receipt"] = map[string]any{"type": "string", "description": "where to fetch the record's receipt"}
+			}
+			schemas[name+"Record"] = map[string]any{"type": "object", "properties": props}
 		}
 	}
 	paths := map[string]map[string]any{}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -374,7 +375,8 @@ func (l listing) filters(r *http.Request, q *truce.Query) error {
 // getOf returns the handler that shows one record with its history.
 func getOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
 	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		return s.writeRecord(w, r, typ, r.PathValue("id"), nil)
+		id := r.PathValue("id")
+		return s.writeRecord(w, r, typ, id, map[string]any{"receipt": ListPath(typ) + "/" + url.PathEscape(id) + "/receipt"})
 	}
 }
 
@@ -397,19 +399,25 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query
 	return nil
 }
 
-// writeRecord writes one record under its type's name, with its history.
-func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id string, extra map[string]any) error {
+// visibleRecord reads a record the caller may see, with its history.
+func (s *Server) visibleRecord(r *http.Request, typ, id string) (*truce.Record, []truce.HistoryItem, error) {
 	rec, err := s.cfg.Store.Record(r.Context(), typ, id)
 	if err == nil && !policy.AccessOf(viewerOf(r)).Sees(rec.Visibility, rec.Owner) {
 		err = store.ErrNotFound // what one may not see, one is not told exists
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return truce.Errorf(truce.CodeNotFound, "no %s %q", typ, id)
+		return nil, nil, truce.Errorf(truce.CodeNotFound, "no %s %q", typ, id)
 	}
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	hist, err := s.cfg.Store.History(r.Context(), typ, id)
+	return rec, hist, err
+}
+
+// writeRecord writes one record under its type's name, with its history.
+func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id string, extra map[string]any) error {
+	rec, hist, err := s.visibleRecord(r, typ, id)
 	if err != nil {
 		return err
 	}

@@ -138,7 +138,9 @@ func routeTable() []route {
 			route{Method: "GET", Path: "/api/v1/" + res.plural, Action: policy.ReadRecords, Summary: "List " + res.plural + ", newest first",
 				Params: listings[res.typ].params(), Response: name + "List", Status: 200, handle: listOf(res.typ)},
 			route{Method: "GET", Path: "/api/v1/" + res.plural + "/{id}", Action: policy.ReadRecords, Summary: "One " + res.typ + " with the entries that touched it",
-				Params: []param{{"id", "path", "string", res.typ + " id"}}, Response: name + "Record", Status: 200, handle: getOf(res.typ)})
+				Params: []param{{"id", "path", "string", res.typ + " id"}}, Response: name + "Record", Status: 200, handle: getOf(res.typ)},
+			route{Method: "GET", Path: "/api/v1/" + res.plural + "/{id}/receipt", Action: policy.ReadRecords, Summary: "An offline proof that the " + res.typ + " rests on signed, witnessed log entries (check it with truce verify-receipt)",
+				Params: []param{{"id", "path", "string", res.typ + " id"}}, Response: "Receipt", Status: 200, handle: receiptOf(res.typ)})
 	}
 	for _, a := range actions {
 		rt := route{Method: "POST", Path: a.path, Action: policy.Submit, Summary: a.summary + " (" + a.kind + ")",

@@ -1,14 +1,20 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/audit"
+	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/receipt"
+	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/tlog"
 )
 
@@ -60,30 +66,52 @@ func cmdReplay(e *env, args []string) error {
 }
 
 func cmdReceipt(e *env, args []string) error {
-	in, rest, err := openData(e, "receipt", args)
+	fs := e.flags("receipt")
+	data := fs.String("data", "", "data directory: print the tlog-proof of entry INDEX")
+	server := fs.String("server", envDefault("TRUCE_SERVER", ""), "server: fetch the receipt of record TYPE/ID (default $TRUCE_SERVER)")
+	token := fs.String("token", os.Getenv("TRUCE_TOKEN"), "API token (default $TRUCE_TOKEN)")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || (*data == "") == (*server == "") {
+		fmt.Fprintln(e.stderr, "usage: truce receipt --data DIR INDEX | truce receipt --server URL TYPE/ID (e.g. finding/FD-0001)")
+		return errUsage
+	}
+	if *server != "" {
+		typ, id, ok := strings.Cut(pos[0], "/")
+		path := api.ListPath(strings.TrimSuffix(typ, "s"))
+		if !ok || path == "" || id == "" {
+			return fmt.Errorf("name a record as TYPE/ID, such as finding/FD-0001")
+		}
+		var b []byte
+		if err := client.New(*server, *token).Do(e.ctx, "GET", path+"/"+url.PathEscape(id)+"/receipt", nil, &b); err != nil {
+			return err
+		}
+		_, err := e.stdout.Write(append(b, '\n'))
+		return err
+	}
+	in, err := instance.OpenStore(e.ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	if len(rest) != 1 {
-		return fmt.Errorf("name one entry index")
-	}
-	index, err := strconv.ParseInt(rest[0], 10, 64)
+	index, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil || index < 0 {
-		return fmt.Errorf("bad index %q", rest[0])
+		return fmt.Errorf("bad index %q", pos[0])
 	}
-	signed, size, err := in.Store.Checkpoint(e.ctx)
+	// The newest cosigned checkpoint, if the log has witnesses.
+	signed, size, err := in.Store.Cosigned(e.ctx)
+	if err == nil && index >= size {
+		signed, size, err = in.Store.Checkpoint(e.ctx)
+	}
 	if err != nil {
 		return err
 	}
 	if index >= size {
 		return fmt.Errorf("entry %d is not covered by the newest checkpoint (size %d)", index, size)
 	}
-	bundle, err := in.Store.ReadTile(e.ctx, -1, index/tlog.TileWidth)
-	if err != nil {
-		return err
-	}
-	entries, err := tlog.BundleEntries(bundle)
+	leaf, err := readLeaf(e.ctx, in.Store, index)
 	if err != nil {
 		return err
 	}
@@ -91,12 +119,57 @@ func cmdReceipt(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := tlog.Receipt{Index: index, Proof: proof, Checkpoint: signed, Extra: entries[index%tlog.TileWidth]}
+	r := tlog.Receipt{Index: index, Proof: proof, Checkpoint: signed, Extra: leaf}
 	if _, err := r.Verify(in.Origin, in.Verifier, r.Extra); err != nil {
 		return fmt.Errorf("the receipt does not verify: %w", err)
 	}
 	_, err = e.stdout.Write(r.Marshal())
 	return err
+}
+
+func readLeaf(ctx context.Context, st store.Store, index int64) ([]byte, error) {
+	var leaf []byte
+	err := store.Leaves(ctx, st, index, index+1, func(_ int64, l []byte) error {
+		leaf = l
+		return nil
+	})
+	return leaf, err
+}
+
+func cmdVerifyReceipt(e *env, args []string) error {
+	fs := e.flags("verify-receipt")
+	logKey := fs.String("log-key", "", "the log's verifier key (as /log/vkey gives it)")
+	var witnessKeys listFlag
+	fs.Var(&witnessKeys, "witness-key", "a witness's cosignature key (repeatable)")
+	quorum := fs.Int("quorum", -1, "how many witness cosignatures are required (default: one per --witness-key)")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := required(fs, "log-key"); err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "usage: truce verify-receipt FILE --log-key VKEY [--witness-key VKEY...]")
+		return errUsage
+	}
+	b, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	if *quorum < 0 {
+		*quorum = len(witnessKeys)
+	}
+	r, c, err := receipt.Verify(b, *logKey, witnessKeys, *quorum)
+	if err != nil {
+		return fmt.Errorf("FAILED: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "ok: %s %s rests on %d entries of %s, in its checkpoint of %d entries cosigned by %s\n",
+		r.Type, r.ID, len(c.Entries), c.Origin, c.Size, cosigners(c.Cosigners))
+	for _, en := range c.Entries {
+		fmt.Fprintf(e.stdout, "  entry %-6d %-6s %-22s by %-14s logged %s\n", en.Index, en.Role, en.Kind, en.Author, en.Logged.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // progress reports on stderr, at most every second, when stderr is a

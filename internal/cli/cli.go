@@ -42,7 +42,8 @@ func init() {
 		{"token", "issue --data DIR --member ID [--expires DURATION]", "issue an API token for a member (printed once, stored hashed)", cmdToken},
 		{"allege", "--key FILE (--server URL | --out FILE) [fields]", "sign an allegation and submit it, or write it for later", cmdAllege},
 		{"submit", "--server URL FILE...", "submit envelopes signed earlier (offline) with --out", cmdSubmit},
-		{"receipt", "--data DIR INDEX", "print an offline proof (C2SP tlog-proof) that an entry is in the log", cmdReceipt},
+		{"receipt", "--server URL TYPE/ID | --data DIR INDEX", "print a record's receipt (its entries, proven under a cosigned checkpoint), or one entry's C2SP tlog-proof", cmdReceipt},
+		{"verify-receipt", "FILE --log-key VKEY [--witness-key VKEY...]", "check a receipt offline: checkpoint, cosignatures, inclusion proofs, signatures", cmdVerifyReceipt},
 		{"verify", "--data DIR", "check the whole log offline: tiles, roots, checkpoints, signatures, rules", cmdVerify},
 		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
 		{"audit", "--log URL [--state DIR] [--follow] [--token T] [--log-key VKEY] [--witness-key VKEY...]", "check a log over HTTP as a party would: tiles, checkpoints and cosignatures, signatures, rules, and the API against the log", cmdAudit},
@@ -119,6 +120,22 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return errUsage
 	}
 	return nil
+}
+
+// parseMixed parses flags placed before, between or after positional
+// arguments, and returns the positional ones.
+func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 // required checks that flags were given.

@@ -418,3 +418,18 @@ func SealedOf(c *Command) *truce.Sealed {
 	}
 	return nil
 }
+
+// KeysDeclared returns the member and public keys an entry adds to the
+// log: the system key of instance.created, a member.registered's keys, a
+// key.added's key. Receipts use it to show what key signed an entry.
+func KeysDeclared(c *Command) (member string, keys []string) {
+	switch b := c.body.(type) {
+	case *Instance:
+		return truce.SystemAuthor, []string{b.SystemKey}
+	case *MemberRegistration:
+		return b.ID, append(append([]string(nil), b.Keys...), b.Custodial...)
+	case *KeyAddition:
+		return b.Member, []string{b.Key}
+	}
+	return "", nil
+}
