@@ -90,7 +90,21 @@ func TestCleanLogVerifiesAndReplays(t *testing.T) {
 // editEntry rewrites entry i's bundle with edit applied to the entry.
 func editEntry(t *testing.T, db *sql.DB, i int64, edit func(leaf []byte)) {
 	t.Helper()
-	n := i / tlog.TileWidth
+	rewriteBundle(t, db, i/tlog.TileWidth, func(entries [][]byte) [][]byte {
+		leaf := entries[i%tlog.TileWidth]
+		before := bytes.Clone(leaf)
+		edit(leaf)
+		if bytes.Equal(before, leaf) {
+			t.Fatal("edit changed nothing")
+		}
+		return entries
+	})
+}
+
+// rewriteBundle replaces entry bundle n in the database with what rewrite
+// makes of its entries.
+func rewriteBundle(t *testing.T, db *sql.DB, n int64, rewrite func(entries [][]byte) [][]byte) {
+	t.Helper()
 	rows, err := db.Query(`SELECT data FROM bundles WHERE n = ? ORDER BY first`, n)
 	if err != nil {
 		t.Fatal(err)
@@ -106,21 +120,40 @@ func editEntry(t *testing.T, db *sql.DB, i int64, edit func(leaf []byte)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf := entries[i%tlog.TileWidth] // aliases bundle
-	before := bytes.Clone(leaf)
-	edit(leaf)
-	if bytes.Equal(before, leaf) {
-		t.Fatal("edit changed nothing")
+	var out []byte
+	for _, e := range rewrite(entries) {
+		out, _ = tlog.AppendBundleEntry(out, e)
 	}
 	if _, err := db.Exec(`DELETE FROM bundles WHERE n = ?`, n); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`INSERT INTO bundles (n, first, data) VALUES (?, 0, ?)`, n, bundle); err != nil {
+	if _, err := db.Exec(`INSERT INTO bundles (n, first, data) VALUES (?, 0, ?)`, n, out); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// One byte changed anywhere in a stored entry makes Verify fail at it.
+// An entry deleted from the stored log, or two entries swapped: verify
+// names the first entry out of place.
+func TestVerifyNamesDeletedAndReorderedEntries(t *testing.T) {
+	const k = 300
+	for name, rewrite := range map[string]func([][]byte) [][]byte{
+		"deleted": func(e [][]byte) [][]byte {
+			return append(append([][]byte{}, e[:k%tlog.TileWidth]...), e[k%tlog.TileWidth+1:]...)
+		},
+		"reordered": func(e [][]byte) [][]byte { i := k % tlog.TileWidth; e[i], e[i+1] = e[i+1], e[i]; return e },
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newLog(t, 400)
+			rewriteBundle(t, rawDB(t, env.Dir), k/tlog.TileWidth, rewrite)
+			_, err := verify(t, env.Dir)
+			var p *audit.Problem
+			if !asProblem(err, &p) || p.Index != k || !strings.Contains(p.What, "logged as entry") {
+				t.Fatalf("Verify = %v, want a problem at entry %d", err, k)
+			}
+		})
+	}
+}
+
 func TestVerifyNamesTheTamperedEntry(t *testing.T) {
 	for _, c := range []struct {
 		name   string

@@ -359,8 +359,8 @@ func (a *Auditor) follow(ctx context.Context, cp tlog.Checkpoint) error {
 			return err
 		}
 		entries, err := tlog.BundleEntries(bundle)
-		if err != nil || int64(len(entries)) != w {
-			return &Problem{n * tlog.TileWidth, fmt.Sprintf("entry bundle %d is malformed or does not hold %d entries", n, w)}
+		if err != nil {
+			return &Problem{n * tlog.TileWidth, fmt.Sprintf("entry bundle %d is malformed: %v", n, err)}
 		}
 		// Entries already checked must not have changed.
 		if mine, ok := a.chk.tiles[[2]int64{-1, n}]; ok {
@@ -371,10 +371,15 @@ func (a *Auditor) follow(ctx context.Context, cp tlog.Checkpoint) error {
 				}
 			}
 		}
-		for i := a.chk.size() - n*tlog.TileWidth; i < w; i++ {
+		// Check what entries there are first: an entry removed or moved is
+		// named by the first entry out of place.
+		for i := a.chk.size() - n*tlog.TileWidth; i < min(w, int64(len(entries))); i++ {
 			if err := a.chk.add(ctx, n*tlog.TileWidth+i, entries[i]); err != nil {
 				return err
 			}
+		}
+		if int64(len(entries)) != w {
+			return &Problem{n*tlog.TileWidth + min(w, int64(len(entries))), fmt.Sprintf("entry bundle %d holds %d entries; the checkpoint needs %d", n, len(entries), w)}
 		}
 		if a.cfg.Progress != nil {
 			a.cfg.Progress(a.chk.size(), cp.Size)
@@ -389,7 +394,12 @@ func (a *Auditor) follow(ctx context.Context, cp tlog.Checkpoint) error {
 	if err := a.compareTiles(ctx, old, cp.Size); err != nil {
 		return err
 	}
-	if root := a.chk.tree.Root(); root != cp.Root {
+	// (The auditor may have read further in a round that failed.)
+	root, err := tlog.RootAt(ctx, a.chk.tiles, cp.Size)
+	if err != nil {
+		return err
+	}
+	if root != cp.Root {
 		return &Problem{-1, fmt.Sprintf("ALARM: the entries the server serves give root %s; its checkpoint says %s", root, cp.Root)}
 	}
 	// Keep the full bundles for the next run.

@@ -93,7 +93,7 @@ type PublisherConfig struct {
 	Client *http.Client // default: 10s timeout
 	Logger *slog.Logger
 	// Retry is the first wait before asking witnesses again after a round
-	// without a quorum; it doubles up to a minute. Default one second.
+	// without a quorum. Default one second.
 	Retry time.Duration
 }
 
@@ -177,7 +177,10 @@ func (p *Publisher) Alarms() []string {
 	return append([]string(nil), p.alarms...)
 }
 
-// Run publishes until ctx ends.
+// Run publishes until ctx ends. After a round without a quorum it tries
+// again on the next checkpoint, or after a wait that doubles, up to five
+// seconds, while the log is quiet: a witness that comes back is used
+// within seconds.
 func (p *Publisher) Run(ctx context.Context) {
 	wait := p.cfg.Retry
 	retry := time.NewTimer(time.Hour)
@@ -190,17 +193,18 @@ func (p *Publisher) Run(ctx context.Context) {
 		case signed == nil:
 			retry.Reset(wait)
 		case pub != nil && pub.Size >= size:
+			wait = p.cfg.Retry
 		case p.round(ctx, size, signed):
 			wait = p.cfg.Retry
 		default:
 			retry.Reset(wait)
-			wait = min(2*wait, time.Minute)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-superseded:
 		case <-retry.C:
+			wait = min(2*wait, 5*time.Second)
 		}
 	}
 }
@@ -229,7 +233,7 @@ func (p *Publisher) round(ctx context.Context, size int64, signed []byte) bool {
 			defer wg.Done()
 			sig, err := p.submit(ctx, w, size, signed)
 			if err != nil {
-				w.backoff = min(max(2*w.backoff, p.cfg.Retry), time.Minute)
+				w.backoff = min(max(2*w.backoff, p.cfg.Retry), 30*time.Second)
 				w.retryAt = time.Now().Add(w.backoff)
 				p.cfg.Logger.Warn("witness did not cosign", "witness", w.Name, "size", size, "err", err, "retry_in", w.backoff)
 				return
