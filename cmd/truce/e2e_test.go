@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
@@ -205,6 +206,7 @@ func TestDemo(t *testing.T) {
 	if res.Size < 20 {
 		t.Fatalf("demo log has %d entries", res.Size)
 	}
+	witnessKeys := checkCosigned(t, s.url, vkey)
 
 	// File an allegation with the CLI, online.
 	pk := byID["pk-liaison"]
@@ -265,6 +267,34 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("receipt does not verify: %v", err)
 	}
 
+	// An auditor checks the log over HTTP as a party would; a finding's
+	// receipt verifies offline.
+	state := filepath.Join(t.TempDir(), "audit")
+	for range 2 {
+		out, errOut, code := run(t, "audit", "--log", s.url, "--token", pk.Token, "--state", state)
+		if code != 0 || !regexp.MustCompile(`(?m)^ok: \d+ entries`).MatchString(out) || !strings.Contains(out, "witness.pk.") || !strings.Contains(out, "records match the API") {
+			t.Fatalf("truce audit = %d %s %s", code, out, errOut)
+		}
+	}
+	out, errOut, code = runEnv(t, env, "receipt", "finding/FD-0001")
+	if code != 0 || !strings.Contains(out, "— witness.pk.") {
+		t.Fatalf("truce receipt = %d %s %s", code, out, errOut)
+	}
+	receiptFile := filepath.Join(t.TempDir(), "FD-0001.json")
+	os.WriteFile(receiptFile, []byte(out), 0o600)
+	check := []string{"verify-receipt", receiptFile, "--log-key", vkey}
+	for _, k := range witnessKeys {
+		check = append(check, "--witness-key", k)
+	}
+	if got, errOut, code := run(t, check...); code != 0 || !strings.Contains(got, "ok: finding FD-0001 rests on") {
+		t.Fatalf("truce verify-receipt = %d %s %s", code, got, errOut)
+	}
+	// Without the PK witness's cosignature it no longer verifies.
+	os.WriteFile(receiptFile, bytes.ReplaceAll([]byte(out), []byte("— witness.pk."), []byte("— witness.pK.")), 0o600)
+	if _, _, code := run(t, check...); code == 0 {
+		t.Fatal("truce verify-receipt accepted a changed receipt")
+	}
+
 	// Restart: the log is the same log, grown consistently.
 	s.stop(syscall.SIGTERM)
 	s2 := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
@@ -315,6 +345,33 @@ func TestDemo(t *testing.T) {
 	if _, _, code := run(t, "verify", "--data", edited); code != 0 {
 		t.Fatal("verify failed on a log whose projection (not log) was edited")
 	}
+}
+
+// checkCosigned checks that /log/checkpoint carries the log's signature
+// and a cosignature by each witness /log/witnesses lists, and returns
+// their keys.
+func checkCosigned(t *testing.T, url, vkey string) []string {
+	t.Helper()
+	var peers []struct{ Name, VKey, URL string }
+	if err := json.Unmarshal(get(t, url+"/log/witnesses"), &peers); err != nil || len(peers) != 2 {
+		t.Fatalf("/log/witnesses = %v %v", peers, err)
+	}
+	logV, _ := note.NewVerifier(vkey)
+	verifiers := []note.Verifier{logV}
+	var keys []string
+	for _, p := range peers {
+		v, err := fnote.NewVerifierForCosignatureV1(p.VKey)
+		if err != nil || v.Name() != p.Name || !strings.HasPrefix(p.URL, "http://127.0.0.1:") {
+			t.Fatalf("witness %+v: %v", p, err)
+		}
+		verifiers = append(verifiers, v)
+		keys = append(keys, p.VKey)
+	}
+	n, err := note.Open(get(t, url+"/log/checkpoint"), note.VerifierList(verifiers...))
+	if err != nil || len(n.Sigs) != 3 {
+		t.Fatalf("the checkpoint carries %d verified signatures (%v), want the log's and two witnesses'", len(n.Sigs), err)
+	}
+	return keys
 }
 
 func runEnv(t *testing.T, env []string, args ...string) (string, string, int) {
@@ -626,5 +683,47 @@ func TestDemoAccess(t *testing.T) {
 	time.Sleep(150 * time.Millisecond)
 	if after := checkpointSize(t, s.url); after != before {
 		t.Fatalf("the refused signature grew the log from %s to %s", before, after)
+	}
+}
+
+// TestWitnessCommands sets up a witness by hand, as a party would: init
+// it for the log's key, serve it, attach it to the instance; the served
+// checkpoint then carries its cosignature, and the auditor requires it.
+func TestWitnessCommands(t *testing.T) {
+	dir := t.TempDir()
+	data, wdir := filepath.Join(dir, "instance"), filepath.Join(dir, "witness")
+	if out, errOut, code := run(t, "init", "--data", data, "--origin", "truce.example.org/log", "--agreement", "../../internal/demo/agreement.yaml"); code != 0 {
+		t.Fatalf("init = %d %s %s", code, out, errOut)
+	}
+	db := openSQL(t, data)
+	var vkey string
+	db.QueryRow(`SELECT value FROM meta WHERE key = 'log_vkey'`).Scan(&vkey)
+	db.Close()
+	out, errOut, code := run(t, "witness", "init", "--data", wdir, "--name", "witness.pk.example", "--log-key", vkey)
+	wkey := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(wkey, "witness.pk.example+") {
+		t.Fatalf("witness init = %d %s %s", code, out, errOut)
+	}
+	w := start(t, "witness", "serve", "--data", wdir, "--addr", "127.0.0.1:0")
+	if out, errOut, code := run(t, "witness", "attach", "--data", data, "--url", w.url, "--vkey", wkey); code != 0 || !strings.Contains(out, "1 of 1 witnesses") {
+		t.Fatalf("witness attach = %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "witness", "attach", "--data", data, "--url", w.url, "--vkey", vkey); code == 0 {
+		t.Fatalf("attached a log key as a witness key: %s", errOut)
+	}
+	s := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	logV, _ := note.NewVerifier(vkey)
+	wv, _ := fnote.NewVerifierForCosignatureV1(wkey)
+	if n, err := note.Open(get(t, s.url+"/log/checkpoint"), note.VerifierList(logV, wv)); err != nil || len(n.Sigs) != 2 {
+		t.Fatalf("the served checkpoint is not cosigned: %v", err)
+	}
+	if out, errOut, code := run(t, "audit", "--log", s.url, "--log-key", vkey, "--witness-key", wkey); code != 0 || !strings.Contains(out, "cosigned by witness.pk.example") {
+		t.Fatalf("audit = %d %s %s", code, out, errOut)
+	}
+	// An auditor requiring a witness the log does not have alarms.
+	_, other, _ := note.GenerateKey(nil, "witness.other.example")
+	otherCosig, _ := fnote.VKeyToCosignatureV1(other)
+	if _, errOut, code := run(t, "audit", "--log", s.url, "--log-key", vkey, "--witness-key", wkey, "--witness-key", otherCosig); code == 0 || !strings.Contains(errOut, "1 of the 2 witness cosignatures") {
+		t.Fatalf("audit requiring an absent witness = %d %s", code, errOut)
 	}
 }

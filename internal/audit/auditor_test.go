@@ -20,7 +20,9 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/audit"
+	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
@@ -430,5 +432,35 @@ func TestFindingReceipt(t *testing.T) {
 		if _, _, err := receipt.Verify(c.b, c.vkey, c.wkeys, c.q); err == nil {
 			t.Errorf("a receipt with %s verified", name)
 		}
+	}
+}
+
+// The overdue set is what the caller may see of it, as of a log size.
+func TestOverdueByAccess(t *testing.T) {
+	s := serveDemo(t)
+	overdue := func(member string) api.Overdue {
+		var o api.Overdue
+		if err := client.New(s.URL, s.creds[member].Token).Do(context.Background(), "GET", "/api/v1/overdue", nil, &o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	var size int64
+	s.In.Seq.View(func(st *rules.State) { size = st.Size })
+	mech, pk := overdue("admin"), overdue("pk-liaison")
+	if mech.AsOf != size || pk.AsOf != size {
+		t.Fatalf("as_of %d and %d; the log has %d entries", mech.AsOf, pk.AsOf, size)
+	}
+	seen := map[string]bool{}
+	for _, o := range mech.Items {
+		seen[o.Kind+o.ID] = true
+	}
+	for _, o := range pk.Items {
+		if !seen[o.Kind+o.ID] {
+			t.Fatalf("a party sees %s %s overdue, the mechanism does not", o.Kind, o.ID)
+		}
+	}
+	if len(pk.Items) == 0 || len(pk.Items) >= len(mech.Items) {
+		t.Fatalf("a party sees %d overdue items, the mechanism %d: the mechanism's own work should be hidden from parties", len(pk.Items), len(mech.Items))
 	}
 }

@@ -169,6 +169,7 @@ func cmdVerifyReceipt(e *env, args []string) error {
 	for _, en := range c.Entries {
 		fmt.Fprintf(e.stdout, "  entry %-6d %-6s %-22s by %-14s logged %s\n", en.Index, en.Role, en.Kind, en.Author, en.Logged.Format(time.RFC3339))
 	}
+	fmt.Fprintln(e.stdout, "(the entries and their signatures are proven; the document is the server's rendering of them, which truce audit checks against the whole log)")
 	return nil
 }
 

@@ -190,7 +190,7 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 // awaitPublished waits a little for the witnesses to cosign the newest
 // checkpoint, so that a server that says it is ready serves one.
 func awaitPublished(e *env, pub *witness.Publisher, size int64) {
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(5 * time.Second)
 	for {
 		changed := pub.Changed()
 		if p := pub.Published(); p != nil && p.Size >= size {

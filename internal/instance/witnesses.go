@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/truce-mvm/truce/internal/store"
@@ -35,6 +36,11 @@ func (in *Instance) WitnessPolicy(ctx context.Context) (witness.Policy, error) {
 func (in *Instance) SetWitnessPolicy(ctx context.Context, p witness.Policy) error {
 	if err := p.Check(); err != nil {
 		return err
+	}
+	for _, w := range p.Peers {
+		if w.Name == in.Origin {
+			return fmt.Errorf("%s is the log's own key, not a witness's", w.VKey)
+		}
 	}
 	b, err := json.Marshal(p)
 	if err != nil {

@@ -197,8 +197,16 @@ func fail(status int, format string, args ...any) *failure {
 	return &failure{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-// ServeHTTP serves POST /add-checkpoint.
+// ServeHTTP serves POST /add-checkpoint, and GET /healthz for monitoring.
 func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/healthz" && r.Method == http.MethodGet {
+		if err := w.db.PingContext(r.Context()); err != nil {
+			http.Error(rw, "state unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(rw, "ok")
+		return
+	}
 	if r.URL.Path != "/add-checkpoint" {
 		http.NotFound(rw, r)
 		return
