@@ -37,7 +37,7 @@ func newLog(t *testing.T, n int) *testkit.Env {
 	return env
 }
 
-func openStore(t *testing.T, dir string) *sqlite.DB {
+func openStore(t testing.TB, dir string) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, instance.DBFile), sqlite.Options{})
 	if err != nil {

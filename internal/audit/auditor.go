@@ -246,10 +246,8 @@ func (a *Auditor) loadEntries(ctx context.Context) error {
 		if err != nil || len(entries) != tlog.TileWidth {
 			return fmt.Errorf("kept bundle %d is damaged; remove %s to fetch it again", n, a.bundlePath(n))
 		}
-		for i, leaf := range entries {
-			if err := a.chk.add(ctx, n*tlog.TileWidth+int64(i), leaf); err != nil {
-				return err
-			}
+		if err := a.chk.addAll(ctx, n*tlog.TileWidth, entries); err != nil {
+			return err
 		}
 		if a.cfg.Progress != nil {
 			a.cfg.Progress(a.chk.size(), a.trusted.Size)
@@ -373,8 +371,8 @@ func (a *Auditor) follow(ctx context.Context, cp tlog.Checkpoint) error {
 		}
 		// Check what entries there are first: an entry removed or moved is
 		// named by the first entry out of place.
-		for i := a.chk.size() - n*tlog.TileWidth; i < min(w, int64(len(entries))); i++ {
-			if err := a.chk.add(ctx, n*tlog.TileWidth+i, entries[i]); err != nil {
+		if from, to := a.chk.size()-n*tlog.TileWidth, min(w, int64(len(entries))); from < to {
+			if err := a.chk.addAll(ctx, a.chk.size(), entries[from:to]); err != nil {
 				return err
 			}
 		}

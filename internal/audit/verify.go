@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -82,29 +83,54 @@ func newChecker(ctx context.Context) (*checker, error) {
 // size is how many entries the checker took.
 func (c *checker) size() int64 { return c.state.Size }
 
-// add checks the entry at index i, which must be the next.
-func (c *checker) add(ctx context.Context, i int64, leaf []byte) error {
-	if i != c.state.Size {
-		return &Problem{i, fmt.Sprintf("entry %d given after %d entries", i, c.state.Size)}
+// addAll checks leaves as the entries from index start on, which must be
+// the next. Decoding is independent of the state, so it runs on all cores
+// first; keys and rules are then applied in log order.
+func (c *checker) addAll(ctx context.Context, start int64, leaves [][]byte) error {
+	type decoded struct {
+		logged time.Time
+		cmd    *rules.Command
+		err    error
 	}
-	logged, cmd, err := rules.DecodeLeaf(leaf, i)
-	if err != nil {
-		return &Problem{i, err.Error()}
+	dec := make([]decoded, len(leaves))
+	workers := min(runtime.GOMAXPROCS(0), len(leaves))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(leaves); i += workers {
+				d := &dec[i]
+				d.logged, d.cmd, d.err = rules.DecodeLeaf(leaves[i], start+int64(i))
+			}
+		}()
 	}
-	pub, err := c.state.SigningKey(cmd.Entry)
-	if err != nil {
-		return &Problem{i, err.Error()}
-	}
-	c.sigs.check(i, cmd.Entry, pub)
-	if sc := rules.SealedOf(cmd); sc != nil {
-		c.sealed[i] = sc.Commitment
-	}
-	if _, err := c.state.Apply(cmd, i, logged); err != nil {
-		return &Problem{i, err.Error()}
-	}
-	c.batch = append(c.batch, leaf)
-	if len(c.batch) == tlog.TileWidth {
-		return c.flush(ctx)
+	wg.Wait()
+	for k, d := range dec {
+		i := start + int64(k)
+		if i != c.state.Size {
+			return &Problem{i, fmt.Sprintf("entry %d given after %d entries", i, c.state.Size)}
+		}
+		if d.err != nil {
+			return &Problem{i, d.err.Error()}
+		}
+		pub, err := c.state.SigningKey(d.cmd.Entry)
+		if err != nil {
+			return &Problem{i, err.Error()}
+		}
+		c.sigs.check(i, d.cmd.Entry, pub)
+		if sc := rules.SealedOf(d.cmd); sc != nil {
+			c.sealed[i] = sc.Commitment
+		}
+		if _, err := c.state.Apply(d.cmd, i, d.logged); err != nil {
+			return &Problem{i, err.Error()}
+		}
+		c.batch = append(c.batch, leaves[k])
+		if len(c.batch) == tlog.TileWidth {
+			if err := c.flush(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -153,17 +179,25 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 	}
 	defer c.close()
 	var bad error
+	var pending [][]byte
 	err = store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
-		if bad = c.add(ctx, i, leaf); bad != nil {
+		if pending = append(pending, leaf); len(pending) < tlog.TileWidth && i+1 < size {
+			return nil
+		}
+		if bad = c.addAll(ctx, i+1-int64(len(pending)), pending); bad != nil {
 			return errStop
 		}
-		if progress != nil && (i+1)%tlog.TileWidth == 0 {
+		pending = pending[:0]
+		if progress != nil {
 			progress(i+1, size)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, &Problem{-1, fmt.Sprintf("reading the entries: %v", err)}
+	}
+	if bad == nil && len(pending) > 0 { // fewer entries than the tree says
+		bad = c.addAll(ctx, c.size(), pending)
 	}
 	// A bad signature earlier than the entry that stopped the reading is
 	// the first problem.

@@ -15,6 +15,7 @@ func cmdBench(e *env, args []string) error {
 	var clients listFlag
 	fs.Var(&clients, "clients", "concurrent clients, one run per value (default 64,512)")
 	entries := fs.Int("entries", 60000, "entries per run, split between the clients")
+	witnesses := fs.Int("witnesses", 2, "witnesses on loopback that must cosign each published checkpoint")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -42,7 +43,7 @@ func cmdBench(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err := bench.Run(e.ctx, bench.Options{Clients: n, Entries: *entries, Dir: dir})
+		res, err := bench.Run(e.ctx, bench.Options{Clients: n, Entries: *entries, Dir: dir, Witnesses: *witnesses})
 		os.RemoveAll(dir)
 		if err != nil {
 			return err

@@ -1,16 +1,11 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/witness"
@@ -81,40 +76,20 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"
 // do not.
 func demoWitnesses(e *env, in *instance.Instance) (stop func(), err error) {
 	var p witness.Policy
-	var closers []func()
+	var running []*witness.Local
 	stop = func() {
-		for _, c := range closers {
-			c()
+		for _, l := range running {
+			l.Close()
 		}
 	}
-	defer func() {
+	for _, party := range []string{"pk", "af"} {
+		l, err := witness.StartLocal(e.ctx, filepath.Join(in.Dir, "witnesses", party), "witness."+party+".exercise.truce.example", in.VKey, e.log.With("witness", party))
 		if err != nil {
 			stop()
-		}
-	}()
-	for _, party := range []string{"pk", "af"} {
-		dir := filepath.Join(in.Dir, "witnesses", party)
-		if _, err := os.Stat(filepath.Join(dir, "witness.key")); errors.Is(err, fs.ErrNotExist) {
-			if _, err := witness.Init(dir, "witness."+party+".exercise.truce.example"); err != nil {
-				return nil, err
-			}
-			if err := witness.AddLog(e.ctx, dir, in.VKey); err != nil {
-				return nil, err
-			}
-		}
-		w, err := witness.Open(dir, e.log.With("witness", party))
-		if err != nil {
 			return nil, err
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			w.Close()
-			return nil, err
-		}
-		srv := api.NewHTTPServer(ln.Addr().String(), w)
-		go srv.Serve(ln)
-		closers = append(closers, func() { srv.Close(); w.Close() })
-		p.Peers = append(p.Peers, witness.Peer{Name: w.Name(), VKey: w.VerifierKey(), URL: "http://" + ln.Addr().String()})
+		running = append(running, l)
+		p.Peers = append(p.Peers, l.Peer)
 	}
 	p.Quorum = len(p.Peers)
 	return stop, in.SetWitnessPolicy(e.ctx, p)

@@ -19,12 +19,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
@@ -351,4 +353,45 @@ func (w *Witness) Alarms(ctx context.Context) ([]string, error) {
 		out = append(out, o+": "+r)
 	}
 	return out, rows.Err()
+}
+
+// Local is a witness serving on loopback beside a log, as the demo and
+// the benchmark run them.
+type Local struct {
+	*Witness
+	Peer Peer
+	srv  *http.Server
+}
+
+// StartLocal starts the witness kept in dir (creating it, named name and
+// following the log logKey verifies, if dir holds none) on a free
+// loopback port.
+func StartLocal(ctx context.Context, dir, name, logKey string, logger *slog.Logger) (*Local, error) {
+	if _, err := os.Stat(filepath.Join(dir, keyFile)); errors.Is(err, os.ErrNotExist) {
+		if _, err := Init(dir, name); err != nil {
+			return nil, err
+		}
+		if err := AddLog(ctx, dir, logKey); err != nil {
+			return nil, err
+		}
+	}
+	w, err := Open(dir, logger)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	l := &Local{Witness: w, srv: &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}}
+	l.Peer = Peer{Name: w.Name(), VKey: w.VerifierKey(), URL: "http://" + ln.Addr().String()}
+	go l.srv.Serve(ln)
+	return l, nil
+}
+
+// Close stops serving and closes the witness's state.
+func (l *Local) Close() error {
+	l.srv.Close()
+	return l.Witness.Close()
 }
