@@ -704,6 +704,13 @@ func TestWitnessCommands(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(wkey, "witness.pk.example+") {
 		t.Fatalf("witness init = %d %s %s", code, out, errOut)
 	}
+	_, otherLog, _ := note.GenerateKey(nil, "other.example/log")
+	if out, errOut, code := run(t, "witness", "add-log", "--data", wdir, "--log-key", otherLog); code != 0 || !strings.Contains(out, "following") {
+		t.Fatalf("witness add-log = %d %s %s", code, out, errOut)
+	}
+	if _, _, code := run(t, "witness", "add-log", "--data", wdir, "--log-key", otherLog); code == 0 {
+		t.Fatal("a witness followed the same log twice")
+	}
 	w := start(t, "witness", "serve", "--data", wdir, "--addr", "127.0.0.1:0")
 	if out, errOut, code := run(t, "witness", "attach", "--data", data, "--url", w.url, "--vkey", wkey); code != 0 || !strings.Contains(out, "1 of 1 witnesses") {
 		t.Fatalf("witness attach = %d %s %s", code, out, errOut)

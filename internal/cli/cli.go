@@ -48,7 +48,7 @@ func init() {
 		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
 		{"audit", "--log URL [--state DIR] [--follow] [--token T] [--log-key VKEY] [--witness-key VKEY...]", "check a log over HTTP as a party would: tiles, checkpoints and cosignatures, signatures, rules, and the API against the log", cmdAudit},
 		{"bench", "[--clients 64,512] [--entries N]", "measure durable entries/s over HTTP on a fresh instance", cmdBench},
-		{"witness", "init|serve|attach|detach|list ...", "run a witness that cosigns a log's checkpoints, or set an instance's witnesses", cmdWitness},
+		{"witness", "init|add-log|serve|attach|detach|list ...", "run a witness that cosigns a log's checkpoints, or set an instance's witnesses", cmdWitness},
 		{"help", "", "list the commands", cmdHelp},
 	}
 }

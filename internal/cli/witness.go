@@ -19,6 +19,7 @@ import (
 
 const witnessUsage = `usage:
   truce witness init   --data WDIR --name NAME --log-key VKEY...   create a witness following logs; prints its key
+  truce witness add-log --data WDIR --log-key VKEY...              follow more logs
   truce witness serve  --data WDIR [--addr HOST:PORT]              serve POST /add-checkpoint (C2SP tlog-witness)
   truce witness attach --data DIR --url URL --vkey VKEY [--quorum K] make an instance submit checkpoints to a witness
   truce witness detach --data DIR --name NAME [--quorum K]         stop using a witness
@@ -34,6 +35,8 @@ func cmdWitness(e *env, args []string) error {
 		return witnessInit(e, args[1:])
 	case "serve":
 		return witnessServe(e, args[1:])
+	case "add-log":
+		return witnessAddLog(e, args[1:])
 	case "attach", "detach", "list":
 		return witnessPolicy(e, args[0], args[1:])
 	}
@@ -68,6 +71,26 @@ func witnessInit(e *env, args []string) error {
 		}
 	}
 	fmt.Fprintln(e.stdout, vkey)
+	return nil
+}
+
+func witnessAddLog(e *env, args []string) error {
+	fs := e.flags("witness add-log")
+	data := fs.String("data", "", "the witness's data directory")
+	var logs listFlag
+	fs.Var(&logs, "log-key", "verifier key of a log to follow (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "data", "log-key"); err != nil {
+		return err
+	}
+	for _, l := range logs {
+		if err := witness.AddLog(e.ctx, *data, l); err != nil {
+			return fmt.Errorf("%s: %w", l, err)
+		}
+		fmt.Fprintf(e.stdout, "following %s\n", l)
+	}
 	return nil
 }
 
