@@ -142,14 +142,14 @@ func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) error {
 	if ok, wait := s.addressLimit.allow(clientAddress(r)); !ok {
 		return tooMany(w, wait, "from this address")
 	}
-	v, sess, err := s.identify(r)
+	v, sess, err := s.Identify(r)
 	if err != nil {
 		return err
 	}
 	if err := policy.Check(v, rt.Action, s.cfg.Policy); err != nil {
 		return err
 	}
-	if err := checkCSRF(r, sess); err != nil {
+	if err := CheckCSRF(r, sess); err != nil {
 		return err
 	}
 	if v.Member != nil {

@@ -26,10 +26,11 @@ func viewerOf(r *http.Request) policy.Viewer {
 	return v
 }
 
-// identify resolves a request's credentials: a bearer token or a session
+// Identify resolves a request's credentials: a bearer token or a session
 // cookie. No credentials is the anonymous viewer; bad credentials are an
 // error, never silently anonymous. It also returns the session, if any.
-func (s *Server) identify(r *http.Request) (policy.Viewer, *store.Session, error) {
+// The pages share it with the API.
+func (s *Server) Identify(r *http.Request) (policy.Viewer, *store.Session, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := cutBearer(h)
 		if !ok {
@@ -95,11 +96,11 @@ func (s *Server) member(id string) (*truce.Member, error) {
 	return m, nil
 }
 
-// checkCSRF requires, of a state-changing request made with a session
+// CheckCSRF requires, of a state-changing request made with a session
 // cookie, the session's CSRF token in the X-CSRF-Token header or the csrf
 // form field. Bearer tokens are not sent by browsers on their own, so they
 // need none.
-func checkCSRF(r *http.Request, sess *store.Session) error {
+func CheckCSRF(r *http.Request, sess *store.Session) error {
 	if sess == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/web"
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
@@ -36,9 +37,17 @@ func cmdDemo(e *env, args []string) error {
 		return fmt.Errorf("starting the witnesses: %w", err)
 	}
 	defer stop()
+	accounts, err := demo.ReadCredentials(*data)
+	if err != nil {
+		return err
+	}
+	for _, c := range accounts {
+		sf.accounts = append(sf.accounts, web.Account{ID: c.ID, Name: c.Name, Role: string(c.Role), Party: c.Party, Password: c.Password})
+	}
 	creds, _ := filepath.Abs(filepath.Join(*data, demo.CredentialsFile))
 	return serve(e, in, sf, func(url string) {
 		fmt.Fprintf(e.stdout, "Truce demo — EXERCISE DATA — serving at %s\n", url)
+		fmt.Fprintf(e.stdout, "  sign in:     %s/signin (the exercise accounts are listed there)\n", url)
 		fmt.Fprintf(e.stdout, "  log:         %s/log/checkpoint\n  API:         %s/api/v1/allegations (Authorization: Bearer <token>)\n", url, url)
 		fmt.Fprintf(e.stdout, "  credentials: %s\n", creds)
 	})

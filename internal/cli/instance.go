@@ -22,6 +22,7 @@ import (
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/web"
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
@@ -111,6 +112,7 @@ type serveFlags struct {
 	publicLog     string
 	secureCookies bool
 	limits        api.Limits
+	accounts      []web.Account // listed on the sign-in page (the demo's)
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -182,8 +184,12 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 		defer func() { cancel(); <-done }()
 		awaitPublished(e, pub, in.Seq.Checkpoint().Size)
 	}
-	h := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Witnesses: pub, Logger: e.log,
+	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Witnesses: pub, Logger: e.log,
 		Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits, SecureCookies: sf.secureCookies})
+	h, err := web.New(web.Config{API: a, Seq: in.Seq, Store: in.Store, Witnesses: pub, VKey: in.VKey, Accounts: sf.accounts, Logger: e.log})
+	if err != nil {
+		return err
+	}
 	return run(e, ln, h, ready)
 }
 

@@ -1,0 +1,152 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/rules"
+)
+
+// section is one list of a dashboard: what awaits the member.
+type section struct {
+	Title string // catalogue key
+	Items []item
+}
+
+type item struct {
+	ID, Href, Text string
+	Due            time.Time
+	Overdue        bool
+}
+
+type dashboardData struct {
+	Sections []section
+	Overdue  []item
+}
+
+// dashboard gathers what awaits the member, by role: replies due and
+// consequences falling due for a party; allegations to admit, findings to
+// sign and consequences to confirm for a mediator; tasks for a monitor;
+// and, for everyone, what is overdue.
+func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
+	ctx := r.Context()
+	m := v.Member
+	d := &dashboardData{}
+	list := func(q truce.Query) ([]truce.Record, error) {
+		q.Access, q.Limit = v.Access, 200
+		return s.cfg.Store.Records(ctx, q)
+	}
+	link := func(typ, id string) string {
+		if typ == rules.TypeAllegation {
+			return "/allegations/" + id
+		}
+		return api.ListPath(typ) + "/" + id
+	}
+	add := func(title string, items []item) {
+		d.Sections = append(d.Sections, section{Title: title, Items: items})
+	}
+	allegations := func(q truce.Query, keep func(*truce.Allegation) (time.Time, bool, bool)) ([]item, error) {
+		q.Type = rules.TypeAllegation
+		recs, err := list(q)
+		if err != nil {
+			return nil, err
+		}
+		var out []item
+		for _, rec := range recs {
+			a, err := decode[truce.Allegation](rec.Doc)
+			if err != nil {
+				return nil, err
+			}
+			if due, overdue, ok := keep(a); ok {
+				out = append(out, item{ID: a.ID, Href: link(rules.TypeAllegation, a.ID), Text: a.Place.Location + " — " + a.Category, Due: due, Overdue: overdue})
+			}
+		}
+		return out, nil
+	}
+	consequences := func(q truce.Query) ([]item, error) {
+		q.Type, q.Status = rules.TypeConsequence, truce.ConsequenceOpen
+		recs, err := list(q)
+		if err != nil {
+			return nil, err
+		}
+		var out []item
+		for _, rec := range recs {
+			c, err := decode[truce.Consequence](rec.Doc)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, item{ID: c.ID, Href: link(rules.TypeConsequence, c.ID), Text: c.Title + " (" + c.Target + ")", Due: c.Deadline.Due, Overdue: c.Deadline.Overdue})
+		}
+		return out, nil
+	}
+	switch {
+	case m.Role == truce.RoleLiaison:
+		due, err := allegations(truce.Query{Against: m.Party, Status: truce.AllegationFiled}, func(a *truce.Allegation) (time.Time, bool, bool) {
+			if a.Notice == nil || a.Reply != nil {
+				return time.Time{}, false, false
+			}
+			return a.Notice.Reply.Due, a.Notice.Reply.Overdue, true
+		})
+		if err != nil {
+			return nil, err
+		}
+		add("dash.replies_due", due)
+		cq, err := consequences(truce.Query{Against: m.Party})
+		if err != nil {
+			return nil, err
+		}
+		add("dash.consequences_due", cq)
+	case m.Role == truce.RoleMediator:
+		admit, err := allegations(truce.Query{Status: truce.AllegationFiled}, func(a *truce.Allegation) (time.Time, bool, bool) {
+			return a.Admission.Due, a.Admission.Overdue, true
+		})
+		if err != nil {
+			return nil, err
+		}
+		add("dash.to_admit", admit)
+		recs, err := list(truce.Query{Type: rules.TypeFinding, Status: truce.FindingProposed})
+		if err != nil {
+			return nil, err
+		}
+		var sign []item
+		for _, rec := range recs {
+			f, err := decode[truce.Finding](rec.Doc)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.ContainsFunc(f.Signatures, func(sg truce.Signature) bool { return sg.Member == m.ID }) {
+				sign = append(sign, item{ID: f.ID, Href: link(rules.TypeFinding, f.ID), Text: f.Determination + " — " + f.Allegation})
+			}
+		}
+		add("dash.to_sign", sign)
+		cq, err := consequences(truce.Query{})
+		if err != nil {
+			return nil, err
+		}
+		add("dash.consequences_due", cq)
+	case m.Role == truce.RoleMonitor:
+		recs, err := list(truce.Query{Type: rules.TypeTask, Member: m.ID, Status: truce.TaskAssigned})
+		if err != nil {
+			return nil, err
+		}
+		var tasks []item
+		for _, rec := range recs {
+			t, err := decode[truce.Task](rec.Doc)
+			if err != nil {
+				return nil, err
+			}
+			tasks = append(tasks, item{ID: t.ID, Href: link(rules.TypeTask, t.ID), Text: t.Type + " — " + t.Case, Due: t.Deadline.Due, Overdue: t.Deadline.Overdue})
+		}
+		add("dash.my_tasks", tasks)
+	}
+	var overdue []rules.Overdue
+	s.cfg.Seq.View(func(st *rules.State) { overdue = st.OverdueFor(v.Access) })
+	for _, o := range overdue {
+		ref := o.Ref()
+		d.Overdue = append(d.Overdue, item{ID: o.ID, Href: link(ref.Type, o.ID), Text: o.Kind, Due: o.Due, Overdue: true})
+	}
+	return d, nil
+}

@@ -1,0 +1,458 @@
+// Package web is Truce's pages: server-rendered HTML over the same store,
+// rules and access policy as the API, usable without JavaScript, in the
+// parties' languages. Every page is declared once, in the route table
+// below; every page is rendered through render, which sets the language,
+// the direction and the security headers.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/witness"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Account is an exercise account shown on the sign-in page of a demo.
+type Account struct {
+	ID, Name, Role, Party, Password string
+}
+
+// Config is what the pages show and act on.
+type Config struct {
+	API       *api.Server // serves /api/, /log/ and /healthz, and signs members in
+	Seq       *sequencer.Sequencer
+	Store     store.Store
+	Witnesses *witness.Publisher // nil without witnesses
+	VKey      string
+	// Accounts are listed on the sign-in page: only for exercise instances.
+	Accounts []Account
+	Logger   *slog.Logger
+	Clock    func() time.Time
+}
+
+// Server serves the pages, and the API beside them.
+type Server struct {
+	cfg   Config
+	mux   *http.ServeMux
+	pages map[string]*template.Template
+}
+
+// page is a route of the pages.
+type page struct {
+	method, path string
+	signedIn     bool // anonymous readers are sent to sign in
+	handle       func(*Server, http.ResponseWriter, *http.Request, *view) error
+}
+
+var routes = []page{
+	{"GET", "/{$}", false, (*Server).home},
+	{"GET", "/signin", false, (*Server).signinPage},
+	{"POST", "/signin", false, (*Server).signin},
+	{"POST", "/signout", true, (*Server).signout},
+	{"GET", "/allegations", true, (*Server).allegations},
+	{"GET", "/allegations/{id}", true, (*Server).allegation},
+	{"GET", "/agreement", true, (*Server).agreement},
+	{"GET", "/log", false, (*Server).logPage},
+}
+
+// New returns the pages' handler; requests for the API and the log go to
+// cfg.API.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", n)
+		if err != nil {
+			return nil, err
+		}
+		s.pages[name] = t
+	}
+	for _, rt := range routes {
+		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+	}
+	static, _ := fs.Sub(staticFiles, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
+	return s, nil
+}
+
+func cacheForever(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ServeHTTP sends the API and the log to the API server, the rest to the
+// pages.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/log/") || p == "/healthz" {
+		s.cfg.API.ServeHTTP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// view is what every page template gets.
+type view struct {
+	L      *Lang
+	Langs  []*Lang
+	Member *truce.Member // nil: signed out
+	Access *truce.Access
+	CSRF   string
+	Path   string // the page, for the language switcher
+	Title  string
+	Data   any
+	Error  string
+	Fields map[string]string // a form's errors by field
+}
+
+func (v *view) Is(role string) bool { return v.Member != nil && string(v.Member.Role) == role }
+
+func (s *Server) wrap(rt page) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := langOf(r)
+		if q := r.URL.Query().Get("lang"); q == l.Tag {
+			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l.Tag, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
+		}
+		v := &view{L: l, Langs: languages, Path: r.URL.Path, Access: &truce.Access{}}
+		viewer, sess, err := s.cfg.API.Identify(r)
+		if err != nil { // an ended session: sign in again
+			viewer = policy.Viewer{}
+		}
+		if viewer.Member != nil {
+			v.Member, v.Access = viewer.Member, policy.AccessOf(viewer)
+		}
+		if sess != nil {
+			v.CSRF = sess.CSRF
+		}
+		if rt.signedIn && v.Member == nil {
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if rt.method == http.MethodPost && sess != nil {
+			if err := api.CheckCSRF(r, sess); err != nil {
+				w.WriteHeader(http.StatusForbidden)
+				s.render(w, v, "error", l.T("error.csrf"), nil)
+				return
+			}
+		}
+		if err := rt.handle(s, w, r, v); err != nil {
+			s.fail(w, v, err)
+		}
+	})
+}
+
+// fail renders an error page with the status its code maps to.
+func (s *Server) fail(w http.ResponseWriter, v *view, err error) {
+	var te *truce.Error
+	status := http.StatusInternalServerError
+	msg := v.L.T("error.internal")
+	switch {
+	case errors.As(err, &te) && te.Code == truce.CodeNotFound:
+		status, msg = http.StatusNotFound, v.L.T("error.notfound")
+	case errors.As(err, &te):
+		status, msg = http.StatusBadRequest, te.Message
+	default:
+		s.cfg.Logger.Error("page", "err", err)
+	}
+	w.WriteHeader(status)
+	s.render(w, v, "error", msg, nil)
+}
+
+// render writes a page. It renders into a buffer first, so a template
+// error is a clean 500, never half a page.
+func (s *Server) render(w http.ResponseWriter, v *view, name, title string, data any) {
+	v.Title, v.Data = title, data
+	var b bytes.Buffer
+	if err := s.pages[name].Execute(&b, v); err != nil {
+		s.cfg.Logger.Error("rendering", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", v.L.Tag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	w.Write(b.Bytes())
+}
+
+var funcs = template.FuncMap{
+	"join": func(xs []string, sep string) string { return strings.Join(xs, sep) },
+	"list": func(xs ...string) []string { return xs },
+}
+
+// --- pages
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request, v *view) error {
+	if v.Member == nil {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return nil
+	}
+	d, err := s.dashboard(r, v)
+	if err != nil {
+		return err
+	}
+	s.render(w, v, "dashboard", v.L.T("nav.dashboard"), d)
+	return nil
+}
+
+func (s *Server) signinPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	s.render(w, v, "signin", v.L.T("signin.title"), s.signinData(r, ""))
+	return nil
+}
+
+type signinData struct {
+	Member   string
+	Next     string
+	Accounts []Account
+}
+
+func (s *Server) signinData(r *http.Request, member string) signinData {
+	next := r.FormValue("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		next = "/"
+	}
+	return signinData{Member: member, Next: next, Accounts: s.cfg.Accounts}
+}
+
+func (s *Server) signin(w http.ResponseWriter, r *http.Request, v *view) error {
+	member := strings.TrimSpace(r.PostFormValue("member"))
+	_, err := s.cfg.API.SignIn(w, r, api.Login{Member: member, Password: r.PostFormValue("password")})
+	if err != nil {
+		var te *truce.Error
+		if !errors.As(err, &te) {
+			return err
+		}
+		v.Error = v.L.T("signin.failed")
+		if te.Code == truce.CodeRateLimited {
+			v.Error = v.L.T("signin.locked")
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, v, "signin", v.L.T("signin.title"), s.signinData(r, member))
+		return nil
+	}
+	http.Redirect(w, r, s.signinData(r, "").Next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) signout(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := s.cfg.API.SignOut(w, r); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}
+
+// decode unmarshals a record's document.
+func decode[T any](doc []byte) (*T, error) {
+	var x T
+	if err := json.Unmarshal(doc, &x); err != nil {
+		return nil, err
+	}
+	return &x, nil
+}
+
+type allegationsData struct {
+	Items            []*truce.Allegation
+	Status, Party    string
+	Category         string
+	Categories       []truce.Category
+	Statuses         []string
+	Next             string
+	Filtered         bool
+}
+
+func (s *Server) allegations(w http.ResponseWriter, r *http.Request, v *view) error {
+	q := truce.Query{Type: rules.TypeAllegation, Limit: 50, Access: v.Access}
+	d := &allegationsData{
+		Status: r.FormValue("status"), Party: r.FormValue("party"), Category: r.FormValue("category"),
+		Categories: truce.Categories,
+		Statuses:   []string{truce.AllegationFiled, truce.AllegationAdmitted, truce.AllegationRejected, truce.AllegationInCase, truce.AllegationDecided},
+	}
+	q.Status, q.Party, q.Category = d.Status, d.Party, d.Category
+	d.Filtered = d.Status != "" || d.Party != "" || d.Category != ""
+	if c := r.FormValue("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n < 1 {
+			return truce.Errorf(truce.CodeInvalid, "%s", v.L.T("error.cursor"))
+		}
+		q.After = n
+	}
+	recs, err := s.cfg.Store.Records(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		a, err := decode[truce.Allegation](rec.Doc)
+		if err != nil {
+			return err
+		}
+		d.Items = append(d.Items, a)
+	}
+	if len(recs) == q.Limit {
+		next := url.Values{"cursor": {strconv.FormatInt(recs[len(recs)-1].Created, 10)}}
+		for k, val := range map[string]string{"status": d.Status, "party": d.Party, "category": d.Category} {
+			if val != "" {
+				next.Set(k, val)
+			}
+		}
+		d.Next = "/allegations?" + next.Encode()
+	}
+	s.render(w, v, "allegations", v.L.T("nav.allegations"), d)
+	return nil
+}
+
+// entryView is one entry of a record's timeline, linked to the log.
+type entryView struct {
+	truce.HistoryItem
+	LoggedAt time.Time
+	Proof    string // inclusion proof URL, once a published checkpoint covers it
+}
+
+type allegationData struct {
+	A        *truce.Allegation
+	Timeline []entryView
+	Receipt  string
+}
+
+func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) error {
+	id := r.PathValue("id")
+	rec, err := s.cfg.Store.Record(r.Context(), rules.TypeAllegation, id)
+	if err == nil && !v.Access.Sees(rec.Visibility, rec.Owner) {
+		err = store.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return truce.Errorf(truce.CodeNotFound, "no allegation %s", id)
+	}
+	if err != nil {
+		return err
+	}
+	a, err := decode[truce.Allegation](rec.Doc)
+	if err != nil {
+		return err
+	}
+	d := &allegationData{A: a, Receipt: api.ListPath(rules.TypeAllegation) + "/" + url.PathEscape(id) + "/receipt"}
+	d.Timeline, err = s.timeline(r, rules.TypeAllegation, id)
+	if err != nil {
+		return err
+	}
+	s.render(w, v, "allegation", a.ID, d)
+	return nil
+}
+
+// timeline lists the entries that touched a record, each linked to its
+// inclusion proof in the newest published checkpoint.
+func (s *Server) timeline(r *http.Request, typ, id string) ([]entryView, error) {
+	hist, err := s.cfg.Store.History(r.Context(), typ, id)
+	if err != nil {
+		return nil, err
+	}
+	size := s.publishedSize()
+	out := make([]entryView, len(hist))
+	for i, h := range hist {
+		out[i].HistoryItem = h
+		out[i].LoggedAt, _ = time.Parse(time.RFC3339Nano, h.Logged)
+		if h.Index < size {
+			out[i].Proof = fmt.Sprintf("/log/proof/inclusion?index=%d&size=%d", h.Index, size)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) publishedSize() int64 {
+	if s.cfg.Witnesses != nil {
+		if p := s.cfg.Witnesses.Published(); p != nil {
+			return p.Size
+		}
+		return 0
+	}
+	if cp := s.cfg.Seq.Checkpoint(); cp != nil {
+		return cp.Size
+	}
+	return 0
+}
+
+func (s *Server) agreement(w http.ResponseWriter, r *http.Request, v *view) error {
+	var ag *truce.Agreement
+	s.cfg.Seq.View(func(st *rules.State) {
+		if st.Agreement != nil {
+			c := *st.Agreement
+			ag = &c
+		}
+	})
+	if ag == nil {
+		return truce.Errorf(truce.CodeNotFound, "no agreement")
+	}
+	s.render(w, v, "agreement", ag.Title, ag)
+	return nil
+}
+
+type logData struct {
+	Size       int64
+	Checkpoint string
+	Signatures []string
+	Witnesses  []witness.Peer
+	Quorum     int
+	VKey       string
+}
+
+func (s *Server) logPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	d := &logData{VKey: s.cfg.VKey}
+	if s.cfg.Witnesses != nil {
+		d.Witnesses, d.Quorum = s.cfg.Witnesses.Policy().Peers, s.cfg.Witnesses.Policy().Quorum
+		if p := s.cfg.Witnesses.Published(); p != nil {
+			d.Size, d.Checkpoint = p.Size, string(p.Note)
+		}
+	} else if cp := s.cfg.Seq.Checkpoint(); cp != nil {
+		d.Size, d.Checkpoint = cp.Size, string(cp.Signed)
+	}
+	if _, sigs, ok := strings.Cut(d.Checkpoint, "\n\n"); ok {
+		for _, l := range strings.Split(strings.TrimSpace(sigs), "\n") {
+			if name, _, ok := strings.Cut(strings.TrimPrefix(l, "— "), " "); ok {
+				d.Signatures = append(d.Signatures, name)
+			}
+		}
+	}
+	s.render(w, v, "log", v.L.T("nav.log"), d)
+	return nil
+}
