@@ -1,0 +1,352 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/demo"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/testkit"
+)
+
+// Every catalogue has exactly English's keys, none empty, with the same
+// number of arguments.
+func TestCatalogues(t *testing.T) {
+	en := languages[0]
+	verbs := regexp.MustCompile(`%(\[\d\])?[dsv]`)
+	for _, l := range languages[1:] {
+		for k, m := range en.messages {
+			got, ok := l.messages[k]
+			switch {
+			case !ok:
+				t.Errorf("%s lacks %q", l.Tag, k)
+			case strings.TrimSpace(got) == "":
+				t.Errorf("%s: %q is empty", l.Tag, k)
+			case len(verbs.FindAllString(got, -1)) != len(verbs.FindAllString(m, -1)):
+				t.Errorf("%s: %q takes %d arguments, English %d", l.Tag, k, len(verbs.FindAllString(got, -1)), len(verbs.FindAllString(m, -1)))
+			}
+		}
+		for k := range l.messages {
+			if _, ok := en.messages[k]; !ok {
+				t.Errorf("%s has %q, which English does not", l.Tag, k)
+			}
+		}
+	}
+}
+
+// Every key the templates and the code name is in the catalogues; keys
+// built from a prefix (status.%s, role.%s, ...) are checked for every value
+// the domain gives them.
+func TestKeysUsedExist(t *testing.T) {
+	en := languages[0]
+	literal := regexp.MustCompile(`\.T "([a-z_.]+)"|T\("([a-z_.]+)"|"((?:dash|due|status|role|party)\.[a-z_A-Z]+)"`)
+	var sources []string
+	fs.WalkDir(templateFiles, ".", func(p string, d fs.DirEntry, err error) error {
+		if !d.IsDir() {
+			b, _ := templateFiles.ReadFile(p)
+			sources = append(sources, string(b))
+		}
+		return nil
+	})
+	for _, f := range []string{"web.go", "dashboard.go", "i18n.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, string(b))
+	}
+	n := 0
+	for _, src := range sources {
+		for _, m := range literal.FindAllStringSubmatch(src, -1) {
+			key := m[1] + m[2] + m[3]
+			n++
+			if _, ok := en.messages[key]; !ok {
+				t.Errorf("key %q is used but not in the catalogue", key)
+			}
+		}
+	}
+	if n < 50 {
+		t.Fatalf("found only %d keys in use: the pattern is broken", n)
+	}
+	var dynamic []string
+	for _, s := range []string{"filed", "admitted", "rejected", "in_case", "decided"} {
+		dynamic = append(dynamic, "status."+s)
+	}
+	for _, r := range []string{"liaison", "mediator", "monitor", "analyst", "admin", "public", "system"} {
+		dynamic = append(dynamic, "role."+r)
+	}
+	for _, d := range []string{rules.DueReply, rules.DueAdmission, rules.DueVerification, rules.DueTask, rules.DueConsequence, rules.DueCommitment} {
+		dynamic = append(dynamic, "due."+d)
+	}
+	for _, k := range dynamic {
+		if _, ok := en.messages[k]; !ok {
+			t.Errorf("dynamic key %q is not in the catalogue", k)
+		}
+	}
+}
+
+// site is the exercise instance served with its pages.
+type site struct {
+	url   string
+	in    *instance.Instance
+	creds map[string]demo.Credential
+}
+
+func newSite(t testing.TB) *site {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	creds, err := demo.Create(ctx, dir, time.Now(), instance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := instance.Open(ctx, dir, instance.Options{CheckpointInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	s := &site{in: in, creds: map[string]demo.Credential{}}
+	var accounts []Account
+	for _, c := range creds {
+		s.creds[c.ID] = c
+		accounts = append(accounts, Account{ID: c.ID, Name: c.Name, Role: string(c.Role), Party: c.Party, Password: c.Password})
+	}
+	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, VKey: in.VKey})
+	h, err := New(Config{API: a, Seq: in.Seq, Store: in.Store, VKey: in.VKey, Accounts: accounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	s.url = srv.URL
+	return s
+}
+
+// browser is a client with a cookie jar that does not follow redirects.
+func (s *site) browser(t testing.TB) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (s *site) signIn(t testing.TB, member string) *http.Client {
+	t.Helper()
+	c := s.browser(t)
+	resp, err := c.PostForm(s.url+"/signin", url.Values{"member": {member}, "password": {s.creds[member].Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing in as %s = %d", member, resp.StatusCode)
+	}
+	return c
+}
+
+func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log"}
+
+// Every page renders for every role in every language, with no missing
+// message, in the language's direction.
+func TestPagesInEveryLanguage(t *testing.T) {
+	s := newSite(t)
+	for _, member := range []string{"pk-liaison", "af-liaison", "tr-mediator", "monitor", "analyst", "admin"} {
+		c := s.signIn(t, member)
+		for _, l := range languages {
+			for _, p := range pages {
+				sep := "?"
+				if strings.Contains(p, "?") {
+					sep = "&"
+				}
+				code, body := get(t, c, s.url+p+sep+"lang="+l.Tag)
+				if code != 200 {
+					t.Fatalf("%s %s as %s = %d", p, l.Tag, member, code)
+				}
+				if i := strings.Index(body, "⟦"); i >= 0 {
+					t.Fatalf("%s %s as %s: missing message %s", p, l.Tag, member, body[i:min(len(body), i+40)])
+				}
+				if want := `<html lang="` + l.Tag + `" dir="` + l.Dir() + `">`; !strings.Contains(body, want) {
+					t.Fatalf("%s %s: no %s", p, l.Tag, want)
+				}
+			}
+		}
+	}
+	// Signed out: the sign-in page lists the exercise accounts, and the
+	// log page is public.
+	c := s.browser(t)
+	code, body := get(t, c, s.url+"/signin")
+	if code != 200 || !strings.Contains(body, "pk-liaison") || !strings.Contains(body, s.creds["tr-mediator"].Password) {
+		t.Fatalf("sign-in page = %d without the exercise accounts", code)
+	}
+	if code, _ := get(t, c, s.url+"/allegations"); code != http.StatusSeeOther {
+		t.Fatalf("allegations signed out = %d, want a redirect to sign in", code)
+	}
+}
+
+// The language comes from ?lang= (then kept in a cookie), else from
+// Accept-Language; Urdu, Pashto and Dari are right to left.
+func TestLanguageChoice(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	for accept, want := range map[string]string{"ur-PK,ur;q=0.9": `lang="ur" dir="rtl"`, "ps": `lang="ps" dir="rtl"`,
+		"tr-TR": `lang="tr" dir="ltr"`, "de-DE": `lang="en" dir="ltr"`, "": `lang="en" dir="ltr"`} {
+		if _, body := get(t, c, s.url+"/signin", "Accept-Language", accept); !strings.Contains(body, want) {
+			t.Errorf("Accept-Language %q: want %s", accept, want)
+		}
+	}
+	get(t, c, s.url+"/signin?lang=prs")
+	if _, body := get(t, c, s.url+"/log", "Accept-Language", "en"); !strings.Contains(body, `lang="prs" dir="rtl"`) {
+		t.Error("the chosen language was not kept")
+	}
+}
+
+// User text is escaped wherever it is shown.
+func TestUserTextIsEscaped(t *testing.T) {
+	s := newSite(t)
+	c := s.creds["pk-liaison"]
+	key, err := entry.ReadKeyFile(c.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := testkit.Allegation("AF", 1)
+	body.Occurred.From = time.Now().Add(-time.Hour)
+	body.Narrative = `<script>alert("x")</script> & more`
+	body.Place.Location = `"><img src=x onerror=alert(1)>`
+	var seq uint64
+	s.in.Seq.View(func(st *rules.State) { seq = st.Seq(c.ID) })
+	env, err := sequencer.Sign(rules.KindAllegationFiled, demo.Origin, c.ID, seq+1, time.Now(), body, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := s.in.Seq.Submit(context.Background(), env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.signIn(t, "af-liaison")
+	for _, p := range []string{"/allegations/" + ack.Record.ID, "/allegations", "/"} {
+		_, page := get(t, b, s.url+p)
+		if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") {
+			t.Fatalf("%s shows user text unescaped", p)
+		}
+	}
+	if _, page := get(t, b, s.url+"/allegations/"+ack.Record.ID); !strings.Contains(page, "&lt;script&gt;") {
+		t.Fatal("the narrative is not shown")
+	}
+}
+
+// Signing in and out: a wrong password is refused on the form; signing
+// out needs the session's CSRF token.
+func TestSignInAndOut(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	resp, err := c.PostForm(s.url+"/signin", url.Values{"member": {"pk-liaison"}, "password": {"wrong"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), `role="alert"`) || !strings.Contains(string(b), `value="pk-liaison"`) {
+		t.Fatalf("wrong password = %d", resp.StatusCode)
+	}
+	c = s.signIn(t, "pk-liaison")
+	resp, _ = c.PostForm(s.url+"/signout", nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("signing out without the CSRF token = %d", resp.StatusCode)
+	}
+	_, page := get(t, c, s.url+"/")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the page")
+	}
+	resp, _ = c.PostForm(s.url+"/signout", url.Values{"csrf": {csrf[1]}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing out = %d", resp.StatusCode)
+	}
+	if code, _ := get(t, c, s.url+"/allegations"); code != http.StatusSeeOther {
+		t.Fatal("still signed in after signing out")
+	}
+	// The API beside the pages still answers JSON.
+	code, body := get(t, c, s.url+"/healthz")
+	var h map[string]any
+	if code != 200 || json.Unmarshal([]byte(body), &h) != nil {
+		t.Fatalf("/healthz through the pages' handler = %d %s", code, body)
+	}
+}
+
+// What a party may not see is not found, on the pages as in the API.
+func TestPagesFollowAccess(t *testing.T) {
+	s := newSite(t)
+	var hidden string
+	recs, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeAllegation, Limit: 200})
+	for _, r := range recs {
+		if r.Visibility == truce.Internal && r.Owner != "AF" {
+			hidden = r.ID
+		}
+	}
+	if hidden == "" {
+		t.Fatal("the demo has no mechanism-only allegation hidden from AF")
+	}
+	if code, _ := get(t, s.signIn(t, "af-liaison"), s.url+"/allegations/"+hidden); code != http.StatusNotFound {
+		t.Fatalf("AF reading %s = %d, want 404", hidden, code)
+	}
+	if code, _ := get(t, s.signIn(t, "tr-mediator"), s.url+"/allegations/"+hidden); code != 200 {
+		t.Fatalf("a mediator reading %s = %d", hidden, code)
+	}
+	_, list := get(t, s.signIn(t, "af-liaison"), s.url+"/allegations")
+	if strings.Contains(list, ">"+hidden+"<") {
+		t.Fatal("AF's list shows a mechanism-only allegation")
+	}
+}
+
+// BenchmarkPages renders each page at the demo's size, against the
+// design's bound of 100 ms a page.
+func BenchmarkPages(b *testing.B) {
+	s := newSite(b)
+	c := s.signIn(b, "tr-mediator")
+	for _, p := range pages {
+		name := strings.Trim(strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "_").Replace(p), "_")
+		if name == "" {
+			name = "dashboard"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if code, _ := get(b, c, s.url+p); code != 200 {
+					b.Fatalf("%s = %d", p, code)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+			b.ReportMetric(100, "bound-ms")
+		})
+	}
+}
