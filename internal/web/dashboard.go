@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
@@ -39,12 +38,7 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 		q.Access, q.Limit = v.Access, 200
 		return s.cfg.Store.Records(ctx, q)
 	}
-	link := func(typ, id string) string {
-		if typ == rules.TypeAllegation {
-			return "/allegations/" + id
-		}
-		return api.ListPath(typ) + "/" + id
-	}
+	link := recordPath
 	add := func(title string, items []item) {
 		d.Sections = append(d.Sections, section{Title: title, Items: items})
 	}

@@ -49,6 +49,19 @@ func (l *Lang) T(key string, args ...any) string {
 	return m
 }
 
+// Label is the message for key if the catalogue has one, else the key's
+// last part made readable: for names that come from the data (document
+// fields, choice values), where the catalogue may lag behind the domain.
+func (l *Lang) Label(key string) string {
+	if m, ok := l.messages[key]; ok {
+		return m
+	}
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		key = key[i+1:]
+	}
+	return strings.ReplaceAll(key, "_", " ")
+}
+
 // The parties' local times, fixed offsets (neither observes daylight
 // saving), so no time zone database is needed.
 var (

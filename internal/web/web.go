@@ -16,12 +16,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/custody"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
@@ -45,6 +47,7 @@ type Config struct {
 	API       *api.Server // serves /api/, /log/ and /healthz, and signs members in
 	Seq       *sequencer.Sequencer
 	Store     store.Store
+	Vault     *custody.Vault     // members' custodial keys: the pages sign with them
 	Witnesses *witness.Publisher // nil without witnesses
 	VKey      string
 	// Accounts are listed on the sign-in page: only for exercise instances.
@@ -76,6 +79,9 @@ var routes = []page{
 	{"GET", "/allegations/{id}", true, (*Server).allegation},
 	{"GET", "/agreement", true, (*Server).agreement},
 	{"GET", "/log", false, (*Server).logPage},
+	{"GET", "/records/{type}/{id}", true, (*Server).record},
+	{"GET", "/act/{action}", true, (*Server).form},
+	{"POST", "/act/{action}", true, (*Server).act},
 }
 
 // New returns the pages' handler; requests for the API and the log go to
@@ -94,10 +100,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "timeline" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/timeline.html", n)
 		if err != nil {
 			return nil, err
 		}
@@ -353,6 +359,7 @@ type allegationData struct {
 	A        *truce.Allegation
 	Timeline []entryView
 	Receipt  string
+	Actions  []link
 }
 
 func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -371,7 +378,8 @@ func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) err
 	if err != nil {
 		return err
 	}
-	d := &allegationData{A: a, Receipt: api.ListPath(rules.TypeAllegation) + "/" + url.PathEscape(id) + "/receipt"}
+	d := &allegationData{A: a, Receipt: api.ListPath(rules.TypeAllegation) + "/" + url.PathEscape(id) + "/receipt",
+		Actions: offer(v, "allegation", id, "reply", "admit", "reject", "open-case")}
 	d.Timeline, err = s.timeline(r, rules.TypeAllegation, id)
 	if err != nil {
 		return err
@@ -455,4 +463,119 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request, v *view) error 
 	}
 	s.render(w, v, "log", v.L.T("nav.log"), d)
 	return nil
+}
+
+// recordPath is a record's page.
+func recordPath(typ, id string) string {
+	if typ == rules.TypeAllegation {
+		return "/allegations/" + url.PathEscape(id)
+	}
+	return "/records/" + typ + "/" + url.PathEscape(id)
+}
+
+// offer lists the actions a member's role is offered on a record, each
+// with its form pre-filled with the record.
+func offer(v *view, field, id string, names ...string) []link {
+	var out []link
+	for _, n := range names {
+		a, _ := actionNamed(n)
+		if v.Member != nil && slices.Contains(a.roles, v.Member.Role) {
+			out = append(out, link{Label: "act." + n, Href: "/act/" + n + "?" + url.Values{field: {id}}.Encode()})
+		}
+	}
+	return out
+}
+
+type link struct{ Label, Href string }
+
+// fact is one field of a record, as shown.
+type fact struct {
+	Key   string
+	Value string
+}
+
+type recordData struct {
+	Type, ID string
+	Facts    []fact
+	Timeline []entryView
+	Receipt  string
+	Actions  []link
+}
+
+// recordActions are the actions a record's page offers, by type: the
+// field that names the record, and the actions.
+var recordActions = map[string]struct {
+	field   string
+	actions []string
+}{
+	rules.TypeCase:        {"case", []string{"assign-task", "propose-finding"}},
+	rules.TypeTask:        {"task", []string{"complete-task"}},
+	rules.TypeFinding:     {"finding", []string{"sign-finding", "object"}},
+	rules.TypeConsequence: {"consequence", []string{"fulfil", "waive"}},
+}
+
+func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
+	typ, id := r.PathValue("type"), r.PathValue("id")
+	if typ == rules.TypeAllegation {
+		http.Redirect(w, r, recordPath(typ, id), http.StatusSeeOther)
+		return nil
+	}
+	if api.ListPath(typ) == "" {
+		return truce.Errorf(truce.CodeNotFound, "no record type %q", typ)
+	}
+	rec, err := s.cfg.Store.Record(r.Context(), typ, id)
+	if err == nil && !v.Access.Sees(rec.Visibility, rec.Owner) {
+		err = store.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return truce.Errorf(truce.CodeNotFound, "no %s %s", typ, id)
+	}
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(rec.Doc, &doc); err != nil {
+		return err
+	}
+	d := &recordData{Type: typ, ID: id, Receipt: api.ListPath(typ) + "/" + url.PathEscape(id) + "/receipt"}
+	keys := make([]string, 0, len(doc))
+	for k := range doc {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if k == "id" || k == "exercise" {
+			continue
+		}
+		d.Facts = append(d.Facts, fact{Key: k, Value: show(doc[k])})
+	}
+	if ra, ok := recordActions[typ]; ok {
+		d.Actions = offer(v, ra.field, id, ra.actions...)
+	}
+	if d.Timeline, err = s.timeline(r, typ, id); err != nil {
+		return err
+	}
+	s.render(w, v, "record", v.L.T("type."+typ)+" "+id, d)
+	return nil
+}
+
+// show renders a document value as text.
+func show(x any) string {
+	switch x := x.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = show(e)
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		b, _ := json.Marshal(x)
+		return string(b)
+	default:
+		return fmt.Sprint(x)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func TestCatalogues(t *testing.T) {
 // the domain gives them.
 func TestKeysUsedExist(t *testing.T) {
 	en := languages[0]
-	literal := regexp.MustCompile(`\.T "([a-z_.]+)"|T\("([a-z_.]+)"|"((?:dash|due|status|role|party)\.[a-z_A-Z]+)"`)
+	literal := regexp.MustCompile(`\.T "([a-z_.-]*[a-z_])"|T\("([a-z_.-]*[a-z_])"|"((?:dash|due|status|role|party)\.[a-z_A-Z]+)"`)
 	var sources []string
 	fs.WalkDir(templateFiles, ".", func(p string, d fs.DirEntry, err error) error {
 		if !d.IsDir() {
@@ -94,6 +95,18 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, d := range []string{rules.DueReply, rules.DueAdmission, rules.DueVerification, rules.DueTask, rules.DueConsequence, rules.DueCommitment} {
 		dynamic = append(dynamic, "due."+d)
 	}
+	for _, a := range actions {
+		dynamic = append(dynamic, "act."+a.name)
+		for _, f := range fieldsOf(a.name, reflect.TypeOf(a.body), "") {
+			dynamic = append(dynamic, f.Label)
+			if f.Hint != "" {
+				dynamic = append(dynamic, f.Hint)
+			}
+		}
+	}
+	for typ := range recordActions {
+		dynamic = append(dynamic, "type."+typ)
+	}
 	for _, k := range dynamic {
 		if _, ok := en.messages[k]; !ok {
 			t.Errorf("dynamic key %q is not in the catalogue", k)
@@ -128,7 +141,7 @@ func newSite(t testing.TB) *site {
 		accounts = append(accounts, Account{ID: c.ID, Name: c.Name, Role: string(c.Role), Party: c.Party, Password: c.Password})
 	}
 	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, VKey: in.VKey})
-	h, err := New(Config{API: a, Seq: in.Seq, Store: in.Store, VKey: in.VKey, Accounts: accounts})
+	h, err := New(Config{API: a, Seq: in.Seq, Store: in.Store, Vault: in.Vault, VKey: in.VKey, Accounts: accounts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +186,8 @@ func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log"}
+var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
+	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding"}
 
 // Every page renders for every role in every language, with no missing
 // message, in the language's direction.
@@ -348,5 +362,111 @@ func BenchmarkPages(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
 			b.ReportMetric(100, "bound-ms")
 		})
+	}
+}
+
+// csrfOf reads the CSRF token a signed-in page carries.
+func csrfOf(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	_, page := get(t, c, base+"/")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token on the page")
+	}
+	return m[1]
+}
+
+// post submits a form and returns the status, the redirect and the page.
+func post(t *testing.T, c *http.Client, base, path string, form url.Values) (int, string, string) {
+	t.Helper()
+	form.Set("csrf", csrfOf(t, c, base))
+	resp, err := c.PostForm(base+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+func (s *site) size() int64 {
+	var n int64
+	s.in.Seq.View(func(st *rules.State) { n = st.Size })
+	return n
+}
+
+// The whole workflow through the forms: a liaison files, the accused party
+// replies, mediators admit, open a case, propose and sign a finding, and
+// the consequence shows on the accused party's dashboard.
+func TestWorkflowThroughForms(t *testing.T) {
+	s := newSite(t)
+	pk, af := s.signIn(t, "pk-liaison"), s.signIn(t, "af-liaison")
+	tr, qa := s.signIn(t, "tr-mediator"), s.signIn(t, "qa-mediator")
+	when := time.Now().UTC().Add(-3 * time.Hour).Format("2006-01-02T15:04")
+	allegation := url.Values{
+		"category": {"shelling_artillery_missile"}, "occurred.from": {when}, "occurred.precision": {"1"},
+		"place.lat": {"30.921"}, "place.lon": {"66.460"}, "place.geo_precision": {"1"}, "place.country": {"PK"},
+		"place.admin1": {"Balochistan"}, "place.location": {"Chaman"}, "clauses": {"no-cross-border-fire"},
+		"perpetrator.kind": {"party"}, "perpetrator.party": {"AF"}, "casualties.injured": {"2"},
+		"narrative": {"[EXERCISE] Mortar rounds near the Friendship Gate."},
+	}
+	// Bad input is refused next to its field, and nothing is logged.
+	before := s.size()
+	bad := url.Values{}
+	for k, v := range allegation {
+		bad[k] = v
+	}
+	bad.Set("place.lat", "95")
+	code, _, page := post(t, pk, s.url, "/act/allege", bad)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-place.lat"`) || !strings.Contains(page, "latitude") {
+		t.Fatalf("latitude 95 = %d, error not next to the field", code)
+	}
+	bad.Set("place.lat", "30.9")
+	bad.Set("occurred.from", "yesterday")
+	if code, _, page := post(t, pk, s.url, "/act/allege", bad); code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-occurred.from"`) {
+		t.Fatalf("a bad time = %d", code)
+	}
+	if s.size() != before {
+		t.Fatal("refused forms grew the log")
+	}
+	step := func(c *http.Client, action string, form url.Values) string {
+		t.Helper()
+		code, loc, page := post(t, c, s.url, "/act/"+action, form)
+		if code != http.StatusSeeOther {
+			i := strings.Index(page, `role="alert"`)
+			t.Fatalf("%s = %d: %s", action, code, page[max(0, i):min(len(page), i+300)])
+		}
+		return loc[strings.LastIndex(loc, "/")+1:]
+	}
+	al := step(pk, "allege", allegation)
+	step(af, "reply", url.Values{"allegation": {al}, "response": {"deny"}, "narrative": {"Afghan forces did not fire."}})
+	// A party may not admit: the rules refuse, the form says so.
+	if code, _, _ := post(t, af, s.url, "/act/admit", url.Values{"allegation": {al}}); code != http.StatusUnprocessableEntity {
+		t.Fatalf("a party admitting = %d", code)
+	}
+	step(tr, "admit", url.Values{"allegation": {al}})
+	cs := step(tr, "open-case", url.Values{"allegation": {al}, "title": {"Mortar fire at Chaman"}})
+	fd := step(tr, "propose-finding", url.Values{"case": {cs}, "determination": {"violation"}, "responsible": {"AF"},
+		"clauses": {"no-cross-border-fire"}, "severity": {"serious"}, "confidence": {"high"}, "reasoning": {"Impacts and bearing establish it."}})
+	step(tr, "sign-finding", url.Values{"finding": {fd}, "concur": {"on"}})
+	step(qa, "sign-finding", url.Values{"finding": {fd}, "concur": {"on"}})
+	_, page = get(t, af, s.url+"/records/finding/"+fd)
+	if !strings.Contains(page, "in_effect") {
+		t.Fatalf("the finding is not in effect: %s", page)
+	}
+	// The consequence is on the accused party's dashboard.
+	_, dash := get(t, af, s.url+"/")
+	var f struct {
+		Consequences []string `json:"consequences"`
+	}
+	rec, _ := s.in.Store.Record(context.Background(), rules.TypeFinding, fd)
+	json.Unmarshal(rec.Doc, &f)
+	if len(f.Consequences) == 0 || !strings.Contains(dash, f.Consequences[0]) {
+		t.Fatalf("the consequences %v are not on AF's dashboard", f.Consequences)
+	}
+	// The entries were signed with the members' custodial keys.
+	_, page = get(t, pk, s.url+"/allegations/"+al)
+	if !strings.Contains(page, "allegation.filed") || !strings.Contains(page, "reply.filed") {
+		t.Fatal("the allegation's timeline lacks its entries")
 	}
 }

@@ -1,0 +1,323 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+)
+
+// action is a form that signs one kind of entry with the member's
+// custodial key. Its fields are the body's, by JSON name (nested ones
+// dotted: place.lat), so the form cannot drift from what the rules take;
+// the rules judge it, and their errors come back next to the field.
+type action struct {
+	name  string // URL segment and catalogue key act.<name>
+	kind  string
+	body  any          // a zero body
+	roles []truce.Role // who is offered it (the rules decide)
+}
+
+var actions = []action{
+	{"allege", rules.KindAllegationFiled, truce.AllegationFiling{}, []truce.Role{truce.RoleLiaison, truce.RoleMonitor}},
+	{"reply", rules.KindReplyFiled, truce.Reply{}, []truce.Role{truce.RoleLiaison}},
+	{"admit", rules.KindAllegationAdmitted, truce.Admission{}, []truce.Role{truce.RoleMediator}},
+	{"reject", rules.KindAllegationRejected, truce.Rejection{}, []truce.Role{truce.RoleMediator}},
+	{"open-case", rules.KindCaseOpened, truce.CaseOpening{}, []truce.Role{truce.RoleMediator}},
+	{"assign-task", rules.KindTaskAssigned, truce.TaskAssignment{}, []truce.Role{truce.RoleMediator}},
+	{"complete-task", rules.KindTaskCompleted, truce.TaskResult{}, []truce.Role{truce.RoleMonitor, truce.RoleMediator, truce.RoleAnalyst}},
+	{"propose-finding", rules.KindFindingProposed, truce.FindingProposal{}, []truce.Role{truce.RoleMediator}},
+	{"sign-finding", rules.KindFindingSigned, truce.FindingSignature{}, []truce.Role{truce.RoleMediator}},
+	{"object", rules.KindFindingObjected, truce.FindingObjection{}, []truce.Role{truce.RoleLiaison}},
+	{"fulfil", rules.KindConsequenceFulfilled, truce.ConsequenceDecision{}, []truce.Role{truce.RoleMediator}},
+	{"waive", rules.KindConsequenceWaived, truce.ConsequenceDecision{}, []truce.Role{truce.RoleMediator}},
+}
+
+func actionNamed(name string) (action, bool) {
+	i := slices.IndexFunc(actions, func(a action) bool { return a.name == name })
+	if i < 0 {
+		return action{}, false
+	}
+	return actions[i], true
+}
+
+// choices are the values a field takes, shown as a list.
+var choices = map[string][]string{
+	"response":            {truce.ReplyAdmit, truce.ReplyDeny, truce.ReplyContest, truce.ReplyAttribute, truce.ReplyDecline},
+	"reject.grounds":      {truce.RejectOutOfScope, truce.RejectDuplicate, truce.RejectUnfounded},
+	"determination":       {truce.DeterminationViolation, truce.DeterminationNotConfirmed, truce.DeterminationNoViolation, truce.DeterminationNonParty},
+	"severity":            {"", truce.SeverityMinor, truce.SeveritySerious, truce.SeverityGrave},
+	"confidence":          {"low", "medium", "high"},
+	"host_responsibility": {"", truce.HostFailedToPrevent, truce.HostNotResponsible, truce.HostUndetermined},
+	"perpetrator.kind":    {truce.PerpParty, truce.PerpNonState, truce.PerpUnknown},
+	"perpetrator.party":   {"", "PK", "AF"},
+	"responsible":         {"", "PK", "AF"},
+	"place.country":       {"PK", "AF"},
+	"visibility":          {"", string(truce.Parties), string(truce.Internal)},
+	"type":                {truce.TaskSiteVisit, truce.TaskImageryReview, truce.TaskInterviews, truce.TaskSourceReview},
+	"occurred.precision":  {"1", "2", "3"},
+	"place.geo_precision": {"1", "2", "3"},
+}
+
+func init() {
+	for _, c := range truce.Categories {
+		choices["category"] = append(choices["category"], c.Slug)
+	}
+}
+
+// field is one input of a form.
+type field struct {
+	Name     string // form name: the dotted JSON path
+	Label    string // catalogue key
+	Input    string // text, textarea, number, datetime-local, checkbox, select
+	Step     string // for numbers
+	Choices  []string
+	Value    string
+	Required bool
+	Hint     string // catalogue key, or ""
+	Error    string
+}
+
+// skipped are body fields a form does not offer: sealed details and
+// source lists are for the API and the CLI.
+var skipped = map[reflect.Type]bool{
+	reflect.TypeOf(&truce.Sealed{}): true, reflect.TypeOf([]truce.Source{}): true, reflect.TypeOf(truce.Agreement{}): true,
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+// fieldsOf lists the inputs of an action's body type.
+func fieldsOf(act string, t reflect.Type, prefix string) []field {
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous {
+			out = append(out, fieldsOf(act, f.Type, prefix)...)
+			continue
+		}
+		if name == "" || name == "-" || skipped[f.Type] {
+			continue
+		}
+		path := prefix + name
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer && ft.Elem() != timeType {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft != timeType {
+			out = append(out, fieldsOf(act, ft, path+".")...)
+			continue
+		}
+		fd := field{Name: path, Label: "field." + path, Required: !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer}
+		switch {
+		case choices[act+"."+path] != nil:
+			fd.Input, fd.Choices = "select", choices[act+"."+path]
+		case choices[path] != nil:
+			fd.Input, fd.Choices = "select", choices[path]
+		case ft == timeType || ft == reflect.TypeOf(&time.Time{}):
+			fd.Input, fd.Hint = "datetime-local", "hint.utc"
+		case ft.Kind() == reflect.Bool:
+			fd.Input, fd.Required = "checkbox", false
+		case ft.Kind() == reflect.Int || ft.Kind() == reflect.Int64:
+			fd.Input, fd.Step = "number", "1"
+		case ft.Kind() == reflect.Float64:
+			fd.Input, fd.Step = "number", "any"
+		case ft.Kind() == reflect.Slice:
+			fd.Input, fd.Hint = "text", "hint.list"
+		case name == "narrative" || name == "reasoning" || name == "result" || name == "description" || name == "note":
+			fd.Input = "textarea"
+		default:
+			fd.Input = "text"
+		}
+		out = append(out, fd)
+	}
+	return out
+}
+
+// fill sets the body's fields from a submitted form, returning the
+// fields' errors by name.
+func fill(body reflect.Value, form url.Values, prefix string, errs map[string]string) {
+	t := body.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			fill(body.Field(i), form, prefix, errs)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" || skipped[f.Type] {
+			continue
+		}
+		path, fv := prefix+name, body.Field(i)
+		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && f.Type.Elem() != timeType {
+			inner := reflect.New(f.Type.Elem())
+			fill(inner.Elem(), form, path+".", errs)
+			if !inner.Elem().IsZero() {
+				fv.Set(inner)
+			}
+			continue
+		}
+		if f.Type.Kind() == reflect.Struct && f.Type != timeType {
+			fill(fv, form, path+".", errs)
+			continue
+		}
+		s := strings.TrimSpace(form.Get(path))
+		if s == "" {
+			continue
+		}
+		if err := setField(fv, s); err != nil {
+			errs[path] = err.Error()
+		}
+	}
+}
+
+// setField parses s into a field of a body.
+func setField(v reflect.Value, s string) error {
+	switch v.Interface().(type) {
+	case time.Time, *time.Time:
+		t, err := time.ParseInLocation("2006-01-02T15:04", s, time.UTC)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339, s); err != nil {
+				return errors.New("hint.utc")
+			}
+		}
+		if v.Kind() == reflect.Pointer {
+			v.Set(reflect.ValueOf(&t))
+		} else {
+			v.Set(reflect.ValueOf(t))
+		}
+		return nil
+	case []string:
+		var xs []string
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				xs = append(xs, p)
+			}
+		}
+		v.Set(reflect.ValueOf(xs))
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		v.SetBool(s == "on" || s == "true")
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return errors.New("hint.number")
+		}
+		v.SetInt(n)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return errors.New("hint.number")
+		}
+		v.SetFloat(x)
+	default:
+		return fmt.Errorf("hint.unsupported")
+	}
+	return nil
+}
+
+type formData struct {
+	Action string
+	Fields []field
+}
+
+// form renders an action's form, pre-filled from the query (a reply
+// form opened from an allegation names it) or from what was submitted.
+func (s *Server) form(w http.ResponseWriter, r *http.Request, v *view) error {
+	a, ok := actionNamed(r.PathValue("action"))
+	if !ok {
+		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
+	}
+	s.renderForm(w, v, a, r.URL.Query(), nil)
+	return nil
+}
+
+func (s *Server) renderForm(w http.ResponseWriter, v *view, a action, values url.Values, errs map[string]string) {
+	fields := fieldsOf(a.name, reflect.TypeOf(a.body), "")
+	d := &formData{Action: a.name}
+	for i := range fields {
+		f := &fields[i]
+		f.Value = values.Get(f.Name)
+		f.Error = errs[f.Name]
+	}
+	d.Fields = fields
+	s.render(w, v, "form", v.L.T("act."+a.name), d)
+}
+
+// act signs and submits an action with the member's custodial key.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, v *view) error {
+	a, ok := actionNamed(r.PathValue("action"))
+	if !ok {
+		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
+	}
+	if err := r.ParseForm(); err != nil {
+		return truce.Errorf(truce.CodeInvalid, "%v", err)
+	}
+	body := reflect.New(reflect.TypeOf(a.body))
+	errs := map[string]string{}
+	fill(body.Elem(), r.PostForm, "", errs)
+	for k, e := range errs {
+		errs[k] = v.L.T(e)
+	}
+	if len(errs) == 0 {
+		ack, err := s.submit(r, v, a.kind, body.Interface())
+		if err == nil {
+			target := "/"
+			if ack.Record != nil {
+				target = recordPath(ack.Record.Type, ack.Record.ID)
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return nil
+		}
+		var te *truce.Error
+		if !errors.As(err, &te) {
+			return err
+		}
+		name := strings.TrimPrefix(te.Field, "body.")
+		if name == "" || !slices.ContainsFunc(fieldsOf(a.name, reflect.TypeOf(a.body), ""), func(f field) bool { return f.Name == name }) {
+			v.Error = te.Message
+		} else {
+			errs[name] = te.Message
+		}
+	}
+	if v.Error == "" {
+		v.Error = v.L.T("form.fix")
+	}
+	w.WriteHeader(http.StatusUnprocessableEntity)
+	s.renderForm(w, v, a, r.PostForm, errs)
+	return nil
+}
+
+// submit signs body as kind with the member's custodial key and logs it.
+func (s *Server) submit(r *http.Request, v *view, kind string, body any) (*sequencer.Ack, error) {
+	var keyID string
+	var ok bool
+	s.cfg.Seq.View(func(st *rules.State) { keyID, ok = st.CustodialKey(v.Member.ID) })
+	if !ok || s.cfg.Vault == nil {
+		return nil, truce.Errorf(truce.CodeForbidden, "%s", v.L.T("form.nokey"))
+	}
+	key, err := s.cfg.Vault.Key(r.Context(), keyID)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Seq.SubmitFor(r.Context(), v.Member.ID, key, kind, json.RawMessage(raw), nil)
+}
