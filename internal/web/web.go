@@ -299,13 +299,13 @@ func decode[T any](doc []byte) (*T, error) {
 }
 
 type allegationsData struct {
-	Items            []*truce.Allegation
-	Status, Party    string
-	Category         string
-	Categories       []truce.Category
-	Statuses         []string
-	Next             string
-	Filtered         bool
+	Items         []*truce.Allegation
+	Status, Party string
+	Category      string
+	Categories    []truce.Category
+	Statuses      []string
+	Next          string
+	Filtered      bool
 }
 
 func (s *Server) allegations(w http.ResponseWriter, r *http.Request, v *view) error {
