@@ -80,6 +80,7 @@ var routes = []page{
 	{"GET", "/agreement", true, (*Server).agreement},
 	{"GET", "/log", false, (*Server).logPage},
 	{"GET", "/records/{type}/{id}", true, (*Server).record},
+	{"GET", "/map", true, (*Server).mapPage},
 	{"GET", "/act/{action}", true, (*Server).form},
 	{"POST", "/act/{action}", true, (*Server).act},
 }

@@ -187,7 +187,7 @@ func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
 }
 
 var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
-	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding"}
+	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31"}
 
 // Every page renders for every role in every language, with no missing
 // message, in the language's direction.
@@ -468,5 +468,38 @@ func TestWorkflowThroughForms(t *testing.T) {
 	_, page = get(t, pk, s.url+"/allegations/"+al)
 	if !strings.Contains(page, "allegation.filed") || !strings.Contains(page, "reply.filed") {
 		t.Fatal("the allegation's timeline lacks its entries")
+	}
+}
+
+// The map shows every allegation a reader may see, where it happened, and
+// the filters narrow it.
+func TestMap(t *testing.T) {
+	s := newSite(t)
+	c := s.signIn(t, "af-liaison")
+	_, page := get(t, c, s.url+"/map")
+	markers := strings.Count(page, `<a href="/allegations/`)
+	recs, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeAllegation, Limit: 1000,
+		Access: &truce.Access{Parties: true, Party: "AF"}})
+	if markers == 0 || markers != len(recs) {
+		t.Fatalf("the map shows %d allegations; AF may see %d", markers, len(recs))
+	}
+	if !strings.Contains(page, `class="country c-PK"`) || !strings.Contains(page, `class="country c-AF"`) {
+		t.Fatal("the map lacks Pakistan's or Afghanistan's outline")
+	}
+	// A marker sits where its place projects: Chaman is near 66.45°E 30.92°N.
+	x, y := region.project(66.45, 30.92)
+	if x < 300 || x > 400 || y < 300 || y > 500 {
+		t.Fatalf("Chaman projects to %.0f,%.0f", x, y)
+	}
+	_, none := get(t, c, s.url+"/map?from=2001-01-01&to=2001-12-31")
+	if n := strings.Count(none, `<a href="/allegations/`); n != 0 {
+		t.Fatalf("a year without allegations shows %d", n)
+	}
+	_, clashes := get(t, c, s.url+"/map?category=armed_clash")
+	if n := strings.Count(clashes, `<a href="/allegations/`); n == 0 || n >= markers {
+		t.Fatalf("armed clashes: %d of %d", n, markers)
+	}
+	if code, page := get(t, c, s.url+"/map?from=yesterday"); code != 200 || !strings.Contains(page, `role="alert"`) {
+		t.Fatalf("a bad date = %d without a message", code)
 	}
 }
