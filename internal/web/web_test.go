@@ -107,6 +107,9 @@ func TestKeysUsedExist(t *testing.T) {
 	for typ := range recordActions {
 		dynamic = append(dynamic, "type."+typ)
 	}
+	for _, c := range truce.Categories {
+		dynamic = append(dynamic, "group."+eventGroup(c.Slug))
+	}
 	for _, k := range dynamic {
 		if _, ok := en.messages[k]; !ok {
 			t.Errorf("dynamic key %q is not in the catalogue", k)

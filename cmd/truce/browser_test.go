@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/truce-mvm/truce/internal/demo"
+)
+
+// chromium finds the browser, or skips the test outside CI: in CI (.ci/run
+// installs Debian's chromium) its absence is a failure.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no chromium on this machine: .ci/run installs it")
+	}
+	t.Skip("no chromium on this machine (apt-get install chromium); CI runs this test")
+	return ""
+}
+
+// artifacts is where screenshots go: $TRUCE_ARTIFACTS, else artifacts/ at
+// the repository's root (ignored by git).
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("TRUCE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "artifacts", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestBrowser drives the demo in headless Chromium as its users would: a
+// liaison files an allegation, the accused party replies, two mediators
+// admit it, open a case and adopt a finding, and the consequence appears
+// on the accused party's dashboard; then the page is switched to Pashto and
+// laid out right to left.
+func TestBrowser(t *testing.T) {
+	browser := chromium(t)
+	shots := artifacts(t)
+	data := filepath.Join(t.TempDir(), "demo")
+	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	creds, err := demo.ReadCredentials(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := map[string]string{}
+	for _, c := range creds {
+		password[c.ID] = c.Password
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox,
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 1000))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+
+	fail := func(what string, err error) {
+		t.Helper()
+		url, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("%s (at %s): %v", what, url, err)
+	}
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			fail(what, err)
+		}
+	}
+	// value runs an action that gives a value.
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			fail("reading "+sel, err)
+		}
+		return v
+	}
+	eval := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			fail(js, err)
+		}
+		return v
+	}
+	screenshot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+		if err != nil {
+			fail("screenshot "+name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signIn := func(member string) {
+		t.Helper()
+		run("sign in as "+member,
+			chromedp.Navigate(s.url+"/signin"),
+			chromedp.WaitVisible(chromedp.CSS(`#member`)),
+			chromedp.SetValue(chromedp.CSS(`#member`), member),
+			chromedp.SetValue(chromedp.CSS(`#password`), password[member]),
+			chromedp.Submit(chromedp.CSS(`#password`)),
+			chromedp.WaitVisible(chromedp.CSS(`form[action="/signout"]`)))
+	}
+	signOut := func() {
+		t.Helper()
+		run("sign out", chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.CSS(`#member`)))
+	}
+	// act opens an action's form, fills it ("check" ticks a box) and
+	// submits it, and returns the id of the record it lands on.
+	act := func(path string, fields map[string]string) string {
+		t.Helper()
+		actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(s.url + path), chromedp.WaitVisible(chromedp.CSS(`form.form`))}
+		for name, value := range fields {
+			sel := `[name="` + name + `"]`
+			if value == "check" {
+				actions = append(actions, chromedp.Click(chromedp.CSS(sel)))
+			} else {
+				actions = append(actions, chromedp.SetValue(chromedp.CSS(sel), value))
+			}
+		}
+		actions = append(actions, chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)))
+		run(path, actions...)
+		wait, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := chromedp.Do(wait, chromedp.WaitNotPresent(chromedp.CSS(`form.form`))); err != nil {
+			t.Fatalf("%s was not accepted: %s", path, text("main"))
+		}
+		url, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			fail(path, err)
+		}
+		return url[strings.LastIndex(url, "/")+1:]
+	}
+
+	// The sign-in page lists the exercise accounts.
+	run("the sign-in page", chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS(`.accounts`)))
+	accounts := text(".accounts")
+	if !strings.Contains(accounts, "pk-liaison") || !strings.Contains(accounts, "EXERCISE") {
+		t.Fatalf("the sign-in page does not list the exercise accounts: %s", accounts)
+	}
+	screenshot("01-signin")
+
+	signIn("pk-liaison")
+	screenshot("02-liaison-dashboard")
+	when := time.Now().UTC().Add(-2 * time.Hour).Format("2006-01-02T15:04")
+	al := act("/act/allege", map[string]string{
+		"category": "shelling_artillery_missile", "occurred.from": when, "occurred.precision": "1",
+		"place.lat": "30.921", "place.lon": "66.460", "place.geo_precision": "1", "place.country": "PK",
+		"place.admin1": "Balochistan", "place.location": "Chaman", "clauses": "no-cross-border-fire",
+		"perpetrator.kind": "party", "perpetrator.party": "AF", "casualties.injured": "2",
+		"narrative": "[EXERCISE] Browser test: mortar rounds near the Friendship Gate.",
+	})
+	if !regexp.MustCompile(`^AL-\d{4}$`).MatchString(al) {
+		t.Fatalf("filing landed on %q", al)
+	}
+	screenshot("03-allegation")
+	signOut()
+
+	signIn("af-liaison")
+	act("/act/reply?allegation="+al, map[string]string{"response": "deny", "narrative": "Afghan forces did not fire."})
+	signOut()
+
+	signIn("tr-mediator")
+	act("/act/admit?allegation="+al, nil)
+	cs := act("/act/open-case?allegation="+al, map[string]string{"title": "Mortar fire at Chaman (browser test)"})
+	fd := act("/act/propose-finding?case="+cs, map[string]string{"determination": "violation", "responsible": "AF",
+		"clauses": "no-cross-border-fire", "severity": "serious", "confidence": "high", "reasoning": "Impacts and bearing establish it."})
+	act("/act/sign-finding?finding="+fd, map[string]string{"concur": "check"})
+	signOut()
+	signIn("qa-mediator")
+	screenshot("04-mediator-dashboard")
+	act("/act/sign-finding?finding="+fd, map[string]string{"concur": "check"})
+	signOut()
+
+	// The consequence is on the accused party's dashboard.
+	signIn("af-liaison")
+	run("the finding", chromedp.Navigate(s.url+"/records/finding/"+fd))
+	finding := text("main")
+	if !strings.Contains(finding, "in_effect") {
+		t.Fatalf("the finding is not in effect after two signatures: %s", finding)
+	}
+	cq := regexp.MustCompile(`CQ-\d{4}`).FindString(finding)
+	run("the dashboard", chromedp.Navigate(s.url+"/"))
+	dash := text("main")
+	if cq == "" || !strings.Contains(dash, cq) {
+		t.Fatalf("the consequence %q is not on AF's dashboard: %s", cq, dash)
+	}
+	screenshot("05-consequence-on-dashboard")
+
+	// Pashto, right to left.
+	run("switch to Pashto",
+		chromedp.SetValue(chromedp.CSS(`#lang`), "ps"),
+		chromedp.Submit(chromedp.CSS(`#lang`)),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="ps"] main`)))
+	dir, lang := eval(`document.documentElement.dir`), eval(`document.documentElement.lang`)
+	navDir := eval(`getComputedStyle(document.querySelector('header nav')).direction`)
+	if dir != "rtl" || lang != "ps" || navDir != "rtl" {
+		t.Fatalf("Pashto: dir %q lang %q, nav laid out %q", dir, lang, navDir)
+	}
+	screenshot("06-pashto-rtl")
+	// The choice is kept from page to page.
+	run("the map in Pashto", chromedp.Navigate(s.url+"/map"), chromedp.WaitVisible(chromedp.CSS(`figure.map svg`)))
+	if eval(`document.documentElement.dir`) != "rtl" {
+		t.Fatal("the language was not kept")
+	}
+	screenshot("07-map-pashto")
+	// A narrow phone screen: nothing wider than the window.
+	run("a phone", chromedp.EmulateViewport(375, 800), chromedp.Navigate(s.url+"/allegations"),
+		chromedp.WaitVisible(chromedp.CSS(`main`)))
+	if eval(`String(document.documentElement.scrollWidth > window.innerWidth + 1)`) == "true" {
+		t.Error("the allegations list is wider than a phone's screen")
+	}
+	screenshot("08-phone")
+}
