@@ -161,6 +161,13 @@ func TestBrowser(t *testing.T) {
 
 	signIn("pk-liaison")
 	screenshot("02-liaison-dashboard")
+	// The map picker fills in the place: the middle of the map is about
+	// 69°E 31°N.
+	run("the map picker", chromedp.Navigate(s.url+"/act/allege"), chromedp.WaitVisible(chromedp.CSS(`svg[data-pick]`)),
+		chromedp.Click(chromedp.CSS(`svg[data-pick]`)))
+	if lat, lon := eval(`document.getElementById('f-place.lat').value`), eval(`document.getElementById('f-place.lon').value`); !strings.HasPrefix(lat, "3") || !strings.HasPrefix(lon, "6") {
+		t.Fatalf("the map picker set %s, %s", lat, lon)
+	}
 	when := time.Now().UTC().Add(-2 * time.Hour).Format("2006-01-02T15:04")
 	al := act("/act/allege", map[string]string{
 		"category": "shelling_artillery_missile", "occurred.from": when, "occurred.precision": "1",

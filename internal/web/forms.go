@@ -234,6 +234,7 @@ func setField(v reflect.Value, s string) error {
 type formData struct {
 	Action string
 	Fields []field
+	Map    *regionMap // for forms with a place: click to fill it in
 }
 
 // form renders an action's form, pre-filled from the query (a reply
@@ -254,6 +255,9 @@ func (s *Server) renderForm(w http.ResponseWriter, v *view, a action, values url
 		f := &fields[i]
 		f.Value = values.Get(f.Name)
 		f.Error = errs[f.Name]
+		if f.Name == "place.lat" {
+			d.Map = region
+		}
 	}
 	d.Fields = fields
 	s.render(w, v, "form", v.L.T("act."+a.name), d)

@@ -81,6 +81,12 @@ func (m *regionMap) project(lon, lat float64) (x, y float64) {
 
 func (m *regionMap) ViewBox() string { return fmt.Sprintf("0 0 %.0f %.0f", m.width, m.height) }
 
+// BBoxAttr is the region's box for the picker script: the inverse of
+// project.
+func (m *regionMap) BBoxAttr() string {
+	return fmt.Sprintf("%g,%g,%g,%g", m.bbox[0], m.bbox[1], m.bbox[2], m.bbox[3])
+}
+
 // marker is an allegation on the map.
 type marker struct {
 	ID, Title string
