@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"mime"
 	"net/http"
 	"slices"
 	"time"
@@ -105,7 +106,7 @@ func CheckCSRF(r *http.Request, sess *store.Session) error {
 		return nil
 	}
 	got := r.Header.Get("X-CSRF-Token")
-	if got == "" && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); got == "" && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data") {
 		got = r.PostFormValue("csrf")
 	}
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {

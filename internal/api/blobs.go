@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -29,13 +30,6 @@ func checkFileName(name string) error {
 }
 
 func (s *Server) uploadBlob(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.Blobs == nil {
-		return truce.Errorf(truce.CodeUnavailable, "this server keeps no files")
-	}
-	name := r.URL.Query().Get("name")
-	if err := checkFileName(name); err != nil {
-		return err
-	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
 		return truce.Errorf(truce.CodeMediaType, "give the file's media type as its Content-Type")
@@ -43,24 +37,35 @@ func (s *Server) uploadBlob(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > s.cfg.Limits.MaxUploadBytes {
 		return truce.Errorf(truce.CodeTooLarge, "the file is over %d bytes", s.cfg.Limits.MaxUploadBytes)
 	}
-	sha, size, err := s.cfg.Blobs.Put(r.Body, s.cfg.Limits.MaxUploadBytes)
-	if errors.Is(err, blob.ErrTooLarge) {
-		return truce.Errorf(truce.CodeTooLarge, "the file is over %d bytes", s.cfg.Limits.MaxUploadBytes)
-	}
-	if err != nil {
-		return err
-	}
-	v := viewerOf(r)
-	b := store.Blob{SHA256: sha, Size: size, MediaType: mt, Name: name, Uploader: v.Member.ID, Party: v.Member.Party, Uploaded: s.cfg.Clock()}
-	if err := s.cfg.Store.PutBlob(r.Context(), b); err != nil {
-		return err
-	}
-	stored, err := s.cfg.Store.Blob(r.Context(), sha)
+	stored, err := s.StoreFile(r.Context(), viewerOf(r).Member, r.URL.Query().Get("name"), mt, r.Body)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, stored)
 	return nil
+}
+
+// StoreFile keeps an evidence file uploaded by m, by its SHA-256, within
+// the upload limit. It is shared by the API and the pages.
+func (s *Server) StoreFile(ctx context.Context, m *truce.Member, name, mediaType string, body io.Reader) (*store.Blob, error) {
+	if s.cfg.Blobs == nil {
+		return nil, truce.Errorf(truce.CodeUnavailable, "this server keeps no files")
+	}
+	if err := checkFileName(name); err != nil {
+		return nil, err
+	}
+	sha, size, err := s.cfg.Blobs.Put(body, s.cfg.Limits.MaxUploadBytes)
+	if errors.Is(err, blob.ErrTooLarge) {
+		return nil, truce.Errorf(truce.CodeTooLarge, "the file is over %d bytes", s.cfg.Limits.MaxUploadBytes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := store.Blob{SHA256: sha, Size: size, MediaType: mediaType, Name: name, Uploader: m.ID, Party: m.Party, Uploaded: s.cfg.Clock()}
+	if err := s.cfg.Store.PutBlob(ctx, b); err != nil {
+		return nil, err
+	}
+	return s.cfg.Store.Blob(ctx, sha)
 }
 
 func (s *Server) downloadBlob(w http.ResponseWriter, r *http.Request) error {

@@ -52,8 +52,10 @@ type Config struct {
 	VKey      string
 	// Accounts are listed on the sign-in page: only for exercise instances.
 	Accounts []Account
-	Logger   *slog.Logger
-	Clock    func() time.Time
+	// MaxUpload bounds an evidence file (default 256 MiB).
+	MaxUpload int64
+	Logger    *slog.Logger
+	Clock     func() time.Time
 }
 
 // Server serves the pages, and the API beside them.
@@ -68,21 +70,27 @@ type page struct {
 	method, path string
 	signedIn     bool // anonymous readers are sent to sign in
 	handle       func(*Server, http.ResponseWriter, *http.Request, *view) error
+	upload       bool // takes a file: the upload limit, not the form limit
 }
 
+// maxForm bounds a form's body; files are bounded by Config.MaxUpload.
+const maxForm = 1 << 20
+
 var routes = []page{
-	{"GET", "/{$}", false, (*Server).home},
-	{"GET", "/signin", false, (*Server).signinPage},
-	{"POST", "/signin", false, (*Server).signin},
-	{"POST", "/signout", true, (*Server).signout},
-	{"GET", "/allegations", true, (*Server).allegations},
-	{"GET", "/allegations/{id}", true, (*Server).allegation},
-	{"GET", "/agreement", true, (*Server).agreement},
-	{"GET", "/log", false, (*Server).logPage},
-	{"GET", "/records/{type}/{id}", true, (*Server).record},
-	{"GET", "/map", true, (*Server).mapPage},
-	{"GET", "/act/{action}", true, (*Server).form},
-	{"POST", "/act/{action}", true, (*Server).act},
+	{"GET", "/{$}", false, (*Server).home, false},
+	{"GET", "/signin", false, (*Server).signinPage, false},
+	{"POST", "/signin", false, (*Server).signin, false},
+	{"POST", "/signout", true, (*Server).signout, false},
+	{"GET", "/allegations", true, (*Server).allegations, false},
+	{"GET", "/allegations/{id}", true, (*Server).allegation, false},
+	{"GET", "/agreement", true, (*Server).agreement, false},
+	{"GET", "/log", false, (*Server).logPage, false},
+	{"GET", "/records/{type}/{id}", true, (*Server).record, false},
+	{"GET", "/map", true, (*Server).mapPage, false},
+	{"GET", "/act/{action}", true, (*Server).form, false},
+	{"POST", "/act/{action}", true, (*Server).act, false},
+	{"GET", "/evidence/new", true, (*Server).evidenceForm, false},
+	{"POST", "/evidence/new", true, (*Server).uploadEvidence, true},
 }
 
 // New returns the pages' handler; requests for the API and the log go to
@@ -94,6 +102,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = 256 << 20
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
@@ -101,10 +112,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" || name == "timeline" {
+		if name == "layout" || name == "timeline" || name == "fields" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/timeline.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/timeline.html", "templates/fields.html", n)
 		if err != nil {
 			return nil, err
 		}
@@ -172,6 +183,13 @@ func (s *Server) wrap(rt page) http.Handler {
 		if rt.signedIn && v.Member == nil {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
+		}
+		if rt.method == http.MethodPost {
+			limit := int64(maxForm)
+			if rt.upload {
+				limit = s.cfg.MaxUpload + maxForm
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		if rt.method == http.MethodPost && sess != nil {
 			if err := api.CheckCSRF(r, sess); err != nil {
@@ -552,6 +570,9 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	}
 	if ra, ok := recordActions[typ]; ok {
 		d.Actions = offer(v, ra.field, id, ra.actions...)
+	}
+	if typ == rules.TypeCase && v.Member.Role != truce.RoleLiaison && v.Member.Role != truce.RolePublic {
+		d.Actions = append(d.Actions, link{Label: "act.register-evidence", Href: "/evidence/new?" + url.Values{"case": {id}}.Encode()})
 	}
 	if d.Timeline, err = s.timeline(r, typ, id); err != nil {
 		return err

@@ -1,13 +1,18 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/textproto"
 	"net/url"
 	"os"
 	"reflect"
@@ -18,6 +23,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
@@ -104,6 +110,10 @@ func TestKeysUsedExist(t *testing.T) {
 			}
 		}
 	}
+	dynamic = append(dynamic, "act.register-evidence")
+	for _, f := range evidenceFields {
+		dynamic = append(dynamic, f.Label)
+	}
 	for typ := range recordActions {
 		dynamic = append(dynamic, "type."+typ)
 	}
@@ -143,7 +153,11 @@ func newSite(t testing.TB) *site {
 		s.creds[c.ID] = c
 		accounts = append(accounts, Account{ID: c.ID, Name: c.Name, Role: string(c.Role), Party: c.Party, Password: c.Password})
 	}
-	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, VKey: in.VKey})
+	blobs, err := blob.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey})
 	h, err := New(Config{API: a, Seq: in.Seq, Store: in.Store, Vault: in.Vault, VKey: in.VKey, Accounts: accounts})
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +204,7 @@ func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
 }
 
 var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
-	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31"}
+	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/evidence/new?case=CS-0001", "/records/case/CS-0001", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31"}
 
 // Every page renders for every role in every language, with no missing
 // message, in the language's direction.
@@ -504,5 +518,63 @@ func TestMap(t *testing.T) {
 	}
 	if code, page := get(t, c, s.url+"/map?from=yesterday"); code != 200 || !strings.Contains(page, `role="alert"`) {
 		t.Fatalf("a bad date = %d without a message", code)
+	}
+}
+
+// Evidence uploads: the file is kept by its hash and registered in the
+// log; a form without a file or over the limit changes nothing.
+func TestEvidenceUpload(t *testing.T) {
+	s := newSite(t)
+	c := s.signIn(t, "monitor")
+	upload := func(fields map[string]string, file []byte) (int, string, string) {
+		t.Helper()
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		mw.WriteField("csrf", csrfOf(t, c, s.url))
+		for k, v := range fields {
+			mw.WriteField(k, v)
+		}
+		if file != nil {
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Disposition", `form-data; name="file"; filename="crater.jpg"`)
+			h.Set("Content-Type", "image/jpeg")
+			part, _ := mw.CreatePart(h)
+			part.Write(file)
+		}
+		mw.Close()
+		req, _ := http.NewRequest("POST", s.url+"/evidence/new", &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		page, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(page)
+	}
+	open, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeCase, Status: "open", Limit: 1})
+	if len(open) == 0 {
+		t.Fatal("the demo has no open case")
+	}
+	fields := map[string]string{"case": open[0].ID, "description": "Crater at the impact site", "captured_by": "monitor",
+		"captured_at": time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}
+	before := s.size()
+	if code, _, page := upload(fields, nil); code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-file"`) {
+		t.Fatalf("no file = %d", code)
+	}
+	if s.size() != before {
+		t.Fatal("a refused upload grew the log")
+	}
+	photo := []byte("\xff\xd8\xff\xe0 not really a photo")
+	code, loc, _ := upload(fields, photo)
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/records/evidence/EV-") {
+		_, _, page := upload(fields, photo)
+		i := strings.Index(page, `role="alert"`)
+		t.Fatalf("upload = %d %s: %s", code, loc, page[max(0, i):min(len(page), i+400)])
+	}
+	_, page := get(t, c, s.url+loc)
+	sum := sha256.Sum256(photo)
+	if !strings.Contains(page, hex.EncodeToString(sum[:])) || !strings.Contains(page, "image/jpeg") {
+		t.Fatal("the evidence page does not show the file's hash and type")
 	}
 }
