@@ -55,7 +55,7 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 				return nil, err
 			}
 			if due, overdue, ok := keep(a); ok {
-				out = append(out, item{ID: a.ID, Href: link(rules.TypeAllegation, a.ID), Text: a.Place.Location + " — " + a.Category, Due: due, Overdue: overdue})
+				out = append(out, item{ID: a.ID, Href: link(rules.TypeAllegation, a.ID), Text: a.Place.Location + " — " + categoryName(a.Category), Due: due, Overdue: overdue})
 			}
 		}
 		return out, nil
@@ -143,4 +143,12 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 		d.Overdue = append(d.Overdue, item{ID: o.ID, Href: link(ref.Type, o.ID), Text: o.Kind, Due: o.Due, Overdue: true})
 	}
 	return d, nil
+}
+
+// categoryName is a category's ACLED sub-event type.
+func categoryName(slug string) string {
+	if c, ok := truce.CategoryBySlug(slug); ok {
+		return c.SubEventType
+	}
+	return slug
 }

@@ -244,6 +244,8 @@ func (s *Server) render(w http.ResponseWriter, v *view, name, title string, data
 var funcs = template.FuncMap{
 	"join": func(xs []string, sep string) string { return strings.Join(xs, sep) },
 	"list": func(xs ...string) []string { return xs },
+	// category names a taxonomy slug as ACLED does.
+	"category": categoryName,
 }
 
 // --- pages

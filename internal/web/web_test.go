@@ -110,6 +110,14 @@ func TestKeysUsedExist(t *testing.T) {
 			}
 		}
 	}
+	for path, cs := range choices {
+		if path == "category" {
+			continue // shown by the taxonomy's names
+		}
+		for _, c := range cs {
+			dynamic = append(dynamic, "choice."+c)
+		}
+	}
 	dynamic = append(dynamic, "act.register-evidence")
 	for _, f := range evidenceFields {
 		dynamic = append(dynamic, f.Label)
