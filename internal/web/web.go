@@ -399,8 +399,12 @@ func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) err
 	if err != nil {
 		return err
 	}
+	offered := []string{"admit", "reject", "open-case"}
+	if a.Accused != "" && v.Member.Party == a.Accused && a.Reply == nil {
+		offered = append([]string{"reply"}, offered...) // only the accused party replies, once
+	}
 	d := &allegationData{A: a, Receipt: api.ListPath(rules.TypeAllegation) + "/" + url.PathEscape(id) + "/receipt",
-		Actions: offer(v, "allegation", id, "reply", "admit", "reject", "open-case")}
+		Actions: offer(v, "allegation", id, offered...)}
 	d.Timeline, err = s.timeline(r, rules.TypeAllegation, id)
 	if err != nil {
 		return err

@@ -489,6 +489,10 @@ func TestWorkflowThroughForms(t *testing.T) {
 	if len(f.Consequences) == 0 || !strings.Contains(dash, f.Consequences[0]) {
 		t.Fatalf("the consequences %v are not on AF's dashboard", f.Consequences)
 	}
+	// Only the accused party is offered the reply, and only until it replies.
+	if _, page := get(t, pk, s.url+"/allegations/"+al); strings.Contains(page, "/act/reply?") {
+		t.Fatal("the filing party is offered a reply to its own allegation")
+	}
 	// The entries were signed with the members' custodial keys.
 	_, page = get(t, pk, s.url+"/allegations/"+al)
 	if !strings.Contains(page, "allegation.filed") || !strings.Contains(page, "reply.filed") {
