@@ -42,21 +42,8 @@ type served struct {
 
 func serveDemo(t *testing.T) *served {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	creds, err := demo.Create(ctx, dir, time.Now(), instance.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := instance.Open(ctx, dir, instance.Options{CheckpointInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close() })
-	s := &served{Served: testkit.Serve(t, in, 2, time.Now), dir: dir, creds: map[string]demo.Credential{}}
-	for _, c := range creds {
-		s.creds[c.ID] = c
-	}
+	in, dir, creds := testkit.Demo(t)
+	s := &served{Served: testkit.Serve(t, in, 2, time.Now), dir: dir, creds: creds}
 	s.WaitPublished(t)
 	return s
 }

@@ -144,21 +144,10 @@ type site struct {
 
 func newSite(t testing.TB) *site {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	creds, err := demo.Create(ctx, dir, time.Now(), instance.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := instance.Open(ctx, dir, instance.Options{CheckpointInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close() })
-	s := &site{in: in, creds: map[string]demo.Credential{}}
+	in, _, creds := testkit.Demo(t)
+	s := &site{in: in, creds: creds}
 	var accounts []Account
 	for _, c := range creds {
-		s.creds[c.ID] = c
 		accounts = append(accounts, Account{ID: c.ID, Name: c.Name, Role: string(c.Role), Party: c.Party, Password: c.Password})
 	}
 	blobs, err := blob.Open(t.TempDir())
