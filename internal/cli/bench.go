@@ -11,6 +11,9 @@ import (
 )
 
 func cmdBench(e *env, args []string) error {
+	if len(args) > 0 && args[0] == "extract" {
+		return cmdBenchExtract(e, args[1:])
+	}
 	fs := e.flags("bench")
 	var clients listFlag
 	fs.Var(&clients, "clients", "concurrent clients, one run per value (default 64,512)")
@@ -51,5 +54,24 @@ func cmdBench(e *env, args []string) error {
 		b, _ := json.Marshal(res)
 		fmt.Fprintln(e.stdout, string(b))
 	}
+	return nil
+}
+
+// cmdBenchExtract scores the article extractor on the public
+// article-extraction benchmark.
+func cmdBenchExtract(e *env, args []string) error {
+	fs := e.flags("bench extract")
+	dataset := fs.String("dataset", "../shared/benchmarks/article-extraction", "the benchmark's folder (ground-truth.json, html/)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	res, err := bench.Extraction(*dataset)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(res)
+	fmt.Fprintln(e.stdout, string(b))
+	fmt.Fprintf(e.stdout, "F1 %.3f (precision %.3f, recall %.3f; target ≥ %.2f; readability.js 0.947, trafilatura 0.958) · %.2f ms/page on one core (target ≤ %.0f) · %d pages, %d refused\n",
+		res.F1, res.Precision, res.Recall, res.TargetF1, res.MsPerPage, res.TargetMs, res.Pages, res.Failed)
 	return nil
 }

@@ -47,7 +47,7 @@ func init() {
 		{"verify", "--data DIR", "check the whole log offline: tiles, roots, checkpoints, signatures, rules", cmdVerify},
 		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
 		{"audit", "--log URL [--state DIR] [--follow] [--token T] [--log-key VKEY] [--witness-key VKEY...]", "check a log over HTTP as a party would: tiles, checkpoints and cosignatures, signatures, rules, and the API against the log", cmdAudit},
-		{"bench", "[--clients 64,512] [--entries N]", "measure durable entries/s over HTTP on a fresh instance", cmdBench},
+		{"bench", "[--clients 64,512] [--entries N] | extract --dataset DIR", "measure durable entries/s over HTTP on a fresh instance; or score article extraction", cmdBench},
 		{"witness", "init|add-log|serve|attach|detach|list ...", "run a witness that cosigns a log's checkpoints, or set an instance's witnesses", cmdWitness},
 		{"help", "", "list the commands", cmdHelp},
 	}

@@ -1,0 +1,282 @@
+// Package extract turns a fetched page into an article: title, publication
+// time and body text. The body comes from readability (readeck's port of
+// Mozilla's Readability.js) and, where the publisher states it, from the
+// page's JSON-LD articleBody; then what readability leaves in is taken out:
+// boilerplate trailers ("You might also like", "Leave a Reply", ...) and
+// paragraphs repeated on the page. Pages in encodings other than UTF-8 are
+// decoded first.
+package extract
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"codeberg.org/readeck/go-readability/v2"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
+)
+
+// Article is what a page says.
+type Article struct {
+	Title     string
+	Published time.Time // zero if the page does not say
+	Site      string
+	Language  string
+	Body      string // paragraphs separated by blank lines
+}
+
+// Paragraphs splits the body into its paragraphs.
+func (a *Article) Paragraphs() []string {
+	if a.Body == "" {
+		return nil
+	}
+	return strings.Split(a.Body, "\n\n")
+}
+
+// MaxPage is the largest page Extract reads.
+const MaxPage = 16 << 20
+
+// Errors for pages that hold no article.
+var (
+	ErrNotHTML = errors.New("not an HTML or text page")
+	ErrEmpty   = errors.New("the page holds no article text")
+	ErrTooBig  = fmt.Errorf("the page is over %d bytes", MaxPage)
+)
+
+// Extract reads an article from a page. contentType is the page's
+// Content-Type ("" to sniff); pageURL, if known, resolves relative links.
+func Extract(page []byte, contentType string, pageURL *url.URL) (*Article, error) {
+	if len(page) > MaxPage {
+		return nil, ErrTooBig
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "" {
+		mt = sniff(page)
+	}
+	utf8, err := toUTF8(page, contentType)
+	if err != nil {
+		return nil, err
+	}
+	switch mt {
+	case "text/plain":
+		a := &Article{Body: clean(paragraphs(string(utf8)))}
+		if a.Body == "" {
+			return nil, ErrEmpty
+		}
+		return a, nil
+	case "text/html", "application/xhtml+xml":
+	default:
+		return nil, fmt.Errorf("%w: %s", ErrNotHTML, mt)
+	}
+	doc, err := html.Parse(bytes.NewReader(utf8))
+	if err != nil {
+		return nil, err
+	}
+	ld := jsonLD(doc)
+	a := &Article{Title: ld.Headline}
+	if t, err := parseTime(ld.DatePublished); err == nil {
+		a.Published = t
+	}
+	ra, err := readability.FromDocument(doc, pageURL)
+	var text string
+	if err == nil && ra.Node != nil {
+		var b strings.Builder
+		if ra.RenderText(&b) == nil {
+			text = b.String()
+		}
+		if a.Title == "" {
+			a.Title = ra.Title()
+		}
+		if a.Published.IsZero() {
+			if t, err := ra.PublishedTime(); err == nil {
+				a.Published = t.UTC()
+			}
+		}
+		a.Site, a.Language = ra.SiteName(), ra.Language()
+	}
+	body := paragraphs(text)
+	// The publisher's own body wins when it is not a mere summary of what
+	// readability found.
+	if ldBody := paragraphs(html.UnescapeString(ld.ArticleBody)); words(ldBody) >= 50 && words(ldBody)*2 >= words(body) {
+		body = ldBody
+	}
+	a.Title = strings.TrimSpace(a.Title)
+	if a.Body = clean(body); a.Body == "" {
+		return nil, ErrEmpty
+	}
+	return a, nil
+}
+
+// sniff tells HTML from text for pages that come without a type.
+func sniff(page []byte) string {
+	head := bytes.ToLower(page[:min(len(page), 1024)])
+	if bytes.Contains(head, []byte("<html")) || bytes.Contains(head, []byte("<!doctype html")) || bytes.Contains(head, []byte("<body")) || bytes.Contains(head, []byte("<p")) {
+		return "text/html"
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return "application/octet-stream"
+	}
+	return "text/plain"
+}
+
+// toUTF8 decodes a page by its declared or detected encoding.
+func toUTF8(page []byte, contentType string) ([]byte, error) {
+	enc, name, _ := charset.DetermineEncoding(page, contentType)
+	if name == "utf-8" {
+		return bytes.ToValidUTF8(page, []byte("\uFFFD")), nil
+	}
+	out, err := io.ReadAll(enc.NewDecoder().Reader(bytes.NewReader(page)))
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// ldArticle is what JSON-LD says of an article.
+type ldArticle struct {
+	Headline      string `json:"headline"`
+	ArticleBody   string `json:"articleBody"`
+	DatePublished string `json:"datePublished"`
+}
+
+var articleTypes = map[string]bool{"Article": true, "NewsArticle": true, "BlogPosting": true, "ReportageNewsArticle": true,
+	"AnalysisNewsArticle": true, "OpinionNewsArticle": true, "BackgroundNewsArticle": true, "WebPage": false}
+
+// jsonLD finds the article the page's JSON-LD describes: an object, a list
+// or an @graph, whose @type is an article type.
+func jsonLD(doc *html.Node) ldArticle {
+	var best ldArticle
+	found := false
+	var visit func(v any)
+	visit = func(v any) {
+		switch v := v.(type) {
+		case []any:
+			for _, e := range v {
+				visit(e)
+			}
+		case map[string]any:
+			if g, ok := v["@graph"]; ok {
+				visit(g)
+			}
+			if isArticle(v["@type"]) {
+				var a ldArticle
+				b, _ := json.Marshal(v)
+				json.Unmarshal(b, &a)
+				if !found || len(a.ArticleBody) > len(best.ArticleBody) {
+					best, found = a, true
+				}
+			}
+		}
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "script" && attr(n, "type") == "application/ld+json" && n.FirstChild != nil {
+			var v any
+			if json.Unmarshal([]byte(n.FirstChild.Data), &v) == nil {
+				visit(v)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return best
+}
+
+func isArticle(t any) bool {
+	switch t := t.(type) {
+	case string:
+		return articleTypes[t]
+	case []any:
+		for _, e := range t {
+			if s, ok := e.(string); ok && articleTypes[s] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return strings.TrimSpace(strings.ToLower(a.Val))
+		}
+	}
+	return ""
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errors.New("no time")
+}
+
+// paragraphs splits text into trimmed, non-empty paragraphs.
+func paragraphs(text string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		if p = strings.Join(strings.Fields(p), " "); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func words(ps []string) int {
+	n := 0
+	for _, p := range ps {
+		n += len(strings.Fields(p))
+	}
+	return n
+}
+
+// trailers begin the boilerplate that follows articles: from the first of
+// them in the article's last part, the rest is dropped.
+var trailers = regexp.MustCompile(`(?i)^(you (might|may) also like|leave a (reply|comment)|your email address will not be published|related (articles|stories|posts|news)|read (more|next)|more (from|stories)|share this( article| story)?:?$|sign up for|subscribe to (our|the)|follow us on|recommended for you|also read|advertisement$|comments$|\d+ comments?$)`)
+
+// clean drops boilerplate trailers and repeated paragraphs.
+func clean(ps []string) string {
+	cut := len(ps)
+	for i := len(ps) / 2; i < len(ps); i++ {
+		if trailers.MatchString(ps[i]) {
+			cut = i
+			break
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ps[:cut] {
+		key := normalise(p)
+		if len(key) > 40 && seen[key] { // short lines (captions, bylines) may repeat
+			continue
+		}
+		seen[key] = true
+		out = append(out, p)
+	}
+	return strings.Join(out, "\n\n")
+}
+
+// normalise keeps letters and digits, lower-cased: two paragraphs that
+// differ only in spacing or punctuation are the same paragraph.
+func normalise(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
+}
