@@ -82,6 +82,7 @@ func Extract(page []byte, contentType string, pageURL *url.URL) (*Article, error
 		return nil, err
 	}
 	ld := jsonLD(doc)
+	dropCaptions(doc)
 	a := &Article{Title: ld.Headline}
 	if t, err := parseTime(ld.DatePublished); err == nil {
 		a.Published = t
@@ -246,9 +247,19 @@ func words(ps []string) int {
 
 // trailers begin the boilerplate that follows articles: from the first of
 // them in the article's last part, the rest is dropped.
-var trailers = regexp.MustCompile(`(?i)^(you (might|may) also like|leave a (reply|comment)|your email address will not be published|related (articles|stories|posts|news)|read (more|next)|more (from|stories)|share this( article| story)?:?$|sign up for|subscribe to (our|the)|follow us on|recommended for you|also read|advertisement$|comments$|\d+ comments?$)`)
+var trailers = regexp.MustCompile(`(?i)^(©|copyright\b|all rights reserved|the contents of this site|tags:?$|you (might|may) also like|leave a (reply|comment)|your email address will not be published|related (articles|stories|posts|news)|read (more|next)|more (from|stories)|share this( article| story)?:?$|sign up for|subscribe to (our|the)|follow us on|recommended for you|also read|advertisement$|comments$|\d+ comments?$)`)
 
-// clean drops boilerplate trailers and repeated paragraphs.
+// inline are lines that point elsewhere in the middle of an article
+// ("SEE MORE: ...", "Related: ..."), and leading are the byline and
+// dateline lines above it.
+var (
+	inline  = regexp.MustCompile(`(?i)^(see (more|also)|related|read (more|also)|also read|watch|image \d+ of \d+)\b`)
+	leading = regexp.MustCompile(`(?i)^(by |published|updated|posted|last updated)`)
+)
+
+// clean drops boilerplate: trailers and what follows them, menus (runs of
+// short lines), lines repeated across the page, bylines and datelines at
+// the top, and repeated paragraphs.
 func clean(ps []string) string {
 	cut := len(ps)
 	for i := len(ps) / 2; i < len(ps); i++ {
@@ -257,17 +268,62 @@ func clean(ps []string) string {
 			break
 		}
 	}
+	ps = ps[:cut]
+	count := map[string]int{}
+	for _, p := range ps {
+		count[normalise(p)]++
+	}
+	drop := make([]bool, len(ps))
+	for i := 0; i < len(ps); {
+		j := i
+		for j < len(ps) && menuLike(ps[j]) {
+			j++
+		}
+		if j-i >= 3 {
+			for k := i; k < j; k++ {
+				drop[k] = true
+			}
+		}
+		i = max(j, i+1)
+	}
 	seen := map[string]bool{}
 	var out []string
-	for _, p := range ps[:cut] {
+	for i, p := range ps {
 		key := normalise(p)
-		if len(key) > 40 && seen[key] { // short lines (captions, bylines) may repeat
+		switch {
+		case drop[i], count[key] >= 3, inline.MatchString(p) && len(strings.Fields(p)) < 25,
+			i < 3 && leading.MatchString(p) && len(strings.Fields(p)) <= 20,
+			len(key) > 40 && seen[key]: // short lines (subheads) may repeat once
 			continue
 		}
 		seen[key] = true
 		out = append(out, p)
 	}
 	return strings.Join(out, "\n\n")
+}
+
+// menuLike is a line of a menu or a list of links: a few words without
+// sentence punctuation.
+func menuLike(p string) bool {
+	return len(strings.Fields(p)) <= 4 && !strings.ContainsAny(p, ".!?:;\"“”")
+}
+
+// dropCaptions removes figure captions and photo credits, which belong to
+// the images, not the article's text.
+func dropCaptions(n *html.Node) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		if c.Type == html.ElementNode {
+			cls := attr(c, "class") + " " + attr(c, "id")
+			if c.Data == "figcaption" || strings.Contains(cls, "caption") || strings.Contains(cls, "credit") {
+				n.RemoveChild(c)
+				c = next
+				continue
+			}
+			dropCaptions(c)
+		}
+		c = next
+	}
 }
 
 // normalise keeps letters and digits, lower-cased: two paragraphs that
