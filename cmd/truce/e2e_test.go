@@ -734,3 +734,18 @@ func TestWitnessCommands(t *testing.T) {
 		t.Fatalf("audit requiring an absent witness = %d %s", code, errOut)
 	}
 }
+
+// TestExtract runs truce extract on a test article and on a page that is
+// not one.
+func TestExtract(t *testing.T) {
+	out, errOut, code := run(t, "extract", "../../internal/extract/testdata/khyber-courier.html")
+	if code != 0 || !strings.HasPrefix(out, "title: Talks in Doha end with a ceasefire framework\ndate:  2026-10-19T03:30:00Z\n") ||
+		!strings.Contains(out, "four days of talks") || strings.Contains(out, "You might also like") {
+		t.Fatalf("truce extract = %d %s %s", code, out, errOut)
+	}
+	bin := filepath.Join(t.TempDir(), "x.bin")
+	os.WriteFile(bin, []byte("\x00\x01binary"), 0o600)
+	if _, errOut, code := run(t, "extract", bin); code == 0 || !strings.Contains(errOut, "not an HTML or text page") {
+		t.Fatalf("extract of a binary file = %d %s", code, errOut)
+	}
+}

@@ -46,6 +46,7 @@ func init() {
 		{"verify-receipt", "FILE --log-key VKEY [--witness-key VKEY...]", "check a receipt offline: checkpoint, cosignatures, inclusion proofs, signatures", cmdVerifyReceipt},
 		{"verify", "--data DIR", "check the whole log offline: tiles, roots, checkpoints, signatures, rules", cmdVerify},
 		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
+		{"extract", "PATH|URL", "print a page's article: title, date and body, without the page's boilerplate", cmdExtract},
 		{"audit", "--log URL [--state DIR] [--follow] [--token T] [--log-key VKEY] [--witness-key VKEY...]", "check a log over HTTP as a party would: tiles, checkpoints and cosignatures, signatures, rules, and the API against the log", cmdAudit},
 		{"bench", "[--clients 64,512] [--entries N] | extract --dataset DIR", "measure durable entries/s over HTTP on a fresh instance; or score article extraction", cmdBench},
 		{"witness", "init|add-log|serve|attach|detach|list ...", "run a witness that cosigns a log's checkpoints, or set an instance's witnesses", cmdWitness},

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"codeberg.org/readeck/go-readability/v2"
 	"golang.org/x/net/html"
@@ -41,6 +42,10 @@ func (a *Article) Paragraphs() []string {
 	}
 	return strings.Split(a.Body, "\n\n")
 }
+
+// minText is the least text, in letters and digits, an article has: less
+// is a page of links, or nothing.
+const minText = 40
 
 // MaxPage is the largest page Extract reads.
 const MaxPage = 16 << 20
@@ -69,7 +74,7 @@ func Extract(page []byte, contentType string, pageURL *url.URL) (*Article, error
 	switch mt {
 	case "text/plain":
 		a := &Article{Body: clean(paragraphs(string(utf8)))}
-		if a.Body == "" {
+		if len(normalise(a.Body)) < minText {
 			return nil, ErrEmpty
 		}
 		return a, nil
@@ -111,7 +116,7 @@ func Extract(page []byte, contentType string, pageURL *url.URL) (*Article, error
 		body = ldBody
 	}
 	a.Title = strings.TrimSpace(a.Title)
-	if a.Body = clean(body); a.Body == "" {
+	if a.Body = clean(body); len(normalise(a.Body)) < minText {
 		return nil, ErrEmpty
 	}
 	return a, nil
@@ -305,7 +310,7 @@ func clean(ps []string) string {
 // menuLike is a line of a menu or a list of links: a few words without
 // sentence punctuation.
 func menuLike(p string) bool {
-	return len(strings.Fields(p)) <= 4 && !strings.ContainsAny(p, ".!?:;\"“”")
+	return utf8.RuneCountInString(p) <= 40 && len(strings.Fields(p)) <= 4 && !strings.ContainsAny(p, ".!?:;\"“”。！？、")
 }
 
 // dropCaptions removes figure captions and photo credits, which belong to

@@ -1,0 +1,86 @@
+// Package fetch gets pages from the web for ingestion, defensively: time
+// limits on every phase, a size limit on the decompressed body (so a gzip
+// bomb stops at the limit), at most five redirects, and only http(s).
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Page is a fetched page.
+type Page struct {
+	URL         *url.URL // after redirects
+	ContentType string
+	Body        []byte
+}
+
+// Errors a fetch can end with.
+var (
+	ErrTooLarge  = errors.New("the page is larger than the limit")
+	ErrRedirects = errors.New("too many redirects")
+	ErrScheme    = errors.New("only http and https pages are fetched")
+)
+
+// Client fetches pages.
+type Client struct {
+	HTTP     *http.Client
+	MaxBytes int64
+}
+
+// New returns a client with the limits above; maxBytes bounds a page.
+func New(maxBytes int64) *Client {
+	return &Client{MaxBytes: maxBytes, HTTP: &http.Client{
+		Timeout: 30 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return ErrRedirects
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return ErrScheme
+			}
+			return nil
+		},
+	}}
+}
+
+// Get fetches a page.
+func (c *Client) Get(ctx context.Context, raw string) (*Page, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, ErrScheme
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "Truce/1 (ceasefire monitoring mechanism; open-source reports)")
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,text/plain;q=0.8")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("%s answered %s", u.Host, resp.Status)
+	}
+	if resp.ContentLength > c.MaxBytes {
+		return nil, ErrTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > c.MaxBytes {
+		return nil, ErrTooLarge
+	}
+	return &Page{URL: resp.Request.URL, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
+}
