@@ -1,0 +1,126 @@
+package claims
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var published = time.Date(2026, 10, 20, 6, 0, 0, 0, time.UTC)
+
+func TestDatesRangesDurations(t *testing.T) {
+	cs := Extract("The talks ran from 15 to 18 October. Delegates met again on Saturday, 17 October. "+
+		"A four-day round ended on October 18, 2026, after week-long preparations.", published)
+	var kinds []string
+	for _, c := range cs {
+		kinds = append(kinds, c.Kind)
+	}
+	want := map[string]int{KindRange: 1, KindDate: 2, KindDuration: 2}
+	got := map[string]int{}
+	for _, k := range kinds {
+		got[k]++
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%d %s claims, want %d (%v)", got[k], k, n, kinds)
+		}
+	}
+	for _, c := range cs {
+		switch c.Kind {
+		case KindRange:
+			if c.From != time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC) || c.To.Day() != 18 {
+				t.Errorf("range %v–%v", c.From, c.To)
+			}
+		case KindDate:
+			if c.Weekday != nil && (*c.Weekday != time.Saturday || c.Date.Day() != 17) {
+				t.Errorf("date %v %v", c.Date, *c.Weekday)
+			}
+		case KindDuration:
+			if c.Days != 4 && c.Days != 7 {
+				t.Errorf("duration %d", c.Days)
+			}
+		}
+	}
+	// A date without a year is the one nearest the publication.
+	c := Extract("It happened on 28 December.", time.Date(2027, 1, 3, 0, 0, 0, 0, time.UTC))
+	if len(c) != 1 || c[0].Date.Year() != 2026 {
+		t.Errorf("28 December read in January = %+v", c)
+	}
+	if c := Extract("It happened on 31 November.", published); len(c) != 0 {
+		t.Errorf("31 November = %+v", c)
+	}
+}
+
+func TestCasualties(t *testing.T) {
+	cs := Extract("At least 23 Pakistani soldiers were killed in the clashes, the military's media wing said. "+
+		"According to the Afghan defence ministry, its forces killed 58 Pakistani soldiers and captured three. "+
+		"Twelve civilians were wounded in 2025 and 2026.", published)
+	var got []string
+	for _, c := range cs {
+		if c.Kind == KindCasualties {
+			got = append(got, strings.Join([]string{c.Side, c.Status, c.Claimant}, "|")+"|"+strconv.Itoa(c.Count))
+		}
+	}
+	want := []string{"PK|killed|military's media wing|23", "PK|killed|afghan defence ministry|58", "|wounded||12"}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			t.Errorf("missing %s in %v", w, got)
+		}
+	}
+	for _, g := range got {
+		if strings.HasSuffix(g, "|2025") || strings.HasSuffix(g, "|2026") {
+			t.Errorf("a year read as a casualty figure: %s", g)
+		}
+	}
+}
+
+// The planted disagreements of a story are each flagged once; a difference
+// of convention is not.
+func TestFind(t *testing.T) {
+	src := func(article, outlet, text string) Source {
+		return Source{Article: article, Outlet: outlet, Claims: Extract(text, published)}
+	}
+	story := []Source{
+		src("a1", "Khyber Courier", "Delegations ended four days of talks in Doha. The talks ran from 15 to 18 October. "+
+			"23 Pakistani soldiers were killed, the army said."),
+		src("a2", "Kabul Ledger", "The week-long talks, held from 15 to 18 October, ended on Friday, 17 October. "+
+			"The Afghan defence ministry said 58 Pakistani soldiers were killed."),
+		src("a3", "Gulf Wire", "The round lasted three days, from 15 to 18 October. The army said 25 Pakistani soldiers were killed."),
+		src("a4", "Khyber Courier copy", "Delegations ended four days of talks in Doha. The talks ran from 15 to 18 October."),
+	}
+	ds := Find(story)
+	count := map[string]int{}
+	for _, d := range ds {
+		count[d.Kind]++
+		if d.A.Sentence == "" || (d.Kind != WeekdayMismatch && (d.B == nil || d.B.Sentence == "")) {
+			t.Errorf("%s without its quotes: %+v", d.Kind, d)
+		}
+	}
+	// week-long vs 15–18 October (4 inclusive, 3 elapsed): flagged; four
+	// and three days are the two conventions: not flagged.
+	if count[DurationVsRange] != 1 || count[WeekdayMismatch] != 1 {
+		t.Errorf("discrepancies %v: %+v", count, ds)
+	}
+	// 23 (army) vs 58 (Afghan ministry), 25 (army) vs 58: claimants; 23 vs
+	// 25, both the army: outlets.
+	if count[ClaimantsDisagree] != 2 || count[OutletsDisagree] != 1 {
+		t.Errorf("casualty discrepancies %v: %+v", count, ds)
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	f.Add("The talks ran from 15 to 18 October; 23 Pakistani soldiers were killed, the army said.")
+	f.Add("Saturday, 17 October 2026. A week-long round. killed 3 fighters")
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, c := range Extract(text, published) {
+			if c.Sentence == "" || (c.Kind == KindRange && c.To.Before(c.From)) || (c.Kind == KindCasualties && c.Count <= 0) {
+				t.Fatalf("bad claim %+v", c)
+			}
+		}
+	})
+}

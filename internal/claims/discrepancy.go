@@ -1,0 +1,126 @@
+package claims
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kinds of discrepancies.
+const (
+	WeekdayMismatch   = "weekday_mismatch"   // a weekday that is not its date's
+	DurationVsRange   = "duration_vs_range"  // a duration that no count of a date range gives
+	ClaimantsDisagree = "claimants_disagree" // different figures from different claimants
+	OutletsDisagree   = "outlets_disagree"   // different figures for the same claimant, from different outlets
+)
+
+// Source is one article's claims, as a story holds them.
+type Source struct {
+	Article string // the article's id
+	Outlet  string
+	Claims  []Claim
+}
+
+// Quote is one side of a discrepancy: a claim in its source's words.
+type Quote struct {
+	Article  string `json:"article"`
+	Outlet   string `json:"outlet"`
+	Sentence string `json:"sentence"`
+	Says     string `json:"says"`
+}
+
+// Discrepancy is two claims of a story that cannot both be true (or one
+// that cannot be, for a weekday).
+type Discrepancy struct {
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	A       Quote  `json:"a"`
+	B       *Quote `json:"b,omitempty"`
+}
+
+type placed struct {
+	Claim
+	src *Source
+}
+
+func (p placed) quote(says string) Quote {
+	return Quote{Article: p.src.Article, Outlet: p.src.Outlet, Sentence: p.Sentence, Says: says}
+}
+
+// Find lays out the discrepancies among a story's sources, each once.
+// Differences of convention are not discrepancies: a range of 25 to 30
+// October is six days counted inclusively and five elapsed, and either
+// duration agrees with it.
+func Find(sources []Source) []Discrepancy {
+	var dates, ranges, durations, casualties []placed
+	for i := range sources {
+		for _, c := range sources[i].Claims {
+			p := placed{c, &sources[i]}
+			switch c.Kind {
+			case KindDate:
+				dates = append(dates, p)
+			case KindRange:
+				ranges = append(ranges, p)
+			case KindDuration:
+				durations = append(durations, p)
+			case KindCasualties:
+				casualties = append(casualties, p)
+			}
+		}
+	}
+	var out []Discrepancy
+	seen := map[string]bool{}
+	once := func(key string, d Discrepancy) {
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, d)
+		}
+	}
+	for _, d := range dates {
+		if d.Weekday != nil && *d.Weekday != d.Date.Weekday() {
+			once(fmt.Sprint(WeekdayMismatch, d.Date, *d.Weekday), Discrepancy{Kind: WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
+				A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))})
+		}
+	}
+	for _, du := range durations {
+		for _, r := range ranges {
+			inclusive := int(r.To.Sub(r.From)/(24*time.Hour)) + 1
+			if du.Days == inclusive || du.Days == inclusive-1 {
+				continue
+			}
+			key := fmt.Sprint(DurationVsRange, du.Days, r.From, r.To)
+			once(key, Discrepancy{Kind: DurationVsRange, Subject: "duration",
+				A: du.quote(fmt.Sprintf("%d days", du.Days)),
+				B: ptr(r.quote(fmt.Sprintf("%s to %s: %d days inclusive, %d elapsed", r.From.Format("2 Jan"), r.To.Format("2 Jan 2006"), inclusive, inclusive-1)))})
+		}
+	}
+	for i, a := range casualties {
+		for _, b := range casualties[i+1:] {
+			if a.Side == "" || a.Side != b.Side || a.Status != b.Status || a.Count == b.Count || a.src == b.src {
+				continue
+			}
+			kind := ""
+			switch {
+			case a.Claimant != "" && b.Claimant != "" && a.Claimant != b.Claimant:
+				kind = ClaimantsDisagree
+			case a.src.Outlet != b.src.Outlet:
+				kind = OutletsDisagree
+			default:
+				continue
+			}
+			lo, hi := min(a.Count, b.Count), max(a.Count, b.Count)
+			once(fmt.Sprint(kind, a.Side, a.Status, lo, hi), Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status,
+				A: a.quote(says(a.Claim)), B: ptr(b.quote(says(b.Claim)))})
+		}
+	}
+	return out
+}
+
+func says(c Claim) string {
+	s := fmt.Sprintf("%d %s", c.Count, c.Status)
+	if c.Claimant != "" {
+		s += ", says " + c.Claimant
+	}
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
