@@ -1,0 +1,298 @@
+// Package stories groups articles: exact copies (the same normalised
+// text), near copies such as syndicated wire stories (SimHash of word
+// shingles within a few bits), and stories — articles about one event,
+// close in time and in what they say, never mixing two events held in
+// different places (the Doha round and the Istanbul round are two stories
+// however alike their reports read).
+package stories
+
+import (
+	"hash/fnv"
+	"math/bits"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Article is what grouping needs of an article.
+type Article struct {
+	ID        string
+	Outlet    string
+	Published time.Time
+	Text      string
+}
+
+// Grouped is an article's place in the groups.
+//
+// A near copy is found in two steps: SimHash of word 3-shingles within
+// NearBits (a cheap filter), then the Jaccard similarity of the shingle
+// sets at least NearJaccard (the decision). Copies never cross venues.
+type Grouped struct {
+	ID       string  `json:"id"`
+	Story    int     `json:"story"`              // stories are numbered from 1 in order of their first article
+	CopyOf   string  `json:"copy_of,omitempty"`  // the first article this one copies, exactly or nearly
+	Exact    bool    `json:"exact,omitempty"`    // a byte-for-byte copy of the normalised text
+	Distance int     `json:"distance,omitempty"` // SimHash bits from the one it copies
+	Overlap  float64 `json:"overlap,omitempty"`  // Jaccard similarity of their shingles
+}
+
+// Options tune grouping.
+type Options struct {
+	Window      time.Duration // how far apart articles of one story may be; default 4 days
+	NearBits    int           // SimHash distance of candidate near copies; default 10
+	NearJaccard float64       // shingle overlap of near copies; default 0.7
+	MinSimilar  float64       // Jaccard similarity of content words to join a story; default 0.12
+	MinShingles int           // texts with fewer shingles are never near copies; default 20
+}
+
+func (o *Options) defaults() {
+	if o.Window == 0 {
+		o.Window = 4 * 24 * time.Hour
+	}
+	if o.NearBits == 0 {
+		o.NearBits = 10
+	}
+	if o.NearJaccard == 0 {
+		o.NearJaccard = 0.7
+	}
+	if o.MinSimilar == 0 {
+		o.MinSimilar = 0.12
+	}
+	if o.MinShingles == 0 {
+		o.MinShingles = 20
+	}
+}
+
+// venues are places where rounds of talks and meetings are held: two
+// reports naming different venues, and none in common, are two events.
+var venues = []string{"doha", "istanbul", "ankara", "riyadh", "jeddah", "tehran", "beijing", "urumqi", "moscow",
+	"tashkent", "dushanbe", "geneva", "oslo", "kabul", "islamabad", "muscat", "abu dhabi", "dubai"}
+
+type features struct {
+	exact    uint64
+	simhash  uint64
+	shingle  int
+	shingles []uint64 // sorted, distinct
+	words    map[string]bool
+	venues   []string
+}
+
+// story is a group being built.
+type story struct {
+	n      int
+	last   time.Time
+	words  map[string]int // content words and how many of the story's articles use them
+	size   int
+	venues map[string]bool
+	first  []int // indexes of its articles that are originals, for copy checks
+}
+
+// Group assigns every article a story and marks copies. Articles are taken
+// in publication order; the result is in the order given.
+func Group(articles []Article, o Options) []Grouped {
+	o.defaults()
+	order := make([]int, len(articles))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return articles[order[a]].Published.Before(articles[order[b]].Published) })
+	feats := make([]features, len(articles))
+	for i := range articles {
+		feats[i] = featuresOf(articles[i].Text)
+	}
+	out := make([]Grouped, len(articles))
+	var stories []*story
+	byExact := map[uint64]int{}
+	for _, i := range order {
+		a, f := articles[i], feats[i]
+		out[i].ID = a.ID
+		var home *story
+		// Exact copies, then near copies of an original in a recent story.
+		if j, ok := byExact[f.exact]; ok {
+			out[i].CopyOf, out[i].Exact, out[i].Story = articles[j].ID, true, out[j].Story
+			home = stories[out[j].Story-1]
+		} else {
+			byExact[f.exact] = i
+			if f.shingle >= o.MinShingles {
+			near:
+				for _, s := range stories {
+					if a.Published.Sub(s.last) > o.Window {
+						continue
+					}
+					if conflict(f.venues, s.venues) {
+						continue
+					}
+					for _, j := range s.first {
+						d := bits.OnesCount64(f.simhash ^ feats[j].simhash)
+						if d > o.NearBits || feats[j].shingle < o.MinShingles {
+							continue
+						}
+						if ov := jaccard(f.shingles, feats[j].shingles); ov >= o.NearJaccard {
+							out[i].CopyOf, out[i].Distance, out[i].Overlap, out[i].Story = articles[j].ID, d, ov, s.n
+							home = s
+							break near
+						}
+					}
+				}
+			}
+		}
+		if home == nil {
+			best, bestSim := (*story)(nil), o.MinSimilar
+			for _, s := range stories {
+				if a.Published.Sub(s.last) > o.Window || conflict(f.venues, s.venues) {
+					continue
+				}
+				if sim := similarity(f.words, s); sim >= bestSim {
+					best, bestSim = s, sim
+				}
+			}
+			if best == nil {
+				best = &story{n: len(stories) + 1, words: map[string]int{}, venues: map[string]bool{}}
+				stories = append(stories, best)
+			}
+			home = best
+			out[i].Story = best.n
+		}
+		if out[i].CopyOf == "" {
+			home.first = append(home.first, i)
+			for w := range f.words {
+				home.words[w]++
+			}
+			home.size++
+			for _, v := range f.venues {
+				home.venues[v] = true
+			}
+		}
+		if a.Published.After(home.last) {
+			home.last = a.Published
+		}
+	}
+	return out
+}
+
+// conflict is two sets of venues, both named, with none in common.
+func conflict(a []string, b map[string]bool) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	for _, v := range a {
+		if b[v] {
+			return false
+		}
+	}
+	return true
+}
+
+// similarity is the Jaccard similarity of an article's content words with
+// the words most of a story's articles use.
+func similarity(words map[string]bool, s *story) float64 {
+	if len(words) == 0 || s.size == 0 {
+		return 0
+	}
+	inter, union := 0, len(words)
+	for w, n := range s.words {
+		if 2*n < s.size && s.size > 1 { // a word only a minority of the story uses does not define it
+			continue
+		}
+		if words[w] {
+			inter++
+		} else {
+			union++
+		}
+	}
+	return float64(inter) / float64(union)
+}
+
+// stop words carry no topic.
+var stop = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`a an the and or but of in on at to from by for with as is was were be been are has have had
+		it its this that these those he she they we you i his her their our not no said says say will would could should may
+		after before over under about into than then there here which who whom what when where while also more most some any
+		all one two three four five six seven eight nine ten new last first other both each such only very just up out off`) {
+		m[w] = true
+	}
+	return m
+}()
+
+func featuresOf(text string) features {
+	var f features
+	toks := tokens(text)
+	h := fnv.New64a()
+	h.Write([]byte(strings.Join(toks, " ")))
+	f.exact = h.Sum64()
+	// SimHash of word 3-shingles.
+	var v [64]int
+	for i := 0; i+3 <= len(toks); i++ {
+		h := fnv.New64a()
+		h.Write([]byte(toks[i] + " " + toks[i+1] + " " + toks[i+2]))
+		x := h.Sum64()
+		f.shingles = append(f.shingles, x)
+		for b := 0; b < 64; b++ {
+			if x&(1<<b) != 0 {
+				v[b]++
+			} else {
+				v[b]--
+			}
+		}
+		f.shingle++
+	}
+	for b := 0; b < 64; b++ {
+		if v[b] > 0 {
+			f.simhash |= 1 << b
+		}
+	}
+	slices.Sort(f.shingles)
+	f.shingles = slices.Compact(f.shingles)
+	f.words = map[string]bool{}
+	for _, t := range toks {
+		if len(t) > 2 && !stop[t] && !isNumber(t) {
+			f.words[t] = true
+		}
+	}
+	joined := " " + strings.Join(toks, " ") + " "
+	for _, v := range venues {
+		if strings.Contains(joined, " "+v+" ") {
+			f.venues = append(f.venues, v)
+		}
+	}
+	slices.Sort(f.venues)
+	return f
+}
+
+// tokens are the lower-cased words of a text.
+func tokens(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+func isNumber(s string) bool {
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// jaccard is the Jaccard similarity of two sorted sets.
+func jaccard(a, b []uint64) float64 {
+	if len(a) == 0 && len(b) == 0 {
+		return 1
+	}
+	inter := 0
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			inter++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
