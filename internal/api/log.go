@@ -25,9 +25,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// published returns the newest published checkpoint: with witnesses, the
+// Published returns the newest published checkpoint: with witnesses, the
 // newest enough of them cosigned; without, the newest the log signed.
-func (s *Server) published() (size int64, signed []byte) {
+func (s *Server) Published() (size int64, signed []byte) {
 	if s.cfg.Witnesses != nil {
 		if p := s.cfg.Witnesses.Published(); p != nil {
 			return p.Size, p.Note
@@ -41,7 +41,7 @@ func (s *Server) published() (size int64, signed []byte) {
 }
 
 func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) error {
-	_, signed := s.published()
+	_, signed := s.Published()
 	if signed == nil && s.cfg.Witnesses != nil {
 		return truce.Errorf(truce.CodeUnavailable, "no checkpoint has been cosigned by %d witnesses yet", s.cfg.Witnesses.Policy().Quorum)
 	}

@@ -22,7 +22,7 @@ func receiptOf(typ string) func(*Server, http.ResponseWriter, *http.Request) err
 		if err != nil {
 			return err
 		}
-		size, signed := s.published()
+		size, signed := s.Published()
 		var record []int64
 		for _, h := range hist {
 			record = append(record, h.Index)

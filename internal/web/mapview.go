@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,19 +155,10 @@ func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, v *view) error 
 			X: math.Round(x*10) / 10, Y: math.Round(y*10) / 10, Group: g, Status: a.Status})
 	}
 	for _, c := range truce.Categories {
-		if g := eventGroup(c.Slug); seen[g] && !contains(d.Groups, g) {
+		if g := eventGroup(c.Slug); seen[g] && !slices.Contains(d.Groups, g) {
 			d.Groups = append(d.Groups, g)
 		}
 	}
 	s.render(w, v, "map", v.L.T("nav.map"), d)
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

@@ -420,7 +420,7 @@ func (s *Server) timeline(r *http.Request, typ, id string) ([]entryView, error) 
 	if err != nil {
 		return nil, err
 	}
-	size := s.publishedSize()
+	size, _ := s.cfg.API.Published()
 	out := make([]entryView, len(hist))
 	for i, h := range hist {
 		out[i].HistoryItem = h
@@ -430,19 +430,6 @@ func (s *Server) timeline(r *http.Request, typ, id string) ([]entryView, error) 
 		}
 	}
 	return out, nil
-}
-
-func (s *Server) publishedSize() int64 {
-	if s.cfg.Witnesses != nil {
-		if p := s.cfg.Witnesses.Published(); p != nil {
-			return p.Size
-		}
-		return 0
-	}
-	if cp := s.cfg.Seq.Checkpoint(); cp != nil {
-		return cp.Size
-	}
-	return 0
 }
 
 func (s *Server) agreement(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -473,12 +460,9 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request, v *view) error 
 	d := &logData{VKey: s.cfg.VKey}
 	if s.cfg.Witnesses != nil {
 		d.Witnesses, d.Quorum = s.cfg.Witnesses.Policy().Peers, s.cfg.Witnesses.Policy().Quorum
-		if p := s.cfg.Witnesses.Published(); p != nil {
-			d.Size, d.Checkpoint = p.Size, string(p.Note)
-		}
-	} else if cp := s.cfg.Seq.Checkpoint(); cp != nil {
-		d.Size, d.Checkpoint = cp.Size, string(cp.Signed)
 	}
+	size, note := s.cfg.API.Published()
+	d.Size, d.Checkpoint = size, string(note)
 	if _, sigs, ok := strings.Cut(d.Checkpoint, "\n\n"); ok {
 		for _, l := range strings.Split(strings.TrimSpace(sigs), "\n") {
 			if name, _, ok := strings.Cut(strings.TrimPrefix(l, "— "), " "); ok {
