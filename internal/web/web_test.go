@@ -118,6 +118,9 @@ func TestKeysUsedExist(t *testing.T) {
 			dynamic = append(dynamic, "choice."+c)
 		}
 	}
+	for _, k := range rules.Kinds() {
+		dynamic = append(dynamic, "kind."+k)
+	}
 	dynamic = append(dynamic, "act.register-evidence")
 	for _, f := range evidenceFields {
 		dynamic = append(dynamic, f.Label)
