@@ -39,29 +39,13 @@ func receiptOf(typ string) func(*Server, http.ResponseWriter, *http.Request) err
 		if err != nil {
 			return err
 		}
-		rc, err := receipt.Build(ctx, s.cfg.Seq.Tiles(), s.leaf, signed, size, typ, id, rec.Doc, record, keys)
+		rc, err := receipt.Build(ctx, s.cfg.Seq.Tiles(), signed, size, typ, id, rec.Doc, record, keys)
 		if err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, rc)
 		return nil
 	}
-}
-
-// leaf reads the log entry at index.
-func (s *Server) leaf(ctx context.Context, index int64) ([]byte, error) {
-	bundle, err := s.cfg.Seq.Tiles().ReadTile(ctx, -1, index/tlog.TileWidth)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := tlog.BundleEntries(bundle)
-	if err != nil {
-		return nil, err
-	}
-	if i := index % tlog.TileWidth; i < int64(len(entries)) {
-		return entries[i], nil
-	}
-	return nil, tlog.ErrNotFound
 }
 
 // keyEntries returns, in log order, the entries that added the keys that
@@ -74,7 +58,7 @@ func (s *Server) keyEntries(ctx context.Context, indexes []int64) ([]int64, erro
 	for len(todo) > 0 {
 		i := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
-		leaf, err := s.leaf(ctx, i)
+		leaf, err := tlog.Leaf(ctx, s.cfg.Seq.Tiles(), i)
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/receipt"
-	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/tlog"
 )
 
@@ -111,7 +109,7 @@ func cmdReceipt(e *env, args []string) error {
 	if index >= size {
 		return fmt.Errorf("entry %d is not covered by the newest checkpoint (size %d)", index, size)
 	}
-	leaf, err := readLeaf(e.ctx, in.Store, index)
+	leaf, err := tlog.Leaf(e.ctx, in.Store, index)
 	if err != nil {
 		return err
 	}
@@ -125,15 +123,6 @@ func cmdReceipt(e *env, args []string) error {
 	}
 	_, err = e.stdout.Write(r.Marshal())
 	return err
-}
-
-func readLeaf(ctx context.Context, st store.Store, index int64) ([]byte, error) {
-	var leaf []byte
-	err := store.Leaves(ctx, st, index, index+1, func(_ int64, l []byte) error {
-		leaf = l
-		return nil
-	})
-	return leaf, err
 }
 
 func cmdVerifyReceipt(e *env, args []string) error {

@@ -50,17 +50,14 @@ type Entry struct {
 	Proof string `json:"proof"` // C2SP tlog-proof; its extra data is the leaf
 }
 
-// Leaves reads the log's leaves by index.
-type Leaves func(ctx context.Context, index int64) ([]byte, error)
-
-// Build makes the receipt of a record from the log's tiles and leaves:
+// Build makes the receipt of a record from the log's tiles and bundles:
 // record are the indexes of the entries that touched it, keys those of the
 // entries that added their keys. The checkpoint must cover them all.
-func Build(ctx context.Context, tiles tlog.TileReader, leaves Leaves, checkpoint []byte, size int64,
+func Build(ctx context.Context, tiles tlog.TileReader, checkpoint []byte, size int64,
 	typ, id string, doc json.RawMessage, record, keys []int64) (*Receipt, error) {
 	r := &Receipt{Type: typ, ID: id, Document: doc, Checkpoint: string(checkpoint)}
 	add := func(index int64, role string) error {
-		leaf, err := leaves(ctx, index)
+		leaf, err := tlog.Leaf(ctx, tiles, index)
 		if err != nil {
 			return err
 		}

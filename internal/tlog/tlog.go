@@ -90,6 +90,22 @@ func BundleEntries(bundle []byte) ([][]byte, error) {
 	return out, nil
 }
 
+// Leaf reads the entry at index from its bundle in tr.
+func Leaf(ctx context.Context, tr TileReader, index int64) ([]byte, error) {
+	bundle, err := tr.ReadTile(ctx, -1, index/TileWidth)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := BundleEntries(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if i := index % TileWidth; i < int64(len(entries)) {
+		return entries[i], nil
+	}
+	return nil, ErrNotFound
+}
+
 // TrimTile returns the prefix of stored tile data that is tile t, or
 // ErrNotFound if the stored tile is narrower than t.
 func TrimTile(t Tile, data []byte) ([]byte, error) {

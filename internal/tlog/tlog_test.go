@@ -323,6 +323,20 @@ func TestBundles(t *testing.T) {
 	}
 }
 
+// Leaf reads one entry out of its bundle.
+func TestLeaf(t *testing.T) {
+	m := goldenTree(t)
+	for i, l := range goldenLeaves {
+		want, _ := hex.DecodeString(l)
+		if got, err := Leaf(context.Background(), m, int64(i)); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("Leaf(%d) = %x, %v; want %x", i, got, err, want)
+		}
+	}
+	if _, err := Leaf(context.Background(), m, int64(len(goldenLeaves))); err != ErrNotFound {
+		t.Fatalf("Leaf past the tree = %v", err)
+	}
+}
+
 func FuzzBundleEntries(f *testing.F) {
 	f.Add([]byte{0, 1, 'a', 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
