@@ -196,20 +196,10 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 // awaitPublished waits a little for the witnesses to cosign the newest
 // checkpoint, so that a server that says it is ready serves one.
 func awaitPublished(e *env, pub *witness.Publisher, size int64) {
-	timeout := time.After(5 * time.Second)
-	for {
-		changed := pub.Changed()
-		if p := pub.Published(); p != nil && p.Size >= size {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-			e.log.Warn("the witnesses have not cosigned the newest checkpoint yet; /log/checkpoint serves the last one they did", "size", size)
-			return
-		case <-e.ctx.Done():
-			return
-		}
+	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
+	defer cancel()
+	if _, err := pub.Wait(ctx, size); err != nil && e.ctx.Err() == nil {
+		e.log.Warn("the witnesses have not cosigned the newest checkpoint yet; /log/checkpoint serves the last one they did", "size", size)
 	}
 }
 

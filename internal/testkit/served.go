@@ -113,17 +113,10 @@ func (s *Served) WaitPublished(t testing.TB) {
 	}
 	var size int64
 	s.In.Seq.View(func(st *rules.State) { size = st.Size })
-	deadline := time.After(10 * time.Second)
-	for {
-		changed := s.Publisher.Changed()
-		if p := s.Publisher.Published(); p != nil && p.Size >= size {
-			return
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("the witnesses did not cosign size %d; alarms %v", size, s.Publisher.Alarms())
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.Publisher.Wait(ctx, size); err != nil {
+		t.Fatalf("the witnesses did not cosign size %d; alarms %v", size, s.Publisher.Alarms())
 	}
 }
 

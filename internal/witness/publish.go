@@ -162,11 +162,22 @@ func (p *Publisher) Policy() Policy { return p.cfg.Policy }
 // Published returns the newest published checkpoint, nil before the first.
 func (p *Publisher) Published() *Published { return p.published.Load() }
 
-// Changed returns a channel closed at the next publication.
-func (p *Publisher) Changed() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.changed
+// Wait waits until a checkpoint covering at least size entries is
+// published, or ctx ends.
+func (p *Publisher) Wait(ctx context.Context, size int64) (*Published, error) {
+	for {
+		p.mu.Lock()
+		changed := p.changed
+		p.mu.Unlock()
+		if pub := p.published.Load(); pub != nil && pub.Size >= size {
+			return pub, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // Alarms lists the misbehaviour witnesses reported: refused proofs, or a

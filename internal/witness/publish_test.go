@@ -125,18 +125,13 @@ func (p *publishing) start(t *testing.T) {
 // waitPublished waits until a checkpoint of at least size is published.
 func (p *publishing) waitPublished(t *testing.T, size int64) *Published {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		changed := p.pub.Changed()
-		if pub := p.pub.Published(); pub != nil && pub.Size >= size {
-			return pub
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("no checkpoint of size %d published; alarms %v", size, p.pub.Alarms())
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pub, err := p.pub.Wait(ctx, size)
+	if err != nil {
+		t.Fatalf("no checkpoint of size %d published; alarms %v", size, p.pub.Alarms())
 	}
+	return pub
 }
 
 // cosigners returns the names of the witnesses whose cosignatures on the
