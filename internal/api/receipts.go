@@ -7,6 +7,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/receipt"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/tlog"
@@ -18,7 +19,7 @@ import (
 func receiptOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
 	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
 		id := r.PathValue("id")
-		rec, hist, err := s.visibleRecord(r, typ, id)
+		rec, hist, err := s.VisibleRecord(r.Context(), policy.AccessOf(viewerOf(r)), typ, id)
 		if err != nil {
 			return err
 		}

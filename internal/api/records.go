@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -376,7 +377,7 @@ func (l listing) filters(r *http.Request, q *truce.Query) error {
 func getOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
 	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
 		id := r.PathValue("id")
-		return s.writeRecord(w, r, typ, id, map[string]any{"receipt": ListPath(typ) + "/" + url.PathEscape(id) + "/receipt"})
+		return s.writeRecord(w, r, typ, id, map[string]any{"receipt": ReceiptPath(typ, id)})
 	}
 }
 
@@ -399,10 +400,12 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query
 	return nil
 }
 
-// visibleRecord reads a record the caller may see, with its history.
-func (s *Server) visibleRecord(r *http.Request, typ, id string) (*truce.Record, []truce.HistoryItem, error) {
-	rec, err := s.cfg.Store.Record(r.Context(), typ, id)
-	if err == nil && !policy.AccessOf(viewerOf(r)).Sees(rec.Visibility, rec.Owner) {
+// VisibleRecord reads a record that a reader with access may see, with
+// its history; one it may not see is not found, as one that does not
+// exist. The pages share it with the API.
+func (s *Server) VisibleRecord(ctx context.Context, access *truce.Access, typ, id string) (*truce.Record, []truce.HistoryItem, error) {
+	rec, err := s.cfg.Store.Record(ctx, typ, id)
+	if err == nil && !access.Sees(rec.Visibility, rec.Owner) {
 		err = store.ErrNotFound // what one may not see, one is not told exists
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -411,13 +414,18 @@ func (s *Server) visibleRecord(r *http.Request, typ, id string) (*truce.Record, 
 	if err != nil {
 		return nil, nil, err
 	}
-	hist, err := s.cfg.Store.History(r.Context(), typ, id)
+	hist, err := s.cfg.Store.History(ctx, typ, id)
 	return rec, hist, err
+}
+
+// ReceiptPath is where a record's receipt is served.
+func ReceiptPath(typ, id string) string {
+	return ListPath(typ) + "/" + url.PathEscape(id) + "/receipt"
 }
 
 // writeRecord writes one record under its type's name, with its history.
 func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id string, extra map[string]any) error {
-	rec, hist, err := s.visibleRecord(r, typ, id)
+	rec, hist, err := s.VisibleRecord(r.Context(), policy.AccessOf(viewerOf(r)), typ, id)
 	if err != nil {
 		return err
 	}

@@ -385,13 +385,7 @@ type allegationData struct {
 
 func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) error {
 	id := r.PathValue("id")
-	rec, err := s.cfg.Store.Record(r.Context(), rules.TypeAllegation, id)
-	if err == nil && !v.Access.Sees(rec.Visibility, rec.Owner) {
-		err = store.ErrNotFound
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return truce.Errorf(truce.CodeNotFound, "no allegation %s", id)
-	}
+	rec, hist, err := s.cfg.API.VisibleRecord(r.Context(), v.Access, rules.TypeAllegation, id)
 	if err != nil {
 		return err
 	}
@@ -403,23 +397,15 @@ func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) err
 	if a.Accused != "" && v.Member.Party == a.Accused && a.Reply == nil {
 		offered = append([]string{"reply"}, offered...) // only the accused party replies, once
 	}
-	d := &allegationData{A: a, Receipt: api.ListPath(rules.TypeAllegation) + "/" + url.PathEscape(id) + "/receipt",
-		Actions: offer(v, "allegation", id, offered...)}
-	d.Timeline, err = s.timeline(r, rules.TypeAllegation, id)
-	if err != nil {
-		return err
-	}
+	d := &allegationData{A: a, Receipt: api.ReceiptPath(rules.TypeAllegation, id),
+		Actions: offer(v, "allegation", id, offered...), Timeline: s.timeline(hist)}
 	s.render(w, v, "allegation", a.ID, d)
 	return nil
 }
 
 // timeline lists the entries that touched a record, each linked to its
 // inclusion proof in the newest published checkpoint.
-func (s *Server) timeline(r *http.Request, typ, id string) ([]entryView, error) {
-	hist, err := s.cfg.Store.History(r.Context(), typ, id)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) timeline(hist []truce.HistoryItem) []entryView {
 	size, _ := s.cfg.API.Published()
 	out := make([]entryView, len(hist))
 	for i, h := range hist {
@@ -429,7 +415,7 @@ func (s *Server) timeline(r *http.Request, typ, id string) ([]entryView, error) 
 			out[i].Proof = fmt.Sprintf("/log/proof/inclusion?index=%d&size=%d", h.Index, size)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (s *Server) agreement(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -532,13 +518,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	if api.ListPath(typ) == "" {
 		return truce.Errorf(truce.CodeNotFound, "no record type %q", typ)
 	}
-	rec, err := s.cfg.Store.Record(r.Context(), typ, id)
-	if err == nil && !v.Access.Sees(rec.Visibility, rec.Owner) {
-		err = store.ErrNotFound
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return truce.Errorf(truce.CodeNotFound, "no %s %s", typ, id)
-	}
+	rec, hist, err := s.cfg.API.VisibleRecord(r.Context(), v.Access, typ, id)
 	if err != nil {
 		return err
 	}
@@ -546,7 +526,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	if err := json.Unmarshal(rec.Doc, &doc); err != nil {
 		return err
 	}
-	d := &recordData{Type: typ, ID: id, Receipt: api.ListPath(typ) + "/" + url.PathEscape(id) + "/receipt"}
+	d := &recordData{Type: typ, ID: id, Receipt: api.ReceiptPath(typ, id), Timeline: s.timeline(hist)}
 	keys := make([]string, 0, len(doc))
 	for k := range doc {
 		keys = append(keys, k)
@@ -563,9 +543,6 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	}
 	if typ == rules.TypeCase && v.Member.Role != truce.RoleLiaison && v.Member.Role != truce.RolePublic {
 		d.Actions = append(d.Actions, link{Label: "act.register-evidence", Href: "/evidence/new?" + url.Values{"case": {id}}.Encode()})
-	}
-	if d.Timeline, err = s.timeline(r, typ, id); err != nil {
-		return err
 	}
 	s.render(w, v, "record", v.L.T("type."+typ)+" "+id, d)
 	return nil
