@@ -206,16 +206,16 @@ func (s *Server) wrap(rt page) http.Handler {
 
 // fail renders an error page with the status its code maps to.
 func (s *Server) fail(w http.ResponseWriter, v *view, err error) {
-	var te *truce.Error
-	status := http.StatusInternalServerError
-	msg := v.L.T("error.internal")
+	status := api.Status(err) // the one mapping of codes to statuses
+	var msg string
 	switch {
-	case errors.As(err, &te) && te.Code == truce.CodeNotFound:
-		status, msg = http.StatusNotFound, v.L.T("error.notfound")
-	case errors.As(err, &te):
-		status, msg = http.StatusBadRequest, te.Message
-	default:
+	case status == http.StatusNotFound:
+		msg = v.L.T("error.notfound")
+	case status == http.StatusInternalServerError:
 		s.cfg.Logger.Error("page", "err", err)
+		msg = v.L.T("error.internal")
+	default:
+		msg = truce.ErrorMessage(err)
 	}
 	w.WriteHeader(status)
 	s.render(w, v, "error", msg, nil)
