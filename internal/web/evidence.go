@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"strings"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/rules"
@@ -53,12 +52,8 @@ func (s *Server) uploadEvidence(w http.ResponseWriter, r *http.Request, v *view)
 	}
 	defer r.MultipartForm.RemoveAll()
 	values := url.Values(r.MultipartForm.Value)
-	errs := map[string]string{}
 	var body truce.EvidenceRegistration
-	fill(reflect.ValueOf(&body).Elem(), values, "", errs)
-	for k, e := range errs {
-		errs[k] = v.L.T(e)
-	}
+	errs := readForm(v, reflect.ValueOf(&body).Elem(), values)
 	file, header, err := r.FormFile("file")
 	if err != nil {
 		errs["file"] = v.L.T("evidence.no_file")
@@ -79,20 +74,11 @@ func (s *Server) uploadEvidence(w http.ResponseWriter, r *http.Request, v *view)
 			}
 			err = err2
 		}
-		var te *truce.Error
-		if !errors.As(err, &te) {
+		if err := refused(err, v, errs, evidenceFields); err != nil {
 			return err
 		}
-		if name := strings.TrimPrefix(te.Field, "body."); name != "" && name != te.Field {
-			errs[name] = te.Message
-		} else {
-			v.Error = te.Message
-		}
 	}
-	if v.Error == "" {
-		v.Error = v.L.T("form.fix")
-	}
-	w.WriteHeader(http.StatusUnprocessableEntity)
+	unprocessable(w, v)
 	s.renderEvidence(w, v, values, errs)
 	return nil
 }

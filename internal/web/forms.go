@@ -273,11 +273,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *view) error {
 		return truce.Errorf(truce.CodeInvalid, "%v", err)
 	}
 	body := reflect.New(reflect.TypeOf(a.body))
-	errs := map[string]string{}
-	fill(body.Elem(), r.PostForm, "", errs)
-	for k, e := range errs {
-		errs[k] = v.L.T(e)
-	}
+	errs := readForm(v, body.Elem(), r.PostForm)
 	if len(errs) == 0 {
 		ack, err := s.submit(r, v, a.kind, body.Interface())
 		if err == nil {
@@ -288,23 +284,49 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *view) error {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return nil
 		}
-		var te *truce.Error
-		if !errors.As(err, &te) {
+		if err := refused(err, v, errs, fieldsOf(a.name, reflect.TypeOf(a.body), "")); err != nil {
 			return err
 		}
-		name := strings.TrimPrefix(te.Field, "body.")
-		if name == "" || !slices.ContainsFunc(fieldsOf(a.name, reflect.TypeOf(a.body), ""), func(f field) bool { return f.Name == name }) {
-			v.Error = te.Message
-		} else {
-			errs[name] = te.Message
-		}
 	}
+	unprocessable(w, v)
+	s.renderForm(w, v, a, r.PostForm, errs)
+	return nil
+}
+
+// readForm fills a body from a submitted form and returns the fields'
+// errors, in the reader's language.
+func readForm(v *view, body reflect.Value, values url.Values) map[string]string {
+	errs := map[string]string{}
+	fill(body, values, "", errs)
+	for k, e := range errs {
+		errs[k] = v.L.T(e)
+	}
+	return errs
+}
+
+// refused shows the rules' refusal of a form next to the field it names,
+// if the form has that field, else above the form. Errors that are not
+// refusals are returned.
+func refused(err error, v *view, errs map[string]string, fields []field) error {
+	var te *truce.Error
+	if !errors.As(err, &te) {
+		return err
+	}
+	name := strings.TrimPrefix(te.Field, "body.")
+	if name != "" && slices.ContainsFunc(fields, func(f field) bool { return f.Name == name }) {
+		errs[name] = te.Message
+	} else {
+		v.Error = te.Message
+	}
+	return nil
+}
+
+// unprocessable answers a form that was not logged.
+func unprocessable(w http.ResponseWriter, v *view) {
 	if v.Error == "" {
 		v.Error = v.L.T("form.fix")
 	}
 	w.WriteHeader(http.StatusUnprocessableEntity)
-	s.renderForm(w, v, a, r.PostForm, errs)
-	return nil
 }
 
 // submit signs body as kind with the member's custodial key and logs it.
