@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -288,25 +287,12 @@ func startWitnesses(ctx context.Context, in *instance.Instance, o Options) (*wit
 	if o.Witnesses == 0 {
 		return nil, func() {}, nil
 	}
-	var p witness.Policy
-	var locals []*witness.Local
-	stop := func() {
-		for _, l := range locals {
-			l.Close()
-		}
-	}
+	var ws []instance.LocalWitness
 	for i := range o.Witnesses {
-		l, err := witness.StartLocal(ctx, filepath.Join(o.Dir, "witnesses", strconv.Itoa(i)), fmt.Sprintf("witness-%d.bench.truce.example", i), in.VKey, o.Logger)
-		if err != nil {
-			stop()
-			return nil, nil, err
-		}
-		locals = append(locals, l)
-		p.Peers = append(p.Peers, l.Peer)
+		ws = append(ws, instance.LocalWitness{Dir: strconv.Itoa(i), Name: fmt.Sprintf("witness-%d.bench.truce.example", i)})
 	}
-	p.Quorum = o.Witnesses
-	if err := in.SetWitnessPolicy(ctx, p); err != nil {
-		stop()
+	stop, err := in.StartLocalWitnesses(ctx, ws, o.Logger)
+	if err != nil {
 		return nil, nil, err
 	}
 	pub, err := in.Publisher(ctx, o.Logger)

@@ -9,7 +9,6 @@ import (
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/web"
-	"github.com/truce-mvm/truce/internal/witness"
 )
 
 func cmdDemo(e *env, args []string) error {
@@ -79,27 +78,10 @@ func cmdDemoEnv(e *env, args []string) error {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }
 
-// demoWitnesses starts one witness per party on loopback, each with its
-// own state in DIR/witnesses/<party>, and makes the instance need both
-// cosignatures. Their ports change from run to run; their keys and state
-// do not.
+// demoWitnesses starts one witness per party beside the demo.
 func demoWitnesses(e *env, in *instance.Instance) (stop func(), err error) {
-	var p witness.Policy
-	var running []*witness.Local
-	stop = func() {
-		for _, l := range running {
-			l.Close()
-		}
-	}
-	for _, party := range []string{"pk", "af"} {
-		l, err := witness.StartLocal(e.ctx, filepath.Join(in.Dir, "witnesses", party), "witness."+party+".exercise.truce.example", in.VKey, e.log.With("witness", party))
-		if err != nil {
-			stop()
-			return nil, err
-		}
-		running = append(running, l)
-		p.Peers = append(p.Peers, l.Peer)
-	}
-	p.Quorum = len(p.Peers)
-	return stop, in.SetWitnessPolicy(e.ctx, p)
+	return in.StartLocalWitnesses(e.ctx, []instance.LocalWitness{
+		{Dir: "pk", Name: "witness.pk.exercise.truce.example"},
+		{Dir: "af", Name: "witness.af.exercise.truce.example"},
+	}, e.log)
 }

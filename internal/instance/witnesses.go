@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/witness"
@@ -69,4 +70,39 @@ func (in *Instance) Publisher(ctx context.Context, logger *slog.Logger) (*witnes
 		Store:  in.Store,
 		Logger: logger,
 	})
+}
+
+// LocalWitness is a witness to run beside the instance: its state in
+// DIR/witnesses/<Dir>, its name.
+type LocalWitness struct{ Dir, Name string }
+
+// StartLocalWitnesses starts witnesses on loopback beside the instance
+// (creating them on first use) and makes the instance need all of their
+// cosignatures. Their ports change from run to run; their keys and state
+// do not.
+func (in *Instance) StartLocalWitnesses(ctx context.Context, ws []LocalWitness, logger *slog.Logger) (stop func(), err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var running []*witness.Local
+	stop = func() {
+		for _, l := range running {
+			l.Close()
+		}
+	}
+	p := witness.Policy{Quorum: len(ws)}
+	for _, w := range ws {
+		l, err := witness.StartLocal(ctx, filepath.Join(in.Dir, "witnesses", w.Dir), w.Name, in.VKey, logger.With("witness", w.Name))
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		running = append(running, l)
+		p.Peers = append(p.Peers, l.Peer)
+	}
+	if err := in.SetWitnessPolicy(ctx, p); err != nil {
+		stop()
+		return nil, err
+	}
+	return stop, nil
 }
