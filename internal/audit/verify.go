@@ -223,8 +223,15 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 
 	// Stored tiles must be exactly the recomputed ones. Level-0 tiles first,
 	// so a changed entry is named by its index.
-	if p := compareTiles(ctx, st, mine, size); p != nil {
-		return rep, p
+	stored := func(t tlog.Tile) ([]byte, error) {
+		data, err := st.ReadTile(ctx, t.L, t.N)
+		if err != nil {
+			return nil, &Problem{t.N * tlog.TileWidth << (tlog.TileHeight * t.L), fmt.Sprintf("tile %d/%d: %v", t.L, t.N, err)}
+		}
+		return data, nil
+	}
+	if err := compareTiles(mine, 0, size, "the stored", stored); err != nil {
+		return rep, err
 	}
 	if storedRoot != rep.Root {
 		return rep, &Problem{-1, fmt.Sprintf("the stored tree root %s is not the root of the entries, %s", storedRoot, rep.Root)}
@@ -302,28 +309,36 @@ func checkSealed(ctx context.Context, st store.Store, commitments map[int64]stri
 
 var errStop = errors.New("stop")
 
-func compareTiles(ctx context.Context, st store.Store, mine memTiles, size int64) *Problem {
+// compareTiles checks hash tiles that someone holds — the store, or a
+// server — against those recomputed from the entries (mine), for the tree
+// of size entries from the tiles over entry old on. Level 0 comes first,
+// so a changed entry is named by its index. read gives a tile at the
+// width t asks for (or wider, which is itself a problem); whose names the
+// holder in the problem.
+func compareTiles(mine memTiles, old, size int64, whose string, read func(t tlog.Tile) ([]byte, error)) error {
 	for level := 0; level < 64 && size>>(tlog.TileHeight*level) > 0; level++ {
 		count := size >> (tlog.TileHeight * level)
-		for n := int64(0); n*tlog.TileWidth < count; n++ {
-			want := mine[[2]int64{int64(level), n}]
-			got, err := st.ReadTile(ctx, level, n)
+		for n := (old >> (tlog.TileHeight * level)) / tlog.TileWidth; n*tlog.TileWidth < count; n++ {
+			t := tlog.Tile{H: tlog.TileHeight, L: level, N: n, W: int(min(tlog.TileWidth, count-n*tlog.TileWidth))}
+			want, err := tlog.TrimTile(t, mine[[2]int64{int64(level), n}])
 			if err != nil {
-				return &Problem{n * tlog.TileWidth << (tlog.TileHeight * level), fmt.Sprintf("tile %d/%d: %v", level, n, err)}
+				return err
+			}
+			got, err := read(t)
+			if err != nil {
+				return err
 			}
 			if bytes.Equal(got, want) {
 				continue
 			}
-			for i := 0; i < len(want)/tlog.HashSize; i++ {
-				if i >= len(got)/tlog.HashSize || !bytes.Equal(got[i*32:i*32+32], want[i*32:i*32+32]) {
+			for i := 0; i < t.W; i++ {
+				h := want[i*tlog.HashSize : (i+1)*tlog.HashSize]
+				if len(got) < (i+1)*tlog.HashSize || !bytes.Equal(got[i*tlog.HashSize:(i+1)*tlog.HashSize], h) {
 					first := (n*tlog.TileWidth + int64(i)) << (tlog.TileHeight * level)
-					if level == 0 {
-						return &Problem{first, "the entry does not hash to the stored leaf hash"}
-					}
-					return &Problem{first, fmt.Sprintf("stored hash %d of tile %d/%d differs from the entries'", i, level, n)}
+					return &Problem{first, fmt.Sprintf("%s hash tile %s does not hold the hash of the entries from here", whose, tlog.TilePath(t))}
 				}
 			}
-			return &Problem{-1, fmt.Sprintf("tile %d/%d is wider than the tree", level, n)}
+			return &Problem{-1, fmt.Sprintf("%s hash tile %s is wider than the tree", whose, tlog.TilePath(t))}
 		}
 	}
 	return nil
