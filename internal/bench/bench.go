@@ -300,10 +300,8 @@ func startWitnesses(ctx context.Context, in *instance.Instance, o Options) (*wit
 		stop()
 		return nil, nil, err
 	}
-	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { pub.Run(pctx); close(done) }()
-	return pub, func() { cancel(); <-done; stop() }, nil
+	stopPublishing := pub.Start(ctx)
+	return pub, func() { stopPublishing(); stop() }, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

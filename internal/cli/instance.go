@@ -178,10 +178,7 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 		return fmt.Errorf("witnesses: %w", err)
 	}
 	if pub != nil {
-		ctx, cancel := context.WithCancel(e.ctx)
-		done := make(chan struct{})
-		go func() { pub.Run(ctx); close(done) }()
-		defer func() { cancel(); <-done }()
+		defer pub.Start(e.ctx)()
 		awaitPublished(e, pub, in.Seq.Checkpoint().Size)
 	}
 	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Witnesses: pub, Logger: e.log,

@@ -80,10 +80,7 @@ func Serve(t testing.TB, in *instance.Instance, n int, clock func() time.Time) *
 		t.Fatal(err)
 	}
 	if s.Publisher != nil {
-		pctx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { s.Publisher.Run(pctx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
+		t.Cleanup(s.Publisher.Start(ctx))
 	}
 	limits := api.DefaultLimits()
 	limits.MemberRate, limits.AddressRate = 0, 0 // auditors read a lot, fast

@@ -220,6 +220,15 @@ func (p *Publisher) Run(ctx context.Context) {
 	}
 }
 
+// Start runs the publisher in the background until stop is called (or
+// ctx ends); stop returns once it has.
+func (p *Publisher) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
+
 // round submits one checkpoint to the witnesses at once and publishes it
 // if a quorum cosigns. It reports whether it published. Witnesses that
 // failed recently sit out until their back-off ends, so one that is down
