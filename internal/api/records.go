@@ -110,15 +110,22 @@ func (s *Server) postSigned(r *http.Request, v policy.Viewer, kind string, env *
 	return s.cfg.Seq.SubmitCommand(r.Context(), cmd, sealed)
 }
 
-// postCustodial signs body with the caller's custodial key and submits it.
-func (s *Server) postCustodial(r *http.Request, v policy.Viewer, kind string, body json.RawMessage, opening *truce.Opening) (*sequencer.Ack, error) {
+// CustodialKey returns the active key the server holds for a member, to
+// sign with on its behalf; a member without one is refused (forbidden).
+// The pages share it with the API.
+func (s *Server) CustodialKey(ctx context.Context, member string) (*entry.PrivateKey, error) {
 	var keyID string
 	var ok bool
-	s.cfg.Seq.View(func(st *rules.State) { keyID, ok = st.CustodialKey(v.Member.ID) })
+	s.cfg.Seq.View(func(st *rules.State) { keyID, ok = st.CustodialKey(member) })
 	if !ok || s.cfg.Vault == nil {
-		return nil, truce.Errorf(truce.CodeForbidden, "%s has no custodial key: sign entries with your own key", v.Member.ID)
+		return nil, truce.Errorf(truce.CodeForbidden, "%s has no custodial key: sign entries with your own key", member)
 	}
-	key, err := s.cfg.Vault.Key(r.Context(), keyID)
+	return s.cfg.Vault.Key(ctx, keyID)
+}
+
+// postCustodial signs body with the caller's custodial key and submits it.
+func (s *Server) postCustodial(r *http.Request, v policy.Viewer, kind string, body json.RawMessage, opening *truce.Opening) (*sequencer.Ack, error) {
+	key, err := s.CustodialKey(r.Context(), v.Member.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -183,7 +183,7 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 	}
 	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Witnesses: pub, Logger: e.log,
 		Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits, SecureCookies: sf.secureCookies})
-	h, err := web.New(web.Config{API: a, Seq: in.Seq, Store: in.Store, Vault: in.Vault, Witnesses: pub, VKey: in.VKey, Accounts: sf.accounts, Logger: e.log})
+	h, err := web.New(web.Config{API: a, Seq: in.Seq, Store: in.Store, Witnesses: pub, VKey: in.VKey, Accounts: sf.accounts, Logger: e.log})
 	if err != nil {
 		return err
 	}

@@ -331,13 +331,10 @@ func unprocessable(w http.ResponseWriter, v *view) {
 
 // submit signs body as kind with the member's custodial key and logs it.
 func (s *Server) submit(r *http.Request, v *view, kind string, body any) (*sequencer.Ack, error) {
-	var keyID string
-	var ok bool
-	s.cfg.Seq.View(func(st *rules.State) { keyID, ok = st.CustodialKey(v.Member.ID) })
-	if !ok || s.cfg.Vault == nil {
+	key, err := s.cfg.API.CustodialKey(r.Context(), v.Member.ID)
+	if truce.ErrorCode(err) == truce.CodeForbidden {
 		return nil, truce.Errorf(truce.CodeForbidden, "%s", v.L.T("form.nokey"))
 	}
-	key, err := s.cfg.Vault.Key(r.Context(), keyID)
 	if err != nil {
 		return nil, err
 	}

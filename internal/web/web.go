@@ -23,7 +23,6 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
-	"github.com/truce-mvm/truce/internal/custody"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
@@ -47,7 +46,6 @@ type Config struct {
 	API       *api.Server // serves /api/, /log/ and /healthz, and signs members in
 	Seq       *sequencer.Sequencer
 	Store     store.Store
-	Vault     *custody.Vault     // members' custodial keys: the pages sign with them
 	Witnesses *witness.Publisher // nil without witnesses
 	VKey      string
 	// Accounts are listed on the sign-in page: only for exercise instances.

@@ -158,7 +158,7 @@ func newSite(t testing.TB) *site {
 		t.Fatal(err)
 	}
 	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey})
-	h, err := New(Config{API: a, Seq: in.Seq, Store: in.Store, Vault: in.Vault, VKey: in.VKey, Accounts: accounts})
+	h, err := New(Config{API: a, Seq: in.Seq, Store: in.Store, VKey: in.VKey, Accounts: accounts})
 	if err != nil {
 		t.Fatal(err)
 	}
