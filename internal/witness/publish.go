@@ -38,14 +38,14 @@ type Policy struct {
 // Check reports whether p is usable: keys parse, names match keys, names
 // are distinct and the quorum can be met.
 func (p Policy) Check() error {
+	vs, err := p.Verifiers()
+	if err != nil {
+		return err
+	}
 	seen := map[string]bool{}
-	for _, w := range p.Peers {
-		v, err := fnote.NewVerifierForCosignatureV1(w.VKey)
-		if err != nil {
-			return fmt.Errorf("witness %q: %w", w.Name, err)
-		}
-		if v.Name() != w.Name {
-			return fmt.Errorf("witness %q has a key named %q", w.Name, v.Name())
+	for i, w := range p.Peers {
+		if vs[i].Name() != w.Name {
+			return fmt.Errorf("witness %q has a key named %q", w.Name, vs[i].Name())
 		}
 		if seen[w.Name] {
 			return fmt.Errorf("witness %q is listed twice", w.Name)
@@ -67,7 +67,7 @@ func (p Policy) Verifiers() ([]note.Verifier, error) {
 	for _, w := range p.Peers {
 		v, err := fnote.NewVerifierForCosignatureV1(w.VKey)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("witness %q: %w", w.Name, err)
 		}
 		out = append(out, v)
 	}
