@@ -303,4 +303,5 @@ type Allegation struct {
 	Decision  *AdmissionRecord `json:"decision,omitempty"`
 	Case      string           `json:"case,omitempty"`
 	Finding   string           `json:"finding,omitempty"` // the finding in effect
+	Links     []Link           `json:"links,omitempty"`   // open-source reports tied to it
 }

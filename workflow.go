@@ -96,6 +96,7 @@ type Case struct {
 	Filer        string    `json:"filer"`   // party codes, for lists
 	Accused      string    `json:"accused"` //
 	Exercise     bool      `json:"exercise,omitempty"`
+	Links        []Link    `json:"links,omitempty"` // open-source reports tied to it
 }
 
 // Task types.

@@ -68,6 +68,9 @@ var kinds = map[string]*kind{
 	KindConsequenceWaived:    {mediators, decodeAs[truce.ConsequenceDecision](checkConsequenceDecision), applyConsequence(true)},
 	KindCommitmentUpdated:    {keepers, decodeAs[truce.CommitmentUpdate](checkCommitmentUpdate), applyCommitmentUpdate},
 	KindAmendmentProposed:    {signatory, decodeAs[truce.AmendmentProposal](checkAmendment), applyAmendmentProposal},
+	KindSourceIngested:       {ingesters, decodeAs[truce.SourceIngestion](checkSource), applySource},
+	KindOutletGraded:         {analysts, decodeAs[truce.OutletGrading](checkOutletGrading), applyOutletGrading},
+	KindSourceLinked:         {linkers, decodeAs[truce.SourceLink](checkSourceLink), applySourceLink},
 	KindAmendmentSigned:      {signatory, decodeAs[truce.AmendmentSignature](func(*truce.AmendmentSignature) error { return nil }), applyAmendmentSignature},
 }
 

@@ -81,6 +81,7 @@ type State struct {
 	amendments     map[string]*truce.Amendment
 	history        []map[string]any // findings in effect, as consequence rules see them
 	dues           dueHeap
+	osint
 
 	nAllegation, nCase, nTask, nEvidence, nFinding, nConsequence, nAmendment int
 }
@@ -102,6 +103,7 @@ func New() *State {
 		amendments:     map[string]*truce.Amendment{},
 		updated:        map[Ref]int64{},
 		created:        map[Ref]int64{},
+		osint:          newOSINT(),
 	}
 }
 
@@ -393,6 +395,27 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 		doc = a
 		r.Status, r.Member = a.Status, a.ProposedBy
 		span(a.Proposed, a.Effective)
+	case TypeSource:
+		src := s.reports[ref.ID]
+		doc = src
+		r.Category, r.Status, r.Member, r.Parent = OutletID(src.Outlet), "original", src.IngestedBy, src.Story
+		if src.CopyOf != "" {
+			r.Status = "copy"
+		}
+		r.Visibility = truce.Parties
+		span(src.Published, nil)
+	case TypeStory:
+		st := s.stories[ref.ID]
+		doc = st
+		r.Status, r.Visibility = "consistent", truce.Parties
+		if len(st.Discrepancies) > 0 {
+			r.Status = "disputed"
+		}
+		span(st.First, &st.Last)
+	case TypeOutlet:
+		o := s.outlets[ref.ID]
+		doc = o
+		r.Category, r.Visibility = o.Reliability, truce.Parties
 	default:
 		return r, fmt.Errorf("unknown record type %q", ref.Type)
 	}

@@ -71,6 +71,7 @@ var venues = []string{"doha", "istanbul", "ankara", "riyadh", "jeddah", "tehran"
 	"tashkent", "dushanbe", "geneva", "oslo", "kabul", "islamabad", "muscat", "abu dhabi", "dubai"}
 
 type features struct {
+	id       string
 	exact    uint64
 	simhash  uint64
 	shingle  int
@@ -81,93 +82,121 @@ type features struct {
 
 // story is a group being built.
 type story struct {
-	n      int
-	last   time.Time
-	words  map[string]int // content words and how many of the story's articles use them
-	size   int
-	venues map[string]bool
-	first  []int // indexes of its articles that are originals, for copy checks
+	n           int
+	first, last time.Time
+	words       map[string]int // content words and how many of the story's originals use them
+	size        int
+	venues      map[string]bool
+	originals   []*features // for copy checks
 }
 
-// Group assigns every article a story and marks copies. Articles are taken
-// in publication order; the result is in the order given.
-func Group(articles []Article, o Options) []Grouped {
+// near reports whether t falls within the window of the story's span.
+func (s *story) near(t time.Time, window time.Duration) bool {
+	return !t.Before(s.first.Add(-window)) && !t.After(s.last.Add(window))
+}
+
+// Grouper groups articles one at a time, in the order they are added: an
+// article joins the story it fits best or starts one, and is never moved
+// afterwards — so a record of where each article went stays true as more
+// arrive. It is deterministic: the same articles added in the same order
+// give the same groups.
+type Grouper struct {
+	o       Options
+	stories []*story
+	byExact map[uint64]original
+}
+
+type original struct {
+	id string
+	s  *story
+}
+
+// NewGrouper returns an empty grouper.
+func NewGrouper(o Options) *Grouper {
 	o.defaults()
+	return &Grouper{o: o, byExact: map[uint64]original{}}
+}
+
+// Add places an article: in a story, and as a copy of an earlier article
+// if it is one.
+func (g *Grouper) Add(a Article) Grouped {
+	o := g.o
+	f := featuresOf(a.Text)
+	f.id = a.ID
+	out := Grouped{ID: a.ID}
+	var home *story
+	// Exact copies, then near copies of an original in a nearby story.
+	if x, ok := g.byExact[f.exact]; ok {
+		out.CopyOf, out.Exact, home = x.id, true, x.s
+	} else if f.shingle >= o.MinShingles {
+	near:
+		for _, s := range g.stories {
+			if !s.near(a.Published, o.Window) || conflict(f.venues, s.venues) {
+				continue
+			}
+			for _, x := range s.originals {
+				d := bits.OnesCount64(f.simhash ^ x.simhash)
+				if d > o.NearBits || x.shingle < o.MinShingles {
+					continue
+				}
+				if ov := jaccard(f.shingles, x.shingles); ov >= o.NearJaccard {
+					out.CopyOf, out.Distance, out.Overlap = x.id, d, ov
+					home = s
+					break near
+				}
+			}
+		}
+	}
+	if home == nil {
+		best, bestSim := (*story)(nil), o.MinSimilar
+		for _, s := range g.stories {
+			if !s.near(a.Published, o.Window) || conflict(f.venues, s.venues) {
+				continue
+			}
+			if sim := similarity(f.words, s); sim >= bestSim {
+				best, bestSim = s, sim
+			}
+		}
+		if best == nil {
+			best = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, first: a.Published, last: a.Published}
+			g.stories = append(g.stories, best)
+		}
+		home = best
+	}
+	out.Story = home.n
+	if out.CopyOf == "" {
+		g.byExact[f.exact] = original{a.ID, home}
+		for w := range f.words {
+			home.words[w]++
+		}
+		f.words = nil // the story keeps the counts
+		home.originals = append(home.originals, &f)
+		home.size++
+		for _, v := range f.venues {
+			home.venues[v] = true
+		}
+	}
+	if a.Published.Before(home.first) {
+		home.first = a.Published
+	}
+	if a.Published.After(home.last) {
+		home.last = a.Published
+	}
+	return out
+}
+
+// Group assigns every article a story and marks copies, taking the
+// articles in publication order; the result is in the order given.
+func Group(articles []Article, o Options) []Grouped {
 	order := make([]int, len(articles))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return articles[order[a]].Published.Before(articles[order[b]].Published) })
-	feats := make([]features, len(articles))
-	for i := range articles {
-		feats[i] = featuresOf(articles[i].Text)
-	}
+	g := NewGrouper(o)
 	out := make([]Grouped, len(articles))
-	var stories []*story
-	byExact := map[uint64]int{}
 	for _, i := range order {
-		a, f := articles[i], feats[i]
-		out[i].ID = a.ID
-		var home *story
-		// Exact copies, then near copies of an original in a recent story.
-		if j, ok := byExact[f.exact]; ok {
-			out[i].CopyOf, out[i].Exact, out[i].Story = articles[j].ID, true, out[j].Story
-			home = stories[out[j].Story-1]
-		} else {
-			byExact[f.exact] = i
-			if f.shingle >= o.MinShingles {
-			near:
-				for _, s := range stories {
-					if a.Published.Sub(s.last) > o.Window {
-						continue
-					}
-					if conflict(f.venues, s.venues) {
-						continue
-					}
-					for _, j := range s.first {
-						d := bits.OnesCount64(f.simhash ^ feats[j].simhash)
-						if d > o.NearBits || feats[j].shingle < o.MinShingles {
-							continue
-						}
-						if ov := jaccard(f.shingles, feats[j].shingles); ov >= o.NearJaccard {
-							out[i].CopyOf, out[i].Distance, out[i].Overlap, out[i].Story = articles[j].ID, d, ov, s.n
-							home = s
-							break near
-						}
-					}
-				}
-			}
-		}
-		if home == nil {
-			best, bestSim := (*story)(nil), o.MinSimilar
-			for _, s := range stories {
-				if a.Published.Sub(s.last) > o.Window || conflict(f.venues, s.venues) {
-					continue
-				}
-				if sim := similarity(f.words, s); sim >= bestSim {
-					best, bestSim = s, sim
-				}
-			}
-			if best == nil {
-				best = &story{n: len(stories) + 1, words: map[string]int{}, venues: map[string]bool{}}
-				stories = append(stories, best)
-			}
-			home = best
-			out[i].Story = best.n
-		}
-		if out[i].CopyOf == "" {
-			home.first = append(home.first, i)
-			for w := range f.words {
-				home.words[w]++
-			}
-			home.size++
-			for _, v := range f.venues {
-				home.venues[v] = true
-			}
-		}
-		if a.Published.After(home.last) {
-			home.last = a.Published
-		}
+		out[i] = g.Add(articles[i])
 	}
 	return out
 }

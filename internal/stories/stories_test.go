@@ -67,6 +67,33 @@ func TestGroup(t *testing.T) {
 	}
 }
 
+// A grouper fed in arrival order, not publication order, still keeps the
+// Doha reports together and apart from the Istanbul round and the cricket,
+// and marks the copies — now of whichever came first.
+func TestGrouperArrivalOrder(t *testing.T) {
+	a := fixtures()
+	g := NewGrouper(Options{})
+	by := map[string]Grouped{}
+	for i := len(a) - 1; i >= 0; i-- {
+		by[a[i].ID] = g.Add(a[i])
+	}
+	doha := by["courier"].Story
+	for _, id := range []string{"gulf", "frontier", "mirror"} {
+		if by[id].Story != doha {
+			t.Errorf("%s is in story %d, the Doha round is %d", id, by[id].Story, doha)
+		}
+	}
+	if by["istanbul"].Story == doha || by["cricket"].Story == doha {
+		t.Errorf("another event joined the Doha story: %+v", by)
+	}
+	if c := by["courier"]; c.CopyOf != "mirror" || !c.Exact {
+		t.Errorf("the courier, arriving after its exact copy, is not marked as its copy: %+v", c)
+	}
+	if f := by["frontier"]; f.CopyOf == "" {
+		t.Errorf("the syndicated copy is not marked: %+v", f)
+	}
+}
+
 func FuzzGroup(f *testing.F) {
 	f.Add(doha, "a b c", int64(0))
 	f.Fuzz(func(t *testing.T, a, b string, gap int64) {

@@ -1,0 +1,424 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/claims"
+	"github.com/truce-mvm/truce/internal/stories"
+)
+
+// Open-source reports. Grouping is part of the rules: where an article goes
+// (which story, a copy of what) follows from the log alone, in log order,
+// so no ingesting client can place an article, and a replay places every
+// article where the live server did.
+
+// Entry kinds of open-source reports.
+const (
+	KindSourceIngested = "source.ingested"
+	KindOutletGraded   = "outlet.graded"
+	KindSourceLinked   = "source.linked"
+)
+
+// Record types of open-source reports.
+const (
+	TypeSource = "source"
+	TypeStory  = "story"
+	TypeOutlet = "outlet"
+)
+
+var (
+	ingesters = []truce.Role{truce.RoleSystem, truce.RoleAnalyst, truce.RoleMonitor, truce.RoleMediator}
+	analysts  = []truce.Role{truce.RoleAnalyst, truce.RoleMediator}
+	linkers   = []truce.Role{truce.RoleAnalyst, truce.RoleMonitor, truce.RoleMediator}
+)
+
+// MaxSourceText is the longest extracted text a source entry may carry, in
+// runes: several times a long feature article.
+const MaxSourceText = 60000
+
+var (
+	mediaPattern = regexp.MustCompile(`^[a-z]+/[a-z0-9.+-]+$`)
+	claimKinds   = []string{claims.KindDate, claims.KindRange, claims.KindDuration, claims.KindCasualties}
+	actorTypes   = []string{"party", "mediator", "armed_group", "spokesperson"}
+)
+
+// osint is the part of the state that open-source reports build.
+type osint struct {
+	reports  map[string]*truce.Report
+	byHash   map[string]string
+	stories  map[string]*truce.Story
+	outlets  map[string]*truce.Outlet
+	grouper  *stories.Grouper
+	nSource  int
+	storyIDs map[int]string // the grouper's story numbers
+}
+
+func newOSINT() osint {
+	return osint{reports: map[string]*truce.Report{}, byHash: map[string]string{}, stories: map[string]*truce.Story{},
+		outlets: map[string]*truce.Outlet{}, grouper: stories.NewGrouper(stories.Options{}), storyIDs: map[int]string{}}
+}
+
+// OutletID is the id of an outlet's record: its name, lower-cased, with
+// runs of anything but letters and digits made one dash.
+func OutletID(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r > 0x7f && !isSpaceOrPunct(r) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	return b.String()
+}
+
+func isSpaceOrPunct(r rune) bool {
+	return strings.ContainsRune(" \u00a0\u2013\u2014\u2018\u2019\u201c\u201d", r)
+}
+
+// SourceByHash returns the id of the source ingested from a raw page.
+func (s *State) SourceByHash(sha string) (string, bool) {
+	id, ok := s.byHash[sha]
+	return id, ok
+}
+
+func checkSource(b *truce.SourceIngestion) error {
+	if !sha256Pattern.MatchString(b.SHA256) {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.sha256", "must be 64 lowercase hex digits")
+	}
+	if !mediaPattern.MatchString(b.MediaType) {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.media_type", "must be a media type such as text/html")
+	}
+	if err := text("body.outlet", b.Outlet, 200, true); err != nil {
+		return err
+	}
+	if OutletID(b.Outlet) == "" {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.outlet", "must contain a letter or digit")
+	}
+	if b.URL != "" {
+		u, err := url.Parse(b.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(b.URL) > 2000 {
+			return truce.FieldErrorf(truce.CodeInvalid, "body.url", "must be an http or https address of at most 2000 bytes")
+		}
+	}
+	if err := text("body.title", b.Title, 500, true); err != nil {
+		return err
+	}
+	if b.Published.IsZero() {
+		return truce.FieldErrorf(truce.CodeBadTime, "body.published", "is required")
+	}
+	if err := text("body.language", b.Language, 35, false); err != nil {
+		return err
+	}
+	if err := text("body.text", b.Text, MaxSourceText, true); err != nil {
+		return err
+	}
+	for i, c := range b.Claims {
+		f := fmt.Sprintf("body.claims[%d]", i)
+		if !slices.Contains(claimKinds, c.Kind) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".kind", "must be one of %v", claimKinds)
+		}
+		if c.Sentence == "" || !strings.Contains(b.Text, c.Sentence) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".sentence", "must be quoted from body.text")
+		}
+		if c.Count < 0 || c.Days < 0 {
+			return truce.FieldErrorf(truce.CodeInvalid, f, "counts cannot be negative")
+		}
+		if c.Kind == claims.KindRange && c.To.Before(c.From) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".to", "is before from")
+		}
+		if c.Weekday != nil && (*c.Weekday < time.Sunday || *c.Weekday > time.Saturday) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".weekday", "must be 0 (Sunday) to 6")
+		}
+		for _, t := range []struct{ field, s string }{{"status", c.Status}, {"side", c.Side}, {"claimant", c.Claimant}} {
+			if err := text(f+"."+t.field, t.s, 200, false); err != nil {
+				return err
+			}
+		}
+	}
+	for i, p := range b.Places {
+		f := fmt.Sprintf("body.places[%d]", i)
+		if err := text(f+".name", p.Name, 200, true); err != nil {
+			return err
+		}
+		if !codePattern.MatchString(p.Country) || len(p.Country) != 2 {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".country", "must be an ISO 3166-1 alpha-2 code")
+		}
+		if math.IsNaN(p.Lat) || p.Lat < -90 || p.Lat > 90 || math.IsNaN(p.Lon) || p.Lon < -180 || p.Lon > 180 {
+			return truce.FieldErrorf(truce.CodeBadLocation, f, "%v, %v is off the globe", p.Lat, p.Lon)
+		}
+		if err := text(f+".admin1", p.Admin1, 200, false); err != nil {
+			return err
+		}
+	}
+	for i, a := range b.Actors {
+		f := fmt.Sprintf("body.actors[%d]", i)
+		if err := text(f+".name", a.Name, 200, true); err != nil {
+			return err
+		}
+		if !slices.Contains(actorTypes, a.Type) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".type", "must be one of %v", actorTypes)
+		}
+		if err := text(f+".party", a.Party, 8, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applySource(s *State, c *applyCtx, body any) error {
+	b := body.(*truce.SourceIngestion)
+	if b.Published.After(c.logged.Add(MaxSkew)) {
+		return truce.FieldErrorf(truce.CodeBadTime, "body.published", "is in the future")
+	}
+	if id, dup := s.byHash[b.SHA256]; dup {
+		return truce.FieldErrorf(truce.CodeConflict, "body.sha256", "this page is already ingested as %s", id)
+	}
+	s.nSource++
+	src := &truce.Report{ID: fmt.Sprintf("SRC-%04d", s.nSource), SourceIngestion: *b, Ingested: c.logged, IngestedBy: c.author.ID}
+	g := s.grouper.Add(stories.Article{ID: src.ID, Outlet: OutletID(b.Outlet), Published: b.Published, Text: b.Text})
+	src.CopyOf, src.Exact = g.CopyOf, g.Exact
+	st, ok := s.stories[s.storyIDs[g.Story]]
+	if !ok {
+		st = &truce.Story{ID: fmt.Sprintf("ST-%04d", len(s.stories)+1), Title: b.Title, First: b.Published, Last: b.Published}
+		s.storyIDs[g.Story] = st.ID
+		s.stories[st.ID] = st
+	}
+	src.Story = st.ID
+	s.reports[src.ID] = src
+	s.byHash[b.SHA256] = src.ID
+	st.Sources = append(st.Sources, truce.StorySource{ID: src.ID, Outlet: b.Outlet, Title: b.Title, Published: b.Published, CopyOf: src.CopyOf, Exact: src.Exact})
+	st.First, st.Last = minTime(st.First, b.Published), maxTime(st.Last, b.Published)
+
+	oid := OutletID(b.Outlet)
+	o, ok := s.outlets[oid]
+	if !ok {
+		o = &truce.Outlet{ID: oid, Name: b.Outlet, Reliability: "F"}
+		s.outlets[oid] = o
+	}
+	o.Sources++
+	s.assess(st)
+	c.touch(TypeSource, src.ID)
+	c.touch(TypeStory, st.ID)
+	c.touch(TypeOutlet, oid)
+	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// assess recomputes what a story's originals say together: independent
+// outlets, places and actors, graded claims and discrepancies. Copies add
+// nothing: a syndicated story is one source however often it is printed.
+func (s *State) assess(st *truce.Story) {
+	var originals []*truce.Report
+	outlets := map[string]bool{}
+	places, actors := map[string]bool{}, map[string]bool{}
+	for _, x := range st.Sources {
+		src := s.reports[x.ID]
+		for _, p := range src.Places {
+			places[p.Name] = true
+		}
+		for _, a := range src.Actors {
+			actors[a.Name] = true
+		}
+		if src.CopyOf == "" {
+			originals = append(originals, src)
+			outlets[OutletID(src.Outlet)] = true
+		}
+	}
+	st.Independent = len(outlets)
+	st.Places, st.Actors = sortedKeys(places), sortedKeys(actors)
+	if len(originals) > 0 {
+		st.Title = originals[0].Title
+	}
+	in := make([]claims.Source, len(originals))
+	for i, src := range originals {
+		in[i] = claims.Source{Article: src.ID, Outlet: src.Outlet, Claims: src.Claims}
+	}
+	st.Discrepancies = claims.Find(in)
+	st.Claims = gradeClaims(originals, func(outlet string) string { return s.outlets[OutletID(outlet)].Reliability })
+}
+
+// gradeClaims groups the originals' claims by subject and value and grades
+// each value on the Admiralty credibility scale by how many independent
+// outlets assert it and how many assert something else. A value only
+// one outlet gives is possibly true (3) if that outlet is usually reliable
+// (A or B), else it cannot be judged (6).
+func gradeClaims(originals []*truce.Report, reliability func(outlet string) string) []truce.GradedClaim {
+	type value struct{ subject, says string }
+	by := map[value]map[string]bool{} // value → outlets asserting it
+	days := map[value]int{}
+	for _, src := range originals {
+		for _, c := range src.Claims {
+			var v value
+			switch {
+			case c.Kind == claims.KindCasualties && c.Side != "":
+				v = value{c.Side + " " + c.Status, fmt.Sprint(c.Count)}
+			case c.Kind == claims.KindDuration:
+				v = value{"duration", fmt.Sprintf("%d days", c.Days)}
+				days[v] = c.Days
+			case c.Kind == claims.KindRange:
+				v = value{"dates", c.From.Format("2 January") + " to " + c.To.Format("2 January 2006")}
+			default:
+				continue
+			}
+			if by[v] == nil {
+				by[v] = map[string]bool{}
+			}
+			by[v][src.Outlet] = true
+		}
+	}
+	values := make([]value, 0, len(by))
+	for v := range by {
+		values = append(values, v)
+	}
+	slices.SortFunc(values, func(a, b value) int { return cmp.Or(cmp.Compare(a.subject, b.subject), cmp.Compare(a.says, b.says)) })
+	var out []truce.GradedClaim
+	for _, v := range values {
+		g := truce.GradedClaim{Subject: v.subject, Says: v.says, Outlets: sortedKeys(by[v])}
+		against := map[string]bool{}
+		for _, w := range values {
+			// Durations a day apart may be the same span counted two ways.
+			if w.subject != v.subject || w == v || v.subject == "duration" && abs(days[v]-days[w]) <= 1 {
+				continue
+			}
+			for o := range by[w] {
+				if !by[v][o] {
+					against[o] = true
+				}
+			}
+		}
+		g.Against = sortedKeys(against)
+		n, m := len(g.Outlets), len(g.Against)
+		switch {
+		case m == 0 && n >= 3:
+			g.Credibility = 1
+		case m == 0 && n == 2:
+			g.Credibility = 2
+		case m == 0 && slices.Contains([]string{"A", "B"}, reliability(g.Outlets[0])):
+			g.Credibility = 3
+		case m == 0:
+			g.Credibility = 6
+		case n > m:
+			g.Credibility = 3
+		case n == m:
+			g.Credibility = 4
+		default:
+			g.Credibility = 5
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func abs(x int) int { return max(x, -x) }
+
+func checkOutletGrading(g *truce.OutletGrading) error {
+	if err := text("body.outlet", g.Outlet, 200, true); err != nil {
+		return err
+	}
+	if !slices.Contains(truce.Reliabilities, g.Reliability) {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.reliability", "must be one of %v", truce.Reliabilities)
+	}
+	return text("body.reason", g.Reason, 2000, true)
+}
+
+func applyOutletGrading(s *State, c *applyCtx, body any) error {
+	g := body.(*truce.OutletGrading)
+	oid := OutletID(g.Outlet)
+	o, ok := s.outlets[oid]
+	if !ok {
+		return truce.FieldErrorf(truce.CodeNotFound, "body.outlet", "no source from an outlet %q has been ingested", g.Outlet)
+	}
+	o.Reliability = g.Reliability
+	o.Grades = append(o.Grades, *g)
+	c.touch(TypeOutlet, oid)
+	// Single-source claims are graded by their outlet's reliability.
+	for _, id := range sortedKeys(s.stories) {
+		st := s.stories[id]
+		if slices.ContainsFunc(st.Sources, func(x truce.StorySource) bool { return OutletID(x.Outlet) == oid }) {
+			s.assess(st)
+			c.touch(TypeStory, id)
+		}
+	}
+	return nil
+}
+
+func checkSourceLink(l *truce.SourceLink) error {
+	if (l.Source == "") == (l.Story == "") {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.source", "name either a source or a story")
+	}
+	if (l.Allegation == "") == (l.Case == "") {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.allegation", "name either an allegation or a case")
+	}
+	if !slices.Contains(truce.LinkRelations, l.Relation) {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.relation", "must be one of %v", truce.LinkRelations)
+	}
+	return text("body.note", l.Note, 2000, false)
+}
+
+func applySourceLink(s *State, c *applyCtx, body any) error {
+	l := body.(*truce.SourceLink)
+	link := truce.Link{SourceLink: *l, Index: c.index, By: c.author.ID, At: c.logged}
+	var from, to *[]truce.Link
+	var refs []Ref
+	switch {
+	case l.Source != "":
+		src, ok := s.reports[l.Source]
+		if !ok {
+			return truce.FieldErrorf(truce.CodeNotFound, "body.source", "no source %q", l.Source)
+		}
+		from, refs = &src.Links, append(refs, Ref{TypeSource, src.ID})
+	default:
+		st, ok := s.stories[l.Story]
+		if !ok {
+			return truce.FieldErrorf(truce.CodeNotFound, "body.story", "no story %q", l.Story)
+		}
+		from, refs = &st.Links, append(refs, Ref{TypeStory, st.ID})
+	}
+	switch {
+	case l.Allegation != "":
+		a, ok := s.allegations[l.Allegation]
+		if !ok {
+			return truce.FieldErrorf(truce.CodeNotFound, "body.allegation", "no allegation %q", l.Allegation)
+		}
+		to, refs = &a.Links, append(refs, Ref{TypeAllegation, a.ID})
+	default:
+		cs, ok := s.cases[l.Case]
+		if !ok {
+			return truce.FieldErrorf(truce.CodeNotFound, "body.case", "no case %q", l.Case)
+		}
+		to, refs = &cs.Links, append(refs, Ref{TypeCase, cs.ID})
+	}
+	for _, r := range refs {
+		c.touch(r.Type, r.ID)
+	}
+	*from = append(*from, link)
+	*to = append(*to, link)
+	return nil
+}
