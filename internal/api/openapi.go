@@ -31,7 +31,11 @@ func OpenAPI() map[string]any {
 		panic(err) // schemas.json is part of the build; a test parses it
 	}
 	// Lists and single records of every listed type share one shape.
-	for _, name := range []string{"Allegation", "Case", "Task", "Evidence", "Finding", "Consequence", "Commitment", "Amendment", "Member"} {
+	names := []string{"Member"}
+	for _, res := range resources {
+		names = append(names, strings.ToUpper(res.typ[:1])+res.typ[1:])
+	}
+	for _, name := range names {
 		schemas[name+"List"] = map[string]any{"type": "object", "properties": map[string]any{
 			"items": map[string]any{"type": "array", "items": ref(name)}, "next": map[string]any{"type": "string"}}}
 		if _, ok := schemas[name+"Record"]; !ok {

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
@@ -294,6 +296,9 @@ var listings = map[string]listing{
 	rules.TypeCommitment:  {typ: rules.TypeCommitment, party: "owner", parent: "round", timed: true},
 	rules.TypeAmendment:   {typ: rules.TypeAmendment, member: "proposed_by"},
 	rules.TypeMember:      {typ: rules.TypeMember, party: "party", status: "role"},
+	rules.TypeSource:      {typ: rules.TypeSource, kind: "outlet", member: "ingested_by", parent: "story", timed: true},
+	rules.TypeStory:       {typ: rules.TypeStory, timed: true},
+	rules.TypeOutlet:      {typ: rules.TypeOutlet, kind: "reliability"},
 }
 
 // params documents a listing's filters for the OpenAPI document.
@@ -508,4 +513,66 @@ func strictJSON(b []byte, v any) error {
 		return truce.Errorf(truce.CodeInvalid, "the request body is not the JSON expected: %v", err)
 	}
 	return nil
+}
+
+// Discrepancy is one disagreement among a story's sources, as listed.
+type Discrepancy struct {
+	Story string `json:"story"`
+	claims.Discrepancy
+}
+
+func (s *Server) discrepancies(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	items, err := Discrepancies(r.Context(), s.cfg.Store, policy.AccessOf(viewerOf(r)), q.Get("story"), q.Get("kind"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return nil
+}
+
+// Discrepancies lists the disagreements within the stories a reader with
+// access may see (one story, if named; of one kind, if named), newest
+// story first. The CLI reads a local instance through it too.
+func Discrepancies(ctx context.Context, st store.Store, access *truce.Access, story, kind string) ([]Discrepancy, error) {
+	if kind != "" && !slices.Contains(claims.DiscrepancyKinds, kind) {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "kind", "must be one of %v", claims.DiscrepancyKinds)
+	}
+	var recs []truce.Record
+	if story != "" {
+		rec, err := st.Record(ctx, rules.TypeStory, story)
+		if errors.Is(err, store.ErrNotFound) || err == nil && !access.Sees(rec.Visibility, rec.Owner) {
+			return nil, truce.Errorf(truce.CodeNotFound, "no story %q", story)
+		}
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, *rec)
+	} else {
+		q := truce.Query{Type: rules.TypeStory, Status: "disputed", Access: access, Limit: maxLimit}
+		for {
+			page, err := st.Records(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, page...)
+			if len(page) < q.Limit {
+				break
+			}
+			q.After = page[len(page)-1].Created
+		}
+	}
+	items := []Discrepancy{}
+	for _, rec := range recs {
+		var s truce.Story
+		if err := json.Unmarshal(rec.Doc, &s); err != nil {
+			return nil, err
+		}
+		for _, d := range s.Discrepancies {
+			if kind == "" || d.Kind == kind {
+				items = append(items, Discrepancy{s.ID, d})
+			}
+		}
+	}
+	return items, nil
 }

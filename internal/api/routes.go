@@ -41,6 +41,7 @@ var resources = []struct{ typ, plural string }{
 	{rules.TypeAllegation, "allegations"}, {rules.TypeCase, "cases"}, {rules.TypeTask, "tasks"},
 	{rules.TypeEvidence, "evidence"}, {rules.TypeFinding, "findings"}, {rules.TypeConsequence, "consequences"},
 	{rules.TypeCommitment, "commitments"}, {rules.TypeAmendment, "amendments"},
+	{rules.TypeSource, "sources"}, {rules.TypeStory, "stories"}, {rules.TypeOutlet, "outlets"},
 }
 
 // ListPath is where the API lists records of a type, "" if it does not.
@@ -76,6 +77,9 @@ var actions = []struct{ path, kind, summary string }{
 	{"/api/v1/commitments/{id}", rules.KindCommitmentUpdated, "Update a commitment's status"},
 	{"/api/v1/amendments", rules.KindAmendmentProposed, "Propose an amendment to the agreement"},
 	{"/api/v1/amendments/{id}/signatures", rules.KindAmendmentSigned, "Sign an amendment"},
+	{"/api/v1/sources", rules.KindSourceIngested, "Ingest an article or statement: its text, claims, places and actors (the rules place it in a story)"},
+	{"/api/v1/outlets/{id}/grade", rules.KindOutletGraded, "Grade an outlet's reliability, A to F"},
+	{"/api/v1/links", rules.KindSourceLinked, "Tie a source or a story to an allegation or a case"},
 }
 
 func routeTable() []route {
@@ -105,6 +109,9 @@ func routeTable() []route {
 			Response: "AgreementRecord", Status: 200, handle: (*Server).getAgreement},
 		{Method: "GET", Path: "/api/v1/overdue", Action: policy.ReadOverdue, Summary: "Everything past its deadline in log time: replies, admissions, verifications, tasks, consequences, commitments",
 			Response: "Overdue", Status: 200, handle: (*Server).overdue},
+		{Method: "GET", Path: "/api/v1/discrepancies", Action: policy.ReadRecords, Summary: "Where a story's sources disagree, side by side with their quoted sentences",
+			Params: []param{{"story", "query", "string", "story id"}, {"kind", "query", "string", "weekday_mismatch, duration_vs_range, claimants_disagree or outlets_disagree"}},
+			Response: "Discrepancies", Status: 200, handle: (*Server).discrepancies},
 		{Method: "GET", Path: "/api/v1/members/{id}", Action: policy.ReadMembers, Summary: "One member, with keys and last seq",
 			Params:   []param{{"id", "path", "string", "member id"}},
 			Response: "MemberRecord", Status: 200, handle: (*Server).getMember},

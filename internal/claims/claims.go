@@ -71,7 +71,9 @@ var (
 	dayMonthRE = regexp.MustCompile(`(?i)\b` + weekdayRE + `(\d{1,2})\s+` + monthRE + `(?:,?\s+(\d{4}))?\b`)
 	monthDayRE = regexp.MustCompile(`(?i)\b` + weekdayRE + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b`)
 	// "four-day", "four days", "week-long", "a week"
-	durationRE = regexp.MustCompile(`(?i)\b` + numRE + `[-\s]days?\b|\b(a|one|two)[-\s]weeks?(?:[-\s]long)?\b|\bweek-long\b`)
+	meetingAfter  = regexp.MustCompile(`(?i)^(?:[-\s]long)?\s+(?:of\s+)?(?:[\pL'-]+\s+){0,2}?(?:talks|negotiations|round|meetings?|summit|sessions?|conference|visit|consultations|dialogue)\b`)
+	meetingBefore = regexp.MustCompile(`(?i)\b(?:lasted|lasting|ran for|running for|went on for|took|spanned)\s+(?:a\s+|the\s+)?$`)
+	durationRE    = regexp.MustCompile(`(?i)\b` + numRE + `[-\s]days?\b|\b(a|one|two)[-\s]weeks?(?:[-\s]long)?\b|\bweek-long\b`)
 	// "23 soldiers were killed", "killed 58 fighters", "12 wounded"
 	casualtyRE  = regexp.MustCompile(`(?i)\b` + numRE + `\s+(?:([A-Za-z]+)\s+)?(?:([A-Za-z]+)\s+)?(?:were\s+|had\s+been\s+|have\s+been\s+|was\s+)?(killed|dead|died|wounded|injured|captured|taken prisoner)\b`)
 	killedNumRE = regexp.MustCompile(`(?i)\b(killed|wounded|injured|captured)\s+` + numRE + `\s+([A-Za-z]+)`)
@@ -214,7 +216,19 @@ func inSentence(s string, published time.Time) []Claim {
 	for _, m := range monthDayRE.FindAllStringSubmatchIndex(s, -1) {
 		addDate(s[m[6]:m[7]], s[m[4]:m[5]], group(s, m, 4), group(s, m, 1), m[6])
 	}
-	for _, m := range durationRE.FindAllStringSubmatch(s, -1) {
+	for _, at := range durationRE.FindAllStringSubmatchIndex(s, -1) {
+		// Only the length of a meeting: "four-day talks", "five days of
+		// negotiations", "the round lasted a week" — not "a week of
+		// fighting".
+		if !meetingAfter.MatchString(s[at[1]:]) && !meetingBefore.MatchString(s[:at[0]]) {
+			continue
+		}
+		m := make([]string, len(at)/2)
+		for i := range m {
+			if at[2*i] >= 0 {
+				m[i] = s[at[2*i]:at[2*i+1]]
+			}
+		}
 		days := 0
 		switch {
 		case m[1] != "":

@@ -11,7 +11,7 @@ var published = time.Date(2026, 10, 20, 6, 0, 0, 0, time.UTC)
 
 func TestDatesRangesDurations(t *testing.T) {
 	cs := Extract("The talks ran from 15 to 18 October. Delegates met again on Saturday, 17 October. "+
-		"A four-day round ended on October 18, 2026, after week-long preparations.", published)
+		"A four-day round ended on October 18, 2026, after week-long consultations. The round followed a week of fighting and two days of shelling.", published)
 	var kinds []string
 	for _, c := range cs {
 		kinds = append(kinds, c.Kind)

@@ -13,6 +13,9 @@ const (
 	OutletsDisagree   = "outlets_disagree"   // different figures for the same claimant, from different outlets
 )
 
+// DiscrepancyKinds lists the kinds.
+var DiscrepancyKinds = []string{WeekdayMismatch, DurationVsRange, ClaimantsDisagree, OutletsDisagree}
+
 // Source is one article's claims, as a story holds them.
 type Source struct {
 	Article string // the article's id

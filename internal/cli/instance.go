@@ -113,6 +113,8 @@ type serveFlags struct {
 	secureCookies bool
 	limits        api.Limits
 	accounts      []web.Account // listed on the sign-in page (the demo's)
+	ingest        listFlag
+	ingestEvery   time.Duration
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -127,6 +129,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.limits.AddressRate, "address-rate", d.AddressRate, "requests a second per client address (0: no limit)")
 	fs.IntVar(&f.limits.AddressBurst, "address-burst", d.AddressBurst, "burst of requests per address")
 	fs.DurationVar(&f.limits.RequestTimeout, "request-timeout", d.RequestTimeout, "time limit on handling one request")
+	fs.Var(&f.ingest, "ingest", "read open-source reports from this feed, page, file or directory on a schedule (repeatable)")
+	fs.DurationVar(&f.ingestEvery, "ingest-every", 15*time.Minute, "how often to read the --ingest sources")
 	f.limits.LoginFailures, f.limits.LoginWindow, f.limits.Lockout = d.LoginFailures, d.LoginWindow, d.Lockout
 }
 
@@ -180,6 +184,11 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 	if pub != nil {
 		defer pub.Start(e.ctx)()
 		awaitPublished(e, pub, in.Seq.Checkpoint().Size)
+	}
+	if len(sf.ingest) > 0 {
+		if err := scheduleIngest(e.ctx, e, in, sf.ingest, sf.ingestEvery); err != nil {
+			return err
+		}
 	}
 	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Witnesses: pub, Logger: e.log,
 		Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits, SecureCookies: sf.secureCookies})

@@ -10,7 +10,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Page is a fetched page.
@@ -27,15 +30,38 @@ var (
 	ErrScheme    = errors.New("only http and https pages are fetched")
 )
 
-// Client fetches pages.
+// Client fetches pages, politely: one request per host at a time, at
+// most one every PerHost.
 type Client struct {
 	HTTP     *http.Client
 	MaxBytes int64
+	PerHost  time.Duration
+
+	mu    sync.Mutex
+	hosts map[string]*rate.Limiter
+}
+
+// wait holds a request until its host may be asked again.
+func (c *Client) wait(ctx context.Context, host string) error {
+	if c.PerHost <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	if c.hosts == nil {
+		c.hosts = map[string]*rate.Limiter{}
+	}
+	l, ok := c.hosts[host]
+	if !ok {
+		l = rate.NewLimiter(rate.Every(c.PerHost), 1)
+		c.hosts[host] = l
+	}
+	c.mu.Unlock()
+	return l.Wait(ctx)
 }
 
 // New returns a client with the limits above; maxBytes bounds a page.
 func New(maxBytes int64) *Client {
-	return &Client{MaxBytes: maxBytes, HTTP: &http.Client{
+	return &Client{MaxBytes: maxBytes, PerHost: time.Second, HTTP: &http.Client{
 		Timeout: 30 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
@@ -57,6 +83,9 @@ func (c *Client) Get(ctx context.Context, raw string) (*Page, error) {
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, ErrScheme
+	}
+	if err := c.wait(ctx, u.Host); err != nil {
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

@@ -389,6 +389,8 @@ func Subject(c *Command) string {
 		return b.Commitment
 	case *truce.AmendmentSignature:
 		return b.Amendment
+	case *truce.OutletGrading:
+		return OutletID(b.Outlet)
 	}
 	return ""
 }

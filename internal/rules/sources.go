@@ -422,3 +422,21 @@ func applySourceLink(s *State, c *applyCtx, body any) error {
 	*to = append(*to, link)
 	return nil
 }
+
+// Report returns a copy of an ingested source.
+func (s *State) Report(id string) (truce.Report, bool) {
+	r, ok := s.reports[id]
+	if !ok {
+		return truce.Report{}, false
+	}
+	return *r, true
+}
+
+// Story returns a copy of a story.
+func (s *State) Story(id string) (truce.Story, bool) {
+	st, ok := s.stories[id]
+	if !ok {
+		return truce.Story{}, false
+	}
+	return *st, true
+}

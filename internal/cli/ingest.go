@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/client"
+	"github.com/truce-mvm/truce/internal/extract"
+	"github.com/truce-mvm/truce/internal/fetch"
+	"github.com/truce-mvm/truce/internal/ingest"
+	"github.com/truce-mvm/truce/internal/instance"
+)
+
+func cmdIngest(e *env, args []string) error {
+	fs := e.flags("ingest")
+	data := fs.String("data", "", "data directory of the instance (not while it is served: give the server --ingest instead)")
+	outlet := fs.String("outlet", "", "the publisher of every source given, overriding what the pages say")
+	watch := fs.Bool("watch", false, "keep reading the sources (new files in a directory, new items in a feed) every --interval")
+	interval := fs.Duration("interval", time.Minute, "how often --watch reads the sources again")
+	perHost := fs.Duration("per-host", time.Second, "at most one request to a host this often")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *data == "" || len(pos) == 0 {
+		fmt.Fprintln(e.stderr, "usage: truce ingest --data DIR [--outlet NAME] [--watch] SOURCE... (feed or page URLs, .html/.txt/.xml files, directories)")
+		return errUsage
+	}
+	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	g, err := ingester(in, *outlet, *perHost)
+	if err != nil {
+		return err
+	}
+	progress := newProgress(e.stderr)
+	g.Progress = progress.show
+	for {
+		g.Run(e.ctx, pos)
+		progress.summary()
+		if !*watch {
+			break
+		}
+		progress.quiet = true // from now on, only what changes
+		select {
+		case <-e.ctx.Done():
+			return nil
+		case <-time.After(*interval):
+		}
+	}
+	if progress.failed > 0 {
+		return fmt.Errorf("%d of %d sources failed", progress.failed, progress.n)
+	}
+	return nil
+}
+
+// ingester reads sources into an instance open in this process, signed by
+// its system key.
+func ingester(in *instance.Instance, outlet string, perHost time.Duration) (*ingest.Ingester, error) {
+	blobs, err := blob.Open(filepath.Join(in.Dir, instance.BlobDir))
+	if err != nil {
+		return nil, err
+	}
+	f := fetch.New(extract.MaxPage)
+	f.PerHost = perHost
+	clock := func() time.Time { return time.Now().UTC() }
+	return &ingest.Ingester{Sink: &ingest.Local{Seq: in.Seq, Store: in.Store, Blobs: blobs, Clock: clock},
+		Fetch: f, Outlet: outlet, Clock: clock}, nil
+}
+
+// scheduleIngest reads sources into a served instance every interval
+// until ctx ends, logging what it ingested and what failed.
+func scheduleIngest(ctx context.Context, e *env, in *instance.Instance, sources []string, every time.Duration) error {
+	g, err := ingester(in, "", time.Second)
+	if err != nil {
+		return err
+	}
+	go func() {
+		for {
+			rs := g.Run(ctx, sources)
+			n := 0
+			for _, r := range rs {
+				switch r.Status {
+				case ingest.Ingested:
+					n++
+				case ingest.Failed:
+					e.log.Warn("ingest: a source failed", "input", r.Input, "error", r.Error)
+				}
+			}
+			e.log.Info("ingest: read the sources", "ingested", n, "read", len(rs))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(every):
+			}
+		}
+	}()
+	return nil
+}
+
+// ingestProgress shows each result as it comes and a summary of each pass.
+type ingestProgress struct {
+	w                              io.Writer
+	n, ingested, unchanged, failed int
+	quiet                          bool
+	start                          time.Time
+	seenFailures                   map[string]bool
+}
+
+func newProgress(w io.Writer) *ingestProgress {
+	return &ingestProgress{w: w, start: time.Now(), seenFailures: map[string]bool{}}
+}
+
+func (p *ingestProgress) show(r ingest.Result) {
+	p.n++
+	switch r.Status {
+	case ingest.Ingested:
+		p.ingested++
+		s := r.Source
+		where := "story " + s.Story
+		if s.CopyOf != "" {
+			kind := "near copy"
+			if s.Exact {
+				kind = "exact copy"
+			}
+			where += ", " + kind + " of " + s.CopyOf
+		}
+		fmt.Fprintf(p.w, "[%d] ingested %s (%s, %d claims): %s\n", p.n, s.ID, where, len(s.Claims), r.Input)
+	case ingest.Unchanged:
+		p.unchanged++
+		if !p.quiet {
+			fmt.Fprintf(p.w, "[%d] unchanged %s: %s\n", p.n, r.ID, r.Input)
+		}
+	default:
+		p.failed++
+		if key := r.Input + r.Error; !p.quiet || !p.seenFailures[key] {
+			fmt.Fprintf(p.w, "[%d] failed: %s: %s\n", p.n, r.Input, r.Error)
+			p.seenFailures[key] = true
+		}
+	}
+}
+
+func (p *ingestProgress) summary() {
+	if !p.quiet || p.ingested > 0 {
+		fmt.Fprintf(p.w, "%d read in %s: %d ingested, %d unchanged, %d failed\n", p.n, time.Since(p.start).Round(time.Millisecond), p.ingested, p.unchanged, p.failed)
+	}
+	if p.quiet {
+		p.n, p.ingested, p.unchanged, p.failed, p.start = 0, 0, 0, 0, time.Now()
+	}
+}
+
+func cmdDiscrepancies(e *env, args []string) error {
+	fs := e.flags("discrepancies")
+	data := fs.String("data", "", "data directory to read")
+	server := fs.String("server", envDefault("TRUCE_SERVER", ""), "server URL ($TRUCE_SERVER)")
+	token := fs.String("token", envDefault("TRUCE_TOKEN", ""), "API token ($TRUCE_TOKEN)")
+	story := fs.String("story", "", "only this story")
+	kind := fs.String("kind", "", "only this kind: weekday_mismatch, duration_vs_range, claimants_disagree, outlets_disagree")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*data == "") == (*server == "") {
+		fmt.Fprintln(e.stderr, "usage: truce discrepancies (--data DIR | --server URL) [--story ID] [--kind KIND] [--json]")
+		return errUsage
+	}
+	var items []api.Discrepancy
+	if *server != "" {
+		q := url.Values{}
+		for k, v := range map[string]string{"story": *story, "kind": *kind} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		var out struct{ Items []api.Discrepancy }
+		if err := client.New(*server, *token).Do(e.ctx, "GET", "/api/v1/discrepancies?"+q.Encode(), nil, &out); err != nil {
+			return err
+		}
+		items = out.Items
+	} else {
+		in, err := instance.OpenStore(e.ctx, *data)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		// The operator of a local instance reads everything.
+		if items, err = api.Discrepancies(e.ctx, in.Store, nil, *story, *kind); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(e.stdout, "no discrepancies")
+	}
+	for _, d := range items {
+		fmt.Fprintf(e.stdout, "%s  %s  %s\n", d.Story, d.Kind, d.Subject)
+		printQuote(e.stdout, "A", d.A.Outlet, d.A.Article, d.A.Says, d.A.Sentence)
+		if d.B != nil {
+			printQuote(e.stdout, "B", d.B.Outlet, d.B.Article, d.B.Says, d.B.Sentence)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	return nil
+}
+
+func printQuote(w io.Writer, side, outlet, article, says, sentence string) {
+	fmt.Fprintf(w, "  %s  %s (%s): %s\n     “%s”\n", side, outlet, article, says, strings.TrimSpace(sentence))
+}

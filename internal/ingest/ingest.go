@@ -1,0 +1,432 @@
+// Package ingest reads open-source reports — feeds, web pages, local files
+// and watched directories — into the log: each page is read once, kept by
+// its SHA-256, its article extracted, its claims, places and actors found,
+// and a source.ingested entry submitted. The rules then place it in a
+// story and mark it if it copies another.
+//
+// Each input fails alone: a page that is not HTML, empty, too large, badly
+// encoded or behind too many redirects, or a feed that is not XML, is
+// reported with its reason, leaves nothing stored, and the batch goes on.
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/actors"
+	"github.com/truce-mvm/truce/internal/claims"
+	"github.com/truce-mvm/truce/internal/extract"
+	"github.com/truce-mvm/truce/internal/fetch"
+	"github.com/truce-mvm/truce/internal/gazetteer"
+	"github.com/truce-mvm/truce/internal/rules"
+)
+
+// Sink is where ingested sources go: a local instance or a server.
+type Sink interface {
+	// Known returns the source already ingested from a raw page.
+	Known(ctx context.Context, sha256 string) (id string, ok bool, err error)
+	// PutPage keeps a raw page by its hash.
+	PutPage(ctx context.Context, page []byte, mediaType, name string) error
+	// Submit logs a source and says where the rules placed it.
+	Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.Report, error)
+}
+
+// Statuses of a result.
+const (
+	Ingested  = "ingested"
+	Unchanged = "unchanged" // read before: nothing logged
+	Failed    = "failed"
+)
+
+// Result is what became of one page.
+type Result struct {
+	Input  string        `json:"input"` // path, URL or feed item link
+	Status string        `json:"status"`
+	Source *truce.Report `json:"-"`
+	ID     string        `json:"id,omitempty"`
+	Error  string        `json:"error,omitempty"`
+}
+
+// Ingester reads inputs into a sink.
+type Ingester struct {
+	Sink  Sink
+	Fetch *fetch.Client
+	// Outlet names the publisher of every input, overriding what pages say.
+	Outlet string
+	// Clock dates pages that carry no date of their own (when they were read).
+	Clock func() time.Time
+	// Progress, if set, is told of each result as it comes.
+	Progress func(Result)
+}
+
+// page is one article to read, with what its container said of it.
+type page struct {
+	input     string
+	body      []byte
+	mediaType string
+	url       *url.URL
+	title     string
+	outlet    string
+	published time.Time
+}
+
+// Run ingests every input: a URL (an article or a feed), a file (.html,
+// .htm, .txt, or a feed: .xml, .rss, .atom) or a directory of them. Pages
+// are all read first and then logged in order of publication, so that an
+// original is logged before the copies made of it.
+func (g *Ingester) Run(ctx context.Context, inputs []string) []Result {
+	var out []Result
+	report := func(r Result) {
+		out = append(out, r)
+		if g.Progress != nil {
+			g.Progress(r)
+		}
+	}
+	type ready struct {
+		p *page
+		b *truce.SourceIngestion
+	}
+	var batch []ready
+	for _, in := range inputs {
+		pages, err := g.open(ctx, in)
+		if err != nil {
+			report(Result{Input: in, Status: Failed, Error: err.Error()})
+		}
+		for _, p := range pages {
+			if ctx.Err() != nil {
+				return out
+			}
+			b, known, err := g.read(ctx, p)
+			switch {
+			case err != nil:
+				report(Result{Input: p.input, Status: Failed, Error: err.Error()})
+			case known != "":
+				report(Result{Input: p.input, Status: Unchanged, ID: known})
+			default:
+				batch = append(batch, ready{p, b})
+			}
+		}
+	}
+	slices.SortStableFunc(batch, func(x, y ready) int { return x.b.Published.Compare(y.b.Published) })
+	seen := map[string]string{} // the same page twice in one batch
+	for _, x := range batch {
+		if ctx.Err() != nil {
+			break
+		}
+		if id, ok := seen[x.b.SHA256]; ok {
+			report(Result{Input: x.p.input, Status: Unchanged, ID: id})
+			continue
+		}
+		r := g.store(ctx, x.p, x.b)
+		seen[x.b.SHA256] = r.ID
+		report(r)
+	}
+	return out
+}
+
+// IsURL reports whether an input is a web address.
+func IsURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }
+
+// open turns an input into pages: itself, a feed's items, a directory's files.
+func (g *Ingester) open(ctx context.Context, in string) ([]*page, error) {
+	if IsURL(in) {
+		p, err := g.get(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if isFeed(p.body, p.mediaType) {
+			return g.feed(ctx, p)
+		}
+		return []*page{p}, nil
+	}
+	st, err := os.Stat(in)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		p, err := readFile(in)
+		if err != nil {
+			return nil, err
+		}
+		if isFeed(p.body, p.mediaType) {
+			return g.feed(ctx, p)
+		}
+		return []*page{p}, nil
+	}
+	files, err := Files(in)
+	if err != nil {
+		return nil, err
+	}
+	var out []*page
+	for _, f := range files {
+		sub, err := g.open(ctx, f)
+		if err != nil {
+			out = append(out, &page{input: f, mediaType: "error", title: err.Error()})
+			continue
+		}
+		out = append(out, sub...)
+	}
+	return out, nil
+}
+
+// exts are the files a directory is read for.
+var exts = []string{".html", ".htm", ".txt", ".xml", ".rss", ".atom"}
+
+// Files lists the files of a directory that ingestion reads, sorted;
+// hidden files and subdirectories are left alone.
+func Files(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Type()&fs.ModeType == 0 && !strings.HasPrefix(e.Name(), ".") && slices.Contains(exts, strings.ToLower(filepath.Ext(e.Name()))) {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+func readFile(path string) (*page, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > extract.MaxPage {
+		return nil, extract.ErrTooBig
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	mt := mime.TypeByExtension(strings.ToLower(filepath.Ext(path)))
+	mt, _, _ = mime.ParseMediaType(mt)
+	return &page{input: path, body: b, mediaType: mt}, nil
+}
+
+func (g *Ingester) get(ctx context.Context, raw string) (*page, error) {
+	p, err := g.Fetch.Get(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	mt, _, _ := mime.ParseMediaType(p.ContentType)
+	return &page{input: raw, body: p.Body, mediaType: mt, url: p.URL}, nil
+}
+
+// isFeed tells an RSS or Atom feed from a page.
+func isFeed(b []byte, mediaType string) bool {
+	switch mediaType {
+	case "application/rss+xml", "application/atom+xml", "application/feed+json":
+		return true
+	case "text/html", "text/plain", "application/xhtml+xml":
+		return false
+	}
+	head := bytes.ToLower(b[:min(len(b), 512)])
+	return bytes.Contains(head, []byte("<rss")) || bytes.Contains(head, []byte("<feed")) || bytes.Contains(head, []byte("<rdf:rdf"))
+}
+
+// feed reads a feed's items: each linked article is fetched; an item
+// without a link, or read from a local feed, is taken from the feed's own
+// content.
+func (g *Ingester) feed(ctx context.Context, p *page) ([]*page, error) {
+	f, err := gofeed.NewParser().Parse(bytes.NewReader(p.body))
+	if err != nil {
+		return nil, fmt.Errorf("not a valid RSS or Atom feed: %v", err)
+	}
+	var out []*page
+	for _, it := range f.Items {
+		hint := page{title: it.Title, outlet: f.Title}
+		if it.PublishedParsed != nil {
+			hint.published = it.PublishedParsed.UTC()
+		} else if it.UpdatedParsed != nil {
+			hint.published = it.UpdatedParsed.UTC()
+		}
+		var item *page
+		if IsURL(it.Link) && g.Fetch != nil && (p.url != nil || it.Content == "") {
+			item, err = g.get(ctx, it.Link)
+			if err != nil {
+				out = append(out, &page{input: it.Link, mediaType: "error", title: err.Error()})
+				continue
+			}
+		} else {
+			content := cmpOr(it.Content, it.Description)
+			item = &page{input: p.input + "#" + cmpOr(it.GUID, it.Link, it.Title), body: []byte("<html><body><article>" + content + "</article></body></html>"), mediaType: "text/html"}
+			if u, err := url.Parse(it.Link); err == nil && IsURL(it.Link) {
+				item.url = u
+			}
+		}
+		item.title, item.outlet, item.published = hint.title, hint.outlet, hint.published
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+func cmpOr(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// store keeps a page and logs its source.
+func (g *Ingester) store(ctx context.Context, p *page, b *truce.SourceIngestion) Result {
+	r := Result{Input: p.input, Status: Failed}
+	if err := g.Sink.PutPage(ctx, p.body, b.MediaType, filepath.Base(p.input)); err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	src, err := g.Sink.Submit(ctx, b)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	r.Status, r.Source, r.ID = Ingested, src, src.ID
+	return r
+}
+
+// read builds a page's entry body, or says which source it already is.
+func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion, known string, err error) {
+	if p.mediaType == "error" { // a feed item or file that could not be read
+		return nil, "", errors.New(p.title)
+	}
+	sum := sha256.Sum256(p.body)
+	sha := hex.EncodeToString(sum[:])
+	if id, ok, err := g.Sink.Known(ctx, sha); err != nil || ok {
+		return nil, id, err
+	}
+	body, hdr := p.body, header{}
+	if p.mediaType == "text/plain" || p.mediaType == "" && !bytes.Contains(bytes.ToLower(body[:min(len(body), 1024)]), []byte("<")) {
+		hdr, body = readHeader(body)
+	}
+	a, err := extract.Extract(body, p.mediaType, p.url)
+	if err != nil {
+		return nil, "", err
+	}
+	b = &truce.SourceIngestion{SHA256: sha, MediaType: cmpOr(p.mediaType, "text/html"), Language: a.Language}
+	b.Outlet = cmpOr(g.Outlet, hdr.outlet, p.outlet, a.Site)
+	if b.Outlet == "" && p.url != nil {
+		b.Outlet = strings.TrimPrefix(p.url.Hostname(), "www.")
+	}
+	if b.Outlet == "" {
+		return nil, "", errors.New("the page does not say who published it: give its outlet")
+	}
+	if p.url != nil {
+		b.URL = p.url.String()
+	} else if IsURL(hdr.url) {
+		b.URL = hdr.url
+	}
+	b.Text = clip(sanitize(a.Body), rules.MaxSourceText)
+	b.Title = clip(sanitize(cmpOr(hdr.title, a.Title, p.title, firstLine(b.Text))), 500)
+	b.Published = a.Published
+	if b.Published.IsZero() {
+		b.Published = hdr.published
+	}
+	if b.Published.IsZero() {
+		b.Published = p.published
+	}
+	if b.Published.IsZero() && g.Clock != nil {
+		b.Published = g.Clock().UTC()
+	}
+	b.Claims = claims.Extract(b.Text, b.Published)
+	b.Places = gazetteer.Find(b.Text)
+	b.Actors = actors.Find(b.Text)
+	return b, "", nil
+}
+
+// header is the optional block of "Name: value" lines a text file may
+// start with (Title, Outlet, Published, URL), ended by a blank line.
+type header struct {
+	title, outlet, url string
+	published          time.Time
+}
+
+func readHeader(b []byte) (header, []byte) {
+	var h header
+	rest := b
+	for n := 0; n < 8; n++ {
+		line, after, found := bytes.Cut(rest, []byte("\n"))
+		l := strings.TrimSpace(string(line))
+		if l == "" {
+			if n > 0 {
+				return h, after
+			}
+			return header{}, b
+		}
+		name, value, ok := strings.Cut(l, ":")
+		value = strings.TrimSpace(value)
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "title":
+			h.title = value
+		case "outlet", "source", "publisher":
+			h.outlet = value
+		case "url":
+			h.url = value
+		case "published", "date":
+			for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+				if t, err := time.Parse(layout, value); err == nil {
+					h.published = t.UTC()
+					break
+				}
+			}
+		default:
+			ok = false
+		}
+		if !ok || !found {
+			return header{}, b
+		}
+		rest = after
+	}
+	return header{}, b
+}
+
+// sanitize keeps text the rules accept: no control characters but line
+// breaks and tabs.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// clip cuts s to at most n runes, at a paragraph or word break if it must.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n]
+	cut := string(r)
+	if i := strings.LastIndex(cut, "\n\n"); i > len(cut)/2 {
+		return cut[:i]
+	}
+	if i := strings.LastIndexByte(cut, ' '); i > len(cut)/2 {
+		return cut[:i]
+	}
+	return cut
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(line)
+}

@@ -1,0 +1,60 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/store"
+)
+
+// Local is a sink into an instance this process has open: sources are
+// signed by the instance's system key, raw pages kept in its blob store.
+type Local struct {
+	Seq   *sequencer.Sequencer
+	Store store.Store
+	Blobs *blob.Dir
+	Clock func() time.Time
+}
+
+// Known implements Sink.
+func (l *Local) Known(_ context.Context, sha string) (id string, ok bool, err error) {
+	l.Seq.View(func(s *rules.State) { id, ok = s.SourceByHash(sha) })
+	return id, ok, nil
+}
+
+// PutPage implements Sink. Pages are readable by the mechanism, as any
+// file the system keeps.
+func (l *Local) PutPage(ctx context.Context, page []byte, mediaType, name string) error {
+	sha, size, err := l.Blobs.Put(bytes.NewReader(page), int64(len(page)))
+	if err != nil {
+		return err
+	}
+	name = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:`, r) || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, name)
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	return l.Store.PutBlob(ctx, store.Blob{SHA256: sha, Size: size, MediaType: mediaType, Name: name,
+		Uploader: truce.SystemAuthor, Party: truce.Mechanism, Uploaded: l.Clock()})
+}
+
+// Submit implements Sink.
+func (l *Local) Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.Report, error) {
+	ack, err := l.Seq.SubmitSystem(ctx, rules.KindSourceIngested, b)
+	if err != nil {
+		return nil, err
+	}
+	var r truce.Report
+	l.Seq.View(func(s *rules.State) { r, _ = s.Report(ack.Record.ID) })
+	return &r, nil
+}
