@@ -110,7 +110,7 @@ func routeTable() []route {
 		{Method: "GET", Path: "/api/v1/overdue", Action: policy.ReadOverdue, Summary: "Everything past its deadline in log time: replies, admissions, verifications, tasks, consequences, commitments",
 			Response: "Overdue", Status: 200, handle: (*Server).overdue},
 		{Method: "GET", Path: "/api/v1/discrepancies", Action: policy.ReadRecords, Summary: "Where a story's sources disagree, side by side with their quoted sentences",
-			Params: []param{{"story", "query", "string", "story id"}, {"kind", "query", "string", "weekday_mismatch, duration_vs_range, claimants_disagree or outlets_disagree"}},
+			Params:   []param{{"story", "query", "string", "story id"}, {"kind", "query", "string", "weekday_mismatch, duration_vs_range, claimants_disagree or outlets_disagree"}},
 			Response: "Discrepancies", Status: 200, handle: (*Server).discrepancies},
 		{Method: "GET", Path: "/api/v1/members/{id}", Action: policy.ReadMembers, Summary: "One member, with keys and last seq",
 			Params:   []param{{"id", "path", "string", "member id"}},
