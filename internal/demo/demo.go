@@ -11,7 +11,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -29,6 +29,12 @@ import (
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
 )
+
+// sourceFiles are fictional outlets' reports of the talks, with planted
+// disagreements, boilerplate and copies, for the open-source view.
+//
+//go:embed sources/*.html
+var sourceFiles embed.FS
 
 //go:embed agreement.yaml
 var agreementYAML []byte
@@ -113,6 +119,9 @@ func Create(ctx context.Context, dir string, now time.Time, o instance.Options) 
 	sc := &scenario{in: in, keys: keys, clock: clk, start: start, end: now, seqs: map[string]uint64{}, ids: map[string]string{}}
 	if err := sc.run(ctx); err != nil {
 		return nil, err
+	}
+	if err := sc.openSources(ctx, dir); err != nil {
+		return nil, fmt.Errorf("open-source reports: %w", err)
 	}
 	var creds []Credential
 	for _, m := range Members {

@@ -6,11 +6,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/ingest"
+	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
@@ -574,4 +580,46 @@ func shiftDates(a *truce.Agreement, d time.Duration) {
 			r.Commitments[j].Due = r.Commitments[j].Due.Add(d)
 		}
 	}
+}
+
+// openSources copies the exercise's articles into DIR/sources, ingests
+// them as the server would, and has the analyst grade two outlets and tie
+// the story to the Kurram clash it corroborates.
+func (s *scenario) openSources(ctx context.Context, dir string) error {
+	out := filepath.Join(dir, "sources")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	files, _ := fs.Glob(sourceFiles, "sources/*.html")
+	for _, f := range files {
+		b, _ := sourceFiles.ReadFile(f)
+		if err := os.WriteFile(filepath.Join(out, filepath.Base(f)), b, 0o644); err != nil {
+			return err
+		}
+	}
+	blobs, err := blob.Open(filepath.Join(dir, instance.BlobDir))
+	if err != nil {
+		return err
+	}
+	g := &ingest.Ingester{Sink: &ingest.Local{Seq: s.in.Seq, Store: s.in.Store, Blobs: blobs, Clock: s.clock.Now}, Clock: s.clock.Now}
+	var story string
+	for _, r := range g.Run(ctx, []string{out}) {
+		if r.Status != ingest.Ingested {
+			return fmt.Errorf("%s: %s %s", r.Input, r.Status, r.Error)
+		}
+		if strings.HasSuffix(r.Input, "khyber-courier.html") {
+			story = r.Source.Story
+		}
+	}
+	for _, grade := range []truce.OutletGrading{
+		{Outlet: "Gulf Wire", Reliability: "B", Reason: "[EXERCISE] A wire agency whose reports have matched later official statements."},
+		{Outlet: "Kabul Ledger", Reliability: "C", Reason: "[EXERCISE] Close to the Afghan administration; its figures are often its ministries'."},
+	} {
+		if _, err := s.submit(ctx, "analyst", rules.KindOutletGraded, grade); err != nil {
+			return err
+		}
+	}
+	_, err = s.submit(ctx, "analyst", rules.KindSourceLinked, truce.SourceLink{Story: story, Allegation: s.ids["al:kurram"], Relation: "corroborates",
+		Note: "[EXERCISE] Both sides' media report heavy losses near Angoor Adda and in Kurram that week; their figures differ (23 and 58)."})
+	return err
 }

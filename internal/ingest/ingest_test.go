@@ -1,4 +1,4 @@
-package ingest
+package ingest_test
 
 import (
 	"context"
@@ -12,14 +12,19 @@ import (
 	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/extract"
 	"github.com/truce-mvm/truce/internal/fetch"
+	"github.com/truce-mvm/truce/internal/ingest"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/testkit"
 )
 
+// sources are the exercise's articles: six fictional outlets on the
+// Istanbul round and the Doha round before it.
+var sources = filepath.Join("..", "demo", "sources")
+
 // newIngester returns an ingester into a fresh test instance whose clock
 // stands after the fixtures were published.
-func newIngester(t *testing.T) (*Ingester, *testkit.Env) {
+func newIngester(t *testing.T) (*ingest.Ingester, *testkit.Env) {
 	env := testkit.New(t, instance.Options{})
 	env.Clock.Set(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	blobs, err := blob.Open(filepath.Join(env.Dir, instance.BlobDir))
@@ -28,7 +33,7 @@ func newIngester(t *testing.T) (*Ingester, *testkit.Env) {
 	}
 	f := fetch.New(extract.MaxPage)
 	f.PerHost = 0
-	return &Ingester{Sink: &Local{Seq: env.In.Seq, Store: env.In.Store, Blobs: blobs, Clock: env.Clock.Now}, Fetch: f, Clock: env.Clock.Now}, env
+	return &ingest.Ingester{Sink: &ingest.Local{Seq: env.In.Seq, Store: env.In.Store, Blobs: blobs, Clock: env.Clock.Now}, Fetch: f, Clock: env.Clock.Now}, env
 }
 
 // The test: a handful of articles about the same talks from
@@ -38,10 +43,10 @@ func newIngester(t *testing.T) (*Ingester, *testkit.Env) {
 func TestTalks(t *testing.T) {
 	g, env := newIngester(t)
 	ctx := context.Background()
-	rs := g.Run(ctx, []string{"testdata/talks"})
+	rs := g.Run(ctx, []string{sources})
 	by := map[string]*truce.Report{}
 	for _, r := range rs {
-		if r.Status != Ingested {
+		if r.Status != ingest.Ingested {
 			t.Fatalf("%s: %s %s", r.Input, r.Status, r.Error)
 		}
 		by[strings.TrimSuffix(filepath.Base(r.Input), ".html")] = r.Source
@@ -126,8 +131,8 @@ func TestTalks(t *testing.T) {
 
 	// Ingesting the same pages again logs nothing.
 	size := env.Size()
-	for _, r := range g.Run(ctx, []string{"testdata/talks"}) {
-		if r.Status != Unchanged {
+	for _, r := range g.Run(ctx, []string{sources}) {
+		if r.Status != ingest.Unchanged {
 			t.Errorf("%s re-ingested: %s", r.Input, r.Status)
 		}
 	}

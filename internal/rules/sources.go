@@ -440,3 +440,12 @@ func (s *State) Story(id string) (truce.Story, bool) {
 	}
 	return *st, true
 }
+
+// Outlet returns a copy of an outlet's record, by its name.
+func (s *State) Outlet(name string) (truce.Outlet, bool) {
+	o, ok := s.outlets[OutletID(name)]
+	if !ok {
+		return truce.Outlet{}, false
+	}
+	return *o, true
+}

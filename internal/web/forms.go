@@ -41,6 +41,8 @@ var actions = []action{
 	{"object", rules.KindFindingObjected, truce.FindingObjection{}, []truce.Role{truce.RoleLiaison}},
 	{"fulfil", rules.KindConsequenceFulfilled, truce.ConsequenceDecision{}, []truce.Role{truce.RoleMediator}},
 	{"waive", rules.KindConsequenceWaived, truce.ConsequenceDecision{}, []truce.Role{truce.RoleMediator}},
+	{"link-source", rules.KindSourceLinked, truce.SourceLink{}, rules.Roles(rules.KindSourceLinked)},
+	{"grade-outlet", rules.KindOutletGraded, truce.OutletGrading{}, rules.Roles(rules.KindOutletGraded)},
 }
 
 func actionNamed(name string) (action, bool) {
@@ -53,6 +55,8 @@ func actionNamed(name string) (action, bool) {
 
 // choices are the values a field takes, shown as a list.
 var choices = map[string][]string{
+	"relation":            truce.LinkRelations,
+	"reliability":         truce.Reliabilities,
 	"response":            {truce.ReplyAdmit, truce.ReplyDeny, truce.ReplyContest, truce.ReplyAttribute, truce.ReplyDecline},
 	"reject.grounds":      {truce.RejectOutOfScope, truce.RejectDuplicate, truce.RejectUnfounded},
 	"determination":       {truce.DeterminationViolation, truce.DeterminationNotConfirmed, truce.DeterminationNoViolation, truce.DeterminationNonParty},

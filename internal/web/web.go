@@ -85,6 +85,8 @@ var routes = []page{
 	{"GET", "/log", false, (*Server).logPage, false},
 	{"GET", "/records/{type}/{id}", true, (*Server).record, false},
 	{"GET", "/map", true, (*Server).mapPage, false},
+	{"GET", "/stories", true, (*Server).stories, false},
+	{"GET", "/stories/{id}", true, (*Server).story, false},
 	{"GET", "/act/{action}", true, (*Server).form, false},
 	{"POST", "/act/{action}", true, (*Server).act, false},
 	{"GET", "/evidence/new", true, (*Server).evidenceForm, false},
@@ -505,6 +507,8 @@ var recordActions = map[string]struct {
 	rules.TypeTask:        {"task", []string{"complete-task"}},
 	rules.TypeFinding:     {"finding", []string{"sign-finding", "object"}},
 	rules.TypeConsequence: {"consequence", []string{"fulfil", "waive"}},
+	rules.TypeSource:      {"source", []string{"link-source"}},
+	rules.TypeOutlet:      {"outlet", []string{"grade-outlet"}},
 }
 
 func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"mime/multipart"
@@ -24,6 +26,7 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
@@ -121,6 +124,12 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, k := range rules.Kinds() {
 		dynamic = append(dynamic, "kind."+k)
 	}
+	for _, k := range claims.DiscrepancyKinds {
+		dynamic = append(dynamic, "discrepancy."+k)
+	}
+	for c := 1; c <= 6; c++ {
+		dynamic = append(dynamic, fmt.Sprintf("credibility.%d", c))
+	}
 	dynamic = append(dynamic, "act.register-evidence")
 	for _, f := range evidenceFields {
 		dynamic = append(dynamic, f.Label)
@@ -204,7 +213,8 @@ func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
 }
 
 var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
-	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/evidence/new?case=CS-0001", "/records/case/CS-0001", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31"}
+	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/evidence/new?case=CS-0001", "/records/case/CS-0001", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31",
+	"/stories", "/stories?disputed=1", "/stories/ST-0002", "/records/source/SRC-0002", "/records/outlet/gulf-wire", "/act/link-source?story=ST-0002"}
 
 // Every page renders for every role in every language, with no missing
 // message, in the language's direction.
@@ -580,5 +590,40 @@ func TestEvidenceUpload(t *testing.T) {
 	sum := sha256.Sum256(photo)
 	if !strings.Contains(page, hex.EncodeToString(sum[:])) || !strings.Contains(page, "image/jpeg") {
 		t.Fatal("the evidence page does not show the file's hash and type")
+	}
+}
+
+// The story page lays each discrepancy out with both sources' sentences,
+// marks copies, and grades claims; the analyst is offered the link to an
+// allegation, a party's liaison is not.
+func TestStoryPage(t *testing.T) {
+	s := newSite(t)
+	var story truce.Story
+	s.in.Seq.View(func(st *rules.State) { story, _ = st.Story("ST-0002") })
+	if len(story.Discrepancies) != 3 {
+		t.Fatalf("the demo's Istanbul story has %d discrepancies", len(story.Discrepancies))
+	}
+	code, page := get(t, s.signIn(t, "analyst"), s.url+"/stories/ST-0002")
+	if code != http.StatusOK {
+		t.Fatalf("story page = %d", code)
+	}
+	for _, d := range story.Discrepancies {
+		for _, q := range []*claims.Quote{&d.A, d.B} {
+			if q != nil && !strings.Contains(page, template.HTMLEscapeString(q.Sentence)) {
+				t.Errorf("the page lacks the quote %q", q.Sentence)
+			}
+		}
+	}
+	for _, want := range []string{"exact copy of SRC-", "near copy of SRC-", "confirmed by independent sources", "/act/link-source?story=ST-0002", "GeoNames"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the story page lacks %q", want)
+		}
+	}
+	if _, page := get(t, s.signIn(t, "pk-liaison"), s.url+"/stories/ST-0002"); strings.Contains(page, "/act/link-source") {
+		t.Error("a liaison is offered to link sources")
+	}
+	// The list flags the disputed story.
+	if _, list := get(t, s.signIn(t, "analyst"), s.url+"/stories?disputed=1"); !strings.Contains(list, "ST-0002") || strings.Contains(list, "ST-0001") {
+		t.Errorf("the disputed list does not hold exactly the Istanbul story")
 	}
 }
