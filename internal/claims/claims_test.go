@@ -118,7 +118,8 @@ func FuzzExtract(f *testing.F) {
 	f.Add("Saturday, 17 October 2026. A week-long round. killed 3 fighters")
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, c := range Extract(text, published) {
-			if c.Sentence == "" || (c.Kind == KindRange && c.To.Before(c.From)) || (c.Kind == KindCasualties && c.Count <= 0) {
+			// The rules refuse a source whose claims do not quote it.
+			if c.Sentence == "" || !strings.Contains(text, c.Sentence) || (c.Kind == KindRange && c.To.Before(c.From)) || (c.Kind == KindCasualties && c.Count <= 0) {
 				t.Fatalf("bad claim %+v", c)
 			}
 		}

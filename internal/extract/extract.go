@@ -55,6 +55,7 @@ var (
 	ErrNotHTML = errors.New("not an HTML or text page")
 	ErrEmpty   = errors.New("the page holds no article text")
 	ErrTooBig  = fmt.Errorf("the page is over %d bytes", MaxPage)
+	ErrBroken  = errors.New("the page's text is not valid in its encoding")
 )
 
 // Extract reads an article from a page. contentType is the page's
@@ -70,6 +71,9 @@ func Extract(page []byte, contentType string, pageURL *url.URL) (*Article, error
 	utf8, err := toUTF8(page, contentType)
 	if err != nil {
 		return nil, err
+	}
+	if broken(utf8) {
+		return nil, ErrBroken
 	}
 	switch mt {
 	case "text/plain":
@@ -132,6 +136,13 @@ func sniff(page []byte) string {
 		return "application/octet-stream"
 	}
 	return "text/plain"
+}
+
+// broken reports a page whose decoded text is more than 5% replacement
+// characters: bytes its encoding could not give a meaning to.
+func broken(b []byte) bool {
+	bad := bytes.Count(b, []byte("\uFFFD"))
+	return bad > 20 && bad*20 > utf8.RuneCount(b)
 }
 
 // toUTF8 decodes a page by its declared or detected encoding.

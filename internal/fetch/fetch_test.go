@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFetch(t *testing.T) {
@@ -37,6 +38,7 @@ func TestFetch(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := New(1 << 20)
+	c.PerHost = 0
 	ctx := context.Background()
 	p, err := c.Get(ctx, srv.URL+"/article")
 	if err != nil || string(p.Body) != "<p>hello</p>" || !strings.HasPrefix(p.ContentType, "text/html") {
@@ -52,5 +54,23 @@ func TestFetch(t *testing.T) {
 	}
 	if _, err := c.Get(ctx, "file:///etc/passwd"); !errors.Is(err, ErrScheme) {
 		t.Errorf("a file URL: %v", err)
+	}
+}
+
+// Requests to one host are spaced by PerHost.
+func TestPolite(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<p>x</p>")) }))
+	defer srv.Close()
+	c := New(1 << 20)
+	c.PerHost = 150 * time.Millisecond
+	ctx := context.Background()
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		if _, err := c.Get(ctx, srv.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 2*c.PerHost {
+		t.Errorf("three requests to one host took %v, less than two intervals", d)
 	}
 }

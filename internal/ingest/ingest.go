@@ -353,6 +353,13 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 	return b, "", nil
 }
 
+// ReadHeader reads a text file's header (see header): what it says, and
+// the text after it — all of b if it has none.
+func ReadHeader(b []byte) (title, outlet string, published time.Time, rest []byte) {
+	h, rest := readHeader(b)
+	return h.title, h.outlet, h.published, rest
+}
+
 // header is the optional block of "Name: value" lines a text file may
 // start with (Title, Outlet, Published, URL), ended by a blank line.
 type header struct {

@@ -1,8 +1,16 @@
 package ingest_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +147,149 @@ func TestTalks(t *testing.T) {
 	if env.Size() != size {
 		t.Errorf("re-ingesting grew the log from %d to %d", size, env.Size())
 	}
+}
+
+// Each bad input fails alone with its reason, leaves nothing stored — no
+// entry, no page — and the rest of the batch is ingested.
+func TestBadInput(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join(sources, "gulf-wire.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bomb bytes.Buffer
+	z := gzip.NewWriter(&bomb)
+	z.Write(bytes.Repeat([]byte("<p>a</p>"), extract.MaxPage/4))
+	z.Close()
+	broken := append([]byte(`<html><head><meta charset="utf-8"></head><body><article><p>`), bytes.Repeat([]byte{0xff, 0xfe, 'a', ' '}, 2000)...)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/good":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(good)
+		case "/report.pdf":
+			w.Header().Set("Content-Type", "application/pdf")
+			w.Write([]byte("%PDF-1.7 ..."))
+		case "/empty":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html><body><nav>Home</nav></body></html>"))
+		case "/huge":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write(bytes.Repeat([]byte("<p>x</p>"), extract.MaxPage/8+1))
+		case "/bomb":
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("Content-Type", "text/html")
+			w.Write(bomb.Bytes())
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		case "/broken":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(broken)
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			w.Write([]byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><item><title>A</title><link>`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	g, env := newIngester(t)
+	size := env.Size()
+	inputs := map[string]string{ // input → words its error must say
+		"/report.pdf": "not an HTML", "/empty": "no article text", "/huge": "larger than the limit", "/bomb": "larger than the limit",
+		"/loop": "redirects", "/broken": "not valid in its encoding", "/feed.xml": "not a valid RSS or Atom feed", "/missing": "404",
+	}
+	var urls []string
+	for path := range inputs {
+		urls = append(urls, srv.URL+path)
+	}
+	slices.Sort(urls)
+	urls = append(urls, srv.URL+"/good")
+	rs := g.Run(context.Background(), urls)
+	ingested := 0
+	for _, r := range rs {
+		path := strings.TrimPrefix(r.Input, srv.URL)
+		switch {
+		case path == "/good":
+			if r.Status != ingest.Ingested {
+				t.Errorf("the good page after the bad ones: %s %s", r.Status, r.Error)
+			}
+			ingested++
+		case r.Status != ingest.Failed || !strings.Contains(r.Error, inputs[path]):
+			t.Errorf("%s: %s %q, want a failure saying %q", path, r.Status, r.Error, inputs[path])
+		}
+	}
+	if len(rs) != len(urls) {
+		t.Errorf("%d results for %d inputs", len(rs), len(urls))
+	}
+	if env.Size() != size+1 {
+		t.Errorf("the log grew by %d entries, want 1", env.Size()-size)
+	}
+	files := 0
+	filepath.WalkDir(filepath.Join(env.Dir, instance.BlobDir), func(_ string, d fs.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() {
+			files++
+		}
+		return nil
+	})
+	if files != ingested {
+		t.Errorf("%d pages kept for %d ingested", files, ingested)
+	}
+}
+
+// A feed's items are fetched and ingested; an item whose page fails fails
+// alone. A text file may carry its title, outlet and date in a header.
+func TestFeedAndText(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/feed":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Kabul Ledger</title>
+<item><title>Monitors agreed</title><link>%[1]s/ledger</link><pubDate>Sat, 31 Oct 2026 05:00:00 GMT</pubDate></item>
+<item><title>Gone</title><link>%[1]s/gone</link></item></channel></rss>`, srv.URL)
+		case "/ledger":
+			b, _ := os.ReadFile(filepath.Join(sources, "kabul-ledger.html"))
+			w.Header().Set("Content-Type", "text/html")
+			w.Write(b)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	statement := "Title: Statement on the Istanbul talks\nOutlet: Inter-Services Public Relations\nPublished: 2026-10-30T19:00:00+05:00\n\n" +
+		"[FICTIONAL EXERCISE] Pakistan welcomes the agreement reached in Istanbul on a joint mechanism to monitor the ceasefire. " +
+		"The armed forces will continue to respond to any attack from across the border. 23 soldiers were killed in the clashes in Kurram, the statement said.\n"
+	os.WriteFile(filepath.Join(dir, "ispr.txt"), []byte(statement), 0o644)
+	g, _ := newIngester(t)
+	rs := g.Run(context.Background(), []string{srv.URL + "/feed", dir})
+	by := map[string]ingest.Result{}
+	for _, r := range rs {
+		by[filepath.Base(r.Input)] = r
+	}
+	if r := by["ledger"]; r.Status != ingest.Ingested || r.Source.Outlet != "Kabul Ledger" {
+		t.Errorf("the feed's item: %+v", r)
+	}
+	if r := by["gone"]; r.Status != ingest.Failed || !strings.Contains(r.Error, "404") {
+		t.Errorf("the feed's missing item: %+v", r)
+	}
+	s := by["ispr.txt"].Source
+	if s == nil || s.Title != "Statement on the Istanbul talks" || s.Outlet != "Inter-Services Public Relations" ||
+		!s.Published.Equal(time.Date(2026, 10, 30, 14, 0, 0, 0, time.UTC)) || strings.Contains(s.Text, "Outlet:") {
+		t.Fatalf("the statement: %+v", by["ispr.txt"])
+	}
+	if len(s.Claims) == 0 || len(s.Places) == 0 || len(s.Actors) == 0 {
+		t.Errorf("the statement's claims %v, places %v, actors %v", s.Claims, s.Places, s.Actors)
+	}
+}
+
+func FuzzHeader(f *testing.F) {
+	f.Add("Title: x\nOutlet: y\nPublished: 2026-10-30\n\nbody")
+	f.Add("no header\n\nbody")
+	f.Fuzz(func(t *testing.T, s string) {
+		title, outlet, published, rest := ingest.ReadHeader([]byte(s))
+		if len(rest) > len(s) || (title != "" || outlet != "" || !published.IsZero()) && len(rest) == len(s) {
+			t.Fatalf("header %q %q %v, rest %d of %d bytes", title, outlet, published, len(rest), len(s))
+		}
+	})
 }
