@@ -749,3 +749,56 @@ func TestExtract(t *testing.T) {
 		t.Fatalf("extract of a binary file = %d %s", code, errOut)
 	}
 }
+
+// truce ingest and truce discrepancies, end to end: the demo's articles
+// make one disputed story of the Istanbul round; new pages and a statement
+// join it or fail alone; re-ingesting is a no-op; the log still verifies.
+func TestIngest(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo")
+	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	creds, err := demo.ReadCredentials(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var token string
+	for _, c := range creds {
+		if c.ID == "analyst" {
+			token = c.Token
+		}
+	}
+	out, errOut, code := run(t, "discrepancies", "--server", s.url, "--token", token)
+	if code != 0 {
+		t.Fatalf("truce discrepancies --server = %d %s", code, errOut)
+	}
+	for _, want := range []string{"duration_vs_range", "weekday_mismatch", "claimants_disagree", "“At least 23 Pakistani soldiers", "“According to the Afghan defence ministry"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("truce discrepancies lacks %q:\n%s", want, out)
+		}
+	}
+	if _, errOut, code := run(t, "ingest", "--data", data, filepath.Join(data, "sources")); code == 0 || !strings.Contains(errOut, "in use") {
+		t.Errorf("ingesting into a served instance = %d %s", code, errOut)
+	}
+	s.stop(syscall.SIGTERM)
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ispr.txt"), []byte("Title: Statement on the Istanbul talks\nOutlet: Inter-Services Public Relations\nPublished: 2026-10-31\n\n"+
+		"[FICTIONAL EXERCISE] Pakistan welcomes the agreement reached at the talks in Istanbul on a joint mechanism to monitor the ceasefire "+
+		"with Afghanistan, mediated by Türkiye and Qatar. The delegations met from 25 to 30 October. The armed forces will respond to any attack.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "scan.html"), []byte("\x00\x01\x02 not a page"), 0o644)
+	out, errOut, code = run(t, "ingest", "--data", data, filepath.Join(data, "sources"), dir)
+	if code != 1 || !strings.Contains(errOut, "unchanged SRC-0001") || !strings.Contains(errOut, "ingested SRC-0007 (story ST-0002") ||
+		!strings.Contains(errOut, "failed: "+filepath.Join(dir, "scan.html")) || !strings.Contains(errOut, "8 read in") {
+		t.Fatalf("truce ingest = %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "verify", "--data", data); code != 0 {
+		t.Fatalf("truce verify after ingesting = %d %s", code, errOut)
+	}
+	out, _, _ = run(t, "discrepancies", "--data", data, "--story", "ST-0002", "--kind", "claimants_disagree", "--json")
+	var ds []map[string]any
+	if err := json.Unmarshal([]byte(out), &ds); err != nil || len(ds) != 1 || ds[0]["b"] == nil {
+		t.Errorf("one kind of one story as JSON: %v %s", err, out)
+	}
+	if _, errOut, code := run(t, "discrepancies", "--data", data, "--kind", "rumour"); code == 0 || !strings.Contains(errOut, "must be one of") {
+		t.Errorf("an unknown kind = %d %s", code, errOut)
+	}
+}

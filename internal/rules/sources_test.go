@@ -1,0 +1,141 @@
+package rules
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/claims"
+)
+
+const istanbul = `[FICTIONAL] Pakistani and Afghan delegations ended four-day talks in Istanbul on Friday with a deal on a joint
+monitoring mechanism for the ceasefire, officials said. The talks ran from 25 to 30 October under Turkish and Qatari mediation.
+At least 23 Pakistani soldiers were killed in the clashes before the talks, the army said.`
+
+func source(n int, outlet, text string) truce.SourceIngestion {
+	pub := t0.Add(-time.Duration(n) * time.Hour)
+	return truce.SourceIngestion{SHA256: fmt.Sprintf("%064x", n), MediaType: "text/html", Outlet: outlet, Title: "Talks end",
+		Published: pub, Text: text, Claims: claims.Extract(text, pub)}
+}
+
+// Sources are placed by the rules: copies of what came before, in stories
+// of one event; the story grades its claims and lays out disagreements.
+func TestSources(t *testing.T) {
+	w := newWorld(t)
+	a := w.must("ana", KindSourceIngested, source(1, "Khyber Courier", istanbul))
+	if a.Ref != (Ref{TypeSource, "SRC-0001"}) {
+		t.Fatalf("first source = %+v", a.Ref)
+	}
+	w.must(truce.SystemAuthor, KindSourceIngested, source(2, "Border Mirror", istanbul))
+	ledger := strings.NewReplacer("four-day talks", "five days of talks", "23 Pakistani soldiers were killed in the clashes before the talks, the army said",
+		"the Afghan defence ministry said its forces killed 58 Pakistani soldiers before the talks").Replace(istanbul)
+	w.must("mon", KindSourceIngested, source(3, "Kabul Ledger", ledger))
+
+	mirror, _ := w.s.Report("SRC-0002")
+	if mirror.CopyOf != "SRC-0001" || !mirror.Exact || mirror.Story != "ST-0001" {
+		t.Errorf("the mirror: %+v", mirror)
+	}
+	st, _ := w.s.Story("ST-0001")
+	if len(st.Sources) != 3 || st.Independent != 2 {
+		t.Errorf("story of %d sources, %d independent", len(st.Sources), st.Independent)
+	}
+	kinds := map[string]int{}
+	for _, d := range st.Discrepancies {
+		kinds[d.Kind]++
+	}
+	if kinds[claims.DurationVsRange] != 1 || kinds[claims.ClaimantsDisagree] != 1 || len(st.Discrepancies) != 2 {
+		t.Errorf("discrepancies %+v", st.Discrepancies)
+	}
+	grade := func(subject, says string) int {
+		for _, c := range st.Claims {
+			if c.Subject == subject && c.Says == says {
+				return c.Credibility
+			}
+		}
+		return 0
+	}
+	// Two independent outlets on the dates (the mirror does not count);
+	// 23 against 58, one outlet each; four days alone, ungraded outlet.
+	if g := grade("dates", "25 October to 30 October 2026"); g != 2 {
+		t.Errorf("dates graded %d, want 2: %+v", g, st.Claims)
+	}
+	if g := grade("PK killed", "23"); g != 4 {
+		t.Errorf("a contested figure graded %d, want 4", g)
+	}
+	// Four and five days are not against each other (one day apart may be
+	// convention), so each stands alone: cannot be judged.
+	if g := grade("duration", "4 days"); g != 6 {
+		t.Errorf("a lone duration graded %d, want 6", g)
+	}
+	// Grading the outlet regrades its single-source claims.
+	w.must("ana", KindOutletGraded, truce.OutletGrading{Outlet: "khyber courier", Reliability: "B", Reason: "Long record."})
+	st, _ = w.s.Story("ST-0001")
+	if g := grade("duration", "4 days"); g != 3 {
+		t.Errorf("a usually reliable outlet's lone claim graded %d, want 3", g)
+	}
+
+	// An analyst ties the story to an allegation: both ends keep the link.
+	al := w.must("pk", KindAllegationFiled, filing("AF")).Ref.ID
+	w.must("ana", KindSourceLinked, truce.SourceLink{Story: "ST-0001", Allegation: al, Relation: "corroborates"})
+	st, _ = w.s.Story("ST-0001")
+	recs, _ := w.s.Records()
+	var linked bool
+	for _, r := range recs {
+		linked = linked || r.Type == TypeAllegation && strings.Contains(string(r.Doc), `"story":"ST-0001"`)
+	}
+	if len(st.Links) != 1 || !linked {
+		t.Errorf("the link is not on both ends: story %+v, allegation linked %v", st.Links, linked)
+	}
+}
+
+// Refused source entries change nothing.
+func TestSourceRefusals(t *testing.T) {
+	w := newWorld(t)
+	w.must("ana", KindSourceIngested, source(1, "Khyber Courier", istanbul))
+	future := source(2, "X", istanbul)
+	future.Published = t0.Add(time.Hour)
+	unquoted := source(3, "X", istanbul)
+	unquoted.Claims[0].Sentence = "The talks collapsed."
+	badURL := source(4, "X", istanbul)
+	badURL.URL = "javascript:alert(1)"
+	noText := source(5, "X", "")
+	badPlace := source(6, "X", istanbul)
+	badPlace.Places = []truce.PlaceMention{{Name: "Nowhere", Country: "PK", Lat: 95}}
+	for _, c := range []struct {
+		who, kind string
+		body      any
+		code      truce.Code
+	}{
+		{"pk", KindSourceIngested, source(9, "X", istanbul), truce.CodeForbidden},
+		{"ana", KindSourceIngested, source(1, "Elsewhere", istanbul), truce.CodeConflict},
+		{"ana", KindSourceIngested, future, truce.CodeBadTime},
+		{"ana", KindSourceIngested, unquoted, truce.CodeInvalid},
+		{"ana", KindSourceIngested, badURL, truce.CodeInvalid},
+		{"ana", KindSourceIngested, noText, truce.CodeInvalid},
+		{"ana", KindSourceIngested, badPlace, truce.CodeBadLocation},
+		{"ana", KindOutletGraded, truce.OutletGrading{Outlet: "Unknown Times", Reliability: "A", Reason: "x"}, truce.CodeNotFound},
+		{"ana", KindOutletGraded, truce.OutletGrading{Outlet: "Khyber Courier", Reliability: "G", Reason: "x"}, truce.CodeInvalid},
+		{"pk", KindOutletGraded, truce.OutletGrading{Outlet: "Khyber Courier", Reliability: "A", Reason: "x"}, truce.CodeForbidden},
+		{"ana", KindSourceLinked, truce.SourceLink{Story: "ST-0001", Allegation: "AL-0404", Relation: "corroborates"}, truce.CodeNotFound},
+		{"ana", KindSourceLinked, truce.SourceLink{Source: "SRC-0001", Story: "ST-0001", Allegation: "AL-0001", Relation: "corroborates"}, truce.CodeInvalid},
+		{"ana", KindSourceLinked, truce.SourceLink{Story: "ST-0001", Case: "CS-0001", Relation: "proves"}, truce.CodeInvalid},
+	} {
+		before, _ := w.s.Records()
+		size := w.s.Size
+		_, err := w.apply(c.who, c.kind, c.body)
+		if truce.ErrorCode(err) != c.code {
+			t.Errorf("%s by %s: %v, want %s", c.kind, c.who, err, c.code)
+		}
+		after, _ := w.s.Records()
+		if w.s.Size != size || !reflect.DeepEqual(before, after) {
+			t.Errorf("%s by %s was refused but changed the state", c.kind, c.who)
+		}
+		w.seqs[c.who]-- // the refused entry's seq is free again
+	}
+	if a := w.must("ana", KindSourceIngested, source(7, "X", istanbul+" More.")); a.Ref.ID != "SRC-0002" {
+		t.Errorf("after refusals the next source is %s", a.Ref.ID)
+	}
+}
