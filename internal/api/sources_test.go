@@ -1,0 +1,63 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/claims"
+	"github.com/truce-mvm/truce/internal/testkit"
+)
+
+// Sources come in through their route; discrepancies are listed within
+// what the reader may see, filtered by story and kind; bad filters are
+// named.
+func TestDiscrepancies(t *testing.T) {
+	f := newFixture(t)
+	pub := testkit.Start.Add(-2 * time.Hour)
+	for i, c := range []struct{ outlet, text string }{
+		{"Khyber Courier", "[FICTIONAL] The talks in Istanbul ended with a monitoring deal. At least 23 Pakistani soldiers were killed in the clashes before the talks, the army said."},
+		{"Kabul Ledger", "[FICTIONAL] The talks in Istanbul ended with a monitoring deal. According to the Afghan defence ministry, its forces killed 58 Pakistani soldiers before the talks."},
+	} {
+		body := truce.SourceIngestion{SHA256: fmt.Sprintf("%064x", i+1), MediaType: "text/html", Outlet: c.outlet, Title: "Talks end",
+			Published: pub, Text: c.text, Claims: claims.Extract(c.text, pub)}
+		b, _ := json.Marshal(map[string]any{"body": body})
+		if code, resp, _ := f.do(t, "POST", "/api/v1/sources", f.tokens["analyst"], b, "Content-Type", "application/json"); code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/sources = %d %s", code, resp)
+		}
+	}
+	list := func(member, query string) (int, []map[string]any, []byte) {
+		code, body, _ := f.do(t, "GET", "/api/v1/discrepancies"+query, f.tokens[member], nil)
+		var out struct{ Items []map[string]any }
+		json.Unmarshal(body, &out)
+		return code, out.Items, body
+	}
+	if code, items, body := list("analyst", ""); code != 200 || len(items) != 1 || items[0]["story"] != "ST-0001" || items[0]["kind"] != claims.ClaimantsDisagree || items[0]["b"] == nil {
+		t.Fatalf("discrepancies = %d %s", code, body)
+	}
+	if _, items, _ := list("analyst", "?story=ST-0001&kind="+claims.WeekdayMismatch); len(items) != 0 {
+		t.Errorf("a kind filter let through %v", items)
+	}
+	// Stories are for members of the mechanism and the parties, not the press.
+	if code, items, body := list("observer", ""); code != 200 || len(items) != 0 {
+		t.Errorf("the observer sees %d %s", code, body)
+	}
+	if code, _, body := list("analyst", "?kind=rumour"); code != http.StatusBadRequest || errCode(t, body) != truce.CodeInvalid {
+		t.Errorf("an unknown kind = %d %s", code, body)
+	}
+	if code, _, body := list("analyst", "?story=ST-0404"); code != http.StatusNotFound {
+		t.Errorf("an unknown story = %d %s", code, body)
+	}
+	// The grade route is about the outlet in its path.
+	b, _ := json.Marshal(map[string]any{"body": truce.OutletGrading{Outlet: "Kabul Ledger", Reliability: "C", Reason: "x"}})
+	size := f.Size()
+	if code, body, _ := f.do(t, "POST", "/api/v1/outlets/khyber-courier/grade", f.tokens["analyst"], b, "Content-Type", "application/json"); code != http.StatusBadRequest || f.Size() != size {
+		t.Errorf("grading another outlet than the route's = %d %s", code, body)
+	}
+	if code, body, _ := f.do(t, "POST", "/api/v1/outlets/kabul-ledger/grade", f.tokens["analyst"], b, "Content-Type", "application/json"); code != http.StatusCreated {
+		t.Errorf("grading the outlet = %d %s", code, body)
+	}
+}
