@@ -213,6 +213,23 @@ func TestBrowser(t *testing.T) {
 	}
 	screenshot("05-consequence-on-dashboard")
 
+	// The analyst reads where the sources on the Istanbul round disagree
+	// and ties the story to the new allegation.
+	signOut()
+	signIn("analyst")
+	run("the story", chromedp.Navigate(s.url+"/stories/ST-0002"), chromedp.WaitVisible(chromedp.CSS(`section.discrepancy`)))
+	if story := text("main"); !strings.Contains(story, "At least 23 Pakistani soldiers") || !strings.Contains(story, "58 Pakistani soldiers") ||
+		!strings.Contains(story, "exact copy of") {
+		t.Fatalf("the story page does not lay out the disagreement: %s", story)
+	}
+	screenshot("05b-story-discrepancies")
+	if st := act("/act/link-source?story=ST-0002", map[string]string{"allegation": al, "relation": "corroborates", "note": "Reports of the same clash."}); st != "ST-0002" {
+		t.Fatalf("linking the story landed on %q", st)
+	}
+	if !strings.Contains(text("main"), al) {
+		t.Fatalf("the story does not show its link to %s", al)
+	}
+
 	// Pashto, right to left.
 	run("switch to Pashto",
 		chromedp.SetValue(chromedp.CSS(`#lang`), "ps"),

@@ -462,8 +462,11 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request, v *view) error 
 
 // recordPath is a record's page.
 func recordPath(typ, id string) string {
-	if typ == rules.TypeAllegation {
+	switch typ {
+	case rules.TypeAllegation:
 		return "/allegations/" + url.PathEscape(id)
+	case rules.TypeStory:
+		return "/stories/" + url.PathEscape(id)
 	}
 	return "/records/" + typ + "/" + url.PathEscape(id)
 }
@@ -513,7 +516,7 @@ var recordActions = map[string]struct {
 
 func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	typ, id := r.PathValue("type"), r.PathValue("id")
-	if typ == rules.TypeAllegation {
+	if typ == rules.TypeAllegation || typ == rules.TypeStory {
 		http.Redirect(w, r, recordPath(typ, id), http.StatusSeeOther)
 		return nil
 	}
