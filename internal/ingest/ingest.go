@@ -42,6 +42,8 @@ import (
 type Sink interface {
 	// Known returns the source already ingested from a raw page.
 	Known(ctx context.Context, sha256 string) (id string, ok bool, err error)
+	// Latest returns the source last ingested from an address, or nil.
+	Latest(ctx context.Context, url string) (*truce.Report, error)
 	// PutPage keeps a raw page by its hash.
 	PutPage(ctx context.Context, page []byte, mediaType, name string) error
 	// Submit logs a source and says where the rules placed it.
@@ -350,6 +352,17 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 	b.Claims = claims.Extract(b.Text, b.Published)
 	b.Places = gazetteer.Find(b.Text)
 	b.Actors = actors.Find(b.Text)
+	// A page read again whose article has not changed — only its
+	// advertisements, say — is not a new source.
+	if b.URL != "" {
+		last, err := g.Sink.Latest(ctx, b.URL)
+		if err != nil {
+			return nil, "", err
+		}
+		if last != nil && last.Text == b.Text && last.Title == b.Title {
+			return nil, last.ID, nil
+		}
+	}
 	return b, "", nil
 }
 

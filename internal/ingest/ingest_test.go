@@ -293,3 +293,34 @@ func FuzzHeader(f *testing.F) {
 		}
 	})
 }
+
+// A page read again with only its surroundings changed (an advertisement,
+// a counter) is the same source; a changed article is a new one, a copy of
+// its earlier version, not an independent report.
+func TestPageReadAgain(t *testing.T) {
+	page, _ := os.ReadFile(filepath.Join(sources, "gulf-wire.html"))
+	n, revised := 0, false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		body := strings.Replace(string(page), "Sign up for our newsletter", fmt.Sprintf("Sign up for our newsletter (offer %d)", n), 1)
+		if revised {
+			body = strings.Replace(body, "A further round of talks is expected", "Updated: a further round is expected", 1)
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	g, env := newIngester(t)
+	ctx := context.Background()
+	first := g.Run(ctx, []string{srv.URL + "/story"})[0]
+	again := g.Run(ctx, []string{srv.URL + "/story"})[0]
+	if first.Status != ingest.Ingested || again.Status != ingest.Unchanged || again.ID != first.ID {
+		t.Fatalf("read twice: %+v then %+v", first, again)
+	}
+	size := env.Size()
+	revised = true
+	update := g.Run(ctx, []string{srv.URL + "/story"})[0]
+	if update.Status != ingest.Ingested || update.Source.CopyOf != first.ID || env.Size() != size+1 {
+		t.Fatalf("the revised article: %+v", update)
+	}
+}

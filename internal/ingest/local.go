@@ -28,6 +28,18 @@ func (l *Local) Known(_ context.Context, sha string) (id string, ok bool, err er
 	return id, ok, nil
 }
 
+// Latest implements Sink.
+func (l *Local) Latest(_ context.Context, url string) (*truce.Report, error) {
+	var r *truce.Report
+	l.Seq.View(func(s *rules.State) {
+		if id, ok := s.SourceByURL(url); ok {
+			src, _ := s.Report(id)
+			r = &src
+		}
+	})
+	return r, nil
+}
+
 // PutPage implements Sink. Pages are readable by the mechanism, as any
 // file the system keeps.
 func (l *Local) PutPage(ctx context.Context, page []byte, mediaType, name string) error {

@@ -54,6 +54,7 @@ var (
 type osint struct {
 	reports  map[string]*truce.Report
 	byHash   map[string]string
+	byURL    map[string]string // the latest source from each address
 	stories  map[string]*truce.Story
 	outlets  map[string]*truce.Outlet
 	grouper  *stories.Grouper
@@ -62,7 +63,7 @@ type osint struct {
 }
 
 func newOSINT() osint {
-	return osint{reports: map[string]*truce.Report{}, byHash: map[string]string{}, stories: map[string]*truce.Story{},
+	return osint{reports: map[string]*truce.Report{}, byHash: map[string]string{}, byURL: map[string]string{}, stories: map[string]*truce.Story{},
 		outlets: map[string]*truce.Outlet{}, grouper: stories.NewGrouper(stories.Options{}), storyIDs: map[int]string{}}
 }
 
@@ -92,6 +93,12 @@ func isSpaceOrPunct(r rune) bool {
 // SourceByHash returns the id of the source ingested from a raw page.
 func (s *State) SourceByHash(sha string) (string, bool) {
 	id, ok := s.byHash[sha]
+	return id, ok
+}
+
+// SourceByURL returns the id of the source last ingested from an address.
+func (s *State) SourceByURL(url string) (string, bool) {
+	id, ok := s.byURL[url]
 	return id, ok
 }
 
@@ -200,6 +207,9 @@ func applySource(s *State, c *applyCtx, body any) error {
 	src.Story = st.ID
 	s.reports[src.ID] = src
 	s.byHash[b.SHA256] = src.ID
+	if b.URL != "" {
+		s.byURL[b.URL] = src.ID
+	}
 	st.Sources = append(st.Sources, truce.StorySource{ID: src.ID, Outlet: b.Outlet, Title: b.Title, Published: b.Published, CopyOf: src.CopyOf, Exact: src.Exact})
 	st.First, st.Last = minTime(st.First, b.Published), maxTime(st.Last, b.Published)
 
