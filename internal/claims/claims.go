@@ -67,6 +67,8 @@ const (
 var (
 	// "from 25 to 30 October", "between 25 and 30 October (2026)", "25-30 October"
 	rangeRE = regexp.MustCompile(`(?i)\b(?:from\s+|between\s+)?(\d{1,2})\s*(?:to|and|-|–)\s*(\d{1,2})\s+` + monthRE + `(?:,?\s+(\d{4}))?\b`)
+	// "from 28 November to 3 December (2026)"
+	rangeMonthsRE = regexp.MustCompile(`(?i)\b(?:from\s+|between\s+)?(\d{1,2})\s+` + monthRE + `\s*(?:to|and|-|–)\s*(\d{1,2})\s+` + monthRE + `(?:,?\s+(\d{4}))?\b`)
 	// "Saturday, 17 October (2026)" and "Saturday, October 17(, 2026)"
 	dayMonthRE = regexp.MustCompile(`(?i)\b` + weekdayRE + `(\d{1,2})\s+` + monthRE + `(?:,?\s+(\d{4}))?\b`)
 	monthDayRE = regexp.MustCompile(`(?i)\b` + weekdayRE + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b`)
@@ -192,14 +194,30 @@ func Extract(text string, published time.Time) []Claim {
 func inSentence(s string, published time.Time) []Claim {
 	var out []Claim
 	covered := make([]bool, len(s)+1) // spans already read as part of a range
+	addRange := func(from, to time.Time, m []int) {
+		if to.Before(from) && to.Month() < from.Month() { // "28 December to 3 January"
+			from = from.AddDate(-1, 0, 0)
+		}
+		if to.Before(from) || covered[m[0]] {
+			return
+		}
+		out = append(out, Claim{Kind: KindRange, Sentence: s, From: from, To: to})
+		for i := m[0]; i < m[1]; i++ {
+			covered[i] = true
+		}
+	}
+	for _, m := range rangeMonthsRE.FindAllStringSubmatchIndex(s, -1) {
+		to, ok2 := date(s[m[6]:m[7]], s[m[8]:m[9]], group(s, m, 5), published)
+		from, ok1 := date(s[m[2]:m[3]], s[m[4]:m[5]], strconv.Itoa(to.Year()), published)
+		if ok1 && ok2 {
+			addRange(from, to, m)
+		}
+	}
 	for _, m := range rangeRE.FindAllStringSubmatchIndex(s, -1) {
 		from, ok1 := date(s[m[2]:m[3]], s[m[6]:m[7]], group(s, m, 4), published)
 		to, ok2 := date(s[m[4]:m[5]], s[m[6]:m[7]], group(s, m, 4), published)
-		if ok1 && ok2 && !to.Before(from) {
-			out = append(out, Claim{Kind: KindRange, Sentence: s, From: from, To: to})
-			for i := m[0]; i < m[1]; i++ {
-				covered[i] = true
-			}
+		if ok1 && ok2 {
+			addRange(from, to, m)
 		}
 	}
 	addDate := func(day, month, year, wd string, at int) {

@@ -42,6 +42,16 @@ func TestDatesRangesDurations(t *testing.T) {
 			}
 		}
 	}
+	// Ranges across months, and across a new year.
+	for text, want := range map[string]string{
+		"The round ran from 28 November to 3 December.":     "2026-11-28 2026-12-03",
+		"They met between 30 December and 2 January 2027.": "2026-12-30 2027-01-02",
+	} {
+		cs := Extract(text, published)
+		if len(cs) != 1 || cs[0].Kind != KindRange || cs[0].From.Format(time.DateOnly)+" "+cs[0].To.Format(time.DateOnly) != want {
+			t.Errorf("%q = %+v, want the range %s", text, cs, want)
+		}
+	}
 	// A date without a year is the one nearest the publication.
 	c := Extract("It happened on 28 December.", time.Date(2027, 1, 3, 0, 0, 0, 0, time.UTC))
 	if len(c) != 1 || c[0].Date.Year() != 2026 {

@@ -3,13 +3,17 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/audit"
+	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 )
@@ -131,5 +135,44 @@ func TestScenarioReplays(t *testing.T) {
 	live2.Seq.View(func(s *rules.State) { overdue = s.Overdue() })
 	if !reflect.DeepEqual(overdue, st.Overdue()) || len(overdue) < 5 {
 		t.Fatalf("overdue sets differ or are too small: %d live", len(overdue))
+	}
+}
+
+// The articles move to the demo's calendar: the Istanbul round's reports
+// fall on the days the fortnight gives it — here across the end of a
+// month — and still make one story with the three planted disagreements.
+func TestArticlesOnTheDemoCalendar(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "demo")
+	now := time.Date(2027, 2, 7, 12, 0, 0, 0, time.UTC) // the round runs 29 January to 3 February
+	if _, err := Create(ctx, dir, now, instance.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "sources", "kabul-ledger.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 30 October 2026 was a Friday the article calls Saturday; 3 February
+	// 2027 is a Wednesday it calls Thursday.
+	for _, want := range []string{"from 29 January to 3 February", "on Thursday, 3 February", "2027-02-04T09:15:00+04:30"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the shifted article lacks %q", want)
+		}
+	}
+	in, err := instance.OpenStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	items, err := api.Discrepancies(ctx, in.Store, nil, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, d := range items {
+		kinds[d.Kind]++
+	}
+	if len(items) != 3 || kinds[claims.WeekdayMismatch] != 1 || kinds[claims.DurationVsRange] != 1 || kinds[claims.ClaimantsDisagree] != 1 {
+		t.Errorf("discrepancies on the shifted calendar: %+v", items)
 	}
 }

@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -582,7 +585,8 @@ func shiftDates(a *truce.Agreement, d time.Duration) {
 	}
 }
 
-// openSources copies the exercise's articles into DIR/sources, ingests
+// openSources copies the exercise's articles into DIR/sources (moved to
+// the demo's calendar), ingests
 // them as the server would, and has the analyst grade two outlets and tie
 // the story to the Kurram clash it corroborates.
 func (s *scenario) openSources(ctx context.Context, dir string) error {
@@ -590,10 +594,17 @@ func (s *scenario) openSources(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
+	// The articles are written for the agreement file's calendar.
+	ag, err := Agreement()
+	if err != nil {
+		return err
+	}
+	base := ag.Effective.Add(day)
+	days := int(math.Floor(s.start.Sub(base).Hours() / 24))
 	files, _ := fs.Glob(sourceFiles, "sources/*.html")
 	for _, f := range files {
 		b, _ := sourceFiles.ReadFile(f)
-		if err := os.WriteFile(filepath.Join(out, filepath.Base(f)), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(out, filepath.Base(f)), shiftArticle(b, base.Year(), days), 0o644); err != nil {
 			return err
 		}
 	}
@@ -622,4 +633,48 @@ func (s *scenario) openSources(ctx context.Context, dir string) error {
 	_, err = s.submit(ctx, "analyst", rules.KindSourceLinked, truce.SourceLink{Story: story, Allegation: s.ids["al:kurram"], Relation: "corroborates",
 		Note: "[EXERCISE] Both sides' media report heavy losses near Angoor Adda and in Kurram that week; their figures differ (23 and 58)."})
 	return err
+}
+
+// articleDates are what shiftArticle moves: "25 to 30 October", "30
+// October", weekday names, and RFC 3339 times.
+var articleDates = regexp.MustCompile(`\b(\d{1,2}) to (\d{1,2}) (` + monthNames + `)\b|\b(\d{1,2}) (` + monthNames + `)\b|\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)`)
+
+const monthNames = `January|February|March|April|May|June|July|August|September|October|November|December`
+
+// shiftArticle moves the dates of an article written for the agreement
+// file's own calendar (dates in the text are of its year) by whole days,
+// so that the reports fall on the days the demo's fortnight gives the
+// rounds of talks. Weekday names move with them: a weekday the article
+// gets wrong stays wrong by the same amount.
+func shiftArticle(page []byte, year, days int) []byte {
+	day := func(d, month string) time.Time {
+		n, _ := strconv.Atoi(d)
+		m, _ := time.Parse("January", month)
+		return time.Date(year, m.Month(), n, 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
+	}
+	return articleDates.ReplaceAllFunc(page, func(b []byte) []byte {
+		m := articleDates.FindSubmatch(b)
+		switch {
+		case m[1] != nil:
+			from, to := day(string(m[1]), string(m[3])), day(string(m[2]), string(m[3]))
+			if from.Month() == to.Month() {
+				return fmt.Appendf(nil, "%d to %d %s", from.Day(), to.Day(), to.Month())
+			}
+			return fmt.Appendf(nil, "%d %s to %d %s", from.Day(), from.Month(), to.Day(), to.Month())
+		case m[4] != nil:
+			d := day(string(m[4]), string(m[5]))
+			return fmt.Appendf(nil, "%d %s", d.Day(), d.Month())
+		case m[6] != nil:
+			for w := time.Sunday; w <= time.Saturday; w++ {
+				if w.String() == string(m[6]) {
+					return []byte(time.Weekday((int(w) + days%7 + 7) % 7).String())
+				}
+			}
+		}
+		t, err := time.Parse(time.RFC3339, string(b))
+		if err != nil {
+			return b
+		}
+		return []byte(t.AddDate(0, 0, days).Format(time.RFC3339))
+	})
 }
