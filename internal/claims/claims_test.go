@@ -44,7 +44,7 @@ func TestDatesRangesDurations(t *testing.T) {
 	}
 	// Ranges across months, and across a new year.
 	for text, want := range map[string]string{
-		"The round ran from 28 November to 3 December.":     "2026-11-28 2026-12-03",
+		"The round ran from 28 November to 3 December.":    "2026-11-28 2026-12-03",
 		"They met between 30 December and 2 January 2027.": "2026-12-30 2027-01-02",
 	} {
 		cs := Extract(text, published)
