@@ -808,4 +808,41 @@ func TestIngest(t *testing.T) {
 	if _, errOut, code := run(t, "discrepancies", "--data", data, "--kind", "rumour"); code == 0 || !strings.Contains(errOut, "must be one of") {
 		t.Errorf("an unknown kind = %d %s", code, errOut)
 	}
+
+	// A watched directory: a file dropped in later is ingested on the next
+	// pass; what was there before is not reported again.
+	watched := t.TempDir()
+	cmd := exec.Command(binary, "ingest", "--data", data, "--watch", "--interval", "100ms", watched)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for l := range lines { // the first pass, over an empty directory
+		if strings.Contains(l, "0 read in") {
+			break
+		}
+	}
+	os.WriteFile(filepath.Join(watched, "later.txt"), []byte("Title: Border crossings reopen\nOutlet: Khyber Courier\nPublished: "+string(published[1])+"\n\n"+
+		"[FICTIONAL EXERCISE] Traders said the Torkham crossing reopened on the morning after the talks, and the first lorries crossed by noon.\n"), 0o644)
+	deadline := time.After(30 * time.Second)
+	for ingested := false; !ingested; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("truce ingest --watch stopped")
+			}
+			ingested = strings.Contains(l, "ingested SRC-0008") && strings.Contains(l, "later.txt")
+		case <-deadline:
+			t.Fatal("the file dropped into the watched directory was not ingested")
+		}
+	}
 }
