@@ -72,16 +72,18 @@ func Find(sources []Source) []Discrepancy {
 	}
 	var out []Discrepancy
 	seen := map[string]bool{}
-	once := func(key string, d Discrepancy) {
+	once := func(key string, d func() Discrepancy) {
 		if !seen[key] {
 			seen[key] = true
-			out = append(out, d)
+			out = append(out, d())
 		}
 	}
 	for _, d := range dates {
 		if d.Weekday != nil && *d.Weekday != d.Date.Weekday() {
-			once(fmt.Sprint(WeekdayMismatch, d.Date, *d.Weekday), Discrepancy{Kind: WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
-				A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))})
+			once(fmt.Sprint(WeekdayMismatch, d.Date, *d.Weekday), func() Discrepancy {
+				return Discrepancy{Kind: WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
+					A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))}
+			})
 		}
 	}
 	for _, du := range durations {
@@ -91,9 +93,11 @@ func Find(sources []Source) []Discrepancy {
 				continue
 			}
 			key := fmt.Sprint(DurationVsRange, du.Days, r.From, r.To)
-			once(key, Discrepancy{Kind: DurationVsRange, Subject: "duration",
-				A: du.quote(fmt.Sprintf("%d days", du.Days)),
-				B: ptr(r.quote(fmt.Sprintf("%s to %s: %d days inclusive, %d elapsed", r.From.Format("2 Jan"), r.To.Format("2 Jan 2006"), inclusive, inclusive-1)))})
+			once(key, func() Discrepancy {
+				return Discrepancy{Kind: DurationVsRange, Subject: "duration",
+					A: du.quote(fmt.Sprintf("%d days", du.Days)),
+					B: ptr(r.quote(fmt.Sprintf("%s to %s: %d days inclusive, %d elapsed", r.From.Format("2 Jan"), r.To.Format("2 Jan 2006"), inclusive, inclusive-1)))}
+			})
 		}
 	}
 	for i, a := range casualties {
@@ -111,8 +115,9 @@ func Find(sources []Source) []Discrepancy {
 				continue
 			}
 			lo, hi := min(a.Count, b.Count), max(a.Count, b.Count)
-			once(fmt.Sprint(kind, a.Side, a.Status, lo, hi), Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status,
-				A: a.quote(says(a.Claim)), B: ptr(b.quote(says(b.Claim)))})
+			once(fmt.Sprint(kind, a.Side, a.Status, lo, hi), func() Discrepancy {
+				return Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(says(a.Claim)), B: ptr(b.quote(says(b.Claim)))}
+			})
 		}
 	}
 	return out

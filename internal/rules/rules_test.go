@@ -17,14 +17,14 @@ const origin = "rules.test/log"
 
 // world builds a state entry by entry, signing with generated keys.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	s     *State
 	keys  map[string]*entry.PrivateKey
 	seqs  map[string]uint64
 	clock time.Time
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	w := &world{t: t, s: New(), keys: map[string]*entry.PrivateKey{}, seqs: map[string]uint64{}, clock: t0}
 	sys, _ := entry.GenerateKey(truce.SystemAuthor)
 	w.keys[truce.SystemAuthor] = sys

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"reflect"
 	"strings"
 	"testing"
@@ -138,4 +140,54 @@ func TestSourceRefusals(t *testing.T) {
 	if a := w.must("ana", KindSourceIngested, source(7, "X", istanbul+" More.")); a.Ref.ID != "SRC-0002" {
 		t.Errorf("after refusals the next source is %s", a.Ref.ID)
 	}
+}
+
+// BenchmarkSources measures source entries applied — de-duplication, story
+// grouping, claim grading and discrepancies, with signing — in articles/s
+// against the bound of 1,000: 2,000 articles about 40 events, a quarter
+// of them copies, each event's reports giving differing figures.
+func BenchmarkSources(b *testing.B) {
+	venues := []string{"Doha", "Istanbul", "Riyadh", "Tehran", "Muscat"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	vocab := strings.Fields(istanbul + " " + agreement().Clauses[0].Text + " trade crossing refugees lorries traders market wheat prices " +
+		"district elders council governor police checkpoint convoy road bridge river valley village school clinic harvest winter")
+	vocab = slices.DeleteFunc(vocab, func(w string) bool { return strings.ToLower(w) != w }) // no venues by chance
+	var bodies []truce.SourceIngestion
+	for i := 0; i < 2000; i++ {
+		ev, n := i%40, i/40
+		words := make([]string, 60)
+		for j := range words {
+			words[j] = vocab[rng.IntN(len(vocab))]
+		}
+		text := fmt.Sprintf("[FICTIONAL] Delegations met in %s for round %d of talks on sector %d. The talks ran from 10 to 14 March. "+
+			"At least %d Pakistani soldiers were killed in sector %d, the %s said. %s.",
+			venues[ev%5], ev, ev, 10+n%7, ev, []string{"army", "Afghan defence ministry"}[n%2], strings.Join(words, " "))
+		if n%4 == 3 {
+			text = bodies[len(bodies)-40].Text // a copy of the same event's previous report
+		}
+		pub := t0.Add(-time.Duration(40-ev)*72*time.Hour + time.Duration(n)*time.Minute)
+		bodies = append(bodies, truce.SourceIngestion{SHA256: fmt.Sprintf("%064x", i+1), MediaType: "text/html", Outlet: fmt.Sprintf("Outlet %d", n%9),
+			Title: "Talks", Published: pub, Text: text, Claims: claims.Extract(text, pub)})
+	}
+	for b.Loop() {
+		b.StopTimer()
+		w := newWorld(b)
+		b.StartTimer()
+		for _, body := range bodies {
+			w.must("ana", KindSourceIngested, body)
+		}
+		b.StopTimer()
+		copies := 0
+		for _, r := range w.s.reports {
+			if r.CopyOf != "" {
+				copies++
+			}
+		}
+		if len(w.s.stories) != 40 || copies != 480 {
+			b.Fatalf("%d stories and %d copies, want 40 and 480", len(w.s.stories), copies)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(bodies)*b.N)/b.Elapsed().Seconds(), "articles/s")
+	b.ReportMetric(1000, "bound-articles/s")
 }
