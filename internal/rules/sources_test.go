@@ -3,8 +3,8 @@ package rules
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
