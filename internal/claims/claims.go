@@ -316,6 +316,9 @@ func claimantOf(s string) string {
 	if m == nil {
 		return ""
 	}
-	who := strings.ToLower(strings.TrimSpace(m[1] + m[2]))
-	return strings.TrimPrefix(strings.TrimPrefix(who, "the "), "a ")
+	who := strings.TrimSpace(m[1] + m[2])
+	for _, article := range []string{"the ", "The ", "a ", "A "} {
+		who = strings.TrimPrefix(who, article)
+	}
+	return who
 }

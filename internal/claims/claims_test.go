@@ -72,7 +72,7 @@ func TestCasualties(t *testing.T) {
 			got = append(got, strings.Join([]string{c.Side, c.Status, c.Claimant}, "|")+"|"+strconv.Itoa(c.Count))
 		}
 	}
-	want := []string{"PK|killed|military's media wing|23", "PK|killed|afghan defence ministry|58", "|wounded||12"}
+	want := []string{"PK|killed|military's media wing|23", "PK|killed|Afghan defence ministry|58", "|wounded||12"}
 	for _, w := range want {
 		found := false
 		for _, g := range got {

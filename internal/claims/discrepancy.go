@@ -2,6 +2,7 @@ package claims
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -107,7 +108,7 @@ func Find(sources []Source) []Discrepancy {
 			}
 			kind := ""
 			switch {
-			case a.Claimant != "" && b.Claimant != "" && a.Claimant != b.Claimant:
+			case a.Claimant != "" && b.Claimant != "" && !strings.EqualFold(a.Claimant, b.Claimant):
 				kind = ClaimantsDisagree
 			case a.src.Outlet != b.src.Outlet:
 				kind = OutletsDisagree
