@@ -35,6 +35,10 @@ var sources = filepath.Join("..", "demo", "sources")
 func newIngester(t *testing.T) (*ingest.Ingester, *testkit.Env) {
 	env := testkit.New(t, instance.Options{})
 	env.Clock.Set(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	// The deadlines passed on the way are ticked now, not amid the test.
+	if err := env.In.Seq.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	blobs, err := blob.Open(filepath.Join(env.Dir, instance.BlobDir))
 	if err != nil {
 		t.Fatal(err)
