@@ -434,28 +434,10 @@ func applySourceLink(s *State, c *applyCtx, body any) error {
 }
 
 // Report returns a copy of an ingested source.
-func (s *State) Report(id string) (truce.Report, bool) {
-	r, ok := s.reports[id]
-	if !ok {
-		return truce.Report{}, false
-	}
-	return *r, true
-}
+func (s *State) Report(id string) (truce.Report, bool) { return copyOf(s.reports, id) }
 
 // Story returns a copy of a story.
-func (s *State) Story(id string) (truce.Story, bool) {
-	st, ok := s.stories[id]
-	if !ok {
-		return truce.Story{}, false
-	}
-	return *st, true
-}
+func (s *State) Story(id string) (truce.Story, bool) { return copyOf(s.stories, id) }
 
 // Outlet returns a copy of an outlet's record, by its name.
-func (s *State) Outlet(name string) (truce.Outlet, bool) {
-	o, ok := s.outlets[OutletID(name)]
-	if !ok {
-		return truce.Outlet{}, false
-	}
-	return *o, true
-}
+func (s *State) Outlet(name string) (truce.Outlet, bool) { return copyOf(s.outlets, OutletID(name)) }

@@ -428,21 +428,19 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 }
 
 // Finding returns a copy of a finding, for surfaces and the demo.
-func (s *State) Finding(id string) (truce.Finding, bool) {
-	f, ok := s.findings[id]
-	if !ok {
-		return truce.Finding{}, false
-	}
-	return *f, true
-}
+func (s *State) Finding(id string) (truce.Finding, bool) { return copyOf(s.findings, id) }
 
 // Consequence returns a copy of a consequence.
-func (s *State) Consequence(id string) (truce.Consequence, bool) {
-	q, ok := s.consequences[id]
-	if !ok {
-		return truce.Consequence{}, false
+func (s *State) Consequence(id string) (truce.Consequence, bool) { return copyOf(s.consequences, id) }
+
+// copyOf returns a copy of the record m holds under id. The copy shares
+// its slices with the state: readers must not change them.
+func copyOf[T any](m map[string]*T, id string) (T, bool) {
+	if p, ok := m[id]; ok {
+		return *p, true
 	}
-	return *q, true
+	var zero T
+	return zero, false
 }
 
 // partyOf returns code if it is a party to the agreement, else "".

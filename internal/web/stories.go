@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
@@ -22,33 +21,13 @@ type storiesData struct {
 func (s *Server) stories(w http.ResponseWriter, r *http.Request, v *view) error {
 	q := truce.Query{Type: rules.TypeStory, Limit: 50, Access: v.Access}
 	d := &storiesData{Disputed: r.FormValue("disputed") == "1"}
+	disputed := ""
 	if d.Disputed {
-		q.Status = "disputed"
+		q.Status, disputed = "disputed", "1"
 	}
-	if c := r.FormValue("cursor"); c != "" {
-		n, err := strconv.ParseInt(c, 10, 64)
-		if err != nil || n < 1 {
-			return truce.Errorf(truce.CodeInvalid, "%s", v.L.T("error.cursor"))
-		}
-		q.After = n
-	}
-	recs, err := s.cfg.Store.Records(r.Context(), q)
-	if err != nil {
+	var err error
+	if d.Items, d.Next, err = listPage[truce.Story](s, r, v, q, "/stories", url.Values{"disputed": {disputed}}); err != nil {
 		return err
-	}
-	for _, rec := range recs {
-		st, err := decode[truce.Story](rec.Doc)
-		if err != nil {
-			return err
-		}
-		d.Items = append(d.Items, st)
-	}
-	if len(recs) == q.Limit {
-		next := url.Values{"cursor": {strconv.FormatInt(recs[len(recs)-1].Created, 10)}}
-		if d.Disputed {
-			next.Set("disputed", "1")
-		}
-		d.Next = "/stories?" + next.Encode()
 	}
 	s.render(w, v, "stories", v.L.T("nav.stories"), d)
 	return nil

@@ -338,35 +338,48 @@ func (s *Server) allegations(w http.ResponseWriter, r *http.Request, v *view) er
 	}
 	q.Status, q.Party, q.Category = d.Status, d.Party, d.Category
 	d.Filtered = d.Status != "" || d.Party != "" || d.Category != ""
+	var err error
+	d.Items, d.Next, err = listPage[truce.Allegation](s, r, v, q, "/allegations", url.Values{"status": {d.Status}, "party": {d.Party}, "category": {d.Category}})
+	if err != nil {
+		return err
+	}
+	s.render(w, v, "allegations", v.L.T("nav.allegations"), d)
+	return nil
+}
+
+// listPage lists a page of records — from the request's cursor on, newest
+// first — and returns them decoded, with the link to the next page, which
+// keeps the list's filters (empty ones are left out).
+func listPage[T any](s *Server, r *http.Request, v *view, q truce.Query, path string, filters url.Values) ([]*T, string, error) {
 	if c := r.FormValue("cursor"); c != "" {
 		n, err := strconv.ParseInt(c, 10, 64)
 		if err != nil || n < 1 {
-			return truce.Errorf(truce.CodeInvalid, "%s", v.L.T("error.cursor"))
+			return nil, "", truce.Errorf(truce.CodeInvalid, "%s", v.L.T("error.cursor"))
 		}
 		q.After = n
 	}
 	recs, err := s.cfg.Store.Records(r.Context(), q)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
+	items := make([]*T, 0, len(recs))
 	for _, rec := range recs {
-		a, err := decode[truce.Allegation](rec.Doc)
+		x, err := decode[T](rec.Doc)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
-		d.Items = append(d.Items, a)
+		items = append(items, x)
 	}
-	if len(recs) == q.Limit {
-		next := url.Values{"cursor": {strconv.FormatInt(recs[len(recs)-1].Created, 10)}}
-		for k, val := range map[string]string{"status": d.Status, "party": d.Party, "category": d.Category} {
-			if val != "" {
-				next.Set(k, val)
-			}
+	if len(recs) < q.Limit {
+		return items, "", nil
+	}
+	next := url.Values{"cursor": {strconv.FormatInt(recs[len(recs)-1].Created, 10)}}
+	for k, vs := range filters {
+		if len(vs) > 0 && vs[0] != "" {
+			next.Set(k, vs[0])
 		}
-		d.Next = "/allegations?" + next.Encode()
 	}
-	s.render(w, v, "allegations", v.L.T("nav.allegations"), d)
-	return nil
+	return items, path + "?" + next.Encode(), nil
 }
 
 // entryView is one entry of a record's timeline, linked to the log.
