@@ -846,3 +846,40 @@ func TestIngest(t *testing.T) {
 		}
 	}
 }
+
+// truce serve --ingest reads its sources on a schedule: a statement dropped
+// into the directory appears in the API.
+func TestServeIngest(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo")
+	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	s.stop(syscall.SIGTERM)
+	creds, _ := demo.ReadCredentials(data)
+	var token string
+	for _, c := range creds {
+		if c.ID == "analyst" {
+			token = c.Token
+		}
+	}
+	dir := t.TempDir()
+	s = start(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--ingest", dir, "--ingest-every", "100ms")
+	os.WriteFile(filepath.Join(dir, "statement.txt"), []byte("Title: Crossings\nOutlet: Afghan ministry of commerce\n\n"+
+		"[FICTIONAL EXERCISE] The Torkham and Spin Boldak crossings will reopen for trade on Monday, the ministry said, after the talks in Istanbul.\n"), 0o644)
+	for i := 0; ; i++ {
+		req, _ := http.NewRequest("GET", s.url+"/api/v1/sources?outlet=afghan-ministry-of-commerce", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list struct{ Items []truce.Report }
+		json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if len(list.Items) == 1 && list.Items[0].Title == "Crossings" && list.Items[0].IngestedBy == truce.SystemAuthor {
+			break
+		}
+		if i > 200 {
+			t.Fatalf("the server did not ingest the statement: %+v", list)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

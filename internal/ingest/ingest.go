@@ -11,6 +11,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -87,6 +88,7 @@ type page struct {
 	title     string
 	outlet    string
 	published time.Time
+	err       error // why a directory's file or a feed's item could not be read
 }
 
 // Run ingests every input: a URL (an article or a feed), a file (.html,
@@ -180,7 +182,7 @@ func (g *Ingester) open(ctx context.Context, in string) ([]*page, error) {
 	for _, f := range files {
 		sub, err := g.open(ctx, f)
 		if err != nil {
-			out = append(out, &page{input: f, mediaType: "error", title: err.Error()})
+			out = append(out, &page{input: f, err: err})
 			continue
 		}
 		out = append(out, sub...)
@@ -245,9 +247,9 @@ func isFeed(b []byte, mediaType string) bool {
 	return bytes.Contains(head, []byte("<rss")) || bytes.Contains(head, []byte("<feed")) || bytes.Contains(head, []byte("<rdf:rdf"))
 }
 
-// feed reads a feed's items: each linked article is fetched; an item
-// without a link, or read from a local feed, is taken from the feed's own
-// content.
+// feed reads a feed's items: each item's page is fetched, but for an item
+// without a link, and one of a local feed file that carries its whole
+// content, which are taken from the feed itself.
 func (g *Ingester) feed(ctx context.Context, p *page) ([]*page, error) {
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(p.body))
 	if err != nil {
@@ -255,39 +257,27 @@ func (g *Ingester) feed(ctx context.Context, p *page) ([]*page, error) {
 	}
 	var out []*page
 	for _, it := range f.Items {
-		hint := page{title: it.Title, outlet: f.Title}
-		if it.PublishedParsed != nil {
-			hint.published = it.PublishedParsed.UTC()
-		} else if it.UpdatedParsed != nil {
-			hint.published = it.UpdatedParsed.UTC()
-		}
 		var item *page
 		if IsURL(it.Link) && g.Fetch != nil && (p.url != nil || it.Content == "") {
 			item, err = g.get(ctx, it.Link)
 			if err != nil {
-				out = append(out, &page{input: it.Link, mediaType: "error", title: err.Error()})
+				out = append(out, &page{input: it.Link, err: err})
 				continue
 			}
 		} else {
-			content := cmpOr(it.Content, it.Description)
-			item = &page{input: p.input + "#" + cmpOr(it.GUID, it.Link, it.Title), body: []byte("<html><body><article>" + content + "</article></body></html>"), mediaType: "text/html"}
+			content := cmp.Or(it.Content, it.Description)
+			item = &page{input: p.input + "#" + cmp.Or(it.GUID, it.Link, it.Title), body: []byte("<html><body><article>" + content + "</article></body></html>"), mediaType: "text/html"}
 			if u, err := url.Parse(it.Link); err == nil && IsURL(it.Link) {
 				item.url = u
 			}
 		}
-		item.title, item.outlet, item.published = hint.title, hint.outlet, hint.published
+		item.title, item.outlet = it.Title, f.Title
+		if t := cmp.Or(it.PublishedParsed, it.UpdatedParsed); t != nil {
+			item.published = t.UTC()
+		}
 		out = append(out, item)
 	}
 	return out, nil
-}
-
-func cmpOr(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // store keeps a page and logs its source.
@@ -308,8 +298,8 @@ func (g *Ingester) store(ctx context.Context, p *page, b *truce.SourceIngestion)
 
 // read builds a page's entry body, or says which source it already is.
 func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion, known string, err error) {
-	if p.mediaType == "error" { // a feed item or file that could not be read
-		return nil, "", errors.New(p.title)
+	if p.err != nil {
+		return nil, "", p.err
 	}
 	sum := sha256.Sum256(p.body)
 	sha := hex.EncodeToString(sum[:])
@@ -324,8 +314,8 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 	if err != nil {
 		return nil, "", err
 	}
-	b = &truce.SourceIngestion{SHA256: sha, MediaType: cmpOr(p.mediaType, "text/html"), Language: a.Language}
-	b.Outlet = cmpOr(g.Outlet, hdr.outlet, p.outlet, a.Site)
+	b = &truce.SourceIngestion{SHA256: sha, MediaType: cmp.Or(p.mediaType, "text/html"), Language: a.Language}
+	b.Outlet = cmp.Or(g.Outlet, hdr.outlet, p.outlet, a.Site)
 	if b.Outlet == "" && p.url != nil {
 		b.Outlet = strings.TrimPrefix(p.url.Hostname(), "www.")
 	}
@@ -338,7 +328,7 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 		b.URL = hdr.url
 	}
 	b.Text = clip(sanitize(a.Body), rules.MaxSourceText)
-	b.Title = clip(sanitize(cmpOr(hdr.title, a.Title, p.title, firstLine(b.Text))), 500)
+	b.Title = clip(sanitize(cmp.Or(hdr.title, a.Title, p.title, firstLine(b.Text))), 500)
 	b.Published = a.Published
 	if b.Published.IsZero() {
 		b.Published = hdr.published
