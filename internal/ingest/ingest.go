@@ -88,7 +88,8 @@ type page struct {
 	title     string
 	outlet    string
 	published time.Time
-	err       error // why a directory's file or a feed's item could not be read
+	err       error  // why a directory's file or a feed's item could not be read
+	known     string // the source a feed's item was already read as
 }
 
 // Run ingests every input: a URL (an article or a feed), a file (.html,
@@ -259,6 +260,17 @@ func (g *Ingester) feed(ctx context.Context, p *page) ([]*page, error) {
 	for _, it := range f.Items {
 		var item *page
 		if IsURL(it.Link) && g.Fetch != nil && (p.url != nil || it.Content == "") {
+			// An item read before is not fetched again unless the feed says
+			// it was updated since: a feed read every few minutes would
+			// otherwise fetch every page it lists each time.
+			last, err := g.Sink.Latest(ctx, it.Link)
+			if err != nil {
+				return nil, err
+			}
+			if last != nil && (it.UpdatedParsed == nil || !it.UpdatedParsed.After(last.Ingested)) {
+				out = append(out, &page{input: it.Link, known: last.ID})
+				continue
+			}
 			item, err = g.get(ctx, it.Link)
 			if err != nil {
 				out = append(out, &page{input: it.Link, err: err})
@@ -298,8 +310,8 @@ func (g *Ingester) store(ctx context.Context, p *page, b *truce.SourceIngestion)
 
 // read builds a page's entry body, or says which source it already is.
 func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion, known string, err error) {
-	if p.err != nil {
-		return nil, "", p.err
+	if p.err != nil || p.known != "" {
+		return nil, p.known, p.err
 	}
 	sum := sha256.Sum256(p.body)
 	sha := hex.EncodeToString(sum[:])

@@ -244,14 +244,20 @@ func TestBadInput(t *testing.T) {
 // alone. A text file may carry its title, outlet and date in a header.
 func TestFeedAndText(t *testing.T) {
 	var srv *httptest.Server
+	fetched := 0
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case "/atom":
+			w.Header().Set("Content-Type", "application/atom+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Kabul Ledger</title>
+<entry><title>Monitors agreed</title><link href="%s/ledger"/><updated>2026-11-03T00:00:00Z</updated></entry></feed>`, srv.URL)
 		case "/feed":
 			w.Header().Set("Content-Type", "application/rss+xml")
 			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Kabul Ledger</title>
 <item><title>Monitors agreed</title><link>%[1]s/ledger</link><pubDate>Sat, 31 Oct 2026 05:00:00 GMT</pubDate></item>
 <item><title>Gone</title><link>%[1]s/gone</link></item></channel></rss>`, srv.URL)
 		case "/ledger":
+			fetched++
 			b, _ := os.ReadFile(filepath.Join(sources, "kabul-ledger.html"))
 			w.Header().Set("Content-Type", "text/html")
 			w.Write(b)
@@ -284,6 +290,14 @@ func TestFeedAndText(t *testing.T) {
 	}
 	if len(s.Claims) == 0 || len(s.Places) == 0 || len(s.Actors) == 0 {
 		t.Errorf("the statement's claims %v, places %v, actors %v", s.Claims, s.Places, s.Actors)
+	}
+	// The feed read again: the item read before is not fetched again...
+	if r := g.Run(context.Background(), []string{srv.URL + "/feed"})[0]; r.Status != ingest.Unchanged || fetched != 1 {
+		t.Errorf("the feed read again: %+v, the page fetched %d times", r, fetched)
+	}
+	// ...unless a feed says it was updated since.
+	if r := g.Run(context.Background(), []string{srv.URL + "/atom"})[0]; r.Status != ingest.Unchanged || fetched != 2 {
+		t.Errorf("an item updated since: %+v, the page fetched %d times", r, fetched)
 	}
 }
 
