@@ -854,10 +854,10 @@ func TestServeIngest(t *testing.T) {
 	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
 	s.stop(syscall.SIGTERM)
 	creds, _ := demo.ReadCredentials(data)
-	var token string
+	var token, keyFile string
 	for _, c := range creds {
 		if c.ID == "analyst" {
-			token = c.Token
+			token, keyFile = c.Token, c.KeyFile
 		}
 	}
 	dir := t.TempDir()
@@ -881,5 +881,34 @@ func TestServeIngest(t *testing.T) {
 			t.Fatalf("the server did not ingest the statement: %+v", list)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// An analyst away from the server ingests over the API, signing with
+	// the analyst's own key; the same file again is found by its hash.
+	away := t.TempDir()
+	os.WriteFile(filepath.Join(away, "note.txt"), []byte("Title: Refugees return\nOutlet: Spin Ghar Times\n\n"+
+		"[FICTIONAL EXERCISE] Families who fled the shelling near Chaman began to return on Tuesday, elders said, after the talks in Istanbul.\n"), 0o644)
+	_, errOut, code := run(t, "ingest", "--server", s.url, "--token", token, "--key", keyFile, away)
+	id := regexp.MustCompile(`ingested (SRC-\d+)`).FindStringSubmatch(errOut)
+	if code != 0 || id == nil {
+		t.Fatalf("truce ingest --server = %d %s", code, errOut)
+	}
+	req, _ := http.NewRequest("GET", s.url+"/api/v1/sources/"+id[1], nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Source  truce.Report
+		History []truce.HistoryItem
+	}
+	json.NewDecoder(resp.Body).Decode(&rec)
+	resp.Body.Close()
+	if rec.Source.IngestedBy != "analyst" || len(rec.History) != 1 || rec.History[0].Custodial {
+		t.Errorf("the remote source: %+v", rec)
+	}
+	if _, errOut, code := run(t, "ingest", "--server", s.url, "--token", token, away); code != 0 || !strings.Contains(errOut, "unchanged "+id[1]) {
+		t.Errorf("the same file again over the API = %d %s", code, errOut)
 	}
 }

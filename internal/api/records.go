@@ -393,6 +393,28 @@ func getOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
 	}
 }
 
+// lookupSource finds a source by its raw page's hash or its address, so
+// that a remote ingester reads nothing twice.
+func (s *Server) lookupSource(w http.ResponseWriter, r *http.Request) error {
+	sha, addr := r.URL.Query().Get("sha256"), r.URL.Query().Get("url")
+	if (sha == "") == (addr == "") {
+		return truce.FieldErrorf(truce.CodeInvalid, "sha256", "give either sha256 or url")
+	}
+	var id string
+	var ok bool
+	s.cfg.Seq.View(func(st *rules.State) {
+		if sha != "" {
+			id, ok = st.SourceByHash(sha)
+		} else {
+			id, ok = st.SourceByURL(addr)
+		}
+	})
+	if !ok {
+		return truce.Errorf(truce.CodeNotFound, "no source from that page")
+	}
+	return s.writeRecord(w, r, rules.TypeSource, id, map[string]any{"receipt": ReceiptPath(rules.TypeSource, id)})
+}
+
 func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query) error {
 	q.Access = policy.AccessOf(viewerOf(r))
 	recs, err := s.cfg.Store.Records(r.Context(), q)

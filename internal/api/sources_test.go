@@ -29,6 +29,12 @@ func TestDiscrepancies(t *testing.T) {
 			t.Fatalf("POST /api/v1/sources = %d %s", code, resp)
 		}
 	}
+	// A remote ingester finds a page read before by its hash.
+	for query, want := range map[string]int{"?sha256=" + fmt.Sprintf("%064x", 1): 200, "?sha256=" + fmt.Sprintf("%064x", 9): 404, "": 400, "?url=http://x.example/a": 404} {
+		if code, body, _ := f.do(t, "GET", "/api/v1/sources/lookup"+query, f.tokens["analyst"], nil); code != want {
+			t.Errorf("lookup%s = %d %s, want %d", query, code, body, want)
+		}
+	}
 	list := func(member, query string) (int, []map[string]any, []byte) {
 		code, body, _ := f.do(t, "GET", "/api/v1/discrepancies"+query, f.tokens[member], nil)
 		var out struct{ Items []map[string]any }

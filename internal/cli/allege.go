@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/client"
@@ -62,54 +65,11 @@ func (s *signer) sign(e *env, kind string, body any, opening *truce.Opening) err
 	if s.keyFile == "" || (s.server == "") == (s.out == "") {
 		return fmt.Errorf("give --key and exactly one of --server or --out")
 	}
-	k, err := entry.ReadKeyFile(s.keyFile)
+	env, author, seq, err := s.envelope(e, kind, body)
 	if err != nil {
 		return err
-	}
-	author := s.member
-	if author == "" {
-		author = k.Member
-	}
-	if author == "" {
-		return fmt.Errorf("%s names no member: pass --member", s.keyFile)
 	}
 	c := client.New(s.server, s.token)
-	if s.origin == "" {
-		if s.server == "" {
-			return fmt.Errorf("offline signing needs --origin (the log's origin)")
-		}
-		if s.origin, err = c.Origin(e.ctx); err != nil {
-			return fmt.Errorf("asking the server for its origin: %w", err)
-		}
-	}
-	seq := s.seq
-	if seq == 0 {
-		last := readSeq(s.keyFile)
-		if s.server != "" {
-			remote, err := c.Seq(e.ctx, author)
-			if err != nil {
-				return fmt.Errorf("asking the server for %s's last seq: %w", author, err)
-			}
-			last = max(last, remote)
-		}
-		seq = last + 1
-	}
-	env, err := sequencer.Sign(kind, s.origin, author, seq, time.Now(), body, k)
-	if err != nil {
-		return err
-	}
-	// Check what can be checked before anything leaves this machine.
-	ent, err := entry.Open(env)
-	if err == nil {
-		_, err = rules.Decode(ent)
-	}
-	if err != nil {
-		return err
-	}
-	// The seq is used up once signed, sent or not.
-	if err := writeSeq(s.keyFile, seq); err != nil {
-		return err
-	}
 	var out any = env
 	if opening != nil {
 		out = map[string]any{"envelope": env, "sealed": opening}
@@ -123,6 +83,58 @@ func (s *signer) sign(e *env, kind string, body any, opening *truce.Opening) err
 		return nil
 	}
 	return submitOne(e, c, wire, kind)
+}
+
+// envelope signs body as kind with the key file, at the author's next seq
+// (asked of the server when online), checks it as the rules will, and
+// marks the seq used.
+func (s *signer) envelope(e *env, kind string, body any) (env *dsse.Envelope, author string, seq uint64, err error) {
+	k, err := entry.ReadKeyFile(s.keyFile)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	author = cmp.Or(s.member, k.Member)
+	if author == "" {
+		return nil, "", 0, fmt.Errorf("%s names no member: pass --member", s.keyFile)
+	}
+	c := client.New(s.server, s.token)
+	if s.origin == "" {
+		if s.server == "" {
+			return nil, "", 0, fmt.Errorf("offline signing needs --origin (the log's origin)")
+		}
+		if s.origin, err = c.Origin(e.ctx); err != nil {
+			return nil, "", 0, fmt.Errorf("asking the server for its origin: %w", err)
+		}
+	}
+	seq = s.seq
+	if seq == 0 {
+		last := readSeq(s.keyFile)
+		if s.server != "" {
+			remote, err := c.Seq(e.ctx, author)
+			if err != nil {
+				return nil, "", 0, fmt.Errorf("asking the server for %s's last seq: %w", author, err)
+			}
+			last = max(last, remote)
+		}
+		seq = last + 1
+	}
+	s.seq = 0 // a second entry takes the next seq, not this one
+	if env, err = sequencer.Sign(kind, s.origin, author, seq, time.Now(), body, k); err != nil {
+		return nil, "", 0, err
+	}
+	// Check what can be checked before anything leaves this machine.
+	ent, err := entry.Open(env)
+	if err == nil {
+		_, err = rules.Decode(ent)
+	}
+	if err != nil {
+		return nil, "", 0, err
+	}
+	// The seq is used up once signed, sent or not.
+	if err := writeSeq(s.keyFile, seq); err != nil {
+		return nil, "", 0, err
+	}
+	return env, author, seq, nil
 }
 
 // submitOne posts a signed envelope, or {envelope, sealed}, as it is.

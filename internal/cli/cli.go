@@ -46,7 +46,7 @@ func init() {
 		{"verify-receipt", "FILE --log-key VKEY [--witness-key VKEY...]", "check a receipt offline: checkpoint, cosignatures, inclusion proofs, signatures", cmdVerifyReceipt},
 		{"verify", "--data DIR", "check the whole log offline: tiles, roots, checkpoints, signatures, rules", cmdVerify},
 		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
-		{"ingest", "--data DIR [--outlet NAME] [--watch] SOURCE...", "read open-source reports (feed or page URLs, .html/.txt/.xml files, directories) into the log: one signed entry per page, placed in a story", cmdIngest},
+		{"ingest", "(--data DIR | --server URL [--key FILE]) [--outlet NAME] [--watch] SOURCE...", "read open-source reports (feed or page URLs, .html/.txt/.xml files, directories) into the log: one signed entry per page, placed in a story", cmdIngest},
 		{"discrepancies", "(--data DIR | --server URL) [--story ID] [--kind KIND]", "where the sources of a story disagree, side by side with their quoted sentences", cmdDiscrepancies},
 		{"extract", "PATH|URL", "print a page's article: title, date and body, without the page's boilerplate", cmdExtract},
 		{"audit", "--log URL [--state DIR] [--follow] [--token T] [--log-key VKEY] [--witness-key VKEY...]", "check a log over HTTP as a party would: tiles, checkpoints and cosignatures, signatures, rules, and the API against the log", cmdAudit},

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/client"
@@ -22,6 +24,10 @@ import (
 func cmdIngest(e *env, args []string) error {
 	fs := e.flags("ingest")
 	data := fs.String("data", "", "data directory of the instance (not while it is served: give the server --ingest instead)")
+	var sg signer
+	fs.StringVar(&sg.server, "server", "", "or a server to ingest into, as the member whose token is given")
+	fs.StringVar(&sg.token, "token", envDefault("TRUCE_TOKEN", ""), "API token, with --server ($TRUCE_TOKEN)")
+	fs.StringVar(&sg.keyFile, "key", "", "with --server: sign the entries with this key file (default: the key the server holds for you)")
 	outlet := fs.String("outlet", "", "the publisher of every source given, overriding what the pages say")
 	watch := fs.Bool("watch", false, "keep reading the sources (new files in a directory, new items in a feed) every --interval")
 	interval := fs.Duration("interval", time.Minute, "how often --watch reads the sources again")
@@ -30,18 +36,31 @@ func cmdIngest(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *data == "" || len(pos) == 0 {
-		fmt.Fprintln(e.stderr, "usage: truce ingest --data DIR [--outlet NAME] [--watch] SOURCE... (feed or page URLs, .html/.txt/.xml files, directories)")
+	if (*data == "") == (sg.server == "") || len(pos) == 0 {
+		fmt.Fprintln(e.stderr, "usage: truce ingest (--data DIR | --server URL [--key FILE]) [--outlet NAME] [--watch] SOURCE... (feed or page URLs, .html/.txt/.xml files, directories)")
 		return errUsage
 	}
-	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	g, err := ingester(in, *outlet, *perHost)
-	if err != nil {
-		return err
+	f := fetch.New(extract.MaxPage)
+	f.PerHost = *perHost
+	g := &ingest.Ingester{Fetch: f, Outlet: *outlet, Clock: func() time.Time { return time.Now().UTC() }}
+	if *data != "" {
+		in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		if g.Sink, err = localSink(in); err != nil {
+			return err
+		}
+	} else {
+		remote := &ingest.Remote{Client: client.New(sg.server, sg.token)}
+		if sg.keyFile != "" {
+			remote.Sign = func(_ context.Context, kind string, body any) (*dsse.Envelope, error) {
+				env, _, _, err := sg.envelope(e, kind, body)
+				return env, err
+			}
+		}
+		g.Sink = remote
 	}
 	progress := newProgress(e.stderr)
 	g.Progress = progress.show
@@ -64,27 +83,24 @@ func cmdIngest(e *env, args []string) error {
 	return nil
 }
 
-// ingester reads sources into an instance open in this process, signed by
+// localSink logs sources into an instance open in this process, signed by
 // its system key.
-func ingester(in *instance.Instance, outlet string, perHost time.Duration) (*ingest.Ingester, error) {
+func localSink(in *instance.Instance) (*ingest.Local, error) {
 	blobs, err := blob.Open(filepath.Join(in.Dir, instance.BlobDir))
 	if err != nil {
 		return nil, err
 	}
-	f := fetch.New(extract.MaxPage)
-	f.PerHost = perHost
-	clock := func() time.Time { return time.Now().UTC() }
-	return &ingest.Ingester{Sink: &ingest.Local{Seq: in.Seq, Store: in.Store, Blobs: blobs, Clock: clock},
-		Fetch: f, Outlet: outlet, Clock: clock}, nil
+	return &ingest.Local{Seq: in.Seq, Store: in.Store, Blobs: blobs, Clock: func() time.Time { return time.Now().UTC() }}, nil
 }
 
 // scheduleIngest reads sources into a served instance every interval
 // until ctx ends, logging what it ingested and what failed.
 func scheduleIngest(ctx context.Context, e *env, in *instance.Instance, sources []string, every time.Duration) error {
-	g, err := ingester(in, "", time.Second)
+	sink, err := localSink(in)
 	if err != nil {
 		return err
 	}
+	g := &ingest.Ingester{Sink: sink, Fetch: fetch.New(extract.MaxPage), Clock: sink.Clock}
 	go func() {
 		for {
 			rs := g.Run(ctx, sources)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -33,12 +34,25 @@ func New(base, token string) *Client {
 // Do sends a request and decodes a JSON answer into out; error answers
 // come back as *truce.Error.
 func (c *Client) Do(ctx context.Context, method, path string, body []byte, out any) error {
+	ct := ""
+	if body != nil {
+		ct = "application/json"
+	}
+	return c.do(ctx, method, path, ct, body, out)
+}
+
+// Upload sends a file (POST /api/v1/blobs) of a media type.
+func (c *Client) Upload(ctx context.Context, name, mediaType string, body []byte) error {
+	return c.do(ctx, "POST", "/api/v1/blobs?name="+url.QueryEscape(name), mediaType, body, nil)
+}
+
+func (c *Client) do(ctx context.Context, method, path, contentType string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)

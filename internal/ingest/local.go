@@ -47,16 +47,7 @@ func (l *Local) PutPage(ctx context.Context, page []byte, mediaType, name string
 	if err != nil {
 		return err
 	}
-	name = strings.Map(func(r rune) rune {
-		if strings.ContainsRune(`/\:`, r) || r < 0x20 {
-			return '_'
-		}
-		return r
-	}, name)
-	if len(name) > 200 {
-		name = name[:200]
-	}
-	return l.Store.PutBlob(ctx, store.Blob{SHA256: sha, Size: size, MediaType: mediaType, Name: name,
+	return l.Store.PutBlob(ctx, store.Blob{SHA256: sha, Size: size, MediaType: mediaType, Name: safeName(name),
 		Uploader: truce.SystemAuthor, Party: truce.Mechanism, Uploaded: l.Clock()})
 }
 
@@ -69,4 +60,22 @@ func (l *Local) Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.Re
 	var r truce.Report
 	l.Seq.View(func(s *rules.State) { r, _ = s.Report(ack.Record.ID) })
 	return &r, nil
+}
+
+// safeName makes a page's name a file name the blob store takes: no
+// directories, no control characters, at most 200 bytes.
+func safeName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:`, r) || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, name)
+	if name == "." || name == ".." || name == "" {
+		name = "page"
+	}
+	if len(name) > 200 {
+		name = strings.ToValidUTF8(name[:200], "")
+	}
+	return name
 }
