@@ -62,6 +62,19 @@ func (l *Lang) Label(key string) string {
 	return strings.ReplaceAll(key, "_", " ")
 }
 
+// Subject names what a story's claim or discrepancy is about: "duration",
+// "dates", or a side and what happened to them ("PK killed"); anything
+// else (a date) is shown as it is.
+func (l *Lang) Subject(s string) string {
+	if side, status, ok := strings.Cut(s, " "); ok && (status == "killed" || status == "wounded" || status == "captured") {
+		return l.T("party."+side) + " — " + l.T("casualty."+status)
+	}
+	if s == "duration" || s == "dates" {
+		return l.T("subject." + s)
+	}
+	return s
+}
+
 // The parties' local times, fixed offsets (neither observes daylight
 // saving), so no time zone database is needed.
 var (

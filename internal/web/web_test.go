@@ -130,6 +130,10 @@ func TestKeysUsedExist(t *testing.T) {
 	for c := 1; c <= 6; c++ {
 		dynamic = append(dynamic, fmt.Sprintf("credibility.%d", c))
 	}
+	dynamic = append(dynamic, "subject.duration", "subject.dates")
+	for _, status := range []string{"killed", "wounded", "captured"} {
+		dynamic = append(dynamic, "casualty."+status)
+	}
 	dynamic = append(dynamic, "act.register-evidence")
 	for _, f := range evidenceFields {
 		dynamic = append(dynamic, f.Label)
