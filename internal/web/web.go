@@ -7,7 +7,9 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,13 +127,38 @@ func New(cfg Config) (*Server, error) {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
 	static, _ := fs.Sub(staticFiles, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheVersioned(http.FileServerFS(static))))
 	return s, nil
 }
 
-func cacheForever(h http.Handler) http.Handler {
+// staticVersions are the static files' content hashes: pages link them as
+// /static/NAME?v=HASH, so a browser on a poor connection keeps a file for
+// a year and still fetches the new one the day it changes.
+var staticVersions = func() map[string]string {
+	m := map[string]string{}
+	fs.WalkDir(staticFiles, "static", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := staticFiles.ReadFile(path)
+			sum := sha256.Sum256(b)
+			m[strings.TrimPrefix(path, "static/")] = hex.EncodeToString(sum[:6])
+		}
+		return nil
+	})
+	return m
+}()
+
+// staticURL is a static file's versioned address.
+func staticURL(name string) string { return "/static/" + name + "?v=" + staticVersions[name] }
+
+// cacheVersioned lets a versioned request be kept for a year, anything
+// else for an hour.
+func cacheVersioned(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=86400")
+		if v := r.URL.Query().Get("v"); v != "" && v == staticVersions[r.URL.Path] {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -244,6 +271,8 @@ func (s *Server) render(w http.ResponseWriter, v *view, name, title string, data
 var funcs = template.FuncMap{
 	"join": func(xs []string, sep string) string { return strings.Join(xs, sep) },
 	"list": func(xs ...string) []string { return xs },
+	// static is a static file's address, versioned by its content.
+	"static": staticURL,
 	// category names a taxonomy slug as ACLED does.
 	"category": categoryName,
 }

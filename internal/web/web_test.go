@@ -631,3 +631,24 @@ func TestStoryPage(t *testing.T) {
 		t.Errorf("the disputed list does not hold exactly the Istanbul story")
 	}
 }
+
+// Static files are linked by their content's hash and kept for a year;
+// an address without the current hash is kept for an hour only.
+func TestStaticVersions(t *testing.T) {
+	s := newSite(t)
+	_, page := get(t, s.signIn(t, "analyst"), s.url+"/stories")
+	link := regexp.MustCompile(`/static/style\.css\?v=[0-9a-f]{12}`).FindString(page)
+	if link == "" {
+		t.Fatal("the page does not link the stylesheet by its version")
+	}
+	for path, want := range map[string]string{link: "immutable", "/static/style.css": "max-age=3600", "/static/style.css?v=000000000000": "max-age=3600"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), want) {
+			t.Errorf("%s: %d, Cache-Control %q, want %q", path, resp.StatusCode, resp.Header.Get("Cache-Control"), want)
+		}
+	}
+}
