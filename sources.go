@@ -92,7 +92,8 @@ type GradedClaim struct {
 	Subject     string   `json:"subject"` // e.g. "PK killed", "duration"
 	Says        string   `json:"says"`
 	Outlets     []string `json:"outlets"`
-	Against     []string `json:"against,omitempty"` // outlets that say otherwise
+	Supported   []string `json:"supported,omitempty"` // outlets whose other claims bear it out (the dates, for a duration)
+	Against     []string `json:"against,omitempty"`   // outlets that say otherwise
 	Credibility int      `json:"credibility"`
 }
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"regexp"
@@ -276,13 +277,14 @@ func (s *State) assess(st *truce.Story) {
 
 // gradeClaims groups the originals' claims by subject and value and grades
 // each value on the Admiralty credibility scale by how many independent
-// outlets assert it and how many assert something else. A value only
+// outlets assert it (for a duration, also those whose dates give it) and
+// how many assert something else. A value only
 // one outlet gives is possibly true (3) if that outlet is usually reliable
 // (A or B), else it cannot be judged (6).
 func gradeClaims(originals []*truce.Report, reliability func(outlet string) string) []truce.GradedClaim {
 	type value struct{ subject, says string }
 	by := map[value]map[string]bool{} // value → outlets asserting it
-	days := map[value]int{}
+	days := map[value]int{}           // durations, and ranges counted inclusively
 	for _, src := range originals {
 		for _, c := range src.Claims {
 			var v value
@@ -294,6 +296,7 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 				days[v] = c.Days
 			case c.Kind == claims.KindRange:
 				v = value{"dates", c.From.Format("2 January") + " to " + c.To.Format("2 January 2006")}
+				days[v] = int(c.To.Sub(c.From)/(24*time.Hour)) + 1
 			default:
 				continue
 			}
@@ -323,14 +326,37 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 				}
 			}
 		}
+		// A duration is borne out by the outlets whose dates give it, counted
+		// either way, and contradicted by those whose dates do not.
+		support := maps.Clone(by[v])
+		for _, r := range values {
+			if v.subject != "duration" || r.subject != "dates" {
+				continue
+			}
+			given := days[v] == days[r] || days[v] == days[r]-1
+			for o := range by[r] {
+				switch {
+				case given && !by[v][o]:
+					support[o] = true
+					g.Supported = append(g.Supported, o)
+				case !given && !by[v][o]:
+					against[o] = true
+				}
+			}
+		}
+		for o := range support {
+			delete(against, o)
+		}
+		slices.Sort(g.Supported)
+		g.Supported = slices.Compact(g.Supported)
 		g.Against = sortedKeys(against)
-		n, m := len(g.Outlets), len(g.Against)
+		n, m := len(support), len(g.Against)
 		switch {
 		case m == 0 && n >= 3:
 			g.Credibility = 1
 		case m == 0 && n == 2:
 			g.Credibility = 2
-		case m == 0 && slices.Contains([]string{"A", "B"}, reliability(g.Outlets[0])):
+		case m == 0 && slices.Contains([]string{"A", "B"}, reliability(sortedKeys(support)[0])):
 			g.Credibility = 3
 		case m == 0:
 			g.Credibility = 6

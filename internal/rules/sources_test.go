@@ -60,23 +60,40 @@ func TestSources(t *testing.T) {
 		return 0
 	}
 	// Two independent outlets on the dates (the mirror does not count);
-	// 23 against 58, one outlet each; four days alone, ungraded outlet.
+	// 23 against 58, one outlet each.
 	if g := grade("dates", "25 October to 30 October 2026"); g != 2 {
 		t.Errorf("dates graded %d, want 2: %+v", g, st.Claims)
 	}
 	if g := grade("PK killed", "23"); g != 4 {
 		t.Errorf("a contested figure graded %d, want 4", g)
 	}
-	// Four and five days are not against each other (one day apart may be
-	// convention), so each stands alone: cannot be judged.
-	if g := grade("duration", "4 days"); g != 6 {
-		t.Errorf("a lone duration graded %d, want 6", g)
+	// Five days is the ledger's, and the courier's dates give it (elapsed):
+	// probably true. Four days is the courier's alone, and the ledger's
+	// dates give neither count of it: doubtful.
+	if g := grade("duration", "5 days"); g != 2 {
+		t.Errorf("a duration the other outlet's dates bear out graded %d, want 2: %+v", g, st.Claims)
 	}
-	// Grading the outlet regrades its single-source claims.
-	w.must("ana", KindOutletGraded, truce.OutletGrading{Outlet: "khyber courier", Reliability: "B", Reason: "Long record."})
-	st, _ = w.s.Story("ST-0001")
-	if g := grade("duration", "4 days"); g != 3 {
-		t.Errorf("a usually reliable outlet's lone claim graded %d, want 3", g)
+	if g := grade("duration", "4 days"); g != 4 {
+		t.Errorf("a duration the other outlet's dates contradict graded %d, want 4: %+v", g, st.Claims)
+	}
+	// A claim only one outlet makes is graded by the outlet's reliability.
+	riyadh := truce.SourceIngestion{SHA256: fmt.Sprintf("%064x", 99), MediaType: "text/html", Outlet: "Gulf Wire", Title: "Trade talks",
+		Published: t0.Add(-10 * 24 * time.Hour), Text: "[FICTIONAL] Officials of both sides met in Riyadh for two-day talks on trade and the crossings."}
+	riyadh.Claims = claims.Extract(riyadh.Text, riyadh.Published)
+	story2 := w.must("ana", KindSourceIngested, riyadh).Touched[1].ID
+	lone := func() int {
+		st, _ := w.s.Story(story2)
+		for _, c := range st.Claims {
+			return c.Credibility
+		}
+		return 0
+	}
+	if story2 == "ST-0001" || lone() != 6 {
+		t.Fatalf("the Riyadh report went to %s, its lone claim graded %d", story2, lone())
+	}
+	w.must("ana", KindOutletGraded, truce.OutletGrading{Outlet: "gulf wire", Reliability: "B", Reason: "Long record."})
+	if g := lone(); g != 3 {
+		t.Errorf("a usually reliable outlet's lone claim graded %d after grading, want 3", g)
 	}
 
 	// An analyst ties the story to an allegation: both ends keep the link.
