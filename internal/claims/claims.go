@@ -43,6 +43,29 @@ type Claim struct {
 	Claimant string `json:"claimant,omitempty"`
 }
 
+// String says what the claim asserts, in a few words.
+func (c Claim) String() string {
+	switch c.Kind {
+	case KindDate:
+		if c.Weekday != nil {
+			return c.Weekday.String() + ", " + c.Date.Format("2 January 2006")
+		}
+		return c.Date.Format("2 January 2006")
+	case KindRange:
+		return c.From.Format("2 January") + " to " + c.To.Format("2 January 2006")
+	case KindDuration:
+		return strconv.Itoa(c.Days) + " days"
+	}
+	s := strconv.Itoa(c.Count) + " " + c.Status
+	if c.Side != "" {
+		s += " (" + c.Side + ")"
+	}
+	if c.Claimant != "" {
+		s += ", says " + c.Claimant
+	}
+	return s
+}
+
 var numberWords = map[string]int{
 	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 	"eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,

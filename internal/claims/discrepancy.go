@@ -117,19 +117,11 @@ func Find(sources []Source) []Discrepancy {
 			}
 			lo, hi := min(a.Count, b.Count), max(a.Count, b.Count)
 			once(fmt.Sprint(kind, a.Side, a.Status, lo, hi), func() Discrepancy {
-				return Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(says(a.Claim)), B: ptr(b.quote(says(b.Claim)))}
+				return Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
 			})
 		}
 	}
 	return out
-}
-
-func says(c Claim) string {
-	s := fmt.Sprintf("%d %s", c.Count, c.Status)
-	if c.Claimant != "" {
-		s += ", says " + c.Claimant
-	}
-	return s
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
@@ -62,5 +63,47 @@ func (s *Server) story(w http.ResponseWriter, r *http.Request, v *view) error {
 		}
 	})
 	s.render(w, v, "story", st.Title, d)
+	return nil
+}
+
+type sourceData struct {
+	S           *truce.Report
+	Reliability string
+	Paragraphs  []string
+	Page        string // the raw page, for those who may read the mechanism's files
+	Timeline    []entryView
+	Receipt     string
+	Actions     []link
+	Attribution string
+}
+
+// source shows one ingested article: where it stands (its story, what it
+// copies), what it claims in its own sentences, and its text.
+func (s *Server) source(w http.ResponseWriter, r *http.Request, v *view) error {
+	id := r.PathValue("id")
+	rec, hist, err := s.cfg.API.VisibleRecord(r.Context(), v.Access, rules.TypeSource, id)
+	if err != nil {
+		return err
+	}
+	src, err := decode[truce.Report](rec.Doc)
+	if err != nil {
+		return err
+	}
+	d := &sourceData{S: src, Timeline: s.timeline(hist), Receipt: api.ReceiptPath(rules.TypeSource, id),
+		Actions: offer(v, "source", id, "link-source"), Attribution: gazetteer.Attribution}
+	if v.Access.Sees(truce.Internal, "") {
+		d.Page = "/api/v1/blobs/" + src.SHA256
+	}
+	for _, p := range strings.Split(src.Text, "\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			d.Paragraphs = append(d.Paragraphs, p)
+		}
+	}
+	s.cfg.Seq.View(func(state *rules.State) {
+		if o, ok := state.Outlet(src.Outlet); ok {
+			d.Reliability = o.Reliability
+		}
+	})
+	s.render(w, v, "source", src.Title, d)
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
@@ -89,6 +90,7 @@ var routes = []page{
 	{"GET", "/map", true, (*Server).mapPage, false},
 	{"GET", "/stories", true, (*Server).stories, false},
 	{"GET", "/stories/{id}", true, (*Server).story, false},
+	{"GET", "/sources/{id}", true, (*Server).source, false},
 	{"GET", "/act/{action}", true, (*Server).form, false},
 	{"POST", "/act/{action}", true, (*Server).act, false},
 	{"GET", "/evidence/new", true, (*Server).evidenceForm, false},
@@ -273,6 +275,9 @@ var funcs = template.FuncMap{
 	"list": func(xs ...string) []string { return xs },
 	// static is a static file's address, versioned by its content.
 	"static": staticURL,
+	// outletID is the id of an outlet's record; claim says what a claim asserts.
+	"outletID": rules.OutletID,
+	"claim":    func(c claims.Claim) string { return c.String() },
 	// category names a taxonomy slug as ACLED does.
 	"category": categoryName,
 }
@@ -509,6 +514,8 @@ func recordPath(typ, id string) string {
 		return "/allegations/" + url.PathEscape(id)
 	case rules.TypeStory:
 		return "/stories/" + url.PathEscape(id)
+	case rules.TypeSource:
+		return "/sources/" + url.PathEscape(id)
 	}
 	return "/records/" + typ + "/" + url.PathEscape(id)
 }
@@ -558,7 +565,7 @@ var recordActions = map[string]struct {
 
 func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	typ, id := r.PathValue("type"), r.PathValue("id")
-	if typ == rules.TypeAllegation || typ == rules.TypeStory {
+	if typ == rules.TypeAllegation || typ == rules.TypeStory || typ == rules.TypeSource {
 		http.Redirect(w, r, recordPath(typ, id), http.StatusSeeOther)
 		return nil
 	}

@@ -218,7 +218,7 @@ func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
 
 var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
 	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/evidence/new?case=CS-0001", "/records/case/CS-0001", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31",
-	"/stories", "/stories?disputed=1", "/stories/ST-0002", "/records/source/SRC-0002", "/records/outlet/gulf-wire", "/act/link-source?story=ST-0002"}
+	"/stories", "/stories?disputed=1", "/stories/ST-0002", "/sources/SRC-0002", "/sources/SRC-0004", "/records/outlet/gulf-wire", "/act/link-source?story=ST-0002"}
 
 // Every page renders for every role in every language, with no missing
 // message, in the language's direction.
@@ -625,6 +625,17 @@ func TestStoryPage(t *testing.T) {
 	}
 	if _, page := get(t, s.signIn(t, "pk-liaison"), s.url+"/stories/ST-0002"); strings.Contains(page, "/act/link-source") {
 		t.Error("a liaison is offered to link sources")
+	}
+	// A source's page: its claims in words beside its sentences, its text,
+	// what it copies; the page as read only for the mechanism.
+	_, src := get(t, s.signIn(t, "analyst"), s.url+"/sources/SRC-0004")
+	for _, want := range []string{"23 killed (PK), says military", "exact copy of SRC-0002", "The round followed a week of heavy fighting", "/api/v1/blobs/"} {
+		if !strings.Contains(src, template.HTMLEscapeString(want)) {
+			t.Errorf("the source page lacks %q", want)
+		}
+	}
+	if _, src := get(t, s.signIn(t, "pk-liaison"), s.url+"/sources/SRC-0004"); strings.Contains(src, "/api/v1/blobs/") {
+		t.Error("a party's liaison is offered the mechanism's copy of the page")
 	}
 	// The list flags the disputed story.
 	if _, list := get(t, s.signIn(t, "analyst"), s.url+"/stories?disputed=1"); !strings.Contains(list, "ST-0002") || strings.Contains(list, "ST-0001") {
