@@ -223,6 +223,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the story page does not lay out the disagreement: %s", story)
 	}
 	screenshot("05b-story-discrepancies")
+	run("a source", chromedp.Navigate(s.url+"/sources/SRC-0006"), chromedp.WaitVisible(chromedp.CSS(`.article`)))
+	screenshot("05c-source")
 	if st := act("/act/link-source?story=ST-0002", map[string]string{"allegation": al, "relation": "corroborates", "note": "Reports of the same clash."}); st != "ST-0002" {
 		t.Fatalf("linking the story landed on %q", st)
 	}
