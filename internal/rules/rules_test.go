@@ -249,6 +249,9 @@ func FuzzDecode(f *testing.F) {
 		KindAmendmentProposed:    truce.AmendmentProposal{Summary: "s", Agreement: agreement()},
 		KindAmendmentSigned:      truce.AmendmentSignature{Amendment: "AM-0001"},
 		KindTick:                 Tick{},
+		KindSourceIngested:       source(1, "Khyber Courier", istanbul),
+		KindOutletGraded:         truce.OutletGrading{Outlet: "Khyber Courier", Reliability: "B", Reason: "r"},
+		KindSourceLinked:         truce.SourceLink{Story: "ST-0001", Allegation: "AL-0001", Relation: "corroborates"},
 	} {
 		b, _ := json.Marshal(body)
 		f.Add(kind, b)
@@ -258,6 +261,18 @@ func FuzzDecode(f *testing.F) {
 		cmd, err := Decode(e)
 		if err != nil {
 			return
+		}
+		if src, ok := cmd.body.(*truce.SourceIngestion); ok {
+			for _, c := range src.Claims {
+				if !strings.Contains(src.Text, c.Sentence) || c.Sentence == "" {
+					t.Fatalf("accepted a claim that does not quote the text: %+v", c)
+				}
+			}
+			for _, p := range src.Places {
+				if p.Lat < -90 || p.Lat > 90 || p.Lon < -180 || p.Lon > 180 {
+					t.Fatalf("accepted a place off the globe: %+v", p)
+				}
+			}
 		}
 		if a, ok := cmd.body.(*truce.AllegationFiling); ok {
 			p := a.Place
