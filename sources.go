@@ -21,7 +21,7 @@ type SourceIngestion struct {
 	Title     string    `json:"title"`
 	Published time.Time `json:"published"`
 	Language  string    `json:"language,omitempty"` // BCP 47
-	Text      string    `json:"text"`
+	Text      string    `json:"text,omitempty"` // required in the entry; records leave it in the log
 	// Claims, places and actors were extracted by the ingesting member's
 	// software; every claim's sentence is quoted from Text.
 	Claims []claims.Claim `json:"claims,omitempty"`
@@ -46,10 +46,13 @@ type ActorMention struct {
 	Party string `json:"party,omitempty"` // the party or mediator state they speak for
 }
 
-// Report is an ingested article or statement, as the log holds it.
+// Report is an ingested article or statement, as the state keeps it: all
+// its entry says but the text, which stays in the log (one copy, not one in
+// every process's memory), and is named by its hash.
 type Report struct {
 	ID string `json:"id"`
 	SourceIngestion
+	TextSHA256 string    `json:"text_sha256"`
 	Story      string    `json:"story"`
 	CopyOf     string    `json:"copy_of,omitempty"` // the earlier source it copies
 	Exact      bool      `json:"exact,omitempty"`   // word for word

@@ -9,7 +9,7 @@ func TestFind(t *testing.T) {
 	for text, want := range map[string]string{
 		"The TTP claimed the attack, Pakistan's military media wing ISPR said, while Zabihullah Mujahid denied it.": "[Tehrik-i-Taliban Pakistan Pakistan Inter-Services Public Relations Zabihullah Mujahid]",
 		"Talks mediated by Qatar and Türkiye resumed; the Afghan defence ministry gave its own figures.":            "[Qatar Türkiye Afghan ministry of defence]",
-		"The talks were held under Turkish and Qatari mediation.": "[Türkiye Qatar]",
+		"The talks were held under Turkish and Qatari mediation.":                                                   "[Türkiye Qatar]",
 		// Acronyms only in capitals, names only as whole words.
 		"the bla bla of a stepmother; Pakistanis abroad": "[]",
 	} {

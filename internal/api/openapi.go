@@ -43,6 +43,9 @@ func OpenAPI() map[string]any {
 			if name != "Member" {
 				props["receipt"] = map[string]any{"type": "string", "description": "where to fetch the record's receipt"}
 			}
+			if name == "Source" {
+				props["text"] = map[string]any{"type": "string", "description": "the article's text, read from the entry that ingested it"}
+			}
 			schemas[name+"Record"] = map[string]any{"type": "object", "properties": props}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -25,6 +26,7 @@ import (
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/tlog"
 )
 
 func (s *Server) postEntry(w http.ResponseWriter, r *http.Request) error { return s.post(w, r, "") }
@@ -393,6 +395,27 @@ func getOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
 	}
 }
 
+// SourceText reads an article's text from the entry that ingested it, at
+// index. The pages share it.
+func (s *Server) SourceText(ctx context.Context, index int64) (string, error) {
+	leaf, err := tlog.Leaf(ctx, s.cfg.Seq.Tiles(), index)
+	if err != nil {
+		return "", err
+	}
+	_, e, err := entry.DecodeLeaf(leaf, index)
+	if err != nil {
+		return "", err
+	}
+	var body truce.SourceIngestion
+	if err := json.Unmarshal(e.Payload.Body, &body); err != nil {
+		return "", err
+	}
+	if e.Payload.Kind != rules.KindSourceIngested {
+		return "", fmt.Errorf("entry %d is a %s, not a source", index, e.Payload.Kind)
+	}
+	return body.Text, nil
+}
+
 // lookupSource finds a source by its raw page's hash or its address, so
 // that a remote ingester reads nothing twice.
 func (s *Server) lookupSource(w http.ResponseWriter, r *http.Request) error {
@@ -470,6 +493,12 @@ func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id str
 	out := map[string]any{typ: doc, "history": hist}
 	for k, v := range extra {
 		out[k] = v
+	}
+	if typ == rules.TypeSource {
+		// The text is in the log, not in the record.
+		if out["text"], err = s.SourceText(r.Context(), rec.Created); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,19 @@ func TestDiscrepancies(t *testing.T) {
 		if code, resp, _ := f.do(t, "POST", "/api/v1/sources", f.tokens["analyst"], b, "Content-Type", "application/json"); code != http.StatusCreated {
 			t.Fatalf("POST /api/v1/sources = %d %s", code, resp)
 		}
+	}
+	// A source's record carries its text, read from the log; lists do not.
+	_, body, _ := f.do(t, "GET", "/api/v1/sources/SRC-0002", f.tokens["analyst"], nil)
+	var rec struct {
+		Source map[string]any
+		Text   string
+	}
+	json.Unmarshal(body, &rec)
+	if !strings.Contains(rec.Text, "58 Pakistani soldiers") || rec.Source["text"] != nil || rec.Source["text_sha256"] == "" {
+		t.Errorf("the source's record: %s", body)
+	}
+	if _, body, _ := f.do(t, "GET", "/api/v1/sources", f.tokens["analyst"], nil); strings.Contains(string(body), "ended with a monitoring deal") {
+		t.Errorf("a list carries the texts: %.300s", body)
 	}
 	// A remote ingester finds a page read before by its hash.
 	for query, want := range map[string]int{"?sha256=" + fmt.Sprintf("%064x", 1): 200, "?sha256=" + fmt.Sprintf("%064x", 9): 404, "": 400, "?url=http://x.example/a": 404} {

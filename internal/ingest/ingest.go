@@ -47,7 +47,8 @@ type Sink interface {
 	Latest(ctx context.Context, url string) (*truce.Report, error)
 	// PutPage keeps a raw page by its hash.
 	PutPage(ctx context.Context, page []byte, mediaType, name string) error
-	// Submit logs a source and says where the rules placed it.
+	// Submit logs a source and says where the rules placed it (with its
+	// text).
 	Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.Report, error)
 }
 
@@ -361,7 +362,7 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 		if err != nil {
 			return nil, "", err
 		}
-		if last != nil && last.Text == b.Text && last.Title == b.Title {
+		if last != nil && last.TextSHA256 == rules.TextHash(b.Text) && last.Title == b.Title {
 			return nil, last.ID, nil
 		}
 	}

@@ -59,6 +59,7 @@ func (l *Local) Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.Re
 	}
 	var r truce.Report
 	l.Seq.View(func(s *rules.State) { r, _ = s.Report(ack.Record.ID) })
+	r.Text = b.Text
 	return &r, nil
 }
 

@@ -86,5 +86,6 @@ func (r *Remote) Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.R
 	if rec.Source == nil {
 		return nil, errors.New("the server does not show the source it logged")
 	}
+	rec.Source.Text = b.Text
 	return rec.Source, nil
 }

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"math"
@@ -89,6 +91,12 @@ func OutletID(name string) string {
 
 func isSpaceOrPunct(r rune) bool {
 	return strings.ContainsRune(" \u00a0\u2013\u2014\u2018\u2019\u201c\u201d", r)
+}
+
+// TextHash names an article's text: hex SHA-256.
+func TextHash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
 }
 
 // SourceByHash returns the id of the source ingested from a raw page.
@@ -199,6 +207,7 @@ func applySource(s *State, c *applyCtx, body any) error {
 	src := &truce.Report{ID: fmt.Sprintf("SRC-%04d", s.nSource), SourceIngestion: *b, Ingested: c.logged, IngestedBy: c.author.ID}
 	g := s.grouper.Add(stories.Article{ID: src.ID, Outlet: OutletID(b.Outlet), Published: b.Published, Text: b.Text})
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
+	src.Text, src.TextSHA256 = "", TextHash(b.Text)
 	st, ok := s.stories[s.storyIDs[g.Story]]
 	if !ok {
 		st = &truce.Story{ID: fmt.Sprintf("ST-%04d", len(s.stories)+1), Title: b.Title, First: b.Published, Last: b.Published}

@@ -94,7 +94,11 @@ func (s *Server) source(w http.ResponseWriter, r *http.Request, v *view) error {
 	if v.Access.Sees(truce.Internal, "") {
 		d.Page = "/api/v1/blobs/" + src.SHA256
 	}
-	for _, p := range strings.Split(src.Text, "\n") {
+	text, err := s.cfg.API.SourceText(r.Context(), rec.Created)
+	if err != nil {
+		return err
+	}
+	for _, p := range strings.Split(text, "\n") {
 		if p = strings.TrimSpace(p); p != "" {
 			d.Paragraphs = append(d.Paragraphs, p)
 		}
