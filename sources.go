@@ -21,7 +21,7 @@ type SourceIngestion struct {
 	Title     string    `json:"title"`
 	Published time.Time `json:"published"`
 	Language  string    `json:"language,omitempty"` // BCP 47
-	Text      string    `json:"text,omitempty"` // required in the entry; records leave it in the log
+	Text      string    `json:"text,omitempty"`     // required in the entry; records leave it in the log
 	// Claims, places and actors were extracted by the ingesting member's
 	// software; every claim's sentence is quoted from Text.
 	Claims []claims.Claim `json:"claims,omitempty"`
