@@ -99,6 +99,7 @@ type story struct {
 	size        int
 	venues      map[string]bool
 	originals   []*features // for copy checks
+	stale       bool        // long past: its shingle sets are dropped
 }
 
 // near reports whether t falls within the window of the story's span.
@@ -115,6 +116,32 @@ type Grouper struct {
 	o       Options
 	stories []*story
 	byExact map[uint64]original
+	newest  time.Time // the latest publication seen
+	added   int
+}
+
+// Shingle sets are the bulk of a grouper's memory. Those of stories that
+// ended more than keepShingles before the latest publication seen are
+// dropped (every sweepEvery articles); a late report of such an old story
+// is then taken for a near copy only if its SimHash is within
+// staleBits — nearly the same text. It depends on the articles alone, so
+// replay drops the same sets at the same points.
+const (
+	keepShingles = 30 * 24 * time.Hour
+	sweepEvery   = 256
+	staleBits    = 3
+)
+
+// sweep drops the shingle sets of stories long past.
+func (g *Grouper) sweep() {
+	for _, s := range g.stories {
+		if s.last.Add(keepShingles).Before(g.newest) && !s.stale {
+			s.stale = true
+			for _, x := range s.originals {
+				x.shingles = nil
+			}
+		}
+	}
 }
 
 type original struct {
@@ -148,6 +175,14 @@ func (g *Grouper) Add(a Article) Grouped {
 			for _, x := range s.originals {
 				d := bits.OnesCount64(f.simhash ^ x.simhash)
 				if d > o.NearBits || x.shingle < o.MinShingles {
+					continue
+				}
+				if s.stale {
+					if d <= staleBits {
+						out.CopyOf, out.Distance = x.id, d
+						home = s
+						break near
+					}
 					continue
 				}
 				if ov := jaccard(f.shingles, x.shingles); ov >= o.NearJaccard {
@@ -192,6 +227,15 @@ func (g *Grouper) Add(a Article) Grouped {
 	}
 	if a.Published.After(home.last) {
 		home.last = a.Published
+	}
+	if home.stale {
+		f.shingles = nil
+	}
+	if a.Published.After(g.newest) {
+		g.newest = a.Published
+	}
+	if g.added++; g.added%sweepEvery == 0 {
+		g.sweep()
 	}
 	return out
 }

@@ -126,3 +126,35 @@ func BenchmarkGroup(b *testing.B) {
 	b.ReportMetric(float64(len(arts)*b.N)/b.Elapsed().Seconds(), "articles/s")
 	b.ReportMetric(1000, "bound-articles/s")
 }
+
+// A grouper drops the shingle sets of stories long past, so its memory
+// follows the recent news, not the whole archive; exact copies of old
+// articles are still caught.
+func TestGrouperForgets(t *testing.T) {
+	g := NewGrouper(Options{})
+	text := func(i int) string {
+		return fmt.Sprintf("Report %d: %s", i, strings.Repeat(fmt.Sprintf("word%d other%d thing%d ", i, i*7, i*13), 10))
+	}
+	for i := 0; i < 2*sweepEvery; i++ {
+		g.Add(Article{ID: fmt.Sprint(i), Published: day.Add(time.Duration(i) * 6 * time.Hour), Text: text(i)})
+	}
+	kept, stale := 0, 0
+	for _, s := range g.stories {
+		for _, x := range s.originals {
+			if x.shingles != nil {
+				kept++
+			}
+		}
+		if s.stale {
+			stale++
+		}
+	}
+	// 512 articles over 128 days: those of the last 30 days (and the 64
+	// added since the last sweep) keep their sets.
+	if stale == 0 || kept > 200 {
+		t.Errorf("%d stale stories, %d shingle sets kept of %d", stale, kept, 2*sweepEvery)
+	}
+	if c := g.Add(Article{ID: "late", Published: day.Add(time.Hour), Text: text(0)}); c.CopyOf != "0" || !c.Exact {
+		t.Errorf("an exact copy of an old article: %+v", c)
+	}
+}
