@@ -20,23 +20,25 @@ type actor struct {
 // known is the list. Acronyms match in capitals only; other names in any
 // case.
 var known = compile([]actor{
-	{truce.ActorMention{Name: "Pakistan", Type: "party", Party: "PK"}, []string{"Pakistan", "Pakistani government", "government of Pakistan"}, nil},
+	{truce.ActorMention{Name: "Pakistan", Type: "party", Party: "PK"}, []string{"Pakistan", "Pakistani government", "government of Pakistan", "پاکستان"}, nil},
 	{truce.ActorMention{Name: "Afghan Taliban administration", Type: "party", Party: "AF"},
-		[]string{"Afghan Taliban", "Taliban administration", "Taliban government", "Islamic Emirate", "Afghan interim government", "Kabul administration"}, nil},
-	{truce.ActorMention{Name: "Qatar", Type: "mediator", Party: "QA"}, []string{"Qatar", "Qatari"}, nil},
-	{truce.ActorMention{Name: "Türkiye", Type: "mediator", Party: "TR"}, []string{"Türkiye", "Turkiye", "Turkey", "Turkish"}, nil},
-	{truce.ActorMention{Name: "Tehrik-i-Taliban Pakistan", Type: "armed_group"}, []string{"Tehrik-i-Taliban Pakistan", "Tehreek-e-Taliban Pakistan", "TTP", "Pakistani Taliban"}, nil},
-	{truce.ActorMention{Name: "Islamic State Khorasan Province", Type: "armed_group"}, []string{"Islamic State Khorasan", "ISKP", "IS-K", "ISIS-K"}, nil},
+		[]string{"Afghan Taliban", "Taliban administration", "Taliban government", "Islamic Emirate", "Afghan interim government", "Kabul administration",
+			"امارت اسلامی", "اسلامی امارت", "افغان طالبان"}, nil},
+	{truce.ActorMention{Name: "Qatar", Type: "mediator", Party: "QA"}, []string{"Qatar", "Qatari", "قطر"}, nil},
+	{truce.ActorMention{Name: "Türkiye", Type: "mediator", Party: "TR"}, []string{"Türkiye", "Turkiye", "Turkey", "Turkish", "ترکیه", "ترکی", "ترکیې"}, nil},
+	{truce.ActorMention{Name: "Tehrik-i-Taliban Pakistan", Type: "armed_group"}, []string{"Tehrik-i-Taliban Pakistan", "Tehreek-e-Taliban Pakistan", "TTP", "Pakistani Taliban", "تحریک طالبان پاکستان", "ٹی ٹی پی"}, nil},
+	{truce.ActorMention{Name: "Islamic State Khorasan Province", Type: "armed_group"}, []string{"Islamic State Khorasan", "ISKP", "IS-K", "ISIS-K", "داعش خراسان"}, nil},
 	{truce.ActorMention{Name: "Balochistan Liberation Army", Type: "armed_group"}, []string{"Balochistan Liberation Army", "BLA"}, nil},
 	{truce.ActorMention{Name: "Hafiz Gul Bahadur group", Type: "armed_group"}, []string{"Hafiz Gul Bahadur", "Gul Bahadur group"}, nil},
 	{truce.ActorMention{Name: "Jamaat-ul-Ahrar", Type: "armed_group"}, []string{"Jamaat-ul-Ahrar", "Jamaat ul Ahrar"}, nil},
 	{truce.ActorMention{Name: "Inter-Services Public Relations", Type: "spokesperson", Party: "PK"},
-		[]string{"Inter-Services Public Relations", "ISPR", "Pakistani military's media wing", "Pakistan army spokesman", "Pakistani military spokesman"}, nil},
+		[]string{"Inter-Services Public Relations", "ISPR", "Pakistani military's media wing", "Pakistan army spokesman", "Pakistani military spokesman", "آئی ایس پی آر"}, nil},
 	{truce.ActorMention{Name: "Pakistani foreign ministry spokesperson", Type: "spokesperson", Party: "PK"},
 		[]string{"Pakistani foreign ministry", "Pakistan's Foreign Office", "Foreign Office spokesperson", "Pakistani foreign office"}, nil},
-	{truce.ActorMention{Name: "Zabihullah Mujahid", Type: "spokesperson", Party: "AF"}, []string{"Zabihullah Mujahid", "Taliban spokesman", "chief spokesman of the Islamic Emirate"}, nil},
+	{truce.ActorMention{Name: "Zabihullah Mujahid", Type: "spokesperson", Party: "AF"}, []string{"Zabihullah Mujahid", "Taliban spokesman", "chief spokesman of the Islamic Emirate", "ذبیح اللہ مجاہد", "ذبیح‌الله مجاهد", "ذبیح الله مجاهد"}, nil},
 	{truce.ActorMention{Name: "Afghan ministry of defence", Type: "spokesperson", Party: "AF"},
-		[]string{"Afghan defence ministry", "Afghan defense ministry", "Afghan ministry of defence", "Afghan ministry of defense", "Ministry of National Defense"}, nil},
+		[]string{"Afghan defence ministry", "Afghan defense ministry", "Afghan ministry of defence", "Afghan ministry of defense", "Ministry of National Defense",
+			"وزارت دفاع ملی", "د ملي دفاع وزارت"}, nil},
 })
 
 func compile(list []actor) []actor {

@@ -127,7 +127,7 @@ var sideRE = func() []*regexp.Regexp {
 // ministry said", "according to a military spokesman", "X told Y".
 var claimantRE = regexp.MustCompile(`(?i)(?:according to\s+((?:the\s+|a\s+)?[A-Za-z'’ ]{3,60}?)(?:[,.]|$)|,?\s*((?:the\s+|a\s+)?[A-Z][A-Za-z'’ ]{2,60}?)\s+(?:said|says|claimed|claims|told|stated|reported)\b)`)
 
-var sentenceEnd = regexp.MustCompile(`([.!?])\s+`)
+var sentenceEnd = regexp.MustCompile(`[.!?]\s+|[۔؟]\s*`)
 
 // sentences splits text into sentences, keeping their end marks.
 func sentences(text string) []string {
@@ -215,6 +215,9 @@ func Extract(text string, published time.Time) []Claim {
 }
 
 func inSentence(s string, published time.Time) []Claim {
+	if arabicScript(s) {
+		return inArabicScript(s, published)
+	}
 	var out []Claim
 	covered := make([]bool, len(s)+1) // spans already read as part of a range
 	addRange := func(from, to time.Time, m []int) {

@@ -126,6 +126,7 @@ func TestFind(t *testing.T) {
 func FuzzExtract(f *testing.F) {
 	f.Add("The talks ran from 15 to 18 October; 23 Pakistani soldiers were killed, the army said.")
 	f.Add("Saturday, 17 October 2026. A week-long round. killed 3 fighters")
+	f.Add("ہفتہ، 17 اکتوبر 2026 کو ۲۳ پاکستانی فوجی شہید ہوئے۔ وزارت دفاع")
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, c := range Extract(text, published) {
 			// The rules refuse a source whose claims do not quote it.
@@ -134,4 +135,49 @@ func FuzzExtract(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Urdu, Dari and Pashto: casualty figures with side, status and claimant,
+// in either kind of digits; Gregorian dates with their weekday; years,
+// Solar Hijri ones too, are not figures.
+func TestArabicScript(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want []string // kind|count|status|side|claimant or kind|date|weekday
+	}{
+		{"آئی ایس پی آر کے مطابق جھڑپوں میں 23 پاکستانی فوجی شہید ہوئے۔",
+			[]string{"casualties|23|killed|PK|آئی ایس پی آر"}},
+		{"به گفته وزارت دفاع، نیروهای ما ۵۸ سرباز پاکستانی را کشته اند.",
+			[]string{"casualties|58|killed|PK|وزارت دفاع"}},
+		{"د دفاع وزارت ویاند وویل چې ۱۲ پاکستاني سرتېري ووژل شول او ۴ تنه ټپیان دي.",
+			[]string{"casualties|12|killed|PK|د دفاع وزارت", "casualties|4|wounded|PK|د دفاع وزارت"}},
+		{"ہفتہ، 17 اکتوبر 2026 کو مذاکرات ختم ہوئے۔", []string{"date|2026-10-17|Saturday"}},
+		{"مذاکرات روز جمعه ۱۷ اکتوبر پایان یافت.", []string{"date|2026-10-17|Friday"}},
+		{"در سال ۱۴۰۵ و 2026 هیچ کس کشته نشد.", nil},
+	} {
+		var got []string
+		for _, cl := range Extract(c.text, published) {
+			if cl.Sentence == "" || !strings.Contains(c.text, cl.Sentence) {
+				t.Errorf("%q: a claim that does not quote the text: %+v", c.text, cl)
+			}
+			switch cl.Kind {
+			case KindCasualties:
+				got = append(got, strings.Join([]string{cl.Kind, strconv.Itoa(cl.Count), cl.Status, cl.Side, cl.Claimant}, "|"))
+			case KindDate:
+				wd := ""
+				if cl.Weekday != nil {
+					wd = cl.Weekday.String()
+				}
+				got = append(got, strings.Join([]string{cl.Kind, cl.Date.Format(time.DateOnly), wd}, "|"))
+			}
+		}
+		if strings.Join(got, " ; ") != strings.Join(c.want, " ; ") {
+			t.Errorf("%q:\n got  %v\n want %v", c.text, got, c.want)
+		}
+	}
+	// A weekday that does not match its date is flagged, as in English.
+	ds := Find([]Source{{Article: "a", Outlet: "x", Claims: Extract("مذاکرات روز جمعه ۱۷ اکتوبر پایان یافت.", published)}})
+	if len(ds) != 1 || ds[0].Kind != WeekdayMismatch {
+		t.Errorf("a Friday 17 October 2026 (a Saturday) in Dari: %+v", ds)
+	}
 }

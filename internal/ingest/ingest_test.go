@@ -271,6 +271,13 @@ func TestFeedAndText(t *testing.T) {
 		"[FICTIONAL EXERCISE] Pakistan welcomes the agreement reached in Istanbul on a joint mechanism to monitor the ceasefire. " +
 		"The armed forces will continue to respond to any attack from across the border. 23 soldiers were killed in the clashes in Kurram, the statement said.\n"
 	os.WriteFile(filepath.Join(dir, "ispr.txt"), []byte(statement), 0o644)
+	urdu := `<!DOCTYPE html><html lang="ur" dir="rtl"><head><meta charset="utf-8"><title>استنبول مذاکرات</title>
+<meta property="og:site_name" content="سرحد نیوز"><meta property="article:published_time" content="2026-10-31T08:00:00+05:00"></head>
+<body><nav><a href="/">صفحہ اول</a></nav><article><h1>استنبول مذاکرات ختم</h1>
+<p>[فرضی مشق] پاکستان اور افغانستان کے وفود نے استنبول میں مذاکرات کے بعد جنگ بندی کی نگرانی کے ایک مشترکہ نظام پر اتفاق کیا۔ مذاکرات میں قطر اور ترکی نے ثالثی کی۔</p>
+<p>آئی ایس پی آر کے مطابق مذاکرات سے پہلے کی جھڑپوں میں ۲۳ پاکستانی فوجی شہید ہوئے۔ سرحدی علاقوں کے رہائشیوں نے معاہدے کا خیرمقدم کیا اور کہا کہ وہ دیکھیں گے کہ گولہ باری رکتی ہے یا نہیں۔</p>
+</article></body></html>`
+	os.WriteFile(filepath.Join(dir, "sarhad.html"), []byte(urdu), 0o644)
 	g, _ := newIngester(t)
 	rs := g.Run(context.Background(), []string{srv.URL + "/feed", dir})
 	by := map[string]ingest.Result{}
@@ -290,6 +297,12 @@ func TestFeedAndText(t *testing.T) {
 	}
 	if len(s.Claims) == 0 || len(s.Places) == 0 || len(s.Actors) == 0 {
 		t.Errorf("the statement's claims %v, places %v, actors %v", s.Claims, s.Places, s.Actors)
+	}
+	// An Urdu page: its article, its claims and actors read in Urdu.
+	u := by["sarhad.html"].Source
+	if u == nil || u.Outlet != "سرحد نیوز" || u.Language != "ur" || len(u.Claims) != 1 || u.Claims[0].Count != 23 || u.Claims[0].Side != "PK" ||
+		u.Claims[0].Claimant != "آئی ایس پی آر" || len(u.Actors) < 3 || strings.Contains(u.Text, "صفحہ اول") {
+		t.Errorf("the Urdu page: %+v", by["sarhad.html"])
 	}
 	// The feed read again: the item read before is not fetched again...
 	if r := g.Run(context.Background(), []string{srv.URL + "/feed"})[0]; r.Status != ingest.Unchanged || fetched != 1 {

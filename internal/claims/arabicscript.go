@@ -1,0 +1,164 @@
+package claims
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Claims in Urdu, Dari and Pashto: casualty figures (by side, status and
+// who says so) and Gregorian dates with their weekday, as the two
+// parties' official statements and press give them. Digits may be Western
+// or Eastern Arabic-Indic; the sentence quoted is the text's own. Dates in
+// the Solar Hijri calendar that Afghan sources also use are not read.
+
+// arabicScript reports whether s has letters of the Arabic script.
+func arabicScript(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Arabic, r) && unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// westernDigits writes Arabic-Indic and Extended Arabic-Indic (Persian,
+// Urdu) digits as 0-9.
+func westernDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '٠' && r <= '٩':
+			return '0' + (r - '٠')
+		case r >= '۰' && r <= '۹':
+			return '0' + (r - '۰')
+		}
+		return r
+	}, s)
+}
+
+// statusWords are what happened to people, by language: killed (and
+// "martyred", which each side says of its own dead), wounded, captured.
+var statusWords = map[string][]string{
+	"killed":   {"ہلاک", "شہید", "جاں بحق", "مارے گئے", "کشته", "شهید", "جان باختند", "ووژل", "وژل", "مړه"},
+	"wounded":  {"زخمی", "مجروح", "ټپیان", "ټپي"},
+	"captured": {"گرفتار", "اسیر", "دستگیر", "ونیول", "نیول"},
+}
+
+// sideWords name the parties.
+var sideWords = []struct{ side, words string }{
+	{"PK", "پاکستانی|پاکستان"},
+	{"AF", "افغانستان|افغانی|افغان"},
+}
+
+// claimantWords are who statements are attributed to: the Pakistani
+// military's media wing, ministries of defence, spokesmen, and "according
+// to ..." in each language (the words after it, up to a comma).
+var claimantWords = regexp.MustCompile(`آئی ایس پی آر|وزارت دفاع[^\s،.۔]*(?:\s+افغانستان)?|د دفاع وزارت|دفاع وزارت|ترجمان|سخنگوی[^\s،.۔]*|ویاند`)
+
+var (
+	arabicCasualtyRE *regexp.Regexp
+	arabicSideRE     []*regexp.Regexp
+	arabicStatus     = map[string]string{}
+	// "ہفتہ، 17 اکتوبر 2026", "17 اکتوبر", Dari "شنبه ۱۷ اکتوبر"
+	arabicDateRE *regexp.Regexp
+	arabicMonths = map[string]time.Month{}
+	arabicDays   = map[string]time.Weekday{}
+)
+
+func init() {
+	var all []string
+	for status, ws := range statusWords {
+		for _, w := range ws {
+			arabicStatus[w] = status
+			all = append(all, regexp.QuoteMeta(w))
+		}
+	}
+	// A figure, up to three words (who they were), what happened to them.
+	arabicCasualtyRE = regexp.MustCompile(`(?:^|[^\d])(\d{1,5})((?:[\s\x{a0}]+[^\s\x{a0}\d،.۔]+){0,3}?)[\s\x{a0}]+(` + strings.Join(all, "|") + `)`)
+	for _, s := range sideWords {
+		arabicSideRE = append(arabicSideRE, regexp.MustCompile(s.words))
+	}
+	for i, names := range [][]string{
+		{"جنوری"}, {"فروری", "فبروری"}, {"مارچ"}, {"اپریل"}, {"مئی", "می"}, {"جون"},
+		{"جولائی", "جولای"}, {"اگست"}, {"ستمبر", "سپتامبر"}, {"اکتوبر"}, {"نومبر", "نوامبر"}, {"دسمبر", "دسامبر"},
+	} {
+		for _, n := range names {
+			arabicMonths[n] = time.Month(i + 1)
+		}
+	}
+	for d, names := range map[time.Weekday][]string{
+		time.Monday: {"پیر", "دوشنبه"}, time.Tuesday: {"منگل", "سه‌شنبه", "سه شنبه"}, time.Wednesday: {"بدھ", "چهارشنبه"},
+		time.Thursday: {"جمعرات", "پنجشنبه", "پنج‌شنبه"}, time.Friday: {"جمعہ", "جمعه"}, time.Saturday: {"ہفتہ", "شنبه"}, time.Sunday: {"اتوار", "یکشنبه"},
+	} {
+		for _, n := range names {
+			arabicDays[n] = d
+		}
+	}
+	var months, days []string
+	for n := range arabicMonths {
+		months = append(months, regexp.QuoteMeta(n))
+	}
+	for n := range arabicDays {
+		days = append(days, regexp.QuoteMeta(n))
+	}
+	// Longer names first, so "سه‌شنبه" is not read as "شنبه".
+	byLength := func(a, b string) int { return len(b) - len(a) }
+	slices.SortFunc(months, byLength)
+	slices.SortFunc(days, byLength)
+	arabicDateRE = regexp.MustCompile(`(?:(` + strings.Join(days, "|") + `)[\s،,]+)?(\d{1,2})[\s\x{a0}]+(` + strings.Join(months, "|") + `)(?:[\s\x{a0}]+(\d{4}))?`)
+}
+
+// inArabicScript reads a sentence in Urdu, Dari or Pashto.
+func inArabicScript(s string, published time.Time) []Claim {
+	w := westernDigits(s)
+	var out []Claim
+	for _, m := range arabicDateRE.FindAllStringSubmatch(w, -1) {
+		day, _ := strconv.Atoi(m[2])
+		t, ok := date(strconv.Itoa(day), arabicMonths[m[3]].String(), m[4], published)
+		if !ok {
+			continue
+		}
+		c := Claim{Kind: KindDate, Sentence: s, Date: t}
+		if wd, ok := arabicDays[m[1]]; ok && m[1] != "" {
+			c.Weekday = &wd
+		}
+		out = append(out, c)
+	}
+	claimant := claimantWords.FindString(s)
+	for _, m := range arabicCasualtyRE.FindAllStringSubmatch(w, -1) {
+		n, ok := number(m[1])
+		if !ok || n == 0 || isYear(m[1]) || solarYear(m[1]) {
+			continue
+		}
+		out = append(out, Claim{Kind: KindCasualties, Sentence: s, Count: n, Status: arabicStatus[m[3]], Side: arabicSide(m[2], s), Claimant: claimant})
+	}
+	return out
+}
+
+// solarYear is a year of the Solar Hijri calendar (1300-1499).
+func solarYear(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && len(s) == 4 && n >= 1300 && n < 1500
+}
+
+// arabicSide reads whose casualties these are, as sideOf does.
+func arabicSide(near, sentence string) string {
+	for i, re := range arabicSideRE {
+		if re.MatchString(near) {
+			return sideWords[i].side
+		}
+	}
+	found := ""
+	for i, re := range arabicSideRE {
+		if re.MatchString(sentence) {
+			if found != "" {
+				return ""
+			}
+			found = sideWords[i].side
+		}
+	}
+	return found
+}
