@@ -205,7 +205,11 @@ func applySource(s *State, c *applyCtx, body any) error {
 	}
 	s.nSource++
 	src := &truce.Report{ID: fmt.Sprintf("SRC-%04d", s.nSource), SourceIngestion: *b, Ingested: c.logged, IngestedBy: c.author.ID}
-	g := s.grouper.Add(stories.Article{ID: src.ID, Outlet: OutletID(b.Outlet), Published: b.Published, Text: b.Text})
+	actors := make([]string, len(b.Actors))
+	for i, a := range b.Actors {
+		actors[i] = a.Name
+	}
+	g := s.grouper.Add(stories.Article{ID: src.ID, Outlet: OutletID(b.Outlet), Published: b.Published, Text: b.Text, Actors: actors})
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
 	src.Text, src.TextSHA256 = "", TextHash(b.Text)
 	st, ok := s.stories[s.storyIDs[g.Story]]

@@ -22,6 +22,10 @@ type Article struct {
 	Outlet    string
 	Published time.Time
 	Text      string
+	// Actors are the parties, groups and spokesmen it names, by one name
+	// whatever its language: they let reports in different languages of
+	// talks at one venue join one story.
+	Actors []string
 }
 
 // Grouped is an article's place in the groups.
@@ -68,18 +72,38 @@ func (o *Options) defaults() {
 	}
 }
 
-// venues are places where rounds of talks and meetings are held: two
-// reports naming different venues, and none in common, are two events.
-var venues = []string{"doha", "istanbul", "ankara", "riyadh", "jeddah", "tehran", "beijing", "urumqi", "moscow",
-	"tashkent", "dushanbe", "geneva", "oslo", "kabul", "islamabad", "muscat", "abu dhabi", "dubai"}
+// venues are places where rounds of talks and meetings are held, each with
+// its spellings in English, Urdu, Dari and Pashto: two reports naming
+// different venues, and none in common, are two events.
+var venues = []struct {
+	name      string
+	spellings []string
+}{
+	{"doha", []string{"doha", "دوحہ", "دوحه"}}, {"istanbul", []string{"istanbul", "استنبول"}},
+	{"ankara", []string{"ankara", "انقرہ", "آنکارا"}}, {"riyadh", []string{"riyadh", "ریاض"}},
+	{"jeddah", []string{"jeddah", "جدہ", "جده"}}, {"tehran", []string{"tehran", "تہران", "تهران"}},
+	{"beijing", []string{"beijing", "بیجنگ", "پکن"}}, {"urumqi", []string{"urumqi", "ارومچی"}},
+	{"moscow", []string{"moscow", "ماسکو", "مسکو"}}, {"tashkent", []string{"tashkent", "تاشقند", "تاشکند"}},
+	{"dushanbe", []string{"dushanbe", "دوشنبے"}}, // not دوشنبه: that is also Monday in Dari
+	{"geneva", []string{"geneva", "جنیوا"}}, {"oslo", []string{"oslo", "اوسلو"}},
+	{"kabul", []string{"kabul", "کابل"}}, {"islamabad", []string{"islamabad", "اسلام آباد"}},
+	{"muscat", []string{"muscat", "مسقط"}}, {"abu dhabi", []string{"abu dhabi", "ابوظہبی", "ابوظبی"}},
+	{"dubai", []string{"dubai", "دبئی", "دبی"}},
+}
 
 // heldAt tells a place named as where something happens ("talks in
-// Istanbul", "the Doha round", "returned from Kabul") from a capital named
-// for its government ("Kabul denies", "KABUL:" as a dateline).
+// Istanbul", "the Doha round", "returned from Kabul"; "استنبول میں",
+// "در استنبول", "مذاکرات استنبول") from a capital named for its government
+// ("Kabul denies", "KABUL:" as a dateline).
 func heldAt(toks []string, from, to int) bool {
-	return from > 0 && slices.Contains([]string{"in", "at", "from", "to"}, toks[from-1]) ||
-		to < len(toks) && slices.Contains([]string{"talks", "round", "meeting", "meetings", "process", "negotiations", "summit", "format", "framework"}, toks[to])
+	return from > 0 && slices.Contains(before, toks[from-1]) || to < len(toks) && slices.Contains(after, toks[to])
 }
+
+var (
+	before = []string{"in", "at", "from", "to", "در", "په", "از", "مذاکرات", "مذاکراتو", "اجلاس", "نشست"}
+	after  = []string{"talks", "round", "meeting", "meetings", "process", "negotiations", "summit", "format", "framework",
+		"میں", "مذاکرات", "کې", "اجلاس"}
+)
 
 type features struct {
 	id       string
@@ -100,6 +124,7 @@ type story struct {
 	venues      map[string]bool
 	originals   []*features // for copy checks
 	stale       bool        // long past: its shingle sets are dropped
+	actors      map[string]bool
 }
 
 // near reports whether t falls within the window of the story's span.
@@ -204,7 +229,11 @@ func (g *Grouper) Add(a Article) Grouped {
 			}
 		}
 		if best == nil {
-			best = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, first: a.Published, last: a.Published}
+			best = g.acrossLanguages(a, f)
+		}
+		if best == nil {
+			best = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, actors: map[string]bool{},
+				first: a.Published, last: a.Published}
 			g.stories = append(g.stories, best)
 		}
 		home = best
@@ -220,6 +249,9 @@ func (g *Grouper) Add(a Article) Grouped {
 		home.size++
 		for _, v := range f.venues {
 			home.venues[v] = true
+		}
+		for _, x := range a.Actors {
+			home.actors[x] = true
 		}
 	}
 	if a.Published.Before(home.first) {
@@ -256,6 +288,31 @@ func Group(articles []Article, o Options) []Grouped {
 	return out
 }
 
+// acrossLanguages finds the story of an article that shares no words with
+// any — a report in another language — by what does not depend on
+// language: the same venue named as where it happened, within the time
+// window, and at least two of the same actors. The story sharing the most
+// actors wins; the earliest, of equals.
+func (g *Grouper) acrossLanguages(a Article, f features) *story {
+	var best *story
+	most := 1
+	for _, s := range g.stories {
+		if len(f.venues) == 0 || !s.near(a.Published, g.o.Window) || conflict(f.venues, s.venues) || len(s.venues) == 0 {
+			continue
+		}
+		n := 0
+		for _, x := range a.Actors {
+			if s.actors[x] {
+				n++
+			}
+		}
+		if n > most {
+			best, most = s, n
+		}
+	}
+	return best
+}
+
 // conflict is two sets of venues, both named, with none in common.
 func conflict(a []string, b map[string]bool) bool {
 	if len(a) == 0 || len(b) == 0 {
@@ -289,13 +346,18 @@ func similarity(words map[string]bool, s *story) float64 {
 	return float64(inter) / float64(union)
 }
 
-// stop words carry no topic.
+// stop words carry no topic: English, Urdu, Dari and Pashto function
+// words, and the words that mark exercise material.
 var stop = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`a an the and or but of in on at to from by for with as is was were be been are has have had
 		it its this that these those he she they we you i his her their our not no said says say will would could should may
 		after before over under about into than then there here which who whom what when where while also more most some any
-		all one two three four five six seven eight nine ten new last first other both each such only very just up out off`) {
+		all one two three four five six seven eight nine ten new last first other both each such only very just up out off
+		fictional exercise فرضی مشق تمرین
+		اور کے کی کا میں نے سے کو پر ہے ہیں تھا تھی تھے ایک یہ وہ بھی بعد کہا
+		و در از به با که را این آن برای هم بر تا یا شد است کرد گفت
+		د او په له چې دا هغه کې ته هم وو شول وویل`) {
 		m[w] = true
 	}
 	return m
@@ -338,8 +400,10 @@ func featuresOf(text string) features {
 	}
 	for i := range toks {
 		for _, v := range venues {
-			if vs := strings.Fields(v); i+len(vs) <= len(toks) && slices.Equal(toks[i:i+len(vs)], vs) && heldAt(toks, i, i+len(vs)) {
-				f.venues = append(f.venues, v)
+			for _, sp := range v.spellings {
+				if vs := strings.Fields(sp); i+len(vs) <= len(toks) && slices.Equal(toks[i:i+len(vs)], vs) && heldAt(toks, i, i+len(vs)) {
+					f.venues = append(f.venues, v.name)
+				}
 			}
 		}
 	}

@@ -158,3 +158,26 @@ func TestGrouperForgets(t *testing.T) {
 		t.Errorf("an exact copy of an old article: %+v", c)
 	}
 }
+
+// Reports in Urdu and Dari of the talks in Istanbul join the English
+// reports' story by venue, time and actors; one of talks in Doha does not.
+func TestAcrossLanguages(t *testing.T) {
+	g := NewGrouper(Options{})
+	actors := []string{"Pakistan", "Afghan Taliban administration", "Qatar", "Türkiye"}
+	en := g.Add(Article{ID: "en", Published: day, Actors: actors, Text: strings.ReplaceAll(doha, "Doha", "Istanbul")})
+	ur := g.Add(Article{ID: "ur", Published: day.Add(2 * time.Hour), Actors: []string{"Inter-Services Public Relations", "Pakistan", "Afghan Taliban administration"},
+		Text: "[فرضی مشق] پاکستان اور افغانستان کے وفود نے استنبول میں مذاکرات کے بعد جنگ بندی کی نگرانی پر اتفاق کیا۔"})
+	prs := g.Add(Article{ID: "prs", Published: day.Add(3 * time.Hour), Actors: []string{"Afghan Taliban administration", "Pakistan"},
+		Text: "[تمرین فرضی] هیئت‌های افغانستان و پاکستان در استنبول بر نظارت مشترک آتش‌بس توافق کردند."})
+	doha := g.Add(Article{ID: "doha", Published: day.Add(4 * time.Hour), Actors: []string{"Pakistan", "Afghan Taliban administration"},
+		Text: "[فرضی مشق] دوحہ میں پاکستان اور افغانستان کے وفود کی ملاقات ہوئی۔"})
+	lone := g.Add(Article{ID: "lone", Published: day.Add(5 * time.Hour), Actors: []string{"Pakistan"},
+		Text: "[فرضی مشق] استنبول میں ایک بڑا تجارتی میلہ ہوا جس میں کپڑے، قالین، خشک میوہ جات اور دستکاری کی اشیاء پیش کی گئیں۔ " +
+			"منتظمین کے مطابق تین دن میں ہزاروں خریدار آئے اور تاجروں نے نئے معاہدے کیے۔"})
+	if ur.Story != en.Story || prs.Story != en.Story {
+		t.Errorf("the Urdu and Dari reports of the Istanbul talks: stories %d and %d, the English one %d", ur.Story, prs.Story, en.Story)
+	}
+	if doha.Story == en.Story || lone.Story == en.Story {
+		t.Errorf("a report of talks in Doha (%d) or one naming one actor (%d) joined the Istanbul story (%d)", doha.Story, lone.Story, en.Story)
+	}
+}
