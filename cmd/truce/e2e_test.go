@@ -793,8 +793,8 @@ func TestIngest(t *testing.T) {
 		"with Afghanistan, mediated by Türkiye and Qatar. The armed forces will respond to any attack from across the border.\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "scan.html"), []byte("\x00\x01\x02 not a page"), 0o644)
 	out, errOut, code = run(t, "ingest", "--data", data, filepath.Join(data, "sources"), dir)
-	if code != 1 || !strings.Contains(errOut, "unchanged SRC-0001") || !strings.Contains(errOut, "ingested SRC-0007 (story ST-0002") ||
-		!strings.Contains(errOut, "failed: "+filepath.Join(dir, "scan.html")) || !strings.Contains(errOut, "8 read in") {
+	if code != 1 || !strings.Contains(errOut, "unchanged SRC-0001") || !strings.Contains(errOut, "ingested SRC-0009 (story ST-0002") ||
+		!strings.Contains(errOut, "failed: "+filepath.Join(dir, "scan.html")) || !strings.Contains(errOut, "10 read in") {
 		t.Fatalf("truce ingest = %d %s %s", code, out, errOut)
 	}
 	if _, errOut, code := run(t, "verify", "--data", data); code != 0 {
@@ -840,7 +840,7 @@ func TestIngest(t *testing.T) {
 			if !ok {
 				t.Fatal("truce ingest --watch stopped")
 			}
-			ingested = strings.Contains(l, "ingested SRC-0008") && strings.Contains(l, "later.txt")
+			ingested = strings.Contains(l, "ingested SRC-0010") && strings.Contains(l, "later.txt")
 		case <-deadline:
 			t.Fatal("the file dropped into the watched directory was not ingested")
 		}
