@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/claims"
@@ -71,26 +72,22 @@ func newOSINT() osint {
 }
 
 // OutletID is the id of an outlet's record: its name, lower-cased, with
-// runs of anything but letters and digits made one dash.
+// runs of anything but letters and digits (in any script) made one dash.
 func OutletID(name string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(name) {
-		if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r > 0x7f && !isSpaceOrPunct(r) {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-		} else {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			dash = true
+			continue
 		}
+		if dash && b.Len() > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(r)
+		dash = false
 	}
 	return b.String()
-}
-
-func isSpaceOrPunct(r rune) bool {
-	return strings.ContainsRune(" \u00a0\u2013\u2014\u2018\u2019\u201c\u201d", r)
 }
 
 // TextHash names an article's text: hex SHA-256.

@@ -208,3 +208,14 @@ func BenchmarkSources(b *testing.B) {
 	b.ReportMetric(float64(len(bodies)*b.N)/b.Elapsed().Seconds(), "articles/s")
 	b.ReportMetric(1000, "bound-articles/s")
 }
+
+func TestOutletID(t *testing.T) {
+	for name, want := range map[string]string{
+		"Khyber Courier": "khyber-courier", "  Gulf Wire — Doha ": "gulf-wire-doha", "سرحد نیوز، پشاور": "سرحد-نیوز-پشاور",
+		"Dawn.com": "dawn-com", "!!!": "",
+	} {
+		if got := OutletID(name); got != want {
+			t.Errorf("OutletID(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
