@@ -91,6 +91,7 @@ type page struct {
 	published time.Time
 	err       error  // why a directory's file or a feed's item could not be read
 	known     string // the source a feed's item was already read as
+	lazy      bool   // a file whose body is read when its turn comes
 }
 
 // Run ingests every input: a URL (an article or a feed), a file (.html,
@@ -110,6 +111,23 @@ func (g *Ingester) Run(ctx context.Context, inputs []string) []Result {
 		b *truce.SourceIngestion
 	}
 	var batch []ready
+	seen := map[string]string{} // the same page twice in one run
+	flush := func() {
+		slices.SortStableFunc(batch, func(x, y ready) int { return x.b.Published.Compare(y.b.Published) })
+		for _, x := range batch {
+			if ctx.Err() != nil {
+				break
+			}
+			if id, ok := seen[x.b.SHA256]; ok {
+				report(Result{Input: x.p.input, Status: Unchanged, ID: id})
+				continue
+			}
+			r := g.store(ctx, x.p, x.b)
+			seen[x.b.SHA256] = r.ID
+			report(r)
+		}
+		batch = nil
+	}
 	for _, in := range inputs {
 		pages, err := g.open(ctx, in)
 		if err != nil {
@@ -128,24 +146,18 @@ func (g *Ingester) Run(ctx context.Context, inputs []string) []Result {
 			default:
 				batch = append(batch, ready{p, b})
 			}
+			if len(batch) == maxBatch {
+				flush()
+			}
 		}
 	}
-	slices.SortStableFunc(batch, func(x, y ready) int { return x.b.Published.Compare(y.b.Published) })
-	seen := map[string]string{} // the same page twice in one batch
-	for _, x := range batch {
-		if ctx.Err() != nil {
-			break
-		}
-		if id, ok := seen[x.b.SHA256]; ok {
-			report(Result{Input: x.p.input, Status: Unchanged, ID: id})
-			continue
-		}
-		r := g.store(ctx, x.p, x.b)
-		seen[x.b.SHA256] = r.ID
-		report(r)
-	}
+	flush()
 	return out
 }
+
+// maxBatch bounds the pages held at once (each up to extract.MaxPage);
+// pages are put in order of publication within a batch.
+const maxBatch = 100
 
 // IsURL reports whether an input is a web address.
 func IsURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }
@@ -180,8 +192,14 @@ func (g *Ingester) open(ctx context.Context, in string) ([]*page, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A directory's pages are read one at a time, when their turn comes;
+	// its feeds now, for their items.
 	var out []*page
 	for _, f := range files {
+		if !slices.Contains(feedExts, strings.ToLower(filepath.Ext(f))) {
+			out = append(out, &page{input: f, lazy: true})
+			continue
+		}
 		sub, err := g.open(ctx, f)
 		if err != nil {
 			out = append(out, &page{input: f, err: err})
@@ -192,8 +210,12 @@ func (g *Ingester) open(ctx context.Context, in string) ([]*page, error) {
 	return out, nil
 }
 
-// exts are the files a directory is read for.
-var exts = []string{".html", ".htm", ".txt", ".xml", ".rss", ".atom"}
+// exts are the files a directory is read for; feedExts those that may be
+// feeds.
+var (
+	exts     = []string{".html", ".htm", ".txt", ".xml", ".rss", ".atom"}
+	feedExts = []string{".xml", ".rss", ".atom"}
+)
 
 // Files lists the files of a directory that ingestion reads, sorted;
 // hidden files and subdirectories are left alone.
@@ -229,6 +251,9 @@ func readFile(path string) (*page, error) {
 }
 
 func (g *Ingester) get(ctx context.Context, raw string) (*page, error) {
+	if g.Fetch == nil {
+		return nil, errors.New("this ingester reads no web pages")
+	}
 	p, err := g.Fetch.Get(ctx, raw)
 	if err != nil {
 		return nil, err
@@ -313,6 +338,13 @@ func (g *Ingester) store(ctx context.Context, p *page, b *truce.SourceIngestion)
 func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion, known string, err error) {
 	if p.err != nil || p.known != "" {
 		return nil, p.known, p.err
+	}
+	if p.lazy {
+		f, err := readFile(p.input)
+		if err != nil {
+			return nil, "", err
+		}
+		*p = *f
 	}
 	sum := sha256.Sum256(p.body)
 	sha := hex.EncodeToString(sum[:])
