@@ -359,3 +359,32 @@ func TestPageReadAgain(t *testing.T) {
 		t.Fatalf("the revised article: %+v", update)
 	}
 }
+
+// A directory of more pages than one batch holds: every page is read once,
+// each batch in order of publication.
+func TestLargeDirectory(t *testing.T) {
+	dir := t.TempDir()
+	const n = 130
+	for i := range n {
+		// Files sorted by name are in reverse order of publication.
+		text := fmt.Sprintf("Title: Report %d\nOutlet: Wire %d\nPublished: %s\n\n[FICTIONAL] Market prices in district %d rose by %d percent this week, traders said, "+
+			"as lorries carrying wheat and fuel waited at checkpoint %d for a %d-hour inspection.\n",
+			i, i%7, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n-i)*time.Hour).Format(time.RFC3339), i, i%13, i, i%5+2)
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("r%03d.txt", i)), []byte(text), 0o644)
+	}
+	g, _ := newIngester(t)
+	rs := g.Run(context.Background(), []string{dir})
+	if len(rs) != n {
+		t.Fatalf("%d results for %d files", len(rs), n)
+	}
+	var last time.Time
+	for i, r := range rs {
+		if r.Status != ingest.Ingested {
+			t.Fatalf("%s: %s %s", r.Input, r.Status, r.Error)
+		}
+		if i%100 != 0 && r.Source.Published.Before(last) {
+			t.Errorf("%s logged after a later report", r.Input)
+		}
+		last = r.Source.Published
+	}
+}
