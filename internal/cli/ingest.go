@@ -66,9 +66,12 @@ func cmdIngest(e *env, args []string) error {
 	g.Progress = progress.show
 	for {
 		g.Run(e.ctx, pos)
-		progress.summary()
+		n, failed := progress.summary()
 		if !*watch {
-			break
+			if failed > 0 {
+				return fmt.Errorf("%d of %d sources failed", failed, n)
+			}
+			return nil
 		}
 		progress.quiet = true // from now on, only what changes
 		select {
@@ -77,10 +80,6 @@ func cmdIngest(e *env, args []string) error {
 		case <-time.After(*interval):
 		}
 	}
-	if progress.failed > 0 {
-		return fmt.Errorf("%d of %d sources failed", progress.failed, progress.n)
-	}
-	return nil
 }
 
 // localSink logs sources into an instance open in this process, signed by
@@ -166,13 +165,16 @@ func (p *ingestProgress) show(r ingest.Result) {
 	}
 }
 
-func (p *ingestProgress) summary() {
+// summary prints a pass's counts (a quiet pass only if it ingested
+// something), returns how many were read and failed, and starts the next
+// pass's counts.
+func (p *ingestProgress) summary() (n, failed int) {
 	if !p.quiet || p.ingested > 0 {
 		fmt.Fprintf(p.w, "%d read in %s: %d ingested, %d unchanged, %d failed\n", p.n, time.Since(p.start).Round(time.Millisecond), p.ingested, p.unchanged, p.failed)
 	}
-	if p.quiet {
-		p.n, p.ingested, p.unchanged, p.failed, p.start = 0, 0, 0, 0, time.Now()
-	}
+	n, failed = p.n, p.failed
+	p.n, p.ingested, p.unchanged, p.failed, p.start = 0, 0, 0, 0, time.Now()
+	return n, failed
 }
 
 func cmdDiscrepancies(e *env, args []string) error {
