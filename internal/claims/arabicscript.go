@@ -47,10 +47,10 @@ var statusWords = map[string][]string{
 	"captured": {"گرفتار", "اسیر", "دستگیر", "ونیول", "نیول"},
 }
 
-// sideWords name the parties.
-var sideWords = []struct{ side, words string }{
-	{"PK", "پاکستانی|پاکستان"},
-	{"AF", "افغانستان|افغانی|افغان"},
+// arabicSides name the parties.
+var arabicSides = []sideWord{
+	{"PK", regexp.MustCompile("پاکستانی|پاکستان")},
+	{"AF", regexp.MustCompile("افغانستان|افغانی|افغان")},
 }
 
 // claimantWords are who statements are attributed to: the Pakistani
@@ -60,7 +60,6 @@ var claimantWords = regexp.MustCompile(`آئی ایس پی آر|وزارت دف�
 
 var (
 	arabicCasualtyRE *regexp.Regexp
-	arabicSideRE     []*regexp.Regexp
 	arabicStatus     = map[string]string{}
 	// "ہفتہ، 17 اکتوبر 2026", "17 اکتوبر", Dari "شنبه ۱۷ اکتوبر"
 	arabicDateRE *regexp.Regexp
@@ -78,9 +77,6 @@ func init() {
 	}
 	// A figure, up to three words (who they were), what happened to them.
 	arabicCasualtyRE = regexp.MustCompile(`(?:^|[^\d])(\d{1,5})((?:[\s\x{a0}]+[^\s\x{a0}\d،.۔]+){0,3}?)[\s\x{a0}]+(` + strings.Join(all, "|") + `)`)
-	for _, s := range sideWords {
-		arabicSideRE = append(arabicSideRE, regexp.MustCompile(s.words))
-	}
 	for i, names := range [][]string{
 		{"جنوری"}, {"فروری", "فبروری"}, {"مارچ"}, {"اپریل"}, {"مئی", "می"}, {"جون"},
 		{"جولائی", "جولای"}, {"اگست"}, {"ستمبر", "سپتامبر"}, {"اکتوبر"}, {"نومبر", "نوامبر"}, {"دسمبر", "دسامبر"},
@@ -133,7 +129,7 @@ func inArabicScript(s string, published time.Time) []Claim {
 		if !ok || n == 0 || isYear(m[1]) || solarYear(m[1]) {
 			continue
 		}
-		out = append(out, Claim{Kind: KindCasualties, Sentence: s, Count: n, Status: arabicStatus[m[3]], Side: arabicSide(m[2], s), Claimant: claimant})
+		out = append(out, Claim{Kind: KindCasualties, Sentence: s, Count: n, Status: arabicStatus[m[3]], Side: sideOf(arabicSides, m[2], s), Claimant: claimant})
 	}
 	return out
 }
@@ -142,23 +138,4 @@ func inArabicScript(s string, published time.Time) []Claim {
 func solarYear(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && len(s) == 4 && n >= 1300 && n < 1500
-}
-
-// arabicSide reads whose casualties these are, as sideOf does.
-func arabicSide(near, sentence string) string {
-	for i, re := range arabicSideRE {
-		if re.MatchString(near) {
-			return sideWords[i].side
-		}
-	}
-	found := ""
-	for i, re := range arabicSideRE {
-		if re.MatchString(sentence) {
-			if found != "" {
-				return ""
-			}
-			found = sideWords[i].side
-		}
-	}
-	return found
 }

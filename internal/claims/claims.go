@@ -109,19 +109,17 @@ var statusOf = map[string]string{
 	"captured": "captured", "taken prisoner": "captured",
 }
 
-// sides name the parties as news text does.
-var sides = []struct{ side, re string }{
-	{"PK", `pakistan(i|'s)?|islamabad|ispr`},
-	{"AF", `afghan(istan|istan's)?|kabul|taliban`},
+// sideWord is how text names a party.
+type sideWord struct {
+	side string
+	re   *regexp.Regexp
 }
 
-var sideRE = func() []*regexp.Regexp {
-	var out []*regexp.Regexp
-	for _, s := range sides {
-		out = append(out, regexp.MustCompile(`(?i)\b(`+s.re+`)\b`))
-	}
-	return out
-}()
+// sides name the parties as English news text does.
+var sides = []sideWord{
+	{"PK", regexp.MustCompile(`(?i)\b(pakistan(i|'s)?|islamabad|ispr)\b`)},
+	{"AF", regexp.MustCompile(`(?i)\b(afghan(istan|istan's)?|kabul|taliban)\b`)},
+}
 
 // claimantRE finds who a sentence attributes itself to: "..., the defence
 // ministry said", "according to a military spokesman", "X told Y".
@@ -289,7 +287,7 @@ func inSentence(s string, published time.Time) []Claim {
 	}
 	claimant := claimantOf(s)
 	add := func(n int, status, who string) {
-		out = append(out, Claim{Kind: KindCasualties, Sentence: s, Count: n, Status: status, Side: sideOf(who, s), Claimant: claimant})
+		out = append(out, Claim{Kind: KindCasualties, Sentence: s, Count: n, Status: status, Side: sideOf(sides, who, s), Claimant: claimant})
 	}
 	for _, m := range casualtyRE.FindAllStringSubmatch(s, -1) {
 		if n, ok := number(m[1]); ok && n > 0 && !isYear(m[1]) {
@@ -316,22 +314,22 @@ func isYear(s string) bool {
 	return err == nil && len(s) == 4 && n >= 1900 && n <= 2100
 }
 
-// sideOf reads whose casualties these are: from the words next to the
-// figure ("Pakistani soldiers"), else from the only party the sentence
-// names.
-func sideOf(near, sentence string) string {
-	for i, re := range sideRE {
-		if re.MatchString(near) {
-			return sides[i].side
+// sideOf reads whose casualties these are, by the words of a language:
+// from the words next to the figure ("Pakistani soldiers"), else from the
+// only party the sentence names.
+func sideOf(words []sideWord, near, sentence string) string {
+	for _, w := range words {
+		if w.re.MatchString(near) {
+			return w.side
 		}
 	}
 	found := ""
-	for i, re := range sideRE {
-		if re.MatchString(sentence) {
+	for _, w := range words {
+		if w.re.MatchString(sentence) {
 			if found != "" {
 				return ""
 			}
-			found = sides[i].side
+			found = w.side
 		}
 	}
 	return found

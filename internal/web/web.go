@@ -275,6 +275,8 @@ var funcs = template.FuncMap{
 	"list": func(xs ...string) []string { return xs },
 	// static is a static file's address, versioned by its content.
 	"static": staticURL,
+	// withL hands a partial template the language and one value.
+	"withL": func(l *Lang, v any) map[string]any { return map[string]any{"L": l, "V": v} },
 	// outletID is the id of an outlet's record; claim says what a claim asserts.
 	"outletID": rules.OutletID,
 	"claim":    func(c claims.Claim) string { return c.String() },
