@@ -637,6 +637,17 @@ func TestStoryPage(t *testing.T) {
 	if _, src := get(t, s.signIn(t, "pk-liaison"), s.url+"/sources/SRC-0004"); strings.Contains(src, "/api/v1/blobs/") {
 		t.Error("a party's liaison is offered the mechanism's copy of the page")
 	}
+	// The demo's analyst tied the story to an allegation: both pages show it.
+	if len(story.Links) != 1 {
+		t.Fatalf("the story's links: %+v", story.Links)
+	}
+	al := story.Links[0].Allegation
+	if _, page := get(t, s.signIn(t, "pk-liaison"), s.url+"/allegations/"+al); !strings.Contains(page, `href="/stories/ST-0002"`) {
+		t.Errorf("the allegation %s does not show the story tied to it", al)
+	}
+	if !strings.Contains(page, `href="/allegations/`+al+`"`) {
+		t.Errorf("the story does not show the allegation tied to it")
+	}
 	// The list flags the disputed story.
 	if _, list := get(t, s.signIn(t, "analyst"), s.url+"/stories?disputed=1"); !strings.Contains(list, "ST-0002") || strings.Contains(list, "ST-0001") {
 		t.Errorf("the disputed list does not hold exactly the Istanbul story")
