@@ -28,8 +28,9 @@ type dashboardData struct {
 
 // dashboard gathers what awaits the member, by role: replies due and
 // consequences falling due for a party; allegations to admit, findings to
-// sign and consequences to confirm for a mediator; tasks for a monitor;
-// and, for everyone, what is overdue.
+// sign and consequences to confirm for a mediator; tasks for a monitor or
+// an analyst; open-source stories whose sources disagree for an analyst or
+// a mediator; and, for everyone, what is overdue.
 func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 	ctx := r.Context()
 	m := v.Member
@@ -121,7 +122,7 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 			return nil, err
 		}
 		add("dash.consequences_due", cq)
-	case m.Role == truce.RoleMonitor:
+	case m.Role == truce.RoleMonitor || m.Role == truce.RoleAnalyst:
 		recs, err := list(truce.Query{Type: rules.TypeTask, Member: m.ID, Status: truce.TaskAssigned})
 		if err != nil {
 			return nil, err
@@ -135,6 +136,21 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 			tasks = append(tasks, item{ID: t.ID, Href: link(rules.TypeTask, t.ID), Text: t.Type + " — " + t.Case, Due: t.Deadline.Due, Overdue: t.Deadline.Overdue})
 		}
 		add("dash.my_tasks", tasks)
+	}
+	if m.Role == truce.RoleAnalyst || m.Role == truce.RoleMediator {
+		recs, err := list(truce.Query{Type: rules.TypeStory, Status: "disputed"})
+		if err != nil {
+			return nil, err
+		}
+		var disputed []item
+		for _, rec := range recs {
+			st, err := decode[truce.Story](rec.Doc)
+			if err != nil {
+				return nil, err
+			}
+			disputed = append(disputed, item{ID: st.ID, Href: link(rules.TypeStory, st.ID), Text: v.L.T("dash.story_disputed", st.Title, len(st.Discrepancies))})
+		}
+		add("dash.disputed", disputed)
 	}
 	var overdue []rules.Overdue
 	s.cfg.Seq.View(func(st *rules.State) { overdue = st.OverdueFor(v.Access) })

@@ -648,6 +648,12 @@ func TestStoryPage(t *testing.T) {
 	if !strings.Contains(page, `href="/allegations/`+al+`"`) {
 		t.Errorf("the story does not show the allegation tied to it")
 	}
+	// The analysts' and mediators' dashboards list the disputed story.
+	for member, want := range map[string]bool{"analyst": true, "tr-mediator": true, "pk-liaison": false} {
+		if _, dash := get(t, s.signIn(t, member), s.url+"/"); strings.Contains(dash, `href="/stories/ST-0002"`) != want {
+			t.Errorf("%s's dashboard lists the disputed story: %v, want %v", member, !want, want)
+		}
+	}
 	// The list flags the disputed story.
 	if _, list := get(t, s.signIn(t, "analyst"), s.url+"/stories?disputed=1"); !strings.Contains(list, "ST-0002") || strings.Contains(list, "ST-0001") {
 		t.Errorf("the disputed list does not hold exactly the Istanbul story")
