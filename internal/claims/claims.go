@@ -99,13 +99,14 @@ var (
 	meetingAfter  = regexp.MustCompile(`(?i)^(?:[-\s]long)?\s+(?:of\s+)?(?:[\pL'-]+\s+){0,2}?(?:talks|negotiations|round|meetings?|summit|sessions?|conference|visit|consultations|dialogue)\b`)
 	meetingBefore = regexp.MustCompile(`(?i)\b(?:lasted|lasting|ran for|running for|went on for|took|spanned)\s+(?:a\s+|the\s+)?$`)
 	durationRE    = regexp.MustCompile(`(?i)\b` + numRE + `[-\s]days?\b|\b(a|one|two)[-\s]weeks?(?:[-\s]long)?\b|\bweek-long\b`)
-	// "23 soldiers were killed", "killed 58 fighters", "12 wounded"
-	casualtyRE  = regexp.MustCompile(`(?i)\b` + numRE + `\s+(?:([A-Za-z]+)\s+)?(?:([A-Za-z]+)\s+)?(?:were\s+|had\s+been\s+|have\s+been\s+|was\s+)?(killed|dead|died|wounded|injured|captured|taken prisoner)\b`)
+	// "23 soldiers were killed", "killed 58 fighters", "12 wounded"; each
+	// side says its own dead were "martyred"
+	casualtyRE  = regexp.MustCompile(`(?i)\b` + numRE + `\s+(?:([A-Za-z]+)\s+)?(?:([A-Za-z]+)\s+)?(?:were\s+|had\s+been\s+|have\s+been\s+|was\s+)?(killed|dead|died|martyred|wounded|injured|captured|taken prisoner)\b`)
 	killedNumRE = regexp.MustCompile(`(?i)\b(killed|wounded|injured|captured)\s+` + numRE + `\s+([A-Za-z]+)`)
 )
 
 var statusOf = map[string]string{
-	"killed": "killed", "dead": "killed", "died": "killed", "wounded": "wounded", "injured": "wounded",
+	"killed": "killed", "dead": "killed", "died": "killed", "martyred": "killed", "wounded": "wounded", "injured": "wounded",
 	"captured": "captured", "taken prisoner": "captured",
 }
 

@@ -65,14 +65,14 @@ func TestDatesRangesDurations(t *testing.T) {
 func TestCasualties(t *testing.T) {
 	cs := Extract("At least 23 Pakistani soldiers were killed in the clashes, the military's media wing said. "+
 		"According to the Afghan defence ministry, its forces killed 58 Pakistani soldiers and captured three. "+
-		"Twelve civilians were wounded in 2025 and 2026.", published)
+		"Twelve civilians were wounded in 2025 and 2026. Eleven Pakistani soldiers were martyred, ISPR said.", published)
 	var got []string
 	for _, c := range cs {
 		if c.Kind == KindCasualties {
 			got = append(got, strings.Join([]string{c.Side, c.Status, c.Claimant}, "|")+"|"+strconv.Itoa(c.Count))
 		}
 	}
-	want := []string{"PK|killed|military's media wing|23", "PK|killed|Afghan defence ministry|58", "|wounded||12"}
+	want := []string{"PK|killed|military's media wing|23", "PK|killed|Afghan defence ministry|58", "|wounded||12", "PK|killed|ISPR|11"}
 	for _, w := range want {
 		found := false
 		for _, g := range got {
