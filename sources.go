@@ -20,8 +20,9 @@ type SourceIngestion struct {
 	URL       string    `json:"url,omitempty"`
 	Title     string    `json:"title"`
 	Published time.Time `json:"published"`
-	Language  string    `json:"language,omitempty"` // BCP 47
-	Text      string    `json:"text,omitempty"`     // required in the entry; records leave it in the log
+	Language  string    `json:"language,omitempty"`  // BCP 47
+	Text      string    `json:"text,omitempty"`      // required in the entry; records leave it in the log
+	Truncated bool      `json:"truncated,omitempty"` // the text was clipped to fit an entry
 	// Claims, places and actors were extracted by the ingesting member's
 	// software; every claim's sentence is quoted from Text.
 	Claims []claims.Claim `json:"claims,omitempty"`

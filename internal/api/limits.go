@@ -27,7 +27,9 @@ type Limits struct {
 	Lockout        time.Duration // how long a member is locked out
 }
 
-// DefaultLimits are the limits of a server started without others.
+// DefaultLimits are the limits of a server started without others. No
+// entry is over 64 KiB (a tlog-tiles leaf), so a JSON body of 128 KiB holds
+// any entry with room for its sealed content.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxBodyBytes: 128 << 10, MaxUploadBytes: 256 << 20,

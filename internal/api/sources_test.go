@@ -10,6 +10,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/claims"
+	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/testkit"
 )
 
@@ -79,5 +80,22 @@ func TestDiscrepancies(t *testing.T) {
 	}
 	if code, body, _ := f.do(t, "POST", "/api/v1/outlets/kabul-ledger/grade", f.tokens["analyst"], b, "Content-Type", "application/json"); code != http.StatusCreated {
 		t.Errorf("grading the outlet = %d %s", code, body)
+	}
+}
+
+// A source too large for an entry is refused by the rules with what to
+// do about it, not by the log's leaf limit after the fact; nothing logged.
+func TestSourceTooLarge(t *testing.T) {
+	f := newFixture(t)
+	sentence := "آئی ایس پی آر کے مطابق سرحد پر جھڑپوں میں 23 پاکستانی فوجی شہید ہوئے۔ "
+	text := strings.Repeat(sentence, 2*rules.MaxSourceBody/len(sentence))
+	pub := testkit.Start.Add(-time.Hour)
+	body := truce.SourceIngestion{SHA256: fmt.Sprintf("%064x", 7), MediaType: "text/html", Outlet: "Inter-Services Public Relations", Title: "بیان",
+		Published: pub, Text: text}
+	b, _ := json.Marshal(map[string]any{"body": body})
+	size := f.Size()
+	code, resp, _ := f.do(t, "POST", "/api/v1/sources", f.tokens["analyst"], b, "Content-Type", "application/json")
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(string(resp), "clip the text") || f.Size() != size {
+		t.Fatalf("POST a source of %d bytes = %d %.300s", len(b), code, resp)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -372,7 +373,7 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 	} else if IsURL(hdr.url) {
 		b.URL = hdr.url
 	}
-	b.Text = clip(sanitize(a.Body), rules.MaxSourceText)
+	b.Text = sanitize(a.Body)
 	b.Title = clip(sanitize(cmp.Or(hdr.title, a.Title, p.title, firstLine(b.Text))), 500)
 	b.Published = a.Published
 	if b.Published.IsZero() {
@@ -384,9 +385,7 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 	if b.Published.IsZero() && g.Clock != nil {
 		b.Published = g.Clock().UTC()
 	}
-	b.Claims = claims.Extract(b.Text, b.Published)
-	b.Places = gazetteer.Find(b.Text)
-	b.Actors = actors.Find(b.Text)
+	fit(b)
 	// A page read again whose article has not changed — only its
 	// advertisements, say — is not a new source.
 	if b.URL != "" {
@@ -406,6 +405,32 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 func ReadHeader(b []byte) (title, outlet string, published time.Time, rest []byte) {
 	h, rest := readHeader(b)
 	return h.title, h.outlet, h.published, rest
+}
+
+// fit reads the text's claims, places and actors, clipping the text (and
+// saying so) until the body fits an entry: a long article keeps its
+// beginning, where news puts what matters; its claims are dropped from the
+// last only if quoting them is what overflows.
+func fit(b *truce.SourceIngestion) {
+	full := b.Text
+	for limit := min(len(full), 2*rules.MaxSourceBody); ; limit = limit * 4 / 5 {
+		b.Text = clip(full, utf8.RuneCountInString(full[:limit]))
+		b.Truncated = len(b.Text) < len(full)
+		b.Claims = claims.Extract(b.Text, b.Published)
+		b.Places = gazetteer.Find(b.Text)
+		b.Actors = actors.Find(b.Text)
+		for len(b.Claims) > 0 && size(b) > rules.MaxSourceBody {
+			b.Claims = b.Claims[:len(b.Claims)-1]
+		}
+		if size(b) <= rules.MaxSourceBody || limit < 1000 {
+			return
+		}
+	}
+}
+
+func size(b *truce.SourceIngestion) int {
+	raw, _ := json.Marshal(b)
+	return len(raw)
 }
 
 // header is the optional block of "Name: value" lines a text file may

@@ -388,3 +388,25 @@ func TestLargeDirectory(t *testing.T) {
 		last = r.Source.Published
 	}
 }
+
+// A page longer than an entry holds is clipped at a paragraph, said to be,
+// and logged; its claims come from what is kept.
+func TestLongPage(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<html lang="ur"><head><meta charset="utf-8"><meta property="og:site_name" content="سرحد نیوز"><title>طویل رپورٹ</title></head><body><article>`)
+	for i := range 400 {
+		fmt.Fprintf(&b, "<p>[فرضی مشق] آئی ایس پی آر کے مطابق سیکٹر %d میں جھڑپوں کے دوران %d پاکستانی فوجی زخمی ہوئے اور مقامی لوگوں نے علاقہ چھوڑ دیا۔</p>\n", i, i%9+1)
+	}
+	b.WriteString(`</article></body></html>`)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "long.html"), []byte(b.String()), 0o644)
+	g, _ := newIngester(t)
+	r := g.Run(context.Background(), []string{dir})[0]
+	if r.Status != ingest.Ingested {
+		t.Fatalf("the long page: %s %s", r.Status, r.Error)
+	}
+	s := r.Source
+	if !s.Truncated || len(s.Text) >= b.Len() || !strings.HasSuffix(s.Text, "۔") || len(s.Claims) == 0 {
+		t.Errorf("the long page: truncated %v, %d of %d bytes kept, %d claims, ends %q", s.Truncated, len(s.Text), b.Len(), len(s.Claims), s.Text[len(s.Text)-20:])
+	}
+}
