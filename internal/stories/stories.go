@@ -91,6 +91,24 @@ var venues = []struct {
 	{"dubai", []string{"dubai", "دبئی", "دبی"}},
 }
 
+// spelling is one way of writing a venue, as words.
+type spelling struct {
+	name  string
+	words []string
+}
+
+// venueWords are the venues' spellings, by their first word.
+var venueWords = func() map[string][]spelling {
+	m := map[string][]spelling{}
+	for _, v := range venues {
+		for _, sp := range v.spellings {
+			ws := tokens(sp)
+			m[ws[0]] = append(m[ws[0]], spelling{v.name, ws})
+		}
+	}
+	return m
+}()
+
 // heldAt tells a place named as where something happens ("talks in
 // Istanbul", "the Doha round", "returned from Kabul"; "استنبول میں",
 // "در استنبول", "مذاکرات استنبول") from a capital named for its government
@@ -398,12 +416,10 @@ func featuresOf(text string) features {
 			f.words[t] = true
 		}
 	}
-	for i := range toks {
-		for _, v := range venues {
-			for _, sp := range v.spellings {
-				if vs := strings.Fields(sp); i+len(vs) <= len(toks) && slices.Equal(toks[i:i+len(vs)], vs) && heldAt(toks, i, i+len(vs)) {
-					f.venues = append(f.venues, v.name)
-				}
+	for i, t := range toks {
+		for _, v := range venueWords[t] {
+			if end := i + len(v.words); end <= len(toks) && slices.Equal(toks[i:end], v.words) && heldAt(toks, i, end) {
+				f.venues = append(f.venues, v.name)
 			}
 		}
 	}
