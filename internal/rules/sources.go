@@ -213,7 +213,7 @@ func applySource(s *State, c *applyCtx, body any) error {
 	for i, a := range b.Actors {
 		actors[i] = a.Name
 	}
-	g := s.grouper.Add(stories.Article{ID: src.ID, Outlet: OutletID(b.Outlet), Published: b.Published, Text: b.Text, Actors: actors})
+	g := s.grouper.Add(stories.Article{ID: src.ID, Published: b.Published, Text: b.Text, Actors: actors})
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
 	src.Text, src.TextSHA256 = "", TextHash(b.Text)
 	st, ok := s.stories[s.storyIDs[g.Story]]

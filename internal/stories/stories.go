@@ -19,7 +19,6 @@ import (
 // Article is what grouping needs of an article.
 type Article struct {
 	ID        string
-	Outlet    string
 	Published time.Time
 	Text      string
 	// Actors are the parties, groups and spokesmen it names, by one name

@@ -17,16 +17,16 @@ strikes had been heard, and that it expected the mechanism to begin work within 
 
 func fixtures() []Article {
 	return []Article{
-		{ID: "courier", Outlet: "Khyber Courier", Published: day, Text: doha},
-		{ID: "gulf", Outlet: "Gulf Wire", Published: day.Add(3 * time.Hour), Text: `[FICTIONAL] Pakistani and Afghan negotiators
+		{ID: "courier", Published: day, Text: doha},
+		{ID: "gulf", Published: day.Add(3 * time.Hour), Text: `[FICTIONAL] Pakistani and Afghan negotiators
 			wrapped up their Doha talks with an agreed ceasefire framework, Qatari and Turkish mediators announced. The negotiators
 			will establish a joint monitoring mechanism for the border and meet again, the foreign ministry in Islamabad said.`},
-		{ID: "frontier", Outlet: "Frontier Daily", Published: day.Add(5 * time.Hour), Text: "FRONTIER DAILY — " +
+		{ID: "frontier", Published: day.Add(5 * time.Hour), Text: "FRONTIER DAILY — " +
 			strings.Replace(doha, "on Sunday", "late on Sunday", 1)},
-		{ID: "mirror", Outlet: "Border Mirror", Published: day.Add(6 * time.Hour), Text: strings.ToUpper(doha[:1]) + doha[1:] + "  "},
-		{ID: "istanbul", Outlet: "Kabul Ledger", Published: day.Add(48 * time.Hour), Text: strings.ReplaceAll(strings.ReplaceAll(doha,
+		{ID: "mirror", Published: day.Add(6 * time.Hour), Text: strings.ToUpper(doha[:1]) + doha[1:] + "  "},
+		{ID: "istanbul", Published: day.Add(48 * time.Hour), Text: strings.ReplaceAll(strings.ReplaceAll(doha,
 			"in Doha", "in Istanbul"), "15 to 18 October", "19 to 20 October") + " The Istanbul round was the second this month."},
-		{ID: "cricket", Outlet: "Khyber Courier", Published: day.Add(4 * time.Hour), Text: `Peshawar beat Quetta in a
+		{ID: "cricket", Published: day.Add(4 * time.Hour), Text: `Peshawar beat Quetta in a
 			rain-shortened final, with the last over bowled in near darkness and the crowd on its feet.`},
 	}
 }
