@@ -157,9 +157,44 @@ func (s *story) near(t time.Time, window time.Duration) bool {
 type Grouper struct {
 	o       Options
 	stories []*story
+	byDay   map[int64][]*story // the stories whose span covers each day
 	byExact map[uint64]original
 	newest  time.Time // the latest publication seen
 	added   int
+}
+
+func dayOf(t time.Time) int64 { return t.Unix() / 86400 }
+
+// nearby lists, in the order they were begun, the stories whose span comes
+// within the window of t: the only ones an article of t may join, found
+// without going through the whole archive.
+func (g *Grouper) nearby(t time.Time) []*story {
+	var out []*story
+	for d := dayOf(t.Add(-g.o.Window)); d <= dayOf(t.Add(g.o.Window)); d++ {
+		for _, s := range g.byDay[d] {
+			if s.near(t, g.o.Window) && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *story) int { return a.n - b.n })
+	return out
+}
+
+// cover records that a story's span now reaches t.
+func (g *Grouper) cover(s *story, t time.Time) {
+	from, to := dayOf(s.first), dayOf(s.last)
+	if t.Before(s.first) {
+		s.first = t
+	}
+	if t.After(s.last) {
+		s.last = t
+	}
+	for d := dayOf(s.first); d <= dayOf(s.last); d++ {
+		if d < from || d > to {
+			g.byDay[d] = append(g.byDay[d], s)
+		}
+	}
 }
 
 // Shingle sets are the bulk of a grouper's memory. Those of stories that
@@ -194,7 +229,7 @@ type original struct {
 // NewGrouper returns an empty grouper.
 func NewGrouper(o Options) *Grouper {
 	o.defaults()
-	return &Grouper{o: o, byExact: map[uint64]original{}}
+	return &Grouper{o: o, byExact: map[uint64]original{}, byDay: map[int64][]*story{}}
 }
 
 // Add places an article: in a story, and as a copy of an earlier article
@@ -208,10 +243,12 @@ func (g *Grouper) Add(a Article) Grouped {
 	// Exact copies, then near copies of an original in a nearby story.
 	if x, ok := g.byExact[f.exact]; ok {
 		out.CopyOf, out.Exact, home = x.id, true, x.s
-	} else if f.shingle >= o.MinShingles {
+	}
+	nearby := g.nearby(a.Published)
+	if home == nil && f.shingle >= o.MinShingles {
 	near:
-		for _, s := range g.stories {
-			if !s.near(a.Published, o.Window) || conflict(f.venues, s.venues) {
+		for _, s := range nearby {
+			if conflict(f.venues, s.venues) {
 				continue
 			}
 			for _, x := range s.originals {
@@ -237,8 +274,8 @@ func (g *Grouper) Add(a Article) Grouped {
 	}
 	if home == nil {
 		best, bestSim := (*story)(nil), o.MinSimilar
-		for _, s := range g.stories {
-			if !s.near(a.Published, o.Window) || conflict(f.venues, s.venues) {
+		for _, s := range nearby {
+			if conflict(f.venues, s.venues) {
 				continue
 			}
 			if sim := similarity(f.words, s); sim >= bestSim {
@@ -246,12 +283,13 @@ func (g *Grouper) Add(a Article) Grouped {
 			}
 		}
 		if best == nil {
-			best = g.acrossLanguages(a, f)
+			best = acrossLanguages(a, f, nearby)
 		}
 		if best == nil {
 			best = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, actors: map[string]bool{},
 				first: a.Published, last: a.Published}
 			g.stories = append(g.stories, best)
+			g.byDay[dayOf(a.Published)] = append(g.byDay[dayOf(a.Published)], best)
 		}
 		home = best
 	}
@@ -270,12 +308,9 @@ func (g *Grouper) Add(a Article) Grouped {
 		for _, x := range a.Actors {
 			home.actors[x] = true
 		}
-	}
-	if a.Published.Before(home.first) {
-		home.first = a.Published
-	}
-	if a.Published.After(home.last) {
-		home.last = a.Published
+		// Only originals stretch a story's span: a copy reprinted months
+		// later does not make the story a neighbour of everything between.
+		g.cover(home, a.Published)
 	}
 	if home.stale {
 		f.shingles = nil
@@ -310,11 +345,11 @@ func Group(articles []Article, o Options) []Grouped {
 // language: the same venue named as where it happened, within the time
 // window, and at least two of the same actors. The story sharing the most
 // actors wins; the earliest, of equals.
-func (g *Grouper) acrossLanguages(a Article, f features) *story {
+func acrossLanguages(a Article, f features, nearby []*story) *story {
 	var best *story
 	most := 1
-	for _, s := range g.stories {
-		if len(f.venues) == 0 || !s.near(a.Published, g.o.Window) || conflict(f.venues, s.venues) || len(s.venues) == 0 {
+	for _, s := range nearby {
+		if len(f.venues) == 0 || len(s.venues) == 0 || conflict(f.venues, s.venues) {
 			continue
 		}
 		n := 0

@@ -181,3 +181,23 @@ func TestAcrossLanguages(t *testing.T) {
 		t.Errorf("a report of talks in Doha (%d) or one naming one actor (%d) joined the Istanbul story (%d)", doha.Story, lone.Story, en.Story)
 	}
 }
+
+// Stories are found by the days they span: a report ten days on starts a
+// story of its own; an exact copy reprinted two months on is still marked
+// a copy, but does not stretch its story over the weeks between.
+func TestWindowByDays(t *testing.T) {
+	g := NewGrouper(Options{})
+	first := g.Add(Article{ID: "a", Published: day, Text: doha})
+	later := g.Add(Article{ID: "b", Published: day.Add(10 * 24 * time.Hour), Text: strings.Replace(doha, "Sunday", "Tuesday", 1) + " A second look."})
+	reprint := g.Add(Article{ID: "c", Published: day.Add(60 * 24 * time.Hour), Text: doha})
+	between := g.Add(Article{ID: "d", Published: day.Add(30 * 24 * time.Hour), Text: strings.Replace(doha, "Sunday", "Monday", 1) + " Looking back."})
+	if later.Story == first.Story {
+		t.Error("a report ten days later joined the story")
+	}
+	if reprint.CopyOf != "a" || !reprint.Exact || reprint.Story != first.Story {
+		t.Errorf("the reprint: %+v", reprint)
+	}
+	if between.Story == first.Story {
+		t.Error("the reprint stretched the story over the month between")
+	}
+}
