@@ -55,10 +55,39 @@ func (p placed) quote(says string) Quote {
 // October is six days counted inclusively and five elapsed, and either
 // duration agrees with it.
 func Find(sources []Source) []Discrepancy {
+	// Claims that say the same thing are compared once, by their first
+	// occurrence: a story of hundreds of reports repeats a few figures.
+	type class struct {
+		kind, side, status, claimant, outlet string
+		n                                    int
+		from, to                             time.Time
+	}
 	var dates, ranges, durations, casualties []placed
+	first := map[class]bool{}
 	for i := range sources {
 		for _, c := range sources[i].Claims {
 			p := placed{c, &sources[i]}
+			k := class{kind: c.Kind}
+			switch c.Kind {
+			case KindDate:
+				if c.Weekday == nil || *c.Weekday == c.Date.Weekday() {
+					continue
+				}
+				k.n, k.from = int(*c.Weekday), c.Date
+			case KindRange:
+				k.from, k.to = c.From, c.To
+			case KindDuration:
+				k.n = c.Days
+			case KindCasualties:
+				if c.Side == "" {
+					continue
+				}
+				k.side, k.status, k.claimant, k.outlet, k.n = c.Side, c.Status, strings.ToLower(c.Claimant), sources[i].Outlet, c.Count
+			}
+			if first[k] {
+				continue
+			}
+			first[k] = true
 			switch c.Kind {
 			case KindDate:
 				dates = append(dates, p)
@@ -71,21 +100,24 @@ func Find(sources []Source) []Discrepancy {
 			}
 		}
 	}
+	type key struct {
+		kind, side, status string
+		lo, hi             int
+		from, to           time.Time
+	}
 	var out []Discrepancy
-	seen := map[string]bool{}
-	once := func(key string, d func() Discrepancy) {
-		if !seen[key] {
-			seen[key] = true
+	seen := map[key]bool{}
+	once := func(k key, d func() Discrepancy) {
+		if !seen[k] {
+			seen[k] = true
 			out = append(out, d())
 		}
 	}
 	for _, d := range dates {
-		if d.Weekday != nil && *d.Weekday != d.Date.Weekday() {
-			once(fmt.Sprint(WeekdayMismatch, d.Date, *d.Weekday), func() Discrepancy {
-				return Discrepancy{Kind: WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
-					A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))}
-			})
-		}
+		once(key{kind: WeekdayMismatch, lo: int(*d.Weekday), from: d.Date}, func() Discrepancy {
+			return Discrepancy{Kind: WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
+				A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))}
+		})
 	}
 	for _, du := range durations {
 		for _, r := range ranges {
@@ -93,8 +125,7 @@ func Find(sources []Source) []Discrepancy {
 			if du.Days == inclusive || du.Days == inclusive-1 {
 				continue
 			}
-			key := fmt.Sprint(DurationVsRange, du.Days, r.From, r.To)
-			once(key, func() Discrepancy {
+			once(key{kind: DurationVsRange, lo: du.Days, from: r.From, to: r.To}, func() Discrepancy {
 				return Discrepancy{Kind: DurationVsRange, Subject: "duration",
 					A: du.quote(fmt.Sprintf("%d days", du.Days)),
 					B: ptr(r.quote(fmt.Sprintf("%s to %s: %d days inclusive, %d elapsed", r.From.Format("2 Jan"), r.To.Format("2 Jan 2006"), inclusive, inclusive-1)))}
@@ -103,7 +134,7 @@ func Find(sources []Source) []Discrepancy {
 	}
 	for i, a := range casualties {
 		for _, b := range casualties[i+1:] {
-			if a.Side == "" || a.Side != b.Side || a.Status != b.Status || a.Count == b.Count || a.src == b.src {
+			if a.Side != b.Side || a.Status != b.Status || a.Count == b.Count || a.src == b.src {
 				continue
 			}
 			kind := ""
@@ -115,8 +146,7 @@ func Find(sources []Source) []Discrepancy {
 			default:
 				continue
 			}
-			lo, hi := min(a.Count, b.Count), max(a.Count, b.Count)
-			once(fmt.Sprint(kind, a.Side, a.Status, lo, hi), func() Discrepancy {
+			once(key{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}, func() Discrepancy {
 				return Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
 			})
 		}

@@ -238,7 +238,9 @@ func applySource(s *State, c *applyCtx, body any) error {
 		s.outlets[oid] = o
 	}
 	o.Sources++
-	s.assess(st)
+	if src.CopyOf == "" { // a copy says nothing its original did not
+		s.assess(st)
+	}
 	c.touch(TypeSource, src.ID)
 	c.touch(TypeStory, st.ID)
 	c.touch(TypeOutlet, oid)
