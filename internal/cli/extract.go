@@ -27,7 +27,8 @@ func cmdExtract(e *env, args []string) error {
 	var contentType string
 	var pageURL *url.URL
 	if strings.HasPrefix(pos[0], "http://") || strings.HasPrefix(pos[0], "https://") {
-		p, err := fetch.New(extract.MaxPage).Get(e.ctx, pos[0])
+		// Asked for by the user at this machine: any address it may reach.
+		p, err := fetch.New(extract.MaxPage, true).Get(e.ctx, pos[0])
 		if err != nil {
 			return err
 		}

@@ -32,6 +32,7 @@ func cmdIngest(e *env, args []string) error {
 	watch := fs.Bool("watch", false, "keep reading the sources (new files in a directory, new items in a feed) every --interval")
 	interval := fs.Duration("interval", time.Minute, "how often --watch reads the sources again")
 	perHost := fs.Duration("per-host", time.Second, "at most one request to a host this often")
+	allowPrivate := fs.Bool("allow-private", false, "read pages on loopback, private and link-local addresses too (by default a feed cannot make this machine read its own network)")
 	pos, err := parseMixed(fs, args)
 	if err != nil {
 		return err
@@ -40,7 +41,7 @@ func cmdIngest(e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "usage: truce ingest (--data DIR | --server URL [--key FILE]) [--outlet NAME] [--watch] SOURCE... (feed or page URLs, .html/.txt/.xml files, directories)")
 		return errUsage
 	}
-	f := fetch.New(extract.MaxPage)
+	f := fetch.New(extract.MaxPage, *allowPrivate)
 	f.PerHost = *perHost
 	g := &ingest.Ingester{Fetch: f, Outlet: *outlet, Clock: func() time.Time { return time.Now().UTC() }}
 	if *data != "" {
@@ -94,12 +95,12 @@ func localSink(in *instance.Instance) (*ingest.Local, error) {
 
 // scheduleIngest reads sources into a served instance every interval
 // until ctx ends, logging what it ingested and what failed.
-func scheduleIngest(ctx context.Context, e *env, in *instance.Instance, sources []string, every time.Duration) error {
+func scheduleIngest(ctx context.Context, e *env, in *instance.Instance, sources []string, every time.Duration, allowPrivate bool) error {
 	sink, err := localSink(in)
 	if err != nil {
 		return err
 	}
-	g := &ingest.Ingester{Sink: sink, Fetch: fetch.New(extract.MaxPage), Clock: sink.Clock}
+	g := &ingest.Ingester{Sink: sink, Fetch: fetch.New(extract.MaxPage, allowPrivate), Clock: sink.Clock}
 	go func() {
 		for {
 			rs := g.Run(ctx, sources)

@@ -115,6 +115,7 @@ type serveFlags struct {
 	accounts      []web.Account // listed on the sign-in page (the demo's)
 	ingest        listFlag
 	ingestEvery   time.Duration
+	ingestPrivate bool
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -131,6 +132,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.limits.RequestTimeout, "request-timeout", d.RequestTimeout, "time limit on handling one request")
 	fs.Var(&f.ingest, "ingest", "read open-source reports from this feed, page, file or directory on a schedule (repeatable)")
 	fs.DurationVar(&f.ingestEvery, "ingest-every", 15*time.Minute, "how often to read the --ingest sources")
+	fs.BoolVar(&f.ingestPrivate, "ingest-allow-private", false, "let --ingest read pages on loopback, private and link-local addresses")
 	f.limits.LoginFailures, f.limits.LoginWindow, f.limits.Lockout = d.LoginFailures, d.LoginWindow, d.Lockout
 }
 
@@ -186,7 +188,7 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 		awaitPublished(e, pub, in.Seq.Checkpoint().Size)
 	}
 	if len(sf.ingest) > 0 {
-		if err := scheduleIngest(e.ctx, e, in, sf.ingest, sf.ingestEvery); err != nil {
+		if err := scheduleIngest(e.ctx, e, in, sf.ingest, sf.ingestEvery, sf.ingestPrivate); err != nil {
 			return err
 		}
 	}

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -59,10 +61,35 @@ func (c *Client) wait(ctx context.Context, host string) error {
 	return l.Wait(ctx)
 }
 
-// New returns a client with the limits above; maxBytes bounds a page.
-func New(maxBytes int64) *Client {
+// ErrPrivate is a page on a loopback, private or link-local address: a feed
+// (or a redirect) must not make the server read its own network and put
+// what it finds into the log.
+var ErrPrivate = errors.New("the address is on a private network (loopback, private or link-local); allow private addresses to read it")
+
+// New returns a client with the limits above; maxBytes bounds a page. It
+// refuses private addresses unless allowPrivate, checking the address it
+// actually connects to (after DNS and after every redirect).
+func New(maxBytes int64, allowPrivate bool) *Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+				ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+				return ErrPrivate
+			}
+			return nil
+		}
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = dialer.DialContext
+	transport.Proxy = nil // a proxy would connect for us, unchecked
 	return &Client{MaxBytes: maxBytes, PerHost: time.Second, HTTP: &http.Client{
-		Timeout: 30 * time.Second,
+		Transport: transport,
+		Timeout:   30 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return ErrRedirects

@@ -37,7 +37,7 @@ func TestFetch(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := New(1 << 20)
+	c := New(1<<20, true)
 	c.PerHost = 0
 	ctx := context.Background()
 	p, err := c.Get(ctx, srv.URL+"/article")
@@ -61,7 +61,7 @@ func TestFetch(t *testing.T) {
 func TestPolite(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<p>x</p>")) }))
 	defer srv.Close()
-	c := New(1 << 20)
+	c := New(1<<20, true)
 	c.PerHost = 150 * time.Millisecond
 	ctx := context.Background()
 	start := time.Now()
@@ -72,5 +72,22 @@ func TestPolite(t *testing.T) {
 	}
 	if d := time.Since(start); d < 2*c.PerHost {
 		t.Errorf("three requests to one host took %v, less than two intervals", d)
+	}
+}
+
+// By default a page on a private address is not read — not directly, and
+// not by a name that resolves to one.
+func TestPrivateAddresses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<p>internal</p>")) }))
+	defer srv.Close()
+	c := New(1<<20, false)
+	c.PerHost = 0
+	for _, u := range []string{srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)} {
+		if _, err := c.Get(context.Background(), u); !errors.Is(err, ErrPrivate) {
+			t.Errorf("%s: %v, want %v", u, err, ErrPrivate)
+		}
+	}
+	if _, err := New(1<<20, true).Get(context.Background(), srv.URL); err != nil {
+		t.Errorf("allowed, %s: %v", srv.URL, err)
 	}
 }

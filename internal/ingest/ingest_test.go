@@ -43,7 +43,7 @@ func newIngester(t *testing.T) (*ingest.Ingester, *testkit.Env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := fetch.New(extract.MaxPage)
+	f := fetch.New(extract.MaxPage, true) // the test servers are on loopback
 	f.PerHost = 0
 	return &ingest.Ingester{Sink: &ingest.Local{Seq: env.In.Seq, Store: env.In.Store, Blobs: blobs, Clock: env.Clock.Now}, Fetch: f, Clock: env.Clock.Now}, env
 }
