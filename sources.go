@@ -133,6 +133,15 @@ type SourceLink struct {
 	Note       string `json:"note,omitempty"`
 }
 
+// SourceMove is the body of source.moved: an analyst puts an original
+// source (and its copies) in another story, or a story of its own, where
+// the grouping was wrong.
+type SourceMove struct {
+	Source string `json:"source"`
+	Story  string `json:"story,omitempty"` // "" for a new story
+	Reason string `json:"reason"`
+}
+
 // Link relations.
 var LinkRelations = []string{"corroborates", "contradicts", "context"}
 

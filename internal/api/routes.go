@@ -80,6 +80,7 @@ var actions = []struct{ path, kind, summary string }{
 	{"/api/v1/sources", rules.KindSourceIngested, "Ingest an article or statement: its text, claims, places and actors (the rules place it in a story)"},
 	{"/api/v1/outlets/{id}/grade", rules.KindOutletGraded, "Grade an outlet's reliability, A to F"},
 	{"/api/v1/links", rules.KindSourceLinked, "Tie a source or a story to an allegation or a case"},
+	{"/api/v1/sources/{id}/move", rules.KindSourceMoved, "Move a source (and its copies) to another story, or one of its own, where the grouping was wrong"},
 }
 
 func routeTable() []route {

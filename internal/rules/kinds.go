@@ -71,6 +71,7 @@ var kinds = map[string]*kind{
 	KindSourceIngested:       {ingesters, decodeAs[truce.SourceIngestion](checkSource), applySource},
 	KindOutletGraded:         {analysts, decodeAs[truce.OutletGrading](checkOutletGrading), applyOutletGrading},
 	KindSourceLinked:         {linkers, decodeAs[truce.SourceLink](checkSourceLink), applySourceLink},
+	KindSourceMoved:          {analysts, decodeAs[truce.SourceMove](checkSourceMove), applySourceMove},
 	KindAmendmentSigned:      {signatory, decodeAs[truce.AmendmentSignature](func(*truce.AmendmentSignature) error { return nil }), applyAmendmentSignature},
 }
 
@@ -391,6 +392,8 @@ func Subject(c *Command) string {
 		return b.Amendment
 	case *truce.OutletGrading:
 		return OutletID(b.Outlet)
+	case *truce.SourceMove:
+		return b.Source
 	}
 	return ""
 }

@@ -252,6 +252,7 @@ func FuzzDecode(f *testing.F) {
 		KindSourceIngested:       source(1, "Khyber Courier", istanbul),
 		KindOutletGraded:         truce.OutletGrading{Outlet: "Khyber Courier", Reliability: "B", Reason: "r"},
 		KindSourceLinked:         truce.SourceLink{Story: "ST-0001", Allegation: "AL-0001", Relation: "corroborates"},
+		KindSourceMoved:          truce.SourceMove{Source: "SRC-0001", Reason: "r"},
 	} {
 		b, _ := json.Marshal(body)
 		f.Add(kind, b)

@@ -30,6 +30,7 @@ const (
 	KindSourceIngested = "source.ingested"
 	KindOutletGraded   = "outlet.graded"
 	KindSourceLinked   = "source.linked"
+	KindSourceMoved    = "source.moved"
 )
 
 // Record types of open-source reports.
@@ -68,11 +69,12 @@ type osint struct {
 	grouper  *stories.Grouper
 	nSource  int
 	storyIDs map[int]string // the grouper's story numbers
+	storyNum map[string]int // and back
 }
 
 func newOSINT() osint {
 	return osint{reports: map[string]*truce.Report{}, byHash: map[string]string{}, byURL: map[string]string{}, stories: map[string]*truce.Story{},
-		outlets: map[string]*truce.Outlet{}, grouper: stories.NewGrouper(stories.Options{}), storyIDs: map[int]string{}}
+		outlets: map[string]*truce.Outlet{}, grouper: stories.NewGrouper(stories.Options{}), storyIDs: map[int]string{}, storyNum: map[string]int{}}
 }
 
 // OutletID is the id of an outlet's record: its name, lower-cased, with
@@ -216,19 +218,14 @@ func applySource(s *State, c *applyCtx, body any) error {
 	g := s.grouper.Add(stories.Article{ID: src.ID, Published: b.Published, Text: b.Text, Actors: actors})
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
 	src.Text, src.TextSHA256 = "", TextHash(b.Text)
-	st, ok := s.stories[s.storyIDs[g.Story]]
-	if !ok {
-		st = &truce.Story{ID: fmt.Sprintf("ST-%04d", len(s.stories)+1), Title: b.Title, First: b.Published, Last: b.Published}
-		s.storyIDs[g.Story] = st.ID
-		s.stories[st.ID] = st
-	}
+	st := s.storyOf(g.Story, b.Title, b.Published)
 	src.Story = st.ID
 	s.reports[src.ID] = src
 	s.byHash[b.SHA256] = src.ID
 	if b.URL != "" {
 		s.byURL[b.URL] = src.ID
 	}
-	st.Sources = append(st.Sources, truce.StorySource{ID: src.ID, Outlet: b.Outlet, Title: b.Title, Published: b.Published, CopyOf: src.CopyOf, Exact: src.Exact})
+	st.Sources = append(st.Sources, storySource(src))
 	st.First, st.Last = minTime(st.First, b.Published), maxTime(st.Last, b.Published)
 
 	oid := OutletID(b.Outlet)
@@ -244,6 +241,73 @@ func applySource(s *State, c *applyCtx, body any) error {
 	c.touch(TypeSource, src.ID)
 	c.touch(TypeStory, st.ID)
 	c.touch(TypeOutlet, oid)
+	return nil
+}
+
+// storyOf returns the story the grouper numbers n, beginning it if new.
+func (s *State) storyOf(n int, title string, published time.Time) *truce.Story {
+	if st, ok := s.stories[s.storyIDs[n]]; ok {
+		return st
+	}
+	st := &truce.Story{ID: fmt.Sprintf("ST-%04d", len(s.stories)+1), Title: title, First: published, Last: published}
+	s.storyIDs[n], s.storyNum[st.ID] = st.ID, n
+	s.stories[st.ID] = st
+	return st
+}
+
+func storySource(src *truce.Report) truce.StorySource {
+	return truce.StorySource{ID: src.ID, Outlet: src.Outlet, Title: src.Title, Published: src.Published, CopyOf: src.CopyOf, Exact: src.Exact}
+}
+
+func checkSourceMove(m *truce.SourceMove) error {
+	if err := text("body.source", m.Source, 64, true); err != nil {
+		return err
+	}
+	return text("body.reason", m.Reason, 2000, true)
+}
+
+// applySourceMove puts a source and its copies in another story, or a new
+// one, and reassesses both stories.
+func applySourceMove(s *State, c *applyCtx, body any) error {
+	m := body.(*truce.SourceMove)
+	src, ok := s.reports[m.Source]
+	if !ok {
+		return truce.FieldErrorf(truce.CodeNotFound, "body.source", "no source %q", m.Source)
+	}
+	if src.CopyOf != "" {
+		return truce.FieldErrorf(truce.CodeInvalid, "body.source", "%s is a copy of %s: move the original, its copies go with it", src.ID, src.CopyOf)
+	}
+	to := 0
+	if m.Story != "" {
+		if _, ok := s.stories[m.Story]; !ok {
+			return truce.FieldErrorf(truce.CodeNotFound, "body.story", "no story %q", m.Story)
+		}
+		if m.Story == src.Story {
+			return truce.FieldErrorf(truce.CodeConflict, "body.story", "%s is already in %s", src.ID, m.Story)
+		}
+		to = s.storyNum[m.Story]
+	}
+	from := s.stories[src.Story]
+	n := s.grouper.Move(src.ID, to)
+	if n == 0 {
+		return fmt.Errorf("the grouper does not hold %s", src.ID) // the state is broken: not the entry's fault
+	}
+	dest := s.storyOf(n, src.Title, src.Published)
+	moved := func(x truce.StorySource) bool { return x.ID == src.ID || s.reports[x.ID].CopyOf == src.ID }
+	for _, x := range from.Sources {
+		if moved(x) {
+			r := s.reports[x.ID]
+			r.Story = dest.ID
+			dest.Sources = append(dest.Sources, x)
+			dest.First, dest.Last = minTime(dest.First, r.Published), maxTime(dest.Last, r.Published)
+			c.touch(TypeSource, r.ID)
+		}
+	}
+	from.Sources = slices.DeleteFunc(from.Sources, moved)
+	s.assess(from)
+	s.assess(dest)
+	c.touch(TypeStory, from.ID)
+	c.touch(TypeStory, dest.ID)
 	return nil
 }
 

@@ -229,3 +229,70 @@ func TestOutletID(t *testing.T) {
 		}
 	}
 }
+
+// An analyst moves a wrongly grouped source, with its copies, to another
+// story or one of its own; both stories are reassessed, and later copies of
+// it follow it. Moves that make no sense are refused and change nothing.
+func TestSourceMove(t *testing.T) {
+	w := newWorld(t)
+	w.must("ana", KindSourceIngested, source(3, "Khyber Courier", istanbul))
+	ledger := strings.NewReplacer("four-day talks", "five days of talks", "23 Pakistani soldiers were killed in the clashes before the talks, the army said",
+		"the Afghan defence ministry said its forces killed 58 Pakistani soldiers before the talks").Replace(istanbul)
+	w.must("ana", KindSourceIngested, source(2, "Kabul Ledger", ledger))
+	w.must("ana", KindSourceIngested, source(1, "Border Mirror", ledger)) // an exact copy of the ledger
+	st, _ := w.s.Story("ST-0001")
+	if len(st.Sources) != 3 || len(st.Discrepancies) == 0 {
+		t.Fatalf("the story before: %+v", st)
+	}
+	for _, c := range []struct {
+		body truce.SourceMove
+		code truce.Code
+	}{
+		{truce.SourceMove{Source: "SRC-0003", Reason: "r"}, truce.CodeInvalid},                    // a copy
+		{truce.SourceMove{Source: "SRC-0002", Story: "ST-0001", Reason: "r"}, truce.CodeConflict}, // where it is
+		{truce.SourceMove{Source: "SRC-0002", Story: "ST-0404", Reason: "r"}, truce.CodeNotFound},
+		{truce.SourceMove{Source: "SRC-0404", Reason: "r"}, truce.CodeNotFound},
+	} {
+		before, _ := w.s.Records()
+		if _, err := w.apply("ana", KindSourceMoved, c.body); truce.ErrorCode(err) != c.code {
+			t.Errorf("%+v: %v, want %s", c.body, err, c.code)
+		}
+		w.seqs["ana"]--
+		if after, _ := w.s.Records(); !reflect.DeepEqual(before, after) {
+			t.Errorf("%+v was refused but changed the state", c.body)
+		}
+	}
+	if _, err := w.apply("pk", KindSourceMoved, truce.SourceMove{Source: "SRC-0002", Reason: "r"}); truce.ErrorCode(err) != truce.CodeForbidden {
+		t.Errorf("a liaison moving a source: %v", err)
+	}
+	w.seqs["pk"]--
+
+	a := w.must("ana", KindSourceMoved, truce.SourceMove{Source: "SRC-0002", Reason: "A report of another clash, not of the talks."})
+	old, _ := w.s.Story("ST-0001")
+	moved, _ := w.s.Story("ST-0002")
+	// The courier's own four days against its own dates remain; 23 against
+	// 58 went with the ledger.
+	if len(old.Sources) != 1 || len(old.Discrepancies) != 1 || old.Discrepancies[0].Kind != claims.DurationVsRange ||
+		len(moved.Sources) != 2 || moved.Independent != 1 {
+		t.Errorf("after the move: old %+v, new %+v", old, moved)
+	}
+	for _, id := range []string{"SRC-0002", "SRC-0003"} {
+		if r, _ := w.s.Report(id); r.Story != "ST-0002" {
+			t.Errorf("%s is in %s", id, r.Story)
+		}
+	}
+	if len(a.Touched) != 4 {
+		t.Errorf("the move touched %v", a.Touched)
+	}
+	// A later exact copy of the moved report goes where it now is.
+	c := source(0, "Frontier Daily", ledger)
+	c.SHA256 = fmt.Sprintf("%064x", 77)
+	if id := w.must("ana", KindSourceIngested, c).Touched[1].ID; id != "ST-0002" {
+		t.Errorf("a later copy went to %s", id)
+	}
+	// And back again, into the first story.
+	w.must("ana", KindSourceMoved, truce.SourceMove{Source: "SRC-0002", Story: "ST-0001", Reason: "On reflection, the same round."})
+	if st, _ := w.s.Story("ST-0001"); len(st.Sources) != 4 {
+		t.Errorf("moved back: %+v", st.Sources)
+	}
+}

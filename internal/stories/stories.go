@@ -123,13 +123,14 @@ var (
 )
 
 type features struct {
-	id       string
-	exact    uint64
-	simhash  uint64
-	shingle  int
-	shingles []uint64 // sorted, distinct
-	words    map[string]bool
-	venues   []string
+	id        string
+	published time.Time
+	exact     uint64
+	simhash   uint64
+	shingle   int
+	shingles  []uint64 // sorted, distinct
+	words     map[string]bool
+	venues    []string
 }
 
 // story is a group being built.
@@ -237,7 +238,7 @@ func NewGrouper(o Options) *Grouper {
 func (g *Grouper) Add(a Article) Grouped {
 	o := g.o
 	f := featuresOf(a.Text)
-	f.id = a.ID
+	f.id, f.published = a.ID, a.Published
 	out := Grouped{ID: a.ID}
 	var home *story
 	// Exact copies, then near copies of an original in a nearby story.
@@ -322,6 +323,43 @@ func (g *Grouper) Add(a Article) Grouped {
 		g.sweep()
 	}
 	return out
+}
+
+// Move puts an original article in another story (0: a new story of its
+// own), as an analyst decided, and returns that story's number, or 0 if
+// the article is not an original the grouper holds. Later articles that
+// copy it are placed with it. The stories' word profiles are not
+// recomputed: the analyst's decision is about this article, and the
+// grouper keeps no texts to learn from it again.
+func (g *Grouper) Move(id string, to int) int {
+	for _, s := range g.stories {
+		i := slices.IndexFunc(s.originals, func(x *features) bool { return x.id == id })
+		if i < 0 {
+			continue
+		}
+		f := s.originals[i]
+		var dest *story
+		switch {
+		case to == 0:
+			dest = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, actors: map[string]bool{},
+				first: f.published, last: f.published}
+			g.stories = append(g.stories, dest)
+			g.byDay[dayOf(f.published)] = append(g.byDay[dayOf(f.published)], dest)
+		case to >= 1 && to <= len(g.stories):
+			dest = g.stories[to-1]
+		default:
+			return 0
+		}
+		if dest == s {
+			return s.n
+		}
+		s.originals = slices.Delete(s.originals, i, i+1)
+		dest.originals = append(dest.originals, f)
+		g.byExact[f.exact] = original{id, dest}
+		g.cover(dest, f.published)
+		return dest.n
+	}
+	return 0
 }
 
 // Group assigns every article a story and marks copies, taking the

@@ -43,6 +43,7 @@ var actions = []action{
 	{"waive", rules.KindConsequenceWaived, truce.ConsequenceDecision{}, []truce.Role{truce.RoleMediator}},
 	{"link-source", rules.KindSourceLinked, truce.SourceLink{}, rules.Roles(rules.KindSourceLinked)},
 	{"grade-outlet", rules.KindOutletGraded, truce.OutletGrading{}, rules.Roles(rules.KindOutletGraded)},
+	{"move-source", rules.KindSourceMoved, truce.SourceMove{}, rules.Roles(rules.KindSourceMoved)},
 }
 
 func actionNamed(name string) (action, bool) {

@@ -90,7 +90,7 @@ func (s *Server) source(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	d := &sourceData{S: src, Timeline: s.timeline(hist), Receipt: api.ReceiptPath(rules.TypeSource, id),
-		Actions: offer(v, "source", id, "link-source"), Attribution: gazetteer.Attribution}
+		Actions: offer(v, "source", id, "link-source", "move-source"), Attribution: gazetteer.Attribution}
 	if v.Access.Sees(truce.Internal, "") {
 		d.Page = "/api/v1/blobs/" + src.SHA256
 	}

@@ -561,7 +561,7 @@ var recordActions = map[string]struct {
 	rules.TypeTask:        {"task", []string{"complete-task"}},
 	rules.TypeFinding:     {"finding", []string{"sign-finding", "object"}},
 	rules.TypeConsequence: {"consequence", []string{"fulfil", "waive"}},
-	rules.TypeSource:      {"source", []string{"link-source"}},
+	rules.TypeSource:      {"source", []string{"link-source", "move-source"}},
 	rules.TypeOutlet:      {"outlet", []string{"grade-outlet"}},
 }
 
