@@ -408,7 +408,10 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 		st := s.stories[ref.ID]
 		doc = st
 		r.Status, r.Visibility = "consistent", truce.Parties
-		if len(st.Discrepancies) > 0 {
+		switch {
+		case len(st.Sources) == 0:
+			r.Status = "empty" // its sources were moved to other stories
+		case len(st.Discrepancies) > 0:
 			r.Status = "disputed"
 		}
 		span(st.First, &st.Last)
