@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/truce-mvm/truce"
@@ -30,6 +31,8 @@ func (s *Server) stories(w http.ResponseWriter, r *http.Request, v *view) error 
 	if d.Items, d.Next, err = listPage[truce.Story](s, r, v, q, "/stories", url.Values{"disputed": {disputed}}); err != nil {
 		return err
 	}
+	// Stories whose sources were all moved elsewhere are kept, not listed.
+	d.Items = slices.DeleteFunc(d.Items, func(st *truce.Story) bool { return len(st.Sources) == 0 })
 	s.render(w, v, "stories", v.L.T("nav.stories"), d)
 	return nil
 }
