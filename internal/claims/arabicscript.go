@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strconv"
@@ -54,8 +55,7 @@ var arabicSides = []sideWord{
 }
 
 // claimantWords are who statements are attributed to: the Pakistani
-// military's media wing, ministries of defence, spokesmen, and "according
-// to ..." in each language (the words after it, up to a comma).
+// military's media wing, ministries of defence, spokesmen.
 var claimantWords = regexp.MustCompile(`آئی ایس پی آر|وزارت دفاع[^\s،.۔]*(?:\s+افغانستان)?|د دفاع وزارت|دفاع وزارت|ترجمان|سخنگوی[^\s،.۔]*|ویاند`)
 
 var (
@@ -75,6 +75,9 @@ func init() {
 			all = append(all, regexp.QuoteMeta(w))
 		}
 	}
+	// Longest first, in a fixed order: the pattern is the same every run.
+	byLength := func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) }
+	slices.SortFunc(all, byLength)
 	// A figure, up to three words (who they were), what happened to them.
 	arabicCasualtyRE = regexp.MustCompile(`(?:^|[^\d])(\d{1,5})((?:[\s\x{a0}]+[^\s\x{a0}\d،.۔]+){0,3}?)[\s\x{a0}]+(` + strings.Join(all, "|") + `)`)
 	for i, names := range [][]string{
@@ -101,7 +104,6 @@ func init() {
 		days = append(days, regexp.QuoteMeta(n))
 	}
 	// Longer names first, so "سه‌شنبه" is not read as "شنبه".
-	byLength := func(a, b string) int { return len(b) - len(a) }
 	slices.SortFunc(months, byLength)
 	slices.SortFunc(days, byLength)
 	arabicDateRE = regexp.MustCompile(`(?:(` + strings.Join(days, "|") + `)[\s،,]+)?(\d{1,2})[\s\x{a0}]+(` + strings.Join(months, "|") + `)(?:[\s\x{a0}]+(\d{4}))?`)
