@@ -760,11 +760,21 @@ func TestIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var token string
+	var token, keyFile string
 	for _, c := range creds {
 		if c.ID == "analyst" {
-			token = c.Token
+			token, keyFile = c.Token, c.KeyFile
 		}
+	}
+	// The analyst grades an outlet from the command line; moving a copy
+	// rather than its original is refused with what to do.
+	if out, errOut, code := run(t, "grade-outlet", "--server", s.url, "--token", token, "--key", keyFile,
+		"--outlet", "Khyber Courier", "--reliability", "B", "--reason", "Its reports have matched the record."); code != 0 || !strings.Contains(out, "as outlet khyber-courier") {
+		t.Fatalf("truce grade-outlet = %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "move-source", "--server", s.url, "--token", token, "--key", keyFile,
+		"--source", "SRC-0004", "--reason", "x"); code != 1 || !strings.Contains(errOut, "SRC-0004 is a copy of SRC-0002: move the original") {
+		t.Errorf("moving a copy = %d %s", code, errOut)
 	}
 	out, errOut, code := run(t, "discrepancies", "--server", s.url, "--token", token)
 	if code != 0 {
