@@ -8,13 +8,15 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	jalaali "github.com/jalaali/go-jalaali"
 )
 
 // Claims in Urdu, Dari and Pashto: casualty figures (by side, status and
-// who says so) and Gregorian dates with their weekday, as the two
-// parties' official statements and press give them. Digits may be Western
-// or Eastern Arabic-Indic; the sentence quoted is the text's own. Dates in
-// the Solar Hijri calendar that Afghan sources also use are not read.
+// who says so) and dates with their weekday, as the two parties' official
+// statements and press give them — Gregorian, or Solar Hijri as Afghan
+// sources date them ("۸ عقرب ۱۴۰۵", converted by go-jalaali). Digits may be
+// Western or Eastern Arabic-Indic; the sentence quoted is the text's own.
 
 // arabicScript reports whether s has letters of the Arabic script.
 func arabicScript(s string) bool {
@@ -65,6 +67,9 @@ var (
 	arabicDateRE *regexp.Regexp
 	arabicMonths = map[string]time.Month{}
 	arabicDays   = map[string]time.Weekday{}
+	// "۸ عقرب ۱۴۰۵": Afghan and Iranian names of the Solar Hijri months.
+	solarDateRE *regexp.Regexp
+	solarMonths = map[string]jalaali.Month{}
 )
 
 func init() {
@@ -107,6 +112,20 @@ func init() {
 	slices.SortFunc(months, byLength)
 	slices.SortFunc(days, byLength)
 	arabicDateRE = regexp.MustCompile(`(?:(` + strings.Join(days, "|") + `)[\s،,]+)?(\d{1,2})[\s\x{a0}]+(` + strings.Join(months, "|") + `)(?:[\s\x{a0}]+(\d{4}))?`)
+	var solar []string
+	for i, names := range [][]string{
+		{"حمل", "فروردین"}, {"ثور", "اردیبهشت"}, {"جوزا", "خرداد"}, {"سرطان", "تیر"}, {"اسد", "مرداد"}, {"سنبله", "شهریور"},
+		{"میزان", "مهر"}, {"عقرب", "آبان"}, {"قوس", "آذر"}, {"جدی", "دی"}, {"دلو", "بهمن"}, {"حوت", "اسفند"},
+	} {
+		for _, n := range names {
+			solarMonths[n] = jalaali.Month(i + 1)
+			solar = append(solar, regexp.QuoteMeta(n))
+		}
+	}
+	slices.SortFunc(solar, byLength)
+	// A month name must stand alone: "دی" (the Iranian tenth month) is also a
+	// common syllable.
+	solarDateRE = regexp.MustCompile(`(?:(` + strings.Join(days, "|") + `)[\s،,]+)?(\d{1,2})[\s\x{a0}]+(` + strings.Join(solar, "|") + `)(?:[\s\x{a0}]+(1[34]\d\d))?(?:$|[^\pL])`)
 }
 
 // inArabicScript reads a sentence in Urdu, Dari or Pashto.
@@ -125,6 +144,15 @@ func inArabicScript(s string, published time.Time) []Claim {
 		}
 		out = append(out, c)
 	}
+	for _, m := range solarDateRE.FindAllStringSubmatch(w, -1) {
+		if t, ok := solarDate(m[2], solarMonths[m[3]], m[4], published); ok {
+			c := Claim{Kind: KindDate, Sentence: s, Date: t}
+			if wd, ok := arabicDays[m[1]]; ok && m[1] != "" {
+				c.Weekday = &wd
+			}
+			out = append(out, c)
+		}
+	}
 	claimant := claimantWords.FindString(s)
 	for _, m := range arabicCasualtyRE.FindAllStringSubmatch(w, -1) {
 		n, ok := number(m[1])
@@ -134,6 +162,34 @@ func inArabicScript(s string, published time.Time) []Claim {
 		out = append(out, Claim{Kind: KindCasualties, Sentence: s, Count: n, Status: arabicStatus[m[3]], Side: sideOf(arabicSides, m[2], s), Claimant: claimant})
 	}
 	return out
+}
+
+// solarDate converts a Solar Hijri date to the Gregorian calendar; a
+// missing year is the one that puts the date nearest the publication.
+func solarDate(day string, month jalaali.Month, year string, published time.Time) (time.Time, bool) {
+	d, err := strconv.Atoi(day)
+	if err != nil {
+		return time.Time{}, false
+	}
+	convert := func(y int) (time.Time, bool) {
+		gy, gm, gd, err := jalaali.ToGregorian(y, month, d)
+		return time.Date(gy, gm, gd, 0, 0, 0, 0, time.UTC), err == nil
+	}
+	if year != "" {
+		y, _ := strconv.Atoi(year)
+		return convert(y)
+	}
+	py, _, _, err := jalaali.ToJalaali(published.Year(), published.Month(), published.Day())
+	if err != nil {
+		return time.Time{}, false
+	}
+	best, found := time.Time{}, false
+	for _, y := range []int{py - 1, py, py + 1} {
+		if t, ok := convert(y); ok && (!found || t.Sub(published).Abs() < best.Sub(published).Abs()) {
+			best, found = t, true
+		}
+	}
+	return best, found
 }
 
 // solarYear is a year of the Solar Hijri calendar (1300-1499).

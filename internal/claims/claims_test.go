@@ -127,6 +127,7 @@ func FuzzExtract(f *testing.F) {
 	f.Add("The talks ran from 15 to 18 October; 23 Pakistani soldiers were killed, the army said.")
 	f.Add("Saturday, 17 October 2026. A week-long round. killed 3 fighters")
 	f.Add("ہفتہ، 17 اکتوبر 2026 کو ۲۳ پاکستانی فوجی شہید ہوئے۔ وزارت دفاع")
+	f.Add("جمعه ۸ عقرب ۱۴۰۵ و ۳۱ حوت")
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, c := range Extract(text, published) {
 			// The rules refuse a source whose claims do not quote it.
@@ -154,6 +155,10 @@ func TestArabicScript(t *testing.T) {
 		{"ہفتہ، 17 اکتوبر 2026 کو مذاکرات ختم ہوئے۔", []string{"date|2026-10-17|Saturday"}},
 		{"مذاکرات روز جمعه ۱۷ اکتوبر پایان یافت.", []string{"date|2026-10-17|Friday"}},
 		{"در سال ۱۴۰۵ و 2026 هیچ کس کشته نشد.", nil},
+		// Solar Hijri, as Afghan sources date: 8 Aqrab 1405 is 30 October 2026.
+		{"وزارت دفاع روز جمعه ۸ عقرب ۱۴۰۵ اعلام کرد.", []string{"date|2026-10-30|Friday"}},
+		{"د لیندۍ په ۸ عقرب ویاند وویل.", []string{"date|2026-10-30|"}},
+		{"مذاکرات در ۸ آبان ۱۴۰۵ پایان یافت.", []string{"date|2026-10-30|"}},
 	} {
 		var got []string
 		for _, cl := range Extract(c.text, published) {
