@@ -71,7 +71,7 @@ type Story struct {
 	Last          time.Time            `json:"last"`
 	Sources       []StorySource        `json:"sources"`
 	Independent   int                  `json:"independent"` // outlets with an original
-	Places        []string             `json:"places,omitempty"`
+	Places        []PlaceMention       `json:"places,omitempty"` // every place its sources name, once, by name
 	Actors        []string             `json:"actors,omitempty"`
 	Claims        []GradedClaim        `json:"claims,omitempty"`
 	Discrepancies []claims.Discrepancy `json:"discrepancies,omitempty"`

@@ -331,11 +331,11 @@ func maxTime(a, b time.Time) time.Time {
 func (s *State) assess(st *truce.Story) {
 	var originals []*truce.Report
 	outlets := map[string]bool{}
-	places, actors := map[string]bool{}, map[string]bool{}
+	places, actors := map[string]truce.PlaceMention{}, map[string]bool{}
 	for _, x := range st.Sources {
 		src := s.reports[x.ID]
 		for _, p := range src.Places {
-			places[p.Name] = true
+			places[p.Name+"|"+p.Country] = p
 		}
 		for _, a := range src.Actors {
 			actors[a.Name] = true
@@ -346,7 +346,11 @@ func (s *State) assess(st *truce.Story) {
 		}
 	}
 	st.Independent = len(outlets)
-	st.Places, st.Actors = sortedKeys(places), sortedKeys(actors)
+	st.Places = nil
+	for _, k := range sortedKeys(places) {
+		st.Places = append(st.Places, places[k])
+	}
+	st.Actors = sortedKeys(actors)
 	if len(originals) > 0 {
 		st.Title = originals[0].Title
 	}

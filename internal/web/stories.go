@@ -1,10 +1,12 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
@@ -113,4 +115,66 @@ func (s *Server) source(w http.ResponseWriter, r *http.Request, v *view) error {
 	})
 	s.render(w, v, "source", src.Title, d)
 	return nil
+}
+
+// related is a story that may bear on an allegation.
+type related struct {
+	Story *truce.Story
+	Place string // the place it names nearest the event
+	KM    int
+	Link  string // the form tying it to the allegation, for those who may
+}
+
+// Reports that may bear on an allegation: published within relatedDays of
+// the event, naming a place within relatedKM of it.
+const (
+	relatedDays = 3
+	relatedKM   = 50
+)
+
+// relatedStories lists the stories, not yet tied to an allegation, that
+// may bear on it — for the analyst to read and, if they do, to tie.
+func (s *Server) relatedStories(r *http.Request, v *view, a *truce.Allegation) ([]related, error) {
+	at := a.Occurred.From
+	q := truce.Query{Type: rules.TypeStory, Access: v.Access, Limit: 200,
+		From: at.Add(-relatedDays * 24 * time.Hour).Unix(), To: at.Add(relatedDays * 24 * time.Hour).Unix()}
+	recs, err := s.cfg.Store.Records(r.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	canLink := v.Member != nil && slices.Contains(rules.Roles(rules.KindSourceLinked), v.Member.Role)
+	var out []related
+	for _, rec := range recs {
+		st, err := decode[truce.Story](rec.Doc)
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(a.Links, func(l truce.Link) bool { return l.Story == st.ID }) {
+			continue
+		}
+		best := related{KM: relatedKM + 1}
+		for _, p := range st.Places {
+			if km := int(math.Round(distanceKM(a.Place.Lat, a.Place.Lon, p.Lat, p.Lon))); km < best.KM {
+				best = related{Story: st, Place: p.Name, KM: km}
+			}
+		}
+		if best.Story == nil {
+			continue
+		}
+		if canLink {
+			best.Link = "/act/link-source?" + url.Values{"story": {st.ID}, "allegation": {a.ID}}.Encode()
+		}
+		out = append(out, best)
+	}
+	slices.SortStableFunc(out, func(x, y related) int { return x.KM - y.KM })
+	return out, nil
+}
+
+// distanceKM is the great-circle distance between two points.
+func distanceKM(lat1, lon1, lat2, lon2 float64) float64 {
+	const earth = 6371.0
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * earth * math.Asin(math.Sqrt(h))
 }

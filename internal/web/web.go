@@ -427,6 +427,7 @@ type entryView struct {
 
 type allegationData struct {
 	A        *truce.Allegation
+	Related  []related // open-source stories that may bear on it
 	Timeline []entryView
 	Receipt  string
 	Actions  []link
@@ -448,6 +449,9 @@ func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) err
 	}
 	d := &allegationData{A: a, Receipt: api.ReceiptPath(rules.TypeAllegation, id),
 		Actions: offer(v, "allegation", id, offered...), Timeline: s.timeline(hist)}
+	if d.Related, err = s.relatedStories(r, v, a); err != nil {
+		return err
+	}
 	s.render(w, v, "allegation", a.ID, d)
 	return nil
 }

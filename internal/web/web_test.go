@@ -607,7 +607,8 @@ func TestStoryPage(t *testing.T) {
 	if len(story.Discrepancies) != 3 {
 		t.Fatalf("the demo's Istanbul story has %d discrepancies", len(story.Discrepancies))
 	}
-	code, page := get(t, s.signIn(t, "analyst"), s.url+"/stories/ST-0002")
+	analyst, liaison := s.signIn(t, "analyst"), s.signIn(t, "pk-liaison")
+	code, page := get(t, analyst, s.url+"/stories/ST-0002")
 	if code != http.StatusOK {
 		t.Fatalf("story page = %d", code)
 	}
@@ -623,18 +624,18 @@ func TestStoryPage(t *testing.T) {
 			t.Errorf("the story page lacks %q", want)
 		}
 	}
-	if _, page := get(t, s.signIn(t, "pk-liaison"), s.url+"/stories/ST-0002"); strings.Contains(page, "/act/link-source") {
+	if _, page := get(t, liaison, s.url+"/stories/ST-0002"); strings.Contains(page, "/act/link-source") {
 		t.Error("a liaison is offered to link sources")
 	}
 	// A source's page: its claims in words beside its sentences, its text,
 	// what it copies; the page as read only for the mechanism.
-	_, src := get(t, s.signIn(t, "analyst"), s.url+"/sources/SRC-0004")
+	_, src := get(t, analyst, s.url+"/sources/SRC-0004")
 	for _, want := range []string{"23 killed (PK), says military", "exact copy of SRC-0002", "The round followed a week of heavy fighting", "/api/v1/blobs/"} {
 		if !strings.Contains(src, template.HTMLEscapeString(want)) {
 			t.Errorf("the source page lacks %q", want)
 		}
 	}
-	if _, src := get(t, s.signIn(t, "pk-liaison"), s.url+"/sources/SRC-0004"); strings.Contains(src, "/api/v1/blobs/") {
+	if _, src := get(t, liaison, s.url+"/sources/SRC-0004"); strings.Contains(src, "/api/v1/blobs/") {
 		t.Error("a party's liaison is offered the mechanism's copy of the page")
 	}
 	// The demo's analyst tied the story to an allegation: both pages show it.
@@ -642,7 +643,7 @@ func TestStoryPage(t *testing.T) {
 		t.Fatalf("the story's links: %+v", story.Links)
 	}
 	al := story.Links[0].Allegation
-	if _, page := get(t, s.signIn(t, "pk-liaison"), s.url+"/allegations/"+al); !strings.Contains(page, `href="/stories/ST-0002"`) {
+	if _, page := get(t, liaison, s.url+"/allegations/"+al); !strings.Contains(page, `href="/stories/ST-0002"`) {
 		t.Errorf("the allegation %s does not show the story tied to it", al)
 	}
 	if !strings.Contains(page, `href="/allegations/`+al+`"`) {
@@ -650,12 +651,39 @@ func TestStoryPage(t *testing.T) {
 	}
 	// The analysts' and mediators' dashboards list the disputed story.
 	for member, want := range map[string]bool{"analyst": true, "tr-mediator": true, "pk-liaison": false} {
-		if _, dash := get(t, s.signIn(t, member), s.url+"/"); strings.Contains(dash, `href="/stories/ST-0002"`) != want {
+		c := map[string]*http.Client{"analyst": analyst, "pk-liaison": liaison}[member]
+		if c == nil {
+			c = s.signIn(t, member)
+		}
+		if _, dash := get(t, c, s.url+"/"); strings.Contains(dash, `href="/stories/ST-0002"`) != want {
 			t.Errorf("%s's dashboard lists the disputed story: %v, want %v", member, !want, want)
 		}
 	}
+	// An allegation near a place the story names, in its days, lists it as
+	// a report that may bear on it, with the form to tie them for the
+	// analyst; one far away does not.
+	byLocation := func(prefix string) string {
+		var id string
+		s.in.Seq.View(func(st *rules.State) {
+			recs, _ := st.Records()
+			for _, r := range recs {
+				if r.Type == rules.TypeAllegation && strings.Contains(string(r.Doc), `"location":"`+prefix) {
+					id = r.ID
+				}
+			}
+		})
+		return id
+	}
+	near, far := byLocation("Spin Boldak, Wesh"), byLocation("Chitral")
+	if _, page := get(t, analyst, s.url+"/allegations/"+near); !strings.Contains(page, `href="/stories/ST-0002"`) ||
+		!strings.Contains(page, "/act/link-source?allegation="+near+"&amp;story=ST-0002") {
+		t.Errorf("the allegation %s at Spin Boldak does not list the Istanbul story as related", near)
+	}
+	if _, page := get(t, analyst, s.url+"/allegations/"+far); strings.Contains(page, `href="/stories/ST-0002"`) {
+		t.Errorf("the allegation %s in Chitral lists the Istanbul story", far)
+	}
 	// The list flags the disputed story.
-	if _, list := get(t, s.signIn(t, "analyst"), s.url+"/stories?disputed=1"); !strings.Contains(list, "ST-0002") || strings.Contains(list, "ST-0001") {
+	if _, list := get(t, analyst, s.url+"/stories?disputed=1"); !strings.Contains(list, "ST-0002") || strings.Contains(list, "ST-0001") {
 		t.Errorf("the disputed list does not hold exactly the Istanbul story")
 	}
 }
