@@ -70,7 +70,7 @@ type Story struct {
 	First         time.Time            `json:"first"` // publication span
 	Last          time.Time            `json:"last"`
 	Sources       []StorySource        `json:"sources"`
-	Independent   int                  `json:"independent"` // outlets with an original
+	Independent   int                  `json:"independent"`      // outlets with an original
 	Places        []PlaceMention       `json:"places,omitempty"` // every place its sources name, once, by name
 	Actors        []string             `json:"actors,omitempty"`
 	Claims        []GradedClaim        `json:"claims,omitempty"`
