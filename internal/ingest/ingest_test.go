@@ -26,8 +26,9 @@ import (
 	"github.com/truce-mvm/truce/internal/testkit"
 )
 
-// sources are the exercise's articles: six fictional outlets on the
-// Istanbul round and the Doha round before it.
+// sources are the exercise's articles: fictional outlets on the Istanbul
+// round and the Doha round before it, and the two sides' statements on the
+// round in Urdu and Dari.
 var sources = filepath.Join("..", "demo", "sources")
 
 // newIngester returns an ingester into a fresh test instance whose clock
