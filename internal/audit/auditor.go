@@ -350,12 +350,44 @@ func (a *Auditor) checkpoint(ctx context.Context, r *Round) (tlog.Checkpoint, []
 // checkpoint, and the server's tiles over them.
 func (a *Auditor) follow(ctx context.Context, cp tlog.Checkpoint) error {
 	old := a.chk.size()
+	// Bundles are fetched a few ahead of the checking, so that the network
+	// and the signature checks overlap.
+	fetchCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		bundle []byte
+		err    error
+	}
+	ahead := make(chan fetched, 4)
+	go func() {
+		defer close(ahead)
+		for n := old / tlog.TileWidth; n*tlog.TileWidth < cp.Size; n++ {
+			w := min(tlog.TileWidth, cp.Size-n*tlog.TileWidth)
+			var f fetched
+			f.err = a.get(fetchCtx, "/log/"+tlog.TilePath(tlog.Tile{H: tlog.TileHeight, L: -1, N: n, W: int(w)}), &f.bundle)
+			select {
+			case ahead <- f:
+			case <-fetchCtx.Done():
+				return
+			}
+			if f.err != nil {
+				return
+			}
+		}
+	}()
 	for n := old / tlog.TileWidth; n*tlog.TileWidth < cp.Size; n++ {
 		w := min(tlog.TileWidth, cp.Size-n*tlog.TileWidth)
-		var bundle []byte
-		if err := a.get(ctx, "/log/"+tlog.TilePath(tlog.Tile{H: tlog.TileHeight, L: -1, N: n, W: int(w)}), &bundle); err != nil {
-			return err
+		f, ok := <-ahead
+		if !ok {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return errors.New("the bundles stopped coming") // cannot happen: the fetcher stops only on an error it sends
 		}
+		if f.err != nil {
+			return f.err
+		}
+		bundle := f.bundle
 		entries, err := tlog.BundleEntries(bundle)
 		if err != nil {
 			return &Problem{n * tlog.TileWidth, fmt.Sprintf("entry bundle %d is malformed: %v", n, err)}
