@@ -48,7 +48,7 @@ func cmdDemo(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Truce demo — EXERCISE DATA — serving at %s\n", url)
 		fmt.Fprintf(e.stdout, "  sign in:     %s/signin (the exercise accounts are listed there)\n", url)
 		fmt.Fprintf(e.stdout, "  log:         %s/log/checkpoint\n  API:         %s/api/v1/allegations (Authorization: Bearer <token>)\n", url, url)
-		fmt.Fprintf(e.stdout, "  open sources: %s/stories (where the press and the parties' statements disagree)\n", url)
+		fmt.Fprintf(e.stdout, "  stories:     %s/stories (open sources: where the press and the parties' statements disagree)\n", url)
 		fmt.Fprintf(e.stdout, "  credentials: %s\n", creds)
 	})
 }
