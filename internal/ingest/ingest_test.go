@@ -75,7 +75,7 @@ func TestTalks(t *testing.T) {
 			t.Errorf("%s is in %s, the Istanbul round is %s", name, by[name].Story, story)
 		}
 	}
-	if by["tolo-doha-recap"].Story == story {
+	if by["spin-ghar-doha-recap"].Story == story {
 		t.Error("the Doha round's report joined the Istanbul round's story")
 	}
 	if m := by["border-mirror"]; m.CopyOf != by["khyber-courier"].ID || !m.Exact {
@@ -84,7 +84,7 @@ func TestTalks(t *testing.T) {
 	if f := by["frontier-daily"]; f.CopyOf != by["gulf-wire"].ID || f.Exact {
 		t.Errorf("the syndicated wire story is not a near copy: copy of %q, exact %v", f.CopyOf, f.Exact)
 	}
-	for _, name := range []string{"khyber-courier", "kabul-ledger", "gulf-wire", "tolo-doha-recap", "ispr-statement-ur", "mod-statement-prs"} {
+	for _, name := range []string{"khyber-courier", "kabul-ledger", "gulf-wire", "spin-ghar-doha-recap", "ispr-statement-ur", "mod-statement-prs"} {
 		if by[name].CopyOf != "" {
 			t.Errorf("%s, an original, is marked a copy of %s", name, by[name].CopyOf)
 		}
