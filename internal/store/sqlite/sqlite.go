@@ -491,11 +491,8 @@ func scanRecord(s interface{ Scan(...any) error }) (truce.Record, error) {
 // Record returns one record.
 func (db *DB) Record(ctx context.Context, typ, id string) (*truce.Record, error) {
 	r, err := scanRecord(db.r.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM records WHERE type = ? AND id = ?`, typ, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.ErrNotFound
-	}
 	if err != nil {
-		return nil, err
+		return nil, found(err)
 	}
 	return &r, nil
 }
@@ -641,10 +638,7 @@ func (db *DB) EachHistory(ctx context.Context, fn func(truce.HistoryItem) error)
 func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	var v string
 	err := db.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", store.ErrNotFound
-	}
-	return v, err
+	return v, found(err)
 }
 
 // SetMeta writes a configuration value.
@@ -678,10 +672,10 @@ func scanToken(s interface{ Scan(...any) error }) (*store.Token, error) {
 // Token finds a token by hash.
 func (db *DB) Token(ctx context.Context, hash []byte) (*store.Token, error) {
 	t, err := scanToken(db.readToken.QueryRowContext(ctx, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.ErrNotFound
+	if err != nil {
+		return nil, found(err)
 	}
-	return t, err
+	return t, nil
 }
 
 // Tokens lists a member's tokens, or everyone's.
@@ -714,11 +708,8 @@ func (db *DB) Session(ctx context.Context, hash []byte) (*store.Session, error) 
 	s := store.Session{Hash: bytes.Clone(hash)}
 	var created, expires string
 	err := db.r.QueryRowContext(ctx, `SELECT member, csrf, created, expires FROM sessions WHERE hash = ?`, hash).Scan(&s.Member, &s.CSRF, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.ErrNotFound
-	}
 	if err != nil {
-		return nil, err
+		return nil, found(err)
 	}
 	s.Created, s.Expires = parseTime(created), parseTime(expires)
 	return &s, nil
@@ -734,11 +725,8 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 func (db *DB) Opening(ctx context.Context, commitment string) (*store.Sealed, error) {
 	x := store.Sealed{Commitment: commitment}
 	err := db.r.QueryRowContext(ctx, `SELECT idx, salt, content FROM sealed WHERE commitment = ?`, commitment).Scan(&x.Index, &x.Salt, &x.Content)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.ErrNotFound
-	}
 	if err != nil {
-		return nil, err
+		return nil, found(err)
 	}
 	return &x, nil
 }
@@ -776,11 +764,11 @@ func (db *DB) Blob(ctx context.Context, sha string) (*store.Blob, error) {
 	var uploaded string
 	err := db.r.QueryRowContext(ctx, `SELECT size, media_type, name, uploader, party, uploaded FROM blobs WHERE sha256 = ?`, sha).
 		Scan(&b.Size, &b.MediaType, &b.Name, &b.Uploader, &b.Party, &uploaded)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.ErrNotFound
+	if err != nil {
+		return nil, found(err)
 	}
 	b.Uploaded = parseTime(uploaded)
-	return &b, err
+	return &b, nil
 }
 
 // PutCustodialKey stores an encrypted custodial key.
@@ -794,10 +782,7 @@ func (db *DB) CustodialKey(ctx context.Context, keyID string) (string, []byte, e
 	var member string
 	var sealed []byte
 	err := db.r.QueryRowContext(ctx, `SELECT member, sealed FROM custodial_keys WHERE key_id = ?`, keyID).Scan(&member, &sealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, store.ErrNotFound
-	}
-	return member, sealed, err
+	return member, sealed, found(err)
 }
 
 // PutPassword stores a password hash.
@@ -810,10 +795,16 @@ func (db *DB) PutPassword(ctx context.Context, member, hash string) error {
 func (db *DB) Password(ctx context.Context, member string) (string, error) {
 	var h string
 	err := db.r.QueryRowContext(ctx, `SELECT hash FROM passwords WHERE member = ?`, member).Scan(&h)
+	return h, found(err)
+}
+
+// found maps a single-row read that found no row to store.ErrNotFound, the
+// store's one way of saying so.
+func found(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", store.ErrNotFound
+		return store.ErrNotFound
 	}
-	return h, err
+	return err
 }
 
 func fmtTime(t time.Time) string {
