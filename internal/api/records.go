@@ -103,11 +103,7 @@ func (s *Server) postSigned(r *http.Request, v policy.Viewer, kind string, env *
 	if e.Payload.Author != v.Member.ID && v.Member.Role != truce.RoleAdmin {
 		return nil, truce.Errorf(truce.CodeForbidden, "the entry is by %s; submit your own entries", e.Payload.Author)
 	}
-	cmd, err := s.checkRoute(r, kind, e)
-	if err != nil {
-		return nil, err
-	}
-	sealed, err := sealedFor(cmd, opening)
+	cmd, sealed, err := s.checkRoute(r, kind, e, opening)
 	if err != nil {
 		return nil, err
 	}
@@ -153,31 +149,32 @@ func (s *Server) postCustodial(r *http.Request, v policy.Viewer, kind string, bo
 		body, _ = json.Marshal(fields)
 	}
 	e := &entry.Entry{Payload: entry.Payload{Kind: kind, Author: v.Member.ID, Body: body}}
-	cmd, err := s.checkRoute(r, kind, e)
-	if err != nil {
-		return nil, err
-	}
-	sealed, err := sealedFor(cmd, opening)
+	_, sealed, err := s.checkRoute(r, kind, e, opening)
 	if err != nil {
 		return nil, err
 	}
 	return s.cfg.Seq.SubmitFor(r.Context(), v.Member.ID, key, kind, body, sealed)
 }
 
-// checkRoute decodes an entry's body and checks it against the route: its
-// kind, and the record the route names.
-func (s *Server) checkRoute(r *http.Request, kind string, e *entry.Entry) (*rules.Command, error) {
+// checkRoute decodes an entry's body and checks it against the route — its
+// kind, and the record the route names — and the opening of its sealed
+// commitment, if it has one.
+func (s *Server) checkRoute(r *http.Request, kind string, e *entry.Entry, opening *truce.Opening) (*rules.Command, *store.Sealed, error) {
 	if kind != "" && e.Payload.Kind != kind {
-		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", kind, e.Payload.Kind)
+		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", kind, e.Payload.Kind)
 	}
 	cmd, err := rules.Decode(e)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if id := r.PathValue("id"); id != "" && rules.Subject(cmd) != id {
-		return nil, truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), id)
+		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), id)
 	}
-	return cmd, nil
+	sealed, err := sealedFor(cmd, opening)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cmd, sealed, nil
 }
 
 // sealedFor checks that an entry with a sealed commitment comes with its
