@@ -513,15 +513,14 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request, v *view) error 
 	return nil
 }
 
+// ownPages are the record types with a page of their own; the others are
+// shown by the generic record page.
+var ownPages = map[string]string{rules.TypeAllegation: "/allegations/", rules.TypeStory: "/stories/", rules.TypeSource: "/sources/"}
+
 // recordPath is a record's page.
 func recordPath(typ, id string) string {
-	switch typ {
-	case rules.TypeAllegation:
-		return "/allegations/" + url.PathEscape(id)
-	case rules.TypeStory:
-		return "/stories/" + url.PathEscape(id)
-	case rules.TypeSource:
-		return "/sources/" + url.PathEscape(id)
+	if p, ok := ownPages[typ]; ok {
+		return p + url.PathEscape(id)
 	}
 	return "/records/" + typ + "/" + url.PathEscape(id)
 }
@@ -571,7 +570,7 @@ var recordActions = map[string]struct {
 
 func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	typ, id := r.PathValue("type"), r.PathValue("id")
-	if typ == rules.TypeAllegation || typ == rules.TypeStory || typ == rules.TypeSource {
+	if _, ok := ownPages[typ]; ok {
 		http.Redirect(w, r, recordPath(typ, id), http.StatusSeeOther)
 		return nil
 	}
