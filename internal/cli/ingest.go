@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/truce-mvm/truce/internal/api"
-	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/extract"
 	"github.com/truce-mvm/truce/internal/fetch"
@@ -43,14 +41,14 @@ func cmdIngest(e *env, args []string) error {
 	}
 	f := fetch.New(extract.MaxPage, *allowPrivate)
 	f.PerHost = *perHost
-	g := &ingest.Ingester{Fetch: f, Outlet: *outlet, Clock: func() time.Time { return time.Now().UTC() }}
+	g := &ingest.Ingester{Fetch: f, Outlet: *outlet, Clock: utcNow}
 	if *data != "" {
 		in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
 		if err != nil {
 			return err
 		}
 		defer in.Close()
-		if g.Sink, err = localSink(in); err != nil {
+		if g.Sink, err = ingest.NewLocal(in, utcNow); err != nil {
 			return err
 		}
 	} else {
@@ -83,24 +81,16 @@ func cmdIngest(e *env, args []string) error {
 	}
 }
 
-// localSink logs sources into an instance open in this process, signed by
-// its system key.
-func localSink(in *instance.Instance) (*ingest.Local, error) {
-	blobs, err := blob.Open(filepath.Join(in.Dir, instance.BlobDir))
-	if err != nil {
-		return nil, err
-	}
-	return &ingest.Local{Seq: in.Seq, Store: in.Store, Blobs: blobs, Clock: func() time.Time { return time.Now().UTC() }}, nil
-}
+func utcNow() time.Time { return time.Now().UTC() }
 
 // scheduleIngest reads sources into a served instance every interval
 // until ctx ends, logging what it ingested and what failed.
 func scheduleIngest(ctx context.Context, e *env, in *instance.Instance, sources []string, every time.Duration, allowPrivate bool) error {
-	sink, err := localSink(in)
+	sink, err := ingest.NewLocal(in, utcNow)
 	if err != nil {
 		return err
 	}
-	g := &ingest.Ingester{Sink: sink, Fetch: fetch.New(extract.MaxPage, allowPrivate), Clock: sink.Clock}
+	g := &ingest.Ingester{Sink: sink, Fetch: fetch.New(extract.MaxPage, allowPrivate), Clock: utcNow}
 	go func() {
 		for {
 			rs := g.Run(ctx, sources)

@@ -17,7 +17,6 @@ import (
 	"github.com/truce-mvm/truce/internal/agreement"
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
-	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
@@ -175,7 +174,7 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 	if err != nil {
 		return err
 	}
-	blobs, err := blob.Open(filepath.Join(in.Dir, instance.BlobDir))
+	blobs, err := in.Blobs()
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,7 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/ingest"
-	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
@@ -608,11 +606,11 @@ func (s *scenario) openSources(ctx context.Context, dir string) error {
 			return err
 		}
 	}
-	blobs, err := blob.Open(filepath.Join(dir, instance.BlobDir))
+	sink, err := ingest.NewLocal(s.in, s.clock.Now)
 	if err != nil {
 		return err
 	}
-	g := &ingest.Ingester{Sink: &ingest.Local{Seq: s.in.Seq, Store: s.in.Store, Blobs: blobs, Clock: s.clock.Now}, Clock: s.clock.Now}
+	g := &ingest.Ingester{Sink: sink, Clock: s.clock.Now}
 	var story string
 	for _, r := range g.Run(ctx, []string{out}) {
 		if r.Status != ingest.Ingested {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/extract"
 	"github.com/truce-mvm/truce/internal/fetch"
@@ -40,13 +39,13 @@ func newIngester(t *testing.T) (*ingest.Ingester, *testkit.Env) {
 	if err := env.In.Seq.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.Open(filepath.Join(env.Dir, instance.BlobDir))
+	sink, err := ingest.NewLocal(env.In, env.Clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := fetch.New(extract.MaxPage, true) // the test servers are on loopback
 	f.PerHost = 0
-	return &ingest.Ingester{Sink: &ingest.Local{Seq: env.In.Seq, Store: env.In.Store, Blobs: blobs, Clock: env.Clock.Now}, Fetch: f, Clock: env.Clock.Now}, env
+	return &ingest.Ingester{Sink: sink, Fetch: f, Clock: env.Clock.Now}, env
 }
 
 // The test: a handful of articles about the same talks from

@@ -8,6 +8,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
@@ -20,6 +21,15 @@ type Local struct {
 	Store store.Store
 	Blobs *blob.Dir
 	Clock func() time.Time
+}
+
+// NewLocal returns a sink into an instance open in this process.
+func NewLocal(in *instance.Instance, clock func() time.Time) (*Local, error) {
+	blobs, err := in.Blobs()
+	if err != nil {
+		return nil, err
+	}
+	return &Local{Seq: in.Seq, Store: in.Store, Blobs: blobs, Clock: clock}, nil
 }
 
 // Known implements Sink.

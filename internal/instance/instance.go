@@ -24,6 +24,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/custody"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/rules"
@@ -260,6 +261,10 @@ func (in *Instance) open(ctx context.Context, o Options) error {
 	})
 	return err
 }
+
+// Blobs opens the instance's store of files (evidence, raw pages) kept by
+// their hash beside the log.
+func (in *Instance) Blobs() (*blob.Dir, error) { return blob.Open(filepath.Join(in.Dir, BlobDir)) }
 
 // Close stops the sequencer and closes the database.
 func (in *Instance) Close() error {
