@@ -4,10 +4,11 @@ import (
 	_ "embed"
 
 	"encoding/json"
-	"github.com/truce-mvm/truce/internal/policy"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/truce-mvm/truce/internal/policy"
 )
 
 //go:embed schemas.json

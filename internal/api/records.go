@@ -20,7 +20,6 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
@@ -566,7 +565,7 @@ func strictJSON(b []byte, v any) error {
 // Discrepancy is one disagreement among a story's sources, as listed.
 type Discrepancy struct {
 	Story string `json:"story"`
-	claims.Discrepancy
+	truce.Discrepancy
 }
 
 func (s *Server) discrepancies(w http.ResponseWriter, r *http.Request) error {
@@ -583,8 +582,8 @@ func (s *Server) discrepancies(w http.ResponseWriter, r *http.Request) error {
 // access may see (one story, if named; of one kind, if named), newest
 // story first. The CLI reads a local instance through it too.
 func Discrepancies(ctx context.Context, st store.Store, access *truce.Access, story, kind string) ([]Discrepancy, error) {
-	if kind != "" && !slices.Contains(claims.DiscrepancyKinds, kind) {
-		return nil, truce.FieldErrorf(truce.CodeInvalid, "kind", "must be one of %v", claims.DiscrepancyKinds)
+	if kind != "" && !slices.Contains(truce.DiscrepancyKinds, kind) {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "kind", "must be one of %v", truce.DiscrepancyKinds)
 	}
 	var recs []truce.Record
 	if story != "" {

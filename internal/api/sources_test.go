@@ -56,10 +56,10 @@ func TestDiscrepancies(t *testing.T) {
 		json.Unmarshal(body, &out)
 		return code, out.Items, body
 	}
-	if code, items, body := list("analyst", ""); code != 200 || len(items) != 1 || items[0]["story"] != "ST-0001" || items[0]["kind"] != claims.ClaimantsDisagree || items[0]["b"] == nil {
+	if code, items, body := list("analyst", ""); code != 200 || len(items) != 1 || items[0]["story"] != "ST-0001" || items[0]["kind"] != truce.ClaimantsDisagree || items[0]["b"] == nil {
 		t.Fatalf("discrepancies = %d %s", code, body)
 	}
-	if _, items, _ := list("analyst", "?story=ST-0001&kind="+claims.WeekdayMismatch); len(items) != 0 {
+	if _, items, _ := list("analyst", "?story=ST-0001&kind="+truce.WeekdayMismatch); len(items) != 0 {
 		t.Errorf("a kind filter let through %v", items)
 	}
 	// Stories are for members of the mechanism and the parties, not the press.

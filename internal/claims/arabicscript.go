@@ -10,6 +10,8 @@ import (
 	"unicode"
 
 	jalaali "github.com/jalaali/go-jalaali"
+
+	"github.com/truce-mvm/truce"
 )
 
 // Claims in Urdu, Dari and Pashto: casualty figures (by side, status and
@@ -129,16 +131,16 @@ func init() {
 }
 
 // inArabicScript reads a sentence in Urdu, Dari or Pashto.
-func inArabicScript(s string, published time.Time) []Claim {
+func inArabicScript(s string, published time.Time) []truce.Claim {
 	w := westernDigits(s)
-	var out []Claim
+	var out []truce.Claim
 	for _, m := range arabicDateRE.FindAllStringSubmatch(w, -1) {
 		day, _ := strconv.Atoi(m[2])
 		t, ok := date(strconv.Itoa(day), arabicMonths[m[3]].String(), m[4], published)
 		if !ok {
 			continue
 		}
-		c := Claim{Kind: KindDate, Sentence: s, Date: t}
+		c := truce.Claim{Kind: truce.ClaimDate, Sentence: s, Date: t}
 		if wd, ok := arabicDays[m[1]]; ok && m[1] != "" {
 			c.Weekday = &wd
 		}
@@ -146,7 +148,7 @@ func inArabicScript(s string, published time.Time) []Claim {
 	}
 	for _, m := range solarDateRE.FindAllStringSubmatch(w, -1) {
 		if t, ok := solarDate(m[2], solarMonths[m[3]], m[4], published); ok {
-			c := Claim{Kind: KindDate, Sentence: s, Date: t}
+			c := truce.Claim{Kind: truce.ClaimDate, Sentence: s, Date: t}
 			if wd, ok := arabicDays[m[1]]; ok && m[1] != "" {
 				c.Weekday = &wd
 			}
@@ -159,7 +161,7 @@ func inArabicScript(s string, published time.Time) []Claim {
 		if !ok || n == 0 || isYear(m[1]) || solarYear(m[1]) {
 			continue
 		}
-		out = append(out, Claim{Kind: KindCasualties, Sentence: s, Count: n, Status: arabicStatus[m[3]], Side: sideOf(arabicSides, m[2], s), Claimant: claimant})
+		out = append(out, truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: n, Status: arabicStatus[m[3]], Side: sideOf(arabicSides, m[2], s), Claimant: claimant})
 	}
 	return out
 }

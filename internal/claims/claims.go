@@ -14,57 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/truce-mvm/truce"
 )
-
-// Kinds of claims.
-const (
-	KindDate       = "date"
-	KindRange      = "date_range"
-	KindDuration   = "duration"
-	KindCasualties = "casualties"
-)
-
-// Claim is one checkable assertion of an article.
-type Claim struct {
-	Kind     string `json:"kind"`
-	Sentence string `json:"sentence"`
-	// Date, with the weekday the text gives for it, if any.
-	Date    time.Time     `json:"date,omitzero"`
-	Weekday *time.Weekday `json:"weekday,omitempty"`
-	// From and To bound a date range, both days included.
-	From time.Time `json:"from,omitzero"`
-	To   time.Time `json:"to,omitzero"`
-	// Days is a stated duration.
-	Days int `json:"days,omitempty"`
-	// Casualties: how many, what happened to them, whose, and who says so.
-	Count    int    `json:"count,omitempty"`
-	Status   string `json:"status,omitempty"` // killed, wounded, captured
-	Side     string `json:"side,omitempty"`   // PK, AF, or "" if not said
-	Claimant string `json:"claimant,omitempty"`
-}
-
-// String says what the claim asserts, in a few words.
-func (c Claim) String() string {
-	switch c.Kind {
-	case KindDate:
-		if c.Weekday != nil {
-			return c.Weekday.String() + ", " + c.Date.Format("2 January 2006")
-		}
-		return c.Date.Format("2 January 2006")
-	case KindRange:
-		return c.From.Format("2 January") + " to " + c.To.Format("2 January 2006")
-	case KindDuration:
-		return strconv.Itoa(c.Days) + " days"
-	}
-	s := strconv.Itoa(c.Count) + " " + c.Status
-	if c.Side != "" {
-		s += " (" + c.Side + ")"
-	}
-	if c.Claimant != "" {
-		s += ", says " + c.Claimant
-	}
-	return s
-}
 
 var numberWords = map[string]int{
 	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -205,19 +157,19 @@ func weekday(s string) *time.Weekday {
 
 // Extract reads the claims of an article's text, published at the given
 // time (for dates without a year).
-func Extract(text string, published time.Time) []Claim {
-	var out []Claim
+func Extract(text string, published time.Time) []truce.Claim {
+	var out []truce.Claim
 	for _, s := range sentences(text) {
 		out = append(out, inSentence(s, published)...)
 	}
 	return out
 }
 
-func inSentence(s string, published time.Time) []Claim {
+func inSentence(s string, published time.Time) []truce.Claim {
 	if arabicScript(s) {
 		return inArabicScript(s, published)
 	}
-	var out []Claim
+	var out []truce.Claim
 	covered := make([]bool, len(s)+1) // spans already read as part of a range
 	addRange := func(from, to time.Time, m []int) {
 		if to.Before(from) && to.Month() < from.Month() { // "28 December to 3 January"
@@ -226,7 +178,7 @@ func inSentence(s string, published time.Time) []Claim {
 		if to.Before(from) || covered[m[0]] {
 			return
 		}
-		out = append(out, Claim{Kind: KindRange, Sentence: s, From: from, To: to})
+		out = append(out, truce.Claim{Kind: truce.ClaimRange, Sentence: s, From: from, To: to})
 		for i := m[0]; i < m[1]; i++ {
 			covered[i] = true
 		}
@@ -250,7 +202,7 @@ func inSentence(s string, published time.Time) []Claim {
 			return
 		}
 		if t, ok := date(day, month, year, published); ok {
-			out = append(out, Claim{Kind: KindDate, Sentence: s, Date: t, Weekday: weekday(wd)})
+			out = append(out, truce.Claim{Kind: truce.ClaimDate, Sentence: s, Date: t, Weekday: weekday(wd)})
 		}
 	}
 	for _, m := range dayMonthRE.FindAllStringSubmatchIndex(s, -1) {
@@ -283,12 +235,12 @@ func inSentence(s string, published time.Time) []Claim {
 			days = 7
 		}
 		if days > 0 && days <= 366 {
-			out = append(out, Claim{Kind: KindDuration, Sentence: s, Days: days})
+			out = append(out, truce.Claim{Kind: truce.ClaimDuration, Sentence: s, Days: days})
 		}
 	}
 	claimant := claimantOf(s)
 	add := func(n int, status, who string) {
-		out = append(out, Claim{Kind: KindCasualties, Sentence: s, Count: n, Status: status, Side: sideOf(sides, who, s), Claimant: claimant})
+		out = append(out, truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: n, Status: status, Side: sideOf(sides, who, s), Claimant: claimant})
 	}
 	for _, m := range casualtyRE.FindAllStringSubmatch(s, -1) {
 		if n, ok := number(m[1]); ok && n > 0 && !isYear(m[1]) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/truce-mvm/truce"
 )
 
 var published = time.Date(2026, 10, 20, 6, 0, 0, 0, time.UTC)
@@ -16,7 +18,7 @@ func TestDatesRangesDurations(t *testing.T) {
 	for _, c := range cs {
 		kinds = append(kinds, c.Kind)
 	}
-	want := map[string]int{KindRange: 1, KindDate: 2, KindDuration: 2}
+	want := map[string]int{truce.ClaimRange: 1, truce.ClaimDate: 2, truce.ClaimDuration: 2}
 	got := map[string]int{}
 	for _, k := range kinds {
 		got[k]++
@@ -28,15 +30,15 @@ func TestDatesRangesDurations(t *testing.T) {
 	}
 	for _, c := range cs {
 		switch c.Kind {
-		case KindRange:
+		case truce.ClaimRange:
 			if c.From != time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC) || c.To.Day() != 18 {
 				t.Errorf("range %v–%v", c.From, c.To)
 			}
-		case KindDate:
+		case truce.ClaimDate:
 			if c.Weekday != nil && (*c.Weekday != time.Saturday || c.Date.Day() != 17) {
 				t.Errorf("date %v %v", c.Date, *c.Weekday)
 			}
-		case KindDuration:
+		case truce.ClaimDuration:
 			if c.Days != 4 && c.Days != 7 {
 				t.Errorf("duration %d", c.Days)
 			}
@@ -48,7 +50,7 @@ func TestDatesRangesDurations(t *testing.T) {
 		"They met between 30 December and 2 January 2027.": "2026-12-30 2027-01-02",
 	} {
 		cs := Extract(text, published)
-		if len(cs) != 1 || cs[0].Kind != KindRange || cs[0].From.Format(time.DateOnly)+" "+cs[0].To.Format(time.DateOnly) != want {
+		if len(cs) != 1 || cs[0].Kind != truce.ClaimRange || cs[0].From.Format(time.DateOnly)+" "+cs[0].To.Format(time.DateOnly) != want {
 			t.Errorf("%q = %+v, want the range %s", text, cs, want)
 		}
 	}
@@ -68,7 +70,7 @@ func TestCasualties(t *testing.T) {
 		"Twelve civilians were wounded in 2025 and 2026. Eleven Pakistani soldiers were martyred, ISPR said.", published)
 	var got []string
 	for _, c := range cs {
-		if c.Kind == KindCasualties {
+		if c.Kind == truce.ClaimCasualties {
 			got = append(got, strings.Join([]string{c.Side, c.Status, c.Claimant}, "|")+"|"+strconv.Itoa(c.Count))
 		}
 	}
@@ -107,18 +109,18 @@ func TestFind(t *testing.T) {
 	count := map[string]int{}
 	for _, d := range ds {
 		count[d.Kind]++
-		if d.A.Sentence == "" || (d.Kind != WeekdayMismatch && (d.B == nil || d.B.Sentence == "")) {
+		if d.A.Sentence == "" || (d.Kind != truce.WeekdayMismatch && (d.B == nil || d.B.Sentence == "")) {
 			t.Errorf("%s without its quotes: %+v", d.Kind, d)
 		}
 	}
 	// week-long vs 15–18 October (4 inclusive, 3 elapsed): flagged; four
 	// and three days are the two conventions: not flagged.
-	if count[DurationVsRange] != 1 || count[WeekdayMismatch] != 1 {
+	if count[truce.DurationVsRange] != 1 || count[truce.WeekdayMismatch] != 1 {
 		t.Errorf("discrepancies %v: %+v", count, ds)
 	}
 	// 23 (army) vs 58 (Afghan ministry), 25 (army) vs 58: claimants; 23 vs
 	// 25, both the army: outlets.
-	if count[ClaimantsDisagree] != 2 || count[OutletsDisagree] != 1 {
+	if count[truce.ClaimantsDisagree] != 2 || count[truce.OutletsDisagree] != 1 {
 		t.Errorf("casualty discrepancies %v: %+v", count, ds)
 	}
 }
@@ -131,7 +133,7 @@ func FuzzExtract(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, c := range Extract(text, published) {
 			// The rules refuse a source whose claims do not quote it.
-			if c.Sentence == "" || !strings.Contains(text, c.Sentence) || (c.Kind == KindRange && c.To.Before(c.From)) || (c.Kind == KindCasualties && c.Count <= 0) {
+			if c.Sentence == "" || !strings.Contains(text, c.Sentence) || (c.Kind == truce.ClaimRange && c.To.Before(c.From)) || (c.Kind == truce.ClaimCasualties && c.Count <= 0) {
 				t.Fatalf("bad claim %+v", c)
 			}
 		}
@@ -166,9 +168,9 @@ func TestArabicScript(t *testing.T) {
 				t.Errorf("%q: a claim that does not quote the text: %+v", c.text, cl)
 			}
 			switch cl.Kind {
-			case KindCasualties:
+			case truce.ClaimCasualties:
 				got = append(got, strings.Join([]string{cl.Kind, strconv.Itoa(cl.Count), cl.Status, cl.Side, cl.Claimant}, "|"))
-			case KindDate:
+			case truce.ClaimDate:
 				wd := ""
 				if cl.Weekday != nil {
 					wd = cl.Weekday.String()
@@ -182,7 +184,7 @@ func TestArabicScript(t *testing.T) {
 	}
 	// A weekday that does not match its date is flagged, as in English.
 	ds := Find([]Source{{Article: "a", Outlet: "x", Claims: Extract("مذاکرات روز جمعه ۱۷ اکتوبر پایان یافت.", published)}})
-	if len(ds) != 1 || ds[0].Kind != WeekdayMismatch {
+	if len(ds) != 1 || ds[0].Kind != truce.WeekdayMismatch {
 		t.Errorf("a Friday 17 October 2026 (a Saturday) in Dari: %+v", ds)
 	}
 }

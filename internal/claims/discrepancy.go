@@ -4,57 +4,31 @@ import (
 	"fmt"
 	"strings"
 	"time"
-)
 
-// Kinds of discrepancies.
-const (
-	WeekdayMismatch   = "weekday_mismatch"   // a weekday that is not its date's
-	DurationVsRange   = "duration_vs_range"  // a duration that no count of a date range gives
-	ClaimantsDisagree = "claimants_disagree" // different figures from different claimants
-	OutletsDisagree   = "outlets_disagree"   // different figures for the same claimant, from different outlets
+	"github.com/truce-mvm/truce"
 )
-
-// DiscrepancyKinds lists the kinds.
-var DiscrepancyKinds = []string{WeekdayMismatch, DurationVsRange, ClaimantsDisagree, OutletsDisagree}
 
 // Source is one article's claims, as a story holds them.
 type Source struct {
 	Article string // the article's id
 	Outlet  string
-	Claims  []Claim
-}
-
-// Quote is one side of a discrepancy: a claim in its source's words.
-type Quote struct {
-	Article  string `json:"article"`
-	Outlet   string `json:"outlet"`
-	Sentence string `json:"sentence"`
-	Says     string `json:"says"`
-}
-
-// Discrepancy is two claims of a story that cannot both be true (or one
-// that cannot be, for a weekday).
-type Discrepancy struct {
-	Kind    string `json:"kind"`
-	Subject string `json:"subject"`
-	A       Quote  `json:"a"`
-	B       *Quote `json:"b,omitempty"`
+	Claims  []truce.Claim
 }
 
 type placed struct {
-	Claim
+	truce.Claim
 	src *Source
 }
 
-func (p placed) quote(says string) Quote {
-	return Quote{Article: p.src.Article, Outlet: p.src.Outlet, Sentence: p.Sentence, Says: says}
+func (p placed) quote(says string) truce.Quote {
+	return truce.Quote{Article: p.src.Article, Outlet: p.src.Outlet, Sentence: p.Sentence, Says: says}
 }
 
 // Find lays out the discrepancies among a story's sources, each once.
 // Differences of convention are not discrepancies: a range of 25 to 30
 // October is six days counted inclusively and five elapsed, and either
 // duration agrees with it.
-func Find(sources []Source) []Discrepancy {
+func Find(sources []Source) []truce.Discrepancy {
 	// Claims that say the same thing are compared once, by their first
 	// occurrence: a story of hundreds of reports repeats a few figures.
 	type class struct {
@@ -69,16 +43,16 @@ func Find(sources []Source) []Discrepancy {
 			p := placed{c, &sources[i]}
 			k := class{kind: c.Kind}
 			switch c.Kind {
-			case KindDate:
+			case truce.ClaimDate:
 				if c.Weekday == nil || *c.Weekday == c.Date.Weekday() {
 					continue
 				}
 				k.n, k.from = int(*c.Weekday), c.Date
-			case KindRange:
+			case truce.ClaimRange:
 				k.from, k.to = c.From, c.To
-			case KindDuration:
+			case truce.ClaimDuration:
 				k.n = c.Days
-			case KindCasualties:
+			case truce.ClaimCasualties:
 				if c.Side == "" {
 					continue
 				}
@@ -89,13 +63,13 @@ func Find(sources []Source) []Discrepancy {
 			}
 			first[k] = true
 			switch c.Kind {
-			case KindDate:
+			case truce.ClaimDate:
 				dates = append(dates, p)
-			case KindRange:
+			case truce.ClaimRange:
 				ranges = append(ranges, p)
-			case KindDuration:
+			case truce.ClaimDuration:
 				durations = append(durations, p)
-			case KindCasualties:
+			case truce.ClaimCasualties:
 				casualties = append(casualties, p)
 			}
 		}
@@ -105,17 +79,17 @@ func Find(sources []Source) []Discrepancy {
 		lo, hi             int
 		from, to           time.Time
 	}
-	var out []Discrepancy
+	var out []truce.Discrepancy
 	seen := map[key]bool{}
-	once := func(k key, d func() Discrepancy) {
+	once := func(k key, d func() truce.Discrepancy) {
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, d())
 		}
 	}
 	for _, d := range dates {
-		once(key{kind: WeekdayMismatch, lo: int(*d.Weekday), from: d.Date}, func() Discrepancy {
-			return Discrepancy{Kind: WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
+		once(key{kind: truce.WeekdayMismatch, lo: int(*d.Weekday), from: d.Date}, func() truce.Discrepancy {
+			return truce.Discrepancy{Kind: truce.WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
 				A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))}
 		})
 	}
@@ -125,8 +99,8 @@ func Find(sources []Source) []Discrepancy {
 			if du.Days == inclusive || du.Days == inclusive-1 {
 				continue
 			}
-			once(key{kind: DurationVsRange, lo: du.Days, from: r.From, to: r.To}, func() Discrepancy {
-				return Discrepancy{Kind: DurationVsRange, Subject: "duration",
+			once(key{kind: truce.DurationVsRange, lo: du.Days, from: r.From, to: r.To}, func() truce.Discrepancy {
+				return truce.Discrepancy{Kind: truce.DurationVsRange, Subject: "duration",
 					A: du.quote(fmt.Sprintf("%d days", du.Days)),
 					B: ptr(r.quote(fmt.Sprintf("%s to %s: %d days inclusive, %d elapsed", r.From.Format("2 Jan"), r.To.Format("2 Jan 2006"), inclusive, inclusive-1)))}
 			})
@@ -140,14 +114,14 @@ func Find(sources []Source) []Discrepancy {
 			kind := ""
 			switch {
 			case a.Claimant != "" && b.Claimant != "" && !strings.EqualFold(a.Claimant, b.Claimant):
-				kind = ClaimantsDisagree
+				kind = truce.ClaimantsDisagree
 			case a.src.Outlet != b.src.Outlet:
-				kind = OutletsDisagree
+				kind = truce.OutletsDisagree
 			default:
 				continue
 			}
-			once(key{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}, func() Discrepancy {
-				return Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
+			once(key{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}, func() truce.Discrepancy {
+				return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
 			})
 		}
 	}

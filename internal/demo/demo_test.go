@@ -13,7 +13,6 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/audit"
-	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 )
@@ -172,7 +171,7 @@ func TestArticlesOnTheDemoCalendar(t *testing.T) {
 	for _, d := range items {
 		kinds[d.Kind]++
 	}
-	if len(items) != 3 || kinds[claims.WeekdayMismatch] != 1 || kinds[claims.DurationVsRange] != 1 || kinds[claims.ClaimantsDisagree] != 1 {
+	if len(items) != 3 || kinds[truce.WeekdayMismatch] != 1 || kinds[truce.DurationVsRange] != 1 || kinds[truce.ClaimantsDisagree] != 1 {
 		t.Errorf("discrepancies on the shifted calendar: %+v", items)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/extract"
 	"github.com/truce-mvm/truce/internal/fetch"
 	"github.com/truce-mvm/truce/internal/ingest"
@@ -114,23 +113,23 @@ func TestTalks(t *testing.T) {
 		count[d.Kind]++
 		t.Logf("%s %s: %q / %+v", d.Kind, d.Subject, d.A.Sentence, d.B)
 		switch d.Kind {
-		case claims.DurationVsRange:
+		case truce.DurationVsRange:
 			if !strings.Contains(d.A.Sentence, "four-day") || d.B == nil || !strings.Contains(d.B.Sentence, "25 to 30 October") {
 				t.Errorf("the duration discrepancy without both quotes: %+v", d)
 			}
-		case claims.WeekdayMismatch:
+		case truce.WeekdayMismatch:
 			if !strings.Contains(d.A.Sentence, "Saturday, 30 October") {
 				t.Errorf("weekday discrepancy: %+v", d)
 			}
-		case claims.ClaimantsDisagree:
+		case truce.ClaimantsDisagree:
 			quotes := d.A.Sentence + " | " + d.B.Sentence
 			if !strings.Contains(quotes, "23 Pakistani soldiers") || !strings.Contains(quotes, "58 Pakistani soldiers") || d.A.Outlet == d.B.Outlet {
 				t.Errorf("the casualty discrepancy without both quotes: %+v", d)
 			}
 		}
 	}
-	want := map[string]int{claims.DurationVsRange: 1, claims.WeekdayMismatch: 1, claims.ClaimantsDisagree: 1}
-	if len(count) != len(want) || count[claims.DurationVsRange] != 1 || count[claims.WeekdayMismatch] != 1 || count[claims.ClaimantsDisagree] != 1 {
+	want := map[string]int{truce.DurationVsRange: 1, truce.WeekdayMismatch: 1, truce.ClaimantsDisagree: 1}
+	if len(count) != len(want) || count[truce.DurationVsRange] != 1 || count[truce.WeekdayMismatch] != 1 || count[truce.ClaimantsDisagree] != 1 {
 		t.Errorf("discrepancies %v, want each planted one once: %v", count, want)
 	}
 	// Three outlets give the same dates independently: confirmed.

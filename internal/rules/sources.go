@@ -55,7 +55,7 @@ const MaxSourceBody = 46000
 
 var (
 	mediaPattern = regexp.MustCompile(`^[a-z]+/[a-z0-9.+-]+$`)
-	claimKinds   = []string{claims.KindDate, claims.KindRange, claims.KindDuration, claims.KindCasualties}
+	claimKinds   = []string{truce.ClaimDate, truce.ClaimRange, truce.ClaimDuration, truce.ClaimCasualties}
 	actorTypes   = []string{"party", "mediator", "armed_group", "spokesperson"}
 )
 
@@ -159,7 +159,7 @@ func checkSource(b *truce.SourceIngestion) error {
 		if c.Count < 0 || c.Days < 0 {
 			return truce.FieldErrorf(truce.CodeInvalid, f, "counts cannot be negative")
 		}
-		if c.Kind == claims.KindRange && c.To.Before(c.From) {
+		if c.Kind == truce.ClaimRange && c.To.Before(c.From) {
 			return truce.FieldErrorf(truce.CodeInvalid, f+".to", "is before from")
 		}
 		if c.Weekday != nil && (*c.Weekday < time.Sunday || *c.Weekday > time.Saturday) {
@@ -376,12 +376,12 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		for _, c := range src.Claims {
 			var v value
 			switch {
-			case c.Kind == claims.KindCasualties && c.Side != "":
+			case c.Kind == truce.ClaimCasualties && c.Side != "":
 				v = value{c.Side + " " + c.Status, fmt.Sprint(c.Count)}
-			case c.Kind == claims.KindDuration:
+			case c.Kind == truce.ClaimDuration:
 				v = value{"duration", fmt.Sprintf("%d days", c.Days)}
 				days[v] = c.Days
-			case c.Kind == claims.KindRange:
+			case c.Kind == truce.ClaimRange:
 				v = value{"dates", c.From.Format("2 January") + " to " + c.To.Format("2 January 2006")}
 				days[v] = int(c.To.Sub(c.From)/(24*time.Hour)) + 1
 			default:

@@ -48,7 +48,7 @@ func TestSources(t *testing.T) {
 	for _, d := range st.Discrepancies {
 		kinds[d.Kind]++
 	}
-	if kinds[claims.DurationVsRange] != 1 || kinds[claims.ClaimantsDisagree] != 1 || len(st.Discrepancies) != 2 {
+	if kinds[truce.DurationVsRange] != 1 || kinds[truce.ClaimantsDisagree] != 1 || len(st.Discrepancies) != 2 {
 		t.Errorf("discrepancies %+v", st.Discrepancies)
 	}
 	grade := func(subject, says string) int {
@@ -272,7 +272,7 @@ func TestSourceMove(t *testing.T) {
 	moved, _ := w.s.Story("ST-0002")
 	// The courier's own four days against its own dates remain; 23 against
 	// 58 went with the ledger.
-	if len(old.Sources) != 1 || len(old.Discrepancies) != 1 || old.Discrepancies[0].Kind != claims.DurationVsRange ||
+	if len(old.Sources) != 1 || len(old.Discrepancies) != 1 || old.Discrepancies[0].Kind != truce.DurationVsRange ||
 		len(moved.Sources) != 2 || moved.Independent != 1 {
 		t.Errorf("after the move: old %+v, new %+v", old, moved)
 	}

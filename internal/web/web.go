@@ -25,7 +25,6 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
-	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
@@ -279,7 +278,7 @@ var funcs = template.FuncMap{
 	"withL": func(l *Lang, v any) map[string]any { return map[string]any{"L": l, "V": v} },
 	// outletID is the id of an outlet's record; claim says what a claim asserts.
 	"outletID": rules.OutletID,
-	"claim":    func(c claims.Claim) string { return c.String() },
+	"claim":    func(c truce.Claim) string { return c.String() },
 	// category names a taxonomy slug as ACLED does.
 	"category": categoryName,
 }

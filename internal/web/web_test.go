@@ -26,7 +26,6 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/blob"
-	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
@@ -124,7 +123,7 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, k := range rules.Kinds() {
 		dynamic = append(dynamic, "kind."+k)
 	}
-	for _, k := range claims.DiscrepancyKinds {
+	for _, k := range truce.DiscrepancyKinds {
 		dynamic = append(dynamic, "discrepancy."+k)
 	}
 	for c := 1; c <= 6; c++ {
@@ -613,7 +612,7 @@ func TestStoryPage(t *testing.T) {
 		t.Fatalf("story page = %d", code)
 	}
 	for _, d := range story.Discrepancies {
-		for _, q := range []*claims.Quote{&d.A, d.B} {
+		for _, q := range []*truce.Quote{&d.A, d.B} {
 			if q != nil && !strings.Contains(page, template.HTMLEscapeString(q.Sentence)) {
 				t.Errorf("the page lacks the quote %q", q.Sentence)
 			}

@@ -1,0 +1,85 @@
+package truce
+
+import (
+	"strconv"
+	"time"
+)
+
+// Kinds of claims an article makes that can be checked against others.
+const (
+	ClaimDate       = "date"
+	ClaimRange      = "date_range"
+	ClaimDuration   = "duration"
+	ClaimCasualties = "casualties"
+)
+
+// Claim is one checkable assertion of an article, with the sentence it
+// came from, so that a disagreement can be shown in the sources' own words.
+type Claim struct {
+	Kind     string `json:"kind"`
+	Sentence string `json:"sentence"`
+	// Date, with the weekday the text gives for it, if any.
+	Date    time.Time     `json:"date,omitzero"`
+	Weekday *time.Weekday `json:"weekday,omitempty"`
+	// From and To bound a date range, both days included.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+	// Days is a stated duration.
+	Days int `json:"days,omitempty"`
+	// Casualties: how many, what happened to them, whose, and who says so.
+	Count    int    `json:"count,omitempty"`
+	Status   string `json:"status,omitempty"` // killed, wounded, captured
+	Side     string `json:"side,omitempty"`   // PK, AF, or "" if not said
+	Claimant string `json:"claimant,omitempty"`
+}
+
+// String says what the claim asserts, in a few words.
+func (c Claim) String() string {
+	switch c.Kind {
+	case ClaimDate:
+		if c.Weekday != nil {
+			return c.Weekday.String() + ", " + c.Date.Format("2 January 2006")
+		}
+		return c.Date.Format("2 January 2006")
+	case ClaimRange:
+		return c.From.Format("2 January") + " to " + c.To.Format("2 January 2006")
+	case ClaimDuration:
+		return strconv.Itoa(c.Days) + " days"
+	}
+	s := strconv.Itoa(c.Count) + " " + c.Status
+	if c.Side != "" {
+		s += " (" + c.Side + ")"
+	}
+	if c.Claimant != "" {
+		s += ", says " + c.Claimant
+	}
+	return s
+}
+
+// Kinds of discrepancies among a story's sources.
+const (
+	WeekdayMismatch   = "weekday_mismatch"   // a weekday that is not its date's
+	DurationVsRange   = "duration_vs_range"  // a duration that no count of a date range gives
+	ClaimantsDisagree = "claimants_disagree" // different figures from different claimants
+	OutletsDisagree   = "outlets_disagree"   // different figures for the same claimant, from different outlets
+)
+
+// DiscrepancyKinds lists the kinds.
+var DiscrepancyKinds = []string{WeekdayMismatch, DurationVsRange, ClaimantsDisagree, OutletsDisagree}
+
+// Quote is one side of a discrepancy: a claim in its source's words.
+type Quote struct {
+	Article  string `json:"article"`
+	Outlet   string `json:"outlet"`
+	Sentence string `json:"sentence"`
+	Says     string `json:"says"`
+}
+
+// Discrepancy is two claims of a story that cannot both be true (or one
+// that cannot be, for a weekday).
+type Discrepancy struct {
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	A       Quote  `json:"a"`
+	B       *Quote `json:"b,omitempty"`
+}
