@@ -23,7 +23,7 @@ type SourceIngestion struct {
 	Truncated bool      `json:"truncated,omitempty"` // the text was clipped to fit an entry
 	// Claims, places and actors were extracted by the ingesting member's
 	// software; every claim's sentence is quoted from Text.
-	Claims []Claim  `json:"claims,omitempty"`
+	Claims []Claim        `json:"claims,omitempty"`
 	Places []PlaceMention `json:"places,omitempty"`
 	Actors []ActorMention `json:"actors,omitempty"`
 }
@@ -63,17 +63,17 @@ type Report struct {
 // Story is articles about one event: originals and their copies, the
 // claims they make with a credibility grade, and where they disagree.
 type Story struct {
-	ID            string              `json:"id"`
-	Title         string              `json:"title"` // its first original's
-	First         time.Time           `json:"first"` // publication span
-	Last          time.Time           `json:"last"`
-	Sources       []StorySource       `json:"sources"`
-	Independent   int                 `json:"independent"`      // outlets with an original
-	Places        []PlaceMention      `json:"places,omitempty"` // every place its sources name, once, by name
-	Actors        []string            `json:"actors,omitempty"`
-	Claims        []GradedClaim       `json:"claims,omitempty"`
-	Discrepancies []Discrepancy `json:"discrepancies,omitempty"`
-	Links         []Link              `json:"links,omitempty"`
+	ID            string         `json:"id"`
+	Title         string         `json:"title"` // its first original's
+	First         time.Time      `json:"first"` // publication span
+	Last          time.Time      `json:"last"`
+	Sources       []StorySource  `json:"sources"`
+	Independent   int            `json:"independent"`      // outlets with an original
+	Places        []PlaceMention `json:"places,omitempty"` // every place its sources name, once, by name
+	Actors        []string       `json:"actors,omitempty"`
+	Claims        []GradedClaim  `json:"claims,omitempty"`
+	Discrepancies []Discrepancy  `json:"discrepancies,omitempty"`
+	Links         []Link         `json:"links,omitempty"`
 }
 
 // StorySource is one source of a story.
