@@ -24,18 +24,27 @@ var Visibilities = []Visibility{Public, Parties, Internal}
 
 // Access is what a reader may see of records: public ones always,
 // Parties if set, Internal ones if Mechanism is set or they belong to
-// Party. A nil *Access sees everything (the system itself).
+// Party; All sees everything, and is only for the system itself (replay,
+// verification, the in-process ingester). A nil *Access sees nothing: a
+// reader whose access was not decided is refused, never shown everything.
 type Access struct {
 	Parties   bool
 	Mechanism bool
 	Party     string
+	All       bool
 }
+
+// Everything is the system's own access: every record, whatever its
+// visibility.
+var Everything = &Access{All: true}
 
 // Sees reports whether a reader with access a sees a record of the given
 // visibility owned by owner (a party code, or "").
 func (a *Access) Sees(v Visibility, owner string) bool {
 	switch {
-	case a == nil || v == Public:
+	case a == nil:
+		return false
+	case a.All || v == Public:
 		return true
 	case v == Parties:
 		return a.Parties || a.Mechanism

@@ -1,5 +1,7 @@
 package truce
 
+import "time"
+
 // Record is one row of a projection: a member, the agreement, an allegation,
 // a case... Rules produce records from the log; stores keep them for
 // queries. The indexed fields are generic slots so that every list filters
@@ -23,6 +25,21 @@ type Record struct {
 	Created    int64    // log index of the entry that created the record
 	Updated    int64    // log index of the last entry that touched it
 	Doc        []byte   // canonical JSON of the record
+}
+
+// Ref names a record.
+type Ref struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// Ack acknowledges an entry once it is durable: where it is in the log,
+// when it was logged, and the record it is about.
+type Ack struct {
+	Index  int64     `json:"index"`
+	Logged time.Time `json:"logged"`
+	Kind   string    `json:"kind"`
+	Record *Ref      `json:"record,omitempty"`
 }
 
 // HistoryItem says that the entry at Index touched a record.
@@ -54,6 +71,7 @@ type Query struct {
 	// (lists run newest first).
 	After int64
 	Limit int
-	// Access limits the records to those a reader may see; nil does not.
+	// Access limits the records to those a reader may see. A store
+	// refuses a query without it (truce.Everything is the system's).
 	Access *Access
 }

@@ -36,6 +36,7 @@ const (
 	CodeNotFound      Code = "not_found"
 	CodeConflict      Code = "conflict" // state does not allow this transition
 	CodeUnavailable   Code = "unavailable"
+	CodeNoSpace       Code = "insufficient_storage" // the server's disk is full; nothing was stored
 	CodeInternal      Code = "internal"
 )
 

@@ -20,9 +20,11 @@ import (
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/server"
 	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/testkit"
 )
@@ -433,9 +435,13 @@ func TestUploads(t *testing.T) {
 func TestRateLimits(t *testing.T) {
 	env := testkit.New(t, instance.Options{})
 	tok, _, _ := auth.IssueToken(context.Background(), env.In.Store, auth.TokenSpec{Member: "analyst"}, testkit.Start)
-	limits := api.DefaultLimits()
+	limits := gate.DefaultLimits()
 	limits.MemberRate, limits.MemberBurst = 1, 3
-	srv := httptest.NewServer(api.New(api.Config{Seq: env.In.Seq, Store: env.In.Store, VKey: env.In.VKey, Clock: env.Clock.Now, Limits: limits}))
+	served, err := server.New(env.In, server.Options{Clock: env.Clock.Now, Limits: limits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(served.Handler)
 	defer srv.Close()
 	var codes []int
 	var last *http.Response
@@ -463,7 +469,11 @@ func TestNoSecretsLogged(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hash, _ := auth.HashPassword("correct horse battery")
 	env.In.Store.PutPassword(context.Background(), "tr-mediator", hash)
-	srv := httptest.NewServer(api.New(api.Config{Seq: env.In.Seq, Store: env.In.Store, Vault: env.In.Vault, VKey: env.In.VKey, Clock: env.Clock.Now, Logger: logger}))
+	served, err := server.New(env.In, server.Options{Clock: env.Clock.Now, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(served.Handler)
 	defer srv.Close()
 	post := func(path, tok string, body string) *http.Response {
 		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))

@@ -1,12 +1,15 @@
 // Package api is Truce's HTTP surface: the log in C2SP tlog-tiles form
 // under /log/, and the JSON API under /api/v1/. Every route is declared
-// once, in the table in routes.go, from which the mux, authentication and
-// the OpenAPI document are all derived; every error goes through writeError,
+// once, in the table in routes.go, from which the mux and the OpenAPI
+// document are derived; every request goes through the gate (limits,
+// identification, the policy action the route names, CSRF) and then
+// reads through the read service or writes through the submit service,
+// never the store or the sequencer; every error goes through writeError,
 // which maps codes to statuses in one place.
 package api
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,28 +19,20 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/blob"
-	"github.com/truce-mvm/truce/internal/custody"
-	"github.com/truce-mvm/truce/internal/policy"
-	"github.com/truce-mvm/truce/internal/sequencer"
-	"github.com/truce-mvm/truce/internal/store"
-	"github.com/truce-mvm/truce/internal/witness"
+	"github.com/truce-mvm/truce/internal/auth"
+	"github.com/truce-mvm/truce/internal/gate"
+	"github.com/truce-mvm/truce/internal/read"
+	"github.com/truce-mvm/truce/internal/submit"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
-// Config is what the server serves.
+// Config is what the server serves with.
 type Config struct {
-	Seq   *sequencer.Sequencer
-	Store store.Store
-	Vault *custody.Vault // custodial keys, for members working in the browser
-	Blobs *blob.Dir      // evidence files
-	VKey  string         // checkpoint verifier key
-	// Witnesses publishes cosigned checkpoints; nil for a log without
-	// witnesses, whose checkpoints are published as soon as signed.
-	Witnesses *witness.Publisher
-	Logger    *slog.Logger
-	Clock     func() time.Time // for expiries; default time.Now
-	Policy    policy.Options
-	Limits    Limits // zero: DefaultLimits
+	Gate   *gate.Gate
+	Read   *read.Service
+	Submit *submit.Service
+	Auth   *auth.Service
+	Logger *slog.Logger
 	// SecureCookies marks session cookies Secure; set it when serving
 	// over TLS (directly or behind a terminating proxy).
 	SecureCookies bool
@@ -52,39 +47,14 @@ type Server struct {
 	openapiOnce sync.Once
 	openapiJSON []byte
 	openapiErr  error
-
-	tokensMu sync.Mutex
-	tokens   map[string]cachedToken
-
-	memberLimit, addressLimit, loginAddr *limiter
-	lockouts                             *lockouts
 }
-
-// cachedToken is a token looked up less than tokenTTL ago.
-type cachedToken struct {
-	t  *store.Token
-	at time.Time
-}
-
-// tokenTTL bounds how long a token lookup is reused, and so how long a
-// revocation made outside this process takes to bite.
-const tokenTTL = 5 * time.Second
 
 // New returns a server.
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = time.Now
-	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = DefaultLimits()
-	}
-	l := cfg.Limits
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), tokens: map[string]cachedToken{},
-		memberLimit: newLimiter(l.MemberRate, l.MemberBurst), addressLimit: newLimiter(l.AddressRate, l.AddressBurst),
-		loginAddr: newLimiter(10.0/60, 10), lockouts: newLockouts()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	for _, rt := range routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
 	}
@@ -100,21 +70,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// NewHTTPServer returns an http.Server with timeouts on every phase, so a
-// slow or stalled client cannot hold a connection.
-func NewHTTPServer(addr string, h http.Handler) *http.Server {
-	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-	}
-}
-
 func (s *Server) wrap(rt route) http.Handler {
+	gr := gate.Route{Action: rt.Action, Upload: rt.Upload}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -122,44 +79,17 @@ func (s *Server) wrap(rt route) http.Handler {
 				writeError(w, errors.New("panic"))
 			}
 		}()
-		if err := s.serve(rt, w, r); err != nil {
-			if truce.ErrorCode(err) == truce.CodeInternal {
+		r, err := s.cfg.Gate.Admit(w, r, gr)
+		if err == nil {
+			err = rt.handle(s, w, r)
+		}
+		if err != nil {
+			if c := truce.ErrorCode(err); c == truce.CodeInternal || c == truce.CodeNoSpace {
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
 			writeError(w, err)
 		}
 	})
-}
-
-// serve runs one request through the limits, authentication and the
-// policy, then the route's handler. Every route goes through here.
-func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) error {
-	if t := s.cfg.Limits.RequestTimeout; t > 0 {
-		ctx, cancel := context.WithTimeout(r.Context(), t)
-		defer cancel()
-		r = r.WithContext(ctx)
-	}
-	if ok, wait := s.addressLimit.allow(clientAddress(r)); !ok {
-		return tooMany(w, wait, "from this address")
-	}
-	v, sess, err := s.Identify(r)
-	if err != nil {
-		return err
-	}
-	if err := policy.Check(v, rt.Action, s.cfg.Policy); err != nil {
-		return err
-	}
-	if err := CheckCSRF(r, sess); err != nil {
-		return err
-	}
-	if v.Member != nil {
-		if ok, wait := s.memberLimit.allow(v.Member.ID); !ok {
-			return tooMany(w, wait, "by "+v.Member.ID)
-		}
-	}
-	ctx := context.WithValue(r.Context(), viewerKey{}, v)
-	ctx = context.WithValue(ctx, sessionKey{}, sess)
-	return rt.handle(s, w, r.WithContext(ctx))
 }
 
 // statuses maps error codes to HTTP statuses. It is the only such mapping.
@@ -181,6 +111,7 @@ var statuses = map[truce.Code]int{
 	truce.CodeNotFound:      http.StatusNotFound,
 	truce.CodeConflict:      http.StatusConflict,
 	truce.CodeUnavailable:   http.StatusServiceUnavailable,
+	truce.CodeNoSpace:       http.StatusInsufficientStorage,
 	truce.CodeInternal:      http.StatusInternalServerError,
 }
 
@@ -192,25 +123,31 @@ func Status(err error) int {
 	return http.StatusInternalServerError
 }
 
-type errorBody struct {
-	Error struct {
-		Code    truce.Code `json:"code"`
-		Message string     `json:"message"`
-		Field   string     `json:"field,omitempty"`
-	} `json:"error"`
+// SetHeaders sets the headers an error's answer carries besides its
+// status: when to retry, how to authenticate. The pages share it.
+func SetHeaders(w http.ResponseWriter, err error) {
+	if after, ok := auth.Seconds(err); ok {
+		w.Header().Set("Retry-After", after)
+	}
+	switch truce.ErrorCode(err) {
+	case truce.CodeUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="truce"`)
+	case truce.CodeUnavailable, truce.CodeNoSpace:
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "5")
+		}
+	}
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	var b errorBody
+	var b wire.Error
 	b.Error.Code = truce.ErrorCode(err)
 	b.Error.Message = truce.ErrorMessage(err)
 	var te *truce.Error
 	if errors.As(err, &te) {
 		b.Error.Field = te.Field
 	}
-	if b.Error.Code == truce.CodeUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="truce"`)
-	}
+	SetHeaders(w, err)
 	writeJSON(w, Status(err), b)
 }
 
@@ -222,15 +159,48 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v) // HTML-escapes <, > and &: no user text reaches a page unescaped
 }
 
-// readBody reads a request body up to the JSON body limit.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes))
+// readBody reads a request body, which the gate bounded.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, truce.Errorf(truce.CodeTooLarge, "the request body is over %d bytes", s.cfg.Limits.MaxBodyBytes)
+		return nil, truce.Errorf(truce.CodeTooLarge, "the request body is over %d bytes", tooBig.Limit)
 	}
 	if err != nil {
 		return nil, truce.Errorf(truce.CodeInvalid, "reading the request body: %v", err)
 	}
 	return body, nil
+}
+
+// readJSON strictly decodes a bounded JSON body.
+func readJSON(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return strictJSON(body, v)
+}
+
+// strictJSON decodes b into v, refusing unknown fields and trailing data.
+func strictJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil || d.More() {
+		return truce.Errorf(truce.CodeInvalid, "the request body is not the JSON expected: %v", err)
+	}
+	return nil
+}
+
+// NewHTTPServer returns an http.Server with timeouts on every phase, so a
+// slow or stalled client cannot hold a connection.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
 }

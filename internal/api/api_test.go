@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,10 +20,11 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
-	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/server"
 	"github.com/truce-mvm/truce/internal/testkit"
 	"github.com/truce-mvm/truce/internal/testkit/c2sp"
 )
@@ -44,13 +46,15 @@ func newFixture(t *testing.T) *fixture {
 		}
 		f.tokens[m.ID] = tok
 	}
-	f.blobDir = t.TempDir()
-	blobs, _ := blob.Open(f.blobDir)
-	limits := api.DefaultLimits()
+	f.blobDir = filepath.Join(env.In.Dir, instance.BlobDir)
+	limits := gate.DefaultLimits()
 	limits.MaxUploadBytes = 1 << 20
 	limits.AddressBurst = 10000 // the authorization matrix sends every route from one address
-	f.srv = httptest.NewServer(api.New(api.Config{Seq: env.In.Seq, Store: env.In.Store, Vault: env.In.Vault, Blobs: blobs,
-		VKey: env.In.VKey, Clock: env.Clock.Now, Limits: limits}))
+	srv, err := server.New(env.In, server.Options{Clock: env.Clock.Now, Limits: limits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(srv.Handler)
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -3,50 +3,29 @@ package api
 import (
 	"compress/gzip"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/tlog"
-	"github.com/truce-mvm/truce/internal/witness"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
-	if err := s.cfg.Seq.Err(); err != nil {
-		return truce.Errorf(truce.CodeUnavailable, "the log is not accepting entries: %v", err)
+	h, err := s.cfg.Read.Health(r.Context(), gate.Viewer(r))
+	if err != nil {
+		return err
 	}
-	size := int64(0)
-	if cp := s.cfg.Seq.Checkpoint(); cp != nil {
-		size = cp.Size
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "origin": s.cfg.Seq.Origin(), "size": size})
+	writeJSON(w, http.StatusOK, h)
 	return nil
 }
 
-// Published returns the newest published checkpoint: with witnesses, the
-// newest enough of them cosigned; without, the newest the log signed.
-func (s *Server) Published() (size int64, signed []byte) {
-	if s.cfg.Witnesses != nil {
-		if p := s.cfg.Witnesses.Published(); p != nil {
-			return p.Size, p.Note
-		}
-		return 0, nil
-	}
-	if cp := s.cfg.Seq.Checkpoint(); cp != nil {
-		return cp.Size, cp.Signed
-	}
-	return 0, nil
-}
-
 func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) error {
-	_, signed := s.Published()
-	if signed == nil && s.cfg.Witnesses != nil {
-		return truce.Errorf(truce.CodeUnavailable, "no checkpoint has been cosigned by %d witnesses yet", s.cfg.Witnesses.Policy().Quorum)
-	}
-	if signed == nil {
-		return truce.Errorf(truce.CodeNotFound, "no checkpoint yet")
+	_, signed, err := s.cfg.Read.Published(gate.Viewer(r))
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -55,33 +34,26 @@ func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) witnesses(w http.ResponseWriter, r *http.Request) error {
-	peers := []witness.Peer{}
-	if s.cfg.Witnesses != nil {
-		peers = append(peers, s.cfg.Witnesses.Policy().Peers...)
+	p, err := s.cfg.Read.Witnesses(gate.Viewer(r))
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, peers)
+	writeJSON(w, http.StatusOK, p.Peers)
 	return nil
 }
 
 func (s *Server) vkey(w http.ResponseWriter, r *http.Request) error {
+	k, err := s.cfg.Read.VKey(gate.Viewer(r))
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte(s.cfg.VKey + "\n"))
+	w.Write([]byte(k + "\n"))
 	return nil
 }
 
 func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
-	path := "tile/" + r.PathValue("path")
-	t, err := tlog.ParseTilePath(path)
-	if err != nil {
-		return truce.Errorf(truce.CodeNotFound, "%v", err)
-	}
-	data, err := s.cfg.Seq.Tiles().ReadTile(r.Context(), t.L, t.N)
-	if err == nil {
-		data, err = tlog.TrimTile(t, data)
-	}
-	if errors.Is(err, tlog.ErrNotFound) {
-		return truce.Errorf(truce.CodeNotFound, "%s is not in the log", path)
-	}
+	t, data, err := s.cfg.Read.Tile(r.Context(), gate.Viewer(r), "tile/"+r.PathValue("path"))
 	if err != nil {
 		return err
 	}
@@ -99,13 +71,8 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Proof is the JSON form of a Merkle proof.
-type Proof struct {
-	Hashes []string `json:"hashes"`
-}
-
-func proofJSON(hs []tlog.Hash) Proof {
-	p := Proof{Hashes: make([]string, len(hs))}
+func proofJSON(hs []tlog.Hash) wire.Proof {
+	p := wire.Proof{Hashes: make([]string, len(hs))}
 	for i, h := range hs {
 		p.Hashes[i] = base64.StdEncoding.EncodeToString(h[:])
 	}
@@ -122,62 +89,32 @@ func intParam(r *http.Request, name string) (int64, error) {
 	return n, nil
 }
 
-// signedSize checks that size is covered by the newest checkpoint, so
-// every proof served is against a signed tree.
-func (s *Server) signedSize(size int64) error {
-	cp := s.cfg.Seq.Checkpoint()
-	if cp == nil || size > cp.Size {
-		newest := int64(0)
-		if cp != nil {
-			newest = cp.Size
-		}
-		return truce.FieldErrorf(truce.CodeInvalid, "size", "%d is beyond the newest checkpoint (%d)", size, newest)
+// proof answers a proof between two query parameters.
+func (s *Server) proof(w http.ResponseWriter, r *http.Request, a, b string, prove func(x, y int64) ([]tlog.Hash, error)) error {
+	x, err := intParam(r, a)
+	if err != nil {
+		return err
 	}
+	y, err := intParam(r, b)
+	if err != nil {
+		return err
+	}
+	p, err := prove(x, y)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, proofJSON(p))
 	return nil
 }
 
 func (s *Server) inclusion(w http.ResponseWriter, r *http.Request) error {
-	index, err := intParam(r, "index")
-	if err != nil {
-		return err
-	}
-	size, err := intParam(r, "size")
-	if err != nil {
-		return err
-	}
-	if err := s.signedSize(size); err != nil {
-		return err
-	}
-	if index >= size {
-		return truce.FieldErrorf(truce.CodeInvalid, "index", "%d is not in a tree of size %d", index, size)
-	}
-	p, err := tlog.InclusionProof(r.Context(), s.cfg.Seq.Tiles(), index, size)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, proofJSON(p))
-	return nil
+	return s.proof(w, r, "index", "size", func(index, size int64) ([]tlog.Hash, error) {
+		return s.cfg.Read.InclusionProof(r.Context(), gate.Viewer(r), index, size)
+	})
 }
 
 func (s *Server) consistency(w http.ResponseWriter, r *http.Request) error {
-	old, err := intParam(r, "old")
-	if err != nil {
-		return err
-	}
-	size, err := intParam(r, "size")
-	if err != nil {
-		return err
-	}
-	if err := s.signedSize(size); err != nil {
-		return err
-	}
-	if old < 1 || old > size {
-		return truce.FieldErrorf(truce.CodeInvalid, "old", "must be between 1 and size (%d)", size)
-	}
-	p, err := tlog.ConsistencyProof(r.Context(), s.cfg.Seq.Tiles(), old, size)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, proofJSON(p))
-	return nil
+	return s.proof(w, r, "old", "size", func(old, size int64) ([]tlog.Hash, error) {
+		return s.cfg.Read.ConsistencyProof(r.Context(), gate.Viewer(r), old, size)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 //go:embed schemas.json
@@ -33,8 +34,8 @@ func OpenAPI() map[string]any {
 	}
 	// Lists and single records of every listed type share one shape.
 	names := []string{"Member"}
-	for _, res := range resources {
-		names = append(names, strings.ToUpper(res.typ[:1])+res.typ[1:])
+	for _, res := range wire.Resources {
+		names = append(names, strings.ToUpper(res.Type[:1])+res.Type[1:])
 	}
 	for _, name := range names {
 		schemas[name+"List"] = map[string]any{"type": "object", "properties": map[string]any{

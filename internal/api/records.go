@@ -1,18 +1,11 @@
 package api
 
 import (
-	"bytes"
 	"cmp"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
+	"math"
 	"mime"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,12 +13,10 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/entry"
-	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/rules"
-	"github.com/truce-mvm/truce/internal/sequencer"
-	"github.com/truce-mvm/truce/internal/store"
-	"github.com/truce-mvm/truce/internal/tlog"
+	"github.com/truce-mvm/truce/internal/submit"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 func (s *Server) postEntry(w http.ResponseWriter, r *http.Request) error { return s.post(w, r, "") }
@@ -51,7 +42,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error
 			return truce.Errorf(truce.CodeMediaType, "send entries as application/json")
 		}
 	}
-	raw, err := s.readBody(w, r)
+	raw, err := readBody(r)
 	if err != nil {
 		return err
 	}
@@ -68,20 +59,21 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error
 	if err := strictJSON(raw, &req); err != nil {
 		return err
 	}
-	v := viewerOf(r)
+	v := gate.Viewer(r)
+	rt := submit.Route{Kind: kind, Subject: r.PathValue("id")}
 	bare := req.PayloadType != "" || req.Payload != "" || req.Signatures != nil
-	var ack *sequencer.Ack
+	var ack *truce.Ack
 	switch {
 	case bare && req.Envelope == nil && req.Kind == "" && req.Body == nil && req.Sealed == nil:
-		ack, err = s.postSigned(r, v, kind, &dsse.Envelope{PayloadType: req.PayloadType, Payload: req.Payload, Signatures: req.Signatures}, nil)
+		ack, err = s.cfg.Submit.Signed(r.Context(), v, rt, &dsse.Envelope{PayloadType: req.PayloadType, Payload: req.Payload, Signatures: req.Signatures}, nil)
 	case !bare && req.Envelope != nil && req.Kind == "" && req.Body == nil:
-		ack, err = s.postSigned(r, v, kind, req.Envelope, req.Sealed)
+		ack, err = s.cfg.Submit.Signed(r.Context(), v, rt, req.Envelope, req.Sealed)
 	case !bare && req.Envelope == nil && req.Body != nil:
-		k := cmp.Or(kind, req.Kind)
-		if k == "" || (kind != "" && req.Kind != "" && req.Kind != kind) {
+		rt.Kind = cmp.Or(kind, req.Kind)
+		if rt.Kind == "" || (kind != "" && req.Kind != "" && req.Kind != kind) {
 			return truce.FieldErrorf(truce.CodeInvalid, "kind", "name the entry kind this route takes (%s)", cmp.Or(kind, "any"))
 		}
-		ack, err = s.postCustodial(r, v, k, req.Body, req.Sealed)
+		ack, err = s.cfg.Submit.Custodial(r.Context(), v, rt, req.Body, req.Sealed)
 	default:
 		return truce.Errorf(truce.CodeInvalid, "send a signed envelope, {envelope, sealed}, or {kind, body} to sign with your custodial key")
 	}
@@ -92,115 +84,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error
 	return nil
 }
 
-// postSigned submits an envelope the author signed.
-func (s *Server) postSigned(r *http.Request, v policy.Viewer, kind string, env *dsse.Envelope, opening *truce.Opening) (*sequencer.Ack, error) {
-	e, err := entry.Open(env)
-	if err != nil {
-		return nil, err
-	}
-	// One submits one's own entries; an administrator may relay others'.
-	if e.Payload.Author != v.Member.ID && v.Member.Role != truce.RoleAdmin {
-		return nil, truce.Errorf(truce.CodeForbidden, "the entry is by %s; submit your own entries", e.Payload.Author)
-	}
-	cmd, sealed, err := s.checkRoute(r, kind, e, opening)
-	if err != nil {
-		return nil, err
-	}
-	return s.cfg.Seq.SubmitCommand(r.Context(), cmd, sealed)
-}
-
-// CustodialKey returns the active key the server holds for a member, to
-// sign with on its behalf; a member without one is refused (forbidden).
-// The pages share it with the API.
-func (s *Server) CustodialKey(ctx context.Context, member string) (*entry.PrivateKey, error) {
-	var keyID string
-	var ok bool
-	s.cfg.Seq.View(func(st *rules.State) { keyID, ok = st.CustodialKey(member) })
-	if !ok || s.cfg.Vault == nil {
-		return nil, truce.Errorf(truce.CodeForbidden, "%s has no custodial key: sign entries with your own key", member)
-	}
-	return s.cfg.Vault.Key(ctx, keyID)
-}
-
-// postCustodial signs body with the caller's custodial key and submits it.
-func (s *Server) postCustodial(r *http.Request, v policy.Viewer, kind string, body json.RawMessage, opening *truce.Opening) (*sequencer.Ack, error) {
-	key, err := s.CustodialKey(r.Context(), v.Member.ID)
-	if err != nil {
-		return nil, err
-	}
-	if opening != nil {
-		// The server seals the content: a fresh salt, and the commitment
-		// put into the body before it is signed.
-		if opening.Salt == "" {
-			salt := make([]byte, 32)
-			rand.Read(salt)
-			opening.Salt = hex.EncodeToString(salt)
-		}
-		salt, err := hex.DecodeString(opening.Salt)
-		if err != nil {
-			return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed.salt", "must be hex")
-		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
-			return nil, truce.FieldErrorf(truce.CodeInvalid, "body", "must be a JSON object")
-		}
-		fields["sealed"], _ = json.Marshal(truce.Sealed{Commitment: truce.Commit(salt, opening.Content)})
-		body, _ = json.Marshal(fields)
-	}
-	e := &entry.Entry{Payload: entry.Payload{Kind: kind, Author: v.Member.ID, Body: body}}
-	_, sealed, err := s.checkRoute(r, kind, e, opening)
-	if err != nil {
-		return nil, err
-	}
-	return s.cfg.Seq.SubmitFor(r.Context(), v.Member.ID, key, kind, body, sealed)
-}
-
-// checkRoute decodes an entry's body and checks it against the route — its
-// kind, and the record the route names — and the opening of its sealed
-// commitment, if it has one.
-func (s *Server) checkRoute(r *http.Request, kind string, e *entry.Entry, opening *truce.Opening) (*rules.Command, *store.Sealed, error) {
-	if kind != "" && e.Payload.Kind != kind {
-		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", kind, e.Payload.Kind)
-	}
-	cmd, err := rules.Decode(e)
-	if err != nil {
-		return nil, nil, err
-	}
-	if id := r.PathValue("id"); id != "" && rules.Subject(cmd) != id {
-		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), id)
-	}
-	sealed, err := sealedFor(cmd, opening)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cmd, sealed, nil
-}
-
-// sealedFor checks that an entry with a sealed commitment comes with its
-// opening, and that the opening opens it.
-func sealedFor(cmd *rules.Command, o *truce.Opening) (*store.Sealed, error) {
-	c := rules.SealedOf(cmd)
-	switch {
-	case c == nil && o == nil:
-		return nil, nil
-	case c == nil:
-		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "the entry has no sealed commitment to open")
-	case o == nil:
-		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "send the sealed content with the entry, so the mechanism can read it")
-	}
-	if err := o.Opens(*c); err != nil {
-		return nil, err
-	}
-	salt, _ := hex.DecodeString(o.Salt)
-	return &store.Sealed{Commitment: c.Commitment, Salt: salt, Content: o.Content}, nil
-}
-
-// List is a page of records.
-type List struct {
-	Items []json.RawMessage `json:"items"`
-	Next  string            `json:"next,omitempty"`
-}
-
+// maxLimit bounds a page of the API's lists (a fixed contract: 1 to 200).
 const maxLimit = 200
 
 // query reads the paging parameters common to every list.
@@ -263,7 +147,7 @@ func bboxParam(v string) (*[4]float64, error) {
 	}
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, bad
 		}
 		b[i] = f
@@ -387,62 +271,46 @@ func (l listing) filters(r *http.Request, q *truce.Query) error {
 func getOf(typ string) func(*Server, http.ResponseWriter, *http.Request) error {
 	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
 		id := r.PathValue("id")
-		return s.writeRecord(w, r, typ, id, map[string]any{"receipt": ReceiptPath(typ, id)})
+		rec, hist, err := s.cfg.Read.Get(r.Context(), gate.Viewer(r), typ, id)
+		if err != nil {
+			return err
+		}
+		return s.writeRecord(w, r, rec, hist, map[string]any{"receipt": wire.ReceiptPath(typ, id)})
 	}
-}
-
-// SourceText reads an article's text from the entry that ingested it, at
-// index. The pages share it.
-func (s *Server) SourceText(ctx context.Context, index int64) (string, error) {
-	leaf, err := tlog.Leaf(ctx, s.cfg.Seq.Tiles(), index)
-	if err != nil {
-		return "", err
-	}
-	_, e, err := entry.DecodeLeaf(leaf, index)
-	if err != nil {
-		return "", err
-	}
-	var body truce.SourceIngestion
-	if err := json.Unmarshal(e.Payload.Body, &body); err != nil {
-		return "", err
-	}
-	if e.Payload.Kind != rules.KindSourceIngested {
-		return "", fmt.Errorf("entry %d is a %s, not a source", index, e.Payload.Kind)
-	}
-	return body.Text, nil
 }
 
 // lookupSource finds a source by its raw page's hash or its address, so
 // that a remote ingester reads nothing twice.
 func (s *Server) lookupSource(w http.ResponseWriter, r *http.Request) error {
 	sha, addr := r.URL.Query().Get("sha256"), r.URL.Query().Get("url")
-	if (sha == "") == (addr == "") {
+	field, value := "sha256", sha
+	switch {
+	case (sha == "") == (addr == ""):
 		return truce.FieldErrorf(truce.CodeInvalid, "sha256", "give either sha256 or url")
+	case addr != "":
+		field, value = "url", addr
 	}
-	var id string
-	var ok bool
-	s.cfg.Seq.View(func(st *rules.State) {
-		if sha != "" {
-			id, ok = st.SourceByHash(sha)
-		} else {
-			id, ok = st.SourceByURL(addr)
-		}
-	})
-	if !ok {
-		return truce.Errorf(truce.CodeNotFound, "no source from that page")
-	}
-	return s.writeRecord(w, r, rules.TypeSource, id, map[string]any{"receipt": ReceiptPath(rules.TypeSource, id)})
-}
-
-func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query) error {
-	q.Access = policy.AccessOf(viewerOf(r))
-	recs, err := s.cfg.Store.Records(r.Context(), q)
+	v := gate.Viewer(r)
+	rec, err := s.cfg.Read.FindSource(r.Context(), v, field, value)
 	if err != nil {
 		return err
 	}
-	out := List{Items: make([]json.RawMessage, len(recs))}
+	_, hist, err := s.cfg.Read.Get(r.Context(), v, rec.Type, rec.ID)
+	if err != nil {
+		return err
+	}
+	return s.writeRecord(w, r, rec, hist, map[string]any{"receipt": wire.ReceiptPath(rec.Type, rec.ID)})
+}
+
+func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query) error {
+	v := gate.Viewer(r)
+	recs, err := s.cfg.Read.List(r.Context(), v, q)
+	if err != nil {
+		return err
+	}
+	out := wire.List{Items: make([]json.RawMessage, len(recs))}
 	for i, rec := range recs {
-		if out.Items[i], err = s.reveal(r, rec); err != nil {
+		if out.Items[i], err = s.cfg.Read.Doc(r.Context(), v, rec); err != nil {
 			return err
 		}
 	}
@@ -453,46 +321,20 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, q truce.Query
 	return nil
 }
 
-// VisibleRecord reads a record that a reader with access may see, with
-// its history; one it may not see is not found, as one that does not
-// exist. The pages share it with the API.
-func (s *Server) VisibleRecord(ctx context.Context, access *truce.Access, typ, id string) (*truce.Record, []truce.HistoryItem, error) {
-	rec, err := s.cfg.Store.Record(ctx, typ, id)
-	if err == nil && !access.Sees(rec.Visibility, rec.Owner) {
-		err = store.ErrNotFound // what one may not see, one is not told exists
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, truce.Errorf(truce.CodeNotFound, "no %s %q", typ, id)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	hist, err := s.cfg.Store.History(ctx, typ, id)
-	return rec, hist, err
-}
-
-// ReceiptPath is where a record's receipt is served.
-func ReceiptPath(typ, id string) string {
-	return ListPath(typ) + "/" + url.PathEscape(id) + "/receipt"
-}
-
 // writeRecord writes one record under its type's name, with its history.
-func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id string, extra map[string]any) error {
-	rec, hist, err := s.VisibleRecord(r.Context(), policy.AccessOf(viewerOf(r)), typ, id)
+func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, rec *truce.Record, hist []truce.HistoryItem, extra map[string]any) error {
+	v := gate.Viewer(r)
+	doc, err := s.cfg.Read.Doc(r.Context(), v, *rec)
 	if err != nil {
 		return err
 	}
-	doc, err := s.reveal(r, *rec)
-	if err != nil {
-		return err
+	out := map[string]any{rec.Type: doc, "history": hist}
+	for k, x := range extra {
+		out[k] = x
 	}
-	out := map[string]any{typ: doc, "history": hist}
-	for k, v := range extra {
-		out[k] = v
-	}
-	if typ == rules.TypeSource {
+	if rec.Type == rules.TypeSource {
 		// The text is in the log, not in the record.
-		if out["text"], err = s.SourceText(r.Context(), rec.Created); err != nil {
+		if out["text"], err = s.cfg.Read.SourceText(r.Context(), v, rec); err != nil {
 			return err
 		}
 	}
@@ -501,125 +343,41 @@ func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, typ, id str
 }
 
 func (s *Server) getMember(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	var seq uint64
-	s.cfg.Seq.View(func(st *rules.State) { seq = st.Seq(id) })
-	return s.writeRecord(w, r, rules.TypeMember, id, map[string]any{"seq": seq})
+	v, id := gate.Viewer(r), r.PathValue("id")
+	rec, hist, err := s.cfg.Read.Get(r.Context(), v, rules.TypeMember, id)
+	if err != nil {
+		return err
+	}
+	seq, err := s.cfg.Read.Seq(v, id)
+	if err != nil {
+		return err
+	}
+	return s.writeRecord(w, r, rec, hist, map[string]any{"seq": seq})
 }
 
 func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
-	return s.writeRecord(w, r, rules.TypeAgreement, "current", nil)
-}
-
-// Overdue is the overdue set: everything past its deadline in log time,
-// as the first AsOf entries of the log leave it.
-type Overdue struct {
-	AsOf  int64           `json:"as_of"`
-	Items []rules.Overdue `json:"items"`
+	rec, hist, err := s.cfg.Read.Get(r.Context(), gate.Viewer(r), rules.TypeAgreement, "current")
+	if err != nil {
+		return err
+	}
+	return s.writeRecord(w, r, rec, hist, nil)
 }
 
 func (s *Server) overdue(w http.ResponseWriter, r *http.Request) error {
-	var out Overdue
-	access := policy.AccessOf(viewerOf(r))
-	s.cfg.Seq.View(func(st *rules.State) { out.AsOf, out.Items = st.Size, st.OverdueFor(access) })
-	if out.Items == nil {
-		out.Items = []rules.Overdue{}
+	out, err := s.cfg.Read.Overdue(gate.Viewer(r))
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-// reveal returns a record's document, with the content of its sealed
-// commitment as "sealed_content" for readers who may see it: the mechanism, and
-// the party that owns the record.
-func (s *Server) reveal(r *http.Request, rec truce.Record) (json.RawMessage, error) {
-	var probe struct {
-		Sealed *truce.Sealed `json:"sealed"`
-	}
-	if !bytes.Contains(rec.Doc, []byte(`"sealed"`)) || json.Unmarshal(rec.Doc, &probe) != nil || probe.Sealed == nil ||
-		!policy.AccessOf(viewerOf(r)).Sees(truce.Internal, rec.Owner) {
-		return rec.Doc, nil
-	}
-	o, err := s.cfg.Store.Opening(r.Context(), probe.Sealed.Commitment)
-	if errors.Is(err, store.ErrNotFound) {
-		return rec.Doc, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	doc := bytes.Clone(rec.Doc[:len(rec.Doc)-1])
-	doc = append(append(append(doc, `,"sealed_content":`...), o.Content...), '}')
-	return doc, nil
-}
-
-// strictJSON decodes b into v, refusing unknown fields and trailing data.
-func strictJSON(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil || d.More() {
-		return truce.Errorf(truce.CodeInvalid, "the request body is not the JSON expected: %v", err)
-	}
-	return nil
-}
-
-// Discrepancy is one disagreement among a story's sources, as listed.
-type Discrepancy struct {
-	Story string `json:"story"`
-	truce.Discrepancy
-}
-
 func (s *Server) discrepancies(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	items, err := Discrepancies(r.Context(), s.cfg.Store, policy.AccessOf(viewerOf(r)), q.Get("story"), q.Get("kind"))
+	items, err := s.cfg.Read.Discrepancies(r.Context(), gate.Viewer(r), q.Get("story"), q.Get("kind"))
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	return nil
-}
-
-// Discrepancies lists the disagreements within the stories a reader with
-// access may see (one story, if named; of one kind, if named), newest
-// story first. The CLI reads a local instance through it too.
-func Discrepancies(ctx context.Context, st store.Store, access *truce.Access, story, kind string) ([]Discrepancy, error) {
-	if kind != "" && !slices.Contains(truce.DiscrepancyKinds, kind) {
-		return nil, truce.FieldErrorf(truce.CodeInvalid, "kind", "must be one of %v", truce.DiscrepancyKinds)
-	}
-	var recs []truce.Record
-	if story != "" {
-		rec, err := st.Record(ctx, rules.TypeStory, story)
-		if errors.Is(err, store.ErrNotFound) || err == nil && !access.Sees(rec.Visibility, rec.Owner) {
-			return nil, truce.Errorf(truce.CodeNotFound, "no story %q", story)
-		}
-		if err != nil {
-			return nil, err
-		}
-		recs = append(recs, *rec)
-	} else {
-		q := truce.Query{Type: rules.TypeStory, Status: "disputed", Access: access, Limit: maxLimit}
-		for {
-			page, err := st.Records(ctx, q)
-			if err != nil {
-				return nil, err
-			}
-			recs = append(recs, page...)
-			if len(page) < q.Limit {
-				break
-			}
-			q.After = page[len(page)-1].Created
-		}
-	}
-	items := []Discrepancy{}
-	for _, rec := range recs {
-		var s truce.Story
-		if err := json.Unmarshal(rec.Doc, &s); err != nil {
-			return nil, err
-		}
-		for _, d := range s.Discrepancies {
-			if kind == "" || d.Kind == kind {
-				items = append(items, Discrepancy{s.ID, d})
-			}
-		}
-	}
-	return items, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 // param documents a query or path parameter.
@@ -22,6 +23,7 @@ type route struct {
 	Request      string // schema of the JSON request body
 	Response     string // schema (or media type, for non-JSON) of the success body
 	Status       int    // success status
+	Upload       bool   // takes a file: the upload limit, not the body limit
 	handle       func(*Server, http.ResponseWriter, *http.Request) error
 }
 
@@ -35,27 +37,6 @@ var listParams = []param{
 var routes []route
 
 func init() { routes = routeTable() }
-
-// resources are the record types listed and shown under /api/v1/.
-var resources = []struct{ typ, plural string }{
-	{rules.TypeAllegation, "allegations"}, {rules.TypeCase, "cases"}, {rules.TypeTask, "tasks"},
-	{rules.TypeEvidence, "evidence"}, {rules.TypeFinding, "findings"}, {rules.TypeConsequence, "consequences"},
-	{rules.TypeCommitment, "commitments"}, {rules.TypeAmendment, "amendments"},
-	{rules.TypeSource, "sources"}, {rules.TypeStory, "stories"}, {rules.TypeOutlet, "outlets"},
-}
-
-// ListPath is where the API lists records of a type, "" if it does not.
-func ListPath(typ string) string {
-	if typ == rules.TypeMember {
-		return "/api/v1/members"
-	}
-	for _, r := range resources {
-		if r.typ == typ {
-			return "/api/v1/" + r.plural
-		}
-	}
-	return ""
-}
 
 // actions are the POST routes: each takes a client-signed envelope of one
 // kind about the record in the path.
@@ -135,7 +116,7 @@ func routeTable() []route {
 		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Action: policy.ManageTokens, Summary: "Revoke a token",
 			Params: []param{{"id", "path", "string", "token id"}}, Response: "Token", Status: 200, handle: (*Server).revokeToken},
 		{Method: "POST", Path: "/api/v1/blobs", Action: policy.UploadBlob, Summary: "Upload an evidence file (the body; Content-Type its media type; ?name= its file name); returns its SHA-256 to register",
-			Params: []param{{"name", "query", "string", "file name, without directories"}}, Response: "Blob", Status: 201, handle: (*Server).uploadBlob},
+			Params: []param{{"name", "query", "string", "file name, without directories"}}, Response: "Blob", Status: 201, Upload: true, handle: (*Server).uploadBlob},
 		{Method: "GET", Path: "/api/v1/blobs/{sha256}", Action: policy.ReadBlob, Summary: "Download an evidence file",
 			Params: []param{{"sha256", "path", "string", "the file's SHA-256"}}, Response: "application/octet-stream", Status: 200, handle: (*Server).downloadBlob},
 		{Method: "GET", Path: "/api/v1/exports/allegations.csv", Action: policy.Export, Summary: "Allegations you may see, as ACLED CSV (format=acled) or HXL-tagged CSV (format=hxl)",
@@ -143,15 +124,15 @@ func routeTable() []route {
 		{Method: "GET", Path: "/api/v1/exports/allegations.geojson", Action: policy.Export, Summary: "Allegations you may see, as GeoJSON",
 			Params: listings[rules.TypeAllegation].params(), Response: "application/geo+json", Status: 200, handle: (*Server).exportGeoJSON},
 	}
-	for _, res := range resources {
-		name := strings.ToUpper(res.typ[:1]) + res.typ[1:]
+	for _, res := range wire.Resources {
+		name := strings.ToUpper(res.Type[:1]) + res.Type[1:]
 		rts = append(rts,
-			route{Method: "GET", Path: "/api/v1/" + res.plural, Action: policy.ReadRecords, Summary: "List " + res.plural + ", newest first",
-				Params: listings[res.typ].params(), Response: name + "List", Status: 200, handle: listOf(res.typ)},
-			route{Method: "GET", Path: "/api/v1/" + res.plural + "/{id}", Action: policy.ReadRecords, Summary: "One " + res.typ + " with the entries that touched it",
-				Params: []param{{"id", "path", "string", res.typ + " id"}}, Response: name + "Record", Status: 200, handle: getOf(res.typ)},
-			route{Method: "GET", Path: "/api/v1/" + res.plural + "/{id}/receipt", Action: policy.ReadRecords, Summary: "An offline proof that the " + res.typ + " rests on signed, witnessed log entries (check it with truce verify-receipt)",
-				Params: []param{{"id", "path", "string", res.typ + " id"}}, Response: "Receipt", Status: 200, handle: receiptOf(res.typ)})
+			route{Method: "GET", Path: "/api/v1/" + res.Plural, Action: policy.ReadRecords, Summary: "List " + res.Plural + ", newest first",
+				Params: listings[res.Type].params(), Response: name + "List", Status: 200, handle: listOf(res.Type)},
+			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}", Action: policy.ReadRecords, Summary: "One " + res.Type + " with the entries that touched it",
+				Params: []param{{"id", "path", "string", res.Type + " id"}}, Response: name + "Record", Status: 200, handle: getOf(res.Type)},
+			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}/receipt", Action: policy.ReadRecords, Summary: "An offline proof that the " + res.Type + " rests on signed, witnessed log entries (check it with truce verify-receipt)",
+				Params: []param{{"id", "path", "string", res.Type + " id"}}, Response: "Receipt", Status: 200, handle: receiptOf(res.Type)})
 	}
 	for _, a := range actions {
 		rt := route{Method: "POST", Path: a.path, Action: policy.Submit, Summary: a.summary + " (" + a.kind + ")",

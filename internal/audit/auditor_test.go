@@ -20,7 +20,6 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/audit"
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/demo"
@@ -31,11 +30,12 @@ import (
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/testkit"
 	"github.com/truce-mvm/truce/internal/tlog"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 // served is the exercise instance served with two witnesses.
 type served struct {
-	*testkit.Served
+	*httpInstance
 	dir   string
 	creds map[string]demo.Credential
 }
@@ -43,7 +43,7 @@ type served struct {
 func serveDemo(t *testing.T) *served {
 	t.Helper()
 	in, dir, creds := testkit.Demo(t)
-	s := &served{Served: testkit.Serve(t, in, 2, time.Now), dir: dir, creds: creds}
+	s := &served{httpInstance: serveWith(t, in, 2, time.Now), dir: dir, creds: creds}
 	s.WaitPublished(t)
 	return s
 }
@@ -58,8 +58,7 @@ func (s *served) allege(t *testing.T, n int, wait bool) {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
-		var seq uint64
-		s.In.Seq.View(func(st *rules.State) { seq = st.Seq(c.ID) })
+		seq := s.In.Seq.Snapshot().Seq(c.ID)
 		body := testkit.Allegation("AF", i)
 		body.Occurred.From = time.Now().Add(-2 * time.Hour)
 		env, err := sequencer.Sign(rules.KindAllegationFiled, demo.Origin, c.ID, seq+1, time.Now(), body, key)
@@ -425,15 +424,14 @@ func TestFindingReceipt(t *testing.T) {
 // The overdue set is what the caller may see of it, as of a log size.
 func TestOverdueByAccess(t *testing.T) {
 	s := serveDemo(t)
-	overdue := func(member string) api.Overdue {
-		var o api.Overdue
+	overdue := func(member string) wire.Overdue {
+		var o wire.Overdue
 		if err := client.New(s.URL, s.creds[member].Token).Do(context.Background(), "GET", "/api/v1/overdue", nil, &o); err != nil {
 			t.Fatal(err)
 		}
 		return o
 	}
-	var size int64
-	s.In.Seq.View(func(st *rules.State) { size = st.Size })
+	size := s.In.Seq.Snapshot().Size
 	mech, pk := overdue("admin"), overdue("pk-liaison")
 	if mech.AsOf != size || pk.AsOf != size {
 		t.Fatalf("as_of %d and %d; the log has %d entries", mech.AsOf, pk.AsOf, size)

@@ -10,8 +10,8 @@ import (
 	"slices"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 // comparedTypes are the record types the API lists, compared in full.
@@ -27,7 +27,7 @@ var comparedTypes = []string{
 // for a later round.
 func (a *Auditor) compareAPI(ctx context.Context, r *Round) error {
 	size := a.chk.size()
-	var od api.Overdue
+	var od wire.Overdue
 	if err := a.get(ctx, "/api/v1/overdue", &od); err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (a *Auditor) compareAPI(ctx context.Context, r *Round) error {
 	}
 	later := 0
 	for _, typ := range comparedTypes {
-		got, err := a.list(ctx, api.ListPath(typ))
+		got, err := a.list(ctx, wire.ListPath(typ))
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func (a *Auditor) compareAPI(ctx context.Context, r *Round) error {
 		}
 		slices.Sort(ids)
 		for _, id := range ids {
-			n, err := a.compareRecord(ctx, typ, api.ListPath(typ)+"/"+url.PathEscape(id), id, want[typ], got[id], size)
+			n, err := a.compareRecord(ctx, typ, wire.ListPath(typ)+"/"+url.PathEscape(id), id, want[typ], got[id], size)
 			if err != nil {
 				return err
 			}
@@ -146,7 +146,7 @@ func (a *Auditor) list(ctx context.Context, path string) (map[string]json.RawMes
 	out := map[string]json.RawMessage{}
 	cursor := ""
 	for {
-		var page api.List
+		var page wire.List
 		q := "?limit=200"
 		if cursor != "" {
 			q += "&cursor=" + url.QueryEscape(cursor)

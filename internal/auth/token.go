@@ -32,7 +32,7 @@ type TokenSpec struct {
 
 // IssueToken makes a new API token, stores its hash, and returns the
 // token, which is shown once and kept nowhere, with its stored record.
-func IssueToken(ctx context.Context, s store.Store, spec TokenSpec, now time.Time) (string, *store.Token, error) {
+func IssueToken(ctx context.Context, s store.Credentials, spec TokenSpec, now time.Time) (string, *store.Token, error) {
 	tok := TokenPrefix + random()
 	h := HashToken(tok)
 	t := store.Token{Hash: h, ID: hex.EncodeToString(h[:6]), Name: spec.Name, Member: spec.Member,
@@ -60,7 +60,7 @@ const SessionCookie = "truce_session"
 
 // NewSession starts a browser session for member: it stores the session
 // and returns the cookie value, shown once.
-func NewSession(ctx context.Context, s store.Store, member string, now time.Time, ttl time.Duration) (string, *store.Session, error) {
+func NewSession(ctx context.Context, s store.Credentials, member string, now time.Time, ttl time.Duration) (string, *store.Session, error) {
 	cookie := random()
 	sess := store.Session{Hash: HashToken(cookie), Member: member, CSRF: random(), Created: now, Expires: now.Add(ttl)}
 	if err := s.PutSession(ctx, sess); err != nil {

@@ -31,9 +31,11 @@ import (
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/demo"
 	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/server"
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
@@ -121,7 +123,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	// One address and few members send everything: no rate limits here.
-	limits := api.DefaultLimits()
+	limits := gate.DefaultLimits()
 	limits.MemberRate, limits.AddressRate = 0, 0
 	pub, stopWitnesses, err := startWitnesses(ctx, in, o)
 	if err != nil {
@@ -140,7 +142,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		return 0
 	}
-	srv := api.NewHTTPServer("", api.New(api.Config{Seq: in.Seq, Store: in.Store, VKey: in.VKey, Witnesses: pub, Logger: o.Logger, Limits: limits}))
+	served, err := server.New(in, server.Options{Witnesses: pub, Limits: limits, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	srv := api.NewHTTPServer("", served.Handler)
 	go srv.Serve(ln)
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()

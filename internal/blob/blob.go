@@ -12,6 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"syscall"
+
+	"github.com/truce-mvm/truce"
 )
 
 // Dir is a directory of files named by hash.
@@ -32,34 +35,96 @@ var hashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func (d *Dir) path(sha string) string { return filepath.Join(d.root, sha[:2], sha) }
 
+// ErrNoSpace is returned when the disk is full; nothing was kept.
+var ErrNoSpace = truce.Errorf(truce.CodeNoSpace, "the server's disk is full: the file was not kept")
+
 // Put stores what r yields, up to max bytes, and returns its hash and
-// size. The file becomes visible only once complete and synced.
-func (d *Dir) Put(r io.Reader, max int64) (string, int64, error) {
+// size, and whether the file is new (not kept before). The file becomes
+// visible only once complete and synced.
+func (d *Dir) Put(r io.Reader, max int64) (sha string, size int64, fresh bool, err error) {
+	st, err := d.Stage(r, max)
+	if err != nil {
+		return "", 0, false, err
+	}
+	defer st.Discard()
+	fresh, err = st.Keep()
+	return st.SHA256, st.Size, fresh, err
+}
+
+// Staged is a file read and synced to disk under a temporary name, its
+// hash known, not yet kept.
+type Staged struct {
+	SHA256 string
+	Size   int64
+	d      *Dir
+	tmp    string
+}
+
+// Stage reads what r yields, up to max bytes, into a staged file.
+func (d *Dir) Stage(r io.Reader, max int64) (*Staged, error) {
 	tmp, err := os.CreateTemp(d.root, ".upload-*")
 	if err != nil {
-		return "", 0, err
+		return nil, noSpace(err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	st := &Staged{d: d, tmp: tmp.Name()}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, max+1))
+	st.Size, err = io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, max+1))
+	if err == nil && st.Size > max {
+		err = ErrTooLarge
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		return "", 0, err
+		os.Remove(st.tmp)
+		return nil, noSpace(err)
 	}
-	if n > max {
-		return "", 0, ErrTooLarge
+	st.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return st, nil
+}
+
+// Keep puts a staged file in place, under its hash; fresh says whether
+// it was not kept before.
+func (st *Staged) Keep() (fresh bool, err error) {
+	path := st.d.path(st.SHA256)
+	if _, err := os.Stat(path); err == nil {
+		return false, nil
 	}
-	if err := tmp.Sync(); err != nil {
-		return "", 0, err
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, noSpace(err)
 	}
-	sha := hex.EncodeToString(h.Sum(nil))
-	if err := os.MkdirAll(filepath.Dir(d.path(sha)), 0o700); err != nil {
-		return "", 0, err
+	if err := os.Rename(st.tmp, path); err != nil {
+		return false, noSpace(err)
 	}
-	if err := os.Rename(tmp.Name(), d.path(sha)); err != nil {
-		return "", 0, err
+	if f, err := os.Open(dir); err == nil { // the rename itself survives a crash
+		f.Sync()
+		f.Close()
 	}
-	return sha, n, nil
+	return true, nil
+}
+
+// Discard removes what is left of a staged file; after Keep, nothing is.
+func (st *Staged) Discard() { os.Remove(st.tmp) }
+
+// noSpace names a full disk as such.
+func noSpace(err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w (%v)", ErrNoSpace, err)
+	}
+	return err
+}
+
+// Remove deletes a stored file (one that its upload turned out not to
+// need).
+func (d *Dir) Remove(sha string) error {
+	if !hashPattern.MatchString(sha) {
+		return fmt.Errorf("%q is not a SHA-256", sha)
+	}
+	return os.Remove(d.path(sha))
 }
 
 // Open opens the file with the given hash.

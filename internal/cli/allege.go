@@ -139,7 +139,7 @@ func (s *signer) envelope(e *env, kind string, body any) (env *dsse.Envelope, au
 
 // submitOne posts a signed envelope, or {envelope, sealed}, as it is.
 func submitOne(e *env, c *client.Client, wire []byte, what string) error {
-	var ack sequencer.Ack
+	var ack truce.Ack
 	if err := c.Do(e.ctx, "POST", "/api/v1/entries", wire, &ack); err != nil {
 		return err
 	}

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/audit"
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/receipt"
 	"github.com/truce-mvm/truce/internal/tlog"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 // openData parses --data and opens that instance's database for reading;
@@ -78,7 +78,7 @@ func cmdReceipt(e *env, args []string) error {
 	}
 	if *server != "" {
 		typ, id, ok := strings.Cut(pos[0], "/")
-		path := api.ListPath(strings.TrimSuffix(typ, "s"))
+		path := wire.ListPath(strings.TrimSuffix(typ, "s"))
 		if !ok || path == "" || id == "" {
 			return fmt.Errorf("name a record as TYPE/ID, such as finding/FD-0001")
 		}

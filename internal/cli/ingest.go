@@ -11,12 +11,13 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
-	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/extract"
 	"github.com/truce-mvm/truce/internal/fetch"
 	"github.com/truce-mvm/truce/internal/ingest"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/read"
 )
 
 func cmdIngest(e *env, args []string) error {
@@ -183,7 +184,7 @@ func cmdDiscrepancies(e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "usage: truce discrepancies (--data DIR | --server URL) [--story ID] [--kind KIND] [--json]")
 		return errUsage
 	}
-	var items []api.Discrepancy
+	var items []read.Discrepancy
 	if *server != "" {
 		q := url.Values{}
 		for k, v := range map[string]string{"story": *story, "kind": *kind} {
@@ -191,7 +192,7 @@ func cmdDiscrepancies(e *env, args []string) error {
 				q.Set(k, v)
 			}
 		}
-		var out struct{ Items []api.Discrepancy }
+		var out struct{ Items []read.Discrepancy }
 		if err := client.New(*server, *token).Do(e.ctx, "GET", "/api/v1/discrepancies?"+q.Encode(), nil, &out); err != nil {
 			return err
 		}
@@ -203,7 +204,7 @@ func cmdDiscrepancies(e *env, args []string) error {
 		}
 		defer in.Close()
 		// The operator of a local instance reads everything.
-		if items, err = api.Discrepancies(e.ctx, in.Store, nil, *story, *kind); err != nil {
+		if items, err = read.Discrepancies(e.ctx, in.Store, truce.Everything, *story, *kind); err != nil {
 			return err
 		}
 	}

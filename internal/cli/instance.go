@@ -15,12 +15,12 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/agreement"
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
-	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/server"
 	"github.com/truce-mvm/truce/internal/web"
 	"github.com/truce-mvm/truce/internal/witness"
 )
@@ -110,7 +110,7 @@ type serveFlags struct {
 	addr          string
 	publicLog     string
 	secureCookies bool
-	limits        api.Limits
+	limits        gate.Limits
 	accounts      []web.Account // listed on the sign-in page (the demo's)
 	ingest        listFlag
 	ingestEvery   time.Duration
@@ -118,7 +118,7 @@ type serveFlags struct {
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
-	d := api.DefaultLimits()
+	d := gate.DefaultLimits()
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&f.publicLog, "public-log", "auto", "let anyone read the whole log (tiles, bundles, proofs), not only members and witnesses: true, false, or auto (true for exercise instances)")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark session cookies Secure (serving over TLS)")
@@ -132,7 +132,6 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.ingest, "ingest", "read open-source reports from this feed, page, file or directory on a schedule (repeatable)")
 	fs.DurationVar(&f.ingestEvery, "ingest-every", 15*time.Minute, "how often to read the --ingest sources")
 	fs.BoolVar(&f.ingestPrivate, "ingest-allow-private", false, "let --ingest read pages on loopback, private and link-local addresses")
-	f.limits.LoginFailures, f.limits.LoginWindow, f.limits.Lockout = d.LoginFailures, d.LoginWindow, d.Lockout
 }
 
 func cmdServe(e *env, args []string) error {
@@ -164,17 +163,13 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 	var publicLog bool
 	switch sf.publicLog {
 	case "auto":
-		in.Seq.View(func(st *rules.State) { publicLog = st.Instance.Exercise })
+		publicLog = in.Seq.Snapshot().Instance.Exercise
 	case "true", "false":
 		publicLog = sf.publicLog == "true"
 	default:
 		return fmt.Errorf("--public-log is true, false or auto")
 	}
 	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	blobs, err := in.Blobs()
 	if err != nil {
 		return err
 	}
@@ -191,13 +186,12 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 			return err
 		}
 	}
-	a := api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault, Blobs: blobs, VKey: in.VKey, Witnesses: pub, Logger: e.log,
-		Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits, SecureCookies: sf.secureCookies})
-	h, err := web.New(web.Config{API: a, Seq: in.Seq, Store: in.Store, Witnesses: pub, VKey: in.VKey, Accounts: sf.accounts, Logger: e.log})
+	srv, err := server.New(in, server.Options{Witnesses: pub, Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits,
+		Accounts: sf.accounts, SecureCookies: sf.secureCookies, Logger: e.log})
 	if err != nil {
 		return err
 	}
-	return run(e, ln, h, ready)
+	return run(e, ln, srv.Handler, ready)
 }
 
 // awaitPublished waits a little for the witnesses to cosign the newest

@@ -16,7 +16,6 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/sequencer"
 )
 
 // Client is an API client.
@@ -90,12 +89,12 @@ func (c *Client) do(ctx context.Context, method, path, contentType string, body 
 }
 
 // Submit posts a signed envelope.
-func (c *Client) Submit(ctx context.Context, env *dsse.Envelope) (*sequencer.Ack, error) {
+func (c *Client) Submit(ctx context.Context, env *dsse.Envelope) (*truce.Ack, error) {
 	b, err := json.Marshal(env)
 	if err != nil {
 		return nil, err
 	}
-	var ack sequencer.Ack
+	var ack truce.Ack
 	if err := c.Do(ctx, "POST", "/api/v1/entries", b, &ack); err != nil {
 		return nil, err
 	}

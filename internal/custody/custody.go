@@ -22,7 +22,7 @@ import (
 
 // Vault encrypts and decrypts custodial keys.
 type Vault struct {
-	store store.Store
+	store store.Custody
 	aead  cipher.AEAD
 }
 
@@ -36,7 +36,7 @@ func GenerateKeyFile(path string) error {
 }
 
 // Open reads the custody key file and returns a vault over st.
-func Open(st store.Store, keyFile string) (*Vault, error) {
+func Open(st store.Custody, keyFile string) (*Vault, error) {
 	b, err := os.ReadFile(keyFile)
 	if err != nil {
 		return nil, err

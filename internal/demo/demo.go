@@ -183,7 +183,7 @@ func (s *scenario) seal(content string) *truce.Sealed {
 func (s *scenario) at(d time.Duration) { s.clock.Set(s.start.Add(d)) }
 
 // submit signs body as kind by member and logs it.
-func (s *scenario) submit(ctx context.Context, member, kind string, body any) (*sequencer.Ack, error) {
+func (s *scenario) submit(ctx context.Context, member, kind string, body any) (*truce.Ack, error) {
 	s.seqs[member]++
 	env, err := sequencer.Sign(kind, Origin, member, s.seqs[member], s.clock.Now(), body, s.keys[member])
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/audit"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
@@ -130,8 +130,7 @@ func TestScenarioReplays(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer live2.Close()
-	var overdue []rules.Overdue
-	live2.Seq.View(func(s *rules.State) { overdue = s.Overdue() })
+	overdue := live2.Seq.Snapshot().OverdueFor(truce.Everything)
 	if !reflect.DeepEqual(overdue, st.Overdue()) || len(overdue) < 5 {
 		t.Fatalf("overdue sets differ or are too small: %d live", len(overdue))
 	}
@@ -163,7 +162,7 @@ func TestArticlesOnTheDemoCalendar(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	items, err := api.Discrepancies(ctx, in.Store, nil, "", "")
+	items, err := read.Discrepancies(ctx, in.Store, truce.Everything, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

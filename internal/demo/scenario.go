@@ -496,7 +496,9 @@ func (s *scenario) run(ctx context.Context) error {
 			s.ids[ev.key] = ack.Record.ID
 		}
 		if ev.kind == rules.KindFindingSigned {
-			s.noteConsequences()
+			if err := s.noteConsequences(); err != nil {
+				return err
+			}
 		}
 	}
 	return s.advance(ctx, s.end)
@@ -524,20 +526,34 @@ func (s *scenario) advance(ctx context.Context, t time.Time) error {
 
 // noteConsequences keeps the ids of the consequences of findings in
 // effect as "cq:<finding key>:<rule>".
-func (s *scenario) noteConsequences() {
-	s.in.Seq.View(func(st *rules.State) {
-		for key, id := range s.ids {
-			fkey, ok := strings.CutPrefix(key, "fd:")
-			if !ok {
-				continue
-			}
-			f, _ := st.Finding(id)
-			for _, qid := range f.Consequences {
-				q, _ := st.Consequence(qid)
-				s.ids["cq:"+fkey+":"+q.Rule] = qid
-			}
+func (s *scenario) noteConsequences() error {
+	for key, id := range s.ids {
+		fkey, ok := strings.CutPrefix(key, "fd:")
+		if !ok {
+			continue
 		}
-	})
+		var f truce.Finding
+		if err := s.record(rules.TypeFinding, id, &f); err != nil {
+			return err
+		}
+		for _, qid := range f.Consequences {
+			var q truce.Consequence
+			if err := s.record(rules.TypeConsequence, qid, &q); err != nil {
+				return err
+			}
+			s.ids["cq:"+fkey+":"+q.Rule] = qid
+		}
+	}
+	return nil
+}
+
+// record reads a record the scenario made, as committed.
+func (s *scenario) record(typ, id string, into any) error {
+	rec, err := s.in.Store.Record(context.Background(), typ, id)
+	if err != nil {
+		return fmt.Errorf("demo scenario: %s %s: %w", typ, id, err)
+	}
+	return json.Unmarshal(rec.Doc, into)
 }
 
 func (s *scenario) memberName(id string) string {
@@ -553,10 +569,9 @@ func (s *scenario) memberName(id string) string {
 // crossings, and the round with its commitments.
 func (s *scenario) amended() truce.Agreement {
 	var a truce.Agreement
-	s.in.Seq.View(func(st *rules.State) {
-		b, _ := json.Marshal(st.Agreement)
-		json.Unmarshal(b, &a)
-	})
+	if err := s.record(rules.TypeAgreement, "current", &a); err != nil {
+		s.err = err
+	}
 	a.Version = 0
 	a.Clauses = append(a.Clauses, truce.Clause{ID: "crossings-open", Title: "Crossings kept open",
 		Text:       "Neither party closes the Torkham, Chaman or Ghulam Khan crossings in reprisal for an incident.",

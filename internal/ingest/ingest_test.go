@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -102,9 +103,11 @@ func TestTalks(t *testing.T) {
 	}
 
 	var st truce.Story
-	env.In.Seq.View(func(s *rules.State) {
-		st, _ = s.Story(story)
-	})
+	if rec, err := env.In.Store.Record(ctx, rules.TypeStory, story); err != nil {
+		t.Fatal(err)
+	} else {
+		json.Unmarshal(rec.Doc, &st)
+	}
 	if st.Independent != 5 {
 		t.Errorf("%d independent outlets, want 5 (the copies do not count)", st.Independent)
 	}

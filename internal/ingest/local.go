@@ -3,6 +3,8 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -32,28 +34,36 @@ func NewLocal(in *instance.Instance, clock func() time.Time) (*Local, error) {
 	return &Local{Seq: in.Seq, Store: in.Store, Blobs: blobs, Clock: clock}, nil
 }
 
-// Known implements Sink.
-func (l *Local) Known(_ context.Context, sha string) (id string, ok bool, err error) {
-	l.Seq.View(func(s *rules.State) { id, ok = s.SourceByHash(sha) })
-	return id, ok, nil
+// Known implements Sink. It reads the store, where only what is durable
+// is.
+func (l *Local) Known(ctx context.Context, sha string) (id string, ok bool, err error) {
+	rec, err := l.Store.Find(ctx, rules.TypeSource, "sha256", sha)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return rec.ID, true, nil
 }
 
 // Latest implements Sink.
-func (l *Local) Latest(_ context.Context, url string) (*truce.Report, error) {
-	var r *truce.Report
-	l.Seq.View(func(s *rules.State) {
-		if id, ok := s.SourceByURL(url); ok {
-			src, _ := s.Report(id)
-			r = &src
-		}
-	})
-	return r, nil
+func (l *Local) Latest(ctx context.Context, url string) (*truce.Report, error) {
+	rec, err := l.Store.Find(ctx, rules.TypeSource, "url", url)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r truce.Report
+	return &r, json.Unmarshal(rec.Doc, &r)
 }
 
 // PutPage implements Sink. Pages are readable by the mechanism, as any
 // file the system keeps.
 func (l *Local) PutPage(ctx context.Context, page []byte, mediaType, name string) error {
-	sha, size, err := l.Blobs.Put(bytes.NewReader(page), int64(len(page)))
+	sha, size, _, err := l.Blobs.Put(bytes.NewReader(page), int64(len(page)))
 	if err != nil {
 		return err
 	}
@@ -67,8 +77,14 @@ func (l *Local) Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.Re
 	if err != nil {
 		return nil, err
 	}
+	rec, err := l.Store.Record(ctx, ack.Record.Type, ack.Record.ID)
+	if err != nil {
+		return nil, err
+	}
 	var r truce.Report
-	l.Seq.View(func(s *rules.State) { r, _ = s.Report(ack.Record.ID) })
+	if err := json.Unmarshal(rec.Doc, &r); err != nil {
+		return nil, err
+	}
 	r.Text = b.Text
 	return &r, nil
 }

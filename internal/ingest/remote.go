@@ -11,7 +11,6 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/rules"
-	"github.com/truce-mvm/truce/internal/sequencer"
 )
 
 // Remote is a sink into a server, for an analyst away from it: raw pages
@@ -70,7 +69,7 @@ func (r *Remote) Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.R
 	if err != nil {
 		return nil, err
 	}
-	var ack sequencer.Ack
+	var ack truce.Ack
 	if err := r.Client.Do(ctx, "POST", "/api/v1/sources", raw, &ack); err != nil {
 		return nil, err
 	}

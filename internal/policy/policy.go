@@ -1,6 +1,6 @@
 // Package policy is who may do what, in one table: every route of every
-// surface names an Action, and Check decides it for a Viewer; what a
-// viewer may read of records is its Access. The rules (internal/rules)
+// surface — the API's and the pages' — names an Action, and Check decides
+// it for a Viewer; what a viewer may read of records is its Access. The rules (internal/rules)
 // then decide, per entry kind and state, what a member may sign: the
 // policy lets a request reach them, the rules judge the entry.
 package policy
@@ -17,6 +17,8 @@ type Action string
 // Actions.
 const (
 	Health        Action = "health"         // readiness
+	Static        Action = "static"         // the pages' styles, scripts and map outline
+	Dashboard     Action = "dashboard"      // what awaits a member
 	APIDoc        Action = "api.doc"        // the OpenAPI document
 	LogCheckpoint Action = "log.checkpoint" // checkpoints and the verifier key
 	LogRead       Action = "log.read"       // tiles, entry bundles and proofs: the whole log
@@ -70,6 +72,8 @@ type rule struct {
 // table is the policy: every Action, who may do it, with what scope.
 var table = map[Action]rule{
 	Health:        {anyone, ""},
+	Static:        {anyone, ""},
+	Dashboard:     {authed, ScopeRead},
 	APIDoc:        {anyone, ""},
 	LogCheckpoint: {anyone, ""},
 	Login:         {anyone, ""},
@@ -105,6 +109,9 @@ type Options struct {
 // Check decides whether v may do a. It returns nil, or a coded error:
 // unauthorized (401) when credentials would help, forbidden (403) when not.
 func Check(v Viewer, a Action, o Options) error {
+	if v.Member != nil && v.Member.Role == truce.RoleSystem {
+		return truce.Errorf(truce.CodeForbidden, "the system author makes no requests") // its key signs in-process only
+	}
 	r, ok := table[a]
 	if !ok {
 		return truce.Errorf(truce.CodeForbidden, "no policy for %s", a) // a route without a policy is closed
@@ -150,7 +157,7 @@ func IsMechanism(r truce.Role) bool {
 func AccessOf(v Viewer) *truce.Access {
 	m := v.Member
 	switch {
-	case m == nil || m.Role == truce.RolePublic:
+	case m == nil || m.Role == truce.RolePublic || m.Role == truce.RoleSystem:
 		return &truce.Access{}
 	case IsMechanism(m.Role):
 		return &truce.Access{Parties: true, Mechanism: true}

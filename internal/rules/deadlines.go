@@ -137,22 +137,22 @@ type Overdue struct {
 func (o Overdue) Ref() Ref {
 	switch o.Kind {
 	case DueReply, DueAdmission:
-		return Ref{TypeAllegation, o.ID}
+		return Ref{Type: TypeAllegation, ID: o.ID}
 	case DueVerification:
-		return Ref{TypeCase, o.ID}
+		return Ref{Type: TypeCase, ID: o.ID}
 	case DueTask:
-		return Ref{TypeTask, o.ID}
+		return Ref{Type: TypeTask, ID: o.ID}
 	case DueConsequence:
-		return Ref{TypeConsequence, o.ID}
+		return Ref{Type: TypeConsequence, ID: o.ID}
 	}
-	return Ref{TypeCommitment, o.ID}
+	return Ref{Type: TypeCommitment, ID: o.ID}
 }
 
 // OverdueFor lists the overdue items whose records a reads.
 func (s *State) OverdueFor(a *truce.Access) []Overdue {
 	var out []Overdue
 	for _, o := range s.Overdue() {
-		if r, err := s.Record(o.Ref()); err == nil && a.Sees(r.Visibility, r.Owner) {
+		if a.Sees(s.visibility(o.Ref())) {
 			out = append(out, o)
 		}
 	}

@@ -516,13 +516,13 @@ func applySourceLink(s *State, c *applyCtx, body any) error {
 		if !ok {
 			return truce.FieldErrorf(truce.CodeNotFound, "body.source", "no source %q", l.Source)
 		}
-		from, refs = &src.Links, append(refs, Ref{TypeSource, src.ID})
+		from, refs = &src.Links, append(refs, Ref{Type: TypeSource, ID: src.ID})
 	default:
 		st, ok := s.stories[l.Story]
 		if !ok {
 			return truce.FieldErrorf(truce.CodeNotFound, "body.story", "no story %q", l.Story)
 		}
-		from, refs = &st.Links, append(refs, Ref{TypeStory, st.ID})
+		from, refs = &st.Links, append(refs, Ref{Type: TypeStory, ID: st.ID})
 	}
 	switch {
 	case l.Allegation != "":
@@ -530,13 +530,13 @@ func applySourceLink(s *State, c *applyCtx, body any) error {
 		if !ok {
 			return truce.FieldErrorf(truce.CodeNotFound, "body.allegation", "no allegation %q", l.Allegation)
 		}
-		to, refs = &a.Links, append(refs, Ref{TypeAllegation, a.ID})
+		to, refs = &a.Links, append(refs, Ref{Type: TypeAllegation, ID: a.ID})
 	default:
 		cs, ok := s.cases[l.Case]
 		if !ok {
 			return truce.FieldErrorf(truce.CodeNotFound, "body.case", "no case %q", l.Case)
 		}
-		to, refs = &cs.Links, append(refs, Ref{TypeCase, cs.ID})
+		to, refs = &cs.Links, append(refs, Ref{Type: TypeCase, ID: cs.ID})
 	}
 	for _, r := range refs {
 		c.touch(r.Type, r.ID)

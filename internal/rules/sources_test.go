@@ -28,7 +28,7 @@ func source(n int, outlet, text string) truce.SourceIngestion {
 func TestSources(t *testing.T) {
 	w := newWorld(t)
 	a := w.must("ana", KindSourceIngested, source(1, "Khyber Courier", istanbul))
-	if a.Ref != (Ref{TypeSource, "SRC-0001"}) {
+	if a.Ref != (Ref{Type: TypeSource, ID: "SRC-0001"}) {
 		t.Fatalf("first source = %+v", a.Ref)
 	}
 	w.must(truce.SystemAuthor, KindSourceIngested, source(2, "Border Mirror", istanbul))

@@ -217,14 +217,12 @@ func DecodeLeaf(leaf []byte, index int64) (time.Time, *Command, error) {
 }
 
 // Ref names a record.
-type Ref struct {
-	Type string `json:"type"`
-	ID   string `json:"id"`
-}
+type Ref = truce.Ref
 
 // Applied is what one entry did to the projections: the records it
 // touched (render them with Record) and the history rows it wrote.
 type Applied struct {
+	Kind    string
 	Ref     Ref // the record the entry is about
 	Touched []Ref
 	History []truce.HistoryItem
@@ -239,7 +237,7 @@ type applyCtx struct {
 	touched []Ref
 }
 
-func (c *applyCtx) touch(typ, id string) { c.touched = append(c.touched, Ref{typ, id}) }
+func (c *applyCtx) touch(typ, id string) { c.touched = append(c.touched, Ref{Type: typ, ID: id}) }
 
 // Apply checks c as the entry at index, sequenced at logged, and applies
 // it. On error the state is unchanged. The caller has verified the
@@ -284,7 +282,7 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 	s.Logged = logged
 	s.seqs[p.Author] = p.Seq
 
-	out := &Applied{}
+	out := &Applied{Kind: p.Kind}
 	if len(ctx.touched) > 0 {
 		out.Ref = ctx.touched[0]
 	}
@@ -324,13 +322,37 @@ func (s *State) Records() ([]truce.Record, error) {
 	return out, nil
 }
 
+// visibility says who may read a record, and which party owns it: what the
+// parties share is Parties, the agreement and what follows from findings in
+// effect is Public, the mechanism's own work is Internal.
+func (s *State) visibility(ref Ref) (truce.Visibility, string) {
+	switch ref.Type {
+	case TypeMember, TypeSource, TypeStory, TypeOutlet:
+		return truce.Parties, ""
+	case TypeAllegation:
+		a := s.allegations[ref.ID]
+		return a.Visibility, s.partyOf(a.FilingParty)
+	case TypeCase:
+		c := s.cases[ref.ID]
+		return s.allegations[c.Allegation].Visibility, s.partyOf(c.Filer)
+	case TypeTask:
+		return truce.Internal, ""
+	case TypeEvidence:
+		e := s.evidence[ref.ID]
+		return e.Visibility, s.partyOf(s.members[e.RegisteredBy].Party)
+	case TypeFinding:
+		if s.findings[ref.ID].Status != truce.FindingInEffect {
+			return truce.Internal, "" // the mediators' deliberation
+		}
+	}
+	return truce.Public, ""
+}
+
 // Record renders a record as it stands. What each type puts in the
 // generic filter slots is decided here and nowhere else.
 func (s *State) Record(ref Ref) (truce.Record, error) {
-	// Visibility: what the parties share is Parties, the agreement and what
-	// follows from findings in effect is Public, the mechanism's own work
-	// is Internal.
-	r := truce.Record{Type: ref.Type, ID: ref.ID, Created: s.created[ref], Updated: s.updated[ref], Visibility: truce.Public}
+	r := truce.Record{Type: ref.Type, ID: ref.ID, Created: s.created[ref], Updated: s.updated[ref]}
+	r.Visibility, r.Owner = s.visibility(ref)
 	var doc any
 	span := func(from time.Time, to *time.Time) {
 		r.From, r.To = from.Unix(), from.Unix()
@@ -345,12 +367,11 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 		doc = s.Agreement
 	case TypeMember:
 		m := s.members[ref.ID]
-		doc, r.Party, r.Status, r.Visibility = m, m.Party, string(m.Role), truce.Parties
+		doc, r.Party, r.Status = m, m.Party, string(m.Role)
 	case TypeAllegation:
 		a := s.allegations[ref.ID]
 		doc = a
 		r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent = a.FilingParty, a.Accused, a.Category, a.Status, a.FiledBy, a.Case
-		r.Visibility, r.Owner = a.Visibility, s.partyOf(a.FilingParty)
 		span(a.Occurred.From, a.Occurred.To)
 		lat, lon := a.Place.Lat, a.Place.Lon
 		r.Lat, r.Lon = &lat, &lon
@@ -358,27 +379,21 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 		c := s.cases[ref.ID]
 		doc = c
 		r.Party, r.Against, r.Status, r.Member, r.Parent = c.Filer, c.Accused, c.Status, c.OpenedBy, c.Allegation
-		r.Visibility, r.Owner = s.allegations[c.Allegation].Visibility, s.partyOf(c.Filer)
 		span(c.Opened, &c.Verification.Due)
 	case TypeTask:
 		t := s.tasks[ref.ID]
 		doc = t
 		r.Category, r.Status, r.Member, r.Parent = t.Type, t.Status, t.Assignee, t.Case
-		r.Visibility = truce.Internal
 		span(t.Assigned, &t.Deadline.Due)
 	case TypeEvidence:
 		e := s.evidence[ref.ID]
 		doc = e
 		r.Category, r.Member, r.Parent = e.MediaType, e.RegisteredBy, cmp.Or(e.Case, e.Allegation)
-		r.Visibility, r.Owner = e.Visibility, s.partyOf(s.members[e.RegisteredBy].Party)
 		span(e.CapturedAt, nil)
 	case TypeFinding:
 		f := s.findings[ref.ID]
 		doc = f
 		r.Against, r.Category, r.Status, r.Member, r.Parent = f.Responsible, f.Determination, f.Status, f.ProposedBy, f.Case
-		if f.Status != truce.FindingInEffect {
-			r.Visibility = truce.Internal // the mediators' deliberation
-		}
 		span(f.Proposed, f.Effective)
 	case TypeConsequence:
 		q := s.consequences[ref.ID]
@@ -402,12 +417,11 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 		if src.CopyOf != "" {
 			r.Status = "copy"
 		}
-		r.Visibility = truce.Parties
 		span(src.Published, nil)
 	case TypeStory:
 		st := s.stories[ref.ID]
 		doc = st
-		r.Status, r.Visibility = "consistent", truce.Parties
+		r.Status = "consistent"
 		switch {
 		case len(st.Sources) == 0:
 			r.Status = "empty" // its sources were moved to other stories
@@ -418,7 +432,7 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 	case TypeOutlet:
 		o := s.outlets[ref.ID]
 		doc = o
-		r.Category, r.Visibility = o.Reliability, truce.Parties
+		r.Category = o.Reliability
 	default:
 		return r, fmt.Errorf("unknown record type %q", ref.Type)
 	}

@@ -37,7 +37,7 @@ func TestRandomSequencesReplay(t *testing.T) {
 			// so the walk gets deep into the workflow; otherwise any.
 			inState := func(typ, status string, any []string) string {
 				if rng.IntN(4) > 0 {
-					recs, _ := env.In.Store.Records(ctx, truce.Query{Type: typ, Status: status, Limit: 20})
+					recs, _ := env.In.Store.Records(ctx, truce.Query{Type: typ, Status: status, Limit: 20, Access: truce.Everything})
 					if len(recs) > 0 {
 						return recs[rng.IntN(len(recs))].ID
 					}
@@ -122,8 +122,7 @@ func TestRandomSequencesReplay(t *testing.T) {
 			if err := env.In.Seq.Sync(ctx); err != nil {
 				t.Fatal(err)
 			}
-			var live []rules.Overdue
-			env.In.Seq.View(func(s *rules.State) { live = s.Overdue() })
+			live := env.In.Seq.Snapshot().OverdueFor(truce.Everything)
 			if accepted < 100 || refused < 50 {
 				t.Fatalf("%d accepted, %d refused: the walk does not explore", accepted, refused)
 			}

@@ -46,16 +46,8 @@ type Config struct {
 	MaxBatch int
 }
 
-// Ack acknowledges a durable entry.
-type Ack struct {
-	Index  int64      `json:"index"`
-	Logged time.Time  `json:"logged"`
-	Kind   string     `json:"kind"`
-	Record *rules.Ref `json:"record,omitempty"`
-}
-
 type result struct {
-	ack *Ack
+	ack *truce.Ack
 	err error
 }
 
@@ -96,8 +88,10 @@ type Sequencer struct {
 	log    *slog.Logger
 	tiles  *tlog.Cache
 
-	mu    sync.RWMutex // guards state for readers; the run loop writes
+	mu    sync.RWMutex // guards the working state, which submissions read keys from; the run loop writes it
 	state *rules.State
+	// snap is the state as of the last committed batch: what readers see.
+	snap atomic.Pointer[rules.Snapshot]
 
 	tree       *tlog.Tree // run loop only
 	lastSigned time.Time  // run loop only
@@ -172,6 +166,9 @@ func (s *Sequencer) load(ctx context.Context) error {
 	s.state = state
 	s.mu.Unlock()
 	s.tree = tree
+	if old := s.snap.Load(); old == nil || old.Size != state.Size {
+		s.snap.Store(state.Snapshot(nil, nil))
+	}
 	return nil
 }
 
@@ -253,12 +250,10 @@ func (s *Sequencer) Checkpoint() *Checkpoint { return s.checkpoint.Load() }
 // Tiles reads the log's tiles through a cache of full tiles.
 func (s *Sequencer) Tiles() tlog.TileReader { return s.tiles }
 
-// View calls fn with the current state, which fn must not change or keep.
-func (s *Sequencer) View(fn func(*rules.State)) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	fn(s.state)
-}
+// Snapshot returns the state as of the last committed batch. It is all a
+// reader may see of the state: what a batch does is in it only once the
+// batch is durable.
+func (s *Sequencer) Snapshot() *rules.Snapshot { return s.snap.Load() }
 
 // Err reports why the sequencer stopped accepting entries, or nil.
 func (s *Sequencer) Err() error {
@@ -273,7 +268,7 @@ func (s *Sequencer) Err() error {
 // not logged — except on ctx expiry after queuing, which the error says.
 // sealed, if not nil, is the opening of the entry's sealed commitment; the
 // caller has checked that it opens it.
-func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope, sealed *store.Sealed) (*Ack, error) {
+func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope, sealed *store.Sealed) (*truce.Ack, error) {
 	e, err := entry.Open(env)
 	if err != nil {
 		return nil, err
@@ -286,7 +281,7 @@ func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope, sealed *stor
 }
 
 // SubmitCommand is Submit for an envelope already opened and decoded.
-func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, sealed *store.Sealed) (*Ack, error) {
+func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, sealed *store.Sealed) (*truce.Ack, error) {
 	s.mu.RLock()
 	pub, err := s.state.SigningKey(cmd.Entry)
 	s.mu.RUnlock()
@@ -302,7 +297,7 @@ func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, seale
 // SubmitFor signs body as kind for member with the member's custodial key
 // and logs it; the seq is the member's next when the entry is applied, so
 // the server's signing never races the member's own.
-func (s *Sequencer) SubmitFor(ctx context.Context, member string, key *entry.PrivateKey, kind string, body any, sealed *store.Sealed) (*Ack, error) {
+func (s *Sequencer) SubmitFor(ctx context.Context, member string, key *entry.PrivateKey, kind string, body any, sealed *store.Sealed) (*truce.Ack, error) {
 	return s.enqueue(ctx, &request{sys: &systemEntry{kind: kind, body: body, author: member, key: key}, sealed: sealed, res: make(chan result, 1)})
 }
 
@@ -321,7 +316,7 @@ func (s *Sequencer) NextDeadline() (time.Time, bool) {
 }
 
 // SubmitSystem logs body as kind, signed with the system key.
-func (s *Sequencer) SubmitSystem(ctx context.Context, kind string, body any) (*Ack, error) {
+func (s *Sequencer) SubmitSystem(ctx context.Context, kind string, body any) (*truce.Ack, error) {
 	return s.enqueue(ctx, &request{sys: &systemEntry{kind: kind, body: body}, res: make(chan result, 1)})
 }
 
@@ -337,7 +332,7 @@ func Sign(kind, origin, author string, seq uint64, at time.Time, body any, k *en
 	return entry.Sign(entry.Payload{Kind: kind, Origin: origin, Author: author, Seq: seq, Time: at.UTC(), Body: raw}, k)
 }
 
-func (s *Sequencer) enqueue(ctx context.Context, req *request) (*Ack, error) {
+func (s *Sequencer) enqueue(ctx context.Context, req *request) (*truce.Ack, error) {
 	if err := s.Err(); err != nil {
 		return nil, truce.Errorf(truce.CodeUnavailable, "the log is not accepting entries: %v", err)
 	}
@@ -437,7 +432,8 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		leaves   [][]byte
 		barriers []*request
 		accepted []*request
-		acks     []*Ack
+		acks     []*truce.Ack
+		applied  []*rules.Applied
 		touched  []rules.Ref
 		seen     = map[rules.Ref]bool{}
 		b        store.Batch
@@ -476,25 +472,26 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 			reply(result{err: err})
 			continue
 		}
-		applied, err := s.state.Apply(r.cmd, index, logged)
+		a, err := s.state.Apply(r.cmd, index, logged)
 		if err != nil {
 			reply(result{err: err})
 			continue
 		}
 		leaves = append(leaves, leaf)
 		accepted = append(accepted, r)
-		ack := &Ack{Index: index, Logged: logged, Kind: r.cmd.Kind()}
-		if applied.Ref.Type != "" {
-			ack.Record = &applied.Ref
+		applied = append(applied, a)
+		ack := &truce.Ack{Index: index, Logged: logged, Kind: r.cmd.Kind()}
+		if a.Ref.Type != "" {
+			ack.Record = &a.Ref
 		}
 		acks = append(acks, ack)
-		b.History = append(b.History, applied.History...)
+		b.History = append(b.History, a.History...)
 		if r.sealed != nil {
 			sealed := *r.sealed
 			sealed.Index = index
 			b.Sealed = append(b.Sealed, sealed)
 		}
-		for _, ref := range applied.Touched {
+		for _, ref := range a.Touched {
 			if !seen[ref] {
 				seen[ref] = true
 				touched = append(touched, ref)
@@ -551,6 +548,7 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		return false, false
 	}
 	s.tree.Commit(g)
+	s.snap.Store(s.state.Snapshot(s.snap.Load(), applied))
 	if b.Checkpoint != nil {
 		s.publish(g.Size, b.Checkpoint)
 	}

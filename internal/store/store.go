@@ -21,6 +21,10 @@ import (
 // tiles it is tlog.ErrNotFound.
 var ErrNotFound = errors.New("not found")
 
+// ErrNoAccess is returned for a query that does not say whose access it
+// reads with: a reader whose access was not decided sees nothing.
+var ErrNoAccess = truce.Errorf(truce.CodeForbidden, "a query without a reader's access is refused")
+
 // ErrSchema is returned by Open when the database needs migrating.
 var ErrSchema = errors.New("database schema is older than this build")
 
@@ -85,8 +89,10 @@ type Blob struct {
 	Uploaded  time.Time `json:"uploaded"`
 }
 
-// Store is a Truce database.
-type Store interface {
+// Log is the Merkle log: hash tiles, entry bundles, the committed tree
+// and its checkpoints. Append commits a whole batch — log and projections —
+// in one transaction.
+type Log interface {
 	// ReadTile returns the hash tile (level ≥ 0) or entry bundle (level -1)
 	// number n at the widest width stored, or tlog.ErrNotFound.
 	ReadTile(ctx context.Context, level int, n int64) ([]byte, error)
@@ -110,22 +116,35 @@ type Store interface {
 	// Append commits b atomically. b.Start must be the committed size and
 	// b.Size larger: a store never goes back.
 	Append(ctx context.Context, b *Batch) error
+}
 
-	// Record returns one record, or ErrNotFound.
+// Records are the projections derived from the log: what a reader lists
+// and reads. Every read that a member's request leads to filters by the
+// reader's access; the store refuses a query without one (ErrNoAccess).
+type Records interface {
+	// Record returns one record, or ErrNotFound. It does not filter: the
+	// caller checks the record's visibility before showing it.
 	Record(ctx context.Context, typ, id string) (*truce.Record, error)
 	// Records lists records matching q, newest first.
 	Records(ctx context.Context, q truce.Query) ([]truce.Record, error)
+	// Find returns the newest record of typ whose document has value in
+	// field, or ErrNotFound. Only the fields Findable names may be asked.
+	Find(ctx context.Context, typ, field, value string) (*truce.Record, error)
 	// History lists the entries that touched a record, in log order.
 	History(ctx context.Context, typ, id string) ([]truce.HistoryItem, error)
 	// EachRecord calls fn for every record, ordered by type and id.
 	EachRecord(ctx context.Context, fn func(truce.Record) error) error
 	// EachHistory calls fn for every history item, ordered by index, type, id.
 	EachHistory(ctx context.Context, fn func(truce.HistoryItem) error) error
+}
 
-	// Meta reads and writes small configuration values outside the log.
-	Meta(ctx context.Context, key string) (string, error)
-	SetMeta(ctx context.Context, key, value string) error
+// Findable lists, by record type, the document fields Records.Find looks
+// records up by; stores index them.
+var Findable = map[string][]string{"source": {"sha256", "url"}}
 
+// Credentials are what members sign in with: API tokens, password hashes
+// and browser sessions. Only hashes of secrets are kept.
+type Credentials interface {
 	// PutToken stores a token; Token finds one by hash.
 	PutToken(ctx context.Context, t Token) error
 	Token(ctx context.Context, hash []byte) (*Token, error)
@@ -135,33 +154,67 @@ type Store interface {
 	// reads it.
 	PutPassword(ctx context.Context, member, hash string) error
 	Password(ctx context.Context, member string) (string, error)
-
 	// PutSession, Session and DeleteSession keep browser sessions.
 	PutSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, hash []byte) (*Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
+}
 
+// Openings are the contents behind the sealed commitments in the log,
+// written with the batch that logs them.
+type Openings interface {
 	// Opening returns the content behind a commitment; EachSealed calls fn
 	// for every stored opening in log order.
 	Opening(ctx context.Context, commitment string) (*Sealed, error)
 	EachSealed(ctx context.Context, fn func(Sealed) error) error
+}
 
+// Blobs records the files kept beside the log (the files themselves are
+// in a blob.Dir).
+type Blobs interface {
 	// PutBlob records a stored file (the first upload of a hash wins);
 	// Blob reads it.
 	PutBlob(ctx context.Context, b Blob) error
 	Blob(ctx context.Context, sha256 string) (*Blob, error)
+	// DeleteBlob forgets a file's record (an upload its registration
+	// refused); absent, it does nothing.
+	DeleteBlob(ctx context.Context, sha256 string) error
+}
 
+// Custody keeps the keys the server holds for members who sign in the
+// browser, encrypted.
+type Custody interface {
 	// PutCustodialKey stores a member's custodial key, encrypted;
 	// CustodialKey returns it by key id.
 	PutCustodialKey(ctx context.Context, member, keyID string, sealed []byte) error
 	CustodialKey(ctx context.Context, keyID string) (member string, sealed []byte, err error)
+}
 
+// Meta reads and writes small configuration values outside the log.
+type Meta interface {
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}
+
+// Store is a Truce database: every role, in one place, so that one
+// transaction can cover the log and its projections.
+type Store interface {
+	Log
+	Records
+	Credentials
+	Openings
+	Blobs
+	Custody
+	Meta
+	// Writable reports why the store cannot take writes now (a full
+	// disk, say), or nil.
+	Writable(ctx context.Context) error
 	Close() error
 }
 
 // Leaves calls fn with every leaf from index start on, in order, reading
 // entry bundles from s.
-func Leaves(ctx context.Context, s Store, start, size int64, fn func(index int64, leaf []byte) error) error {
+func Leaves(ctx context.Context, s Log, start, size int64, fn func(index int64, leaf []byte) error) error {
 	for n := start / tlog.TileWidth; n*tlog.TileWidth < size; n++ {
 		bundle, err := s.ReadTile(ctx, -1, n)
 		if err != nil {

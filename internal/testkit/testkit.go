@@ -18,7 +18,6 @@ import (
 	"github.com/truce-mvm/truce/internal/clock"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
-	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
 )
 
@@ -158,7 +157,7 @@ func Allegation(against string, n int) truce.AllegationFiling {
 }
 
 // Submit submits an envelope and fails the test on error.
-func (e *Env) Submit(t testing.TB, env *dsse.Envelope) *sequencer.Ack {
+func (e *Env) Submit(t testing.TB, env *dsse.Envelope) *truce.Ack {
 	t.Helper()
 	ack, err := e.In.Seq.Submit(context.Background(), env, nil)
 	if err != nil {
@@ -169,7 +168,5 @@ func (e *Env) Submit(t testing.TB, env *dsse.Envelope) *sequencer.Ack {
 
 // Size is the number of entries applied.
 func (e *Env) Size() int64 {
-	var n int64
-	e.In.Seq.View(func(s *rules.State) { n = s.Size })
-	return n
+	return e.In.Seq.Snapshot().Size
 }

@@ -36,8 +36,8 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 	m := v.Member
 	d := &dashboardData{}
 	list := func(q truce.Query) ([]truce.Record, error) {
-		q.Access, q.Limit = v.Access, 200
-		return s.cfg.Store.Records(ctx, q)
+		q.Limit = 200
+		return s.cfg.Read.List(ctx, v.who, q)
 	}
 	link := recordPath
 	add := func(title string, items []item) {
@@ -152,9 +152,14 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 		}
 		add("dash.disputed", disputed)
 	}
-	var overdue []rules.Overdue
-	s.cfg.Seq.View(func(st *rules.State) { overdue = st.OverdueFor(v.Access) })
-	for _, o := range overdue {
+	overdue, err := s.cfg.Read.Overdue(v.who)
+	if truce.ErrorCode(err) == truce.CodeForbidden {
+		return d, nil // the public role is not shown the mechanism's deadlines
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range overdue.Items {
 		ref := o.Ref()
 		d.Overdue = append(d.Overdue, item{ID: o.ID, Href: link(ref.Type, o.ID), Text: o.Kind, Due: o.Due, Overdue: true})
 	}

@@ -1,14 +1,13 @@
 package web
 
 import (
-	"errors"
 	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/gate"
 )
 
 // evidenceFields are the registration's fields the upload form asks for;
@@ -43,12 +42,14 @@ func (s *Server) renderEvidence(w http.ResponseWriter, v *view, values url.Value
 // uploadEvidence keeps the file by its hash and registers it, signed with
 // the member's custodial key.
 func (s *Server) uploadEvidence(w http.ResponseWriter, r *http.Request, v *view) error {
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+	if err := gate.ParseForm(r); err != nil {
+		if truce.ErrorCode(err) == truce.CodeTooLarge {
 			return truce.Errorf(truce.CodeTooLarge, "%s", v.L.T("evidence.too_large"))
 		}
-		return truce.Errorf(truce.CodeInvalid, "%v", err)
+		return err
+	}
+	if r.MultipartForm == nil {
+		return truce.Errorf(truce.CodeMediaType, "send the file as multipart/form-data")
 	}
 	defer r.MultipartForm.RemoveAll()
 	values := url.Values(r.MultipartForm.Value)
@@ -64,15 +65,10 @@ func (s *Server) uploadEvidence(w http.ResponseWriter, r *http.Request, v *view)
 		if err != nil {
 			mt = "application/octet-stream"
 		}
-		stored, err := s.cfg.API.StoreFile(r.Context(), v.Member, header.Filename, mt, file)
-		if err == nil {
-			body.SHA256, body.Size, body.MediaType = stored.SHA256, stored.Size, stored.MediaType
-			ack, err2 := s.submit(r, v, rules.KindEvidenceRegistered, &body)
-			if err2 == nil {
-				http.Redirect(w, r, recordPath(ack.Record.Type, ack.Record.ID), http.StatusSeeOther)
-				return nil
-			}
-			err = err2
+		ack, err := s.cfg.Submit.Evidence(r.Context(), v.who, header.Filename, mt, file, &body)
+		if err = nokey(v, err); err == nil {
+			http.Redirect(w, r, recordPath(ack.Record.Type, ack.Record.ID), http.StatusSeeOther)
+			return nil
 		}
 		if err := refused(err, v, errs, evidenceFields); err != nil {
 			return err

@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/rules"
-	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/submit"
 )
 
 // action is a form that signs one kind of entry with the member's
@@ -274,8 +275,8 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *view) error {
 	if !ok {
 		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
 	}
-	if err := r.ParseForm(); err != nil {
-		return truce.Errorf(truce.CodeInvalid, "%v", err)
+	if err := gate.ParseForm(r); err != nil {
+		return err
 	}
 	body := reflect.New(reflect.TypeOf(a.body))
 	errs := readForm(v, body.Elem(), r.PostForm)
@@ -335,17 +336,20 @@ func unprocessable(w http.ResponseWriter, v *view) {
 }
 
 // submit signs body as kind with the member's custodial key and logs it.
-func (s *Server) submit(r *http.Request, v *view, kind string, body any) (*sequencer.Ack, error) {
-	key, err := s.cfg.API.CustodialKey(r.Context(), v.Member.ID)
-	if truce.ErrorCode(err) == truce.CodeForbidden {
-		return nil, truce.Errorf(truce.CodeForbidden, "%s", v.L.T("form.nokey"))
-	}
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) submit(r *http.Request, v *view, kind string, body any) (*truce.Ack, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
-	return s.cfg.Seq.SubmitFor(r.Context(), v.Member.ID, key, kind, json.RawMessage(raw), nil)
+	ack, err := s.cfg.Submit.Custodial(r.Context(), v.who, submit.Route{Kind: kind}, raw, nil)
+	return ack, nokey(v, err)
+}
+
+// nokey says, in the member's language, that the server holds no key to
+// sign with for them.
+func nokey(v *view, err error) error {
+	if errors.Is(err, submit.ErrNoCustodialKey) {
+		return truce.Errorf(truce.CodeForbidden, "%s", v.L.T("form.nokey"))
+	}
+	return err
 }

@@ -118,7 +118,7 @@ func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, v *view) error 
 	d := &mapData{Region: region, Category: r.FormValue("category"), Status: r.FormValue("status"),
 		From: r.FormValue("from"), To: r.FormValue("to"), Categories: truce.Categories,
 		Statuses: []string{truce.AllegationFiled, truce.AllegationAdmitted, truce.AllegationRejected, truce.AllegationInCase, truce.AllegationDecided}}
-	q := truce.Query{Type: rules.TypeAllegation, Category: d.Category, Status: d.Status, Access: v.Access, Limit: 1000,
+	q := truce.Query{Type: rules.TypeAllegation, Category: d.Category, Status: d.Status, Limit: 1000,
 		BBox: &[4]float64{region.bbox[0], region.bbox[1], region.bbox[2], region.bbox[3]}}
 	for _, b := range []struct {
 		in  string
@@ -138,7 +138,7 @@ func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, v *view) error 
 		}
 		*b.out = t.Unix()
 	}
-	recs, err := s.cfg.Store.Records(r.Context(), q)
+	recs, err := s.cfg.Read.List(r.Context(), v.who, q)
 	if err != nil {
 		return err
 	}

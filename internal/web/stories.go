@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/gazetteer"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 type storiesData struct {
@@ -23,7 +23,7 @@ type storiesData struct {
 // stories lists the open-source stories, newest first; ?disputed=1 keeps
 // those whose sources disagree.
 func (s *Server) stories(w http.ResponseWriter, r *http.Request, v *view) error {
-	q := truce.Query{Type: rules.TypeStory, Limit: 50, Access: v.Access}
+	q := truce.Query{Type: rules.TypeStory, Limit: 50}
 	d := &storiesData{Disputed: r.FormValue("disputed") == "1"}
 	disputed := ""
 	if d.Disputed {
@@ -50,7 +50,7 @@ type storyData struct {
 
 func (s *Server) story(w http.ResponseWriter, r *http.Request, v *view) error {
 	id := r.PathValue("id")
-	rec, hist, err := s.cfg.API.VisibleRecord(r.Context(), v.Access, rules.TypeStory, id)
+	rec, hist, err := s.cfg.Read.Get(r.Context(), v.who, rules.TypeStory, id)
 	if err != nil {
 		return err
 	}
@@ -58,15 +58,15 @@ func (s *Server) story(w http.ResponseWriter, r *http.Request, v *view) error {
 	if err != nil {
 		return err
 	}
-	d := &storyData{S: st, Outlets: map[string]string{}, Timeline: s.timeline(hist), Receipt: api.ReceiptPath(rules.TypeStory, id),
+	d := &storyData{S: st, Outlets: map[string]string{}, Timeline: s.timeline(v, hist), Receipt: wire.ReceiptPath(rules.TypeStory, id),
 		Actions: offer(v, "story", id, "link-source"), Attribution: gazetteer.Attribution}
-	s.cfg.Seq.View(func(state *rules.State) {
-		for _, src := range st.Sources {
-			if o, ok := state.Outlet(src.Outlet); ok {
-				d.Outlets[src.Outlet] = o.Reliability
+	for _, src := range st.Sources {
+		if _, ok := d.Outlets[src.Outlet]; !ok {
+			if d.Outlets[src.Outlet], err = s.reliability(r, v, src.Outlet); err != nil {
+				return err
 			}
 		}
-	})
+	}
 	s.render(w, v, "story", st.Title, d)
 	return nil
 }
@@ -86,7 +86,7 @@ type sourceData struct {
 // copies), what it claims in its own sentences, and its text.
 func (s *Server) source(w http.ResponseWriter, r *http.Request, v *view) error {
 	id := r.PathValue("id")
-	rec, hist, err := s.cfg.API.VisibleRecord(r.Context(), v.Access, rules.TypeSource, id)
+	rec, hist, err := s.cfg.Read.Get(r.Context(), v.who, rules.TypeSource, id)
 	if err != nil {
 		return err
 	}
@@ -94,12 +94,12 @@ func (s *Server) source(w http.ResponseWriter, r *http.Request, v *view) error {
 	if err != nil {
 		return err
 	}
-	d := &sourceData{S: src, Timeline: s.timeline(hist), Receipt: api.ReceiptPath(rules.TypeSource, id),
+	d := &sourceData{S: src, Timeline: s.timeline(v, hist), Receipt: wire.ReceiptPath(rules.TypeSource, id),
 		Actions: offer(v, "source", id, "link-source", "move-source"), Attribution: gazetteer.Attribution}
 	if v.Access.Sees(truce.Internal, "") {
 		d.Page = "/api/v1/blobs/" + src.SHA256
 	}
-	text, err := s.cfg.API.SourceText(r.Context(), rec.Created)
+	text, err := s.cfg.Read.SourceText(r.Context(), v.who, rec)
 	if err != nil {
 		return err
 	}
@@ -108,13 +108,27 @@ func (s *Server) source(w http.ResponseWriter, r *http.Request, v *view) error {
 			d.Paragraphs = append(d.Paragraphs, p)
 		}
 	}
-	s.cfg.Seq.View(func(state *rules.State) {
-		if o, ok := state.Outlet(src.Outlet); ok {
-			d.Reliability = o.Reliability
-		}
-	})
+	if d.Reliability, err = s.reliability(r, v, src.Outlet); err != nil {
+		return err
+	}
 	s.render(w, v, "source", src.Title, d)
 	return nil
+}
+
+// reliability is an outlet's grade, "" if it has no record yet.
+func (s *Server) reliability(r *http.Request, v *view, outlet string) (string, error) {
+	rec, _, err := s.cfg.Read.Get(r.Context(), v.who, rules.TypeOutlet, rules.OutletID(outlet))
+	if truce.ErrorCode(err) == truce.CodeNotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	o, err := decode[truce.Outlet](rec.Doc)
+	if err != nil {
+		return "", err
+	}
+	return o.Reliability, nil
 }
 
 // related is a story that may bear on an allegation.
@@ -136,9 +150,9 @@ const (
 // may bear on it — for the analyst to read and, if they do, to tie.
 func (s *Server) relatedStories(r *http.Request, v *view, a *truce.Allegation) ([]related, error) {
 	at := a.Occurred.From
-	q := truce.Query{Type: rules.TypeStory, Access: v.Access, Limit: 200,
+	q := truce.Query{Type: rules.TypeStory, Limit: 200,
 		From: at.Add(-relatedDays * 24 * time.Hour).Unix(), To: at.Add(relatedDays * 24 * time.Hour).Unix()}
-	recs, err := s.cfg.Store.Records(r.Context(), q)
+	recs, err := s.cfg.Read.List(r.Context(), v.who, q)
 	if err != nil {
 		return nil, err
 	}

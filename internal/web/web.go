@@ -1,8 +1,10 @@
-// Package web is Truce's pages: server-rendered HTML over the same store,
-// rules and access policy as the API, usable without JavaScript, in the
-// parties' languages. Every page is declared once, in the route table
-// below; every page is rendered through render, which sets the language,
-// the direction and the security headers.
+// Package web is Truce's pages: server-rendered HTML, usable without
+// JavaScript, in the parties' languages. Every page is declared once, in
+// the route table below, with the policy action it is; every request goes
+// through the same gate as the API's (limits, identification, the policy,
+// CSRF), then reads through the read service and writes through the
+// submit service, as the API does; every page is rendered through render,
+// which sets the language, the direction and the security headers.
 package web
 
 import (
@@ -22,13 +24,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
-	"github.com/truce-mvm/truce/internal/sequencer"
-	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/submit"
+	"github.com/truce-mvm/truce/internal/wire"
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
@@ -45,17 +50,13 @@ type Account struct {
 
 // Config is what the pages show and act on.
 type Config struct {
-	API       *api.Server // serves /api/, /log/ and /healthz, and signs members in
-	Seq       *sequencer.Sequencer
-	Store     store.Store
-	Witnesses *witness.Publisher // nil without witnesses
-	VKey      string
+	API    *api.Server // serves /api/, /log/ and /healthz, and signs members in
+	Gate   *gate.Gate  // the API's
+	Read   *read.Service
+	Submit *submit.Service
 	// Accounts are listed on the sign-in page: only for exercise instances.
 	Accounts []Account
-	// MaxUpload bounds an evidence file (default 256 MiB).
-	MaxUpload int64
-	Logger    *slog.Logger
-	Clock     func() time.Time
+	Logger   *slog.Logger
 }
 
 // Server serves the pages, and the API beside them.
@@ -65,35 +66,49 @@ type Server struct {
 	pages map[string]*template.Template
 }
 
-// page is a route of the pages.
+// page is a route of the pages: the policy action it is, as the API's
+// routes name theirs.
 type page struct {
 	method, path string
-	signedIn     bool // anonymous readers are sent to sign in
+	action       policy.Action
 	handle       func(*Server, http.ResponseWriter, *http.Request, *view) error
 	upload       bool // takes a file: the upload limit, not the form limit
 }
 
-// maxForm bounds a form's body; files are bounded by Config.MaxUpload.
-const maxForm = 1 << 20
-
 var routes = []page{
-	{"GET", "/{$}", false, (*Server).home, false},
-	{"GET", "/signin", false, (*Server).signinPage, false},
-	{"POST", "/signin", false, (*Server).signin, false},
-	{"POST", "/signout", true, (*Server).signout, false},
-	{"GET", "/allegations", true, (*Server).allegations, false},
-	{"GET", "/allegations/{id}", true, (*Server).allegation, false},
-	{"GET", "/agreement", true, (*Server).agreement, false},
-	{"GET", "/log", false, (*Server).logPage, false},
-	{"GET", "/records/{type}/{id}", true, (*Server).record, false},
-	{"GET", "/map", true, (*Server).mapPage, false},
-	{"GET", "/stories", true, (*Server).stories, false},
-	{"GET", "/stories/{id}", true, (*Server).story, false},
-	{"GET", "/sources/{id}", true, (*Server).source, false},
-	{"GET", "/act/{action}", true, (*Server).form, false},
-	{"POST", "/act/{action}", true, (*Server).act, false},
-	{"GET", "/evidence/new", true, (*Server).evidenceForm, false},
-	{"POST", "/evidence/new", true, (*Server).uploadEvidence, true},
+	{"GET", "/{$}", policy.Dashboard, (*Server).home, false},
+	{"GET", "/signin", policy.Login, (*Server).signinPage, false},
+	{"POST", "/signin", policy.Login, (*Server).signin, false},
+	{"POST", "/signout", policy.Logout, (*Server).signout, false},
+	{"GET", "/allegations", policy.ReadRecords, (*Server).allegations, false},
+	{"GET", "/allegations/{id}", policy.ReadRecords, (*Server).allegation, false},
+	{"GET", "/agreement", policy.ReadRecords, (*Server).agreement, false},
+	{"GET", "/log", policy.LogCheckpoint, (*Server).logPage, false},
+	{"GET", "/records/{type}/{id}", policy.ReadRecords, (*Server).record, false},
+	{"GET", "/map", policy.ReadRecords, (*Server).mapPage, false},
+	{"GET", "/stories", policy.ReadRecords, (*Server).stories, false},
+	{"GET", "/stories/{id}", policy.ReadRecords, (*Server).story, false},
+	{"GET", "/sources/{id}", policy.ReadRecords, (*Server).source, false},
+	{"GET", "/act/{action}", policy.Submit, (*Server).form, false},
+	{"POST", "/act/{action}", policy.Submit, (*Server).act, false},
+	{"GET", "/evidence/new", policy.UploadBlob, (*Server).evidenceForm, false},
+	{"POST", "/evidence/new", policy.UploadBlob, (*Server).uploadEvidence, true},
+	{"GET", "/static/", policy.Static, (*Server).static, false},
+}
+
+// RouteInfo describes a page's route, for tests.
+type RouteInfo struct {
+	Method, Path string
+	Action       policy.Action
+}
+
+// Routes lists every route of the pages.
+func Routes() []RouteInfo {
+	out := make([]RouteInfo, len(routes))
+	for i, rt := range routes {
+		out[i] = RouteInfo{rt.method, rt.path, rt.action}
+	}
+	return out
 }
 
 // New returns the pages' handler; requests for the API and the log go to
@@ -101,12 +116,6 @@ var routes = []page{
 func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = time.Now
-	}
-	if cfg.MaxUpload <= 0 {
-		cfg.MaxUpload = 256 << 20
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
@@ -127,9 +136,17 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
-	static, _ := fs.Sub(staticFiles, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheVersioned(http.FileServerFS(static))))
 	return s, nil
+}
+
+var staticServer = func() http.Handler {
+	static, _ := fs.Sub(staticFiles, "static")
+	return http.StripPrefix("/static/", cacheVersioned(http.FileServerFS(static)))
+}()
+
+func (s *Server) static(w http.ResponseWriter, r *http.Request, _ *view) error {
+	staticServer.ServeHTTP(w, r)
+	return nil
 }
 
 // staticVersions are the static files' content hashes: pages link them as
@@ -177,6 +194,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // view is what every page template gets.
 type view struct {
+	who    policy.Viewer // who reads: what every service call is made as
 	L      *Lang
 	Langs  []*Lang
 	Member *truce.Member // nil: signed out
@@ -192,39 +210,30 @@ type view struct {
 func (v *view) Is(role string) bool { return v.Member != nil && string(v.Member.Role) == role }
 
 func (s *Server) wrap(rt page) http.Handler {
+	gr := gate.Route{Action: rt.action, Upload: rt.upload, Lenient: true}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := langOf(r)
 		if q := r.URL.Query().Get("lang"); q == l.Tag {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l.Tag, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
 		}
 		v := &view{L: l, Langs: languages, Path: r.URL.Path, Access: &truce.Access{}}
-		viewer, sess, err := s.cfg.API.Identify(r)
-		if err != nil { // an ended session: sign in again
-			viewer = policy.Viewer{}
-		}
-		if viewer.Member != nil {
-			v.Member, v.Access = viewer.Member, policy.AccessOf(viewer)
-		}
-		if sess != nil {
-			v.CSRF = sess.CSRF
-		}
-		if rt.signedIn && v.Member == nil {
-			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		if rt.method == http.MethodPost {
-			limit := int64(maxForm)
-			if rt.upload {
-				limit = s.cfg.MaxUpload + maxForm
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
-		}
-		if rt.method == http.MethodPost && sess != nil {
-			if err := api.CheckCSRF(r, sess); err != nil {
-				w.WriteHeader(http.StatusForbidden)
-				s.render(w, v, "error", l.T("error.csrf"), nil)
+		admitted, err := s.cfg.Gate.Admit(w, r, gr)
+		if err != nil {
+			if truce.ErrorCode(err) == truce.CodeUnauthorized {
+				// Anonymous, or an ended session: sign in first.
+				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
+			s.fail(w, v, err)
+			return
+		}
+		r = admitted
+		v.who = gate.Viewer(r)
+		if v.who.Member != nil {
+			v.Member, v.Access = v.who.Member, policy.AccessOf(v.who)
+		}
+		if sess := gate.Session(r); sess != nil {
+			v.CSRF = sess.CSRF
 		}
 		if err := rt.handle(s, w, r, v); err != nil {
 			s.fail(w, v, err)
@@ -237,6 +246,8 @@ func (s *Server) fail(w http.ResponseWriter, v *view, err error) {
 	status := api.Status(err) // the one mapping of codes to statuses
 	var msg string
 	switch {
+	case errors.Is(err, gate.ErrCSRF):
+		msg = v.L.T("error.csrf")
 	case status == http.StatusNotFound:
 		msg = v.L.T("error.notfound")
 	case status == http.StatusInternalServerError:
@@ -245,6 +256,7 @@ func (s *Server) fail(w http.ResponseWriter, v *view, err error) {
 	default:
 		msg = truce.ErrorMessage(err)
 	}
+	api.SetHeaders(w, err)
 	w.WriteHeader(status)
 	s.render(w, v, "error", msg, nil)
 }
@@ -286,10 +298,6 @@ var funcs = template.FuncMap{
 // --- pages
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, v *view) error {
-	if v.Member == nil {
-		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return nil
-	}
 	d, err := s.dashboard(r, v)
 	if err != nil {
 		return err
@@ -310,16 +318,24 @@ type signinData struct {
 }
 
 func (s *Server) signinData(r *http.Request, member string) signinData {
-	next := r.FormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
+	return signinData{Member: member, Next: localPath(r.FormValue("next")), Accounts: s.cfg.Accounts}
+}
+
+// localPath returns next if it is a path on this site, else "/": never an
+// address a browser would take to another host ("//host", "/\host", or
+// one with a control character that browsers drop, such as "/\thost").
+func localPath(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || u.Host != "" || u.Scheme != "" ||
+		strings.ContainsRune(next, '\\') || strings.IndexFunc(next, unicode.IsControl) >= 0 || strings.ContainsAny(next, " \u00a0") {
+		return "/"
 	}
-	return signinData{Member: member, Next: next, Accounts: s.cfg.Accounts}
+	return next
 }
 
 func (s *Server) signin(w http.ResponseWriter, r *http.Request, v *view) error {
 	member := strings.TrimSpace(r.PostFormValue("member"))
-	_, err := s.cfg.API.SignIn(w, r, api.Login{Member: member, Password: r.PostFormValue("password")})
+	_, _, err := s.cfg.API.SignIn(w, r, member, r.PostFormValue("password"))
 	if err != nil {
 		var te *truce.Error
 		if !errors.As(err, &te) {
@@ -393,7 +409,7 @@ func listPage[T any](s *Server, r *http.Request, v *view, q truce.Query, path st
 		}
 		q.After = n
 	}
-	recs, err := s.cfg.Store.Records(r.Context(), q)
+	recs, err := s.cfg.Read.List(r.Context(), v.who, q)
 	if err != nil {
 		return nil, "", err
 	}
@@ -434,7 +450,7 @@ type allegationData struct {
 
 func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) error {
 	id := r.PathValue("id")
-	rec, hist, err := s.cfg.API.VisibleRecord(r.Context(), v.Access, rules.TypeAllegation, id)
+	rec, hist, err := s.cfg.Read.Get(r.Context(), v.who, rules.TypeAllegation, id)
 	if err != nil {
 		return err
 	}
@@ -446,8 +462,8 @@ func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) err
 	if a.Accused != "" && v.Member.Party == a.Accused && a.Reply == nil {
 		offered = append([]string{"reply"}, offered...) // only the accused party replies, once
 	}
-	d := &allegationData{A: a, Receipt: api.ReceiptPath(rules.TypeAllegation, id),
-		Actions: offer(v, "allegation", id, offered...), Timeline: s.timeline(hist)}
+	d := &allegationData{A: a, Receipt: wire.ReceiptPath(rules.TypeAllegation, id),
+		Actions: offer(v, "allegation", id, offered...), Timeline: s.timeline(v, hist)}
 	if d.Related, err = s.relatedStories(r, v, a); err != nil {
 		return err
 	}
@@ -457,8 +473,8 @@ func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) err
 
 // timeline lists the entries that touched a record, each linked to its
 // inclusion proof in the newest published checkpoint.
-func (s *Server) timeline(hist []truce.HistoryItem) []entryView {
-	size, _ := s.cfg.API.Published()
+func (s *Server) timeline(v *view, hist []truce.HistoryItem) []entryView {
+	size, _, _ := s.cfg.Read.Published(v.who) // none yet: no proofs to link
 	out := make([]entryView, len(hist))
 	for i, h := range hist {
 		out[i].HistoryItem = h
@@ -471,15 +487,9 @@ func (s *Server) timeline(hist []truce.HistoryItem) []entryView {
 }
 
 func (s *Server) agreement(w http.ResponseWriter, r *http.Request, v *view) error {
-	var ag *truce.Agreement
-	s.cfg.Seq.View(func(st *rules.State) {
-		if st.Agreement != nil {
-			c := *st.Agreement
-			ag = &c
-		}
-	})
-	if ag == nil {
-		return truce.Errorf(truce.CodeNotFound, "no agreement")
+	ag, err := s.cfg.Read.Agreement(r.Context(), v.who)
+	if err != nil {
+		return err
 	}
 	s.render(w, v, "agreement", ag.Title, ag)
 	return nil
@@ -495,11 +505,17 @@ type logData struct {
 }
 
 func (s *Server) logPage(w http.ResponseWriter, r *http.Request, v *view) error {
-	d := &logData{VKey: s.cfg.VKey}
-	if s.cfg.Witnesses != nil {
-		d.Witnesses, d.Quorum = s.cfg.Witnesses.Policy().Peers, s.cfg.Witnesses.Policy().Quorum
+	d := &logData{}
+	var err error
+	if d.VKey, err = s.cfg.Read.VKey(v.who); err != nil {
+		return err
 	}
-	size, note := s.cfg.API.Published()
+	p, err := s.cfg.Read.Witnesses(v.who)
+	if err != nil {
+		return err
+	}
+	d.Witnesses, d.Quorum = p.Peers, p.Quorum
+	size, note, _ := s.cfg.Read.Published(v.who) // none yet: the page says so
 	d.Size, d.Checkpoint = size, string(note)
 	if _, sigs, ok := strings.Cut(d.Checkpoint, "\n\n"); ok {
 		for _, l := range strings.Split(strings.TrimSpace(sigs), "\n") {
@@ -573,10 +589,10 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 		http.Redirect(w, r, recordPath(typ, id), http.StatusSeeOther)
 		return nil
 	}
-	if api.ListPath(typ) == "" {
+	if wire.ListPath(typ) == "" {
 		return truce.Errorf(truce.CodeNotFound, "no record type %q", typ)
 	}
-	rec, hist, err := s.cfg.API.VisibleRecord(r.Context(), v.Access, typ, id)
+	rec, hist, err := s.cfg.Read.Get(r.Context(), v.who, typ, id)
 	if err != nil {
 		return err
 	}
@@ -584,7 +600,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	if err := json.Unmarshal(rec.Doc, &doc); err != nil {
 		return err
 	}
-	d := &recordData{Type: typ, ID: id, Receipt: api.ReceiptPath(typ, id), Timeline: s.timeline(hist)}
+	d := &recordData{Type: typ, ID: id, Receipt: wire.ReceiptPath(typ, id), Timeline: s.timeline(v, hist)}
 	keys := make([]string, 0, len(doc))
 	for k := range doc {
 		keys = append(keys, k)
@@ -599,7 +615,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	if ra, ok := recordActions[typ]; ok {
 		d.Actions = offer(v, ra.field, id, ra.actions...)
 	}
-	if typ == rules.TypeCase && v.Member.Role != truce.RoleLiaison && v.Member.Role != truce.RolePublic {
+	if typ == rules.TypeCase && v.Member.Role != truce.RoleLiaison && s.cfg.Gate.Allows(v.who, policy.UploadBlob) {
 		d.Actions = append(d.Actions, link{Label: "act.register-evidence", Href: "/evidence/new?" + url.Values{"case": {id}}.Encode()})
 	}
 	s.render(w, v, "record", v.L.T("type."+typ)+" "+id, d)

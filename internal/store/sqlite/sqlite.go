@@ -13,13 +13,17 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/store"
@@ -42,16 +46,36 @@ type Options struct {
 	// called after the commit, to stand for a crash before the caller hears
 	// of it. For crash tests only.
 	Fail func(step string) error
+	// WALLimit bounds the write-ahead log: past it, the writer folds what
+	// the background checkpoints have not yet copied into the database, so
+	// the next commit starts the log from its beginning and the file is cut
+	// back to this size. Default 64 MiB.
+	WALLimit int64
+	// MinFree is the free disk space below which the store reports itself
+	// unwritable (Writable). Default 32 MiB.
+	MinFree int64
+	// MaxPages, if set, caps the database at that many pages, so that a
+	// test can fill it as a full disk would.
+	MaxPages int
 }
 
 // DB is a Store on SQLite.
 //
 // Checkpointing the WAL into the database file is taken off the writer (it
 // would otherwise run inside a commit every thousand pages) and done by a
-// goroutine on its own connection, which does not block writers.
+// goroutine on its own connection, which does not block writers. Under
+// sustained load those checkpoints never reach the end of a WAL that keeps
+// growing, so past Options.WALLimit the writer itself copies the few frames
+// they have not, and the log starts over; when the writer is idle the
+// checkpointer truncates the WAL.
 type DB struct {
 	w, r, c *sql.DB
+	path    string
 	fail    func(string) error
+	opts    Options
+
+	walMax atomic.Int64 // the largest WAL seen after a commit
+	full   atomic.Bool  // the last batch found the disk full
 
 	commits chan struct{} // nudges the checkpointer
 	stop    chan struct{}
@@ -71,15 +95,26 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	if err := create(path); err != nil {
 		return nil, err
 	}
+	if o.WALLimit <= 0 {
+		o.WALLimit = 64 << 20
+	}
+	if o.MinFree <= 0 {
+		o.MinFree = 32 << 20
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=cache_size(-65536)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)"
-	w, err := sql.Open("sqlite", dsn)
+		"&_pragma=cache_size(-65536)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)" +
+		fmt.Sprintf("&_pragma=journal_size_limit(%d)", o.WALLimit)
+	wdsn := dsn
+	if o.MaxPages > 0 {
+		wdsn += fmt.Sprintf("&_pragma=max_page_count(%d)", o.MaxPages)
+	}
+	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
-	db := &DB{w: w, fail: o.Fail}
+	db := &DB{w: w, path: path, fail: o.Fail, opts: o}
 	if err := db.migrate(ctx, o.Migrate); err != nil {
 		w.Close()
 		return nil, err
@@ -198,11 +233,14 @@ func (db *DB) migrate(ctx context.Context, allowed bool) error {
 }
 
 // checkpointer copies the WAL into the database after commits, at most
-// once a second.
+// every checkpointEvery, without blocking the writer; once no commit has
+// come for a whole period it truncates the WAL, so an idle server keeps no
+// large log beside its database.
 func (db *DB) checkpointer() {
 	defer close(db.stopped)
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(checkpointEvery)
 	defer tick.Stop()
+	dirty := false
 	for {
 		select {
 		case <-db.stop:
@@ -212,9 +250,70 @@ func (db *DB) checkpointer() {
 		select {
 		case <-db.commits:
 			db.c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			dirty = true
 		default:
+			if dirty {
+				// Idle: fold the rest and cut the file. TRUNCATE waits for
+				// readers (busy_timeout) but the writer is not writing.
+				db.c.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+				dirty = false
+			}
 		}
 	}
+}
+
+// checkpointEvery is how often the checkpointer copies the WAL.
+const checkpointEvery = 250 * time.Millisecond
+
+// boundWAL runs after each commit on the writer: past the limit, it copies
+// into the database what the checkpointer has not yet (little, as it keeps
+// up), so that the next transaction starts the WAL over and SQLite cuts
+// the file back to journal_size_limit.
+func (db *DB) boundWAL() {
+	fi, err := os.Stat(db.path + "-wal")
+	if err != nil {
+		return
+	}
+	size := fi.Size()
+	for {
+		m := db.walMax.Load()
+		if size <= m || db.walMax.CompareAndSwap(m, size) {
+			break
+		}
+	}
+	if size > db.opts.WALLimit {
+		db.w.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+	}
+}
+
+// WALMax is the largest size, in bytes, the write-ahead log has reached
+// after a commit since the store was opened.
+func (db *DB) WALMax() int64 { return db.walMax.Load() }
+
+// Writable reports the store unwritable when the disk it is on has less
+// than Options.MinFree left, or when the last batch found it full (until
+// a batch is committed again).
+func (db *DB) Writable(ctx context.Context) error {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(db.path), &fs); err == nil {
+		if free := int64(fs.Bavail) * int64(fs.Bsize); free < db.opts.MinFree {
+			return truce.Errorf(truce.CodeNoSpace, "the disk holding the database has %d bytes free, under the %d it needs", free, db.opts.MinFree)
+		}
+	}
+	if db.full.Load() {
+		return truce.Errorf(truce.CodeNoSpace, "the last batch found the disk full; nothing has been logged since")
+	}
+	return nil
+}
+
+// noSpace turns SQLite's "database or disk is full" into the coded error
+// every surface answers with 507.
+func noSpace(err error) error {
+	var se *sqlite.Error
+	if (errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL) || errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w (%v)", truce.Errorf(truce.CodeNoSpace, "the server's disk is full: nothing was stored"), err)
+	}
+	return err
 }
 
 // Close closes the database, folding the WAL into it. Closing twice is
@@ -247,7 +346,16 @@ func (db *DB) step(name string) error {
 }
 
 // Append commits a batch in one transaction.
-func (db *DB) Append(ctx context.Context, b *store.Batch) (err error) {
+func (db *DB) Append(ctx context.Context, b *store.Batch) error {
+	err := noSpace(db.append(ctx, b))
+	db.full.Store(truce.ErrorCode(err) == truce.CodeNoSpace)
+	if err == nil {
+		db.boundWAL()
+	}
+	return err
+}
+
+func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if len(b.Bundles) != len(b.BundleFrom) {
 		return fmt.Errorf("batch has %d bundles and %d offsets", len(b.Bundles), len(b.BundleFrom))
 	}
@@ -399,7 +507,11 @@ func (db *DB) Tree(ctx context.Context) (int64, tlog.Hash, error) {
 }
 
 // AddCheckpoint stores a checkpoint for the committed tree.
-func (db *DB) AddCheckpoint(ctx context.Context, size int64, signed []byte) (err error) {
+func (db *DB) AddCheckpoint(ctx context.Context, size int64, signed []byte) error {
+	return noSpace(db.addCheckpoint(ctx, size, signed))
+}
+
+func (db *DB) addCheckpoint(ctx context.Context, size int64, signed []byte) (err error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -437,7 +549,7 @@ func (db *DB) Checkpoint(ctx context.Context) ([]byte, int64, error) {
 func (db *DB) Cosign(ctx context.Context, size int64, cosigned []byte) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE checkpoints SET note = ?, cosigned = 1 WHERE size = ?`, cosigned, size)
 	if err != nil {
-		return err
+		return noSpace(err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("no checkpoint for size %d to cosign", size)
@@ -499,6 +611,9 @@ func (db *DB) Record(ctx context.Context, typ, id string) (*truce.Record, error)
 
 // Records lists records matching q, newest first.
 func (db *DB) Records(ctx context.Context, q truce.Query) ([]truce.Record, error) {
+	if q.Access == nil {
+		return nil, store.ErrNoAccess
+	}
 	where, args := Where(q)
 	limit := q.Limit
 	if limit <= 0 {
@@ -562,7 +677,7 @@ func Where(q truce.Query) (string, []any) {
 	if q.After > 0 {
 		add("created < ?", q.After)
 	}
-	if a := q.Access; a != nil {
+	if a := q.Access; a != nil && !a.All {
 		add("(visibility = ? OR (visibility = ? AND ?) OR (visibility = ? AND (? OR owner = ?)))",
 			truce.Public, truce.Parties, a.Parties || a.Mechanism, truce.Internal, a.Mechanism, nonEmpty(a.Party))
 	}
@@ -575,6 +690,31 @@ func nonEmpty(s string) string {
 		return "\x00"
 	}
 	return s
+}
+
+// findSQL are the lookups Find makes, by type and field: each matches an
+// expression index of migration 0004 word for word, so that it is used.
+var findSQL = func() map[[2]string]string {
+	m := map[[2]string]string{}
+	for typ, fields := range store.Findable {
+		for _, f := range fields {
+			m[[2]string{typ, f}] = `SELECT ` + recordColumns + ` FROM records WHERE type = '` + typ + `' AND json_extract(CAST(doc AS TEXT), '$.` + f + `') = ? ORDER BY created DESC LIMIT 1`
+		}
+	}
+	return m
+}()
+
+// Find returns the newest record of typ whose document has value in field.
+func (db *DB) Find(ctx context.Context, typ, field, value string) (*truce.Record, error) {
+	q, ok := findSQL[[2]string{typ, field}]
+	if !ok {
+		return nil, fmt.Errorf("records of type %q are not looked up by %q", typ, field)
+	}
+	r, err := scanRecord(db.r.QueryRowContext(ctx, q, value))
+	if err != nil {
+		return nil, found(err)
+	}
+	return &r, nil
 }
 
 // History lists the entries that touched a record.
@@ -644,7 +784,7 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 // SetMeta writes a configuration value.
 func (db *DB) SetMeta(ctx context.Context, key, value string) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-	return err
+	return noSpace(err)
 }
 
 // PutToken stores a token.
@@ -653,7 +793,7 @@ func (db *DB) PutToken(ctx context.Context, t store.Token) error {
 		ON CONFLICT (hash) DO UPDATE SET id = excluded.id, name = excluded.name, member = excluded.member,
 		scopes = excluded.scopes, expires = excluded.expires, revoked = excluded.revoked`,
 		t.Hash, t.ID, t.Name, t.Member, strings.Join(t.Scopes, " "), fmtTime(t.Created), fmtTime(t.Expires), t.Revoked)
-	return err
+	return noSpace(err)
 }
 
 const tokenColumns = `hash, id, name, member, scopes, created, expires, revoked`
@@ -700,7 +840,7 @@ func (db *DB) Tokens(ctx context.Context, member string) ([]store.Token, error) 
 func (db *DB) PutSession(ctx context.Context, s store.Session) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO sessions (hash, member, csrf, created, expires) VALUES (?, ?, ?, ?, ?)`,
 		s.Hash, s.Member, s.CSRF, fmtTime(s.Created), fmtTime(s.Expires))
-	return err
+	return noSpace(err)
 }
 
 // Session finds a session by hash.
@@ -718,7 +858,7 @@ func (db *DB) Session(ctx context.Context, hash []byte) (*store.Session, error) 
 // DeleteSession ends a session.
 func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	_, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)
-	return err
+	return noSpace(err)
 }
 
 // Opening returns the content behind a commitment.
@@ -755,7 +895,13 @@ func (db *DB) EachSealed(ctx context.Context, fn func(store.Sealed) error) error
 func (db *DB) PutBlob(ctx context.Context, b store.Blob) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO blobs (sha256, size, media_type, name, uploader, party, uploaded) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sha256) DO NOTHING`, b.SHA256, b.Size, b.MediaType, b.Name, b.Uploader, b.Party, fmtTime(b.Uploaded))
-	return err
+	return noSpace(err)
+}
+
+// DeleteBlob forgets a stored file's record.
+func (db *DB) DeleteBlob(ctx context.Context, sha string) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ?`, sha)
+	return noSpace(err)
 }
 
 // Blob reads a stored file's record.
@@ -774,7 +920,7 @@ func (db *DB) Blob(ctx context.Context, sha string) (*store.Blob, error) {
 // PutCustodialKey stores an encrypted custodial key.
 func (db *DB) PutCustodialKey(ctx context.Context, member, keyID string, sealed []byte) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO custodial_keys (key_id, member, sealed) VALUES (?, ?, ?)`, keyID, member, sealed)
-	return err
+	return noSpace(err)
 }
 
 // CustodialKey returns an encrypted custodial key.
@@ -788,7 +934,7 @@ func (db *DB) CustodialKey(ctx context.Context, keyID string) (string, []byte, e
 // PutPassword stores a password hash.
 func (db *DB) PutPassword(ctx context.Context, member, hash string) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO passwords (member, hash) VALUES (?, ?) ON CONFLICT (member) DO UPDATE SET hash = excluded.hash`, member, hash)
-	return err
+	return noSpace(err)
 }
 
 // Password reads a password hash.

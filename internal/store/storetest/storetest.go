@@ -1,5 +1,7 @@
 // Package storetest is the conformance suite every Store implementation
-// runs, so that the rules and surfaces above can rely on one contract.
+// runs, a suite per role of the store (log, records, credentials,
+// openings, blobs, custody, meta), so that the rules and surfaces above can
+// rely on each contract they use.
 package storetest
 
 import (
@@ -17,16 +19,59 @@ import (
 	"github.com/truce-mvm/truce/internal/tlog"
 )
 
-// Run runs the suite. open returns a new, empty store each time it is called.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	t.Run("Empty", func(t *testing.T) { testEmpty(t, open(t)) })
-	t.Run("LogAppend", func(t *testing.T) { testLogAppend(t, open(t)) })
-	t.Run("AppendIsAtomic", func(t *testing.T) { testAtomic(t, open(t)) })
-	t.Run("Records", func(t *testing.T) { testRecords(t, open(t)) })
-	t.Run("MetaAndTokens", func(t *testing.T) { testMetaTokens(t, open(t)) })
-	t.Run("Access", func(t *testing.T) { testAccess(t, open(t)) })
-	t.Run("SessionsSealedCustody", func(t *testing.T) { testSecrets(t, open(t)) })
+// Opener returns a new, empty store each time it is called.
+type Opener func(t *testing.T) store.Store
+
+// Run runs every role's suite.
+func Run(t *testing.T, open Opener) {
+	t.Run("Log", func(t *testing.T) { Log(t, open) })
+	t.Run("Records", func(t *testing.T) { Records(t, open) })
+	t.Run("Credentials", func(t *testing.T) { Credentials(t, open) })
+	t.Run("Openings", func(t *testing.T) { Openings(t, open) })
+	t.Run("Blobs", func(t *testing.T) { Blobs(t, open) })
+	t.Run("Custody", func(t *testing.T) { Custody(t, open) })
+	t.Run("Meta", func(t *testing.T) { Meta(t, open) })
+	t.Run("Writable", func(t *testing.T) {
+		if err := open(t).Writable(context.Background()); err != nil {
+			t.Fatalf("a new store on a disk with room: %v", err)
+		}
+	})
 }
+
+// Log is the suite of store.Log: the tree, tiles, bundles, checkpoints,
+// and batches committed whole or not at all.
+func Log(t *testing.T, open Opener) {
+	t.Run("Empty", func(t *testing.T) { testEmpty(t, open(t)) })
+	t.Run("Append", func(t *testing.T) { testLogAppend(t, open(t)) })
+	t.Run("AppendIsAtomic", func(t *testing.T) { testAtomic(t, open(t)) })
+}
+
+// Records is the suite of store.Records: filters, paging, history, access
+// and lookups.
+func Records(t *testing.T, open Opener) {
+	t.Run("Lists", func(t *testing.T) { testRecords(t, open(t)) })
+	t.Run("Access", func(t *testing.T) { testAccess(t, open(t)) })
+	t.Run("Find", func(t *testing.T) { testFind(t, open(t)) })
+}
+
+// Credentials is the suite of store.Credentials.
+func Credentials(t *testing.T, open Opener) {
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
+	t.Run("Passwords", func(t *testing.T) { testPasswords(t, open(t)) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+}
+
+// Openings is the suite of store.Openings: written with their batch.
+func Openings(t *testing.T, open Opener) { testOpenings(t, open(t)) }
+
+// Blobs is the suite of store.Blobs.
+func Blobs(t *testing.T, open Opener) { testBlobs(t, open(t)) }
+
+// Custody is the suite of store.Custody.
+func Custody(t *testing.T, open Opener) { testCustody(t, open(t)) }
+
+// Meta is the suite of store.Meta.
+func Meta(t *testing.T, open Opener) { testMeta(t, open(t)) }
 
 // testAccess checks that lists show each reader only what it may see.
 func testAccess(t *testing.T, s store.Store) {
@@ -44,7 +89,7 @@ func testAccess(t *testing.T, s store.Store) {
 		access *truce.Access
 		want   string
 	}{
-		{nil, "[EV-4 EV-3 EV-2 EV-1 EV-0]"},
+		{truce.Everything, "[EV-4 EV-3 EV-2 EV-1 EV-0]"},
 		{&truce.Access{}, "[EV-0]"},
 		{&truce.Access{Parties: true, Party: "PK"}, "[EV-2 EV-1 EV-0]"},
 		{&truce.Access{Parties: true, Party: "AF"}, "[EV-3 EV-1 EV-0]"},
@@ -69,9 +114,43 @@ func testAccess(t *testing.T, s store.Store) {
 	if r.Visibility != truce.Internal || r.Owner != "PK" {
 		t.Fatalf("record visibility %q owner %q", r.Visibility, r.Owner)
 	}
+	// A query that does not say whose access it reads with sees nothing.
+	if got, err := s.Records(ctx, truce.Query{Type: "evidence"}); !errors.Is(err, store.ErrNoAccess) || len(got) != 0 {
+		t.Fatalf("a query without access = %d records, %v", len(got), err)
+	}
 }
 
-func testSecrets(t *testing.T, s store.Store) {
+// testFind checks lookups by a document's field: the newest record wins,
+// only committed records are found, and unlisted fields are refused.
+func testFind(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newLogWriter(t, s)
+	src := func(id string, created int64, sha, url string) truce.Record {
+		return truce.Record{Type: "source", ID: id, Visibility: truce.Parties, Created: created, Updated: created,
+			Doc: fmt.Appendf(nil, `{"id":%q,"sha256":%q,"url":%q}`, id, sha, url)}
+	}
+	b, _ := w.batch(3, []truce.Record{src("SRC-1", 1, "aa", "https://x.example/a"), src("SRC-2", 2, "bb", "https://x.example/a"),
+		src("SRC-3", 3, "cc", "https://x.example/c")}, nil)
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ field, value, want string }{
+		{"sha256", "aa", "SRC-1"}, {"sha256", "cc", "SRC-3"}, {"url", "https://x.example/a", "SRC-2"}, {"url", "https://x.example/c", "SRC-3"},
+	} {
+		r, err := s.Find(ctx, "source", c.field, c.value)
+		if err != nil || r.ID != c.want {
+			t.Errorf("Find(source, %s, %s) = %v, %v; want %s", c.field, c.value, r, err, c.want)
+		}
+	}
+	if _, err := s.Find(ctx, "source", "sha256", "zz"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Find of an unknown hash = %v", err)
+	}
+	if _, err := s.Find(ctx, "source", "title", "x"); err == nil {
+		t.Error("Find by a field that is not findable answered")
+	}
+}
+
+func testSessions(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	sess := store.Session{Hash: []byte("h1"), Member: "pk-1", CSRF: "c", Created: now, Expires: now.Add(time.Hour)}
@@ -87,18 +166,10 @@ func testSecrets(t *testing.T, s store.Store) {
 	if _, err := s.Session(ctx, []byte("h1")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted session: %v", err)
 	}
-	for i, m := range []string{"pk-1", "pk-1", "af-1"} {
-		tok := store.Token{Hash: fmt.Appendf(nil, "hash-%d", i), ID: fmt.Sprint(i), Name: "n", Member: m, Scopes: []string{"read"}, Created: now.Add(time.Duration(i))}
-		if err := s.PutToken(ctx, tok); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if ts, err := s.Tokens(ctx, "pk-1"); err != nil || len(ts) != 2 || ts[0].Scopes[0] != "read" {
-		t.Fatalf("Tokens(pk-1) = %+v, %v", ts, err)
-	}
-	if ts, _ := s.Tokens(ctx, ""); len(ts) != 3 {
-		t.Fatalf("Tokens() = %d", len(ts))
-	}
+}
+
+func testOpenings(t *testing.T, s store.Store) {
+	ctx := context.Background()
 	w := newLogWriter(t, s)
 	b, _ := w.batch(1, nil, nil)
 	b.Sealed = []store.Sealed{{Commitment: "sha256:aa", Index: 0, Salt: []byte("salt"), Content: []byte(`{"a":1}`)}}
@@ -108,11 +179,18 @@ func testSecrets(t *testing.T, s store.Store) {
 	if x, err := s.Opening(ctx, "sha256:aa"); err != nil || string(x.Content) != `{"a":1}` || string(x.Salt) != "salt" {
 		t.Fatalf("Opening = %+v, %v", x, err)
 	}
+	if _, err := s.Opening(ctx, "sha256:bb"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Opening(unknown) = %v", err)
+	}
 	n := 0
 	s.EachSealed(ctx, func(store.Sealed) error { n++; return nil })
 	if n != 1 {
 		t.Fatalf("EachSealed saw %d", n)
 	}
+}
+
+func testCustody(t *testing.T, s store.Store) {
+	ctx := context.Background()
 	if err := s.PutCustodialKey(ctx, "pk-1", "SHA256:x", []byte("sealed")); err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +199,14 @@ func testSecrets(t *testing.T, s store.Store) {
 	}
 	if _, _, err := s.CustodialKey(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("CustodialKey(unknown) = %v", err)
+	}
+}
+
+func testBlobs(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := s.Blob(ctx, "ab"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Blob(unknown) = %v", err)
 	}
 	first := store.Blob{SHA256: "ab", Size: 3, MediaType: "image/png", Name: "a.png", Uploader: "pk-1", Party: "PK", Uploaded: now}
 	if err := s.PutBlob(ctx, first); err != nil {
@@ -133,6 +219,14 @@ func testSecrets(t *testing.T, s store.Store) {
 	}
 	if b, err := s.Blob(ctx, "ab"); err != nil || b.Uploader != "pk-1" || b.Size != 3 || !b.Uploaded.Equal(now) {
 		t.Fatalf("Blob = %+v, %v", b, err)
+	}
+	for range 2 { // deleting what is not there is no error
+		if err := s.DeleteBlob(ctx, "ab"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Blob(ctx, "ab"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Blob after DeleteBlob = %v", err)
 	}
 }
 
@@ -426,6 +520,7 @@ func testRecords(t *testing.T, s store.Store) {
 		{truce.Query{Type: "member"}, "[pk-1]"},
 		{truce.Query{Type: "finding"}, "[]"},
 	} {
+		c.q.Access = truce.Everything
 		got, err := s.Records(ctx, c.q)
 		if err != nil {
 			t.Fatal(err)
@@ -454,8 +549,11 @@ func testRecords(t *testing.T, s store.Store) {
 	}
 }
 
-func testMetaTokens(t *testing.T, s store.Store) {
+func testMeta(t *testing.T, s store.Store) {
 	ctx := context.Background()
+	if _, err := s.Meta(ctx, "origin"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Meta(unset) = %v", err)
+	}
 	if err := s.SetMeta(ctx, "origin", "a"); err != nil {
 		t.Fatal(err)
 	}
@@ -465,6 +563,10 @@ func testMetaTokens(t *testing.T, s store.Store) {
 	if v, err := s.Meta(ctx, "origin"); err != nil || v != "b" {
 		t.Fatalf("Meta = %q, %v", v, err)
 	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
 	exp := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	tok := store.Token{Hash: []byte("0123456789abcdef0123456789abcdef"), Member: "pk-1", Created: exp.Add(-time.Hour), Expires: exp}
 	if err := s.PutToken(ctx, tok); err != nil {
@@ -484,6 +586,23 @@ func testMetaTokens(t *testing.T, s store.Store) {
 	if _, err := s.Token(ctx, []byte("other")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Token(unknown) = %v", err)
 	}
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i, m := range []string{"pk-1", "pk-1", "af-1"} {
+		tok := store.Token{Hash: fmt.Appendf(nil, "hash-%d", i), ID: fmt.Sprint(i), Name: "n", Member: m, Scopes: []string{"read"}, Created: now.Add(time.Duration(i))}
+		if err := s.PutToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ts, err := s.Tokens(ctx, "af-1"); err != nil || len(ts) != 1 || ts[0].Scopes[0] != "read" {
+		t.Fatalf("Tokens(af-1) = %+v, %v", ts, err)
+	}
+	if ts, _ := s.Tokens(ctx, ""); len(ts) != 4 {
+		t.Fatalf("Tokens() = %d", len(ts))
+	}
+}
+
+func testPasswords(t *testing.T, s store.Store) {
+	ctx := context.Background()
 	if _, err := s.Password(ctx, "pk-1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Password(unset) = %v", err)
 	}
@@ -495,4 +614,28 @@ func testMetaTokens(t *testing.T, s store.Store) {
 			t.Fatalf("Password = %q, %v; want %q", got, err, h)
 		}
 	}
+}
+
+// Load appends batches of n entries to s, each with n records of about
+// docBytes, as a sequencer under sustained load would, and returns the
+// first error. It is for implementations' own tests of what load does to
+// them (the size of a write-ahead log, a full disk).
+func Load(t *testing.T, s store.Store, batches, n, docBytes int) error {
+	t.Helper()
+	w := newLogWriter(t, s)
+	pad := bytes.Repeat([]byte("x"), docBytes)
+	for range batches {
+		var recs []truce.Record
+		for i := range n {
+			idx := w.tree.Size() + int64(i)
+			recs = append(recs, truce.Record{Type: "allegation", ID: fmt.Sprintf("AL-%d", idx), Visibility: truce.Public,
+				Created: idx, Updated: idx, Doc: fmt.Appendf(nil, `{"pad":%q}`, pad)})
+		}
+		b, g := w.batch(n, recs, nil)
+		if err := s.Append(context.Background(), b); err != nil {
+			return err
+		}
+		w.tree.Commit(g)
+	}
+	return nil
 }

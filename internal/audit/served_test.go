@@ -1,4 +1,4 @@
-package testkit
+package audit_test
 
 import (
 	"context"
@@ -9,17 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
-	"github.com/truce-mvm/truce/internal/demo"
+	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
-	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/server"
+	"github.com/truce-mvm/truce/internal/testkit"
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
-// Witness is a witness serving a test instance, which a test can take down.
-type Witness struct {
+// witnessServer is a witness serving a test instance, which a test can take down.
+type witnessServer struct {
 	*witness.Witness
 	Dir  string
 	URL  string
@@ -27,9 +27,9 @@ type Witness struct {
 }
 
 // SetDown makes the witness answer 503 (true) or serve again (false).
-func (w *Witness) SetDown(down bool) { w.down.Store(down) }
+func (w *witnessServer) SetDown(down bool) { w.down.Store(down) }
 
-func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+func (w *witnessServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if w.down.Load() {
 		http.Error(rw, "down for the test", http.StatusServiceUnavailable)
 		return
@@ -37,24 +37,24 @@ func (w *Witness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.Witness.ServeHTTP(rw, r)
 }
 
-// Served is an instance served over HTTP, its checkpoints published by
+// httpInstance is an instance httpInstance over HTTP, its checkpoints published by
 // witnesses.
-type Served struct {
+type httpInstance struct {
 	In        *instance.Instance
 	URL       string
 	Publisher *witness.Publisher
-	Witnesses []*Witness
+	Witnesses []*witnessServer
 }
 
-// Serve serves an open instance with n witnesses, all of which must
+// serveWith serves an open instance with n witnesses, all of which must
 // cosign. clock is the server's clock for token expiries.
-func Serve(t testing.TB, in *instance.Instance, n int, clock func() time.Time) *Served {
+func serveWith(t testing.TB, in *instance.Instance, n int, clock func() time.Time) *httpInstance {
 	t.Helper()
 	ctx := context.Background()
-	s := &Served{In: in}
+	s := &httpInstance{In: in}
 	var p witness.Policy
 	for i := range n {
-		w := &Witness{Dir: t.TempDir()}
+		w := &witnessServer{Dir: t.TempDir()}
 		if _, err := witness.Init(w.Dir, fmt.Sprintf("witness-%d.test", i)); err != nil {
 			t.Fatal(err)
 		}
@@ -82,19 +82,22 @@ func Serve(t testing.TB, in *instance.Instance, n int, clock func() time.Time) *
 	if s.Publisher != nil {
 		t.Cleanup(s.Publisher.Start(ctx))
 	}
-	limits := api.DefaultLimits()
+	limits := gate.DefaultLimits()
 	limits.MemberRate, limits.AddressRate = 0, 0 // auditors read a lot, fast
-	srv := httptest.NewServer(api.New(api.Config{Seq: in.Seq, Store: in.Store, Vault: in.Vault,
-		VKey: in.VKey, Witnesses: s.Publisher, Clock: clock, Limits: limits}))
+	httpInstance, err := server.New(in, server.Options{Witnesses: s.Publisher, Clock: clock, Limits: limits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpInstance.Handler)
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
 }
 
 // Token issues an API token for a member.
-func (s *Served) Token(t testing.TB, member string) string {
+func (s *httpInstance) Token(t testing.TB, member string) string {
 	t.Helper()
-	tok, _, err := auth.IssueToken(context.Background(), s.In.Store, auth.TokenSpec{Member: member, Scopes: policy.AllScopes}, Start)
+	tok, _, err := auth.IssueToken(context.Background(), s.In.Store, auth.TokenSpec{Member: member, Scopes: policy.AllScopes}, testkit.Start)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,39 +106,15 @@ func (s *Served) Token(t testing.TB, member string) string {
 
 // WaitPublished waits until the witnesses have cosigned the log up to its
 // current size.
-func (s *Served) WaitPublished(t testing.TB) {
+func (s *httpInstance) WaitPublished(t testing.TB) {
 	t.Helper()
 	if err := s.In.Seq.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var size int64
-	s.In.Seq.View(func(st *rules.State) { size = st.Size })
+	size := s.In.Seq.Snapshot().Size
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := s.Publisher.Wait(ctx, size); err != nil {
 		t.Fatalf("the witnesses did not cosign size %d; alarms %v", size, s.Publisher.Alarms())
 	}
-}
-
-// Demo creates the exercise instance in a temporary directory and opens
-// it with checkpoints as often as possible; it returns the instance, its
-// directory and the demo's credentials by member.
-func Demo(t testing.TB) (*instance.Instance, string, map[string]demo.Credential) {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	creds, err := demo.Create(ctx, dir, time.Now(), instance.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := instance.Open(ctx, dir, instance.Options{CheckpointInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close() })
-	byID := map[string]demo.Credential{}
-	for _, c := range creds {
-		byID[c.ID] = c
-	}
-	return in, dir, byID
 }

@@ -1,0 +1,77 @@
+// Package server puts an open instance's services together — who a
+// request is from (auth), the one gate every request comes through, the
+// read side and the write side — and both surfaces over them: the API and
+// the pages. truce serve, the demo, the benchmark and the tests all serve
+// through it, so there is one way to wire a server.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/auth"
+	"github.com/truce-mvm/truce/internal/gate"
+	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/read"
+	"github.com/truce-mvm/truce/internal/submit"
+	"github.com/truce-mvm/truce/internal/web"
+	"github.com/truce-mvm/truce/internal/witness"
+)
+
+// Options configure a server.
+type Options struct {
+	// Witnesses publishes cosigned checkpoints; nil for a log without.
+	Witnesses *witness.Publisher
+	Policy    policy.Options
+	Limits    gate.Limits // zero: gate.DefaultLimits
+	Login     auth.Limits // zero: auth.DefaultLimits
+	// Accounts are listed on the sign-in page: only for exercise instances.
+	Accounts      []web.Account
+	SecureCookies bool
+	Clock         func() time.Time // for expiries; default time.Now
+	Logger        *slog.Logger
+}
+
+// Server is an instance's services and surfaces.
+type Server struct {
+	Auth   *auth.Service
+	Gate   *gate.Gate
+	Read   *read.Service
+	Submit *submit.Service
+	API    *api.Server
+	// Handler serves both surfaces: the pages, and the API and the log
+	// under /api/, /log/ and /healthz.
+	Handler http.Handler
+}
+
+// New wires a server over an open instance.
+func New(in *instance.Instance, o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Limits == (gate.Limits{}) {
+		o.Limits = gate.DefaultLimits()
+	}
+	files, err := in.Blobs()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{}
+	s.Auth = auth.NewService(auth.Config{Credentials: in.Store, Clock: o.Clock, Limits: o.Login, Logger: o.Logger,
+		Members: func(id string) (truce.Member, bool) { return in.Seq.Snapshot().Member(id) }})
+	s.Gate = gate.New(s.Auth, o.Policy, o.Limits)
+	s.Read = read.New(read.Config{Store: in.Store, Files: files, Seq: in.Seq, Witnesses: o.Witnesses, VKey: in.VKey, Policy: o.Policy})
+	s.Submit = submit.New(submit.Config{Seq: in.Seq, Vault: in.Vault, Files: files, Blobs: in.Store,
+		MaxUpload: o.Limits.MaxUploadBytes, Policy: o.Policy, Clock: o.Clock})
+	s.API = api.New(api.Config{Gate: s.Gate, Read: s.Read, Submit: s.Submit, Auth: s.Auth, Logger: o.Logger, SecureCookies: o.SecureCookies})
+	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Read: s.Read, Submit: s.Submit, Accounts: o.Accounts, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.Handler = pages
+	return s, nil
+}

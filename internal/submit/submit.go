@@ -1,0 +1,291 @@
+// Package submit is the write side every surface shares: entries a member
+// signed, entries the server signs with a member's custodial key, and the
+// files kept beside the log. Each call takes the member (a policy.Viewer)
+// and checks the policy action first; the rules then judge each entry.
+package submit
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/custody"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/store"
+)
+
+// Config is what a Service writes to.
+type Config struct {
+	Seq   *sequencer.Sequencer
+	Vault *custody.Vault // custodial keys; nil: members sign their own
+	Files *blob.Dir      // nil: the server keeps no files
+	Blobs store.Blobs    // the files' records
+	// MaxUpload bounds one file. Default 256 MiB.
+	MaxUpload int64
+	Policy    policy.Options
+	Clock     func() time.Time // default time.Now
+}
+
+// Service submits entries and keeps files.
+type Service struct {
+	cfg   Config
+	files [64]sync.Mutex // by a file's hash: one upload of the same bytes at a time
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = 256 << 20
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Service{cfg: cfg}
+}
+
+// Route is what an entry submitted by a route must be: of Kind, if set,
+// and about the record Subject, if set.
+type Route struct{ Kind, Subject string }
+
+// Signed logs an envelope its author signed, with the opening of its
+// sealed commitment if it has one. One submits one's own entries; an
+// administrator may relay others'.
+func (s *Service) Signed(ctx context.Context, v policy.Viewer, rt Route, env *dsse.Envelope, opening *truce.Opening) (*truce.Ack, error) {
+	if err := policy.Check(v, policy.Submit, s.cfg.Policy); err != nil {
+		return nil, err
+	}
+	e, err := entry.Open(env)
+	if err != nil {
+		return nil, err
+	}
+	if e.Payload.Author != v.Member.ID && v.Member.Role != truce.RoleAdmin {
+		return nil, truce.Errorf(truce.CodeForbidden, "the entry is by %s; submit your own entries", e.Payload.Author)
+	}
+	cmd, sealed, err := check(rt, e, opening)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Seq.SubmitCommand(ctx, cmd, sealed)
+}
+
+// ErrNoCustodialKey refuses a custodial submission by a member whose key
+// the server does not hold.
+var ErrNoCustodialKey = truce.Errorf(truce.CodeForbidden, "you have no custodial key: sign entries with your own key")
+
+// Custodial signs body as rt.Kind with v's custodial key and logs it. An
+// opening's content is sealed by the server: a fresh salt, unless given,
+// and the commitment put into the body before it is signed.
+func (s *Service) Custodial(ctx context.Context, v policy.Viewer, rt Route, body json.RawMessage, opening *truce.Opening) (*truce.Ack, error) {
+	if err := policy.Check(v, policy.Submit, s.cfg.Policy); err != nil {
+		return nil, err
+	}
+	keyID, ok := s.cfg.Seq.Snapshot().CustodialKey(v.Member.ID)
+	if !ok || s.cfg.Vault == nil {
+		return nil, ErrNoCustodialKey
+	}
+	key, err := s.cfg.Vault.Key(ctx, keyID)
+	if err != nil {
+		return nil, err
+	}
+	if opening != nil {
+		if opening.Salt == "" {
+			salt := make([]byte, 32)
+			rand.Read(salt)
+			opening.Salt = hex.EncodeToString(salt)
+		}
+		salt, err := hex.DecodeString(opening.Salt)
+		if err != nil {
+			return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed.salt", "must be hex")
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
+			return nil, truce.FieldErrorf(truce.CodeInvalid, "body", "must be a JSON object")
+		}
+		fields["sealed"], _ = json.Marshal(truce.Sealed{Commitment: truce.Commit(salt, opening.Content)})
+		body, _ = json.Marshal(fields)
+	}
+	e := &entry.Entry{Payload: entry.Payload{Kind: rt.Kind, Author: v.Member.ID, Body: body}}
+	if _, sealed, err := check(rt, e, opening); err != nil {
+		return nil, err
+	} else {
+		return s.cfg.Seq.SubmitFor(ctx, v.Member.ID, key, rt.Kind, body, sealed)
+	}
+}
+
+// check decodes an entry's body and checks it against the route — its
+// kind, and the record the route names — and the opening of its sealed
+// commitment, if it has one.
+func check(rt Route, e *entry.Entry, opening *truce.Opening) (*rules.Command, *store.Sealed, error) {
+	if rt.Kind != "" && e.Payload.Kind != rt.Kind {
+		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", rt.Kind, e.Payload.Kind)
+	}
+	cmd, err := rules.Decode(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rt.Subject != "" && rules.Subject(cmd) != rt.Subject {
+		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), rt.Subject)
+	}
+	sealed, err := sealedFor(cmd, opening)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cmd, sealed, nil
+}
+
+// sealedFor checks that an entry with a sealed commitment comes with its
+// opening, and that the opening opens it.
+func sealedFor(cmd *rules.Command, o *truce.Opening) (*store.Sealed, error) {
+	c := rules.SealedOf(cmd)
+	switch {
+	case c == nil && o == nil:
+		return nil, nil
+	case c == nil:
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "the entry has no sealed commitment to open")
+	case o == nil:
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "send the sealed content with the entry, so the mechanism can read it")
+	}
+	if err := o.Opens(*c); err != nil {
+		return nil, err
+	}
+	salt, _ := hex.DecodeString(o.Salt)
+	return &store.Sealed{Commitment: c.Commitment, Salt: salt, Content: o.Content}, nil
+}
+
+// File is what the uploader is told of a file kept: what it sent, named by
+// its hash, and nothing of anyone else's upload of the same bytes.
+type File struct {
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+	MediaType string `json:"media_type"`
+}
+
+// StoreFile keeps a file v uploads, by its SHA-256, within the upload
+// limit. name is only ever metadata.
+func (s *Service) StoreFile(ctx context.Context, v policy.Viewer, name, mediaType string, body io.Reader) (*File, error) {
+	st, err := s.stage(v, name, mediaType, body)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Discard()
+	unlock := s.lock(st.SHA256)
+	defer unlock()
+	f, _, err := s.keep(ctx, v, st, name, mediaType)
+	return f, err
+}
+
+// Evidence keeps a file and registers it as evidence, signed with v's
+// custodial key. If the rules refuse the registration, a file this call
+// brought to the server is removed again, record and bytes: nothing is
+// kept of a refused upload.
+func (s *Service) Evidence(ctx context.Context, v policy.Viewer, name, mediaType string, file io.Reader, reg *truce.EvidenceRegistration) (*truce.Ack, error) {
+	if err := policy.Check(v, policy.Submit, s.cfg.Policy); err != nil {
+		return nil, err
+	}
+	st, err := s.stage(v, name, mediaType, file)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Discard()
+	// Until the registration is decided, no other upload of these bytes
+	// may count on the file staying.
+	unlock := s.lock(st.SHA256)
+	defer unlock()
+	f, fresh, err := s.keep(ctx, v, st, name, mediaType)
+	if err != nil {
+		return nil, err
+	}
+	reg.SHA256, reg.Size, reg.MediaType = f.SHA256, f.Size, f.MediaType
+	body, err := json.Marshal(reg)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := s.Custodial(ctx, v, Route{Kind: rules.KindEvidenceRegistered}, body, nil)
+	if err != nil && fresh && truce.ErrorCode(err) != truce.CodeUnavailable {
+		// Refused, not lost in a failing store (where it may yet be
+		// logged): take the file back.
+		s.cfg.Blobs.DeleteBlob(context.WithoutCancel(ctx), f.SHA256)
+		s.cfg.Files.Remove(f.SHA256)
+	}
+	return ack, err
+}
+
+// stage checks an upload and reads it to disk, not yet kept.
+func (s *Service) stage(v policy.Viewer, name, mediaType string, body io.Reader) (*blob.Staged, error) {
+	if err := policy.Check(v, policy.UploadBlob, s.cfg.Policy); err != nil {
+		return nil, err
+	}
+	if s.cfg.Files == nil {
+		return nil, truce.Errorf(truce.CodeUnavailable, "this server keeps no files")
+	}
+	if err := CheckFileName(name); err != nil {
+		return nil, err
+	}
+	if mediaType == "" {
+		return nil, truce.Errorf(truce.CodeMediaType, "give the file's media type")
+	}
+	br := bufio.NewReader(body)
+	if _, err := br.Peek(1); err == io.EOF {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "file", "the file is empty")
+	}
+	st, err := s.cfg.Files.Stage(br, s.cfg.MaxUpload)
+	var tooBig *http.MaxBytesError
+	if errors.Is(err, blob.ErrTooLarge) || errors.As(err, &tooBig) {
+		return nil, truce.Errorf(truce.CodeTooLarge, "the file is over %d bytes", s.cfg.MaxUpload)
+	}
+	return st, err
+}
+
+// keep puts a staged file in place and records who uploaded it (the first
+// upload of a hash keeps its record); fresh says the file is new.
+func (s *Service) keep(ctx context.Context, v policy.Viewer, st *blob.Staged, name, mediaType string) (*File, bool, error) {
+	fresh, err := st.Keep()
+	if err != nil {
+		return nil, false, err
+	}
+	b := store.Blob{SHA256: st.SHA256, Size: st.Size, MediaType: mediaType, Name: name, Uploader: v.Member.ID, Party: v.Member.Party, Uploaded: s.cfg.Clock()}
+	if err := s.cfg.Blobs.PutBlob(ctx, b); err != nil {
+		if fresh {
+			s.cfg.Files.Remove(st.SHA256)
+		}
+		return nil, false, err
+	}
+	return &File{SHA256: st.SHA256, Size: st.Size, MediaType: mediaType}, fresh, nil
+}
+
+// lock holds the lock of one file's hash (shared with a sixty-fourth of
+// the others).
+func (s *Service) lock(sha string) (unlock func()) {
+	mu := &s.files[sha[0]%byte(len(s.files))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// CheckFileName refuses names that could be taken for paths or that carry
+// control characters. The name is only ever metadata: files are stored by
+// hash.
+func CheckFileName(name string) error {
+	bad := name == "." || name == ".." || len(name) > 200 || strings.ContainsAny(name, `/\:`) || !utf8.ValidString(name) ||
+		strings.IndexFunc(name, unicode.IsControl) >= 0
+	if bad {
+		return truce.FieldErrorf(truce.CodeInvalid, "name", "a file name without directories or control characters, at most 200 bytes")
+	}
+	return nil
+}

@@ -1,0 +1,587 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"html/template"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/textproto"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/demo"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/server"
+	"github.com/truce-mvm/truce/internal/testkit"
+	"github.com/truce-mvm/truce/internal/web"
+)
+
+// site is the exercise instance served with its pages.
+type site struct {
+	url   string
+	in    *instance.Instance
+	creds map[string]demo.Credential
+}
+
+func newSite(t testing.TB) *site {
+	t.Helper()
+	in, _, creds := testkit.Demo(t)
+	s := &site{in: in, creds: creds}
+	var accounts []web.Account
+	for _, c := range creds {
+		accounts = append(accounts, web.Account{ID: c.ID, Name: c.Name, Role: string(c.Role), Party: c.Party, Password: c.Password})
+	}
+	srv0, err := server.New(in, server.Options{Accounts: accounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(srv0.Handler)
+	t.Cleanup(srv.Close)
+	s.url = srv.URL
+	return s
+}
+
+// browser is a client with a cookie jar that does not follow redirects.
+func (s *site) browser(t testing.TB) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (s *site) signIn(t testing.TB, member string) *http.Client {
+	t.Helper()
+	c := s.browser(t)
+	resp, err := c.PostForm(s.url+"/signin", url.Values{"member": {member}, "password": {s.creds[member].Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing in as %s = %d", member, resp.StatusCode)
+	}
+	return c
+}
+
+func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
+	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/evidence/new?case=CS-0001", "/records/case/CS-0001", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31",
+	"/stories", "/stories?disputed=1", "/stories/ST-0002", "/sources/SRC-0002", "/sources/SRC-0004", "/records/outlet/gulf-wire", "/act/link-source?story=ST-0002", "/act/move-source?source=SRC-0006"}
+
+// Every page renders for every role in every language, with no missing
+// message, in the language's direction.
+func TestPagesInEveryLanguage(t *testing.T) {
+	s := newSite(t)
+	for _, member := range []string{"pk-liaison", "af-liaison", "tr-mediator", "monitor", "analyst", "admin"} {
+		c := s.signIn(t, member)
+		for _, l := range web.Languages() {
+			for _, p := range pages {
+				sep := "?"
+				if strings.Contains(p, "?") {
+					sep = "&"
+				}
+				code, body := get(t, c, s.url+p+sep+"lang="+l.Tag)
+				if member == "admin" && strings.HasPrefix(p, "/evidence/") {
+					if code != http.StatusForbidden {
+						t.Fatalf("%s as an admin, who handles no evidence = %d", p, code)
+					}
+					continue
+				}
+				if code != 200 {
+					t.Fatalf("%s %s as %s = %d", p, l.Tag, member, code)
+				}
+				if i := strings.Index(body, "⟦"); i >= 0 {
+					t.Fatalf("%s %s as %s: missing message %s", p, l.Tag, member, body[i:min(len(body), i+40)])
+				}
+				if want := `<html lang="` + l.Tag + `" dir="` + l.Dir() + `">`; !strings.Contains(body, want) {
+					t.Fatalf("%s %s: no %s", p, l.Tag, want)
+				}
+			}
+		}
+	}
+	// Signed out: the sign-in page lists the exercise accounts, and the
+	// log page is public.
+	c := s.browser(t)
+	code, body := get(t, c, s.url+"/signin")
+	if code != 200 || !strings.Contains(body, "pk-liaison") || !strings.Contains(body, s.creds["tr-mediator"].Password) {
+		t.Fatalf("sign-in page = %d without the exercise accounts", code)
+	}
+	if code, _ := get(t, c, s.url+"/allegations"); code != http.StatusSeeOther {
+		t.Fatalf("allegations signed out = %d, want a redirect to sign in", code)
+	}
+}
+
+// The language comes from ?lang= (then kept in a cookie), else from
+// Accept-Language; Urdu, Pashto and Dari are right to left.
+func TestLanguageChoice(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	for accept, want := range map[string]string{"ur-PK,ur;q=0.9": `lang="ur" dir="rtl"`, "ps": `lang="ps" dir="rtl"`,
+		"tr-TR": `lang="tr" dir="ltr"`, "de-DE": `lang="en" dir="ltr"`, "": `lang="en" dir="ltr"`} {
+		if _, body := get(t, c, s.url+"/signin", "Accept-Language", accept); !strings.Contains(body, want) {
+			t.Errorf("Accept-Language %q: want %s", accept, want)
+		}
+	}
+	get(t, c, s.url+"/signin?lang=prs")
+	if _, body := get(t, c, s.url+"/log", "Accept-Language", "en"); !strings.Contains(body, `lang="prs" dir="rtl"`) {
+		t.Error("the chosen language was not kept")
+	}
+}
+
+// User text is escaped wherever it is shown.
+func TestUserTextIsEscaped(t *testing.T) {
+	s := newSite(t)
+	c := s.creds["pk-liaison"]
+	key, err := entry.ReadKeyFile(c.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := testkit.Allegation("AF", 1)
+	body.Occurred.From = time.Now().Add(-time.Hour)
+	body.Narrative = `<script>alert("x")</script> & more`
+	body.Place.Location = `"><img src=x onerror=alert(1)>`
+	seq := s.in.Seq.Snapshot().Seq(c.ID)
+	env, err := sequencer.Sign(rules.KindAllegationFiled, demo.Origin, c.ID, seq+1, time.Now(), body, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := s.in.Seq.Submit(context.Background(), env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.signIn(t, "af-liaison")
+	for _, p := range []string{"/allegations/" + ack.Record.ID, "/allegations", "/"} {
+		_, page := get(t, b, s.url+p)
+		if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") {
+			t.Fatalf("%s shows user text unescaped", p)
+		}
+	}
+	if _, page := get(t, b, s.url+"/allegations/"+ack.Record.ID); !strings.Contains(page, "&lt;script&gt;") {
+		t.Fatal("the narrative is not shown")
+	}
+}
+
+// Signing in and out: a wrong password is refused on the form; signing
+// out needs the session's CSRF token.
+func TestSignInAndOut(t *testing.T) {
+	s := newSite(t)
+	c := s.browser(t)
+	resp, err := c.PostForm(s.url+"/signin", url.Values{"member": {"pk-liaison"}, "password": {"wrong"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(b), `role="alert"`) || !strings.Contains(string(b), `value="pk-liaison"`) {
+		t.Fatalf("wrong password = %d", resp.StatusCode)
+	}
+	c = s.signIn(t, "pk-liaison")
+	resp, _ = c.PostForm(s.url+"/signout", nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("signing out without the CSRF token = %d", resp.StatusCode)
+	}
+	_, page := get(t, c, s.url+"/")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the page")
+	}
+	resp, _ = c.PostForm(s.url+"/signout", url.Values{"csrf": {csrf[1]}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing out = %d", resp.StatusCode)
+	}
+	if code, _ := get(t, c, s.url+"/allegations"); code != http.StatusSeeOther {
+		t.Fatal("still signed in after signing out")
+	}
+	// The API beside the pages still answers JSON.
+	code, body := get(t, c, s.url+"/healthz")
+	var h map[string]any
+	if code != 200 || json.Unmarshal([]byte(body), &h) != nil {
+		t.Fatalf("/healthz through the pages' handler = %d %s", code, body)
+	}
+}
+
+// What a party may not see is not found, on the pages as in the API.
+func TestPagesFollowAccess(t *testing.T) {
+	s := newSite(t)
+	var hidden string
+	recs, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeAllegation, Limit: 200, Access: truce.Everything})
+	for _, r := range recs {
+		if r.Visibility == truce.Internal && r.Owner != "AF" {
+			hidden = r.ID
+		}
+	}
+	if hidden == "" {
+		t.Fatal("the demo has no mechanism-only allegation hidden from AF")
+	}
+	if code, _ := get(t, s.signIn(t, "af-liaison"), s.url+"/allegations/"+hidden); code != http.StatusNotFound {
+		t.Fatalf("AF reading %s = %d, want 404", hidden, code)
+	}
+	if code, _ := get(t, s.signIn(t, "tr-mediator"), s.url+"/allegations/"+hidden); code != 200 {
+		t.Fatalf("a mediator reading %s = %d", hidden, code)
+	}
+	_, list := get(t, s.signIn(t, "af-liaison"), s.url+"/allegations")
+	if strings.Contains(list, ">"+hidden+"<") {
+		t.Fatal("AF's list shows a mechanism-only allegation")
+	}
+}
+
+// BenchmarkPages renders each page at the demo's size, against the
+// design's bound of 100 ms a page.
+func BenchmarkPages(b *testing.B) {
+	s := newSite(b)
+	c := s.signIn(b, "tr-mediator")
+	for _, p := range pages {
+		name := strings.Trim(strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "_").Replace(p), "_")
+		if name == "" {
+			name = "dashboard"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if code, _ := get(b, c, s.url+p); code != 200 {
+					b.Fatalf("%s = %d", p, code)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+			b.ReportMetric(100, "bound-ms")
+		})
+	}
+}
+
+// csrfOf reads the CSRF token a signed-in page carries.
+func csrfOf(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	_, page := get(t, c, base+"/")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token on the page")
+	}
+	return m[1]
+}
+
+// post submits a form and returns the status, the redirect and the page.
+func post(t *testing.T, c *http.Client, base, path string, form url.Values) (int, string, string) {
+	t.Helper()
+	form.Set("csrf", csrfOf(t, c, base))
+	resp, err := c.PostForm(base+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location"), string(b)
+}
+
+func (s *site) size() int64 {
+	n := s.in.Seq.Snapshot().Size
+	return n
+}
+
+// The whole workflow through the forms: a liaison files, the accused party
+// replies, mediators admit, open a case, propose and sign a finding, and
+// the consequence shows on the accused party's dashboard.
+func TestWorkflowThroughForms(t *testing.T) {
+	s := newSite(t)
+	pk, af := s.signIn(t, "pk-liaison"), s.signIn(t, "af-liaison")
+	tr, qa := s.signIn(t, "tr-mediator"), s.signIn(t, "qa-mediator")
+	when := time.Now().UTC().Add(-3 * time.Hour).Format("2006-01-02T15:04")
+	allegation := url.Values{
+		"category": {"shelling_artillery_missile"}, "occurred.from": {when}, "occurred.precision": {"1"},
+		"place.lat": {"30.921"}, "place.lon": {"66.460"}, "place.geo_precision": {"1"}, "place.country": {"PK"},
+		"place.admin1": {"Balochistan"}, "place.location": {"Chaman"}, "clauses": {"no-cross-border-fire"},
+		"perpetrator.kind": {"party"}, "perpetrator.party": {"AF"}, "casualties.injured": {"2"},
+		"narrative": {"[EXERCISE] Mortar rounds near the Friendship Gate."},
+	}
+	// Bad input is refused next to its field, and nothing is logged.
+	before := s.size()
+	bad := url.Values{}
+	for k, v := range allegation {
+		bad[k] = v
+	}
+	bad.Set("place.lat", "95")
+	code, _, page := post(t, pk, s.url, "/act/allege", bad)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-place.lat"`) || !strings.Contains(page, "latitude") {
+		t.Fatalf("latitude 95 = %d, error not next to the field", code)
+	}
+	bad.Set("place.lat", "30.9")
+	bad.Set("occurred.from", "yesterday")
+	if code, _, page := post(t, pk, s.url, "/act/allege", bad); code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-occurred.from"`) {
+		t.Fatalf("a bad time = %d", code)
+	}
+	if s.size() != before {
+		t.Fatal("refused forms grew the log")
+	}
+	step := func(c *http.Client, action string, form url.Values) string {
+		t.Helper()
+		code, loc, page := post(t, c, s.url, "/act/"+action, form)
+		if code != http.StatusSeeOther {
+			i := strings.Index(page, `role="alert"`)
+			t.Fatalf("%s = %d: %s", action, code, page[max(0, i):min(len(page), i+300)])
+		}
+		return loc[strings.LastIndex(loc, "/")+1:]
+	}
+	al := step(pk, "allege", allegation)
+	step(af, "reply", url.Values{"allegation": {al}, "response": {"deny"}, "narrative": {"Afghan forces did not fire."}})
+	// A party may not admit: the rules refuse, the form says so.
+	if code, _, _ := post(t, af, s.url, "/act/admit", url.Values{"allegation": {al}}); code != http.StatusUnprocessableEntity {
+		t.Fatalf("a party admitting = %d", code)
+	}
+	step(tr, "admit", url.Values{"allegation": {al}})
+	cs := step(tr, "open-case", url.Values{"allegation": {al}, "title": {"Mortar fire at Chaman"}})
+	fd := step(tr, "propose-finding", url.Values{"case": {cs}, "determination": {"violation"}, "responsible": {"AF"},
+		"clauses": {"no-cross-border-fire"}, "severity": {"serious"}, "confidence": {"high"}, "reasoning": {"Impacts and bearing establish it."}})
+	step(tr, "sign-finding", url.Values{"finding": {fd}, "concur": {"on"}})
+	step(qa, "sign-finding", url.Values{"finding": {fd}, "concur": {"on"}})
+	_, page = get(t, af, s.url+"/records/finding/"+fd)
+	if !strings.Contains(page, "in_effect") {
+		t.Fatalf("the finding is not in effect: %s", page)
+	}
+	// The consequence is on the accused party's dashboard.
+	_, dash := get(t, af, s.url+"/")
+	var f struct {
+		Consequences []string `json:"consequences"`
+	}
+	rec, _ := s.in.Store.Record(context.Background(), rules.TypeFinding, fd)
+	json.Unmarshal(rec.Doc, &f)
+	if len(f.Consequences) == 0 || !strings.Contains(dash, f.Consequences[0]) {
+		t.Fatalf("the consequences %v are not on AF's dashboard", f.Consequences)
+	}
+	// Only the accused party is offered the reply, and only until it replies.
+	if _, page := get(t, pk, s.url+"/allegations/"+al); strings.Contains(page, "/act/reply?") {
+		t.Fatal("the filing party is offered a reply to its own allegation")
+	}
+	// The entries were signed with the members' custodial keys.
+	_, page = get(t, pk, s.url+"/allegations/"+al)
+	if !strings.Contains(page, "allegation.filed") || !strings.Contains(page, "reply.filed") {
+		t.Fatal("the allegation's timeline lacks its entries")
+	}
+}
+
+// The map shows every allegation a reader may see, where it happened, and
+// the filters narrow it.
+func TestMap(t *testing.T) {
+	s := newSite(t)
+	c := s.signIn(t, "af-liaison")
+	_, page := get(t, c, s.url+"/map")
+	markers := strings.Count(page, `<a href="/allegations/`)
+	recs, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeAllegation, Limit: 1000,
+		Access: &truce.Access{Parties: true, Party: "AF"}})
+	if markers == 0 || markers != len(recs) {
+		t.Fatalf("the map shows %d allegations; AF may see %d", markers, len(recs))
+	}
+	if !strings.Contains(page, `class="country c-PK"`) || !strings.Contains(page, `class="country c-AF"`) {
+		t.Fatal("the map lacks Pakistan's or Afghanistan's outline")
+	}
+	// A marker sits where its place projects: Chaman is near 66.45°E 30.92°N.
+	x, y := web.Project(66.45, 30.92)
+	if x < 300 || x > 400 || y < 300 || y > 500 {
+		t.Fatalf("Chaman projects to %.0f,%.0f", x, y)
+	}
+	_, none := get(t, c, s.url+"/map?from=2001-01-01&to=2001-12-31")
+	if n := strings.Count(none, `<a href="/allegations/`); n != 0 {
+		t.Fatalf("a year without allegations shows %d", n)
+	}
+	_, clashes := get(t, c, s.url+"/map?category=armed_clash")
+	if n := strings.Count(clashes, `<a href="/allegations/`); n == 0 || n >= markers {
+		t.Fatalf("armed clashes: %d of %d", n, markers)
+	}
+	if code, page := get(t, c, s.url+"/map?from=yesterday"); code != 200 || !strings.Contains(page, `role="alert"`) {
+		t.Fatalf("a bad date = %d without a message", code)
+	}
+}
+
+// Evidence uploads: the file is kept by its hash and registered in the
+// log; a form without a file or over the limit changes nothing.
+func TestEvidenceUpload(t *testing.T) {
+	s := newSite(t)
+	c := s.signIn(t, "monitor")
+	upload := func(fields map[string]string, file []byte) (int, string, string) {
+		t.Helper()
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		mw.WriteField("csrf", csrfOf(t, c, s.url))
+		for k, v := range fields {
+			mw.WriteField(k, v)
+		}
+		if file != nil {
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Disposition", `form-data; name="file"; filename="crater.jpg"`)
+			h.Set("Content-Type", "image/jpeg")
+			part, _ := mw.CreatePart(h)
+			part.Write(file)
+		}
+		mw.Close()
+		req, _ := http.NewRequest("POST", s.url+"/evidence/new", &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		page, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(page)
+	}
+	open, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeCase, Status: "open", Limit: 1, Access: truce.Everything})
+	if len(open) == 0 {
+		t.Fatal("the demo has no open case")
+	}
+	fields := map[string]string{"case": open[0].ID, "description": "Crater at the impact site", "captured_by": "monitor",
+		"captured_at": time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}
+	before := s.size()
+	if code, _, page := upload(fields, nil); code != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-file"`) {
+		t.Fatalf("no file = %d", code)
+	}
+	if s.size() != before {
+		t.Fatal("a refused upload grew the log")
+	}
+	photo := []byte("\xff\xd8\xff\xe0 not really a photo")
+	code, loc, _ := upload(fields, photo)
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/records/evidence/EV-") {
+		_, _, page := upload(fields, photo)
+		i := strings.Index(page, `role="alert"`)
+		t.Fatalf("upload = %d %s: %s", code, loc, page[max(0, i):min(len(page), i+400)])
+	}
+	_, page := get(t, c, s.url+loc)
+	sum := sha256.Sum256(photo)
+	if !strings.Contains(page, hex.EncodeToString(sum[:])) || !strings.Contains(page, "image/jpeg") {
+		t.Fatal("the evidence page does not show the file's hash and type")
+	}
+}
+
+// The story page lays each discrepancy out with both sources' sentences,
+// marks copies, and grades claims; the analyst is offered the link to an
+// allegation, a party's liaison is not.
+func TestStoryPage(t *testing.T) {
+	s := newSite(t)
+	var story truce.Story
+	rec, _ := s.in.Store.Record(context.Background(), rules.TypeStory, "ST-0002")
+	json.Unmarshal(rec.Doc, &story)
+	if len(story.Discrepancies) != 3 {
+		t.Fatalf("the demo's Istanbul story has %d discrepancies", len(story.Discrepancies))
+	}
+	analyst, liaison := s.signIn(t, "analyst"), s.signIn(t, "pk-liaison")
+	code, page := get(t, analyst, s.url+"/stories/ST-0002")
+	if code != http.StatusOK {
+		t.Fatalf("story page = %d", code)
+	}
+	for _, d := range story.Discrepancies {
+		for _, q := range []*truce.Quote{&d.A, d.B} {
+			if q != nil && !strings.Contains(page, template.HTMLEscapeString(q.Sentence)) {
+				t.Errorf("the page lacks the quote %q", q.Sentence)
+			}
+		}
+	}
+	for _, want := range []string{"exact copy of SRC-", "near copy of SRC-", "confirmed by independent sources", "/act/link-source?story=ST-0002", "GeoNames"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the story page lacks %q", want)
+		}
+	}
+	if _, page := get(t, liaison, s.url+"/stories/ST-0002"); strings.Contains(page, "/act/link-source") {
+		t.Error("a liaison is offered to link sources")
+	}
+	// A source's page: its claims in words beside its sentences, its text,
+	// what it copies; the page as read only for the mechanism.
+	_, src := get(t, analyst, s.url+"/sources/SRC-0004")
+	for _, want := range []string{"23 killed (PK), says military", "exact copy of SRC-0002", "The round followed a week of heavy fighting", "/api/v1/blobs/"} {
+		if !strings.Contains(src, template.HTMLEscapeString(want)) {
+			t.Errorf("the source page lacks %q", want)
+		}
+	}
+	if _, src := get(t, liaison, s.url+"/sources/SRC-0004"); strings.Contains(src, "/api/v1/blobs/") {
+		t.Error("a party's liaison is offered the mechanism's copy of the page")
+	}
+	// The demo's analyst tied the story to an allegation: both pages show it.
+	if len(story.Links) != 1 {
+		t.Fatalf("the story's links: %+v", story.Links)
+	}
+	al := story.Links[0].Allegation
+	if _, page := get(t, liaison, s.url+"/allegations/"+al); !strings.Contains(page, `href="/stories/ST-0002"`) {
+		t.Errorf("the allegation %s does not show the story tied to it", al)
+	}
+	if !strings.Contains(page, `href="/allegations/`+al+`"`) {
+		t.Errorf("the story does not show the allegation tied to it")
+	}
+	// The analysts' and mediators' dashboards list the disputed story.
+	for member, want := range map[string]bool{"analyst": true, "tr-mediator": true, "pk-liaison": false} {
+		c := map[string]*http.Client{"analyst": analyst, "pk-liaison": liaison}[member]
+		if c == nil {
+			c = s.signIn(t, member)
+		}
+		if _, dash := get(t, c, s.url+"/"); strings.Contains(dash, `href="/stories/ST-0002"`) != want {
+			t.Errorf("%s's dashboard lists the disputed story: %v, want %v", member, !want, want)
+		}
+	}
+	// An allegation near a place the story names, in its days, lists it as
+	// a report that may bear on it, with the form to tie them for the
+	// analyst; one far away does not.
+	byLocation := func(prefix string) string {
+		var id string
+		recs, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeAllegation, Access: truce.Everything, Limit: 1000})
+		for _, r := range recs {
+			if strings.Contains(string(r.Doc), `"location":"`+prefix) {
+				id = r.ID
+			}
+		}
+		return id
+	}
+	near, far := byLocation("Spin Boldak, Wesh"), byLocation("Chitral")
+	if _, page := get(t, analyst, s.url+"/allegations/"+near); !strings.Contains(page, `href="/stories/ST-0002"`) ||
+		!strings.Contains(page, "/act/link-source?allegation="+near+"&amp;story=ST-0002") {
+		t.Errorf("the allegation %s at Spin Boldak does not list the Istanbul story as related", near)
+	}
+	if _, page := get(t, analyst, s.url+"/allegations/"+far); strings.Contains(page, `href="/stories/ST-0002"`) {
+		t.Errorf("the allegation %s in Chitral lists the Istanbul story", far)
+	}
+	// The list flags the disputed story.
+	if _, list := get(t, analyst, s.url+"/stories?disputed=1"); !strings.Contains(list, "ST-0002") || strings.Contains(list, "ST-0001") {
+		t.Errorf("the disputed list does not hold exactly the Istanbul story")
+	}
+}
+
+// Static files are linked by their content's hash and kept for a year;
+// an address without the current hash is kept for an hour only.
+func TestStaticVersions(t *testing.T) {
+	s := newSite(t)
+	_, page := get(t, s.signIn(t, "analyst"), s.url+"/stories")
+	link := regexp.MustCompile(`/static/style\.css\?v=[0-9a-f]{12}`).FindString(page)
+	if link == "" {
+		t.Fatal("the page does not link the stylesheet by its version")
+	}
+	for path, want := range map[string]string{link: "immutable", "/static/style.css": "max-age=3600", "/static/style.css?v=000000000000": "max-age=3600"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), want) {
+			t.Errorf("%s: %d, Cache-Control %q, want %q", path, resp.StatusCode, resp.Header.Get("Cache-Control"), want)
+		}
+	}
+}
