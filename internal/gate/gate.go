@@ -71,7 +71,9 @@ func (g *Gate) Policy() policy.Options { return g.policy }
 
 // Allows reports whether the policy lets v do a: for a page to offer only
 // what its reader may do.
-func (g *Gate) Allows(v policy.Viewer, a policy.Action) bool { return policy.Check(v, a, g.policy) == nil }
+func (g *Gate) Allows(v policy.Viewer, a policy.Action) bool {
+	return policy.Check(v, a, g.policy) == nil
+}
 
 // Route is what the gate needs to know of a route.
 type Route struct {
