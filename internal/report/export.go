@@ -68,10 +68,28 @@ func writeCSV(w io.Writer, as []truce.Allegation, hxl bool) error {
 		c.Write(hxlTags)
 	}
 	for _, a := range as {
-		c.Write(row(a))
+		r := row(a)
+		for i := range r {
+			r[i] = inert(r[i])
+		}
+		c.Write(r)
 	}
 	c.Flush()
 	return c.Error()
+}
+
+// inert keeps a spreadsheet from running a cell as a formula: text that
+// starts as one would (=, +, -, @, a tab or a carriage return) is prefixed
+// with an apostrophe, as OWASP advises for CSV exports. Numbers, negative
+// ones included, are left as they are.
+func inert(cell string) string {
+	if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return cell
+	}
+	if _, err := strconv.ParseFloat(cell, 64); err == nil {
+		return cell
+	}
+	return "'" + cell
 }
 
 // WriteGeoJSON writes allegations as a GeoJSON FeatureCollection of points.

@@ -70,3 +70,40 @@ func TestGeoJSON(t *testing.T) {
 		t.Fatalf("geometry %+v (GeoJSON is lon, lat)", g)
 	}
 }
+
+// TestFormulasInert: text a spreadsheet would run as a formula reaches
+// neither CSV export as one; negative numbers stay numbers.
+func TestFormulasInert(t *testing.T) {
+	as := sample()
+	as[0].Narrative = `=cmd|' /C calc'!A0`
+	as[0].Place.Location = `=HYPERLINK("http://evil.example","click")`
+	as[0].Place.Admin1 = "@SUM(1+1)"
+	as[0].Place.Admin2 = "+1+1"
+	as[0].Place.Admin3 = "\t=1"
+	as[0].Place.Lon = -69.5
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"acled": func(b *bytes.Buffer) error { return WriteACLED(b, as) },
+		"hxl":   func(b *bytes.Buffer) error { return WriteHXL(b, as) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		text := b.String()
+		rows, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cell := range rows[len(rows)-1] {
+			if cell != "" && strings.ContainsRune("=+@\t\r", rune(cell[0])) {
+				t.Errorf("%s: a cell starts as a formula: %q", name, cell)
+			}
+			if cell != "" && cell[0] == '-' && cell != "-69.5" {
+				t.Errorf("%s: %q", name, cell)
+			}
+		}
+		if !strings.Contains(text, `'=cmd|' /C calc'!A0`) || !strings.Contains(text, "-69.5") {
+			t.Errorf("%s: the text is not kept, made inert: %s", name, text)
+		}
+	}
+}

@@ -534,9 +534,13 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 	}
 	if err != nil {
 		s.log.Error("batch not committed", "entries", len(leaves), "err", err)
+		refusal := truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")
+		if truce.ErrorCode(err) == truce.CodeNoSpace {
+			refusal = truce.Errorf(truce.CodeNoSpace, "not logged: the server's disk is full")
+		}
 		for _, r := range accepted {
 			if r.res != nil {
-				r.res <- result{err: truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")}
+				r.res <- result{err: refusal}
 			}
 		}
 		// The state already holds the failed batch: rebuild it from what

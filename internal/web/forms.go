@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/submit"
@@ -227,7 +229,7 @@ func setField(v reflect.Value, s string) error {
 		v.SetInt(n)
 	case reflect.Float64:
 		x, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 			return errors.New("hint.number")
 		}
 		v.SetFloat(x)
@@ -312,10 +314,11 @@ func readForm(v *view, body reflect.Value, values url.Values) map[string]string 
 
 // refused shows the rules' refusal of a form next to the field it names,
 // if the form has that field, else above the form. Errors that are not
-// refusals are returned.
+// refusals — the server's own trouble (a full disk, a failing store), a
+// rate limit — are returned, to be answered with their own status.
 func refused(err error, v *view, errs map[string]string, fields []field) error {
 	var te *truce.Error
-	if !errors.As(err, &te) {
+	if !errors.As(err, &te) || api.Status(err) >= 500 || te.Code == truce.CodeRateLimited {
 		return err
 	}
 	name := strings.TrimPrefix(te.Field, "body.")
