@@ -257,7 +257,7 @@ func TestLogIsC2SP(t *testing.T) {
 		author := testkit.MonitorID(1 + i%testkit.Monitors)
 		f.Submit(t, f.Signers[author].Sign(t, rules.KindAllegationFiled, testkit.Allegation([]string{"AF", "PK"}[i%2], i)))
 	}
-	time.Sleep(20 * time.Millisecond) // the checkpoint interval is 1ms
+	f.WaitCheckpoint(t, f.Size())
 	res, err := c2sp.Verify(context.Background(), f.srv.URL+"/log", testkit.Origin, f.In.VKey, f.tokens["analyst"])
 	if err != nil {
 		t.Fatal(err)

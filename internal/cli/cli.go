@@ -38,6 +38,7 @@ func init() {
 		{"demo", "[--addr HOST:PORT] [--data DIR]", "create (if needed) and serve the exercise instance (EXERCISE DATA)", cmdDemo},
 		{"demo-env", "[--data DIR] [--server URL] MEMBER", "print the shell exports that act as a demo member (eval \"$(truce demo-env pk-liaison)\")", cmdDemoEnv},
 		{"migrate", "--data DIR", "bring an instance's database schema up to date", cmdMigrate},
+		{"rules", "--data DIR [--adopt VERSION]", "the version of the rules the log is derived under; --adopt moves it to a newer one, from the next entry on", cmdRules},
 		{"key", "generate --out FILE [--member ID]", "write a new Ed25519 signing key (mode 0600) and print its public key", cmdKey},
 		{"token", "issue --data DIR --member ID [--expires DURATION]", "issue an API token for a member (printed once, stored hashed)", cmdToken},
 		{"allege", "--key FILE (--server URL | --out FILE) [fields]", "sign an allegation and submit it, or write it for later", cmdAllege},

@@ -20,6 +20,7 @@ import (
 	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/server"
 	"github.com/truce-mvm/truce/internal/web"
 	"github.com/truce-mvm/truce/internal/witness"
@@ -103,6 +104,35 @@ func cmdMigrate(e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "schema is up to date")
 	return in.Close()
+}
+
+// cmdRules says which version of the rules an instance's log is under and
+// which this build knows, and with --adopt moves the log to a newer one:
+// a signed entry, from which every later entry is derived under it.
+func cmdRules(e *env, args []string) error {
+	fs := e.flags("rules")
+	data := fs.String("data", "", "data directory")
+	adopt := fs.Int("adopt", 0, "move the log to this rules version from now on")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "data"); err != nil {
+		return err
+	}
+	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if *adopt != 0 {
+		ack, err := in.Seq.SubmitSystem(e.ctx, rules.KindRulesAdopted, rules.RulesAdoption{Version: *adopt})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "rules version %d adopted at log index %d\n", *adopt, ack.Index)
+	}
+	fmt.Fprintf(e.stdout, "rules version %d in force; this build knows versions 1 to %d\n", in.Seq.Snapshot().Rules, rules.LatestVersion)
+	return nil
 }
 
 // serveFlags are the flags of every command that serves.

@@ -152,7 +152,7 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 		kind string
 		body any
 	}{
-		{rules.KindInstanceCreated, rules.Instance{Origin: o.Origin, Name: name, Exercise: o.Exercise, SystemKey: sys.PublicKey(), LogKey: vkey}},
+		{rules.KindInstanceCreated, rules.Instance{Rules: rules.LatestVersion, Origin: o.Origin, Name: name, Exercise: o.Exercise, SystemKey: sys.PublicKey(), LogKey: vkey}},
 		{rules.KindAgreementAdopted, o.Agreement},
 	}
 	for _, m := range o.Members {

@@ -8,9 +8,18 @@ import (
 	"github.com/truce-mvm/truce"
 )
 
-// ValidateAgreement checks an agreement on its own. Errors name the field by
-// its path in the agreement file (e.g. "clauses[2].categories[0]").
+// ValidateAgreement checks an agreement on its own, its consequence rules
+// against the CEL library of the latest rules version. Errors name the
+// field by its path in the agreement file (e.g. "clauses[2].categories[0]").
 func ValidateAgreement(a *truce.Agreement) error {
+	return validateAgreement(a, versions[LatestVersion].CEL)
+}
+
+// validateAgreement checks an agreement; its rules compile against CEL
+// library cel if it is not 0. An entry's body is checked without (on its
+// own, the version in force unknown), and its rules compiled when it is
+// applied, against the library of the version in force then.
+func validateAgreement(a *truce.Agreement, cel int) error {
 	if err := text("title", a.Title, 300, true); err != nil {
 		return err
 	}
@@ -81,7 +90,7 @@ func ValidateAgreement(a *truce.Agreement) error {
 	if a.Quorum < 1 || a.Quorum > len(a.Mediators) {
 		return truce.FieldErrorf(truce.CodeInvalid, "quorum", "must be between 1 and the number of mediators (%d)", len(a.Mediators))
 	}
-	if err := validateRules(a, codes); err != nil {
+	if err := validateRules(a, codes, cel); err != nil {
 		return err
 	}
 	return validateTalks(a, codes)
@@ -89,7 +98,7 @@ func ValidateAgreement(a *truce.Agreement) error {
 
 var actions = []string{truce.ActionFormalNotice, truce.ActionEmergencySession, truce.ActionReferral, truce.ActionInvestigation, truce.ActionOther}
 
-func validateRules(a *truce.Agreement, codes map[string]string) error {
+func validateRules(a *truce.Agreement, codes map[string]string, cel int) error {
 	ids := map[string]bool{}
 	for i, r := range a.Rules {
 		f := fmt.Sprintf("rules[%d]", i)
@@ -103,8 +112,10 @@ func validateRules(a *truce.Agreement, codes map[string]string) error {
 		if err := text(f+".text", r.Text, 5000, false); err != nil {
 			return err
 		}
-		if _, err := compileRule(r.When); err != nil {
-			return truce.FieldErrorf(truce.CodeInvalid, f+".when", "%v", err)
+		if cel != 0 {
+			if _, err := compileRule(cel, r.When); err != nil {
+				return truce.FieldErrorf(truce.CodeInvalid, f+".when", "%v", err)
+			}
 		}
 		if !slices.Contains(actions, r.Action) {
 			return truce.FieldErrorf(truce.CodeInvalid, f+".action", "must be one of %v", actions)
@@ -156,7 +167,7 @@ func validateTalks(a *truce.Agreement, codes map[string]string) error {
 	return nil
 }
 
-// validateAgreementBody is ValidateAgreement for an entry body.
+// validateAgreementBody checks an entry's agreement on its own.
 func validateAgreementBody(a *truce.Agreement) error {
-	return prefixField("body.", ValidateAgreement(a))
+	return prefixField("body.", validateAgreement(a, 0))
 }

@@ -18,13 +18,9 @@ const (
 // setAgreement puts an agreement in force: its rules are compiled and its
 // commitments tracked.
 func (s *State) setAgreement(c *applyCtx, a *truce.Agreement) error {
-	programs := make([]celProgram, len(a.Rules))
-	for i, r := range a.Rules {
-		p, err := compileRule(r.When)
-		if err != nil {
-			return truce.FieldErrorf(truce.CodeInvalid, fmt.Sprintf("rules[%d].when", i), "%v", err)
-		}
-		programs[i] = p
+	programs, err := s.compileRules(a)
+	if err != nil {
+		return err
 	}
 	s.Agreement, s.programs, s.agreementIndex = a, programs, c.index
 	c.touch(TypeAgreement, "current")
@@ -64,7 +60,21 @@ func checkAmendment(p *truce.AmendmentProposal) error {
 	if err := text("body.summary", p.Summary, 5000, true); err != nil {
 		return err
 	}
-	return prefixField("body.agreement.", ValidateAgreement(&p.Agreement))
+	return prefixField("body.agreement.", validateAgreement(&p.Agreement, 0))
+}
+
+// compileRules compiles an agreement's consequence rules against the CEL
+// library of the rules version in force.
+func (s *State) compileRules(a *truce.Agreement) ([]celProgram, error) {
+	programs := make([]celProgram, len(a.Rules))
+	for i, r := range a.Rules {
+		p, err := compileRule(s.version.CEL, r.When)
+		if err != nil {
+			return nil, truce.FieldErrorf(truce.CodeInvalid, fmt.Sprintf("rules[%d].when", i), "%v", err)
+		}
+		programs[i] = p
+	}
+	return programs, nil
 }
 
 // prefixField puts a prefix on a coded error's field.
@@ -92,6 +102,9 @@ func (s *State) signatories() []string {
 
 func applyAmendmentProposal(s *State, c *applyCtx, body any) error {
 	p := body.(*truce.AmendmentProposal)
+	if _, err := s.compileRules(&p.Agreement); err != nil {
+		return prefixField("body.agreement.", err)
+	}
 	needed := s.signatories()
 	if !slices.Contains(needed, c.author.Party) {
 		return truce.Errorf(truce.CodeForbidden, "%s does not sign this agreement", c.author.Party)

@@ -24,12 +24,17 @@ import (
 //	history.filter(f, f.responsible == finding.responsible &&
 //	    f.determination == 'violation' &&
 //	    f.effective > finding.effective - duration('720h')).size() >= 3
-var celEnv = sync.OnceValues(func() (*cel.Env, error) {
-	return cel.NewEnv(
-		cel.Variable("finding", cel.MapType(cel.StringType, cel.DynType)),
-		cel.Variable("history", cel.ListType(cel.MapType(cel.StringType, cel.DynType))),
-	)
-})
+//
+// What a rule may call is the CEL library of the rules version in force
+// (see Version): libraries, by number.
+var celLibraries = map[int]func() (*cel.Env, error){
+	1: sync.OnceValues(func() (*cel.Env, error) {
+		return cel.NewEnv(
+			cel.Variable("finding", cel.MapType(cel.StringType, cel.DynType)),
+			cel.Variable("history", cel.ListType(cel.MapType(cel.StringType, cel.DynType))),
+		)
+	}),
+}
 
 type celProgram = cel.Program
 
@@ -37,9 +42,14 @@ type celProgram = cel.Program
 // sequencer.
 const ruleCost = 1_000_000
 
-// compileRule checks a rule's condition and returns its program.
-func compileRule(expr string) (cel.Program, error) {
-	env, err := celEnv()
+// compileRule checks a rule's condition against a CEL library and returns
+// its program.
+func compileRule(library int, expr string) (cel.Program, error) {
+	lib, ok := celLibraries[library]
+	if !ok {
+		return nil, fmt.Errorf("no CEL library %d", library)
+	}
+	env, err := lib()
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,7 @@ var kinds = map[string]*kind{
 	KindKeyRevoked:           {anyone, decodeAs[KeyRevocation](checkKeyRevocation), applyKeyRevocation},
 	KindAgreementAdopted:     {system, decodeAs[truce.Agreement](validateAgreementBody), applyAgreement},
 	KindTick:                 {system, decodeAs[Tick](func(*Tick) error { return nil }), applyTick},
+	KindRulesAdopted:         {system, decodeAs[RulesAdoption](checkRulesAdoption), applyRulesAdoption},
 	KindAllegationFiled:      {[]truce.Role{truce.RoleLiaison, truce.RoleMonitor}, decodeAs[truce.AllegationFiling](checkAllegation), applyAllegation},
 	KindReplyFiled:           {liaisons, decodeAs[truce.Reply](checkReply), applyReply},
 	KindAllegationAdmitted:   {mediators, decodeAs[truce.Admission](checkAdmission), applyAdmission},
@@ -167,6 +168,11 @@ func applyInstance(s *State, c *applyCtx, body any) error {
 	if c.entry.KeyID() != pub.ID {
 		return truce.FieldErrorf(truce.CodeUnknownAuthor, "signatures[0].keyid", "must be the declared system key")
 	}
+	v, err := version(max(in.Rules, 1), "body.rules")
+	if err != nil {
+		return err
+	}
+	s.setVersion(max(in.Rules, 1), v)
 	s.Instance = in
 	s.members[truce.SystemAuthor] = &truce.Member{
 		ID: truce.SystemAuthor, Name: in.Name + " (system)", Role: truce.RoleSystem, Party: truce.Mechanism,

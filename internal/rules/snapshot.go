@@ -18,6 +18,7 @@ type Snapshot struct {
 	Size     int64     // entries committed
 	Logged   time.Time // logged time of the last of them
 	Instance *Instance
+	Rules    int // the version of the rules in force
 
 	members   map[string]truce.Member // each with its own copy of Keys
 	keyAdded  map[string]int64        // key id → index of the entry that added it
@@ -37,7 +38,7 @@ type overdueItem struct {
 // snapshot of the state before the entries that applied (in order); what
 // they cannot have changed is shared with it rather than copied.
 func (s *State) Snapshot(prev *Snapshot, applied []*Applied) *Snapshot {
-	out := &Snapshot{Size: s.Size, Logged: s.Logged, Instance: s.Instance}
+	out := &Snapshot{Size: s.Size, Logged: s.Logged, Instance: s.Instance, Rules: s.Rules}
 	rebuildMembers, rebuildOverdue := prev == nil, prev == nil
 	for _, a := range applied {
 		for _, ref := range a.Touched {

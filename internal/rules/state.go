@@ -40,6 +40,9 @@ const (
 
 // Instance is what the first entry of a log declares.
 type Instance struct {
+	// Rules is the version of the rules the log begins under; 0 (a log
+	// begun before versions were recorded) is version 1.
+	Rules     int    `json:"rules,omitempty"`
 	Origin    string `json:"origin"`
 	Name      string `json:"name"`
 	Exercise  bool   `json:"exercise,omitempty"`
@@ -61,6 +64,9 @@ type State struct {
 	Size      int64     // entries applied
 	Logged    time.Time // logged time of the last entry
 	Agreement *truce.Agreement
+	Rules     int // the version of the rules in force
+
+	version        Version
 
 	agreementIndex int64
 	programs       []celProgram  // the agreement's consequence rules, compiled
@@ -362,7 +368,10 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 	}
 	switch ref.Type {
 	case TypeInstance:
-		doc = s.Instance
+		doc = struct {
+			*Instance
+			InForce int `json:"rules_in_force"`
+		}{s.Instance, s.Rules}
 	case TypeAgreement:
 		doc = s.Agreement
 	case TypeMember:

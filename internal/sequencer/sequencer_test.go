@@ -50,20 +50,13 @@ func TestFileAllegation(t *testing.T) {
 	waitCheckpoint(t, env, ack.Index+1)
 }
 
-func waitCheckpoint(t *testing.T, env *testkit.Env, size int64) *struct{} {
+func waitCheckpoint(t *testing.T, env *testkit.Env, size int64) {
 	t.Helper()
-	for i := 0; i < 200; i++ {
-		if cp := env.In.Seq.Checkpoint(); cp != nil && cp.Size >= size {
-			c, err := tlog.OpenCheckpoint(cp.Signed, testkit.Origin, env.In.Verifier)
-			if err != nil || c.Size != cp.Size {
-				t.Fatalf("published checkpoint does not verify: %v", err)
-			}
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
+	cp := env.WaitCheckpoint(t, size)
+	c, err := tlog.OpenCheckpoint(cp.Signed, testkit.Origin, env.In.Verifier)
+	if err != nil || c.Size != cp.Size {
+		t.Fatalf("published checkpoint does not verify: %v", err)
 	}
-	t.Fatalf("no checkpoint of size %d published", size)
-	return nil
 }
 
 // Every invalid entry is refused with a code naming the problem, and the

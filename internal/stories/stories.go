@@ -233,6 +233,13 @@ func NewGrouper(o Options) *Grouper {
 	return &Grouper{o: o, byExact: map[uint64]original{}, byDay: map[int64][]*story{}}
 }
 
+// Retune sets the options articles added from now on are placed with;
+// where earlier ones went stays as it was.
+func (g *Grouper) Retune(o Options) {
+	o.defaults()
+	g.o = o
+}
+
 // Add places an article: in a story, and as a copy of an earlier article
 // if it is one.
 func (g *Grouper) Add(a Article) Grouped {

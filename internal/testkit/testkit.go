@@ -170,3 +170,29 @@ func (e *Env) Submit(t testing.TB, env *dsse.Envelope) *truce.Ack {
 func (e *Env) Size() int64 {
 	return e.In.Seq.Snapshot().Size
 }
+
+// WaitCheckpoint waits until the log has signed a checkpoint covering at
+// least size entries, woken by each new checkpoint rather than polling.
+func (e *Env) WaitCheckpoint(t testing.TB, size int64) *sequencer.Checkpoint {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		cp := e.In.Seq.Checkpoint()
+		if cp != nil && cp.Size >= size {
+			return cp
+		}
+		if cp == nil { // none yet to wait on: the first comes within the interval
+			select {
+			case <-time.After(time.Millisecond):
+				continue
+			case <-timeout:
+				t.Fatalf("no checkpoint was signed")
+			}
+		}
+		select {
+		case <-cp.Superseded():
+		case <-timeout:
+			t.Fatalf("no checkpoint of size %d was signed", size)
+		}
+	}
+}
