@@ -66,7 +66,7 @@ type State struct {
 	Agreement *truce.Agreement
 	Rules     int // the version of the rules in force
 
-	version        Version
+	version Version
 
 	agreementIndex int64
 	programs       []celProgram  // the agreement's consequence rules, compiled
