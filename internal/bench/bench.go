@@ -36,6 +36,7 @@ import (
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/server"
+	"github.com/truce-mvm/truce/internal/store/sqlite"
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
@@ -64,9 +65,13 @@ type Result struct {
 	AuditRecords      int     `json:"audit_records_compared"`
 	Ed25519VerifyPerS float64 `json:"ed25519_verify_per_s_one_core"` // crypto/ed25519: the machine's bound
 	FastVerifyPerS    float64 `json:"entry_verify_per_s_one_core"`   // what the server runs per entry
-	Cores             int     `json:"cores"`
-	Errors            int     `json:"errors"`
-	Peer              string  `json:"peer"`
+	// The write-ahead log's largest size after a commit during the run,
+	// against the limit past which the writer folds it into the database.
+	WALMaxMiB   float64 `json:"wal_max_mib"`
+	WALLimitMiB float64 `json:"wal_limit_mib"`
+	Cores       int     `json:"cores"`
+	Errors      int     `json:"errors"`
+	Peer        string  `json:"peer"`
 }
 
 // Options configure a run.
@@ -269,6 +274,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.EntriesPerS = float64(res.Entries) / elapsed.Seconds()
 	res.AckP50Ms, res.AckP99Ms = percentile(lat, 0.50), percentile(lat, 0.99)
 	res.CheckpointP99Ms = percentile(cpLat, 0.99)
+	if db, ok := in.Store.(interface{ WALMax() int64 }); ok {
+		res.WALMaxMiB, res.WALLimitMiB = float64(db.WALMax())/(1<<20), float64(sqlite.DefaultWALLimit)/(1<<20)
+	}
 
 	// An auditor checks it all, from scratch, as a party would.
 	res.AuditTargetPerS = 0.5 * res.Ed25519VerifyPerS * float64(res.Cores)

@@ -53,6 +53,9 @@ func cmdBench(e *env, args []string) error {
 		}
 		b, _ := json.Marshal(res)
 		fmt.Fprintln(e.stdout, string(b))
+		fmt.Fprintf(e.stdout, "%d clients: %.0f entries/s (target ≥ %.0f) · ack p99 %.1f ms · ack → cosigned checkpoint p99 %.0f ms (target ≤ %.0f) · largest WAL %.1f MiB (folded past %.0f MiB) · audit %.0f entries/s (target ≥ %.0f)\n",
+			res.Clients, res.EntriesPerS, res.TargetEntriesPerS, res.AckP99Ms, res.CheckpointP99Ms, res.CheckpointTargetMs,
+			res.WALMaxMiB, res.WALLimitMiB, res.AuditEntriesPerS, res.AuditTargetPerS)
 	}
 	return nil
 }

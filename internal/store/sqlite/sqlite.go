@@ -36,6 +36,10 @@ var embedded embed.FS
 // migrations holds the numbered schema migrations, applied in name order.
 var migrations, _ = fs.Sub(embedded, "migrations")
 
+// DefaultWALLimit is the write-ahead log's size past which the writer
+// folds it into the database.
+const DefaultWALLimit = 64 << 20
+
 // Options configure Open.
 type Options struct {
 	// Migrate brings an older schema up to date instead of refusing it.
@@ -96,7 +100,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 		return nil, err
 	}
 	if o.WALLimit <= 0 {
-		o.WALLimit = 64 << 20
+		o.WALLimit = DefaultWALLimit
 	}
 	if o.MinFree <= 0 {
 		o.MinFree = 32 << 20
