@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Role is what a member does in the mechanism (DESIGN §2).
+// Role is what a member does in the mechanism (docs/threat-model.md: who is trusted with what).
 type Role string
 
 // Roles, spelled as in demo-credentials.json.

@@ -3,7 +3,7 @@ package truce
 import "time"
 
 // The workflow's records, from an allegation to the consequence of its
-// finding (DESIGN §3). Bodies of entries are the ...Filing/...Body types;
+// finding (docs/log-format.md lists the entry kinds). Bodies of entries are the ...Filing/...Body types;
 // the rest are projections.
 
 // Reply responses.

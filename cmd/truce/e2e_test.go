@@ -168,7 +168,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("the demo does not say it is exercise data: %s", s.output())
 	}
 
-	// demo-credentials.json, as DESIGN §9 fixes it.
+	// demo-credentials.json, as docs/architecture.md (external contracts) fixes it.
 	creds, err := demo.ReadCredentials(data)
 	if err != nil {
 		t.Fatal(err)

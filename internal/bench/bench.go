@@ -40,7 +40,7 @@ import (
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
-// Targets from the design (DESIGN §8) for a 2-core machine.
+// Targets for a 2-core machine (docs/performance.md).
 var targets = map[int]float64{64: 5000, 512: 9000}
 
 const checkpointTargetMs = 250

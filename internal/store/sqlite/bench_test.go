@@ -60,7 +60,7 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 // BenchmarkList100k measures filtered allegation lists at 100,000
-// allegations (DESIGN §8: p99 ≤ 50 ms), reporting the p99 of each filter.
+// allegations (docs/performance.md: p99 ≤ 50 ms), reporting the p99 of each filter.
 func BenchmarkList100k(b *testing.B) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(b.TempDir(), "t.db"), Options{Migrate: true})
@@ -132,7 +132,7 @@ func BenchmarkList100k(b *testing.B) {
 }
 
 // BenchmarkProofs1M measures inclusion and consistency proofs in a log of
-// 1,000,000 entries (DESIGN §8: p99 ≤ 2 ms), read from the store directly
+// 1,000,000 entries (docs/performance.md: p99 ≤ 2 ms), read from the store directly
 // and through the server's cache of full tiles.
 func BenchmarkProofs1M(b *testing.B) {
 	ctx := context.Background()
