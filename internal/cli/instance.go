@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -119,19 +120,38 @@ func cmdRules(e *env, args []string) error {
 	if err := required(fs, "data"); err != nil {
 		return err
 	}
-	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
-	if err != nil {
-		return err
-	}
-	defer in.Close()
 	if *adopt != 0 {
+		in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
+		if err != nil {
+			return err
+		}
+		defer in.Close()
 		ack, err := in.Seq.SubmitSystem(e.ctx, rules.KindRulesAdopted, rules.RulesAdoption{Version: *adopt})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "rules version %d adopted at log index %d\n", *adopt, ack.Index)
+		fmt.Fprintf(e.stdout, "rules version %d in force; this build knows versions 1 to %d\n", in.Seq.Snapshot().Rules, rules.LatestVersion)
+		return nil
 	}
-	fmt.Fprintf(e.stdout, "rules version %d in force; this build knows versions 1 to %d\n", in.Seq.Snapshot().Rules, rules.LatestVersion)
+	// Only reading: beside a serving process too.
+	in, err := instance.OpenStore(e.ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	rec, err := in.Store.Record(e.ctx, rules.TypeInstance, in.Origin)
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		Rules   int `json:"rules"`
+		InForce int `json:"rules_in_force"`
+	}
+	if err := json.Unmarshal(rec.Doc, &doc); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "rules version %d in force; this build knows versions 1 to %d\n", max(doc.InForce, doc.Rules, 1), rules.LatestVersion)
 	return nil
 }
 

@@ -368,10 +368,16 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 	}
 	switch ref.Type {
 	case TypeInstance:
+		// The version in force is shown once a log has moved from the one
+		// it began under; until then the record is the instance's entry.
+		inForce := s.Rules
+		if inForce == max(s.Instance.Rules, 1) {
+			inForce = 0
+		}
 		doc = struct {
 			*Instance
-			InForce int `json:"rules_in_force"`
-		}{s.Instance, s.Rules}
+			InForce int `json:"rules_in_force,omitempty"`
+		}{s.Instance, inForce}
 	case TypeAgreement:
 		doc = s.Agreement
 	case TypeMember:
