@@ -146,17 +146,11 @@ func routeTable() []route {
 		Response: "application/json", Status: 200, handle: (*Server).openapi})
 }
 
-// RouteInfo describes a route, for tests and documentation.
-type RouteInfo struct {
-	Method, Path string
-	Action       policy.Action
-}
-
-// Routes lists every route the server answers.
-func Routes() []RouteInfo {
-	out := make([]RouteInfo, len(routes))
+// Routes lists every route the server answers, with its action.
+func Routes() []policy.Route {
+	out := make([]policy.Route, len(routes))
 	for i, rt := range routes {
-		out[i] = RouteInfo{rt.Method, rt.Path, rt.Action}
+		out[i] = policy.Route{Method: rt.Method, Path: rt.Path, Action: rt.Action}
 	}
 	return out
 }

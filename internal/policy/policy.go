@@ -34,6 +34,13 @@ const (
 	ReadBlob      Action = "blobs.read"
 )
 
+// Route is a route of a surface and the action it is: what the
+// authorization matrix tries every route of every surface with.
+type Route struct {
+	Method, Path string
+	Action       Action
+}
+
 // Viewer is who makes a request.
 type Viewer struct {
 	Member  *truce.Member // nil: anonymous

@@ -96,17 +96,11 @@ var routes = []page{
 	{"GET", "/static/", policy.Static, (*Server).static, false},
 }
 
-// RouteInfo describes a page's route, for tests.
-type RouteInfo struct {
-	Method, Path string
-	Action       policy.Action
-}
-
-// Routes lists every route of the pages.
-func Routes() []RouteInfo {
-	out := make([]RouteInfo, len(routes))
+// Routes lists every route of the pages, with its action.
+func Routes() []policy.Route {
+	out := make([]policy.Route, len(routes))
 	for i, rt := range routes {
-		out[i] = RouteInfo{rt.method, rt.path, rt.action}
+		out[i] = policy.Route{Method: rt.method, Path: rt.path, Action: rt.action}
 	}
 	return out
 }
