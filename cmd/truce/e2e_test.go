@@ -496,7 +496,9 @@ func TestKillDuringLoad(t *testing.T) {
 	if out, errOut, code := run(t, "verify", "--data", data); code != 0 {
 		t.Fatalf("verify after SIGKILL = %d %s %s", code, out, errOut)
 	}
-	s2 := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	// The demo again, with the witnesses it needs to publish a checkpoint
+	// of the whole log.
+	s2 := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
 	vkey := strings.TrimSpace(string(get(t, s2.url+"/log/vkey")))
 	res, err := c2sp.Verify(context.Background(), s2.url+"/log", demo.Origin, vkey, "")
 	if err != nil {
