@@ -79,10 +79,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				writeError(w, errors.New("panic"))
 			}
 		}()
-		r, err := s.cfg.Gate.Admit(w, r, gr)
-		if err == nil {
-			err = rt.handle(s, w, r)
-		}
+		err := s.cfg.Gate.Serve(w, r, gr, func(r *http.Request) error { return rt.handle(s, w, r) })
 		if err != nil {
 			if c := truce.ErrorCode(err); c == truce.CodeInternal || c == truce.CodeNoSpace {
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

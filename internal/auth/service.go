@@ -108,7 +108,7 @@ func (s *Service) Identify(ctx context.Context, bearer, cookie string) (policy.V
 		if err != nil {
 			return policy.Viewer{}, nil, err
 		}
-		return policy.Viewer{Member: m, Scopes: t.Scopes}, nil, nil
+		return policy.Viewer{Member: m, Scopes: t.Scopes, Expires: t.Expires}, nil, nil
 	}
 	if cookie == "" {
 		return policy.Viewer{}, nil, nil
@@ -258,6 +258,10 @@ func (s *Service) Issue(ctx context.Context, v policy.Viewer, req NewToken) (str
 			return "", nil, truce.FieldErrorf(truce.CodeInvalid, "expires", "a duration such as 30d")
 		}
 		expires = s.clock().Add(time.Duration(d))
+	}
+	// A token cannot outlive the token that made it.
+	if !v.Expires.IsZero() && (expires.IsZero() || expires.After(v.Expires)) {
+		expires = v.Expires
 	}
 	return IssueToken(ctx, s.creds, TokenSpec{Member: v.Member.ID, Name: req.Name, Scopes: req.Scopes, Expires: expires}, s.clock())
 }

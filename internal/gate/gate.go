@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -92,25 +93,59 @@ const SessionCookie = auth.SessionCookie
 type viewerKey struct{}
 type sessionKey struct{}
 
-// Admit runs r through the limits, identification, the policy and the
-// CSRF check for rt. It returns the request to serve, carrying its viewer
-// and session, or the coded error to answer with (a *auth.RetryAfter for
-// rate limits). Nothing of the body is read unless the policy admits it.
-func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, rt Route) (*http.Request, error) {
-	if t := g.limits.RequestTimeout; t > 0 {
-		ctx, cancel := context.WithTimeout(r.Context(), t)
+// UploadTimeout is how long an upload route may take to read its body
+// and answer: a field monitor's photographs on a poor connection take
+// minutes, not the seconds other requests get.
+const UploadTimeout = 30 * time.Minute
+
+// Serve runs r through the limits, identification, the policy and the
+// CSRF check for rt, then handle with the admitted request, which carries
+// the viewer and the session. It returns the coded error to answer with
+// (a *auth.RetryAfter for rate limits): the gate's refusal or handle's.
+// Nothing of the body is read unless the policy admits it, and a form's
+// files spooled to disk are removed once the request is answered, whoever
+// read them.
+func (g *Gate) Serve(w http.ResponseWriter, r *http.Request, rt Route, handle func(*http.Request) error) error {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	r = r.WithContext(ctx) // the one copy every reader of the form shares
+	defer func() {
+		if r.MultipartForm != nil {
+			r.MultipartForm.RemoveAll()
+		}
+	}()
+	if err := g.admit(w, r, rt); err != nil {
+		return err
+	}
+	return handle(r)
+}
+
+// admit checks r in place; its context gains the viewer and session.
+func (g *Gate) admit(w http.ResponseWriter, r *http.Request, rt Route) error {
+	timeout := g.limits.RequestTimeout
+	if rt.Upload {
+		timeout = UploadTimeout
+		rc := http.NewResponseController(w)
+		rc.SetReadDeadline(time.Now().Add(UploadTimeout))
+		rc.SetWriteDeadline(time.Now().Add(UploadTimeout + time.Minute))
+	}
+	if timeout > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		context.AfterFunc(r.Context(), cancel)
-		r = r.WithContext(ctx)
+		*r = *r.WithContext(ctx)
 	}
 	if ok, wait := g.address.Allow(ClientAddress(r)); !ok {
-		return nil, auth.TooMany(wait, "from this address")
+		return auth.TooMany(wait, "from this address")
+	}
+	if err := sameOrigin(r); err != nil {
+		return err
 	}
 	v, sess, err := g.identify(r)
 	if err != nil && !(rt.Lenient && truce.ErrorCode(err) == truce.CodeUnauthorized) {
-		return nil, err
+		return err
 	}
 	if err := policy.Check(v, rt.Action, g.policy); err != nil {
-		return nil, err
+		return err
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		limit := g.limits.MaxBodyBytes
@@ -119,17 +154,35 @@ func (g *Gate) Admit(w http.ResponseWriter, r *http.Request, rt Route) (*http.Re
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := checkCSRF(r, sess); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if v.Member != nil {
 		if ok, wait := g.member.Allow(v.Member.ID); !ok {
-			return nil, auth.TooMany(wait, "by "+v.Member.ID)
+			return auth.TooMany(wait, "by "+v.Member.ID)
 		}
 	}
 	ctx := context.WithValue(r.Context(), viewerKey{}, v)
 	ctx = context.WithValue(ctx, sessionKey{}, sess)
-	return r.WithContext(ctx), nil
+	*r = *r.WithContext(ctx)
+	return nil
+}
+
+// sameOrigin refuses a state-changing request a browser sent from another
+// site: browsers name the page's origin in the Origin header of every
+// POST, so a form elsewhere can neither act with a member's session nor
+// sign a member in as someone else. Clients that are not browsers send no
+// Origin and are not concerned.
+func sameOrigin(r *http.Request) error {
+	o := r.Header.Get("Origin")
+	if o == "" || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host != r.Host {
+		return truce.Errorf(truce.CodeForbidden, "a request from another site (%s) is refused", o)
+	}
+	return nil
 }
 
 // identify reads a request's credentials: an Authorization header, which

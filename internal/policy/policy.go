@@ -7,6 +7,7 @@ package policy
 
 import (
 	"slices"
+	"time"
 
 	"github.com/truce-mvm/truce"
 )
@@ -46,7 +47,9 @@ type Viewer struct {
 	Member  *truce.Member // nil: anonymous
 	Scopes  []string      // what the credential allows: read, write, manage
 	Session bool          // authenticated by a browser session cookie
-	Witness bool          // a registered witness, reading the log
+	// Expires is when the token the viewer came with expires (zero: it
+	// does not, or the viewer came with no token).
+	Expires time.Time
 }
 
 // Scopes a token may carry.
@@ -63,11 +66,10 @@ var AllScopes = []string{ScopeRead, ScopeWrite, ScopeManage}
 type who int
 
 const (
-	anyone     who = iota // no credentials needed
-	authed                // any authenticated member, the public role included
-	members               // every member but the public role
-	workers               // members who handle evidence: liaisons and the mechanism's staff and mediators, not admins
-	logReaders            // members but the public role, and witnesses
+	anyone  who = iota // no credentials needed
+	authed             // any authenticated member, the public role included
+	members            // every member but the public role
+	workers            // members who handle evidence: liaisons and the mechanism's staff and mediators, not admins
 )
 
 // rule is one row of the policy table.
@@ -84,7 +86,7 @@ var table = map[Action]rule{
 	APIDoc:        {anyone, ""},
 	LogCheckpoint: {anyone, ""},
 	Login:         {anyone, ""},
-	LogRead:       {logReaders, ScopeRead},
+	LogRead:       {members, ScopeRead}, // witnesses need not read it: the log sends them proofs
 	Logout:        {authed, ""},
 	ReadRecords:   {authed, ScopeRead},
 	Export:        {authed, ScopeRead},
@@ -129,21 +131,18 @@ func Check(v Viewer, a Action, o Options) error {
 	if r.who == anyone {
 		return nil
 	}
-	if v.Member == nil && !(v.Witness && r.who == logReaders) {
+	if v.Member == nil {
 		return truce.Errorf(truce.CodeUnauthorized, "this needs an Authorization: Bearer token or a session")
 	}
 	if r.scope != "" && !slices.Contains(v.Scopes, r.scope) {
 		return truce.Errorf(truce.CodeForbidden, "the credential lacks the %q scope", r.scope)
-	}
-	if v.Member == nil { // a witness reading the log
-		return nil
 	}
 	role := v.Member.Role
 	var allowed bool
 	switch r.who {
 	case authed:
 		allowed = true
-	case members, logReaders:
+	case members:
 		allowed = role != truce.RolePublic
 	case workers:
 		allowed = slices.Contains([]truce.Role{truce.RoleLiaison, truce.RoleMediator, truce.RoleMonitor, truce.RoleAnalyst}, role)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/truce-mvm/truce"
 )
@@ -79,11 +80,16 @@ func writeCSV(w io.Writer, as []truce.Allegation, hxl bool) error {
 }
 
 // inert keeps a spreadsheet from running a cell as a formula: text that
-// starts as one would (=, +, -, @, a tab or a carriage return) is prefixed
-// with an apostrophe, as OWASP advises for CSV exports. Numbers, negative
-// ones included, are left as they are.
+// starts as one would (=, +, -, @, a tab or a carriage return, or their
+// full-width forms, behind any spaces or byte-order marks) is prefixed with
+// an apostrophe, as OWASP advises for CSV exports. Numbers, negative ones
+// included, are left as they are.
 func inert(cell string) string {
-	if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+	lead := strings.TrimLeft(cell, " \ufeff")
+	if lead == "" {
+		return cell
+	}
+	if r, _ := utf8.DecodeRuneInString(lead); !strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
 		return cell
 	}
 	if _, err := strconv.ParseFloat(cell, 64); err == nil {

@@ -80,6 +80,8 @@ func TestFormulasInert(t *testing.T) {
 	as[0].Place.Admin1 = "@SUM(1+1)"
 	as[0].Place.Admin2 = "+1+1"
 	as[0].Place.Admin3 = "\t=1"
+	as[0].Perpetrator = truce.Perpetrator{Kind: truce.PerpNonState, Group: "\ufeff=HYPERLINK(\"x\")"}
+	as[0].Sources = []truce.Source{{Title: "＝1+1"}}
 	as[0].Place.Lon = -69.5
 	for name, write := range map[string]func(*bytes.Buffer) error{
 		"acled": func(b *bytes.Buffer) error { return WriteACLED(b, as) },
@@ -95,7 +97,7 @@ func TestFormulasInert(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, cell := range rows[len(rows)-1] {
-			if cell != "" && strings.ContainsRune("=+@\t\r", rune(cell[0])) {
+			if lead := strings.TrimLeft(cell, " \ufeff"); lead != "" && (strings.ContainsRune("=+@\t\r", rune(lead[0])) || strings.HasPrefix(lead, "＝")) {
 				t.Errorf("%s: a cell starts as a formula: %q", name, cell)
 			}
 			if cell != "" && cell[0] == '-' && cell != "-69.5" {

@@ -404,6 +404,65 @@ func Subject(c *Command) string {
 	return ""
 }
 
+// Named is a record a command names, in one of its body's fields.
+type Named struct {
+	Ref
+	Field string // e.g. body.allegation
+}
+
+// Refs lists the existing records a command names — its subject, and the
+// records it builds on (the allegation a case is opened on, the case a
+// finding is proposed on, what a source is linked to) — so that a surface
+// can answer a member who may not see one of them "not found", as for one
+// that does not exist, rather than let the rules' refusal say more.
+func Refs(c *Command) []Named {
+	var out []Named
+	add := func(typ, field, id string) {
+		if id != "" {
+			out = append(out, Named{Ref: Ref{Type: typ, ID: id}, Field: "body." + field})
+		}
+	}
+	switch b := c.body.(type) {
+	case *truce.Reply:
+		add(TypeAllegation, "allegation", b.Allegation)
+	case *truce.Admission:
+		add(TypeAllegation, "allegation", b.Allegation)
+	case *truce.Rejection:
+		add(TypeAllegation, "allegation", b.Allegation)
+	case *truce.CaseOpening:
+		add(TypeAllegation, "allegation", b.Allegation)
+	case *truce.TaskAssignment:
+		add(TypeCase, "case", b.Case)
+	case *truce.TaskResult:
+		add(TypeTask, "task", b.Task)
+	case *truce.EvidenceRegistration:
+		add(TypeCase, "case", b.Case)
+		add(TypeAllegation, "allegation", b.Allegation)
+	case *truce.CustodyEvent:
+		add(TypeEvidence, "evidence", b.Evidence)
+	case *truce.FindingProposal:
+		add(TypeCase, "case", b.Case)
+	case *truce.FindingSignature:
+		add(TypeFinding, "finding", b.Finding)
+	case *truce.FindingObjection:
+		add(TypeFinding, "finding", b.Finding)
+	case *truce.ConsequenceDecision:
+		add(TypeConsequence, "consequence", b.Consequence)
+	case *truce.CommitmentUpdate:
+		add(TypeCommitment, "commitment", b.Commitment)
+	case *truce.AmendmentSignature:
+		add(TypeAmendment, "amendment", b.Amendment)
+	case *truce.SourceMove:
+		add(TypeSource, "source", b.Source)
+	case *truce.SourceLink:
+		add(TypeSource, "source", b.Source)
+		add(TypeStory, "story", b.Story)
+		add(TypeAllegation, "allegation", b.Allegation)
+		add(TypeCase, "case", b.Case)
+	}
+	return out
+}
+
 var commitmentPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // checkSealed checks a commitment's form.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -161,7 +163,7 @@ func TestRefusedUploadsKeepNothing(t *testing.T) {
 		t.Fatalf("a refused registration = %d, %d files kept, log %d → %d", resp.StatusCode, tg.files(t), size, tg.Size())
 	}
 	sum := sha256hex(file)
-	if _, err := tg.In.Store.Blob(context.Background(), sum); err == nil {
+	if _, err := tg.In.Store.Blob(context.Background(), sum, ""); err == nil {
 		t.Fatal("the refused upload's record is kept")
 	}
 }
@@ -438,5 +440,161 @@ func TestReadersSeeOnlyDurableState(t *testing.T) {
 	}
 	if body := get("/api/v1/sources/lookup?sha256=" + source.SHA256); !strings.Contains(body, "Talks resume") {
 		t.Fatalf("the logged source is not found: %.200s", body)
+	}
+}
+
+// Forms' files spooled to disk are removed whether the gate refused the
+// request or a handler read it: an attacker cannot fill the disk with
+// refused uploads.
+func TestRefusedFormsLeaveNoFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where net/http spools a form's files
+	tg := newTarget(t, gate.Limits{}, instance.Options{})
+	cookie, csrf := tg.session(t, "af-liaison")
+	big := bytes.Repeat([]byte("z"), 9<<20) // over what a form keeps in memory
+	for _, c := range []struct{ path, csrf string }{
+		{"/evidence/new", "wrong"}, // refused by the gate, after reading the form for its token
+		{"/act/reply", csrf},       // read by a handler that takes no file
+		{"/evidence/new", csrf},    // registration refused by the rules
+	} {
+		body, ct := evidenceForm(t, c.csrf, "CS-0099", big)
+		req, _ := http.NewRequest("POST", tg.url+c.path, body)
+		req.Header.Set("Content-Type", ct)
+		req.AddCookie(cookie)
+		resp, _ := tg.do(t, req)
+		if resp.StatusCode < 400 {
+			t.Fatalf("%s = %d", c.path, resp.StatusCode)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("%d spooled files left in the temporary directory", len(left))
+	}
+}
+
+// Each party's upload of a file is its own: the other side's earlier
+// upload of the same bytes neither blocks a party's download nor tells it
+// that the other side holds them.
+func TestUploadsArePerParty(t *testing.T) {
+	tg := newTarget(t, gate.Limits{}, instance.Options{})
+	upload := func(member, name string, file []byte) {
+		req, _ := http.NewRequest("POST", tg.url+"/api/v1/blobs?name="+url.QueryEscape(name), bytes.NewReader(file))
+		req.Header.Set("Content-Type", "image/jpeg")
+		req.Header.Set("Authorization", "Bearer "+tg.token(t, member, policy.ScopeWrite))
+		if resp, body := tg.do(t, req); resp.StatusCode != 201 {
+			t.Fatalf("upload = %d %s", resp.StatusCode, body)
+		}
+	}
+	download := func(member, sha string) (int, string) {
+		req, _ := http.NewRequest("GET", tg.url+"/api/v1/blobs/"+sha, nil)
+		req.Header.Set("Authorization", "Bearer "+tg.token(t, member, policy.ScopeRead))
+		resp, _ := tg.do(t, req)
+		return resp.StatusCode, resp.Header.Get("Content-Disposition")
+	}
+	photo := []byte("a photograph of the crossing")
+	sha := sha256hex(photo)
+	upload("af-liaison", "af-source.jpg", photo)
+	if code, _ := download("pk-liaison", sha); code != 404 {
+		t.Fatalf("PK downloads AF's file = %d", code)
+	}
+	upload("pk-liaison", "pk-evidence.jpg", photo)
+	code, disp := download("pk-liaison", sha)
+	if code != 200 || !strings.Contains(disp, "pk-evidence.jpg") {
+		t.Fatalf("PK's own upload = %d %q: the other side's earlier upload stands in the way", code, disp)
+	}
+	if code, disp := download("af-liaison", sha); code != 200 || !strings.Contains(disp, "af-source.jpg") {
+		t.Fatalf("AF's own upload = %d %q", code, disp)
+	}
+	if code, _ := download("tr-mediator", sha); code != 200 {
+		t.Fatalf("the mechanism reads every file: %d", code)
+	}
+}
+
+// Naming a record one may not see is answered as naming one that does not
+// exist, on the write side too: the rules' refusal says nothing of it.
+func TestWritesDoNotRevealHiddenRecords(t *testing.T) {
+	tg := newTarget(t, gate.Limits{}, instance.Options{})
+	a := testkit.Allegation("AF", 1)
+	a.Visibility = truce.Internal
+	ack := tg.Submit(t, tg.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, a))
+	hidden := ack.Record.ID
+	tok := tg.token(t, "af-liaison", policy.ScopeWrite)
+	reply := func(id string) (int, string) {
+		b, _ := json.Marshal(map[string]any{"body": truce.Reply{Allegation: id, Response: truce.ReplyDeny, Narrative: "No."}})
+		req, _ := http.NewRequest("POST", tg.url+"/api/v1/allegations/"+id+"/reply", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, body := tg.do(t, req)
+		return resp.StatusCode, body
+	}
+	code, body := reply(hidden)
+	if code != 404 || !strings.Contains(body, "no allegation") {
+		t.Fatalf("AF replying to PK's mechanism-only report = %d %s", code, body)
+	}
+	if code2, body2 := reply("AL-9999"); code2 != code || strings.ReplaceAll(body2, "AL-9999", hidden) != body {
+		t.Fatalf("a hidden record answers %s, a missing one %s", body, body2)
+	}
+}
+
+// A browser on another site can neither act with a member's session nor
+// sign a member in; a member signed in may sign in again (another
+// account); a member's pages are not kept by caches.
+func TestPagesFromOtherSites(t *testing.T) {
+	tg := newTarget(t, gate.Limits{}, instance.Options{})
+	hash, _ := auth.HashPassword("correct horse")
+	tg.In.Store.PutPassword(context.Background(), "pk-liaison", hash)
+	tg.In.Store.PutPassword(context.Background(), "af-liaison", hash)
+	signin := func(member, origin string, cookie *http.Cookie, csrf string) *http.Response {
+		form := url.Values{"member": {member}, "password": {"correct horse"}, "csrf": {csrf}}
+		req, _ := http.NewRequest("POST", tg.url+"/signin", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		resp, _ := tg.do(t, req)
+		return resp
+	}
+	if resp := signin("pk-liaison", "https://evil.example", nil, ""); resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Fatalf("a sign-in posted from another site = %d", resp.StatusCode)
+	}
+	resp := signin("pk-liaison", tg.url, nil, "")
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("a sign-in from the site = %d", resp.StatusCode)
+	}
+	cookie := resp.Cookies()[0]
+	req, _ := http.NewRequest("GET", tg.url+"/signin", nil)
+	req.AddCookie(cookie)
+	r, page := tg.do(t, req)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the sign-in form of a signed-in member has no CSRF token")
+	}
+	if r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("a member's page may be cached: %q", r.Header.Get("Cache-Control"))
+	}
+	if resp := signin("af-liaison", "", cookie, html.UnescapeString(m[1])); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing in again as another member = %d", resp.StatusCode)
+	}
+}
+
+// A token cannot make a token that outlives it.
+func TestTokensDoNotOutliveTheirMaker(t *testing.T) {
+	tg := newTarget(t, gate.Limits{}, instance.Options{})
+	ctx := context.Background()
+	parent, _, err := auth.IssueToken(ctx, tg.In.Store, auth.TokenSpec{Member: "pk-liaison", Scopes: policy.AllScopes,
+		Expires: testkit.Start.Add(24 * time.Hour)}, testkit.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", tg.url+"/api/v1/tokens", strings.NewReader(`{"name":"forever","scopes":["read"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+parent)
+	resp, body := tg.do(t, req)
+	var child struct{ Expires time.Time }
+	json.Unmarshal([]byte(body), &child)
+	if resp.StatusCode != 201 || child.Expires.IsZero() || child.Expires.After(testkit.Start.Add(24*time.Hour)) {
+		t.Fatalf("a token made by a day's token = %d, expires %v", resp.StatusCode, child.Expires)
 	}
 }

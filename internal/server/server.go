@@ -65,7 +65,7 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 		Members: func(id string) (truce.Member, bool) { return in.Seq.Snapshot().Member(id) }})
 	s.Gate = gate.New(s.Auth, o.Policy, o.Limits)
 	s.Read = read.New(read.Config{Store: in.Store, Files: files, Seq: in.Seq, Witnesses: o.Witnesses, VKey: in.VKey, Policy: o.Policy})
-	s.Submit = submit.New(submit.Config{Seq: in.Seq, Vault: in.Vault, Files: files, Blobs: in.Store,
+	s.Submit = submit.New(submit.Config{Seq: in.Seq, Vault: in.Vault, Files: files, Blobs: in.Store, Records: in.Store,
 		MaxUpload: o.Limits.MaxUploadBytes, Policy: o.Policy, Clock: o.Clock})
 	s.API = api.New(api.Config{Gate: s.Gate, Read: s.Read, Submit: s.Submit, Auth: s.Auth, Logger: o.Logger, SecureCookies: o.SecureCookies})
 	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Read: s.Read, Submit: s.Submit, Accounts: o.Accounts, Logger: o.Logger})

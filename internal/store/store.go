@@ -169,16 +169,20 @@ type Openings interface {
 	EachSealed(ctx context.Context, fn func(Sealed) error) error
 }
 
-// Blobs records the files kept beside the log (the files themselves are
-// in a blob.Dir).
+// Blobs records who uploaded the files kept beside the log (the files
+// themselves are in a blob.Dir): one record per file and party, so that
+// each side reads what its own members uploaded, under the name they gave,
+// whoever else uploaded the same bytes.
 type Blobs interface {
-	// PutBlob records a stored file (the first upload of a hash wins);
-	// Blob reads it.
+	// PutBlob records b.Party's upload of a file (that party's first
+	// upload of the hash keeps its record).
 	PutBlob(ctx context.Context, b Blob) error
-	Blob(ctx context.Context, sha256 string) (*Blob, error)
-	// DeleteBlob forgets a file's record (an upload its registration
+	// Blob reads party's upload of a file, or with party "" the first
+	// upload of any party's; ErrNotFound if there is none.
+	Blob(ctx context.Context, sha256, party string) (*Blob, error)
+	// DeleteBlob forgets party's upload of a file (one its registration
 	// refused); absent, it does nothing.
-	DeleteBlob(ctx context.Context, sha256 string) error
+	DeleteBlob(ctx context.Context, sha256, party string) error
 }
 
 // Custody keeps the keys the server holds for members who sign in the

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,9 @@ type Config struct {
 	Vault *custody.Vault // custodial keys; nil: members sign their own
 	Files *blob.Dir      // nil: the server keeps no files
 	Blobs store.Blobs    // the files' records
+	// Records are read to answer a member who names a record it may not
+	// see as if the record did not exist.
+	Records store.Records
 	// MaxUpload bounds one file. Default 256 MiB.
 	MaxUpload int64
 	Policy    policy.Options
@@ -78,7 +82,7 @@ func (s *Service) Signed(ctx context.Context, v policy.Viewer, rt Route, env *ds
 	if e.Payload.Author != v.Member.ID && v.Member.Role != truce.RoleAdmin {
 		return nil, truce.Errorf(truce.CodeForbidden, "the entry is by %s; submit your own entries", e.Payload.Author)
 	}
-	cmd, sealed, err := check(rt, e, opening)
+	cmd, sealed, err := s.check(ctx, v, rt, e, opening)
 	if err != nil {
 		return nil, err
 	}
@@ -122,17 +126,19 @@ func (s *Service) Custodial(ctx context.Context, v policy.Viewer, rt Route, body
 		body, _ = json.Marshal(fields)
 	}
 	e := &entry.Entry{Payload: entry.Payload{Kind: rt.Kind, Author: v.Member.ID, Body: body}}
-	if _, sealed, err := check(rt, e, opening); err != nil {
+	_, sealed, err := s.check(ctx, v, rt, e, opening)
+	if err != nil {
 		return nil, err
-	} else {
-		return s.cfg.Seq.SubmitFor(ctx, v.Member.ID, key, rt.Kind, body, sealed)
 	}
+	return s.cfg.Seq.SubmitFor(ctx, v.Member.ID, key, rt.Kind, body, sealed)
 }
 
 // check decodes an entry's body and checks it against the route — its
-// kind, and the record the route names — and the opening of its sealed
-// commitment, if it has one.
-func check(rt Route, e *entry.Entry, opening *truce.Opening) (*rules.Command, *store.Sealed, error) {
+// kind, and the record the route names — and against what v may see: a
+// record it names that v may not see is not found, as one that does not
+// exist, whatever the rules would have said of it. Last, the opening of
+// its sealed commitment, if it has one.
+func (s *Service) check(ctx context.Context, v policy.Viewer, rt Route, e *entry.Entry, opening *truce.Opening) (*rules.Command, *store.Sealed, error) {
 	if rt.Kind != "" && e.Payload.Kind != rt.Kind {
 		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", rt.Kind, e.Payload.Kind)
 	}
@@ -142,6 +148,19 @@ func check(rt Route, e *entry.Entry, opening *truce.Opening) (*rules.Command, *s
 	}
 	if rt.Subject != "" && rules.Subject(cmd) != rt.Subject {
 		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "body", "the entry is about %q, the route about %q", rules.Subject(cmd), rt.Subject)
+	}
+	access := policy.AccessOf(v)
+	for _, ref := range rules.Refs(cmd) {
+		rec, err := s.cfg.Records.Record(ctx, ref.Type, ref.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // the rules say what they say of what does not exist
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if !access.Sees(rec.Visibility, rec.Owner) {
+			return nil, nil, truce.FieldErrorf(truce.CodeNotFound, ref.Field, "no %s %q", ref.Type, ref.ID)
+		}
 	}
 	sealed, err := sealedFor(cmd, opening)
 	if err != nil {
@@ -187,7 +206,7 @@ func (s *Service) StoreFile(ctx context.Context, v policy.Viewer, name, mediaTyp
 	defer st.Discard()
 	unlock := s.lock(st.SHA256)
 	defer unlock()
-	f, _, err := s.keep(ctx, v, st, name, mediaType)
+	f, _, _, err := s.keep(ctx, v, st, name, mediaType)
 	return f, err
 }
 
@@ -208,7 +227,7 @@ func (s *Service) Evidence(ctx context.Context, v policy.Viewer, name, mediaType
 	// may count on the file staying.
 	unlock := s.lock(st.SHA256)
 	defer unlock()
-	f, fresh, err := s.keep(ctx, v, st, name, mediaType)
+	f, fresh, recorded, err := s.keep(ctx, v, st, name, mediaType)
 	if err != nil {
 		return nil, err
 	}
@@ -218,13 +237,24 @@ func (s *Service) Evidence(ctx context.Context, v policy.Viewer, name, mediaType
 		return nil, err
 	}
 	ack, err := s.Custodial(ctx, v, Route{Kind: rules.KindEvidenceRegistered}, body, nil)
-	if err != nil && fresh && truce.ErrorCode(err) != truce.CodeUnavailable {
+	if err != nil && recorded && truce.ErrorCode(err) != truce.CodeUnavailable {
 		// Refused, not lost in a failing store (where it may yet be
-		// logged): take the file back.
-		s.cfg.Blobs.DeleteBlob(context.WithoutCancel(ctx), f.SHA256)
-		s.cfg.Files.Remove(f.SHA256)
+		// logged): take back what this upload added.
+		s.takeBack(context.WithoutCancel(ctx), v, f.SHA256, fresh)
 	}
 	return ack, err
+}
+
+// takeBack undoes an upload: the party's record of it, and the file if
+// the upload brought it. If the record cannot be removed (a full disk),
+// the file stays with it: a record never names a file that is gone.
+func (s *Service) takeBack(ctx context.Context, v policy.Viewer, sha string, fresh bool) {
+	if err := s.cfg.Blobs.DeleteBlob(ctx, sha, v.Member.Party); err != nil {
+		return
+	}
+	if _, err := s.cfg.Blobs.Blob(ctx, sha, ""); fresh && errors.Is(err, store.ErrNotFound) {
+		s.cfg.Files.Remove(sha)
+	}
 }
 
 // stage checks an upload and reads it to disk, not yet kept.
@@ -253,27 +283,34 @@ func (s *Service) stage(v policy.Viewer, name, mediaType string, body io.Reader)
 	return st, err
 }
 
-// keep puts a staged file in place and records who uploaded it (the first
-// upload of a hash keeps its record); fresh says the file is new.
-func (s *Service) keep(ctx context.Context, v policy.Viewer, st *blob.Staged, name, mediaType string) (*File, bool, error) {
-	fresh, err := st.Keep()
-	if err != nil {
-		return nil, false, err
+// keep puts a staged file in place and records the party's upload of it
+// (a party's first upload of a hash keeps its record). fresh says the file
+// is new to the server, recorded that the party's record is new.
+func (s *Service) keep(ctx context.Context, v policy.Viewer, st *blob.Staged, name, mediaType string) (f *File, fresh, recorded bool, err error) {
+	party := v.Member.Party
+	_, err = s.cfg.Blobs.Blob(ctx, st.SHA256, party)
+	recorded = errors.Is(err, store.ErrNotFound)
+	if err != nil && !recorded {
+		return nil, false, false, err
 	}
-	b := store.Blob{SHA256: st.SHA256, Size: st.Size, MediaType: mediaType, Name: name, Uploader: v.Member.ID, Party: v.Member.Party, Uploaded: s.cfg.Clock()}
+	if fresh, err = st.Keep(); err != nil {
+		return nil, false, false, err
+	}
+	b := store.Blob{SHA256: st.SHA256, Size: st.Size, MediaType: mediaType, Name: name, Uploader: v.Member.ID, Party: party, Uploaded: s.cfg.Clock()}
 	if err := s.cfg.Blobs.PutBlob(ctx, b); err != nil {
 		if fresh {
 			s.cfg.Files.Remove(st.SHA256)
 		}
-		return nil, false, err
+		return nil, false, false, err
 	}
-	return &File{SHA256: st.SHA256, Size: st.Size, MediaType: mediaType}, fresh, nil
+	return &File{SHA256: st.SHA256, Size: st.Size, MediaType: mediaType}, fresh, recorded, nil
 }
 
 // lock holds the lock of one file's hash (shared with a sixty-fourth of
-// the others).
+// the others: by its first byte).
 func (s *Service) lock(sha string) (unlock func()) {
-	mu := &s.files[sha[0]%byte(len(s.files))]
+	b, _ := strconv.ParseUint(sha[:2], 16, 8)
+	mu := &s.files[b%uint64(len(s.files))]
 	mu.Lock()
 	return mu.Unlock
 }

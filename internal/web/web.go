@@ -211,25 +211,25 @@ func (s *Server) wrap(rt page) http.Handler {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l.Tag, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
 		}
 		v := &view{L: l, Langs: languages, Path: r.URL.Path, Access: &truce.Access{}}
-		admitted, err := s.cfg.Gate.Admit(w, r, gr)
-		if err != nil {
-			if truce.ErrorCode(err) == truce.CodeUnauthorized {
-				// Anonymous, or an ended session: sign in first.
-				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
+		admitted := false
+		err := s.cfg.Gate.Serve(w, r, gr, func(r *http.Request) error {
+			admitted = true
+			v.who = gate.Viewer(r)
+			if v.who.Member != nil {
+				v.Member, v.Access = v.who.Member, policy.AccessOf(v.who)
+				w.Header().Set("Cache-Control", "no-store") // a member's page is for that member only
 			}
-			s.fail(w, v, err)
-			return
-		}
-		r = admitted
-		v.who = gate.Viewer(r)
-		if v.who.Member != nil {
-			v.Member, v.Access = v.who.Member, policy.AccessOf(v.who)
-		}
-		if sess := gate.Session(r); sess != nil {
-			v.CSRF = sess.CSRF
-		}
-		if err := rt.handle(s, w, r, v); err != nil {
+			if sess := gate.Session(r); sess != nil {
+				v.CSRF = sess.CSRF
+			}
+			return rt.handle(s, w, r, v)
+		})
+		switch {
+		case err == nil:
+		case !admitted && truce.ErrorCode(err) == truce.CodeUnauthorized:
+			// Anonymous, or an ended session: sign in first.
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		default:
 			s.fail(w, v, err)
 		}
 	})
@@ -331,15 +331,16 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, v *view) error {
 	member := strings.TrimSpace(r.PostFormValue("member"))
 	_, _, err := s.cfg.API.SignIn(w, r, member, r.PostFormValue("password"))
 	if err != nil {
-		var te *truce.Error
-		if !errors.As(err, &te) {
-			return err
-		}
-		v.Error = v.L.T("signin.failed")
-		if te.Code == truce.CodeRateLimited {
+		switch truce.ErrorCode(err) {
+		case truce.CodeUnauthorized:
+			v.Error = v.L.T("signin.failed")
+		case truce.CodeRateLimited:
 			v.Error = v.L.T("signin.locked")
+		default:
+			return err // the server's trouble, a full disk among it: not a wrong password
 		}
-		w.WriteHeader(http.StatusUnauthorized)
+		api.SetHeaders(w, err)
+		w.WriteHeader(api.Status(err))
 		s.render(w, v, "signin", v.L.T("signin.title"), s.signinData(r, member))
 		return nil
 	}

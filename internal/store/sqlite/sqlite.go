@@ -80,6 +80,7 @@ type DB struct {
 
 	walMax atomic.Int64 // the largest WAL seen after a commit
 	full   atomic.Bool  // the last batch found the disk full
+	probed atomic.Int64 // unix nanoseconds of the last probe for room
 
 	commits chan struct{} // nudges the checkpointer
 	stop    chan struct{}
@@ -295,8 +296,8 @@ func (db *DB) boundWAL() {
 func (db *DB) WALMax() int64 { return db.walMax.Load() }
 
 // Writable reports the store unwritable when the disk it is on has less
-// than Options.MinFree left, or when the last batch found it full (until
-// a batch is committed again).
+// than Options.MinFree left, or when the last batch found it full and a
+// test write still does not fit.
 func (db *DB) Writable(ctx context.Context) error {
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(filepath.Dir(db.path), &fs); err == nil {
@@ -304,11 +305,40 @@ func (db *DB) Writable(ctx context.Context) error {
 			return truce.Errorf(truce.CodeNoSpace, "the disk holding the database has %d bytes free, under the %d it needs", free, db.opts.MinFree)
 		}
 	}
-	if db.full.Load() {
-		return truce.Errorf(truce.CodeNoSpace, "the last batch found the disk full; nothing has been logged since")
+	if db.full.Load() && !db.probe(ctx) {
+		return truce.Errorf(truce.CodeNoSpace, "the last batch found the disk full, and a test write of 1 MiB still does not fit")
 	}
 	return nil
 }
+
+// probe writes and deletes 1 MiB, at most every probeEvery, to tell
+// whether a disk found full has room again.
+func (db *DB) probe(ctx context.Context) bool {
+	now := time.Now().UnixNano()
+	if last := db.probed.Load(); now-last < int64(probeEvery) || !db.probed.CompareAndSwap(last, now) {
+		return false
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('writable_probe', hex(randomblob(524288)))
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`); err != nil {
+		return false
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key = 'writable_probe'`); err != nil {
+		return false
+	}
+	if tx.Commit() != nil {
+		return false
+	}
+	db.full.Store(false)
+	return true
+}
+
+// probeEvery spaces the probes of a disk found full.
+const probeEvery = 2 * time.Second
 
 // noSpace turns SQLite's "database or disk is full" into the coded error
 // every surface answers with 507.
@@ -894,26 +924,27 @@ func (db *DB) EachSealed(ctx context.Context, fn func(store.Sealed) error) error
 	return rows.Err()
 }
 
-// PutBlob records a stored file; a hash already recorded keeps its first
-// record.
+// PutBlob records a party's upload of a stored file; a party's first
+// upload of a hash keeps its record.
 func (db *DB) PutBlob(ctx context.Context, b store.Blob) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO blobs (sha256, size, media_type, name, uploader, party, uploaded) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (sha256) DO NOTHING`, b.SHA256, b.Size, b.MediaType, b.Name, b.Uploader, b.Party, fmtTime(b.Uploaded))
+	_, err := db.w.ExecContext(ctx, `INSERT INTO uploads (sha256, party, size, media_type, name, uploader, uploaded) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sha256, party) DO NOTHING`, b.SHA256, b.Party, b.Size, b.MediaType, b.Name, b.Uploader, fmtTime(b.Uploaded))
 	return noSpace(err)
 }
 
-// DeleteBlob forgets a stored file's record.
-func (db *DB) DeleteBlob(ctx context.Context, sha string) error {
-	_, err := db.w.ExecContext(ctx, `DELETE FROM blobs WHERE sha256 = ?`, sha)
+// DeleteBlob forgets a party's upload of a file.
+func (db *DB) DeleteBlob(ctx context.Context, sha, party string) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM uploads WHERE sha256 = ? AND party = ?`, sha, party)
 	return noSpace(err)
 }
 
-// Blob reads a stored file's record.
-func (db *DB) Blob(ctx context.Context, sha string) (*store.Blob, error) {
+// Blob reads a party's upload of a file, or ("") the first of any party's.
+func (db *DB) Blob(ctx context.Context, sha, party string) (*store.Blob, error) {
 	b := store.Blob{SHA256: sha}
 	var uploaded string
-	err := db.r.QueryRowContext(ctx, `SELECT size, media_type, name, uploader, party, uploaded FROM blobs WHERE sha256 = ?`, sha).
-		Scan(&b.Size, &b.MediaType, &b.Name, &b.Uploader, &b.Party, &uploaded)
+	err := db.r.QueryRowContext(ctx, `SELECT party, size, media_type, name, uploader, uploaded FROM uploads
+		WHERE sha256 = ? AND (? = '' OR party = ?) ORDER BY uploaded, party LIMIT 1`, sha, party, party).
+		Scan(&b.Party, &b.Size, &b.MediaType, &b.Name, &b.Uploader, &uploaded)
 	if err != nil {
 		return nil, found(err)
 	}

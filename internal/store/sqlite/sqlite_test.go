@@ -130,6 +130,15 @@ func TestDiskFull(t *testing.T) {
 	if err := db.Writable(ctx); truce.ErrorCode(err) != truce.CodeNoSpace {
 		t.Fatalf("Writable on a full database = %v", err)
 	}
+	// Room again, as when disk space is freed: it says so (after its
+	// probe interval) without waiting for a batch.
+	if _, err := db.w.Exec("PRAGMA max_page_count = 100000"); err != nil {
+		t.Fatal(err)
+	}
+	db.probed.Store(0)
+	if err := db.Writable(ctx); err != nil {
+		t.Fatalf("Writable once there is room = %v", err)
+	}
 	db.Close()
 	// Room again (the cap lifted, as disk space freed).
 	db, err = Open(ctx, path, Options{})

@@ -205,28 +205,41 @@ func testCustody(t *testing.T, s store.Store) {
 func testBlobs(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := s.Blob(ctx, "ab"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Blob(ctx, "ab", ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Blob(unknown) = %v", err)
 	}
 	first := store.Blob{SHA256: "ab", Size: 3, MediaType: "image/png", Name: "a.png", Uploader: "pk-1", Party: "PK", Uploaded: now}
-	if err := s.PutBlob(ctx, first); err != nil {
-		t.Fatal(err)
-	}
-	second := first
-	second.Uploader, second.Party = "af-1", "AF"
-	if err := s.PutBlob(ctx, second); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := s.Blob(ctx, "ab"); err != nil || b.Uploader != "pk-1" || b.Size != 3 || !b.Uploaded.Equal(now) {
-		t.Fatalf("Blob = %+v, %v", b, err)
-	}
-	for range 2 { // deleting what is not there is no error
-		if err := s.DeleteBlob(ctx, "ab"); err != nil {
+	again := first
+	again.Name, again.Uploader = "renamed.png", "pk-2"
+	other := first
+	other.Name, other.Uploader, other.Party, other.MediaType, other.Uploaded = "b.jpg", "af-1", "AF", "image/jpeg", now.Add(time.Hour)
+	for _, b := range []store.Blob{first, again, other} {
+		if err := s.PutBlob(ctx, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Blob(ctx, "ab"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("Blob after DeleteBlob = %v", err)
+	for _, c := range []struct {
+		party string
+		want  store.Blob
+	}{{"PK", first}, {"AF", other}, {"", first}} {
+		b, err := s.Blob(ctx, "ab", c.party)
+		if err != nil || b.Uploader != c.want.Uploader || b.Name != c.want.Name || b.Party != c.want.Party || b.MediaType != c.want.MediaType || !b.Uploaded.Equal(c.want.Uploaded) {
+			t.Fatalf("Blob(ab, %q) = %+v, %v; want %+v", c.party, b, err, c.want)
+		}
+	}
+	if _, err := s.Blob(ctx, "ab", "TR"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Blob of a party that uploaded none = %v", err)
+	}
+	for range 2 { // deleting what is not there is no error
+		if err := s.DeleteBlob(ctx, "ab", "PK"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Blob(ctx, "ab", "PK"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("PK's upload after DeleteBlob = %v", err)
+	}
+	if b, err := s.Blob(ctx, "ab", ""); err != nil || b.Party != "AF" {
+		t.Fatalf("another party's upload after DeleteBlob = %+v, %v", b, err)
 	}
 }
 
