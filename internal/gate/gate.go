@@ -67,9 +67,6 @@ func New(a *auth.Service, p policy.Options, l Limits) *Gate {
 // Limits are the gate's limits.
 func (g *Gate) Limits() Limits { return g.limits }
 
-// Policy is the instance's policy options.
-func (g *Gate) Policy() policy.Options { return g.policy }
-
 // Allows reports whether the policy lets v do a: for a page to offer only
 // what its reader may do.
 func (g *Gate) Allows(v policy.Viewer, a policy.Action) bool {

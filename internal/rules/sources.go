@@ -102,18 +102,6 @@ func TextHash(text string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// SourceByHash returns the id of the source ingested from a raw page.
-func (s *State) SourceByHash(sha string) (string, bool) {
-	id, ok := s.byHash[sha]
-	return id, ok
-}
-
-// SourceByURL returns the id of the source last ingested from an address.
-func (s *State) SourceByURL(url string) (string, bool) {
-	id, ok := s.byURL[url]
-	return id, ok
-}
-
 func checkSource(b *truce.SourceIngestion) error {
 	if raw, _ := json.Marshal(b); len(raw) > MaxSourceBody {
 		return truce.FieldErrorf(truce.CodeTooLarge, "body", "is %d bytes as JSON, the limit is %d: clip the text", len(raw), MaxSourceBody)
@@ -551,6 +539,3 @@ func (s *State) Report(id string) (truce.Report, bool) { return copyOf(s.reports
 
 // Story returns a copy of a story.
 func (s *State) Story(id string) (truce.Story, bool) { return copyOf(s.stories, id) }
-
-// Outlet returns a copy of an outlet's record, by its name.
-func (s *State) Outlet(name string) (truce.Outlet, bool) { return copyOf(s.outlets, OutletID(name)) }

@@ -147,15 +147,6 @@ func (s *State) SigningKey(e *entry.Entry) (*entry.PublicKey, error) {
 	return k.pub, nil
 }
 
-// KeyAdded returns the log index of the entry that added a key.
-func (s *State) KeyAdded(keyID string) (int64, bool) {
-	k, ok := s.keys[keyID]
-	if !ok {
-		return 0, false
-	}
-	return k.added, true
-}
-
 // CustodialKey returns the id of a member's active custodial key, if any.
 func (s *State) CustodialKey(member string) (string, bool) {
 	m, ok := s.members[member]
@@ -459,7 +450,7 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 	return r, nil
 }
 
-// Finding returns a copy of a finding, for surfaces and the demo.
+// Finding returns a copy of a finding.
 func (s *State) Finding(id string) (truce.Finding, bool) { return copyOf(s.findings, id) }
 
 // Consequence returns a copy of a consequence.

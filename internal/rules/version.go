@@ -27,9 +27,6 @@ var versions = map[int]Version{
 	1: {Grouping: stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}, CEL: 1},
 }
 
-// KnownVersion reports whether this build knows rules version v.
-func KnownVersion(v int) bool { _, ok := versions[v]; return ok }
-
 // KindRulesAdopted moves an instance to another version of the rules, from
 // this entry on.
 const KindRulesAdopted = "rules.adopted"
