@@ -138,7 +138,15 @@ type Deadlines struct {
 	Reply        Duration `json:"reply" yaml:"reply"`               // accused party answers
 	Admission    Duration `json:"admission" yaml:"admission"`       // mediators admit or reject
 	Verification Duration `json:"verification" yaml:"verification"` // case to finding
+	// Signing is how long before it is logged an entry may have been
+	// signed: a field monitor signing offline may be days from a
+	// connection. Zero is DefaultSigningWindow.
+	Signing Duration `json:"signing,omitempty" yaml:"signing,omitempty"`
 }
+
+// DefaultSigningWindow is how late an entry may be logged after it was
+// signed, when the agreement does not say.
+const DefaultSigningWindow = Duration(7 * 24 * time.Hour)
 
 // Agreement is the ceasefire agreement the mechanism enforces.
 type Agreement struct {

@@ -55,6 +55,7 @@ type Leaf struct {
 type Entry struct {
 	Envelope *dsse.Envelope
 	Payload  Payload
+	raw      []byte // the payload's bytes, as signed
 }
 
 // KeyID is the key id the envelope's one signature claims.
@@ -89,7 +90,7 @@ func Open(env *dsse.Envelope) (*Entry, error) {
 	if err != nil {
 		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload", "not base64")
 	}
-	e := &Entry{Envelope: env}
+	e := &Entry{Envelope: env, raw: raw}
 	if err := strictUnmarshal(raw, &e.Payload); err != nil {
 		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload", "%v", err)
 	}

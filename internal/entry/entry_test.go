@@ -221,3 +221,62 @@ func mustB64Payload(t *testing.T, b []byte) string {
 	json.Unmarshal(b, &env)
 	return env.Payload
 }
+
+// Canonical refuses what would mean different things to different JSON
+// readers, and takes what Go's encoder writes.
+func TestCanonical(t *testing.T) {
+	for _, ok := range []string{
+		`{"a":1,"b":[1,2.5,-3,1e+21,0.000001,1e-7],"c":{"a":"x\n\u00e9é😀"},"d":null,"e":true}`,
+		`{"narrative":"x","place":{"lat":34.05,"lon":-71.1}}`,
+		`{"seq":9007199254740992}`,
+	} {
+		if err := Canonical([]byte(ok)); err != nil {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+	for bad, why := range map[string]string{
+		`{"narrative":"a","NARRATIVE":"b"}`:      "differ only in case",
+		`{"response":"deny","response":"admit"}`: "given twice",
+		`{"a":{"b":1,"B":2}}`:                    "differ only in case",
+		"{\"a\":\"\xff\"}":                       "UTF-8",
+		`{"a":"\ud800"}`:                         "surrogate",
+		`{"seq":18446744073709551615}`:           "2^53",
+		`{"seq":9007199254740993}`:               "2^53",
+		`{"a":1.0}`:                              "shortest",
+		`{"a":1e2}`:                              "shortest",
+		`{"a":-0}`:                               "-0",
+	} {
+		if err := Canonical([]byte(bad)); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("%s: %v, want %q", bad, err, why)
+		}
+	}
+	// What Go writes for any payload it marshals passes.
+	p := Payload{V: 1, Kind: "k", Origin: "o", Author: "a", Seq: 3, Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Body: json.RawMessage(`{"x":0.1}`)}
+	b, _ := json.Marshal(p)
+	if err := Canonical(b); err != nil {
+		t.Errorf("a marshalled payload: %v", err)
+	}
+}
+
+func FuzzCanonical(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":"c"}]}`))
+	f.Add([]byte(`{"a":1,"A":2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if Canonical(b) != nil {
+			return
+		}
+		// What passes is JSON, and reads back to a value that writes out
+		// to the same canonical form.
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("canonical but not JSON: %q", b)
+		}
+		again, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if Canonical(again) != nil {
+			t.Fatalf("%q reads to %q, which is not canonical", b, again)
+		}
+	})
+}

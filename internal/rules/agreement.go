@@ -87,6 +87,9 @@ func validateAgreement(a *truce.Agreement, cel int) error {
 			return truce.FieldErrorf(truce.CodeInvalid, "deadlines."+d.name, "must be between 1h and 365d")
 		}
 	}
+	if s := time.Duration(a.Deadlines.Signing); s != 0 && (s < time.Hour || s > 90*24*time.Hour) {
+		return truce.FieldErrorf(truce.CodeInvalid, "deadlines.signing", "must be between 1h and 90d, or left out for %s", time.Duration(truce.DefaultSigningWindow))
+	}
 	if a.Quorum < 1 || a.Quorum > len(a.Mediators) {
 		return truce.FieldErrorf(truce.CodeInvalid, "quorum", "must be between 1 and the number of mediators (%d)", len(a.Mediators))
 	}

@@ -272,6 +272,11 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 	if p.Time.After(logged.Add(MaxSkew)) {
 		return nil, truce.FieldErrorf(truce.CodeBadTime, "payload.time", "signed at %s, which is in the future", p.Time.UTC().Format(time.RFC3339))
 	}
+	if s.version.Strict {
+		if err := s.strict(c.Entry, logged); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.kind.apply(s, ctx, c.body); err != nil {
 		return nil, err
 	}

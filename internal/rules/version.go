@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/stories"
 )
 
@@ -17,15 +18,28 @@ import (
 type Version struct {
 	Grouping stories.Options // stories and copies
 	CEL      int             // the CEL library of consequence rules
+	// Strict entries have one meaning to every reader and cannot be
+	// stretched: a canonical payload (entry.Canonical), a seq at most
+	// SeqWindow past the author's last, and a signing time no earlier than
+	// the agreement's signing window before it is logged.
+	Strict bool
 }
 
+// SeqWindow is how far past an author's last seq the next entry's may be,
+// under strict rules: room for entries signed offline and lost, not for a
+// seq that would reach the end of its range.
+const SeqWindow = 16
+
 // LatestVersion is the version new instances begin under.
-const LatestVersion = 1
+const LatestVersion = 2
 
 // versions are the versions this build knows.
 var versions = map[int]Version{
-	1: {Grouping: stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}, CEL: 1},
+	1: {Grouping: grouping, CEL: 1},
+	2: {Grouping: grouping, CEL: 1, Strict: true},
 }
+
+var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}
 
 // KindRulesAdopted moves an instance to another version of the rules, from
 // this entry on.
@@ -62,6 +76,26 @@ func applyRulesAdoption(s *State, c *applyCtx, body any) error {
 	}
 	s.setVersion(a.Version, p)
 	c.touch(TypeInstance, s.Instance.Origin)
+	return nil
+}
+
+// strict checks an entry as strict rules require.
+func (s *State) strict(e *entry.Entry, logged time.Time) error {
+	if err := e.CheckCanonical(); err != nil {
+		return err
+	}
+	p := &e.Payload
+	if last := s.seqs[p.Author]; p.Seq > last+SeqWindow {
+		return truce.FieldErrorf(truce.CodeInvalid, "payload.seq", "seq %d is more than %d past %s's last seq %d: use the next one", p.Seq, SeqWindow, p.Author, last)
+	}
+	window := truce.DefaultSigningWindow
+	if s.Agreement != nil && s.Agreement.Deadlines.Signing != 0 {
+		window = s.Agreement.Deadlines.Signing
+	}
+	if p.Time.Before(logged.Add(-time.Duration(window))) {
+		return truce.FieldErrorf(truce.CodeBadTime, "payload.time", "signed at %s, more than the agreement's %s before it is logged (%s)",
+			p.Time.UTC().Format(time.RFC3339), time.Duration(window), logged.Format(time.RFC3339))
+	}
 	return nil
 }
 

@@ -13,11 +13,12 @@ import (
 // adopting a version changes what later entries derive and nothing that
 // came before; a version this build does not know is refused by name.
 func TestRulesVersions(t *testing.T) {
-	// A later build's version 2: stricter about what is one story.
+	// A later build's next version: stricter about what is one story.
+	next := LatestVersion + 1
 	strict := versions[1]
 	strict.Grouping = stories.Options{Window: strict.Grouping.Window, NearBits: 20, NearJaccard: 0.99, MinSimilar: 0.95, MinShingles: 20}
-	versions[2] = strict
-	defer delete(versions, 2)
+	versions[next] = strict
+	defer delete(versions, next)
 
 	rewrite := strings.NewReplacer("ended four-day talks", "concluded four-day talks", "officials said", "officials told reporters").Replace(istanbul)
 	run := func(adoptAfter int) *world {
@@ -27,7 +28,7 @@ func TestRulesVersions(t *testing.T) {
 		}
 		for i, text := range []string{istanbul, rewrite, istanbul + " Later, talks resumed.", rewrite + " Talks resumed later."} {
 			if i == adoptAfter {
-				w.must(truce.SystemAuthor, KindRulesAdopted, RulesAdoption{Version: 2})
+				w.must(truce.SystemAuthor, KindRulesAdopted, RulesAdoption{Version: next})
 			}
 			w.must("ana", KindSourceIngested, source(10+i, []string{"Khyber Courier", "Gulf Wire"}[i%2], text))
 		}
@@ -39,15 +40,15 @@ func TestRulesVersions(t *testing.T) {
 	if storyOf(v1, "SRC-0002") != storyOf(v1, "SRC-0001") || storyOf(v1, "SRC-0004") != storyOf(v1, "SRC-0003") {
 		t.Fatal("under version 1 the rewrites do not join their originals' story")
 	}
-	mixed := run(2) // version 2 from the third source on
-	if mixed.s.Rules != 2 {
+	mixed := run(2) // the next version from the third source on
+	if mixed.s.Rules != next {
 		t.Fatalf("rules in force %d after the adoption", mixed.s.Rules)
 	}
 	if storyOf(mixed, "SRC-0002") != storyOf(mixed, "SRC-0001") {
-		t.Error("adopting version 2 changed where an earlier source went")
+		t.Error("adopting the next version changed where an earlier source went")
 	}
 	if storyOf(mixed, "SRC-0004") == storyOf(mixed, "SRC-0003") {
-		t.Error("version 2, in force, was not applied to later sources")
+		t.Error("the next version, in force, was not applied to later sources")
 	}
 	// Replaying the same log gives the same: the version is in the log.
 	again := run(2)
@@ -57,10 +58,10 @@ func TestRulesVersions(t *testing.T) {
 		}
 	}
 	// Versions only move forward, and only the system adopts them.
-	if _, err := mixed.apply(truce.SystemAuthor, KindRulesAdopted, RulesAdoption{Version: 2}); truce.ErrorCode(err) != truce.CodeConflict {
+	if _, err := mixed.apply(truce.SystemAuthor, KindRulesAdopted, RulesAdoption{Version: next}); truce.ErrorCode(err) != truce.CodeConflict {
 		t.Errorf("adopting the version in force: %v", err)
 	}
-	if _, err := mixed.apply("adm", KindRulesAdopted, RulesAdoption{Version: 2}); truce.ErrorCode(err) != truce.CodeForbidden {
+	if _, err := mixed.apply("adm", KindRulesAdopted, RulesAdoption{Version: next}); truce.ErrorCode(err) != truce.CodeForbidden {
 		t.Errorf("an admin adopting rules: %v", err)
 	}
 	if _, err := mixed.apply(truce.SystemAuthor, KindRulesAdopted, RulesAdoption{Version: 9}); err == nil || !strings.Contains(err.Error(), "not known to this build") {

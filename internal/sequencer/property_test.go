@@ -105,7 +105,10 @@ func TestRandomSequencesReplay(t *testing.T) {
 				if rng.IntN(8) == 0 {
 					author = members[rng.IntN(len(members))]
 				}
-				ack, err := env.In.Seq.Submit(ctx, env.Signers[author].Sign(t, kind, body), nil)
+				// As a client does: sign at the next seq of the committed log, so
+				// a refused entry's seq is used again.
+				next := env.In.Seq.Snapshot().Seq(author) + 1
+				ack, err := env.In.Seq.Submit(ctx, env.Signers[author].SignSeq(t, kind, next, body), nil)
 				if err != nil {
 					if truce.ErrorCode(err) == truce.CodeInternal {
 						t.Fatalf("step %d: %s by %s: internal error %v", step, kind, author, err)

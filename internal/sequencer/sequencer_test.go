@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -96,31 +97,31 @@ func TestRefusals(t *testing.T) {
 			return e
 		}, truce.CodeWrongOrigin, "other.example/log"},
 		{"reused seq", func() *dsse.Envelope {
-			env.Submit(t, pk.SignSeq(t, rules.KindAllegationFiled, 50, good))
-			return pk.SignSeq(t, rules.KindAllegationFiled, 50, good)
+			env.Submit(t, pk.SignSeq(t, rules.KindAllegationFiled, 5, good))
+			return pk.SignSeq(t, rules.KindAllegationFiled, 5, good)
 		}, truce.CodeReusedSeq, "not above"},
-		{"lower seq", func() *dsse.Envelope { return pk.SignSeq(t, rules.KindAllegationFiled, 49, good) }, truce.CodeReusedSeq, "not above"},
+		{"lower seq", func() *dsse.Envelope { return pk.SignSeq(t, rules.KindAllegationFiled, 4, good) }, truce.CodeReusedSeq, "not above"},
 		{"unknown clause", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindAllegationFiled, 60, with(func(a *truce.AllegationFiling) { a.Clauses = []string{"no-such-clause"} }))
+			return pk.SignSeq(t, rules.KindAllegationFiled, 6, with(func(a *truce.AllegationFiling) { a.Clauses = []string{"no-such-clause"} }))
 		}, truce.CodeUnknownClause, "no-such-clause"},
 		{"latitude off the globe", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindAllegationFiled, 61, with(func(a *truce.AllegationFiling) { a.Place.Lat = 91 }))
+			return pk.SignSeq(t, rules.KindAllegationFiled, 7, with(func(a *truce.AllegationFiling) { a.Place.Lat = 91 }))
 		}, truce.CodeBadLocation, "body.place.lat"},
 		{"longitude off the globe", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindAllegationFiled, 62, with(func(a *truce.AllegationFiling) { a.Place.Lon = -180.5 }))
+			return pk.SignSeq(t, rules.KindAllegationFiled, 8, with(func(a *truce.AllegationFiling) { a.Place.Lon = -180.5 }))
 		}, truce.CodeBadLocation, "body.place.lon"},
 		{"event in the future", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindAllegationFiled, 63, with(func(a *truce.AllegationFiling) { a.Occurred.From = future }))
+			return pk.SignSeq(t, rules.KindAllegationFiled, 9, with(func(a *truce.AllegationFiling) { a.Occurred.From = future }))
 		}, truce.CodeBadTime, "in the future"},
 		{"signed in the future", func() *dsse.Envelope {
 			e, _ := sequencerSignAt(rules.KindAllegationFiled, testkit.Origin, "pk-liaison", 64, future, good, pk.Key)
 			return e
 		}, truce.CodeBadTime, "payload.time"},
 		{"narrative too long", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindAllegationFiled, 65, with(func(a *truce.AllegationFiling) { a.Narrative = strings.Repeat("x", 20001) }))
+			return pk.SignSeq(t, rules.KindAllegationFiled, 11, with(func(a *truce.AllegationFiling) { a.Narrative = strings.Repeat("x", 20001) }))
 		}, truce.CodeInvalid, "the limit is 20000"},
 		{"leaf over 64 KiB", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindAllegationFiled, 66, with(func(a *truce.AllegationFiling) {
+			return pk.SignSeq(t, rules.KindAllegationFiled, 12, with(func(a *truce.AllegationFiling) {
 				a.Narrative = strings.Repeat("\u0905", 19000) // 3 bytes each, escaped in base64: > 64 KiB
 				a.Sources = []truce.Source{{Title: strings.Repeat("z", 300)}}
 			}))
@@ -129,20 +130,46 @@ func TestRefusals(t *testing.T) {
 			return env.Signers["tr-mediator"].Sign(t, rules.KindAllegationFiled, good)
 		}, truce.CodeForbidden, "mediator may not sign"},
 		{"liaison accusing its own party", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindAllegationFiled, 67, testkit.Allegation("PK", 1))
+			return pk.SignSeq(t, rules.KindAllegationFiled, 13, testkit.Allegation("PK", 1))
 		}, truce.CodeForbidden, "not its own"},
 		{"member may not register members", func() *dsse.Envelope {
 			return pk.SignSeq(t, rules.KindMemberRegistered, 68, rules.MemberRegistration{ID: "x", Name: "x", Role: truce.RoleLiaison, Party: "PK"})
 		}, truce.CodeForbidden, "may not sign"},
 		{"unknown kind", func() *dsse.Envelope { return pk.SignSeq(t, "allegation.deleted", 69, good) }, truce.CodeInvalid, "unknown kind"},
 		{"unknown field", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindAllegationFiled, 70, json.RawMessage(`{"category":"armed_clash","extra":1}`))
+			return pk.SignSeq(t, rules.KindAllegationFiled, 16, json.RawMessage(`{"category":"armed_clash","extra":1}`))
 		}, truce.CodeInvalid, "unknown field"},
 		{"second genesis", func() *dsse.Envelope {
-			return pk.SignSeq(t, rules.KindInstanceCreated, 71, rules.Instance{Origin: testkit.Origin, Name: "x", SystemKey: pk.Key.PublicKey(), LogKey: "x"})
+			return pk.SignSeq(t, rules.KindInstanceCreated, 17, rules.Instance{Origin: testkit.Origin, Name: "x", SystemKey: pk.Key.PublicKey(), LogKey: "x"})
 		}, truce.CodeForbidden, ""},
+		// One meaning per entry (strict rules).
+		{"a seq far past the last", func() *dsse.Envelope {
+			return pk.SignSeq(t, rules.KindAllegationFiled, 5+rules.SeqWindow+1, good)
+		}, truce.CodeInvalid, "past pk-liaison's last seq"},
+		{"a seq at the end of its range", func() *dsse.Envelope {
+			return pk.SignSeq(t, rules.KindAllegationFiled, math.MaxUint64, good)
+		}, truce.CodeInvalid, "2^53"},
+		{"signed in 1970", func() *dsse.Envelope {
+			e, _ := sequencerSignAt(rules.KindAllegationFiled, testkit.Origin, "pk-liaison", 6, time.Unix(0, 0), good, pk.Key)
+			return e
+		}, truce.CodeBadTime, "before it is logged"},
+		{"a name given twice", func() *dsse.Envelope {
+			b, _ := json.Marshal(good)
+			dup := append([]byte(`{"narrative":"It was the other side.",`), b[1:]...)
+			return pk.SignSeq(t, rules.KindAllegationFiled, 6, json.RawMessage(dup))
+		}, truce.CodeInvalid, "given twice"},
+		{"names differing in case", func() *dsse.Envelope {
+			b, _ := json.Marshal(good)
+			dup := append([]byte(`{"NARRATIVE":"It was the other side.",`), b[1:]...)
+			return pk.SignSeq(t, rules.KindAllegationFiled, 6, json.RawMessage(dup))
+		}, truce.CodeInvalid, "differ only in case"},
+		{"invalid UTF-8", func() *dsse.Envelope {
+			b, _ := json.Marshal(good)
+			bad := bytes.Replace(b, []byte(`"narrative":"`), []byte("\"narrative\":\"\xff"), 1)
+			return pk.SignSeq(t, rules.KindAllegationFiled, 6, json.RawMessage(bad))
+		}, truce.CodeInvalid, "UTF-8"},
 		{"two signatures", func() *dsse.Envelope {
-			e := pk.SignSeq(t, rules.KindAllegationFiled, 72, good)
+			e := pk.SignSeq(t, rules.KindAllegationFiled, 18, good)
 			e.Signatures = append(e.Signatures, e.Signatures[0])
 			return e
 		}, truce.CodeInvalid, "exactly one signature"},

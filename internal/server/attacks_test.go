@@ -598,3 +598,24 @@ func TestTokensDoNotOutliveTheirMaker(t *testing.T) {
 		t.Fatalf("a token made by a day's token = %d, expires %v", resp.StatusCode, child.Expires)
 	}
 }
+
+// One signed entry means one thing: the server refuses to sign, on a
+// member's behalf, a body with a name twice or bytes that are not UTF-8.
+func TestCustodialBodiesAreCanonical(t *testing.T) {
+	tg := newTarget(t, gate.Limits{}, instance.Options{})
+	tok := tg.token(t, "pk-liaison", policy.ScopeWrite)
+	good, _ := json.Marshal(testkit.Allegation("AF", 1))
+	size := tg.Size()
+	for name, body := range map[string][]byte{
+		"a name twice":  append([]byte(`{"narrative":"It was the other side.",`), good[1:]...),
+		"names in case": append([]byte(`{"Narrative":"It was the other side.",`), good[1:]...),
+		"invalid UTF-8": bytes.Replace(good, []byte(`"narrative":"`), []byte("\"narrative\":\"\xff"), 1),
+	} {
+		req, _ := http.NewRequest("POST", tg.url+"/api/v1/allegations", bytes.NewReader(append(append([]byte(`{"body":`), body...), '}')))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if resp, b := tg.do(t, req); resp.StatusCode != 400 || tg.Size() != size {
+			t.Errorf("%s: %d %s, log %d → %d", name, resp.StatusCode, b, size, tg.Size())
+		}
+	}
+}
