@@ -617,6 +617,41 @@ func TestWalkthrough(t *testing.T) {
 	if !rules["third-violation-referral"] || !rules["formal-notice"] {
 		t.Fatalf("consequences from rules %v", rules)
 	}
+
+	// The liaison rotates its key from the command line: adds a new one
+	// (signed with the old), signs with the new, revokes the old; the old
+	// then signs nothing.
+	pk := as("pk-liaison")
+	newKey := filepath.Join(t.TempDir(), "pk-new.key")
+	pub, errOut, code := run(t, "key", "generate", "--out", newKey, "--member", "pk-liaison")
+	if code != 0 {
+		t.Fatalf("key generate = %d %s", code, errOut)
+	}
+	oldKey := ""
+	for _, kv := range pk {
+		if v, ok := strings.CutPrefix(kv, "TRUCE_KEY="); ok {
+			oldKey = v
+		}
+	}
+	old, err := entry.ReadKeyFile(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("pk-liaison", "add-key", "--member", "pk-liaison", "--body-key", strings.TrimSpace(pub))
+	withNew := append(append([]string{}, pk...), "TRUCE_KEY="+newKey)
+	if out, errOut, code := runEnv(t, withNew, "allege", "--category", "armed_clash", "--at", "-2h", "--lat", "33.9", "--lon", "70.1",
+		"--country", "PK", "--location", "Kurram", "--clause", "no-cross-border-fire", "--perpetrator", "party:AF",
+		"--narrative", "[EXERCISE] Small-arms fire across the border."); code != 0 {
+		t.Fatalf("signing with the new key = %d %s %s", code, out, errOut)
+	}
+	if out, errOut, code := runEnv(t, withNew, "revoke-key", "--member", "pk-liaison", "--body-key", old.ID(), "--reason", "rotated"); code != 0 {
+		t.Fatalf("revoke-key = %d %s %s", code, out, errOut)
+	}
+	if out, errOut, code := runEnv(t, pk, "allege", "--category", "armed_clash", "--at", "-2h", "--lat", "33.9", "--lon", "70.1",
+		"--country", "PK", "--location", "Kurram", "--clause", "no-cross-border-fire", "--perpetrator", "party:AF",
+		"--narrative", "[EXERCISE] Signed with the revoked key."); code == 0 || !strings.Contains(errOut, "revoked") {
+		t.Fatalf("signing with the revoked key = %d %s %s", code, out, errOut)
+	}
 	if out, errOut, code := run(t, "replay", "--data", data); code != 0 {
 		t.Fatalf("replay = %d %s %s", code, out, errOut)
 	}

@@ -36,7 +36,7 @@ func (s *signer) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.token, "token", envDefault("TRUCE_TOKEN", ""), "API token ($TRUCE_TOKEN)")
 	fs.StringVar(&s.out, "out", "", "write the signed envelope to this file instead of submitting (offline)")
 	fs.StringVar(&s.origin, "origin", envDefault("TRUCE_ORIGIN", ""), "the log's origin; asked of the server when online ($TRUCE_ORIGIN)")
-	fs.StringVar(&s.member, "member", "", "author id (default: the key file's Member header)")
+	fs.StringVar(&s.member, "author", "", "author id (default: the key file's Member header)")
 	fs.Uint64Var(&s.seq, "seq", 0, "seq to sign with (default: one above the last known)")
 }
 

@@ -103,6 +103,11 @@ func bindFields(fs *flag.FlagSet, v reflect.Value, prefix string, opening **truc
 			continue
 		}
 		name = prefix + strings.ReplaceAll(name, "_", "-")
+		if fs.Lookup(name) != nil {
+			// A body field named as one of the signer's flags (add-key's
+			// public key beside --key, the signing key file).
+			name = "body-" + name
+		}
 		fv := v.Field(i)
 		switch f.Type {
 		case reflect.TypeOf(truce.Agreement{}):
