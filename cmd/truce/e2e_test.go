@@ -7,8 +7,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -983,5 +985,113 @@ func TestServeIngest(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "ingest", "--server", s.url, "--token", token, away); code != 0 || !strings.Contains(errOut, "unchanged "+id[1]) {
 		t.Errorf("the same file again over the API = %d %s", code, errOut)
+	}
+}
+
+// TestEnrolment sets up a real instance as its secretariat would: init
+// with a members file, a one-time link per member, and the member setting
+// a password in the browser and signing in — on an instance where no one
+// had a password before.
+func TestEnrolment(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "instance")
+	members := filepath.Join(dir, "members.yaml")
+	os.WriteFile(members, []byte("- id: af-liaison\n  name: AF Liaison Officer\n  role: liaison\n  party: AF\n  keys: []\n  custodial: true\n"), 0o600)
+	if out, errOut, code := run(t, "init", "--data", data, "--origin", "truce.example.org/log", "--agreement", "../../internal/demo/agreement.yaml", "--members", members); code != 0 {
+		t.Fatalf("init = %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "member", "invite", "--data", data, "--member", "nobody"); code == 0 || !strings.Contains(errOut, "no member") {
+		t.Fatalf("inviting an unknown member = %d %s", code, errOut)
+	}
+	s := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	out, errOut, code := run(t, "member", "invite", "--data", data, "--member", "af-liaison", "--url", s.url)
+	link := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(link, s.url+"/enrol/") {
+		t.Fatalf("member invite = %d %s %s", code, out, errOut)
+	}
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(url string) (int, string) {
+		resp, err := browser.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, page := get(link); code != 200 || !strings.Contains(page, "af-liaison") {
+		t.Fatalf("the link = %d", code)
+	}
+	post := func(pw, again string) *http.Response {
+		resp, err := browser.PostForm(link, url.Values{"password": {pw}, "again": {again}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post("short", "short"); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a weak password = %d", resp.StatusCode)
+	}
+	if resp := post("river tractor blue lantern", "river tractor blue lanterm"); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("mistyped = %d", resp.StatusCode)
+	}
+	resp := post("river tractor blue lantern", "river tractor blue lantern")
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("setting the password = %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", s.url+"/", nil)
+	req.AddCookie(resp.Cookies()[0])
+	if r, err := browser.Do(req); err != nil || r.StatusCode != 200 {
+		t.Fatalf("the member's dashboard after enrolling = %v %v", r.StatusCode, err)
+	}
+	if code, _ := get(link); code != 404 {
+		t.Fatalf("the link used again = %d", code)
+	}
+	// Signing in with the password, as any later day.
+	r, err := browser.PostForm(s.url+"/signin", url.Values{"member": {"af-liaison"}, "password": {"river tractor blue lantern"}})
+	if err != nil || r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing in = %v %v", r.StatusCode, err)
+	}
+	if out, _, code := run(t, "member", "list", "--data", data); code != 0 || !regexp.MustCompile(`af-liaison .*AF +\d+ +set`).MatchString(out) {
+		t.Fatalf("member list = %d %s", code, out)
+	}
+	// The member files an allegation in the browser, signed with the key
+	// the server holds for it, as its members file chose; the log says so.
+	session := r.Cookies()[0]
+	req, _ = http.NewRequest("GET", s.url+"/act/allege", nil)
+	req.AddCookie(session)
+	page, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(b))
+	if csrf == nil {
+		t.Fatalf("the form has no CSRF token: %d", page.StatusCode)
+	}
+	form := url.Values{"csrf": {html.UnescapeString(csrf[1])}, "category": {"shelling_artillery_missile"}, "occurred.from": {time.Now().UTC().Add(-3 * time.Hour).Format("2006-01-02T15:04")},
+		"occurred.precision": {"1"}, "place.lat": {"34.1"}, "place.lon": {"71.1"}, "place.geo_precision": {"2"}, "place.country": {"AF"},
+		"place.location": {"Torkham"}, "clauses": {"no-cross-border-fire"}, "perpetrator.kind": {"party"}, "perpetrator.party": {"PK"},
+		"narrative": {"Shells landed near the crossing."}, "visibility": {"parties"}}
+	req, _ = http.NewRequest("POST", s.url+"/act/allege", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(session)
+	filed, err := browser.Do(req)
+	if err != nil || filed.StatusCode != http.StatusSeeOther || !strings.HasPrefix(filed.Header.Get("Location"), "/allegations/AL-") {
+		t.Fatalf("filing in the browser = %v %v", filed.StatusCode, err)
+	}
+	filed.Body.Close()
+	req, _ = http.NewRequest("GET", s.url+"/api/v1"+filed.Header.Get("Location"), nil)
+	req.AddCookie(session)
+	got, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(got.Body)
+	got.Body.Close()
+	if !strings.Contains(string(b), `"author":"af-liaison"`) || !strings.Contains(string(b), `"custodial":true`) {
+		t.Fatalf("the allegation's history: %s", b)
 	}
 }

@@ -36,6 +36,18 @@ func (s *Server) SignIn(w http.ResponseWriter, r *http.Request, member, password
 	return s.cfg.Auth.Identify(r.Context(), "", cookie)
 }
 
+// Enrol uses a one-time link to set a member's password and signs the
+// member in. The pages share it.
+func (s *Server) Enrol(w http.ResponseWriter, r *http.Request, token, password string) error {
+	cookie, _, err := s.cfg.Auth.Enrol(r.Context(), token, password)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: cookie, Path: "/", HttpOnly: true,
+		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: int(auth.SessionTTL.Seconds())})
+	return nil
+}
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	var l Login
 	if err := readJSON(r, &l); err != nil {

@@ -36,3 +36,18 @@ func TestTokenHash(t *testing.T) {
 		t.Fatal("HashToken")
 	}
 }
+
+func TestStrength(t *testing.T) {
+	for pw, ok := range map[string]bool{
+		"short":                      false,
+		"aaaaaaaaaaaaaaaa":           false,
+		"pk-liaison-2026!!":          false,
+		"Password1234":               false,
+		"river tractor blue lantern": true,
+		"کابل میں بارش ہے آج":        true,
+	} {
+		if err := CheckStrength("pk-liaison", pw); (err == nil) != ok {
+			t.Errorf("%q: %v", pw, err)
+		}
+	}
+}

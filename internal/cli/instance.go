@@ -32,7 +32,7 @@ func cmdInit(e *env, args []string) error {
 	data := fs.String("data", "", "data directory to create")
 	origin := fs.String("origin", "", "the log's origin, e.g. truce.example.org/log")
 	agreementFile := fs.String("agreement", "", "the agreement file (YAML)")
-	membersFile := fs.String("members", "", "members to register (YAML list of id, name, role, party, keys)")
+	membersFile := fs.String("members", "", "members to register (YAML list of id, name, role, party, keys, custodial)")
 	name := fs.String("name", "", "the instance's name (default: the agreement's title)")
 	exercise := fs.Bool("exercise", false, "mark everything in this instance as exercise data")
 	if err := parse(fs, args); err != nil {
@@ -77,6 +77,9 @@ func readMembers(path string) ([]instance.Member, error) {
 		Role  truce.Role `yaml:"role"`
 		Party string     `yaml:"party"`
 		Keys  []string   `yaml:"keys"`
+		// Custodial gives the member a key the server holds, to sign in the
+		// browser: a choice the log shows on every entry it signs.
+		Custodial bool `yaml:"custodial"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -85,7 +88,7 @@ func readMembers(path string) ([]instance.Member, error) {
 	}
 	out := make([]instance.Member, len(list))
 	for i, m := range list {
-		out[i] = instance.Member{ID: m.ID, Name: m.Name, Role: m.Role, Party: m.Party, PublicKeys: m.Keys}
+		out[i] = instance.Member{ID: m.ID, Name: m.Name, Role: m.Role, Party: m.Party, PublicKeys: m.Keys, Custodial: m.Custodial}
 	}
 	return out, nil
 }

@@ -24,6 +24,7 @@ const (
 	LogCheckpoint Action = "log.checkpoint" // checkpoints and the verifier key
 	LogRead       Action = "log.read"       // tiles, entry bundles and proofs: the whole log
 	Login         Action = "session.login"
+	Enrol         Action = "session.enrol" // set a password by a one-time link
 	Logout        Action = "session.logout"
 	ReadRecords   Action = "records.read" // lists and records, as Access allows
 	ReadMembers   Action = "members.read"
@@ -86,6 +87,7 @@ var table = map[Action]rule{
 	APIDoc:        {anyone, ""},
 	LogCheckpoint: {anyone, ""},
 	Login:         {anyone, ""},
+	Enrol:         {anyone, ""},
 	LogRead:       {members, ScopeRead}, // witnesses need not read it: the log sends them proofs
 	Logout:        {authed, ""},
 	ReadRecords:   {authed, ScopeRead},

@@ -68,7 +68,7 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 	s.Submit = submit.New(submit.Config{Seq: in.Seq, Vault: in.Vault, Files: files, Blobs: in.Store, Records: in.Store,
 		MaxUpload: o.Limits.MaxUploadBytes, Policy: o.Policy, Clock: o.Clock})
 	s.API = api.New(api.Config{Gate: s.Gate, Read: s.Read, Submit: s.Submit, Auth: s.Auth, Logger: o.Logger, SecureCookies: o.SecureCookies})
-	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Read: s.Read, Submit: s.Submit, Accounts: o.Accounts, Logger: o.Logger})
+	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Auth: s.Auth, Read: s.Read, Submit: s.Submit, Accounts: o.Accounts, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

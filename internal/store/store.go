@@ -158,6 +158,21 @@ type Credentials interface {
 	PutSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, hash []byte) (*Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
+	// PutInvite keeps a one-time link to set a password; Invite reads it;
+	// TakeInvite reads and deletes it in one step, so that a link works
+	// once even when two requests race.
+	PutInvite(ctx context.Context, i Invite) error
+	Invite(ctx context.Context, hash []byte) (*Invite, error)
+	TakeInvite(ctx context.Context, hash []byte) (*Invite, error)
+}
+
+// Invite is a one-time link for a member to set a password. Only the hash
+// of its token is stored.
+type Invite struct {
+	Hash    []byte
+	Member  string
+	Created time.Time
+	Expires time.Time
 }
 
 // Openings are the contents behind the sealed commitments in the log,

@@ -28,6 +28,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/read"
@@ -52,6 +53,7 @@ type Account struct {
 type Config struct {
 	API    *api.Server // serves /api/, /log/ and /healthz, and signs members in
 	Gate   *gate.Gate  // the API's
+	Auth   *auth.Service
 	Read   *read.Service
 	Submit *submit.Service
 	// Accounts are listed on the sign-in page: only for exercise instances.
@@ -80,6 +82,8 @@ var routes = []page{
 	{"GET", "/signin", policy.Login, (*Server).signinPage, false},
 	{"POST", "/signin", policy.Login, (*Server).signin, false},
 	{"POST", "/signout", policy.Logout, (*Server).signout, false},
+	{"GET", "/enrol/{token}", policy.Enrol, (*Server).enrolPage, false},
+	{"POST", "/enrol/{token}", policy.Enrol, (*Server).enrol, false},
 	{"GET", "/allegations", policy.ReadRecords, (*Server).allegations, false},
 	{"GET", "/allegations/{id}", policy.ReadRecords, (*Server).allegation, false},
 	{"GET", "/agreement", policy.ReadRecords, (*Server).agreement, false},
@@ -270,7 +274,9 @@ func (s *Server) render(w http.ResponseWriter, v *view, name, title string, data
 	h.Set("Content-Language", v.L.Tag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
+	if h.Get("Referrer-Policy") == "" {
+		h.Set("Referrer-Policy", "same-origin")
+	}
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
 	w.Write(b.Bytes())
 }
@@ -345,6 +351,44 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, v *view) error {
 		return nil
 	}
 	http.Redirect(w, r, s.signinData(r, "").Next, http.StatusSeeOther)
+	return nil
+}
+
+type enrolData struct{ Member string }
+
+// enrolPage asks a member who follows a one-time link for a password.
+func (s *Server) enrolPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	member, err := s.cfg.Auth.Invited(r.Context(), r.PathValue("token"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer") // the link is a secret
+	s.render(w, v, "enrol", v.L.T("enrol.title"), enrolData{member})
+	return nil
+}
+
+// enrol sets the password and signs the member in; a weak or mistyped
+// password is refused next to its field, and the link stays usable.
+func (s *Server) enrol(w http.ResponseWriter, r *http.Request, v *view) error {
+	token := r.PathValue("token")
+	member, err := s.cfg.Auth.Invited(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	pw := r.PostFormValue("password")
+	if pw != r.PostFormValue("again") {
+		v.Fields = map[string]string{"password": v.L.T("enrol.mismatch")}
+	} else if err := s.cfg.API.Enrol(w, r, token, pw); err == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	} else if truce.ErrorCode(err) != truce.CodeInvalid {
+		return err
+	} else {
+		v.Fields = map[string]string{"password": truce.ErrorMessage(err)}
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusUnprocessableEntity)
+	s.render(w, v, "enrol", v.L.T("enrol.title"), enrolData{member})
 	return nil
 }
 

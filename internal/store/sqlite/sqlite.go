@@ -895,6 +895,33 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	return noSpace(err)
 }
 
+// PutInvite stores a one-time link.
+func (db *DB) PutInvite(ctx context.Context, i store.Invite) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO invites (hash, member, created, expires) VALUES (?, ?, ?, ?)`,
+		i.Hash, i.Member, fmtTime(i.Created), fmtTime(i.Expires))
+	return noSpace(err)
+}
+
+// Invite reads a one-time link.
+func (db *DB) Invite(ctx context.Context, hash []byte) (*store.Invite, error) {
+	return scanInvite(db.r.QueryRowContext(ctx, `SELECT hash, member, created, expires FROM invites WHERE hash = ?`, hash))
+}
+
+// TakeInvite reads and deletes a one-time link.
+func (db *DB) TakeInvite(ctx context.Context, hash []byte) (*store.Invite, error) {
+	return scanInvite(db.w.QueryRowContext(ctx, `DELETE FROM invites WHERE hash = ? RETURNING hash, member, created, expires`, hash))
+}
+
+func scanInvite(row *sql.Row) (*store.Invite, error) {
+	var i store.Invite
+	var created, expires string
+	if err := row.Scan(&i.Hash, &i.Member, &created, &expires); err != nil {
+		return nil, noSpace(found(err))
+	}
+	i.Created, i.Expires = parseTime(created), parseTime(expires)
+	return &i, nil
+}
+
 // Opening returns the content behind a commitment.
 func (db *DB) Opening(ctx context.Context, commitment string) (*store.Sealed, error) {
 	x := store.Sealed{Commitment: commitment}

@@ -59,6 +59,7 @@ func Credentials(t *testing.T, open Opener) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
 	t.Run("Passwords", func(t *testing.T) { testPasswords(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
 }
 
 // Openings is the suite of store.Openings: written with their batch.
@@ -165,6 +166,26 @@ func testSessions(t *testing.T, s store.Store) {
 	}
 	if _, err := s.Session(ctx, []byte("h1")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted session: %v", err)
+	}
+}
+
+func testInvites(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	i := store.Invite{Hash: []byte("h1"), Member: "pk-1", Created: now, Expires: now.Add(72 * time.Hour)}
+	if err := s.PutInvite(ctx, i); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Invite(ctx, []byte("h1")); err != nil || got.Member != "pk-1" || !got.Expires.Equal(i.Expires) {
+		t.Fatalf("Invite = %+v, %v", got, err)
+	}
+	if got, err := s.TakeInvite(ctx, []byte("h1")); err != nil || got.Member != "pk-1" {
+		t.Fatalf("TakeInvite = %+v, %v", got, err)
+	}
+	for _, read := range []func(context.Context, []byte) (*store.Invite, error){s.Invite, s.TakeInvite} {
+		if _, err := read(ctx, []byte("h1")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a link taken once is found again: %v", err)
+		}
 	}
 }
 

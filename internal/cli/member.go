@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/auth"
+	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/store"
+)
+
+func cmdMember(e *env, args []string) error {
+	if len(args) == 0 || (args[0] != "invite" && args[0] != "list") {
+		fmt.Fprintln(e.stderr, "usage: truce member invite --data DIR --member ID [--expires 72h] [--url BASE] | truce member list --data DIR")
+		return errUsage
+	}
+	if args[0] == "list" {
+		return cmdMemberList(e, args[1:])
+	}
+	fs := e.flags("member invite")
+	data := fs.String("data", "", "data directory")
+	member := fs.String("member", "", "member id")
+	expires := fs.String("expires", "72h", "how long the link works")
+	base := fs.String("url", "http://127.0.0.1:8080", "the address members reach the server at")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := required(fs, "data", "member"); err != nil {
+		return err
+	}
+	ttl, err := truce.ParseDuration(*expires)
+	if err != nil || ttl <= 0 {
+		return fmt.Errorf("--expires: a duration such as 72h or 7d")
+	}
+	// The store alone: links may be given while the server runs.
+	in, err := instance.OpenStore(e.ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	rec, err := in.Store.Record(e.ctx, rules.TypeMember, *member)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no member %q: register the member first", *member)
+	}
+	if err != nil {
+		return err
+	}
+	var m truce.Member
+	if err := json.Unmarshal(rec.Doc, &m); err != nil {
+		return err
+	}
+	if m.Role == truce.RoleSystem {
+		return fmt.Errorf("the system author does not sign in")
+	}
+	tok, err := auth.NewInvite(e.ctx, in.Store, m.ID, time.Now(), time.Duration(ttl))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s/enrol/%s\n", strings.TrimRight(*base, "/"), tok)
+	fmt.Fprintf(e.stderr, "a one-time link for %s (%s, %s) to set a password, valid for %s: give it to the member by a channel you trust\n",
+		m.ID, m.Role, m.Party, time.Duration(ttl))
+	return nil
+}
+
+func cmdMemberList(e *env, args []string) error {
+	fs := e.flags("member list")
+	data := fs.String("data", "", "data directory")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "data"); err != nil {
+		return err
+	}
+	in, err := instance.OpenStore(e.ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	w := tabwriter.NewWriter(e.stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tROLE\tPARTY\tKEYS\tPASSWORD")
+	err = in.Store.EachRecord(e.ctx, func(r truce.Record) error {
+		if r.Type != rules.TypeMember {
+			return nil
+		}
+		var m truce.Member
+		if err := json.Unmarshal(r.Doc, &m); err != nil {
+			return err
+		}
+		active := 0
+		for _, k := range m.Keys {
+			if k.Revoked == 0 {
+				active++
+			}
+		}
+		pw := "set"
+		if _, err := in.Store.Password(e.ctx, m.ID); errors.Is(err, store.ErrNotFound) {
+			pw = "none"
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", m.ID, m.Name, m.Role, m.Party, active, pw)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return w.Flush()
+}
