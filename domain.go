@@ -59,6 +59,12 @@ type Key struct {
 	// members who work in the browser: every entry they sign is known to
 	// have been signed by the server on the member's behalf.
 	Custodial bool `json:"custodial,omitempty"`
+	// Pending keys of a party's member were added by someone else than the
+	// member and sign nothing until the party approves them (or, while the
+	// party has no member with a key, a quorum of mediators); Approved is
+	// the log index of the approval that made one usable.
+	Pending  bool  `json:"pending,omitempty"`
+	Approved int64 `json:"approved,omitempty"`
 }
 
 // Duration is a length of time written for people: "72h", "14d", "2w", "90m".

@@ -625,8 +625,7 @@ func TestWalkthrough(t *testing.T) {
 	// then signs nothing.
 	pk := as("pk-liaison")
 	newKey := filepath.Join(t.TempDir(), "pk-new.key")
-	pub, errOut, code := run(t, "key", "generate", "--out", newKey, "--member", "pk-liaison")
-	if code != 0 {
+	if _, errOut, code := run(t, "key", "generate", "--out", newKey, "--member", "pk-liaison"); code != 0 {
 		t.Fatalf("key generate = %d %s", code, errOut)
 	}
 	oldKey := ""
@@ -639,7 +638,8 @@ func TestWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step("pk-liaison", "add-key", "--member", "pk-liaison", "--body-key", strings.TrimSpace(pub))
+	// The new key file gives the key and its proof of possession.
+	step("pk-liaison", "add-key", "--member", "pk-liaison", "--new-key", newKey)
 	withNew := append(append([]string{}, pk...), "TRUCE_KEY="+newKey)
 	if out, errOut, code := runEnv(t, withNew, "allege", "--category", "armed_clash", "--at", "-2h", "--lat", "33.9", "--lon", "70.1",
 		"--country", "PK", "--location", "Kurram", "--clause", "no-cross-border-fire", "--perpetrator", "party:AF",
@@ -996,7 +996,18 @@ func TestEnrolment(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "instance")
 	members := filepath.Join(dir, "members.yaml")
-	os.WriteFile(members, []byte("- id: af-liaison\n  name: AF Liaison Officer\n  role: liaison\n  party: AF\n  keys: []\n  custodial: true\n"), 0o600)
+	yaml := "- id: af-liaison\n  name: AF Liaison Officer\n  role: liaison\n  party: AF\n  keys: []\n  custodial: true\n"
+	mediatorKeys := map[string]string{}
+	for _, m := range []struct{ id, party string }{{"tr-mediator", "TR"}, {"qa-mediator", "QA"}} {
+		file := filepath.Join(dir, m.id+".key")
+		pub, errOut, code := run(t, "key", "generate", "--out", file, "--member", m.id)
+		if code != 0 {
+			t.Fatalf("key generate = %d %s", code, errOut)
+		}
+		mediatorKeys[m.id] = file
+		yaml += fmt.Sprintf("- id: %s\n  name: %s\n  role: mediator\n  party: %s\n  keys: [%q]\n", m.id, m.id, m.party, strings.TrimSpace(pub))
+	}
+	os.WriteFile(members, []byte(yaml), 0o600)
 	if out, errOut, code := run(t, "init", "--data", data, "--origin", "truce.example.org/log", "--agreement", "../../internal/demo/agreement.yaml", "--members", members); code != 0 {
 		t.Fatalf("init = %d %s %s", code, out, errOut)
 	}
@@ -1055,6 +1066,23 @@ func TestEnrolment(t *testing.T) {
 	}
 	if out, _, code := run(t, "member", "list", "--data", data); code != 0 || !regexp.MustCompile(`af-liaison .*AF +\d+ +set`).MatchString(out) {
 		t.Fatalf("member list = %d %s", code, out)
+	}
+	// The key the server holds for AF's liaison signs nothing until AF
+	// consents: AF has no member with a key yet, so the agreement's quorum
+	// of mediators enrols it.
+	tok, _, _ := run(t, "token", "issue", "--data", data, "--member", "tr-mediator")
+	var who struct {
+		Member truce.Member `json:"member"`
+	}
+	if err := client.New(s.url, strings.TrimSpace(tok)).Do(context.Background(), "GET", "/api/v1/members/af-liaison", nil, &who); err != nil || len(who.Member.Keys) != 1 || !who.Member.Keys[0].Pending {
+		t.Fatalf("af-liaison's key before approval: %+v %v", who.Member.Keys, err)
+	}
+	for _, m := range []string{"tr-mediator", "qa-mediator"} {
+		mt, _, _ := run(t, "token", "issue", "--data", data, "--member", m)
+		if out, errOut, code := run(t, "approve-key", "--server", s.url, "--token", strings.TrimSpace(mt), "--key", mediatorKeys[m],
+			"--member", "af-liaison", "--body-key", who.Member.Keys[0].ID); code != 0 {
+			t.Fatalf("%s approving = %d %s %s", m, code, out, errOut)
+		}
 	}
 	// The member files an allegation in the browser, signed with the key
 	// the server holds for it, as its members file chose; the log says so.

@@ -173,7 +173,7 @@ func TestFileListGet(t *testing.T) {
 		t.Fatalf("GET missing = %d %s", code, body)
 	}
 	code, body, _ = f.do(t, "GET", "/api/v1/members/pk-liaison", f.tokens["pk-liaison"], nil)
-	if !strings.Contains(string(body), `"seq":5`) || code != 200 {
+	if !strings.Contains(string(body), `"seq":6`) || code != 200 { // five filings, and its approval of its own custodial key
 		t.Fatalf("GET member = %d %s", code, body)
 	}
 	code, body, _ = f.do(t, "GET", "/api/v1/agreement", f.tokens["pk-liaison"], nil)

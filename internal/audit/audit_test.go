@@ -12,12 +12,15 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
 	"github.com/truce-mvm/truce"
 
 	"github.com/truce-mvm/truce/internal/audit"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/store/sqlite"
 	"github.com/truce-mvm/truce/internal/testkit"
@@ -260,22 +263,70 @@ func TestVerifyCatchesRevokedKeyEntries(t *testing.T) {
 	if _, err := env.In.Seq.Submit(context.Background(), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 3)), nil); truce.ErrorCode(err) != truce.CodeRevokedKey {
 		t.Fatalf("live submission with a revoked key: %v", err)
 	}
+	// The operator forges: a new log with the rogue entry appended.
+	forged, n := forge(t, env, func(next int64) []byte {
+		rogue, _ := entry.EncodeLeaf(next, testkit.Start.Add(time.Hour), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 4)))
+		return rogue
+	})
+	if p := verifyProblem(t, forged); p == nil || p.Index != n || !strings.Contains(p.What, "revoked") {
+		t.Fatalf("Verify = %v, want the rogue entry %d named as signed with a revoked key", p, n)
+	}
+}
+
+// The operator cannot sign as a party: a key an administrator adds for a
+// party's member, holding it, signs nothing until the party approves it —
+// refused live, and named by truce verify in a log doctored to use it.
+func TestAdminCannotSignForAParty(t *testing.T) {
+	env := testkit.New(t, instance.Options{})
+	ctx := context.Background()
+	forged, _ := entry.GenerateKey("af-liaison")
+	admin := env.Signers["admin"]
+	env.Submit(t, admin.Sign(t, rules.KindKeyAdded, rules.KeyAddition{Member: "af-liaison", Key: forged.PublicKey(),
+		Proof: forged.ProvePossession(testkit.Origin, "af-liaison")}))
+	reply := func() *dsse.Envelope {
+		e, err := sequencer.Sign(rules.KindReplyFiled, testkit.Origin, "af-liaison", env.In.Seq.Snapshot().Seq("af-liaison")+1, env.Clock.Now(),
+			truce.Reply{Allegation: "AL-0001", Response: truce.ReplyAdmit, Narrative: "Afghanistan admits the violation."}, forged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	env.Submit(t, env.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 1)))
+	if _, err := env.In.Seq.Submit(ctx, reply(), nil); truce.ErrorCode(err) != truce.CodeRevokedKey || !strings.Contains(err.Error(), "until AF approves it") {
+		t.Fatalf("a reply signed with the admin's key for AF: %v", err)
+	}
+	// Nor can the admin approve it: only AF, which has a member with a key.
+	if _, err := env.In.Seq.Submit(ctx, admin.Sign(t, rules.KindKeyApproved, rules.KeyApproval{Member: "af-liaison", Key: forged.ID()}), nil); err == nil {
+		t.Fatal("the admin approved its own key for AF")
+	}
+	doctored, n := forge(t, env, func(next int64) []byte {
+		leaf, _ := entry.EncodeLeaf(next, testkit.Start.Add(time.Hour), reply())
+		return leaf
+	})
+	if p := verifyProblem(t, doctored); p == nil || p.Index != n || !strings.Contains(p.What, "approves") {
+		t.Fatalf("Verify = %v, want the forged reply %d named", p, n)
+	}
+}
+
+// forge closes env's instance and builds, as an operator gone rogue would,
+// a new log of its entries and one more that next makes for its index,
+// with the tree rebuilt and the checkpoint signed with the log's own key.
+// It returns the forged store and the index of the added entry.
+func forge(t *testing.T, env *testkit.Env, next func(index int64) []byte) (*sqlite.DB, int64) {
+	t.Helper()
 	ctx := context.Background()
 	size, _, _ := env.In.Store.Tree(ctx)
 	var leaves [][]byte
 	store.Leaves(ctx, env.In.Store, 0, size, func(_ int64, l []byte) error { leaves = append(leaves, bytes.Clone(l)); return nil })
+	added := next(int64(len(leaves)))
 	env.In.Close()
 	env.In = nil
-
-	// The operator forges: a new log with the rogue entry appended.
-	rogue, _ := entry.EncodeLeaf(int64(len(leaves)), testkit.Start.Add(time.Hour), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 4)))
-	leaves = append(leaves, rogue)
-	dir := t.TempDir()
-	forged, err := sqlite.Open(ctx, filepath.Join(dir, instance.DBFile), sqlite.Options{Migrate: true})
+	leaves = append(leaves, added)
+	forged, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), instance.DBFile), sqlite.Options{Migrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer forged.Close()
+	t.Cleanup(func() { forged.Close() })
 	orig := openStore(t, env.Dir)
 	for _, k := range []string{instance.MetaOrigin, instance.MetaVKey} {
 		v, _ := orig.Meta(ctx, k)
@@ -290,12 +341,21 @@ func TestVerifyCatchesRevokedKeyEntries(t *testing.T) {
 	if err := forged.Append(ctx, &store.Batch{Start: 0, Size: g.Size, Root: g.Root, Checkpoint: cp, Tiles: g.Tiles, Bundles: g.Bundles, BundleFrom: g.BundleFrom}); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := noteVerifier(func() string { s, _ := forged.Meta(ctx, instance.MetaVKey); return s }())
-	_, err = audit.Verify(ctx, forged, testkit.Origin, v, nil)
+	return forged, int64(len(leaves) - 1)
+}
+
+// verifyProblem runs truce verify's check on a store and returns the
+// problem it names, nil if it passes.
+func verifyProblem(t *testing.T, st *sqlite.DB) *audit.Problem {
+	t.Helper()
+	ctx := context.Background()
+	v, _ := noteVerifier(func() string { s, _ := st.Meta(ctx, instance.MetaVKey); return s }())
+	_, err := audit.Verify(ctx, st, testkit.Origin, v, nil)
 	var p *audit.Problem
-	if !asProblem(err, &p) || p.Index != int64(len(leaves)-1) || !strings.Contains(p.What, "revoked") {
-		t.Fatalf("Verify = %v, want the rogue entry %d named as signed with a revoked key", err, len(leaves)-1)
+	if err != nil && !asProblem(err, &p) {
+		t.Fatalf("Verify: %v", err)
 	}
+	return p
 }
 
 // The content kept behind sealed commitments is checked against them.

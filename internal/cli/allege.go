@@ -28,6 +28,9 @@ import (
 type signer struct {
 	keyFile, server, token, out, origin, member string
 	seq                                         uint64
+	// prepare, if set, finishes the body once the log's origin is known
+	// (a new key's proof of possession names it).
+	prepare func(origin string) error
 }
 
 func (s *signer) register(fs *flag.FlagSet) {
@@ -104,6 +107,11 @@ func (s *signer) envelope(e *env, kind string, body any) (env *dsse.Envelope, au
 		}
 		if s.origin, err = c.Origin(e.ctx); err != nil {
 			return nil, "", 0, fmt.Errorf("asking the server for its origin: %w", err)
+		}
+	}
+	if s.prepare != nil {
+		if err := s.prepare(s.origin); err != nil {
+			return nil, "", 0, err
 		}
 	}
 	seq = s.seq

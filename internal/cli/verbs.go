@@ -18,6 +18,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/agreement"
+	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
@@ -51,6 +52,7 @@ var verbs = []verb{
 	{"register-member", rules.KindMemberRegistered, "register a member with its public keys (administrator)", rules.MemberRegistration{}},
 	{"add-key", rules.KindKeyAdded, "add a signing key to a member: your own, or any as administrator", rules.KeyAddition{}},
 	{"revoke-key", rules.KindKeyRevoked, "revoke a member's key: entries it signs later are refused", rules.KeyRevocation{}},
+	{"approve-key", rules.KindKeyApproved, "approve a key someone else added to a member of your party (or, enrolling a party, as a mediator)", rules.KeyApproval{}},
 }
 
 func init() {
@@ -72,6 +74,21 @@ func runVerb(e *env, v verb, args []string) error {
 	if ev, ok := body.Interface().(*truce.EvidenceRegistration); ok {
 		fs.StringVar(&file, "file", "", "the evidence file: sets sha256, size and media type")
 		finish = append(finish, func() error { return describeFile(file, ev) })
+	}
+	if ka, ok := body.Interface().(*rules.KeyAddition); ok {
+		var newKey string
+		fs.StringVar(&newKey, "new-key", "", "the new key's file (truce key generate): sets the key and its proof of possession")
+		s.prepare = func(origin string) error {
+			if newKey == "" {
+				return nil // --body-key and --proof given as they are
+			}
+			k, err := entry.ReadKeyFile(newKey)
+			if err != nil {
+				return err
+			}
+			ka.Key, ka.Proof = k.PublicKey(), k.ProvePossession(origin, ka.Member)
+			return nil
+		}
 	}
 	if err := parse(fs, args); err != nil {
 		return err

@@ -116,7 +116,15 @@ func Create(ctx context.Context, dir string, now time.Time, o instance.Options) 
 		return nil, err
 	}
 	defer in.Close()
+	// Each party's liaisons' keys are theirs once the mediators enrol the
+	// party and the party approves its members' keys.
+	if err := in.ApprovePending(ctx, keys, clk.Now); err != nil {
+		return nil, fmt.Errorf("enrolment: %w", err)
+	}
 	sc := &scenario{in: in, keys: keys, clock: clk, start: start, end: now, seqs: map[string]uint64{}, ids: map[string]string{}}
+	for id := range keys {
+		sc.seqs[id] = in.Seq.Snapshot().Seq(id) // the approvals used some
+	}
 	if err := sc.run(ctx); err != nil {
 		return nil, err
 	}

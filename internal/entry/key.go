@@ -177,3 +177,23 @@ func NewPublicKey(pub ed25519.PublicKey) (*PublicKey, error) {
 	}
 	return &PublicKey{Key: pub, ID: KeyID(pub), exp: exp}, nil
 }
+
+// PossessionMessage is what a key signs to show that whoever adds it to a
+// member holds it: the log, the member and the key, so that a proof serves
+// for nothing else.
+func PossessionMessage(origin, member, keyID string) []byte {
+	return []byte("truce key possession v1\n" + origin + "\n" + member + "\n" + keyID + "\n")
+}
+
+// ProvePossession signs the possession message for member on the log
+// origin with k, base64.
+func (k *PrivateKey) ProvePossession(origin, member string) string {
+	return base64.StdEncoding.EncodeToString(ed25519.Sign(k.Key, PossessionMessage(origin, member, k.ID())))
+}
+
+// VerifyPossession checks a proof made by ProvePossession with k.
+func (k *PublicKey) VerifyPossession(origin, member, proof string) bool {
+	sig, err := base64.StdEncoding.DecodeString(proof)
+	return err == nil && len(sig) == ed25519.SignatureSize &&
+		voi.VerifyExpandedWithOptions(k.exp, PossessionMessage(origin, member, k.ID), sig, stdlibRules)
+}

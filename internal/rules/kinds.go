@@ -17,6 +17,7 @@ const (
 	KindMemberRegistered = "member.registered"
 	KindKeyAdded         = "key.added"
 	KindKeyRevoked       = "key.revoked"
+	KindKeyApproved      = "key.approved"
 	KindAgreementAdopted = "agreement.adopted"
 	KindAllegationFiled  = "allegation.filed"
 )
@@ -50,6 +51,7 @@ var kinds = map[string]*kind{
 	KindMemberRegistered:     {registrars, decodeAs[MemberRegistration](checkMember), applyMember},
 	KindKeyAdded:             {anyone, decodeAs[KeyAddition](checkKeyAddition), applyKeyAddition},
 	KindKeyRevoked:           {anyone, decodeAs[KeyRevocation](checkKeyRevocation), applyKeyRevocation},
+	KindKeyApproved:          {signatory, decodeAs[KeyApproval](checkKeyApproval), applyKeyApproval},
 	KindAgreementAdopted:     {system, decodeAs[truce.Agreement](validateAgreementBody), applyAgreement},
 	KindTick:                 {system, decodeAs[Tick](func(*Tick) error { return nil }), applyTick},
 	KindRulesAdopted:         {system, decodeAs[RulesAdoption](checkRulesAdoption), applyRulesAdoption},
@@ -252,8 +254,11 @@ func applyMember(s *State, c *applyCtx, body any) error {
 			if _, taken := s.keys[pub.ID]; taken || newKeys[pub.ID] != nil {
 				return truce.FieldErrorf(truce.CodeConflict, fmt.Sprintf("%s[%d]", set.field, i), "key %s is already registered", pub.ID)
 			}
-			newKeys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: set.custodial}
-			mem.Keys = append(mem.Keys, truce.Key{ID: pub.ID, Public: k, Added: c.index, Custodial: set.custodial})
+			// Under strict rules, a party's member's keys registered for it
+			// sign nothing until its party approves them.
+			pending := s.version.Strict && s.isParty(m.Party)
+			newKeys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: set.custodial, pending: pending}
+			mem.Keys = append(mem.Keys, truce.Key{ID: pub.ID, Public: k, Added: c.index, Custodial: set.custodial, Pending: pending})
 		}
 	}
 	s.members[m.ID] = mem
@@ -271,6 +276,17 @@ type KeyAddition struct {
 	Member    string `json:"member"`
 	Key       string `json:"key"` // "ed25519:..."
 	Custodial bool   `json:"custodial,omitempty"`
+	// Proof is the new key's signature of its possession message
+	// (entry.PossessionMessage), base64: whoever adds it holds it. Strict
+	// rules require it.
+	Proof string `json:"proof,omitempty"`
+}
+
+// KeyApproval is the body of key.approved: a party's consent to a key
+// someone else added to one of its members.
+type KeyApproval struct {
+	Member string `json:"member"`
+	Key    string `json:"key"` // key id
 }
 
 // KeyRevocation is the body of key.revoked.
@@ -318,10 +334,83 @@ func applyKeyAddition(s *State, c *applyCtx, body any) error {
 	if len(m.Keys) >= 16 {
 		return truce.FieldErrorf(truce.CodeConflict, "body.key", "%s has 16 keys; revoke old ones first", m.ID)
 	}
-	s.keys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: a.Custodial}
-	m.Keys = append(m.Keys, truce.Key{ID: pub.ID, Public: a.Key, Added: c.index, Custodial: a.Custodial})
+	pending := false
+	if s.version.Strict {
+		if !pub.VerifyPossession(s.Instance.Origin, m.ID, a.Proof) {
+			return truce.FieldErrorf(truce.CodeInvalid, "body.proof", "is not the new key's signature of its possession message: whoever adds a key must hold it")
+		}
+		// Someone else than the member adding a party member's key: the
+		// party must consent before it signs anything.
+		pending = c.author.ID != m.ID && s.isParty(m.Party)
+	}
+	s.keys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: a.Custodial, pending: pending}
+	m.Keys = append(m.Keys, truce.Key{ID: pub.ID, Public: a.Key, Added: c.index, Custodial: a.Custodial, Pending: pending})
 	c.touch(TypeMember, m.ID)
 	return nil
+}
+
+// isParty reports whether code is one of the agreement's two parties.
+func (s *State) isParty(code string) bool {
+	_, ok := s.Agreement.Party(code)
+	return ok
+}
+
+func checkKeyApproval(a *KeyApproval) error {
+	if a.Member == "" || a.Key == "" {
+		return truce.FieldErrorf(truce.CodeInvalid, "body", "name the member and the key id")
+	}
+	return nil
+}
+
+// applyKeyApproval records a party's consent to a pending key: a member of
+// the key's party with a usable key of its own approves it alone; while
+// the party has none, the agreement's quorum of mediator states must.
+func applyKeyApproval(s *State, c *applyCtx, body any) error {
+	a := body.(*KeyApproval)
+	m, ok := s.members[a.Member]
+	if !ok {
+		return truce.FieldErrorf(truce.CodeNotFound, "body.member", "no member %q", a.Member)
+	}
+	k, ok := s.keys[a.Key]
+	if !ok || k.member != m.ID {
+		return truce.FieldErrorf(truce.CodeNotFound, "body.key", "%s has no key %s", m.ID, a.Key)
+	}
+	if !k.pending {
+		return truce.FieldErrorf(truce.CodeConflict, "body.key", "key %s does not await approval", a.Key)
+	}
+	switch {
+	case c.author.Party == m.Party && c.author.Role == truce.RoleLiaison:
+		k.pending = false
+	case s.partyHasKey(m.Party):
+		return truce.Errorf(truce.CodeForbidden, "%s has members with keys: one of them approves %s's keys", m.Party, m.ID)
+	case c.author.Role == truce.RoleMediator:
+		if !slices.Contains(k.approvals, c.author.Party) {
+			k.approvals = append(k.approvals, c.author.Party)
+		}
+		k.pending = len(k.approvals) < s.Agreement.Quorum
+	default:
+		return truce.Errorf(truce.CodeForbidden, "a key of %s's is approved by its party, or while it has no member with a key, by %d mediators", m.Party, s.Agreement.Quorum)
+	}
+	if !k.pending {
+		k.approvals = nil
+		for i := range m.Keys {
+			if m.Keys[i].ID == a.Key {
+				m.Keys[i].Pending, m.Keys[i].Approved = false, c.index
+			}
+		}
+	}
+	c.touch(TypeMember, m.ID)
+	return nil
+}
+
+// partyHasKey reports whether a member of party has a usable key.
+func (s *State) partyHasKey(party string) bool {
+	for _, k := range s.keys {
+		if !k.pending && k.revoked == 0 && s.members[k.member].Party == party && s.members[k.member].Role == truce.RoleLiaison {
+			return true
+		}
+	}
+	return false
 }
 
 func applyKeyRevocation(s *State, c *applyCtx, body any) error {

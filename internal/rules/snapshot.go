@@ -93,6 +93,16 @@ func (s *Snapshot) Member(id string) (truce.Member, bool) {
 	return m, ok
 }
 
+// Members lists the registered members, by id.
+func (s *Snapshot) Members() []truce.Member {
+	ids := slices.Sorted(maps.Keys(s.members))
+	out := make([]truce.Member, len(ids))
+	for i, id := range ids {
+		out[i], _ = s.Member(id)
+	}
+	return out
+}
+
 // Seq returns the last seq an author used.
 func (s *Snapshot) Seq(author string) uint64 { return s.seqs[author] }
 

@@ -56,6 +56,8 @@ type key struct {
 	added     int64
 	revoked   int64 // 0: active
 	custodial bool
+	pending   bool     // awaits its party's approval
+	approvals []string // the mediator states that approved it, while pending
 }
 
 // State is what the log has established.
@@ -154,7 +156,7 @@ func (s *State) CustodialKey(member string) (string, bool) {
 		return "", false
 	}
 	for _, k := range m.Keys {
-		if k.Custodial && k.Revoked == 0 {
+		if k.Custodial && k.Revoked == 0 && !k.Pending {
 			return k.ID, true
 		}
 	}
@@ -171,6 +173,9 @@ func (s *State) activeKey(author, keyID string, index int64) (*key, error) {
 	}
 	if k.revoked != 0 && index >= k.revoked {
 		return nil, truce.FieldErrorf(truce.CodeRevokedKey, "signatures[0].keyid", "key %s of %s was revoked at log index %d", keyID, author, k.revoked-1)
+	}
+	if k.pending {
+		return nil, truce.FieldErrorf(truce.CodeRevokedKey, "signatures[0].keyid", "key %s of %s was added by someone else and signs nothing until %s approves it", keyID, author, s.members[author].Party)
 	}
 	return k, nil
 }

@@ -133,6 +133,16 @@ func New(t testing.TB, o instance.Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys := map[string]*entry.PrivateKey{}
+	for id, s := range env.Signers {
+		keys[id] = s.Key
+	}
+	if err := env.In.ApprovePending(ctx, keys, env.Clock.Now); err != nil {
+		t.Fatal(err)
+	}
+	for id, s := range env.Signers { // the approvals used seqs
+		s.seq = env.In.Seq.Snapshot().Seq(id)
+	}
 	t.Cleanup(func() {
 		if env.In != nil {
 			env.In.Close()
