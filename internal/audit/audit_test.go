@@ -299,6 +299,23 @@ func TestAdminCannotSignForAParty(t *testing.T) {
 	if _, err := env.In.Seq.Submit(ctx, admin.Sign(t, rules.KindKeyApproved, rules.KeyApproval{Member: "af-liaison", Key: forged.ID()}), nil); err == nil {
 		t.Fatal("the admin approved its own key for AF")
 	}
+	// Nor by the long way round: mediators of its own making to enrol AF
+	// again, after stripping AF's liaison of its key.
+	fakeKey, _ := entry.GenerateKey("fake-tr")
+	env.Submit(t, admin.Sign(t, rules.KindMemberRegistered, rules.MemberRegistration{ID: "fake-tr", Name: "Fake TR", Role: truce.RoleMediator,
+		Party: "TR", Keys: []string{fakeKey.PublicKey()}}))
+	fake := func(kind string, body any) error {
+		e, _ := sequencer.Sign(kind, testkit.Origin, "fake-tr", env.In.Seq.Snapshot().Seq("fake-tr")+1, env.Clock.Now(), body, fakeKey)
+		_, err := env.In.Seq.Submit(ctx, e, nil)
+		return err
+	}
+	if err := fake(rules.KindKeyApproved, rules.KeyApproval{Member: "af-liaison", Key: forged.ID()}); truce.ErrorCode(err) != truce.CodeRevokedKey {
+		t.Fatalf("a mediator the admin registered after the founding signs at once: %v", err)
+	}
+	afKey := env.Signers["af-liaison"].Key.ID()
+	if _, err := env.In.Seq.Submit(ctx, admin.Sign(t, rules.KindKeyRevoked, rules.KeyRevocation{Member: "af-liaison", Key: afKey, Reason: "x"}), nil); truce.ErrorCode(err) != truce.CodeForbidden {
+		t.Fatalf("the admin revoking AF's liaison's key: %v", err)
+	}
 	doctored, n := forge(t, env, func(next int64) []byte {
 		leaf, _ := entry.EncodeLeaf(next, testkit.Start.Add(time.Hour), reply())
 		return leaf

@@ -44,6 +44,11 @@ func TestStrength(t *testing.T) {
 		"pk-liaison-2026!!":          false,
 		"Password1234":               false,
 		"river tractor blue lantern": true,
+		"passwordpassword":           false,
+		"12345678901234":             false,
+		"abcdefghijkl":               false,
+		"aaaaaaaabcde":               false,
+		"xyzxyzxyzxyzxyz":            false,
 		"کابل میں بارش ہے آج":        true,
 	} {
 		if err := CheckStrength("pk-liaison", pw); (err == nil) != ok {

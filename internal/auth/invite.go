@@ -67,6 +67,10 @@ func (s *Service) Enrol(ctx context.Context, token, password string) (string, *s
 	if err := s.creds.PutPassword(ctx, i.Member, hash); err != nil {
 		return "", nil, err
 	}
+	// A reset ends every session begun with the old password.
+	if err := s.creds.DeleteSessions(ctx, i.Member); err != nil {
+		return "", nil, err
+	}
 	s.lockouts.succeed(i.Member)
 	return NewSession(ctx, s.creds, i.Member, s.clock(), SessionTTL)
 }
@@ -101,10 +105,36 @@ func CheckStrength(member, password string) error {
 	if member != "" && strings.Contains(lower, strings.ToLower(member)) {
 		return weak("do not put your member id in your password")
 	}
+	// What is left once common words, repetitions and runs (abcd, 4321)
+	// are taken out must still be long.
+	rest := lower
 	for _, c := range common {
-		if strings.Contains(lower, c) && len(lower) < len(c)+8 {
-			return weak("do not build your password on a common one")
-		}
+		rest = strings.ReplaceAll(rest, c, "")
+	}
+	if utf8.RuneCountInString(squeeze(rest)) < 8 {
+		return weak("do not build your password on a common one, a repetition or a run of characters")
 	}
 	return nil
+}
+
+// squeeze drops from s the characters that follow on from the one before:
+// the same, one up, or one down, and a repetition of what came before.
+func squeeze(s string) string {
+	var out []rune
+	prev := rune(-2)
+	for _, r := range s {
+		if r == prev || r == prev+1 || r == prev-1 {
+			prev = r
+			continue
+		}
+		out = append(out, r)
+		prev = r
+	}
+	// A string that is a shorter one repeated counts once.
+	for n := 1; n <= len(out)/2; n++ {
+		if len(out)%n == 0 && strings.Repeat(string(out[:n]), len(out)/n) == string(out) {
+			return string(out[:n])
+		}
+	}
+	return string(out)
 }

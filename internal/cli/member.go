@@ -35,8 +35,8 @@ func cmdMember(e *env, args []string) error {
 		return err
 	}
 	ttl, err := truce.ParseDuration(*expires)
-	if err != nil || ttl <= 0 {
-		return fmt.Errorf("--expires: a duration such as 72h or 7d")
+	if err != nil || ttl <= 0 || time.Duration(ttl) > 30*24*time.Hour {
+		return fmt.Errorf("--expires: a duration such as 72h or 7d, at most 30d")
 	}
 	// The store alone: links may be given while the server runs.
 	in, err := instance.OpenStore(e.ctx, *data)

@@ -23,8 +23,10 @@ const MaxSafeInteger = 1 << 53
 //
 //   - the bytes are valid UTF-8, and no string escapes half of a surrogate
 //     pair (characters beyond the BMP are written as UTF-8);
-//   - no object has two names equal when compared ignoring case, so that
-//     readers that match names exactly and those that do not agree;
+//   - every object name is lowercase ASCII letters, digits and
+//     underscores, and no name is given twice: readers that match names
+//     exactly, those that ignore case (Go's encoding/json, with Unicode
+//     folding: "ſ" is "s" to it) and any other then read the same fields;
 //   - every number is written as ECMAScript (and Go's encoding/json) writes
 //     it — the shortest form that reads back to the same double, no "-0",
 //     no trailing zeros or exponents where none are needed — and integers
@@ -71,14 +73,13 @@ func Canonical(b []byte) error {
 				continue
 			}
 			name := tok.(string)
-			folded := strings.ToLower(name)
-			if prev, ok := top.names[folded]; ok {
-				if prev == name {
-					return fmt.Errorf("the name %q is given twice in one object", name)
-				}
-				return fmt.Errorf("the names %q and %q differ only in case", prev, name)
+			if !plainName(name) {
+				return fmt.Errorf("the name %q is not lowercase ASCII letters, digits and underscores", name)
 			}
-			top.names[folded] = name
+			if _, ok := top.names[name]; ok {
+				return fmt.Errorf("the name %q is given twice in one object", name)
+			}
+			top.names[name] = name
 			top.key = false
 			continue
 		}
@@ -105,6 +106,20 @@ func Canonical(b []byte) error {
 		return fmt.Errorf("not one complete JSON value")
 	}
 	return nil
+}
+
+// plainName reports whether a name is lowercase ASCII letters, digits and
+// underscores.
+func plainName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalNumber checks that s is written as the shortest form of its

@@ -254,9 +254,10 @@ func applyMember(s *State, c *applyCtx, body any) error {
 			if _, taken := s.keys[pub.ID]; taken || newKeys[pub.ID] != nil {
 				return truce.FieldErrorf(truce.CodeConflict, fmt.Sprintf("%s[%d]", set.field, i), "key %s is already registered", pub.ID)
 			}
-			// Under strict rules, a party's member's keys registered for it
-			// sign nothing until its party approves them.
-			pending := s.version.Strict && s.isParty(m.Party)
+			// Under strict rules, keys registered for a party's (or, after
+			// the founding, a mediating state's) member sign nothing until
+			// its group approves them.
+			pending := s.needsConsent(mem, c.author)
 			newKeys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: set.custodial, pending: pending}
 			mem.Keys = append(mem.Keys, truce.Key{ID: pub.ID, Public: k, Added: c.index, Custodial: set.custodial, Pending: pending})
 		}
@@ -339,20 +340,14 @@ func applyKeyAddition(s *State, c *applyCtx, body any) error {
 		if !pub.VerifyPossession(s.Instance.Origin, m.ID, a.Proof) {
 			return truce.FieldErrorf(truce.CodeInvalid, "body.proof", "is not the new key's signature of its possession message: whoever adds a key must hold it")
 		}
-		// Someone else than the member adding a party member's key: the
-		// party must consent before it signs anything.
-		pending = c.author.ID != m.ID && s.isParty(m.Party)
+		// Someone else than the member adding a party's or a mediating
+		// state's member's key: its group must consent before it signs.
+		pending = s.needsConsent(m, c.author)
 	}
 	s.keys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: a.Custodial, pending: pending}
 	m.Keys = append(m.Keys, truce.Key{ID: pub.ID, Public: a.Key, Added: c.index, Custodial: a.Custodial, Pending: pending})
 	c.touch(TypeMember, m.ID)
 	return nil
-}
-
-// isParty reports whether code is one of the agreement's two parties.
-func (s *State) isParty(code string) bool {
-	_, ok := s.Agreement.Party(code)
-	return ok
 }
 
 func checkKeyApproval(a *KeyApproval) error {
@@ -362,9 +357,11 @@ func checkKeyApproval(a *KeyApproval) error {
 	return nil
 }
 
-// applyKeyApproval records a party's consent to a pending key: a member of
-// the key's party with a usable key of its own approves it alone; while
-// the party has none, the agreement's quorum of mediator states must.
+// applyKeyApproval records consent to a pending key. Its group (the
+// member's party, or for a mediator its state) consents through one of its
+// own members with a usable key. A group none of whose members has one is
+// enrolled by the others: a party by mediators of the agreement's quorum
+// of states, a mediating state by a liaison of each party.
 func applyKeyApproval(s *State, c *applyCtx, body any) error {
 	a := body.(*KeyApproval)
 	m, ok := s.members[a.Member]
@@ -375,38 +372,81 @@ func applyKeyApproval(s *State, c *applyCtx, body any) error {
 	if !ok || k.member != m.ID {
 		return truce.FieldErrorf(truce.CodeNotFound, "body.key", "%s has no key %s", m.ID, a.Key)
 	}
-	if !k.pending {
+	if !k.pending || k.revoked != 0 {
 		return truce.FieldErrorf(truce.CodeConflict, "body.key", "key %s does not await approval", a.Key)
 	}
+	group := consentGroup(m)
+	var needed int
 	switch {
-	case c.author.Party == m.Party && c.author.Role == truce.RoleLiaison:
-		k.pending = false
-	case s.partyHasKey(m.Party):
+	case consentGroup(c.author) == group:
+		needed = 1 // the group's own
+	case s.groupHasKey(group):
 		return truce.Errorf(truce.CodeForbidden, "%s has members with keys: one of them approves %s's keys", m.Party, m.ID)
-	case c.author.Role == truce.RoleMediator:
-		if !slices.Contains(k.approvals, c.author.Party) {
-			k.approvals = append(k.approvals, c.author.Party)
-		}
-		k.pending = len(k.approvals) < s.Agreement.Quorum
+	case group.role == truce.RoleLiaison && c.author.Role == truce.RoleMediator:
+		needed = s.Agreement.Quorum
+	case group.role == truce.RoleMediator && c.author.Role == truce.RoleLiaison:
+		needed = len(s.Agreement.Parties)
 	default:
-		return truce.Errorf(truce.CodeForbidden, "a key of %s's is approved by its party, or while it has no member with a key, by %d mediators", m.Party, s.Agreement.Quorum)
+		return truce.Errorf(truce.CodeForbidden, "a %s may not approve %s's keys", c.author.Role, m.ID)
 	}
-	if !k.pending {
-		k.approvals = nil
-		for i := range m.Keys {
-			if m.Keys[i].ID == a.Key {
-				m.Keys[i].Pending, m.Keys[i].Approved = false, c.index
-			}
+	if !slices.Contains(k.approvals, c.author.Party) {
+		k.approvals = append(k.approvals, c.author.Party)
+	}
+	if len(k.approvals) < needed {
+		c.touch(TypeMember, m.ID)
+		return nil
+	}
+	k.pending, k.approvals = false, nil
+	for i := range m.Keys {
+		if m.Keys[i].ID == a.Key {
+			m.Keys[i].Pending, m.Keys[i].Approved = false, c.index
+		}
+	}
+	// The group is enrolled: approvals others gave its other keys meanwhile
+	// no longer count.
+	for _, other := range s.keys {
+		if other.pending && consentGroup(s.members[other.member]) == group {
+			other.approvals = nil
 		}
 	}
 	c.touch(TypeMember, m.ID)
 	return nil
 }
 
-// partyHasKey reports whether a member of party has a usable key.
-func (s *State) partyHasKey(party string) bool {
+// group is who consents to a member's keys: the liaisons of its party, or
+// the mediators of its state; zero for the mechanism's staff, whose keys
+// the administrator keeps.
+type group struct {
+	role truce.Role
+	code string
+}
+
+func consentGroup(m *truce.Member) group {
+	if m.Role == truce.RoleLiaison || m.Role == truce.RoleMediator {
+		return group{m.Role, m.Party}
+	}
+	return group{}
+}
+
+// needsConsent reports whether a key registered or added for m by author
+// must wait for m's group: under strict rules, any but m's own, except a
+// mediator's registered before the first entry by a member (the instance's
+// founding, whose mediators' keys the parties check when they join).
+func (s *State) needsConsent(m *truce.Member, author *truce.Member) bool {
+	g := consentGroup(m)
+	switch {
+	case !s.version.Strict || g == (group{}) || (author != nil && author.ID == m.ID):
+		return false
+	case g.role == truce.RoleMediator:
+		return s.founded
+	}
+	return true
+}
+
+// groupHasKey reports whether a member of g has a usable key.
+func (s *State) groupHasKey(g group) bool {
 	for _, k := range s.keys {
-		if !k.pending && k.revoked == 0 && s.members[k.member].Party == party && s.members[k.member].Role == truce.RoleLiaison {
+		if !k.pending && k.revoked == 0 && consentGroup(s.members[k.member]) == g {
 			return true
 		}
 	}
@@ -418,6 +458,12 @@ func applyKeyRevocation(s *State, c *applyCtx, body any) error {
 	m, err := s.keyAuthority(c, r.Member)
 	if err != nil {
 		return err
+	}
+	// Under strict rules the administrator cannot strip a party or a
+	// mediating state of its keys (and so open its enrolment to others):
+	// the member revokes, or its group.
+	if g := consentGroup(m); s.version.Strict && g != (group{}) && c.author.ID != m.ID && consentGroup(c.author) != g {
+		return truce.Errorf(truce.CodeForbidden, "%s's keys are revoked by %s or by a %s of %s", m.ID, m.ID, g.role, g.code)
 	}
 	k, ok := s.keys[r.Key]
 	if !ok || k.member != m.ID {

@@ -69,6 +69,7 @@ type State struct {
 	Rules     int // the version of the rules in force
 
 	version Version
+	founded bool // a member other than the system has logged an entry
 
 	agreementIndex int64
 	programs       []celProgram  // the agreement's consequence rules, compiled
@@ -281,6 +282,9 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 		if err := s.strict(c.Entry, logged); err != nil {
 			return nil, err
 		}
+		if custodial && (p.Kind == KindKeyAdded || p.Kind == KindKeyApproved) {
+			return nil, truce.Errorf(truce.CodeForbidden, "a key the server holds signs a member's work, not the member's keys: sign %s with your own", p.Kind)
+		}
 	}
 	if err := c.kind.apply(s, ctx, c.body); err != nil {
 		return nil, err
@@ -288,6 +292,9 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 	s.Size++
 	s.Logged = logged
 	s.seqs[p.Author] = p.Seq
+	if ctx.author != nil && ctx.author.Role != truce.RoleSystem {
+		s.founded = true
+	}
 
 	out := &Applied{Kind: p.Kind}
 	if len(ctx.touched) > 0 {

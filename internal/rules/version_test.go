@@ -80,3 +80,89 @@ func TestUnknownVersionRefused(t *testing.T) {
 		t.Fatalf("a log of rules version 7: %v", err)
 	}
 }
+
+// newStrictWorld is a world under the latest rules: each party enrolled by
+// the mediators' quorum.
+func newStrictWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{t: t, s: New(), keys: map[string]*entry.PrivateKey{}, seqs: map[string]uint64{}, clock: t0}
+	sys, _ := entry.GenerateKey(truce.SystemAuthor)
+	w.keys[truce.SystemAuthor] = sys
+	w.must(truce.SystemAuthor, KindInstanceCreated, Instance{Rules: LatestVersion, Origin: origin, Name: "test", SystemKey: sys.PublicKey(), LogKey: "x"})
+	w.must(truce.SystemAuthor, KindAgreementAdopted, agreement())
+	for _, m := range []MemberRegistration{
+		{ID: "tr", Name: "TR", Role: truce.RoleMediator, Party: "TR"},
+		{ID: "qa", Name: "QA", Role: truce.RoleMediator, Party: "QA"},
+		{ID: "pk", Name: "PK", Role: truce.RoleLiaison, Party: "PK"},
+		{ID: "af", Name: "AF", Role: truce.RoleLiaison, Party: "AF"},
+		{ID: "af2", Name: "AF 2", Role: truce.RoleLiaison, Party: "AF"},
+		{ID: "adm", Name: "Admin", Role: truce.RoleAdmin, Party: truce.Mechanism},
+	} {
+		k, _ := entry.GenerateKey(m.ID)
+		w.keys[m.ID] = k
+		m.Keys = []string{k.PublicKey()}
+		w.must(truce.SystemAuthor, KindMemberRegistered, m)
+	}
+	return w
+}
+
+// Keys a party did not consent to sign nothing, and consent is counted
+// afresh once a party is enrolled; a key the server holds manages no keys.
+func TestKeyConsent(t *testing.T) {
+	w := newStrictWorld(t)
+	pkKey := w.keys["pk"].ID()
+	approve := func(by, member string) error {
+		_, err := w.apply(by, KindKeyApproved, KeyApproval{Member: member, Key: w.keys[member].ID()})
+		return err
+	}
+	if _, err := w.apply("pk", KindAllegationFiled, filing("AF")); truce.ErrorCode(err) != truce.CodeRevokedKey {
+		t.Fatalf("PK's key before its enrolment: %v", err)
+	}
+	w.must("tr", KindKeyApproved, KeyApproval{Member: "pk", Key: pkKey})
+	if _, err := w.apply("pk", KindAllegationFiled, filing("AF")); truce.ErrorCode(err) != truce.CodeRevokedKey {
+		t.Fatalf("PK's key with one mediator state's approval of two: %v", err)
+	}
+	if err := approve("tr", "pk"); err != nil { // the same state again: still one
+		t.Fatal(err)
+	}
+	if err := approve("qa", "pk"); err != nil {
+		t.Fatal(err)
+	}
+	w.must("pk", KindAllegationFiled, filing("AF"))
+	// AF: one mediator's approval of af's key, then af2 enrolled by both.
+	if err := approve("tr", "af"); err != nil {
+		t.Fatal(err)
+	}
+	for _, by := range []string{"tr", "qa"} {
+		if err := approve(by, "af2"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Once AF has a key, its own approve its members' keys, not mediators.
+	if err := approve("qa", "af"); truce.ErrorCode(err) != truce.CodeForbidden {
+		t.Fatalf("a mediator approving for an enrolled party: %v", err)
+	}
+	// af2 gives up its key: AF is without one again, and the approval tr
+	// gave af's key before AF was enrolled no longer counts.
+	w.must("af2", KindKeyRevoked, KeyRevocation{Member: "af2", Key: w.keys["af2"].ID(), Reason: "lost"})
+	if err := approve("qa", "af"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.apply("af", KindReplyFiled, truce.Reply{Allegation: "AL-0001", Response: truce.ReplyDeny, Narrative: "No."}); truce.ErrorCode(err) != truce.CodeRevokedKey {
+		t.Fatalf("af's key with a stale approval and one fresh: %v", err)
+	}
+	// The administrator neither strips a party of its keys nor approves.
+	if _, err := w.apply("adm", KindKeyRevoked, KeyRevocation{Member: "pk", Key: pkKey, Reason: "x"}); truce.ErrorCode(err) != truce.CodeForbidden {
+		t.Fatalf("the admin revoking PK's key: %v", err)
+	}
+	// A key the server holds for pk, once PK consents, signs pk's work but
+	// adds no key: else the server could make itself a key that looks pk's own.
+	cust, _ := entry.GenerateKey("pk")
+	w.must("adm", KindKeyAdded, KeyAddition{Member: "pk", Key: cust.PublicKey(), Custodial: true, Proof: cust.ProvePossession(origin, "pk")})
+	w.must("pk", KindKeyApproved, KeyApproval{Member: "pk", Key: cust.ID()})
+	other, _ := entry.GenerateKey("pk")
+	w.keys["pk"] = cust // sign as pk with the custodial key
+	if _, err := w.apply("pk", KindKeyAdded, KeyAddition{Member: "pk", Key: other.PublicKey(), Proof: other.ProvePossession(origin, "pk")}); truce.ErrorCode(err) != truce.CodeForbidden {
+		t.Fatalf("a custodial key adding a key: %v", err)
+	}
+}

@@ -162,7 +162,7 @@ func TestRefusals(t *testing.T) {
 			b, _ := json.Marshal(good)
 			dup := append([]byte(`{"NARRATIVE":"It was the other side.",`), b[1:]...)
 			return pk.SignSeq(t, rules.KindAllegationFiled, 6, json.RawMessage(dup))
-		}, truce.CodeInvalid, "differ only in case"},
+		}, truce.CodeInvalid, "not lowercase ASCII"},
 		{"invalid UTF-8", func() *dsse.Envelope {
 			b, _ := json.Marshal(good)
 			bad := bytes.Replace(b, []byte(`"narrative":"`), []byte("\"narrative\":\"\xff"), 1)

@@ -158,9 +158,12 @@ type Credentials interface {
 	PutSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, hash []byte) (*Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
-	// PutInvite keeps a one-time link to set a password; Invite reads it;
-	// TakeInvite reads and deletes it in one step, so that a link works
-	// once even when two requests race.
+	// DeleteSessions ends every session of a member.
+	DeleteSessions(ctx context.Context, member string) error
+	// PutInvite keeps a one-time link to set a password, in place of any
+	// earlier link of the member; Invite reads it; TakeInvite reads and
+	// deletes it in one step, so that a link works once even when two
+	// requests race.
 	PutInvite(ctx context.Context, i Invite) error
 	Invite(ctx context.Context, hash []byte) (*Invite, error)
 	TakeInvite(ctx context.Context, hash []byte) (*Invite, error)

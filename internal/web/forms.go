@@ -232,6 +232,9 @@ func setField(v reflect.Value, s string) error {
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 			return errors.New("hint.number")
 		}
+		if x == 0 {
+			x = 0 // not -0, which entries do not take
+		}
 		v.SetFloat(x)
 	default:
 		return fmt.Errorf("hint.unsupported")

@@ -895,10 +895,26 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	return noSpace(err)
 }
 
-// PutInvite stores a one-time link.
-func (db *DB) PutInvite(ctx context.Context, i store.Invite) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO invites (hash, member, created, expires) VALUES (?, ?, ?, ?)`,
-		i.Hash, i.Member, fmtTime(i.Created), fmtTime(i.Expires))
+// PutInvite stores a one-time link in place of the member's earlier ones.
+func (db *DB) PutInvite(ctx context.Context, i store.Invite) (err error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return noSpace(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE member = ?`, i.Member); err != nil {
+		return noSpace(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO invites (hash, member, created, expires) VALUES (?, ?, ?, ?)`,
+		i.Hash, i.Member, fmtTime(i.Created), fmtTime(i.Expires)); err != nil {
+		return noSpace(err)
+	}
+	return noSpace(tx.Commit())
+}
+
+// DeleteSessions ends every session of a member.
+func (db *DB) DeleteSessions(ctx context.Context, member string) error {
+	_, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE member = ?`, member)
 	return noSpace(err)
 }
 

@@ -167,6 +167,19 @@ func testSessions(t *testing.T, s store.Store) {
 	if _, err := s.Session(ctx, []byte("h1")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted session: %v", err)
 	}
+	for _, h := range []string{"a", "b"} {
+		s.PutSession(ctx, store.Session{Hash: []byte(h), Member: "pk-1", CSRF: "c", Created: now, Expires: now.Add(time.Hour)})
+	}
+	s.PutSession(ctx, store.Session{Hash: []byte("c"), Member: "af-1", CSRF: "c", Created: now, Expires: now.Add(time.Hour)})
+	if err := s.DeleteSessions(ctx, "pk-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, []byte("a")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a session of the member survives DeleteSessions: %v", err)
+	}
+	if _, err := s.Session(ctx, []byte("c")); err != nil {
+		t.Fatalf("another member's session ended: %v", err)
+	}
 }
 
 func testInvites(t *testing.T, s store.Store) {
@@ -185,6 +198,18 @@ func testInvites(t *testing.T, s store.Store) {
 	for _, read := range []func(context.Context, []byte) (*store.Invite, error){s.Invite, s.TakeInvite} {
 		if _, err := read(ctx, []byte("h1")); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a link taken once is found again: %v", err)
+		}
+	}
+	// A new link of a member replaces the earlier one.
+	s.PutInvite(ctx, store.Invite{Hash: []byte("h2"), Member: "pk-1", Created: now, Expires: now.Add(time.Hour)})
+	s.PutInvite(ctx, store.Invite{Hash: []byte("h3"), Member: "pk-1", Created: now, Expires: now.Add(time.Hour)})
+	s.PutInvite(ctx, store.Invite{Hash: []byte("h4"), Member: "af-1", Created: now, Expires: now.Add(time.Hour)})
+	if _, err := s.Invite(ctx, []byte("h2")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an earlier link of the member still works: %v", err)
+	}
+	for _, h := range []string{"h3", "h4"} {
+		if _, err := s.Invite(ctx, []byte(h)); err != nil {
+			t.Fatalf("link %s: %v", h, err)
 		}
 	}
 }
