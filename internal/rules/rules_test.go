@@ -25,12 +25,7 @@ type world struct {
 }
 
 func newWorld(t testing.TB) *world {
-	w := &world{t: t, s: New(), keys: map[string]*entry.PrivateKey{}, seqs: map[string]uint64{}, clock: t0}
-	sys, _ := entry.GenerateKey(truce.SystemAuthor)
-	w.keys[truce.SystemAuthor] = sys
-	w.must(truce.SystemAuthor, KindInstanceCreated, Instance{Origin: origin, Name: "test", SystemKey: sys.PublicKey(), LogKey: "x"})
-	w.must(truce.SystemAuthor, KindAgreementAdopted, agreement())
-	for _, m := range []MemberRegistration{
+	return newWorldAt(t, 0, []MemberRegistration{
 		{ID: "pk", Name: "PK", Role: truce.RoleLiaison, Party: "PK"},
 		{ID: "af", Name: "AF", Role: truce.RoleLiaison, Party: "AF"},
 		{ID: "tr", Name: "TR", Role: truce.RoleMediator, Party: "TR"},
@@ -39,7 +34,18 @@ func newWorld(t testing.TB) *world {
 		{ID: "mon2", Name: "Monitor 2", Role: truce.RoleMonitor, Party: truce.Mechanism},
 		{ID: "ana", Name: "Analyst", Role: truce.RoleAnalyst, Party: truce.Mechanism},
 		{ID: "adm", Name: "Admin", Role: truce.RoleAdmin, Party: truce.Mechanism},
-	} {
+	})
+}
+
+// newWorldAt begins a log under a rules version (0: as logs before
+// versions), with the test agreement and the members, each with a key.
+func newWorldAt(t testing.TB, version int, members []MemberRegistration) *world {
+	w := &world{t: t, s: New(), keys: map[string]*entry.PrivateKey{}, seqs: map[string]uint64{}, clock: t0}
+	sys, _ := entry.GenerateKey(truce.SystemAuthor)
+	w.keys[truce.SystemAuthor] = sys
+	w.must(truce.SystemAuthor, KindInstanceCreated, Instance{Rules: version, Origin: origin, Name: "test", SystemKey: sys.PublicKey(), LogKey: "x"})
+	w.must(truce.SystemAuthor, KindAgreementAdopted, agreement())
+	for _, m := range members {
 		k, _ := entry.GenerateKey(m.ID)
 		w.keys[m.ID] = k
 		m.Keys = []string{k.PublicKey()}

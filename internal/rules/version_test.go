@@ -81,29 +81,17 @@ func TestUnknownVersionRefused(t *testing.T) {
 	}
 }
 
-// newStrictWorld is a world under the latest rules: each party enrolled by
-// the mediators' quorum.
+// newStrictWorld is a world under the latest rules, its parties not yet
+// enrolled.
 func newStrictWorld(t *testing.T) *world {
-	t.Helper()
-	w := &world{t: t, s: New(), keys: map[string]*entry.PrivateKey{}, seqs: map[string]uint64{}, clock: t0}
-	sys, _ := entry.GenerateKey(truce.SystemAuthor)
-	w.keys[truce.SystemAuthor] = sys
-	w.must(truce.SystemAuthor, KindInstanceCreated, Instance{Rules: LatestVersion, Origin: origin, Name: "test", SystemKey: sys.PublicKey(), LogKey: "x"})
-	w.must(truce.SystemAuthor, KindAgreementAdopted, agreement())
-	for _, m := range []MemberRegistration{
+	return newWorldAt(t, LatestVersion, []MemberRegistration{
 		{ID: "tr", Name: "TR", Role: truce.RoleMediator, Party: "TR"},
 		{ID: "qa", Name: "QA", Role: truce.RoleMediator, Party: "QA"},
 		{ID: "pk", Name: "PK", Role: truce.RoleLiaison, Party: "PK"},
 		{ID: "af", Name: "AF", Role: truce.RoleLiaison, Party: "AF"},
 		{ID: "af2", Name: "AF 2", Role: truce.RoleLiaison, Party: "AF"},
 		{ID: "adm", Name: "Admin", Role: truce.RoleAdmin, Party: truce.Mechanism},
-	} {
-		k, _ := entry.GenerateKey(m.ID)
-		w.keys[m.ID] = k
-		m.Keys = []string{k.PublicKey()}
-		w.must(truce.SystemAuthor, KindMemberRegistered, m)
-	}
-	return w
+	})
 }
 
 // Keys a party did not consent to sign nothing, and consent is counted
