@@ -508,33 +508,10 @@ func (s *State) checkAffiliation(role truce.Role, party string) error {
 // allegation a reply answers, the finding a signature signs), or "" for
 // commands that create a record from nothing.
 func Subject(c *Command) string {
-	switch b := c.body.(type) {
-	case *truce.Reply:
-		return b.Allegation
-	case *truce.Admission:
-		return b.Allegation
-	case *truce.Rejection:
-		return b.Allegation
-	case *truce.TaskAssignment:
-		return b.Case
-	case *truce.TaskResult:
-		return b.Task
-	case *truce.CustodyEvent:
-		return b.Evidence
-	case *truce.FindingSignature:
-		return b.Finding
-	case *truce.FindingObjection:
-		return b.Finding
-	case *truce.ConsequenceDecision:
-		return b.Consequence
-	case *truce.CommitmentUpdate:
-		return b.Commitment
-	case *truce.AmendmentSignature:
-		return b.Amendment
-	case *truce.OutletGrading:
-		return OutletID(b.Outlet)
-	case *truce.SourceMove:
-		return b.Source
+	for _, n := range Refs(c) {
+		if n.Subject {
+			return n.ID
+		}
 	}
 	return ""
 }
@@ -542,7 +519,8 @@ func Subject(c *Command) string {
 // Named is a record a command names, in one of its body's fields.
 type Named struct {
 	Ref
-	Field string // e.g. body.allegation
+	Field   string // e.g. body.allegation
+	Subject bool   // the record the command acts on
 }
 
 // Refs lists the existing records a command names — its subject, and the
@@ -552,48 +530,51 @@ type Named struct {
 // that does not exist, rather than let the rules' refusal say more.
 func Refs(c *Command) []Named {
 	var out []Named
-	add := func(typ, field, id string) {
+	add := func(subject bool, typ, field, id string) {
 		if id != "" {
-			out = append(out, Named{Ref: Ref{Type: typ, ID: id}, Field: "body." + field})
+			out = append(out, Named{Ref: Ref{Type: typ, ID: id}, Field: "body." + field, Subject: subject})
 		}
 	}
+	const acts, on = true, false // the record acted on; one built on
 	switch b := c.body.(type) {
 	case *truce.Reply:
-		add(TypeAllegation, "allegation", b.Allegation)
+		add(acts, TypeAllegation, "allegation", b.Allegation)
 	case *truce.Admission:
-		add(TypeAllegation, "allegation", b.Allegation)
+		add(acts, TypeAllegation, "allegation", b.Allegation)
 	case *truce.Rejection:
-		add(TypeAllegation, "allegation", b.Allegation)
+		add(acts, TypeAllegation, "allegation", b.Allegation)
 	case *truce.CaseOpening:
-		add(TypeAllegation, "allegation", b.Allegation)
+		add(on, TypeAllegation, "allegation", b.Allegation)
 	case *truce.TaskAssignment:
-		add(TypeCase, "case", b.Case)
+		add(acts, TypeCase, "case", b.Case)
 	case *truce.TaskResult:
-		add(TypeTask, "task", b.Task)
+		add(acts, TypeTask, "task", b.Task)
 	case *truce.EvidenceRegistration:
-		add(TypeCase, "case", b.Case)
-		add(TypeAllegation, "allegation", b.Allegation)
+		add(on, TypeCase, "case", b.Case)
+		add(on, TypeAllegation, "allegation", b.Allegation)
 	case *truce.CustodyEvent:
-		add(TypeEvidence, "evidence", b.Evidence)
+		add(acts, TypeEvidence, "evidence", b.Evidence)
 	case *truce.FindingProposal:
-		add(TypeCase, "case", b.Case)
+		add(on, TypeCase, "case", b.Case)
 	case *truce.FindingSignature:
-		add(TypeFinding, "finding", b.Finding)
+		add(acts, TypeFinding, "finding", b.Finding)
 	case *truce.FindingObjection:
-		add(TypeFinding, "finding", b.Finding)
+		add(acts, TypeFinding, "finding", b.Finding)
 	case *truce.ConsequenceDecision:
-		add(TypeConsequence, "consequence", b.Consequence)
+		add(acts, TypeConsequence, "consequence", b.Consequence)
 	case *truce.CommitmentUpdate:
-		add(TypeCommitment, "commitment", b.Commitment)
+		add(acts, TypeCommitment, "commitment", b.Commitment)
 	case *truce.AmendmentSignature:
-		add(TypeAmendment, "amendment", b.Amendment)
+		add(acts, TypeAmendment, "amendment", b.Amendment)
+	case *truce.OutletGrading:
+		add(acts, TypeOutlet, "outlet", OutletID(b.Outlet))
 	case *truce.SourceMove:
-		add(TypeSource, "source", b.Source)
+		add(acts, TypeSource, "source", b.Source)
 	case *truce.SourceLink:
-		add(TypeSource, "source", b.Source)
-		add(TypeStory, "story", b.Story)
-		add(TypeAllegation, "allegation", b.Allegation)
-		add(TypeCase, "case", b.Case)
+		add(on, TypeSource, "source", b.Source)
+		add(on, TypeStory, "story", b.Story)
+		add(on, TypeAllegation, "allegation", b.Allegation)
+		add(on, TypeCase, "case", b.Case)
 	}
 	return out
 }
