@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -84,17 +85,20 @@ func cmdMemberList(e *env, args []string) error {
 	defer in.Close()
 	w := tabwriter.NewWriter(e.stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tNAME\tROLE\tPARTY\tKEYS\tPASSWORD")
-	err = in.Store.EachRecord(e.ctx, func(r truce.Record) error {
-		if r.Type != rules.TypeMember {
-			return nil
-		}
+	// Members by type alone, not every record of the instance.
+	recs, err := in.Store.Records(e.ctx, truce.Query{Type: rules.TypeMember, Access: truce.Everything, Limit: 1 << 20})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(recs, func(a, b truce.Record) int { return strings.Compare(a.ID, b.ID) })
+	for _, r := range recs {
 		var m truce.Member
 		if err := json.Unmarshal(r.Doc, &m); err != nil {
 			return err
 		}
 		active := 0
 		for _, k := range m.Keys {
-			if k.Revoked == 0 {
+			if k.Revoked == 0 && !k.Pending {
 				active++
 			}
 		}
@@ -105,10 +109,6 @@ func cmdMemberList(e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", m.ID, m.Name, m.Role, m.Party, active, pw)
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	return w.Flush()
 }
