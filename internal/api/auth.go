@@ -31,8 +31,7 @@ func (s *Server) SignIn(w http.ResponseWriter, r *http.Request, member, password
 	if err != nil {
 		return policy.Viewer{}, nil, err
 	}
-	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: cookie, Path: "/", HttpOnly: true,
-		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: int(auth.SessionTTL.Seconds())})
+	s.setSession(w, cookie, int(auth.SessionTTL.Seconds()))
 	return s.cfg.Auth.Identify(r.Context(), "", cookie)
 }
 
@@ -43,9 +42,14 @@ func (s *Server) Enrol(w http.ResponseWriter, r *http.Request, token, password s
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: cookie, Path: "/", HttpOnly: true,
-		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: int(auth.SessionTTL.Seconds())})
+	s.setSession(w, cookie, int(auth.SessionTTL.Seconds()))
 	return nil
+}
+
+// setSession sets the session cookie (maxAge -1 clears it).
+func (s *Server) setSession(w http.ResponseWriter, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: value, Path: "/", HttpOnly: true,
+		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: maxAge})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -78,8 +82,7 @@ func (s *Server) SignOut(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", HttpOnly: true,
-		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	s.setSession(w, "", -1)
 	return nil
 }
 
