@@ -54,7 +54,8 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error
 		Envelope    *dsse.Envelope   `json:"envelope"`
 		Kind        string           `json:"kind"`
 		Body        json.RawMessage  `json:"body"`
-		Sealed      *truce.Opening   `json:"sealed"`
+		Sealed      *truce.Opening   `json:"sealed"`  // opens the body's sealed field
+		Opening     *truce.Opening   `json:"opening"` // opens a sealed body
 	}
 	if err := strictJSON(raw, &req); err != nil {
 		return err
@@ -64,18 +65,18 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, kind string) error
 	bare := req.PayloadType != "" || req.Payload != "" || req.Signatures != nil
 	var ack *truce.Ack
 	switch {
-	case bare && req.Envelope == nil && req.Kind == "" && req.Body == nil && req.Sealed == nil:
-		ack, err = s.cfg.Submit.Signed(r.Context(), v, rt, &dsse.Envelope{PayloadType: req.PayloadType, Payload: req.Payload, Signatures: req.Signatures}, nil)
+	case bare && req.Envelope == nil && req.Kind == "" && req.Body == nil && req.Sealed == nil && req.Opening == nil:
+		ack, err = s.cfg.Submit.Signed(r.Context(), v, rt, &dsse.Envelope{PayloadType: req.PayloadType, Payload: req.Payload, Signatures: req.Signatures}, nil, nil)
 	case !bare && req.Envelope != nil && req.Kind == "" && req.Body == nil:
-		ack, err = s.cfg.Submit.Signed(r.Context(), v, rt, req.Envelope, req.Sealed)
-	case !bare && req.Envelope == nil && req.Body != nil:
+		ack, err = s.cfg.Submit.Signed(r.Context(), v, rt, req.Envelope, req.Opening, req.Sealed)
+	case !bare && req.Envelope == nil && req.Body != nil && req.Opening == nil:
 		rt.Kind = cmp.Or(kind, req.Kind)
 		if rt.Kind == "" || (kind != "" && req.Kind != "" && req.Kind != kind) {
 			return truce.FieldErrorf(truce.CodeInvalid, "kind", "name the entry kind this route takes (%s)", cmp.Or(kind, "any"))
 		}
 		ack, err = s.cfg.Submit.Custodial(r.Context(), v, rt, req.Body, req.Sealed)
 	default:
-		return truce.Errorf(truce.CodeInvalid, "send a signed envelope, {envelope, sealed}, or {kind, body} to sign with your custodial key")
+		return truce.Errorf(truce.CodeInvalid, "send a signed envelope, {envelope, opening, sealed}, or {kind, body, sealed} to sign with your custodial key")
 	}
 	if err != nil {
 		return err
@@ -328,7 +329,7 @@ func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, rec *truce.
 	if err != nil {
 		return err
 	}
-	out := map[string]any{rec.Type: doc, "history": hist}
+	out := map[string]any{rec.Type: doc, "history": hist, "visibility": rec.Visibility}
 	for k, x := range extra {
 		out[k] = x
 	}
@@ -365,6 +366,23 @@ func (s *Server) getAgreement(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) overdue(w http.ResponseWriter, r *http.Request) error {
 	out, err := s.cfg.Read.Overdue(gate.Viewer(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) openings(w http.ResponseWriter, r *http.Request) error {
+	var from int64
+	if f := r.URL.Query().Get("from"); f != "" {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n < 0 {
+			return truce.FieldErrorf(truce.CodeInvalid, "from", "must be an entry index")
+		}
+		from = n
+	}
+	out, err := s.cfg.Read.Openings(r.Context(), gate.Viewer(r), from)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,7 +261,7 @@ func TestVerifyCatchesRevokedKeyEntries(t *testing.T) {
 	env.Submit(t, pk.Sign(t, rules.KindKeyRevoked, rules.KeyRevocation{Member: "pk-liaison", Key: pk.Key.ID(), Reason: "Compromised."}))
 	env.Submit(t, env.Signers["af-liaison"].Sign(t, rules.KindAllegationFiled, testkit.Allegation("PK", 2)))
 	// Refused live.
-	if _, err := env.In.Seq.Submit(context.Background(), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 3)), nil); truce.ErrorCode(err) != truce.CodeRevokedKey {
+	if _, err := env.In.Seq.Submit(context.Background(), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 3)), nil, nil); truce.ErrorCode(err) != truce.CodeRevokedKey {
 		t.Fatalf("live submission with a revoked key: %v", err)
 	}
 	// The operator forges: a new log with the rogue entry appended.
@@ -292,11 +293,11 @@ func TestAdminCannotSignForAParty(t *testing.T) {
 		return e
 	}
 	env.Submit(t, env.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 1)))
-	if _, err := env.In.Seq.Submit(ctx, reply(), nil); truce.ErrorCode(err) != truce.CodeRevokedKey || !strings.Contains(err.Error(), "until AF approves it") {
+	if _, err := env.In.Seq.Submit(ctx, reply(), nil, nil); truce.ErrorCode(err) != truce.CodeRevokedKey || !strings.Contains(err.Error(), "until AF approves it") {
 		t.Fatalf("a reply signed with the admin's key for AF: %v", err)
 	}
 	// Nor can the admin approve it: only AF, which has a member with a key.
-	if _, err := env.In.Seq.Submit(ctx, admin.Sign(t, rules.KindKeyApproved, rules.KeyApproval{Member: "af-liaison", Key: forged.ID()}), nil); err == nil {
+	if _, err := env.In.Seq.Submit(ctx, admin.Sign(t, rules.KindKeyApproved, rules.KeyApproval{Member: "af-liaison", Key: forged.ID()}), nil, nil); err == nil {
 		t.Fatal("the admin approved its own key for AF")
 	}
 	// Nor by the long way round: mediators of its own making to enrol AF
@@ -306,14 +307,14 @@ func TestAdminCannotSignForAParty(t *testing.T) {
 		Party: "TR", Keys: []string{fakeKey.PublicKey()}}))
 	fake := func(kind string, body any) error {
 		e, _ := sequencer.Sign(kind, testkit.Origin, "fake-tr", env.In.Seq.Snapshot().Seq("fake-tr")+1, env.Clock.Now(), body, fakeKey)
-		_, err := env.In.Seq.Submit(ctx, e, nil)
+		_, err := env.In.Seq.Submit(ctx, e, nil, nil)
 		return err
 	}
 	if err := fake(rules.KindKeyApproved, rules.KeyApproval{Member: "af-liaison", Key: forged.ID()}); truce.ErrorCode(err) != truce.CodeRevokedKey {
 		t.Fatalf("a mediator the admin registered after the founding signs at once: %v", err)
 	}
 	afKey := env.Signers["af-liaison"].Key.ID()
-	if _, err := env.In.Seq.Submit(ctx, admin.Sign(t, rules.KindKeyRevoked, rules.KeyRevocation{Member: "af-liaison", Key: afKey, Reason: "x"}), nil); truce.ErrorCode(err) != truce.CodeForbidden {
+	if _, err := env.In.Seq.Submit(ctx, admin.Sign(t, rules.KindKeyRevoked, rules.KeyRevocation{Member: "af-liaison", Key: afKey, Reason: "x"}), nil, nil); truce.ErrorCode(err) != truce.CodeForbidden {
 		t.Fatalf("the admin revoking AF's liaison's key: %v", err)
 	}
 	doctored, n := forge(t, env, func(next int64) []byte {
@@ -383,7 +384,7 @@ func TestVerifyChecksSealedContent(t *testing.T) {
 	a := testkit.Allegation("AF", 1)
 	a.Sealed = &truce.Sealed{Commitment: truce.Commit(salt, content)}
 	if _, err := env.In.Seq.Submit(context.Background(), env.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, a),
-		&store.Sealed{Commitment: a.Sealed.Commitment, Salt: salt, Content: content}); err != nil {
+		nil, &truce.Opening{Salt: hex.EncodeToString(salt), Content: content}); err != nil {
 		t.Fatal(err)
 	}
 	env.In.Close()

@@ -20,6 +20,7 @@ import (
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/tlog"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 // AuditorConfig says which log to audit and what to trust.
@@ -54,7 +55,13 @@ type Round struct {
 	New       int64 // entries beyond the checkpoint trusted before
 	Records   int   // records compared with the API
 	Overdue   int   // overdue items compared; -1 if not compared this round
-	Notes     []string
+	// Sealed is how many sealed entries were opened and checked in full;
+	// Unchecked lists those whose rules could not be (no opening), and
+	// Uncompared is how many records could not be compared because of them.
+	Sealed     int64
+	Unchecked  []Unchecked
+	Uncompared int
+	Notes      []string
 }
 
 // trust is what the auditor keeps in StateDir/trust.json.
@@ -84,6 +91,9 @@ type Auditor struct {
 	chk       *checker
 	trusted   trust
 	notes     []string
+	// openings are the openings of sealed entries this member may read.
+	openings   map[string]*truce.Opening
+	uncompared int
 }
 
 const trustFile = "trust.json"
@@ -124,8 +134,12 @@ func NewAuditor(ctx context.Context, cfg AuditorConfig) (*Auditor, error) {
 	} else {
 		a.notes = append(a.notes, "no token: the API's records are not compared with the log")
 	}
+	a.openings = map[string]*truce.Opening{}
+	if err := a.fetchOpenings(ctx, 0); err != nil {
+		return nil, err
+	}
 	var err error
-	if a.chk, err = newChecker(ctx); err != nil {
+	if a.chk, err = newChecker(ctx, func(c string) *truce.Opening { return a.openings[c] }); err != nil {
 		return nil, err
 	}
 	if err := a.loadEntries(ctx); err != nil {
@@ -298,6 +312,9 @@ func (a *Auditor) Check(ctx context.Context) (*Round, error) {
 	}
 	r.Size, r.Root = cp.Size, cp.Root
 	r.New = cp.Size - a.trusted.Size
+	if err := a.fetchOpenings(ctx, a.chk.size()); err != nil {
+		return r, err
+	}
 	if err := a.follow(ctx, cp); err != nil {
 		return r, err
 	}
@@ -306,11 +323,35 @@ func (a *Auditor) Check(ctx context.Context) (*Round, error) {
 		return r, err
 	}
 	if a.access != nil {
+		a.uncompared = 0
 		if err := a.compareAPI(ctx, r); err != nil {
 			return r, err
 		}
+		r.Uncompared = a.uncompared
 	}
+	r.Sealed, r.Unchecked = a.chk.opened, a.chk.unchecked
 	return r, nil
+}
+
+// fetchOpenings reads the openings of the sealed entries from index from
+// on that this member may read (none without a token).
+func (a *Auditor) fetchOpenings(ctx context.Context, from int64) error {
+	if a.cfg.Token == "" {
+		return nil
+	}
+	for {
+		var page wire.Openings
+		if err := a.get(ctx, fmt.Sprintf("/api/v1/openings?from=%d", from), &page); err != nil {
+			return fmt.Errorf("the openings of sealed entries: %w", err)
+		}
+		for _, o := range page.Items {
+			a.openings[o.Commitment] = &truce.Opening{Salt: o.Salt, Content: o.Content}
+		}
+		if page.Next == 0 {
+			return nil
+		}
+		from = page.Next
+	}
 }
 
 // checkpoint fetches the newest checkpoint and checks it against the log's

@@ -65,7 +65,7 @@ func (s *served) allege(t *testing.T, n int, wait bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.In.Seq.Submit(context.Background(), env, nil); err != nil {
+		if _, err := s.In.Seq.Submit(context.Background(), env, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

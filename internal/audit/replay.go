@@ -37,6 +37,11 @@ func Rebuild(ctx context.Context, st store.Store) (*rules.State, []truce.History
 	var hist []truce.HistoryItem
 	err = store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
 		logged, cmd, err := rules.DecodeLeaf(leaf, i)
+		if err == nil && cmd.Blind() {
+			if err = store.Unseal(ctx, st, cmd.Entry); err == nil {
+				cmd, err = rules.Decode(cmd.Entry)
+			}
+		}
 		if err == nil {
 			var applied *rules.Applied
 			if applied, err = state.Apply(cmd, i, logged); err == nil {

@@ -9,9 +9,11 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +45,15 @@ type Report struct {
 	Root        tlog.Hash
 	Checkpoints int
 	Signatures  int64
+	Sealed      int64 // sealed entries opened and checked in full
+}
+
+// Unchecked is an entry whose body's rules a reader could not check: a
+// sealed entry it holds no opening for, or one built on such an entry.
+type Unchecked struct {
+	Index int64
+	Kind  string
+	Why   string
 }
 
 // Progress is told how many entries of how many are done.
@@ -69,12 +80,16 @@ type checker struct {
 	state  *rules.State
 	sigs   *verifier
 	batch  [][]byte
-	sealed map[int64]string // entry index → its sealed commitment
+	sealed map[string]int64 // each commitment in the log → its entry's index
+	// open gives the opening of a sealed body, if the reader holds it.
+	open      func(commitment string) *truce.Opening
+	opened    int64       // sealed entries opened and checked
+	unchecked []Unchecked // entries whose rules could not be checked
 }
 
-func newChecker(ctx context.Context) (*checker, error) {
+func newChecker(ctx context.Context, open func(string) *truce.Opening) (*checker, error) {
 	empty, _ := tlog.RootAt(ctx, nil, 0)
-	c := &checker{tiles: memTiles{}, state: rules.New(), sigs: newVerifier(), sealed: map[int64]string{}}
+	c := &checker{tiles: memTiles{}, state: rules.New(), sigs: newVerifier(), sealed: map[string]int64{}, open: open}
 	var err error
 	c.tree, err = tlog.OpenTree(ctx, c.tiles, 0, empty)
 	return c, err
@@ -102,6 +117,9 @@ func (c *checker) addAll(ctx context.Context, start int64, leaves [][]byte) erro
 			for i := w; i < len(leaves); i += workers {
 				d := &dec[i]
 				d.logged, d.cmd, d.err = rules.DecodeLeaf(leaves[i], start+int64(i))
+				if d.err == nil && d.cmd.Blind() {
+					d.cmd, d.err = c.unseal(d.cmd)
+				}
 			}
 		}()
 	}
@@ -119,10 +137,7 @@ func (c *checker) addAll(ctx context.Context, start int64, leaves [][]byte) erro
 			return &Problem{i, err.Error()}
 		}
 		c.sigs.check(i, d.cmd.Entry, pub)
-		if sc := rules.SealedOf(d.cmd); sc != nil {
-			c.sealed[i] = sc.Commitment
-		}
-		if _, err := c.state.Apply(d.cmd, i, d.logged); err != nil {
+		if err := c.apply(i, d.logged, d.cmd); err != nil {
 			return &Problem{i, err.Error()}
 		}
 		c.batch = append(c.batch, leaves[k])
@@ -133,6 +148,51 @@ func (c *checker) addAll(ctx context.Context, start int64, leaves [][]byte) erro
 		}
 	}
 	return nil
+}
+
+// unseal opens a sealed entry with the opening the reader holds; without
+// one, the entry stays blind.
+func (c *checker) unseal(cmd *rules.Command) (*rules.Command, error) {
+	o := c.open(cmd.Entry.Payload.Sealed.Commitment)
+	if o == nil {
+		return cmd, nil
+	}
+	if err := cmd.Entry.Unseal(*o); err != nil {
+		return nil, fmt.Errorf("the opening given for the sealed entry: %w", err)
+	}
+	return rules.Decode(cmd.Entry)
+}
+
+// apply applies an entry to the state. A sealed entry without its opening
+// is checked as far as it can be without its body and skipped; so is an
+// entry the rules refuse once the state misses skipped entries, if the
+// refusal may come from what it misses: it names a record they touched,
+// or one that does not exist, or it is a tick (what falls due depends on
+// every entry). Both are listed as unchecked.
+func (c *checker) apply(i int64, logged time.Time, cmd *rules.Command) error {
+	if sealed := cmd.Entry.Payload.Sealed; sealed != nil {
+		c.sealed[sealed.Commitment] = i
+	}
+	if sc := rules.SealedOf(cmd); sc != nil && !cmd.Blind() {
+		c.sealed[sc.Commitment] = i
+	}
+	if cmd.Blind() {
+		c.unchecked = append(c.unchecked, Unchecked{i, cmd.Kind(), "sealed, and no opening is held"})
+		return c.state.Skip(cmd, i, logged)
+	}
+	_, err := c.state.Apply(cmd, i, logged)
+	if err == nil || c.state.Skipped() == 0 {
+		if err == nil && cmd.Entry.Payload.Sealed != nil {
+			c.opened++
+		}
+		return err
+	}
+	named := slices.ContainsFunc(rules.Refs(cmd), func(n rules.Named) bool { return c.state.Tainted(n.Ref) })
+	if !named && truce.ErrorCode(err) != truce.CodeNotFound && cmd.Kind() != rules.KindTick {
+		return err
+	}
+	c.unchecked = append(c.unchecked, Unchecked{i, cmd.Kind(), fmt.Sprintf("built on entries not checked: %v", err)})
+	return c.state.Skip(cmd, i, logged)
 }
 
 // flush grows the tree by the entries taken since the last flush.
@@ -173,7 +233,13 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 		return nil, err
 	}
 	rep := &Report{Size: size}
-	c, err := newChecker(ctx)
+	c, err := newChecker(ctx, func(commitment string) *truce.Opening {
+		x, err := st.Opening(ctx, commitment)
+		if err != nil {
+			return nil
+		}
+		return &truce.Opening{Salt: hex.EncodeToString(x.Salt), Content: x.Content}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +271,11 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 	if p := c.sigs.wait(); p != nil && (bad == nil || errors.As(bad, &stopped) && p.Index < stopped.Index) {
 		bad = p
 	}
-	rep.Signatures = c.sigs.n
+	rep.Signatures, rep.Sealed = c.sigs.n, c.opened
+	if bad == nil && len(c.unchecked) > 0 {
+		u := c.unchecked[0]
+		bad = &Problem{u.Index, "the content behind this sealed entry is not kept, or does not open it"}
+	}
 	if bad != nil {
 		return rep, bad
 	}
@@ -274,17 +344,18 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 
 // checkSealed checks that what the store keeps behind each sealed
 // commitment opens it, and that every commitment's content is kept.
-func checkSealed(ctx context.Context, st store.Store, commitments map[int64]string) *Problem {
+func checkSealed(ctx context.Context, st store.Store, commitments map[string]int64) *Problem {
 	var bad *Problem
-	opened := map[int64]bool{}
-	err := st.EachSealed(ctx, func(x store.Sealed) error {
+	opened := map[string]bool{}
+	err := st.EachSealed(ctx, 0, func(x store.Sealed) error {
+		i, ok := commitments[x.Commitment]
 		switch {
-		case commitments[x.Index] != x.Commitment:
+		case !ok || i != x.Index:
 			bad = &Problem{x.Index, "the store keeps sealed content for a commitment this entry does not carry"}
 		case truce.Commit(x.Salt, x.Content) != x.Commitment:
 			bad = &Problem{x.Index, "the sealed content kept for this entry does not open its commitment"}
 		default:
-			opened[x.Index] = true
+			opened[x.Commitment] = true
 			return nil
 		}
 		return errStop
@@ -296,8 +367,8 @@ func checkSealed(ctx context.Context, st store.Store, commitments map[int64]stri
 		return &Problem{-1, fmt.Sprintf("reading sealed content: %v", err)}
 	}
 	var first int64 = -1
-	for i := range commitments {
-		if !opened[i] && (first < 0 || i < first) {
+	for c, i := range commitments {
+		if !opened[c] && (first < 0 || i < first) {
 			first = i
 		}
 	}

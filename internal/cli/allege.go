@@ -68,16 +68,24 @@ func (s *signer) sign(e *env, kind string, body any, opening *truce.Opening) err
 	if s.keyFile == "" || (s.server == "") == (s.out == "") {
 		return fmt.Errorf("give --key and exactly one of --server or --out")
 	}
-	env, author, seq, err := s.envelope(e, kind, body)
+	env, bodyOpening, author, seq, err := s.envelope(e, kind, body)
 	if err != nil {
 		return err
 	}
 	c := client.New(s.server, s.token)
 	var out any = env
-	if opening != nil {
-		out = map[string]any{"envelope": env, "sealed": opening}
+	if opening != nil || bodyOpening != nil {
+		out = map[string]any{"envelope": env, "opening": bodyOpening, "sealed": opening}
 	}
-	wire, _ := json.MarshalIndent(out, "", "  ")
+	// Compact and without HTML escapes: an opening's content must reach
+	// the server byte for byte as committed.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	wire := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if s.out != "" {
 		if err := os.WriteFile(s.out, append(wire, '\n'), 0o600); err != nil {
 			return err
@@ -89,29 +97,37 @@ func (s *signer) sign(e *env, kind string, body any, opening *truce.Opening) err
 }
 
 // envelope signs body as kind with the key file, at the author's next seq
-// (asked of the server when online), checks it as the rules will, and
-// marks the seq used.
-func (s *signer) envelope(e *env, kind string, body any) (env *dsse.Envelope, author string, seq uint64, err error) {
+// (asked of the server when online), sealed if it is about a record kept
+// within the mechanism (asked of the server when online; offline, as the
+// body says), checks it as the rules will, and marks the seq used. A
+// sealed entry comes with the opening to send with it.
+func (s *signer) envelope(e *env, kind string, body any) (env *dsse.Envelope, opening *truce.Opening, author string, seq uint64, err error) {
 	k, err := entry.ReadKeyFile(s.keyFile)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, nil, "", 0, err
 	}
 	author = cmp.Or(s.member, k.Member)
 	if author == "" {
-		return nil, "", 0, fmt.Errorf("%s names no member: pass --member", s.keyFile)
+		return nil, nil, "", 0, fmt.Errorf("%s names no member: pass --member", s.keyFile)
 	}
 	c := client.New(s.server, s.token)
 	if s.origin == "" {
 		if s.server == "" {
-			return nil, "", 0, fmt.Errorf("offline signing needs --origin (the log's origin)")
+			return nil, nil, "", 0, fmt.Errorf("offline signing needs --origin (the log's origin)")
 		}
 		if s.origin, err = c.Origin(e.ctx); err != nil {
-			return nil, "", 0, fmt.Errorf("asking the server for its origin: %w", err)
+			return nil, nil, "", 0, fmt.Errorf("asking the server for its origin: %w", err)
 		}
 	}
 	if s.prepare != nil {
 		if err := s.prepare(s.origin); err != nil {
-			return nil, "", 0, err
+			return nil, nil, "", 0, err
+		}
+	}
+	see := sequencer.Seer(func(rules.Ref) (truce.Visibility, bool) { return "", false })
+	if s.server != "" {
+		if see, err = c.Seer(e.ctx); err != nil {
+			return nil, nil, "", 0, fmt.Errorf("asking the server which rules are in force: %w", err)
 		}
 	}
 	seq = s.seq
@@ -120,29 +136,34 @@ func (s *signer) envelope(e *env, kind string, body any) (env *dsse.Envelope, au
 		if s.server != "" {
 			remote, err := c.Seq(e.ctx, author)
 			if err != nil {
-				return nil, "", 0, fmt.Errorf("asking the server for %s's last seq: %w", author, err)
+				return nil, nil, "", 0, fmt.Errorf("asking the server for %s's last seq: %w", author, err)
 			}
 			last = max(last, remote)
 		}
 		seq = last + 1
 	}
 	s.seq = 0 // a second entry takes the next seq, not this one
-	if env, err = sequencer.Sign(kind, s.origin, author, seq, time.Now(), body, k); err != nil {
-		return nil, "", 0, err
+	if env, opening, err = sequencer.SignSealing(kind, s.origin, author, seq, time.Now(), body, k, see); err != nil {
+		return nil, nil, "", 0, err
 	}
 	// Check what can be checked before anything leaves this machine.
 	ent, err := entry.Open(env)
 	if err == nil {
-		_, err = rules.Decode(ent)
+		if ent.Payload.Sealed != nil {
+			err = ent.Unseal(*opening)
+		}
+		if err == nil {
+			_, err = rules.Decode(ent)
+		}
 	}
 	if err != nil {
-		return nil, "", 0, err
+		return nil, nil, "", 0, err
 	}
 	// The seq is used up once signed, sent or not.
 	if err := writeSeq(s.keyFile, seq); err != nil {
-		return nil, "", 0, err
+		return nil, nil, "", 0, err
 	}
-	return env, author, seq, nil
+	return env, opening, author, seq, nil
 }
 
 // submitOne posts a signed envelope, or {envelope, sealed}, as it is.

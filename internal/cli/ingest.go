@@ -56,7 +56,7 @@ func cmdIngest(e *env, args []string) error {
 		remote := &ingest.Remote{Client: client.New(sg.server, sg.token)}
 		if sg.keyFile != "" {
 			remote.Sign = func(_ context.Context, kind string, body any) (*dsse.Envelope, error) {
-				env, _, _, err := sg.envelope(e, kind, body)
+				env, _, _, _, err := sg.envelope(e, kind, body)
 				return env, err
 			}
 		}

@@ -16,6 +16,9 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 // Client is an API client.
@@ -110,6 +113,28 @@ func (c *Client) Origin(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return h.Origin, nil
+}
+
+// Seer asks the server which version of the rules is in force and, if
+// those rules seal confidential entries, returns a sequencer.Seer that
+// asks it the visibility of each record an entry names.
+func (c *Client) Seer(ctx context.Context) (sequencer.Seer, error) {
+	var h wire.Health
+	if err := c.Do(ctx, "GET", "/healthz", nil, &h); err != nil {
+		return nil, err
+	}
+	if !rules.Seals(h.Rules) {
+		return nil, nil
+	}
+	return func(r rules.Ref) (truce.Visibility, bool) {
+		var rec struct {
+			Visibility truce.Visibility `json:"visibility"`
+		}
+		if err := c.Do(ctx, "GET", wire.ListPath(r.Type)+"/"+url.PathEscape(r.ID), nil, &rec); err != nil || rec.Visibility == "" {
+			return "", false
+		}
+		return rec.Visibility, true
+	}, nil
 }
 
 // Seq asks the server for a member's last seq.

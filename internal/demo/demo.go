@@ -27,7 +27,6 @@ import (
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/sequencer"
-	"github.com/truce-mvm/truce/internal/store"
 )
 
 // sourceFiles are fictional outlets' reports of the talks, with planted
@@ -193,17 +192,13 @@ func (s *scenario) at(d time.Duration) { s.clock.Set(s.start.Add(d)) }
 // submit signs body as kind by member and logs it.
 func (s *scenario) submit(ctx context.Context, member, kind string, body any) (*truce.Ack, error) {
 	s.seqs[member]++
-	env, err := sequencer.Sign(kind, Origin, member, s.seqs[member], s.clock.Now(), body, s.keys[member])
+	env, opening, err := sequencer.SignSealing(kind, Origin, member, s.seqs[member], s.clock.Now(), body, s.keys[member], s.in.Seq.Seer(ctx))
 	if err != nil {
 		return nil, err
 	}
-	var sealed *store.Sealed
-	if o := s.opening; o != nil {
-		salt, _ := hex.DecodeString(o.Salt)
-		sealed = &store.Sealed{Commitment: truce.Commit(salt, o.Content), Salt: salt, Content: o.Content}
-		s.opening = nil
-	}
-	ack, err := s.in.Seq.Submit(ctx, env, sealed)
+	field := s.opening
+	s.opening = nil
+	ack, err := s.in.Seq.Submit(ctx, env, opening, field)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: %s by %s: %w", kind, member, err)
 	}

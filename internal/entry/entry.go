@@ -10,8 +10,10 @@ package entry
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -36,7 +38,22 @@ type Payload struct {
 	Author string          `json:"author"`
 	Seq    uint64          `json:"seq"`
 	Time   time.Time       `json:"time"`
-	Body   json.RawMessage `json:"body"`
+	Body   json.RawMessage `json:"body,omitempty"`
+	// Sealed, in place of Body, is a confidential entry: the log keeps
+	// only a commitment to the body and the records it names; the body
+	// and salt (its opening) are kept beside the log and shown only to
+	// those who may see the record.
+	Sealed *SealedBody `json:"sealed,omitempty"`
+}
+
+// SealedBody is what the log keeps of a confidential entry's body: a
+// salted commitment to it (truce.Commit: SHA-256 over a 32-byte salt and
+// the body's bytes) and, in clear, the records the body names, so that
+// everyone can see what a confidential entry is about, though not what it
+// says.
+type SealedBody struct {
+	Commitment string      `json:"commitment"`
+	Refs       []truce.Ref `json:"refs,omitempty"`
 }
 
 // Leaf is one log entry as stored in the Merkle tree. It names its own
@@ -56,6 +73,33 @@ type Entry struct {
 	Envelope *dsse.Envelope
 	Payload  Payload
 	raw      []byte // the payload's bytes, as signed
+	// opened is a sealed entry's opening, once Unseal checked it;
+	// Payload.Body is then its content.
+	opened *truce.Opening
+}
+
+// Blind reports whether the entry is sealed and its body not at hand.
+func (e *Entry) Blind() bool { return e.Payload.Sealed != nil && e.opened == nil }
+
+// Opening is a sealed entry's opening, once Unseal took it; nil otherwise.
+func (e *Entry) Opening() *truce.Opening { return e.opened }
+
+// Unseal checks that o opens the entry's sealed body and makes its
+// content the entry's body. The content must be canonical (Canonical), as
+// a signed payload is: one committed body means one thing.
+func (e *Entry) Unseal(o truce.Opening) error {
+	if e.Payload.Sealed == nil {
+		return truce.FieldErrorf(truce.CodeInvalid, "sealed", "the entry is not sealed: it has nothing to open")
+	}
+	if err := o.Opens(truce.Sealed{Commitment: e.Payload.Sealed.Commitment}); err != nil {
+		return err
+	}
+	if err := Canonical(o.Content); err != nil {
+		return truce.FieldErrorf(truce.CodeInvalid, "sealed.content", "%v: one committed body must mean one thing to every reader", err)
+	}
+	e.opened = &o
+	e.Payload.Body = o.Content
+	return nil
 }
 
 // KeyID is the key id the envelope's one signature claims.
@@ -108,6 +152,17 @@ func Open(env *dsse.Envelope) (*Entry, error) {
 		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.seq", "must be at least 1")
 	case p.Time.IsZero():
 		return nil, truce.FieldErrorf(truce.CodeBadTime, "payload.time", "missing")
+	case p.Sealed != nil && p.Body != nil:
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.body", "a sealed entry carries its body's commitment, not the body")
+	case p.Sealed != nil:
+		if !commitmentForm(p.Sealed.Commitment) {
+			return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.sealed.commitment", `must be "sha256:" and 64 lowercase hex digits`)
+		}
+		for i, r := range p.Sealed.Refs {
+			if r.Type == "" || r.ID == "" {
+				return nil, truce.FieldErrorf(truce.CodeInvalid, fmt.Sprintf("payload.sealed.refs[%d]", i), "a record's type and id")
+			}
+		}
 	case len(p.Body) == 0 || p.Body[0] != '{':
 		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.body", "must be a JSON object")
 	}
@@ -141,6 +196,30 @@ func Sign(p Payload, k *PrivateKey) (*dsse.Envelope, error) {
 		return nil, err
 	}
 	return s.SignPayload(context.Background(), PayloadType, raw)
+}
+
+// SignSealed signs p with its body sealed under salt: the payload carries
+// the commitment and refs in place of the body, and the opening returned
+// is what opens it.
+func SignSealed(p Payload, refs []truce.Ref, salt []byte, k *PrivateKey) (*dsse.Envelope, *truce.Opening, error) {
+	o := &truce.Opening{Salt: hex.EncodeToString(salt), Content: p.Body}
+	p.Sealed = &SealedBody{Commitment: truce.Commit(salt, p.Body), Refs: refs}
+	p.Body = nil
+	env, err := Sign(p, k)
+	return env, o, err
+}
+
+func commitmentForm(c string) bool {
+	h, ok := strings.CutPrefix(c, "sha256:")
+	if !ok || len(h) != 64 {
+		return false
+	}
+	for _, r := range h {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // EncodeLeaf returns the leaf bytes for env sequenced at index and logged.

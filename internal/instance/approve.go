@@ -28,7 +28,7 @@ func (in *Instance) ApprovePending(ctx context.Context, keys map[string]*entry.P
 		if err != nil {
 			return err
 		}
-		_, err = in.Seq.Submit(ctx, env, nil)
+		_, err = in.Seq.Submit(ctx, env, nil, nil)
 		return err
 	}
 	rec, err := in.Store.Record(ctx, rules.TypeAgreement, "current")

@@ -26,7 +26,8 @@ func (s *Service) Health(ctx context.Context, v policy.Viewer) (*wire.Health, er
 		}
 		return nil, err
 	}
-	return &wire.Health{Status: "ok", Origin: s.cfg.Seq.Origin(), Size: s.cfg.Seq.Snapshot().Size}, nil
+	snap := s.cfg.Seq.Snapshot()
+	return &wire.Health{Status: "ok", Origin: s.cfg.Seq.Origin(), Size: snap.Size, Rules: snap.Rules}, nil
 }
 
 // published is the newest published checkpoint: with witnesses, the

@@ -11,6 +11,7 @@ package read
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,6 +129,51 @@ func (s *Service) Doc(ctx context.Context, v policy.Viewer, rec truce.Record) (j
 	doc = append(append(append(doc, `,"sealed_content":`...), o.Content...), '}')
 	return doc, nil
 }
+
+// openingsPage bounds a page of openings.
+const openingsPage = 500
+
+// Openings returns the openings of the log's commitments, from entry
+// index from on, that v may read: those of the records v may see as they
+// stand now (a finding in effect discloses how it was reached); a body's
+// sealed field only to the mechanism and the party owning the record, as
+// Doc shows it.
+func (s *Service) Openings(ctx context.Context, v policy.Viewer, from int64) (*wire.Openings, error) {
+	if err := s.check(v, policy.ReadRecords); err != nil {
+		return nil, err
+	}
+	if from < 0 {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "from", "must be an entry index")
+	}
+	access := policy.AccessOf(v)
+	out := &wire.Openings{Items: []wire.Opening{}}
+	seen := map[truce.Ref]*truce.Record{}
+	err := s.cfg.Store.EachSealed(ctx, from, func(x store.Sealed) error {
+		if len(out.Items) >= openingsPage && x.Index != out.Items[len(out.Items)-1].Index {
+			out.Next = x.Index
+			return errPageFull
+		}
+		rec, ok := seen[x.Record]
+		if !ok {
+			r, err := s.cfg.Store.Record(ctx, x.Record.Type, x.Record.ID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			rec, seen[x.Record] = r, r
+		}
+		if rec == nil || !access.Sees(rec.Visibility, rec.Owner) || !x.Body && !access.Sees(truce.Internal, rec.Owner) {
+			return nil
+		}
+		out.Items = append(out.Items, wire.Opening{Index: x.Index, Commitment: x.Commitment, Body: x.Body, Salt: hex.EncodeToString(x.Salt), Content: x.Content})
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return nil, err
+	}
+	return out, nil
+}
+
+var errPageFull = errors.New("page full")
 
 // Seq is the last seq of a member's entries in the committed log, which
 // the member's next entry must exceed.

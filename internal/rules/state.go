@@ -93,6 +93,11 @@ type State struct {
 	osint
 
 	nAllegation, nCase, nTask, nEvidence, nFinding, nConsequence, nAmendment int
+
+	// An auditor's state that skipped entries (Skip): the records what it
+	// says of may be wrong, and how many it skipped.
+	tainted map[Ref]bool
+	skipped int64
 }
 
 // New returns the state of an empty log.
@@ -199,6 +204,9 @@ func Decode(e *entry.Entry) (*Command, error) {
 	if !ok {
 		return nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "unknown kind %q", e.Payload.Kind)
 	}
+	if e.Blind() {
+		return &Command{Entry: e, kind: k}, nil // checked once opened
+	}
 	body, err := k.decode(e.Payload.Body)
 	if err != nil {
 		return nil, err
@@ -246,56 +254,83 @@ func (c *applyCtx) touch(typ, id string) { c.touched = append(c.touched, Ref{Typ
 // it. On error the state is unchanged. The caller has verified the
 // envelope's signature with the key SigningKey returned.
 func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, error) {
-	p := &c.Entry.Payload
-	if index != s.Size {
-		return nil, fmt.Errorf("entry %d applied to a state of size %d", index, s.Size)
+	if c.Blind() {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "a sealed entry is applied with its opening: the content and salt behind its commitment")
 	}
-	if logged.Before(s.Logged) {
-		return nil, fmt.Errorf("entry %d logged at %s, before the previous entry (%s)", index, logged, s.Logged)
+	ctx, custodial, err := s.admit(c, index, logged)
+	if err != nil {
+		return nil, err
 	}
-	if s.Instance == nil && p.Kind != KindInstanceCreated {
-		return nil, truce.Errorf(truce.CodeInvalid, "the log must start with %s", KindInstanceCreated)
+	if s.version.Strict && custodial && (c.Kind() == KindKeyAdded || c.Kind() == KindKeyApproved) {
+		return nil, truce.Errorf(truce.CodeForbidden, "a key the server holds signs a member's work, not the member's keys: sign %s with your own", c.Kind())
 	}
-	if s.Instance != nil && p.Origin != s.Instance.Origin {
-		return nil, truce.FieldErrorf(truce.CodeWrongOrigin, "payload.origin", "entry is for log %q, this is %q", p.Origin, s.Instance.Origin)
-	}
-	ctx := &applyCtx{index: index, logged: logged, entry: c.Entry}
-	custodial := false
 	if s.Instance != nil {
-		k, err := s.activeKey(p.Author, c.Entry.KeyID(), index)
-		if err != nil {
+		if err := s.checkSealing(c); err != nil {
 			return nil, err
-		}
-		custodial = k.custodial
-		ctx.author = s.members[p.Author]
-		if !c.kind.allows(ctx.author.Role) {
-			return nil, truce.Errorf(truce.CodeForbidden, "a %s may not sign %s", ctx.author.Role, p.Kind)
-		}
-	}
-	if last := s.seqs[p.Author]; p.Seq <= last {
-		return nil, truce.FieldErrorf(truce.CodeReusedSeq, "payload.seq", "seq %d is not above %s's last seq %d", p.Seq, p.Author, last)
-	}
-	if p.Time.After(logged.Add(MaxSkew)) {
-		return nil, truce.FieldErrorf(truce.CodeBadTime, "payload.time", "signed at %s, which is in the future", p.Time.UTC().Format(time.RFC3339))
-	}
-	if s.version.Strict {
-		if err := s.strict(c.Entry, logged); err != nil {
-			return nil, err
-		}
-		if custodial && (p.Kind == KindKeyAdded || p.Kind == KindKeyApproved) {
-			return nil, truce.Errorf(truce.CodeForbidden, "a key the server holds signs a member's work, not the member's keys: sign %s with your own", p.Kind)
 		}
 	}
 	if err := c.kind.apply(s, ctx, c.body); err != nil {
 		return nil, err
 	}
+	out := s.commit(ctx, c)
+	for i := range out.History {
+		out.History[i].Custodial = custodial
+	}
+	return out, nil
+}
+
+// admit checks what every entry must be, whatever its body says: next in
+// the log, of this log, by a member with an active key whose role may sign
+// the kind, at the author's next seq, signed at a time the rules accept.
+func (s *State) admit(c *Command, index int64, logged time.Time) (ctx *applyCtx, custodial bool, err error) {
+	p := &c.Entry.Payload
+	if index != s.Size {
+		return nil, false, fmt.Errorf("entry %d applied to a state of size %d", index, s.Size)
+	}
+	if logged.Before(s.Logged) {
+		return nil, false, fmt.Errorf("entry %d logged at %s, before the previous entry (%s)", index, logged, s.Logged)
+	}
+	if s.Instance == nil && p.Kind != KindInstanceCreated {
+		return nil, false, truce.Errorf(truce.CodeInvalid, "the log must start with %s", KindInstanceCreated)
+	}
+	if s.Instance != nil && p.Origin != s.Instance.Origin {
+		return nil, false, truce.FieldErrorf(truce.CodeWrongOrigin, "payload.origin", "entry is for log %q, this is %q", p.Origin, s.Instance.Origin)
+	}
+	ctx = &applyCtx{index: index, logged: logged, entry: c.Entry}
+	if s.Instance != nil {
+		k, err := s.activeKey(p.Author, c.Entry.KeyID(), index)
+		if err != nil {
+			return nil, false, err
+		}
+		custodial = k.custodial
+		ctx.author = s.members[p.Author]
+		if !c.kind.allows(ctx.author.Role) {
+			return nil, false, truce.Errorf(truce.CodeForbidden, "a %s may not sign %s", ctx.author.Role, p.Kind)
+		}
+	}
+	if last := s.seqs[p.Author]; p.Seq <= last {
+		return nil, false, truce.FieldErrorf(truce.CodeReusedSeq, "payload.seq", "seq %d is not above %s's last seq %d", p.Seq, p.Author, last)
+	}
+	if p.Time.After(logged.Add(MaxSkew)) {
+		return nil, false, truce.FieldErrorf(truce.CodeBadTime, "payload.time", "signed at %s, which is in the future", p.Time.UTC().Format(time.RFC3339))
+	}
+	if s.version.Strict {
+		if err := s.strict(c.Entry, logged); err != nil {
+			return nil, false, err
+		}
+	}
+	return ctx, custodial, nil
+}
+
+// commit counts an admitted entry in and records what it touched.
+func (s *State) commit(ctx *applyCtx, c *Command) *Applied {
+	p := &c.Entry.Payload
 	s.Size++
-	s.Logged = logged
+	s.Logged = ctx.logged
 	s.seqs[p.Author] = p.Seq
 	if ctx.author != nil && ctx.author.Role != truce.RoleSystem {
 		s.founded = true
 	}
-
 	out := &Applied{Kind: p.Kind}
 	if len(ctx.touched) > 0 {
 		out.Ref = ctx.touched[0]
@@ -304,17 +339,17 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 		if slices.Contains(out.Touched, ref) {
 			continue
 		}
-		s.updated[ref] = index
+		s.updated[ref] = ctx.index
 		if _, ok := s.created[ref]; !ok {
-			s.created[ref] = index
+			s.created[ref] = ctx.index
 		}
 		out.Touched = append(out.Touched, ref)
 		out.History = append(out.History, truce.HistoryItem{
-			Type: ref.Type, ID: ref.ID, Index: index, Kind: p.Kind, Author: p.Author,
-			Logged: logged.UTC().Format(time.RFC3339Nano), Custodial: custodial,
+			Type: ref.Type, ID: ref.ID, Index: ctx.index, Kind: p.Kind, Author: p.Author,
+			Logged: ctx.logged.UTC().Format(time.RFC3339Nano),
 		})
 	}
-	return out, nil
+	return out
 }
 
 // Records returns every record of the state, for replay comparisons,

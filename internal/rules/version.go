@@ -23,6 +23,10 @@ type Version struct {
 	// SeqWindow past the author's last, and a signing time no earlier than
 	// the agreement's signing window before it is logged.
 	Strict bool
+	// Sealing rules keep the mechanism's confidential work out of the log:
+	// an entry about a record kept within the mechanism is sealed, every
+	// other entry is in clear (Confidential).
+	Sealing bool
 }
 
 // SeqWindow is how far past an author's last seq the next entry's may be,
@@ -31,12 +35,13 @@ type Version struct {
 const SeqWindow = 16
 
 // LatestVersion is the version new instances begin under.
-const LatestVersion = 2
+const LatestVersion = 3
 
 // versions are the versions this build knows.
 var versions = map[int]Version{
 	1: {Grouping: grouping, CEL: 1},
 	2: {Grouping: grouping, CEL: 1, Strict: true},
+	3: {Grouping: grouping, CEL: 1, Strict: true, Sealing: true},
 }
 
 var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}

@@ -108,7 +108,8 @@ func TestRandomSequencesReplay(t *testing.T) {
 				// As a client does: sign at the next seq of the committed log, so
 				// a refused entry's seq is used again.
 				next := env.In.Seq.Snapshot().Seq(author) + 1
-				ack, err := env.In.Seq.Submit(ctx, env.Signers[author].SignSeq(t, kind, next, body), nil)
+				signed := env.Signers[author].SignSeq(t, kind, next, body)
+				ack, err := env.In.Seq.Submit(ctx, signed, testkit.Opening(signed), nil)
 				if err != nil {
 					if truce.ErrorCode(err) == truce.CodeInternal {
 						t.Fatalf("step %d: %s by %s: internal error %v", step, kind, author, err)

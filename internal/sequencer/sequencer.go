@@ -13,6 +13,8 @@ package sequencer
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -57,7 +59,7 @@ type result struct {
 type request struct {
 	cmd    *rules.Command
 	sys    *systemEntry
-	sealed *store.Sealed // what the entry's sealed commitment hides, kept beside the log
+	sealed []store.Sealed // what the entry's commitments hide, kept beside the log
 	res    chan result
 }
 
@@ -178,6 +180,11 @@ func Replay(ctx context.Context, st store.Store, size int64) (*rules.State, erro
 	state := rules.New()
 	err := store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
 		logged, cmd, err := rules.DecodeLeaf(leaf, i)
+		if err == nil && cmd.Blind() {
+			if err = store.Unseal(ctx, st, cmd.Entry); err == nil {
+				cmd, err = rules.Decode(cmd.Entry)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("log entry %d: %w", i, err)
 		}
@@ -266,22 +273,64 @@ func (s *Sequencer) Err() error {
 // Submit checks a client-signed envelope and, if the rules allow it, logs
 // it. It returns once the entry is durable. An error means the entry was
 // not logged — except on ctx expiry after queuing, which the error says.
-// sealed, if not nil, is the opening of the entry's sealed commitment; the
-// caller has checked that it opens it.
-func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope, sealed *store.Sealed) (*truce.Ack, error) {
+// body opens a sealed entry's body; field opens the commitment in its
+// body's sealed field (Decode).
+func (s *Sequencer) Submit(ctx context.Context, env *dsse.Envelope, body, field *truce.Opening) (*truce.Ack, error) {
 	e, err := entry.Open(env)
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := rules.Decode(e)
+	cmd, kept, err := Decode(e, body, field)
 	if err != nil {
 		return nil, err
 	}
-	return s.SubmitCommand(ctx, cmd, sealed)
+	return s.SubmitCommand(ctx, cmd, kept)
 }
 
-// SubmitCommand is Submit for an envelope already opened and decoded.
-func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, sealed *store.Sealed) (*truce.Ack, error) {
+// Decode opens a sealed entry with body, the opening of its commitment,
+// decodes it, and checks that field opens the commitment of its body's
+// sealed field, if it has one. It returns what is to be kept beside the
+// log: the openings, each to be written with the entry.
+func Decode(e *entry.Entry, body, field *truce.Opening) (*rules.Command, []store.Sealed, error) {
+	var kept []store.Sealed
+	switch {
+	case e.Payload.Sealed != nil && body == nil:
+		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "opening", "the entry is sealed: send its body's opening (content and salt) with it, so the mechanism can read it")
+	case e.Payload.Sealed == nil && body != nil:
+		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "opening", "the entry is in clear: it has no sealed body to open")
+	case body != nil:
+		if err := e.Unseal(*body); err != nil {
+			return nil, nil, err
+		}
+		kept = append(kept, keep(e.Payload.Sealed.Commitment, body, true))
+	}
+	cmd, err := rules.Decode(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := rules.SealedOf(cmd)
+	switch {
+	case c == nil && field != nil:
+		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "the entry has no sealed commitment to open")
+	case c != nil && field == nil:
+		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "send the sealed content with the entry, so the mechanism can read it")
+	case c != nil:
+		if err := field.Opens(*c); err != nil {
+			return nil, nil, err
+		}
+		kept = append(kept, keep(c.Commitment, field, false))
+	}
+	return cmd, kept, nil
+}
+
+func keep(commitment string, o *truce.Opening, body bool) store.Sealed {
+	salt, _ := hex.DecodeString(o.Salt)
+	return store.Sealed{Commitment: commitment, Salt: salt, Content: o.Content, Body: body}
+}
+
+// SubmitCommand logs an entry opened and decoded (Decode), with the
+// openings to keep beside it.
+func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, kept []store.Sealed) (*truce.Ack, error) {
 	s.mu.RLock()
 	pub, err := s.state.SigningKey(cmd.Entry)
 	s.mu.RUnlock()
@@ -291,14 +340,16 @@ func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, seale
 	if err := cmd.Entry.Verify(pub); err != nil {
 		return nil, err
 	}
-	return s.enqueue(ctx, &request{cmd: cmd, sealed: sealed, res: make(chan result, 1)})
+	return s.enqueue(ctx, &request{cmd: cmd, sealed: kept, res: make(chan result, 1)})
 }
 
 // SubmitFor signs body as kind for member with the member's custodial key
 // and logs it; the seq is the member's next when the entry is applied, so
-// the server's signing never races the member's own.
-func (s *Sequencer) SubmitFor(ctx context.Context, member string, key *entry.PrivateKey, kind string, body any, sealed *store.Sealed) (*truce.Ack, error) {
-	return s.enqueue(ctx, &request{sys: &systemEntry{kind: kind, body: body, author: member, key: key}, sealed: sealed, res: make(chan result, 1)})
+// the server's signing never races the member's own, and the body is
+// sealed if the rules then say it must be. field is the opening of the
+// body's sealed field, if it has one.
+func (s *Sequencer) SubmitFor(ctx context.Context, member string, key *entry.PrivateKey, kind string, body any, field []store.Sealed) (*truce.Ack, error) {
+	return s.enqueue(ctx, &request{sys: &systemEntry{kind: kind, body: body, author: member, key: key}, sealed: field, res: make(chan result, 1)})
 }
 
 // Sync returns once everything submitted before it, and any tick due by
@@ -322,14 +373,50 @@ func (s *Sequencer) SubmitSystem(ctx context.Context, kind string, body any) (*t
 
 // Sign builds and signs an entry.
 func Sign(kind, origin, author string, seq uint64, at time.Time, body any, k *entry.PrivateKey) (*dsse.Envelope, error) {
-	raw, ok := body.(json.RawMessage)
-	if !ok {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			return nil, err
-		}
+	raw, err := marshalBody(body)
+	if err != nil {
+		return nil, err
 	}
 	return entry.Sign(entry.Payload{Kind: kind, Origin: origin, Author: author, Seq: seq, Time: at.UTC(), Body: raw}, k)
+}
+
+// Seer gives the visibility of an existing record (false if there is
+// none), for a signer to decide whether an entry must be sealed; nil says
+// the log keeps every entry in clear.
+type Seer func(rules.Ref) (truce.Visibility, bool)
+
+// SignSealing is Sign, sealing the body under a fresh salt if the rules
+// would have it sealed (rules.Confidential) given see; it returns the
+// opening to send with a sealed entry.
+func SignSealing(kind, origin, author string, seq uint64, at time.Time, body any, k *entry.PrivateKey, see Seer) (*dsse.Envelope, *truce.Opening, error) {
+	raw, err := marshalBody(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := entry.Payload{Kind: kind, Origin: origin, Author: author, Seq: seq, Time: at.UTC(), Body: raw}
+	probe, err := rules.Decode(&entry.Entry{Payload: p})
+	if err != nil || see == nil || !rules.Confidential(probe, see) {
+		env, err := entry.Sign(p, k)
+		return env, nil, err
+	}
+	salt := make([]byte, 32)
+	rand.Read(salt)
+	return entry.SignSealed(p, rules.SealedRefs(probe), salt, k)
+}
+
+// Seer is how an in-process signer sees records: from the store, if the
+// rules in force seal entries.
+func (s *Sequencer) Seer(ctx context.Context) Seer {
+	if !rules.Seals(s.Snapshot().Rules) {
+		return nil
+	}
+	return func(r rules.Ref) (truce.Visibility, bool) {
+		rec, err := s.cfg.Store.Record(ctx, r.Type, r.ID)
+		if err != nil {
+			return "", false
+		}
+		return rec.Visibility, true
+	}
 }
 
 func (s *Sequencer) enqueue(ctx context.Context, req *request) (*truce.Ack, error) {
@@ -459,11 +546,16 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 			barriers = append(barriers, r)
 			continue
 		}
+		kept := r.sealed
 		if r.sys != nil {
+			var body *store.Sealed
 			var err error
-			if r.cmd, err = s.signSystem(r.sys, logged); err != nil {
+			if r.cmd, body, err = s.signSystem(r.sys, logged); err != nil {
 				reply(result{err: err})
 				continue
+			}
+			if body != nil {
+				kept = append([]store.Sealed{*body}, kept...)
 			}
 		}
 		index := s.state.Size
@@ -486,10 +578,9 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		}
 		acks = append(acks, ack)
 		b.History = append(b.History, a.History...)
-		if r.sealed != nil {
-			sealed := *r.sealed
-			sealed.Index = index
-			b.Sealed = append(b.Sealed, sealed)
+		for _, x := range kept {
+			x.Index, x.Record = index, s.state.Keeper(a.Touched)
+			b.Sealed = append(b.Sealed, x)
 		}
 		for _, ref := range a.Touched {
 			if !seen[ref] {
@@ -566,19 +657,44 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 
 // signSystem signs an entry the loop makes (a system entry, or a
 // member's through the custodial key) with the author's next seq, to be
-// applied at once.
-func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Command, error) {
+// applied at once, sealed if the rules say it must be; it returns the
+// opening of a sealed body, to keep.
+func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Command, *store.Sealed, error) {
 	author, key := truce.SystemAuthor, s.cfg.System
 	if sys.key != nil {
 		author, key = sys.author, sys.key
 	}
-	env, err := Sign(sys.kind, s.origin, author, s.state.Seq(author)+1, logged, sys.body, key)
+	raw, err := marshalBody(sys.body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	p := entry.Payload{Kind: sys.kind, Origin: s.origin, Author: author, Seq: s.state.Seq(author) + 1, Time: logged, Body: raw}
+	var env *dsse.Envelope
+	var opening *truce.Opening
+	if probe, err := rules.Decode(&entry.Entry{Payload: p}); err == nil && s.state.Seals(probe) {
+		salt := make([]byte, 32)
+		rand.Read(salt)
+		env, opening, err = entry.SignSealed(p, rules.SealedRefs(probe), salt, key)
+		if err != nil {
+			return nil, nil, err
+		}
+	} else if env, err = entry.Sign(p, key); err != nil {
+		return nil, nil, err
 	}
 	e, err := entry.Open(env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return rules.Decode(e)
+	cmd, kept, err := Decode(e, opening, nil)
+	if err != nil || len(kept) == 0 {
+		return cmd, nil, err
+	}
+	return cmd, &kept[0], nil
+}
+
+func marshalBody(body any) (json.RawMessage, error) {
+	if raw, ok := body.(json.RawMessage); ok {
+		return raw, nil
+	}
+	return json.Marshal(body)
 }

@@ -178,7 +178,7 @@ func TestRefusals(t *testing.T) {
 			e := c.env()
 			size := env.Size()
 			treeSize, _, _ := env.In.Store.Tree(context.Background())
-			_, err := env.In.Seq.Submit(context.Background(), e, nil)
+			_, err := env.In.Seq.Submit(context.Background(), e, nil, nil)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -230,7 +230,7 @@ func submitMany(t *testing.T, env *testkit.Env, n int, errs *[]error) []acked {
 			against := []string{"AF", "PK"}[w%2]
 			for i := w; i < n; i += len(authors) {
 				e := env.Signers[author].Sign(t, rules.KindAllegationFiled, testkit.Allegation(against, i))
-				ack, err := env.In.Seq.Submit(context.Background(), e, nil)
+				ack, err := env.In.Seq.Submit(context.Background(), e, nil, nil)
 				mu.Lock()
 				switch {
 				case err == nil:

@@ -10,10 +10,13 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/tlog"
 )
 
@@ -55,6 +58,12 @@ type Sealed struct {
 	Index      int64
 	Salt       []byte
 	Content    []byte
+	// Body says the content is the whole body of a sealed entry, not one
+	// sealed field of a body in clear.
+	Body bool
+	// Record is the record the entry is about: who may see the opening
+	// follows who may see it.
+	Record truce.Ref
 }
 
 // Session is a browser session. Only the hash of its cookie is stored.
@@ -182,9 +191,19 @@ type Invite struct {
 // written with the batch that logs them.
 type Openings interface {
 	// Opening returns the content behind a commitment; EachSealed calls fn
-	// for every stored opening in log order.
+	// for every stored opening of the entries from index from on, in log
+	// order.
 	Opening(ctx context.Context, commitment string) (*Sealed, error)
-	EachSealed(ctx context.Context, fn func(Sealed) error) error
+	EachSealed(ctx context.Context, from int64, fn func(Sealed) error) error
+}
+
+// Unseal opens a sealed entry with the opening st keeps of it.
+func Unseal(ctx context.Context, st Openings, e *entry.Entry) error {
+	x, err := st.Opening(ctx, e.Payload.Sealed.Commitment)
+	if err != nil {
+		return fmt.Errorf("the content behind the sealed entry: %w", err)
+	}
+	return e.Unseal(truce.Opening{Salt: hex.EncodeToString(x.Salt), Content: x.Content})
 }
 
 // Blobs records who uploaded the files kept beside the log (the files

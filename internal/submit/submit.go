@@ -68,10 +68,10 @@ func New(cfg Config) *Service {
 // and about the record Subject, if set.
 type Route struct{ Kind, Subject string }
 
-// Signed logs an envelope its author signed, with the opening of its
-// sealed commitment if it has one. One submits one's own entries; an
+// Signed logs an envelope its author signed, with the openings of a
+// sealed body and of the body's sealed field, if it has them. One submits one's own entries; an
 // administrator may relay others'.
-func (s *Service) Signed(ctx context.Context, v policy.Viewer, rt Route, env *dsse.Envelope, opening *truce.Opening) (*truce.Ack, error) {
+func (s *Service) Signed(ctx context.Context, v policy.Viewer, rt Route, env *dsse.Envelope, body, field *truce.Opening) (*truce.Ack, error) {
 	if err := policy.Check(v, policy.Submit, s.cfg.Policy); err != nil {
 		return nil, err
 	}
@@ -82,11 +82,11 @@ func (s *Service) Signed(ctx context.Context, v policy.Viewer, rt Route, env *ds
 	if e.Payload.Author != v.Member.ID && v.Member.Role != truce.RoleAdmin {
 		return nil, truce.Errorf(truce.CodeForbidden, "the entry is by %s; submit your own entries", e.Payload.Author)
 	}
-	cmd, sealed, err := s.check(ctx, v, rt, e, opening)
+	cmd, kept, err := s.check(ctx, v, rt, e, body, field)
 	if err != nil {
 		return nil, err
 	}
-	return s.cfg.Seq.SubmitCommand(ctx, cmd, sealed)
+	return s.cfg.Seq.SubmitCommand(ctx, cmd, kept)
 }
 
 // ErrNoCustodialKey refuses a custodial submission by a member whose key
@@ -126,23 +126,23 @@ func (s *Service) Custodial(ctx context.Context, v policy.Viewer, rt Route, body
 		body, _ = json.Marshal(fields)
 	}
 	e := &entry.Entry{Payload: entry.Payload{Kind: rt.Kind, Author: v.Member.ID, Body: body}}
-	_, sealed, err := s.check(ctx, v, rt, e, opening)
+	_, kept, err := s.check(ctx, v, rt, e, nil, opening)
 	if err != nil {
 		return nil, err
 	}
-	return s.cfg.Seq.SubmitFor(ctx, v.Member.ID, key, rt.Kind, body, sealed)
+	return s.cfg.Seq.SubmitFor(ctx, v.Member.ID, key, rt.Kind, body, kept)
 }
 
-// check decodes an entry's body and checks it against the route — its
-// kind, and the record the route names — and against what v may see: a
-// record it names that v may not see is not found, as one that does not
-// exist, whatever the rules would have said of it. Last, the opening of
-// its sealed commitment, if it has one.
-func (s *Service) check(ctx context.Context, v policy.Viewer, rt Route, e *entry.Entry, opening *truce.Opening) (*rules.Command, *store.Sealed, error) {
+// check opens and decodes an entry (sequencer.Decode) and checks it
+// against the route — its kind, and the record the route names — and
+// against what v may see: a record it names that v may not see is not
+// found, as one that does not exist, whatever the rules would have said
+// of it.
+func (s *Service) check(ctx context.Context, v policy.Viewer, rt Route, e *entry.Entry, body, field *truce.Opening) (*rules.Command, []store.Sealed, error) {
 	if rt.Kind != "" && e.Payload.Kind != rt.Kind {
 		return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "payload.kind", "this route takes %s entries, not %s", rt.Kind, e.Payload.Kind)
 	}
-	cmd, err := rules.Decode(e)
+	cmd, kept, err := sequencer.Decode(e, body, field)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,30 +162,7 @@ func (s *Service) check(ctx context.Context, v policy.Viewer, rt Route, e *entry
 			return nil, nil, truce.FieldErrorf(truce.CodeNotFound, ref.Field, "no %s %q", ref.Type, ref.ID)
 		}
 	}
-	sealed, err := sealedFor(cmd, opening)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cmd, sealed, nil
-}
-
-// sealedFor checks that an entry with a sealed commitment comes with its
-// opening, and that the opening opens it.
-func sealedFor(cmd *rules.Command, o *truce.Opening) (*store.Sealed, error) {
-	c := rules.SealedOf(cmd)
-	switch {
-	case c == nil && o == nil:
-		return nil, nil
-	case c == nil:
-		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "the entry has no sealed commitment to open")
-	case o == nil:
-		return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed", "send the sealed content with the entry, so the mechanism can read it")
-	}
-	if err := o.Opens(*c); err != nil {
-		return nil, err
-	}
-	salt, _ := hex.DecodeString(o.Salt)
-	return &store.Sealed{Commitment: c.Commitment, Salt: salt, Content: o.Content}, nil
+	return cmd, kept, nil
 }
 
 // File is what the uploader is told of a file kept: what it sent, named by

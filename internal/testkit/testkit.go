@@ -24,13 +24,25 @@ import (
 // Origin is the origin of test instances.
 const Origin = "test.truce.example/log"
 
-// Signer signs entries for one member, counting seq.
+// Signer signs entries for one member, counting seq, and seals those the
+// rules would have sealed (Opening gives the opening to send).
 type Signer struct {
 	ID    string
 	Key   *entry.PrivateKey
 	mu    sync.Mutex
 	seq   uint64
 	clock func() time.Time
+	see   func() sequencer.Seer
+}
+
+// openings are the openings of the sealed envelopes signers made.
+var openings sync.Map // *dsse.Envelope → *truce.Opening
+
+// Opening returns the opening of a sealed envelope a Signer made, or nil.
+func Opening(env *dsse.Envelope) *truce.Opening {
+	o, _ := openings.Load(env)
+	o2, _ := o.(*truce.Opening)
+	return o2
 }
 
 // Sign signs body as kind with the next seq.
@@ -46,9 +58,16 @@ func (s *Signer) Sign(t testing.TB, kind string, body any) *dsse.Envelope {
 // SignSeq signs body as kind with the given seq.
 func (s *Signer) SignSeq(t testing.TB, kind string, seq uint64, body any) *dsse.Envelope {
 	t.Helper()
-	env, err := sequencer.Sign(kind, Origin, s.ID, seq, s.clock(), body, s.Key)
+	var see sequencer.Seer
+	if s.see != nil {
+		see = s.see()
+	}
+	env, o, err := sequencer.SignSealing(kind, Origin, s.ID, seq, s.clock(), body, s.Key, see)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o != nil {
+		openings.Store(env, o)
 	}
 	return env
 }
@@ -142,6 +161,7 @@ func New(t testing.TB, o instance.Options) *Env {
 	}
 	for id, s := range env.Signers { // the approvals used seqs
 		s.seq = env.In.Seq.Snapshot().Seq(id)
+		s.see = func() sequencer.Seer { return env.In.Seq.Seer(ctx) }
 	}
 	t.Cleanup(func() {
 		if env.In != nil {
@@ -169,7 +189,7 @@ func Allegation(against string, n int) truce.AllegationFiling {
 // Submit submits an envelope and fails the test on error.
 func (e *Env) Submit(t testing.TB, env *dsse.Envelope) *truce.Ack {
 	t.Helper()
-	ack, err := e.In.Seq.Submit(context.Background(), env, nil)
+	ack, err := e.In.Seq.Submit(context.Background(), env, Opening(env), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

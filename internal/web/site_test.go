@@ -174,7 +174,7 @@ func TestUserTextIsEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ack, err := s.in.Seq.Submit(context.Background(), env, nil)
+	ack, err := s.in.Seq.Submit(context.Background(), env, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,25 @@ type Overdue struct {
 	Items []rules.Overdue `json:"items"`
 }
 
+// Opening is what opens one sealed commitment of the log: a sealed
+// entry's body (Body) or a body's sealed field, at entry Index.
+type Opening struct {
+	Index      int64  `json:"index"`
+	Commitment string `json:"commitment"`
+	Body       bool   `json:"body,omitempty"`
+	Salt       string `json:"salt"`
+	// Content is base64: the commitment is to its bytes, which a JSON
+	// encoder (compacting, escaping HTML) would not keep.
+	Content []byte `json:"content"`
+}
+
+// Openings is a page of the openings a member may read, in log order;
+// Next is the entry index to ask from for the next page, 0 on the last.
+type Openings struct {
+	Items []Opening `json:"items"`
+	Next  int64     `json:"next,omitempty"`
+}
+
 // Proof is the JSON form of a Merkle proof: base64 hashes.
 type Proof struct {
 	Hashes []string `json:"hashes"`
@@ -36,6 +55,7 @@ type Health struct {
 	Status string `json:"status"`
 	Origin string `json:"origin"`
 	Size   int64  `json:"size"`
+	Rules  int    `json:"rules"` // the version of the rules in force
 }
 
 // Resources are the record types listed and shown under /api/v1/, with

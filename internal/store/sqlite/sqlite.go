@@ -158,7 +158,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 			visibility = excluded.visibility, owner = excluded.owner, t_from = excluded.t_from, t_to = excluded.t_to,
 			lat = excluded.lat, lon = excluded.lon, updated = excluded.updated, doc = excluded.doc`},
 		{&db.insertHistory, `INSERT INTO history (type, id, idx, kind, author, logged, custodial) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{&db.insertSealed, `INSERT INTO sealed (commitment, idx, salt, content) VALUES (?, ?, ?, ?)`},
+		{&db.insertSealed, `INSERT INTO sealed (commitment, idx, salt, content, body, rtype, rid) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&db.insertCheckpoint, `INSERT INTO checkpoints (size, note) VALUES (?, ?)`},
 		{&db.setTree, `INSERT INTO tree (id, size, root) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root`},
 	} {
@@ -460,7 +460,7 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	}
 	insertSealed := st(db.insertSealed)
 	for _, x := range b.Sealed {
-		if _, err := insertSealed.ExecContext(ctx, x.Commitment, x.Index, x.Salt, x.Content); err != nil {
+		if _, err := insertSealed.ExecContext(ctx, x.Commitment, x.Index, x.Salt, x.Content, x.Body, x.Record.Type, x.Record.ID); err != nil {
 			return err
 		}
 	}
@@ -941,23 +941,25 @@ func scanInvite(row *sql.Row) (*store.Invite, error) {
 // Opening returns the content behind a commitment.
 func (db *DB) Opening(ctx context.Context, commitment string) (*store.Sealed, error) {
 	x := store.Sealed{Commitment: commitment}
-	err := db.r.QueryRowContext(ctx, `SELECT idx, salt, content FROM sealed WHERE commitment = ?`, commitment).Scan(&x.Index, &x.Salt, &x.Content)
+	err := db.r.QueryRowContext(ctx, `SELECT idx, salt, content, body, rtype, rid FROM sealed WHERE commitment = ?`, commitment).
+		Scan(&x.Index, &x.Salt, &x.Content, &x.Body, &x.Record.Type, &x.Record.ID)
 	if err != nil {
 		return nil, found(err)
 	}
 	return &x, nil
 }
 
-// EachSealed calls fn for every opening in log order.
-func (db *DB) EachSealed(ctx context.Context, fn func(store.Sealed) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT commitment, idx, salt, content FROM sealed ORDER BY idx, commitment`)
+// EachSealed calls fn for every opening of the entries from index from
+// on, in log order.
+func (db *DB) EachSealed(ctx context.Context, from int64, fn func(store.Sealed) error) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT commitment, idx, salt, content, body, rtype, rid FROM sealed WHERE idx >= ? ORDER BY idx, commitment`, from)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var x store.Sealed
-		if err := rows.Scan(&x.Commitment, &x.Index, &x.Salt, &x.Content); err != nil {
+		if err := rows.Scan(&x.Commitment, &x.Index, &x.Salt, &x.Content, &x.Body, &x.Record.Type, &x.Record.ID); err != nil {
 			return err
 		}
 		if err := fn(x); err != nil {

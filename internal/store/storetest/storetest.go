@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,21 +218,33 @@ func testInvites(t *testing.T, s store.Store) {
 func testOpenings(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	w := newLogWriter(t, s)
-	b, _ := w.batch(1, nil, nil)
-	b.Sealed = []store.Sealed{{Commitment: "sha256:aa", Index: 0, Salt: []byte("salt"), Content: []byte(`{"a":1}`)}}
+	b, _ := w.batch(2, nil, nil)
+	task := truce.Ref{Type: "task", ID: "TK-0001"}
+	b.Sealed = []store.Sealed{
+		{Commitment: "sha256:aa", Index: 0, Salt: []byte("salt"), Content: []byte(`{"a":1}`)},
+		{Commitment: "sha256:cc", Index: 1, Salt: []byte("pepper"), Content: []byte(`{"b":2}`), Body: true, Record: task},
+	}
 	if err := s.Append(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	if x, err := s.Opening(ctx, "sha256:aa"); err != nil || string(x.Content) != `{"a":1}` || string(x.Salt) != "salt" {
+	if x, err := s.Opening(ctx, "sha256:aa"); err != nil || string(x.Content) != `{"a":1}` || string(x.Salt) != "salt" || x.Body {
 		t.Fatalf("Opening = %+v, %v", x, err)
+	}
+	if x, err := s.Opening(ctx, "sha256:cc"); err != nil || x.Index != 1 || !x.Body || x.Record != task {
+		t.Fatalf("Opening of a sealed body = %+v, %v", x, err)
 	}
 	if _, err := s.Opening(ctx, "sha256:bb"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Opening(unknown) = %v", err)
 	}
-	n := 0
-	s.EachSealed(ctx, func(store.Sealed) error { n++; return nil })
-	if n != 1 {
-		t.Fatalf("EachSealed saw %d", n)
+	var seen []string
+	s.EachSealed(ctx, 0, func(x store.Sealed) error { seen = append(seen, x.Commitment); return nil })
+	if strings.Join(seen, " ") != "sha256:aa sha256:cc" {
+		t.Fatalf("EachSealed from 0 saw %v", seen)
+	}
+	seen = nil
+	s.EachSealed(ctx, 1, func(x store.Sealed) error { seen = append(seen, x.Commitment); return nil })
+	if strings.Join(seen, " ") != "sha256:cc" {
+		t.Fatalf("EachSealed from 1 saw %v", seen)
 	}
 }
 
