@@ -56,8 +56,9 @@ type Round struct {
 	Records   int   // records compared with the API
 	Overdue   int   // overdue items compared; -1 if not compared this round
 	// Sealed is how many sealed entries were opened and checked in full;
-	// Unchecked lists those whose rules could not be (no opening), and
-	// Uncompared is how many records could not be compared because of them.
+	// Unchecked lists the entries of this round whose rules could not be
+	// (no opening, or built on such an entry), and Uncompared is how many
+	// records could not be compared because of them.
 	Sealed     int64
 	Unchecked  []Unchecked
 	Uncompared int
@@ -312,6 +313,7 @@ func (a *Auditor) Check(ctx context.Context) (*Round, error) {
 	}
 	r.Size, r.Root = cp.Size, cp.Root
 	r.New = cp.Size - a.trusted.Size
+	before := len(a.chk.unchecked)
 	if err := a.fetchOpenings(ctx, a.chk.size()); err != nil {
 		return r, err
 	}
@@ -329,7 +331,7 @@ func (a *Auditor) Check(ctx context.Context) (*Round, error) {
 		}
 		r.Uncompared = a.uncompared
 	}
-	r.Sealed, r.Unchecked = a.chk.opened, a.chk.unchecked
+	r.Sealed, r.Unchecked = a.chk.opened, a.chk.unchecked[before:]
 	return r, nil
 }
 

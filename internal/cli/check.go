@@ -43,8 +43,8 @@ func cmdVerify(e *env, args []string) error {
 		return fmt.Errorf("FAILED: %w", err)
 	}
 	el := time.Since(start)
-	fmt.Fprintf(e.stdout, "ok: %d entries, %d signatures, %d checkpoints; root %s; %.0f entries/s\n",
-		rep.Size, rep.Signatures, rep.Checkpoints, rep.Root, float64(rep.Size)/el.Seconds())
+	fmt.Fprintf(e.stdout, "ok: %d entries (%d sealed, every one opened and checked), %d signatures, %d checkpoints; root %s; %.0f entries/s\n",
+		rep.Size, rep.Sealed, rep.Signatures, rep.Checkpoints, rep.Root, float64(rep.Size)/el.Seconds())
 	return nil
 }
 
@@ -217,8 +217,17 @@ func cmdAudit(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "note: %s\n", n)
 		}
 		if err == nil {
-			fmt.Fprintf(e.stdout, "ok: %d entries (%d new), root %s, cosigned by %s; %s\n", r.Size, r.New, r.Root,
-				cosigners(r.Cosigners), compared(r))
+			fmt.Fprintf(e.stdout, "ok: %d entries (%d new), root %s, cosigned by %s; %d sealed entries opened and checked; %s\n", r.Size, r.New, r.Root,
+				cosigners(r.Cosigners), r.Sealed, compared(r))
+			if len(r.Unchecked) > 0 {
+				fmt.Fprintf(e.stdout, "not checked: %d entries whose bodies this member cannot open, or that build on them; their signatures, keys, authors' roles, seqs and times were checked, their rules were not:\n", len(r.Unchecked))
+				for _, u := range r.Unchecked {
+					fmt.Fprintf(e.stdout, "  entry %d (%s): %s\n", u.Index, u.Kind, u.Why)
+				}
+			}
+			if r.Uncompared > 0 {
+				fmt.Fprintf(e.stdout, "not compared: %d records those entries may have changed\n", r.Uncompared)
+			}
 		} else if !audit.IsProblem(err) {
 			fmt.Fprintf(e.stderr, "truce audit: %v (trying again)\n", err)
 		}
