@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/truce-mvm/truce/internal/demo"
+	"github.com/truce-mvm/truce/internal/entry"
+	"github.com/truce-mvm/truce/internal/tlog"
 )
 
 // chromium finds the browser, or skips the test outside CI: in CI (.ci/run
@@ -69,9 +74,13 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel = context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
 
+	// The browser starts with the test's context, not a step's.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
 	fail := func(what string, err error) {
 		t.Helper()
 		url, _ := chromedp.Run(ctx, chromedp.Location())
@@ -79,7 +88,11 @@ func TestBrowser(t *testing.T) {
 	}
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
+		step, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		if err := chromedp.Do(step, actions...); err != nil {
+			png, _ := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			os.WriteFile(filepath.Join(shots, "failed.png"), png, 0o644)
 			fail(what, err)
 		}
 	}
@@ -232,6 +245,80 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the story does not show its link to %s", al)
 	}
 
+	// A new member enrols from an invitation link, makes a key in this
+	// browser and files an allegation signed with it: a key the server
+	// never held.
+	signOut()
+	byID := map[string]demo.Credential{}
+	for _, c := range creds {
+		byID[c.ID] = c
+	}
+	cli := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("truce %s = %d %s %s", strings.Join(args, " "), code, out, errOut)
+		}
+		return out
+	}
+	admin, pk := byID["admin"], byID["pk-liaison"]
+	cli("register-member", "--key", admin.KeyFile, "--token", admin.Token, "--server", s.url,
+		"--id", "pk-officer", "--name", "PK Duty Officer", "--role", "liaison", "--party", "PK")
+	link := strings.TrimSpace(cli("member", "invite", "--data", data, "--member", "pk-officer", "--url", s.url))
+	run("enrol from the link",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS(`#password`)),
+		chromedp.SetValue(chromedp.CSS(`#password`), "copper lantern river meadow"),
+		chromedp.SetValue(chromedp.CSS(`#again`), "copper lantern river meadow"),
+		chromedp.Submit(chromedp.CSS(`#again`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/signout"]`)))
+	run("make a key in the browser",
+		chromedp.Navigate(s.url+"/keys"),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-make-key] button`)),
+		chromedp.Click(chromedp.CSS(`form[data-make-key] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-key] .here`)))
+	keyID := eval(`document.querySelector('tr[data-key] .here:not([hidden])').closest('tr').dataset.key`)
+	if !strings.HasPrefix(keyID, "SHA256:") || !strings.Contains(text("main"), "awaits approval") {
+		t.Fatalf("the new key %q does not await approval: %s", keyID, text("main"))
+	}
+	screenshot("09-browser-key")
+	// Until Pakistan approves it, the key signs nothing; then it does.
+	cli("approve-key", "--key", pk.KeyFile, "--token", pk.Token, "--server", s.url, "--member", "pk-officer", "--body-key", keyID)
+	run("the filing form signs in the browser",
+		chromedp.Navigate(s.url+"/act/allege"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-signer="browser"]`)))
+	mine := act("/act/allege", map[string]string{
+		"category": "armed_clash", "occurred.from": when, "occurred.precision": "1",
+		"place.lat": "34.1", "place.lon": "71.1", "place.geo_precision": "2", "place.country": "PK",
+		"place.admin1": "Khyber Pakhtunkhwa", "place.location": "Torkham", "clauses": "no-cross-border-fire",
+		"perpetrator.kind": "party", "perpetrator.party": "AF",
+		"narrative": "[EXERCISE] Filed and signed in the browser by a newly enrolled officer.",
+	})
+	if !regexp.MustCompile(`^AL-\d{4}$`).MatchString(mine) {
+		t.Fatalf("the browser-signed filing landed on %q", mine)
+	}
+	screenshot("10-browser-signed")
+	// From the log: the entry is signed by the browser's key, which the
+	// log added without a custodial mark, and no key the server holds.
+	leaf := logEntry(t, s.url, pk.Token, "allegations", mine)
+	if leaf.author != "pk-officer" || leaf.keyID != keyID {
+		t.Fatalf("%s is signed by %s with %s, not by pk-officer with the browser's key %s", mine, leaf.author, leaf.keyID, keyID)
+	}
+	var member struct {
+		Member struct {
+			Keys []struct {
+				ID                 string
+				Custodial, Pending bool
+			}
+		}
+	}
+	getJSON(t, s.url+"/api/v1/members/pk-officer", pk.Token, &member)
+	if len(member.Member.Keys) != 1 || member.Member.Keys[0].ID != keyID || member.Member.Keys[0].Custodial || member.Member.Keys[0].Pending {
+		t.Fatalf("pk-officer's keys: %+v", member.Member.Keys)
+	}
+	signOut()
+	signIn("analyst")
+
 	// Pashto, right to left.
 	run("switch to Pashto",
 		chromedp.SetValue(chromedp.CSS(`#lang`), "ps"),
@@ -256,4 +343,60 @@ func TestBrowser(t *testing.T) {
 		t.Error("the allegations list is wider than a phone's screen")
 	}
 	screenshot("08-phone")
+}
+
+// runCLI is run, which TestBrowser's own run (of browser actions) hides.
+var runCLI = run
+
+type loggedEntry struct{ author, keyID string }
+
+// logEntry reads, from the log's entry bundles, the entry that created a
+// record (its history's first).
+func logEntry(t *testing.T, base, token, list, id string) loggedEntry {
+	t.Helper()
+	var rec struct {
+		History []struct{ Index int64 }
+	}
+	getJSON(t, base+"/api/v1/"+list+"/"+id, token, &rec)
+	if len(rec.History) == 0 {
+		t.Fatalf("%s has no history", id)
+	}
+	i := rec.History[0].Index
+	var cp struct{ Size int64 }
+	getJSON(t, base+"/healthz", "", &cp)
+	n := i / tlog.TileWidth
+	w := min(tlog.TileWidth, cp.Size-n*tlog.TileWidth)
+	req, _ := http.NewRequest("GET", base+"/log/"+tlog.TilePath(tlog.Tile{H: tlog.TileHeight, L: -1, N: n, W: int(w)}), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	bundle, _ := io.ReadAll(resp.Body)
+	leaves, err := tlog.BundleEntries(bundle)
+	if err != nil || int64(len(leaves)) <= i%tlog.TileWidth {
+		t.Fatalf("entry bundle %d: %v (%d entries)", n, err, len(leaves))
+	}
+	_, e, err := entry.DecodeLeaf(leaves[i%tlog.TileWidth], i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loggedEntry{author: e.Payload.Author, keyID: e.KeyID()}
+}
+
+func getJSON(t *testing.T, url, token string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(out) != nil {
+		t.Fatalf("GET %s = %d", url, resp.StatusCode)
+	}
 }

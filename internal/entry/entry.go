@@ -184,10 +184,7 @@ func (e *Entry) Verify(k *PublicKey) error {
 
 // Sign encodes p and signs it with k.
 func Sign(p Payload, k *PrivateKey) (*dsse.Envelope, error) {
-	if p.V == 0 {
-		p.V = Version
-	}
-	raw, err := json.Marshal(p)
+	raw, err := p.Encode()
 	if err != nil {
 		return nil, err
 	}
@@ -198,15 +195,21 @@ func Sign(p Payload, k *PrivateKey) (*dsse.Envelope, error) {
 	return s.SignPayload(context.Background(), PayloadType, raw)
 }
 
-// SignSealed signs p with its body sealed under salt: the payload carries
-// the commitment and refs in place of the body, and the opening returned
-// is what opens it.
-func SignSealed(p Payload, refs []truce.Ref, salt []byte, k *PrivateKey) (*dsse.Envelope, *truce.Opening, error) {
+// Seal returns p with its body sealed under salt — the commitment and
+// refs in place of the body — and the opening that opens it.
+func Seal(p Payload, refs []truce.Ref, salt []byte) (Payload, *truce.Opening) {
 	o := &truce.Opening{Salt: hex.EncodeToString(salt), Content: p.Body}
 	p.Sealed = &SealedBody{Commitment: truce.Commit(salt, p.Body), Refs: refs}
 	p.Body = nil
-	env, err := Sign(p, k)
-	return env, o, err
+	return p, o
+}
+
+// Encode returns the payload's bytes, as Sign signs them.
+func (p Payload) Encode() ([]byte, error) {
+	if p.V == 0 {
+		p.V = Version
+	}
+	return json.Marshal(p)
 }
 
 func commitmentForm(c string) bool {

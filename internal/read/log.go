@@ -141,3 +141,6 @@ func (s *Service) ConsistencyProof(ctx context.Context, v policy.Viewer, old, si
 	}
 	return tlog.ConsistencyProof(ctx, s.cfg.Seq.Tiles(), old, size)
 }
+
+// Origin is the log's origin: what every entry signed for it names.
+func (s *Service) Origin() string { return s.cfg.Seq.Origin() }

@@ -385,23 +385,39 @@ func Sign(kind, origin, author string, seq uint64, at time.Time, body any, k *en
 // the log keeps every entry in clear.
 type Seer func(rules.Ref) (truce.Visibility, bool)
 
-// SignSealing is Sign, sealing the body under a fresh salt if the rules
-// would have it sealed (rules.Confidential) given see; it returns the
-// opening to send with a sealed entry.
-func SignSealing(kind, origin, author string, seq uint64, at time.Time, body any, k *entry.PrivateKey, see Seer) (*dsse.Envelope, *truce.Opening, error) {
+// Prepare builds the payload of an entry, its body sealed under a fresh
+// salt if the rules would have it sealed (rules.Confidential) given see;
+// it returns the opening to send with a sealed entry. A body the rules
+// refuse on its own is left in clear, for them to refuse.
+func Prepare(kind, origin, author string, seq uint64, at time.Time, body any, see Seer) (entry.Payload, *truce.Opening, error) {
 	raw, err := marshalBody(body)
+	if err != nil {
+		return entry.Payload{}, nil, err
+	}
+	p := entry.Payload{V: entry.Version, Kind: kind, Origin: origin, Author: author, Seq: seq, Time: at.UTC(), Body: raw}
+	probe, err := rules.Decode(&entry.Entry{Payload: p})
+	if err != nil || see == nil || !rules.Confidential(probe, see) {
+		return p, nil, nil
+	}
+	p, o := entry.Seal(p, rules.SealedRefs(probe), salt())
+	return p, o, nil
+}
+
+// SignSealing is Prepare, signed with k.
+func SignSealing(kind, origin, author string, seq uint64, at time.Time, body any, k *entry.PrivateKey, see Seer) (*dsse.Envelope, *truce.Opening, error) {
+	p, o, err := Prepare(kind, origin, author, seq, at, body, see)
 	if err != nil {
 		return nil, nil, err
 	}
-	p := entry.Payload{Kind: kind, Origin: origin, Author: author, Seq: seq, Time: at.UTC(), Body: raw}
-	probe, err := rules.Decode(&entry.Entry{Payload: p})
-	if err != nil || see == nil || !rules.Confidential(probe, see) {
-		env, err := entry.Sign(p, k)
-		return env, nil, err
-	}
-	salt := make([]byte, 32)
-	rand.Read(salt)
-	return entry.SignSealed(p, rules.SealedRefs(probe), salt, k)
+	env, err := entry.Sign(p, k)
+	return env, o, err
+}
+
+// salt is a fresh salt for a commitment.
+func salt() []byte {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return b
 }
 
 // Seer is how an in-process signer sees records: from the store, if the
@@ -669,16 +685,12 @@ func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Comma
 		return nil, nil, err
 	}
 	p := entry.Payload{Kind: sys.kind, Origin: s.origin, Author: author, Seq: s.state.Seq(author) + 1, Time: logged, Body: raw}
-	var env *dsse.Envelope
 	var opening *truce.Opening
 	if probe, err := rules.Decode(&entry.Entry{Payload: p}); err == nil && s.state.Seals(probe) {
-		salt := make([]byte, 32)
-		rand.Read(salt)
-		env, opening, err = entry.SignSealed(p, rules.SealedRefs(probe), salt, key)
-		if err != nil {
-			return nil, nil, err
-		}
-	} else if env, err = entry.Sign(p, key); err != nil {
+		p, opening = entry.Seal(p, rules.SealedRefs(probe), salt())
+	}
+	env, err := entry.Sign(p, key)
+	if err != nil {
 		return nil, nil, err
 	}
 	e, err := entry.Open(env)

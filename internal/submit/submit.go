@@ -133,6 +133,73 @@ func (s *Service) Custodial(ctx context.Context, v policy.Viewer, rt Route, body
 	return s.cfg.Seq.SubmitFor(ctx, v.Member.ID, key, rt.Kind, body, kept)
 }
 
+// Prepared is an entry for a member to sign where the key is, in the
+// browser: the payload's exact bytes, and the opening of its body if the
+// body is sealed, to send back with the signed envelope.
+type Prepared struct {
+	PayloadType string         `json:"payload_type"`
+	Payload     []byte        `json:"payload"` // base64 in JSON
+	Opening     *PreparedSeal `json:"opening,omitempty"`
+}
+
+// PreparedSeal is an opening as the browser carries it: the content in
+// base64, so that no JSON encoder on the way changes its bytes.
+type PreparedSeal struct {
+	Salt    string `json:"salt"`
+	Content []byte `json:"content"`
+}
+
+// Opening is the opening PreparedSeal carries.
+func (p *PreparedSeal) Opening() *truce.Opening {
+	if p == nil {
+		return nil
+	}
+	return &truce.Opening{Salt: p.Salt, Content: p.Content}
+}
+
+// Prepare builds the entry v would sign for body as rt.Kind — at v's next
+// seq, now, sealed if the rules would have it sealed — after checking it
+// as Signed will, so that a refusal comes before the member signs. The
+// server signs nothing: the member's browser signs the payload with a key
+// the server never holds, and sends it to Signed.
+func (s *Service) Prepare(ctx context.Context, v policy.Viewer, rt Route, body json.RawMessage) (*Prepared, error) {
+	if err := policy.Check(v, policy.Submit, s.cfg.Policy); err != nil {
+		return nil, err
+	}
+	e := &entry.Entry{Payload: entry.Payload{Kind: rt.Kind, Author: v.Member.ID, Body: body}}
+	if _, _, err := s.check(ctx, v, rt, e, nil, nil); err != nil {
+		return nil, err
+	}
+	snap := s.cfg.Seq.Snapshot()
+	p, o, err := sequencer.Prepare(rt.Kind, s.cfg.Seq.Origin(), v.Member.ID, snap.Seq(v.Member.ID)+1, s.cfg.Clock(), body, s.cfg.Seq.Seer(ctx))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := p.Encode()
+	if err != nil {
+		return nil, err
+	}
+	out := &Prepared{PayloadType: entry.PayloadType, Payload: raw}
+	if o != nil {
+		out.Opening = &PreparedSeal{Salt: o.Salt, Content: o.Content}
+	}
+	return out, nil
+}
+
+// AddKey adds a key v made in its browser, with the key's proof that v
+// holds it, to v's keys. The instance signs the addition: the key has
+// signed nothing yet, and a key of a party's member then awaits its
+// party's approval, as any key someone else adds.
+func (s *Service) AddKey(ctx context.Context, v policy.Viewer, key, proof string) (*truce.Ack, error) {
+	if err := policy.Check(v, policy.Submit, s.cfg.Policy); err != nil {
+		return nil, err
+	}
+	if !v.Session {
+		return nil, truce.Errorf(truce.CodeForbidden, "a key is made in the browser, in a signed-in session")
+	}
+	return s.cfg.Seq.SubmitSystem(ctx, rules.KindKeyAdded, rules.KeyAddition{Member: v.Member.ID, Key: key, Proof: proof})
+}
+
 // check opens and decodes an entry (sequencer.Decode) and checks it
 // against the route — its kind, and the record the route names — and
 // against what v may see: a record it names that v may not see is not

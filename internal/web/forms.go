@@ -15,6 +15,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
+	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/submit"
@@ -246,6 +247,11 @@ type formData struct {
 	Action string
 	Fields []field
 	Map    *regionMap // for forms with a place: click to fill it in
+	// What the browser signs with, if it holds one of the member's keys:
+	// the log's origin, the member, and the member's usable keys that
+	// the server does not hold.
+	Origin, Member, Keys string
+	Custodial            bool // the server holds a key to sign for the member
 }
 
 // form renders an action's form, pre-filled from the query (a reply
@@ -271,7 +277,85 @@ func (s *Server) renderForm(w http.ResponseWriter, v *view, a action, values url
 		}
 	}
 	d.Fields = fields
+	d.Origin, d.Member = s.cfg.Read.Origin(), v.Member.ID
+	var keys []string
+	for _, k := range v.Member.Keys {
+		switch {
+		case k.Revoked != 0 || k.Pending:
+		case k.Custodial:
+			d.Custodial = true
+		default:
+			keys = append(keys, k.ID)
+		}
+	}
+	d.Keys = strings.Join(keys, " ")
 	s.render(w, v, "form", v.L.T("act."+a.name), d)
+}
+
+// prepare answers a form the browser is to sign: the entry's payload,
+// built as act would build it, for the browser to sign with a key the
+// server never holds (static/sign.js), or the form's errors, as JSON.
+func (s *Server) prepare(w http.ResponseWriter, r *http.Request, v *view) error {
+	a, ok := actionNamed(r.PathValue("action"))
+	if !ok {
+		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
+	}
+	if err := gate.ParseForm(r); err != nil {
+		return err
+	}
+	body := reflect.New(reflect.TypeOf(a.body))
+	errs := readForm(v, body.Elem(), r.PostForm)
+	var p *submit.Prepared
+	if len(errs) == 0 {
+		raw, err := json.Marshal(body.Interface())
+		if err != nil {
+			return err
+		}
+		if p, err = s.cfg.Submit.Prepare(r.Context(), v.who, submit.Route{Kind: a.kind}, raw); err != nil {
+			if err := refused(err, v, errs, fieldsOf(a.name, reflect.TypeOf(a.body), "")); err != nil {
+				return err
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if p == nil {
+		unprocessable(w, v)
+		return json.NewEncoder(w).Encode(map[string]any{"error": v.Error, "fields": errs})
+	}
+	return json.NewEncoder(w).Encode(p)
+}
+
+// signed logs an entry the member's browser signed (prepare, then
+// static/sign.js), with the opening of its sealed body if it has one.
+func (s *Server) signed(w http.ResponseWriter, r *http.Request, v *view) error {
+	a, ok := actionNamed(r.PathValue("action"))
+	if !ok {
+		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
+	}
+	if err := gate.ParseForm(r); err != nil {
+		return err
+	}
+	env, err := entry.ParseEnvelope([]byte(r.PostForm.Get("envelope")))
+	if err != nil {
+		return err
+	}
+	var seal *submit.PreparedSeal
+	if o := r.PostForm.Get("opening"); o != "" {
+		if err := json.Unmarshal([]byte(o), &seal); err != nil {
+			return truce.FieldErrorf(truce.CodeInvalid, "opening", "not the opening this server prepared")
+		}
+	}
+	ack, err := s.cfg.Submit.Signed(r.Context(), v.who, submit.Route{Kind: a.kind}, env, seal.Opening(), nil)
+	if err != nil {
+		return err
+	}
+	target := "/"
+	if ack.Record != nil {
+		target = recordPath(ack.Record.Type, ack.Record.ID)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
 }
 
 // act signs and submits an action with the member's custodial key.

@@ -95,6 +95,10 @@ var routes = []page{
 	{"GET", "/sources/{id}", policy.ReadRecords, (*Server).source, false},
 	{"GET", "/act/{action}", policy.Submit, (*Server).form, false},
 	{"POST", "/act/{action}", policy.Submit, (*Server).act, false},
+	{"POST", "/act/{action}/prepare", policy.Submit, (*Server).prepare, false},
+	{"POST", "/act/{action}/signed", policy.Submit, (*Server).signed, false},
+	{"GET", "/keys", policy.Submit, (*Server).keysPage, false},
+	{"POST", "/keys", policy.Submit, (*Server).addKey, false},
 	{"GET", "/evidence/new", policy.UploadBlob, (*Server).evidenceForm, false},
 	{"POST", "/evidence/new", policy.UploadBlob, (*Server).uploadEvidence, true},
 	{"GET", "/static/", policy.Static, (*Server).static, false},
@@ -362,7 +366,10 @@ func (s *Server) enrolPage(w http.ResponseWriter, r *http.Request, v *view) erro
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Referrer-Policy", "no-referrer") // the link is a secret
+	// The link is a secret: it is never sent to another site (the pages'
+	// same-origin policy). Not no-referrer, with which browsers send the
+	// form's POST with "Origin: null", which the gate refuses as a request
+	// from another site.
 	s.render(w, v, "enrol", v.L.T("enrol.title"), enrolData{member})
 	return nil
 }
@@ -386,7 +393,6 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, v *view) error {
 	} else {
 		v.Fields = map[string]string{"password": truce.ErrorMessage(err)}
 	}
-	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(http.StatusUnprocessableEntity)
 	s.render(w, v, "enrol", v.L.T("enrol.title"), enrolData{member})
 	return nil
