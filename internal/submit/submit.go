@@ -137,7 +137,7 @@ func (s *Service) Custodial(ctx context.Context, v policy.Viewer, rt Route, body
 // browser: the payload's exact bytes, and the opening of its body if the
 // body is sealed, to send back with the signed envelope.
 type Prepared struct {
-	PayloadType string         `json:"payload_type"`
+	PayloadType string        `json:"payload_type"`
 	Payload     []byte        `json:"payload"` // base64 in JSON
 	Opening     *PreparedSeal `json:"opening,omitempty"`
 }
