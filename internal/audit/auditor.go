@@ -19,6 +19,7 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/tlog"
 	"github.com/truce-mvm/truce/internal/wire"
 )
@@ -140,7 +141,7 @@ func NewAuditor(ctx context.Context, cfg AuditorConfig) (*Auditor, error) {
 		return nil, err
 	}
 	var err error
-	if a.chk, err = newChecker(ctx, func(c string) *truce.Opening { return a.openings[c] }); err != nil {
+	if a.chk, err = newChecker(ctx, func(_ int64, c string) *truce.Opening { return a.openings[c] }); err != nil {
 		return nil, err
 	}
 	if err := a.loadEntries(ctx); err != nil {
@@ -332,7 +333,16 @@ func (a *Auditor) Check(ctx context.Context) (*Round, error) {
 		r.Uncompared = a.uncompared
 	}
 	r.Sealed, r.Unchecked = a.chk.opened, a.chk.unchecked[before:]
+	for _, k := range a.chk.state.Unconsented() {
+		r.Notes = append(r.Notes, UnconsentedNote(k))
+	}
 	return r, nil
+}
+
+// UnconsentedNote says what a key added without its group's consent means.
+func UnconsentedNote(k rules.UnconsentedKey) string {
+	return fmt.Sprintf("WARNING: key %s of %s was added at entry %d by someone other than %s, under rules that did not ask its party's or state's consent: what it signs is not known to be %s's (revoke it, or have the member add a key of its own)",
+		k.Key, k.Member, k.Added, k.Member, k.Member)
 }
 
 // fetchOpenings reads the openings of the sealed entries from index from

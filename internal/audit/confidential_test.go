@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -112,6 +113,36 @@ func TestConfidentialWorkIsNotInTheLog(t *testing.T) {
 	}
 	if sealedEntries == 0 {
 		t.Fatal("the demo's log holds no sealed entry")
+	}
+	// Nor in the openings AF is served; the mediator is served them all.
+	openings := func(token string) string {
+		var all strings.Builder
+		for from := int64(0); ; {
+			code, b := get(token, fmt.Sprintf("/api/v1/openings?from=%d", from))
+			if code != 200 {
+				t.Fatalf("openings = %d %s", code, b)
+			}
+			var page struct {
+				Items []struct{ Content []byte }
+				Next  int64
+			}
+			json.Unmarshal(b, &page)
+			for _, o := range page.Items {
+				all.Write(o.Content)
+			}
+			if from = page.Next; from == 0 {
+				return all.String()
+			}
+		}
+	}
+	afOpenings, medOpenings := openings(af), openings(mediator)
+	for _, secret := range secrets {
+		if strings.Contains(afOpenings, secret) {
+			t.Errorf("AF is served the opening of the mechanism's %q", secret)
+		}
+	}
+	if !strings.Contains(medOpenings, secrets[0]) {
+		t.Errorf("the mediator is not served the opening of %q", secrets[0])
 	}
 
 	// The mediator's audit opens every sealed entry and checks it in full.

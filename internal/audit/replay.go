@@ -38,7 +38,7 @@ func Rebuild(ctx context.Context, st store.Store) (*rules.State, []truce.History
 	err = store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
 		logged, cmd, err := rules.DecodeLeaf(leaf, i)
 		if err == nil && cmd.Blind() {
-			if err = store.Unseal(ctx, st, cmd.Entry); err == nil {
+			if err = store.Unseal(ctx, st, i, cmd.Entry); err == nil {
 				cmd, err = rules.Decode(cmd.Entry)
 			}
 		}

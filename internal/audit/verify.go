@@ -46,6 +46,9 @@ type Report struct {
 	Checkpoints int
 	Signatures  int64
 	Sealed      int64 // sealed entries opened and checked in full
+	// Unconsented are keys in use that someone other than their member
+	// added, under rules that did not ask the member's party or state.
+	Unconsented []rules.UnconsentedKey
 }
 
 // Unchecked is an entry whose body's rules a reader could not check: a
@@ -82,12 +85,12 @@ type checker struct {
 	batch  [][]byte
 	sealed map[string]int64 // each commitment in the log → its entry's index
 	// open gives the opening of a sealed body, if the reader holds it.
-	open      func(commitment string) *truce.Opening
+	open      func(index int64, commitment string) *truce.Opening
 	opened    int64       // sealed entries opened and checked
 	unchecked []Unchecked // entries whose rules could not be checked
 }
 
-func newChecker(ctx context.Context, open func(string) *truce.Opening) (*checker, error) {
+func newChecker(ctx context.Context, open func(int64, string) *truce.Opening) (*checker, error) {
 	empty, _ := tlog.RootAt(ctx, nil, 0)
 	c := &checker{tiles: memTiles{}, state: rules.New(), sigs: newVerifier(), sealed: map[string]int64{}, open: open}
 	var err error
@@ -118,7 +121,7 @@ func (c *checker) addAll(ctx context.Context, start int64, leaves [][]byte) erro
 				d := &dec[i]
 				d.logged, d.cmd, d.err = rules.DecodeLeaf(leaves[i], start+int64(i))
 				if d.err == nil && d.cmd.Blind() {
-					d.cmd, d.err = c.unseal(d.cmd)
+					d.cmd, d.err = c.unseal(start+int64(i), d.cmd)
 				}
 			}
 		}()
@@ -152,8 +155,8 @@ func (c *checker) addAll(ctx context.Context, start int64, leaves [][]byte) erro
 
 // unseal opens a sealed entry with the opening the reader holds; without
 // one, the entry stays blind.
-func (c *checker) unseal(cmd *rules.Command) (*rules.Command, error) {
-	o := c.open(cmd.Entry.Payload.Sealed.Commitment)
+func (c *checker) unseal(i int64, cmd *rules.Command) (*rules.Command, error) {
+	o := c.open(i, cmd.Entry.Payload.Sealed.Commitment)
 	if o == nil {
 		return cmd, nil
 	}
@@ -233,8 +236,8 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 		return nil, err
 	}
 	rep := &Report{Size: size}
-	c, err := newChecker(ctx, func(commitment string) *truce.Opening {
-		x, err := st.Opening(ctx, commitment)
+	c, err := newChecker(ctx, func(i int64, commitment string) *truce.Opening {
+		x, err := st.Opening(ctx, i, commitment)
 		if err != nil {
 			return nil
 		}
@@ -271,7 +274,7 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 	if p := c.sigs.wait(); p != nil && (bad == nil || errors.As(bad, &stopped) && p.Index < stopped.Index) {
 		bad = p
 	}
-	rep.Signatures, rep.Sealed = c.sigs.n, c.opened
+	rep.Signatures, rep.Sealed, rep.Unconsented = c.sigs.n, c.opened, c.state.Unconsented()
 	if bad == nil && len(c.unchecked) > 0 {
 		u := c.unchecked[0]
 		bad = &Problem{u.Index, "the content behind this sealed entry is not kept, or does not open it"}

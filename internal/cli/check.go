@@ -43,6 +43,9 @@ func cmdVerify(e *env, args []string) error {
 		return fmt.Errorf("FAILED: %w", err)
 	}
 	el := time.Since(start)
+	for _, k := range rep.Unconsented {
+		fmt.Fprintln(e.stdout, audit.UnconsentedNote(k))
+	}
 	fmt.Fprintf(e.stdout, "ok: %d entries (%d sealed, every one opened and checked), %d signatures, %d checkpoints; root %s; %.0f entries/s\n",
 		rep.Size, rep.Sealed, rep.Signatures, rep.Checkpoints, rep.Root, float64(rep.Size)/el.Seconds())
 	return nil

@@ -118,7 +118,7 @@ func (s *Service) Doc(ctx context.Context, v policy.Viewer, rec truce.Record) (j
 		!access.Sees(truce.Internal, rec.Owner) {
 		return rec.Doc, nil
 	}
-	o, err := s.cfg.Store.Opening(ctx, probe.Sealed.Commitment)
+	o, err := s.cfg.Store.Opening(ctx, rec.Created, probe.Sealed.Commitment)
 	if errors.Is(err, store.ErrNotFound) {
 		return rec.Doc, nil
 	}
@@ -147,21 +147,12 @@ func (s *Service) Openings(ctx context.Context, v policy.Viewer, from int64) (*w
 	}
 	access := policy.AccessOf(v)
 	out := &wire.Openings{Items: []wire.Opening{}}
-	seen := map[truce.Ref]*truce.Record{}
 	err := s.cfg.Store.EachSealed(ctx, from, func(x store.Sealed) error {
 		if len(out.Items) >= openingsPage && x.Index != out.Items[len(out.Items)-1].Index {
 			out.Next = x.Index
 			return errPageFull
 		}
-		rec, ok := seen[x.Record]
-		if !ok {
-			r, err := s.cfg.Store.Record(ctx, x.Record.Type, x.Record.ID)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			rec, seen[x.Record] = r, r
-		}
-		if rec == nil || !access.Sees(rec.Visibility, rec.Owner) || !x.Body && !access.Sees(truce.Internal, rec.Owner) {
+		if !access.Sees(x.Visibility, x.Owner) || !x.Body && !access.Sees(truce.Internal, x.Owner) {
 			return nil
 		}
 		out.Items = append(out.Items, wire.Opening{Index: x.Index, Commitment: x.Commitment, Body: x.Body, Salt: hex.EncodeToString(x.Salt), Content: x.Content})

@@ -258,7 +258,8 @@ func applyMember(s *State, c *applyCtx, body any) error {
 			// the founding, a mediating state's) member sign nothing until
 			// its group approves them.
 			pending := s.needsConsent(mem, c.author)
-			newKeys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: set.custodial, pending: pending}
+			newKeys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: set.custodial, pending: pending,
+				unconsented: !s.version.Strict && s.consentNeeded(mem, c.author)}
 			mem.Keys = append(mem.Keys, truce.Key{ID: pub.ID, Public: k, Added: c.index, Custodial: set.custodial, Pending: pending})
 		}
 	}
@@ -344,7 +345,8 @@ func applyKeyAddition(s *State, c *applyCtx, body any) error {
 		// state's member's key: its group must consent before it signs.
 		pending = s.needsConsent(m, c.author)
 	}
-	s.keys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: a.Custodial, pending: pending}
+	s.keys[pub.ID] = &key{member: m.ID, pub: pub, added: c.index, custodial: a.Custodial, pending: pending,
+		unconsented: !s.version.Strict && s.consentNeeded(m, c.author)}
 	m.Keys = append(m.Keys, truce.Key{ID: pub.ID, Public: a.Key, Added: c.index, Custodial: a.Custodial, Pending: pending})
 	c.touch(TypeMember, m.ID)
 	return nil
@@ -433,14 +435,42 @@ func consentGroup(m *truce.Member) group {
 // mediator's registered before the first entry by a member (the instance's
 // founding, whose mediators' keys the parties check when they join).
 func (s *State) needsConsent(m *truce.Member, author *truce.Member) bool {
+	return s.version.Strict && s.consentNeeded(m, author)
+}
+
+// consentNeeded reports whether a key author adds to m needs m's group's
+// consent, under rules that ask for it.
+func (s *State) consentNeeded(m *truce.Member, author *truce.Member) bool {
 	g := consentGroup(m)
 	switch {
-	case !s.version.Strict || g == (group{}) || (author != nil && author.ID == m.ID):
+	case g == (group{}) || (author != nil && author.ID == m.ID):
 		return false
 	case g.role == truce.RoleMediator:
 		return s.founded
 	}
 	return true
+}
+
+// UnconsentedKey is a key of a party's or a mediating state's member that
+// someone else added, under rules that did not ask the group's consent
+// (before version 2): entries signed with it are not known to be the
+// member's.
+type UnconsentedKey struct {
+	Member, Key string
+	Added       int64 // the entry that added it
+}
+
+// Unconsented lists the keys in use that were added without their
+// group's consent, in log order, for auditors to flag.
+func (s *State) Unconsented() []UnconsentedKey {
+	var out []UnconsentedKey
+	for id, k := range s.keys {
+		if k.unconsented && k.revoked == 0 {
+			out = append(out, UnconsentedKey{Member: k.member, Key: id, Added: k.added})
+		}
+	}
+	slices.SortFunc(out, func(a, b UnconsentedKey) int { return cmp.Or(cmp.Compare(a.Added, b.Added), cmp.Compare(a.Key, b.Key)) })
+	return out
 }
 
 // groupHasKey reports whether a member of g has a usable key.

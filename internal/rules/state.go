@@ -58,6 +58,9 @@ type key struct {
 	custodial bool
 	pending   bool     // awaits its party's approval
 	approvals []string // the mediator states that approved it, while pending
+	// unconsented: added by someone else than the member, under rules that
+	// did not ask its group's consent (UnconsentedKey).
+	unconsented bool
 }
 
 // State is what the log has established.

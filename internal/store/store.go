@@ -62,8 +62,10 @@ type Sealed struct {
 	// sealed field of a body in clear.
 	Body bool
 	// Record is the record the entry is about: who may see the opening
-	// follows who may see it.
-	Record truce.Ref
+	// follows who may see it — its visibility and owner now, which
+	// EachSealed reads with the opening.
+	Record            truce.Ref
+	Visibility, Owner string
 }
 
 // Session is a browser session. Only the hash of its cookie is stored.
@@ -190,16 +192,16 @@ type Invite struct {
 // Openings are the contents behind the sealed commitments in the log,
 // written with the batch that logs them.
 type Openings interface {
-	// Opening returns the content behind a commitment; EachSealed calls fn
-	// for every stored opening of the entries from index from on, in log
-	// order.
-	Opening(ctx context.Context, commitment string) (*Sealed, error)
+	// Opening returns the content behind a commitment of the entry at
+	// index; EachSealed calls fn for every stored opening of the entries
+	// from index from on, in log order.
+	Opening(ctx context.Context, index int64, commitment string) (*Sealed, error)
 	EachSealed(ctx context.Context, from int64, fn func(Sealed) error) error
 }
 
-// Unseal opens a sealed entry with the opening st keeps of it.
-func Unseal(ctx context.Context, st Openings, e *entry.Entry) error {
-	x, err := st.Opening(ctx, e.Payload.Sealed.Commitment)
+// Unseal opens the sealed entry at index with the opening st keeps of it.
+func Unseal(ctx context.Context, st Openings, index int64, e *entry.Entry) error {
+	x, err := st.Opening(ctx, index, e.Payload.Sealed.Commitment)
 	if err != nil {
 		return fmt.Errorf("the content behind the sealed entry: %w", err)
 	}

@@ -939,10 +939,10 @@ func scanInvite(row *sql.Row) (*store.Invite, error) {
 }
 
 // Opening returns the content behind a commitment.
-func (db *DB) Opening(ctx context.Context, commitment string) (*store.Sealed, error) {
-	x := store.Sealed{Commitment: commitment}
-	err := db.r.QueryRowContext(ctx, `SELECT idx, salt, content, body, rtype, rid FROM sealed WHERE commitment = ?`, commitment).
-		Scan(&x.Index, &x.Salt, &x.Content, &x.Body, &x.Record.Type, &x.Record.ID)
+func (db *DB) Opening(ctx context.Context, index int64, commitment string) (*store.Sealed, error) {
+	x := store.Sealed{Index: index, Commitment: commitment}
+	err := db.r.QueryRowContext(ctx, `SELECT salt, content, body, rtype, rid FROM sealed WHERE idx = ? AND commitment = ?`, index, commitment).
+		Scan(&x.Salt, &x.Content, &x.Body, &x.Record.Type, &x.Record.ID)
 	if err != nil {
 		return nil, found(err)
 	}
@@ -952,15 +952,22 @@ func (db *DB) Opening(ctx context.Context, commitment string) (*store.Sealed, er
 // EachSealed calls fn for every opening of the entries from index from
 // on, in log order.
 func (db *DB) EachSealed(ctx context.Context, from int64, fn func(store.Sealed) error) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT commitment, idx, salt, content, body, rtype, rid FROM sealed WHERE idx >= ? ORDER BY idx, commitment`, from)
+	rows, err := db.r.QueryContext(ctx, `SELECT s.commitment, s.idx, s.salt, s.content, s.body, s.rtype, s.rid, r.visibility, r.owner
+		FROM sealed s LEFT JOIN records r ON r.type = s.rtype AND r.id = s.rid WHERE s.idx >= ? ORDER BY s.idx, s.commitment`, from)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var x store.Sealed
-		if err := rows.Scan(&x.Commitment, &x.Index, &x.Salt, &x.Content, &x.Body, &x.Record.Type, &x.Record.ID); err != nil {
+		var vis, owner sql.NullString
+		if err := rows.Scan(&x.Commitment, &x.Index, &x.Salt, &x.Content, &x.Body, &x.Record.Type, &x.Record.ID, &vis, &owner); err != nil {
 			return err
+		}
+		if vis.Valid {
+			x.Visibility, x.Owner = vis.String, owner.String
+		} else {
+			x.Visibility = truce.Internal // no record: as hidden as can be
 		}
 		if err := fn(x); err != nil {
 			return err

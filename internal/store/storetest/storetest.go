@@ -227,17 +227,26 @@ func testOpenings(t *testing.T, s store.Store) {
 	if err := s.Append(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	if x, err := s.Opening(ctx, "sha256:aa"); err != nil || string(x.Content) != `{"a":1}` || string(x.Salt) != "salt" || x.Body {
+	if x, err := s.Opening(ctx, 0, "sha256:aa"); err != nil || string(x.Content) != `{"a":1}` || string(x.Salt) != "salt" || x.Body {
 		t.Fatalf("Opening = %+v, %v", x, err)
 	}
-	if x, err := s.Opening(ctx, "sha256:cc"); err != nil || x.Index != 1 || !x.Body || x.Record != task {
+	if x, err := s.Opening(ctx, 1, "sha256:cc"); err != nil || x.Index != 1 || !x.Body || x.Record != task {
 		t.Fatalf("Opening of a sealed body = %+v, %v", x, err)
 	}
-	if _, err := s.Opening(ctx, "sha256:bb"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Opening(ctx, 0, "sha256:cc"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Opening of another entry's commitment = %v", err)
+	}
+	if _, err := s.Opening(ctx, 0, "sha256:bb"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Opening(unknown) = %v", err)
 	}
 	var seen []string
-	s.EachSealed(ctx, 0, func(x store.Sealed) error { seen = append(seen, x.Commitment); return nil })
+	s.EachSealed(ctx, 0, func(x store.Sealed) error {
+		if x.Commitment == "sha256:cc" && x.Visibility != truce.Internal {
+			t.Errorf("an opening of a record the store does not hold reads as %q, not kept within the mechanism", x.Visibility)
+		}
+		seen = append(seen, x.Commitment)
+		return nil
+	})
 	if strings.Join(seen, " ") != "sha256:aa sha256:cc" {
 		t.Fatalf("EachSealed from 0 saw %v", seen)
 	}
