@@ -22,6 +22,12 @@ type world struct {
 	keys  map[string]*entry.PrivateKey
 	seqs  map[string]uint64
 	clock time.Time
+	log   []logged // every entry applied, as a reader without openings would see it
+}
+
+type logged struct {
+	cmd    *Command
+	logged time.Time
 }
 
 func newWorld(t testing.TB) *world {
@@ -93,7 +99,11 @@ func (w *world) apply(author, kind string, body any) (*Applied, error) {
 		return nil, err
 	}
 	w.clock = w.clock.Add(time.Minute)
-	return w.s.Apply(cmd, w.s.Size, w.clock)
+	a, err := w.s.Apply(cmd, w.s.Size, w.clock)
+	if err == nil {
+		w.log = append(w.log, logged{cmd, w.clock})
+	}
+	return a, err
 }
 
 func (w *world) must(author, kind string, body any) *Applied {
