@@ -1122,4 +1122,34 @@ func TestEnrolment(t *testing.T) {
 	if !strings.Contains(string(b), `"author":"af-liaison"`) || !strings.Contains(string(b), `"custodial":true`) {
 		t.Fatalf("the allegation's history: %s", b)
 	}
+
+	// Suspended, the member has no session, no token and no password on
+	// this server, and an earlier link no longer works; a new link
+	// reinstates it.
+	afTok, _, _ := run(t, "token", "issue", "--data", data, "--member", "af-liaison")
+	spare, _, _ := run(t, "member", "invite", "--data", data, "--member", "af-liaison", "--url", s.url)
+	if out, errOut, code := run(t, "member", "suspend", "--data", data, "--member", "af-liaison"); code != 0 || !strings.Contains(out, "1 tokens revoked") {
+		t.Fatalf("member suspend = %d %s %s", code, out, errOut)
+	}
+	req, _ = http.NewRequest("GET", s.url+"/", nil)
+	req.AddCookie(session)
+	if r, err := browser.Do(req); err != nil || r.StatusCode == 200 {
+		t.Fatalf("a suspended member's session = %v %v", r.StatusCode, err)
+	}
+	if err := client.New(s.url, strings.TrimSpace(afTok)).Do(context.Background(), "GET", "/api/v1/allegations", nil, nil); err == nil {
+		t.Fatal("a suspended member's token still works")
+	}
+	if r, err := browser.PostForm(s.url+"/signin", url.Values{"member": {"af-liaison"}, "password": {"river tractor blue lantern"}}); err != nil || r.StatusCode == http.StatusSeeOther {
+		t.Fatalf("a suspended member signing in = %v %v", r.StatusCode, err)
+	}
+	if code, _ := get(strings.TrimSpace(spare)); code != 404 {
+		t.Fatalf("a link given before the suspension = %d", code)
+	}
+	if out, _, code := run(t, "member", "list", "--data", data); code != 0 || !regexp.MustCompile(`af-liaison .* suspended`).MatchString(out) {
+		t.Fatalf("member list after suspending = %d %s", code, out)
+	}
+	again, _, _ := run(t, "member", "invite", "--data", data, "--member", "af-liaison", "--url", s.url)
+	if resp, err := browser.PostForm(strings.TrimSpace(again), url.Values{"password": {"orchard violet canyon ferry"}, "again": {"orchard violet canyon ferry"}}); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reinstating by a new link = %v %v", resp.StatusCode, err)
+	}
 }

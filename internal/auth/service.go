@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"slices"
@@ -75,15 +76,15 @@ func NewService(c Config) *Service {
 		tokens: map[string]cachedToken{}, loginAddr: limit.New(c.Limits.LoginRate, c.Limits.LoginBurst), lockouts: newLockouts()}
 }
 
-// cachedToken is a token looked up less than tokenTTL ago.
+// cachedToken is a token looked up less than TokenCacheTTL ago.
 type cachedToken struct {
 	t  *store.Token
 	at time.Time
 }
 
-// tokenTTL bounds how long a token lookup is reused, and so how long a
+// TokenCacheTTL bounds how long a token lookup is reused, and so how long a
 // revocation made outside this process takes to bite.
-const tokenTTL = 5 * time.Second
+const TokenCacheTTL = 5 * time.Second
 
 // Identify resolves a request's credentials: bearer, the token of an
 // Authorization: Bearer header, or else cookie, the session cookie's value.
@@ -141,7 +142,7 @@ func (s *Service) lookupToken(ctx context.Context, hash []byte) (*store.Token, e
 	s.tokensMu.Lock()
 	c, ok := s.tokens[key]
 	s.tokensMu.Unlock()
-	if ok && time.Since(c.at) < tokenTTL {
+	if ok && time.Since(c.at) < TokenCacheTTL {
 		return c.t, nil
 	}
 	t, err := s.creds.Token(ctx, hash)
@@ -185,6 +186,47 @@ func Seconds(err error) (string, bool) {
 
 // SignIn checks a member's password, throttled per member and per client
 // address, and starts a session; it returns the session cookie's value.
+// suspended is the password of a suspended member: no password opens it.
+const suspended = "suspended"
+
+// Suspend stops a member from using this server until a new enrolment
+// link sets a password again: its password is withdrawn, its sessions end
+// and its tokens are revoked (a server's token cache forgets them within
+// TokenCacheTTL). Its keys stay in the log: what it signs elsewhere is
+// judged by the rules, and its keys are revoked there (key.revoked).
+func Suspend(ctx context.Context, creds store.Credentials, member string) (revoked int, err error) {
+	if err := creds.PutPassword(ctx, member, suspended); err != nil {
+		return 0, err
+	}
+	if err := creds.DeleteSessions(ctx, member); err != nil {
+		return 0, err
+	}
+	// A link given earlier would set a password again: replace it with
+	// one that has expired and whose token no one holds.
+	dead := make([]byte, 32)
+	rand.Read(dead)
+	if err := creds.PutInvite(ctx, store.Invite{Hash: dead, Member: member, Created: time.Unix(0, 0), Expires: time.Unix(0, 0)}); err != nil {
+		return 0, err
+	}
+	ts, err := creds.Tokens(ctx, member)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range ts {
+		if !t.Revoked {
+			t.Revoked = true
+			if err := creds.PutToken(ctx, t); err != nil {
+				return revoked, err
+			}
+			revoked++
+		}
+	}
+	return revoked, nil
+}
+
+// Suspended reports whether a password is a suspended member's.
+func Suspended(hash string) bool { return hash == suspended }
+
 func (s *Service) SignIn(ctx context.Context, member, password, address string) (string, *store.Session, error) {
 	now := s.clock()
 	if ok, wait := s.loginAddr.Allow(address); !ok {
@@ -195,9 +237,9 @@ func (s *Service) SignIn(ctx context.Context, member, password, address string) 
 	}
 	hash, err := s.creds.Password(ctx, member)
 	ok := false
-	if err == nil {
+	if err == nil && hash != suspended {
 		ok, err = CheckPassword(hash, password)
-	} else if errors.Is(err, store.ErrNotFound) {
+	} else if err == nil || errors.Is(err, store.ErrNotFound) {
 		CheckPassword(dummyHash, password) // take as long as for a real member
 		err = nil
 	}

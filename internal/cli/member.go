@@ -17,12 +17,15 @@ import (
 )
 
 func cmdMember(e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "invite" && args[0] != "list") {
-		fmt.Fprintln(e.stderr, "usage: truce member invite --data DIR --member ID [--expires 72h] [--url BASE] | truce member list --data DIR")
+	if len(args) == 0 || (args[0] != "invite" && args[0] != "list" && args[0] != "suspend") {
+		fmt.Fprintln(e.stderr, "usage: truce member invite --data DIR --member ID [--expires 72h] [--url BASE] | truce member list --data DIR | truce member suspend --data DIR --member ID")
 		return errUsage
 	}
-	if args[0] == "list" {
+	switch args[0] {
+	case "list":
 		return cmdMemberList(e, args[1:])
+	case "suspend":
+		return cmdMemberSuspend(e, args[1:])
 	}
 	fs := e.flags("member invite")
 	data := fs.String("data", "", "data directory")
@@ -103,12 +106,45 @@ func cmdMemberList(e *env, args []string) error {
 			}
 		}
 		pw := "set"
-		if _, err := in.Store.Password(e.ctx, m.ID); errors.Is(err, store.ErrNotFound) {
+		if hash, err := in.Store.Password(e.ctx, m.ID); errors.Is(err, store.ErrNotFound) {
 			pw = "none"
 		} else if err != nil {
 			return err
+		} else if auth.Suspended(hash) {
+			pw = "suspended"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", m.ID, m.Name, m.Role, m.Party, active, pw)
 	}
 	return w.Flush()
+}
+
+// cmdMemberSuspend stops a member from using the server: password,
+// sessions and tokens. A new enrolment link reinstates it.
+func cmdMemberSuspend(e *env, args []string) error {
+	fs := e.flags("member suspend")
+	data := fs.String("data", "", "data directory")
+	member := fs.String("member", "", "member id")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "data", "member"); err != nil {
+		return err
+	}
+	in, err := instance.OpenStore(e.ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if _, err := in.Store.Record(e.ctx, rules.TypeMember, *member); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no member %q", *member)
+	} else if err != nil {
+		return err
+	}
+	n, err := auth.Suspend(e.ctx, in.Store, *member)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "suspended %s: no password, no session, %d tokens revoked (a running server forgets them within %s)\n", *member, n, auth.TokenCacheTTL)
+	fmt.Fprintf(e.stderr, "its keys still sign: revoke them in the log (truce revoke-key) if they may be in other hands; a new link (truce member invite) reinstates it\n")
+	return nil
 }
