@@ -186,6 +186,19 @@ func Seconds(err error) (string, bool) {
 
 // SignIn checks a member's password, throttled per member and per client
 // address, and starts a session; it returns the session cookie's value.
+// Invite gives a registered member a one-time link to set a password, in
+// place of any earlier link; only an administrator may (policy.InviteMembers).
+func (s *Service) Invite(ctx context.Context, v policy.Viewer, member string, ttl time.Duration) (string, error) {
+	if err := policy.Check(v, policy.InviteMembers, policy.Options{}); err != nil {
+		return "", err
+	}
+	m, ok := s.members(member)
+	if !ok || m.Role == truce.RoleSystem {
+		return "", truce.Errorf(truce.CodeNotFound, "no member %q", member)
+	}
+	return NewInvite(ctx, s.creds, m.ID, s.clock(), ttl)
+}
+
 // suspended is the password of a suspended member: no password opens it.
 const suspended = "suspended"
 

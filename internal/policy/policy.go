@@ -34,6 +34,7 @@ const (
 	ManageTokens  Action = "tokens.manage"  // one's own API tokens
 	UploadBlob    Action = "blobs.upload"   // evidence files
 	ReadBlob      Action = "blobs.read"
+	InviteMembers Action = "members.invite" // give a member a one-time link to set a password
 )
 
 // Route is a route of a surface and the action it is: what the
@@ -71,6 +72,7 @@ const (
 	authed             // any authenticated member, the public role included
 	members            // every member but the public role
 	workers            // members who handle evidence: liaisons and the mechanism's staff and mediators, not admins
+	admins             // the instance's administrators
 )
 
 // rule is one row of the policy table.
@@ -98,6 +100,7 @@ var table = map[Action]rule{
 	UploadBlob:    {workers, ScopeWrite},
 	ReadBlob:      {members, ScopeRead},
 	ManageTokens:  {authed, ScopeManage},
+	InviteMembers: {admins, ScopeManage},
 }
 
 // Actions lists every action of the table.
@@ -148,6 +151,8 @@ func Check(v Viewer, a Action, o Options) error {
 		allowed = role != truce.RolePublic
 	case workers:
 		allowed = slices.Contains([]truce.Role{truce.RoleLiaison, truce.RoleMediator, truce.RoleMonitor, truce.RoleAnalyst}, role)
+	case admins:
+		allowed = role == truce.RoleAdmin
 	}
 	if !allowed {
 		return truce.Errorf(truce.CodeForbidden, "a %s may not do %s", role, a)

@@ -144,3 +144,7 @@ func (s *Service) ConsistencyProof(ctx context.Context, v policy.Viewer, old, si
 
 // Origin is the log's origin: what every entry signed for it names.
 func (s *Service) Origin() string { return s.cfg.Seq.Origin() }
+
+// Members lists the registered members as the log stands; for pages that
+// the policy has already admitted (the administrator's).
+func (s *Service) Members() []truce.Member { return s.cfg.Seq.Snapshot().Members() }

@@ -56,6 +56,7 @@ var expected = map[policy.Action]struct {
 	policy.ReadBlob:      {members, "read"},
 	policy.Submit:        {members, "write"},
 	policy.UploadBlob:    {workers, "write"},
+	policy.InviteMembers: {[]string{"admin"}, "manage"},
 }
 
 // credential is how a viewer authenticates: a browser session (every

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/gate"
@@ -29,5 +32,51 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	http.Redirect(w, r, "/keys", http.StatusSeeOther)
+	return nil
+}
+
+type membersData struct {
+	Members []truce.Member
+	Link    string // the link just given, shown once
+	For     string
+}
+
+// membersPage lists the members, for an administrator to give one a
+// one-time link to set a password (to enrol, or after forgetting it).
+func (s *Server) membersPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	s.render(w, v, "members", v.L.T("members.title"), s.members(""))
+	return nil
+}
+
+func (s *Server) members(link string) membersData {
+	d := membersData{Link: link}
+	for _, m := range s.cfg.Read.Members() {
+		if m.Role != truce.RoleSystem {
+			d.Members = append(d.Members, m)
+		}
+	}
+	slices.SortFunc(d.Members, func(a, b truce.Member) int { return cmp.Compare(a.ID, b.ID) })
+	return d
+}
+
+// inviteTTL is how long a link given from the pages works.
+const inviteTTL = 72 * time.Hour
+
+// invite gives a member a link and shows it, once, to the administrator,
+// to pass on by a channel the administrator trusts.
+func (s *Server) invite(w http.ResponseWriter, r *http.Request, v *view) error {
+	member := r.PathValue("id")
+	tok, err := s.cfg.Auth.Invite(r.Context(), v.who, member, inviteTTL)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	d := s.members(scheme + "://" + r.Host + "/enrol/" + tok)
+	d.For = member
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, v, "members", v.L.T("members.title"), d)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"html"
 	"html/template"
 	"io"
 	"mime/multipart"
@@ -586,5 +587,36 @@ func TestStaticVersions(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), want) {
 			t.Errorf("%s: %d, Cache-Control %q, want %q", path, resp.StatusCode, resp.Header.Get("Cache-Control"), want)
 		}
+	}
+}
+
+// An administrator gives a member a one-time link from the pages; the
+// link works once, and replaces the one given before it.
+func TestInviteFromPages(t *testing.T) {
+	s := newSite(t)
+	admin := s.signIn(t, "admin")
+	if code, page := get(t, admin, s.url+"/members"); code != 200 || !strings.Contains(page, "/members/af-liaison/invite") {
+		t.Fatalf("the members page = %d", code)
+	}
+	link := func() string {
+		t.Helper()
+		code, _, page := post(t, admin, s.url, "/members/af-liaison/invite", url.Values{})
+		m := regexp.MustCompile(`<code class="link">([^<]+)</code>`).FindStringSubmatch(page)
+		if code != 200 || m == nil || !strings.Contains(m[1], "/enrol/") {
+			t.Fatalf("giving a link = %d", code)
+		}
+		return html.UnescapeString(m[1])
+	}
+	first, second := link(), link()
+	anon := s.browser(t)
+	if code, _ := get(t, anon, first); code != http.StatusNotFound {
+		t.Fatalf("the link a newer one replaced = %d", code)
+	}
+	if code, page := get(t, anon, second); code != 200 || !strings.Contains(page, "af-liaison") {
+		t.Fatalf("the newest link = %d", code)
+	}
+	// Nobody else may: not the member's own party.
+	if code, _, _ := post(t, s.signIn(t, "pk-liaison"), s.url, "/members/af-liaison/invite", url.Values{}); code != http.StatusForbidden {
+		t.Fatalf("a liaison giving a link = %d", code)
 	}
 }

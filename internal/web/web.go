@@ -98,6 +98,8 @@ var routes = []page{
 	{"POST", "/act/{action}/prepare", policy.Submit, (*Server).prepare, false},
 	{"POST", "/act/{action}/signed", policy.Submit, (*Server).signed, false},
 	{"GET", "/keys", policy.Submit, (*Server).keysPage, false},
+	{"GET", "/members", policy.InviteMembers, (*Server).membersPage, false},
+	{"POST", "/members/{id}/invite", policy.InviteMembers, (*Server).invite, false},
 	{"POST", "/keys", policy.Submit, (*Server).addKey, false},
 	{"GET", "/evidence/new", policy.UploadBlob, (*Server).evidenceForm, false},
 	{"POST", "/evidence/new", policy.UploadBlob, (*Server).uploadEvidence, true},
