@@ -73,6 +73,15 @@ func ErrorCode(err error) Code {
 	return CodeInternal
 }
 
+// ErrorField returns the field a coded error names, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
 // ErrorMessage returns the client-facing message of err. Uncoded errors are
 // internal and their text is not shown.
 func ErrorMessage(err error) string {

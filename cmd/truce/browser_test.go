@@ -275,6 +275,7 @@ func TestBrowser(t *testing.T) {
 	run("make a key in the browser",
 		chromedp.Navigate(s.url+"/keys"),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-make-key] button`)),
+		chromedp.SetValue(chromedp.CSS(`form[data-make-key] #password`), "copper lantern river meadow"),
 		chromedp.Click(chromedp.CSS(`form[data-make-key] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-key] .here`)))
 	keyID := eval(`document.querySelector('tr[data-key] .here:not([hidden])').closest('tr').dataset.key`)

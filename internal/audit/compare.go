@@ -34,10 +34,7 @@ func (a *Auditor) compareAPI(ctx context.Context, r *Round) error {
 	if od.AsOf == size {
 		// What falls due of a record sealed entries may have changed is
 		// what this member can derive, not what the log gives.
-		comparable := func(o rules.Overdue) bool {
-			_, known := a.chk.state.Visibility(o.Ref())
-			return known && !a.chk.state.Tainted(o.Ref())
-		}
+		comparable := func(o rules.Overdue) bool { return !a.uncomparable(o.Ref()) }
 		want := slices.DeleteFunc(a.chk.state.OverdueFor(a.access), func(o rules.Overdue) bool { return !comparable(o) })
 		got := slices.DeleteFunc(od.Items, func(o rules.Overdue) bool { return !comparable(o) })
 		if err := a.compareOverdue(want, got); err != nil {
@@ -107,6 +104,20 @@ func (a *Auditor) compareAPI(ctx context.Context, r *Round) error {
 	return nil
 }
 
+// uncomparable reports whether what the log gives of a record is not known
+// to this auditor: entries it could not check may have changed it (or made
+// it: a finding's consequences, if a signature that may have put it in
+// effect was not checked). Any other record the API shows and the log does
+// not hold is an alarm.
+func (a *Auditor) uncomparable(r rules.Ref) bool {
+	st := a.chk.state
+	if st.Tainted(r) {
+		return true
+	}
+	_, known := st.Visibility(r)
+	return !known && r.Type == rules.TypeConsequence && st.SkippedKind(rules.KindFindingSigned)
+}
+
 // compareRecord compares one record the API publishes (got, nil if it
 // does not) with the log's (in want, if the log has it). It returns 1 if
 // the difference is explained by entries after the checkpoint.
@@ -114,7 +125,7 @@ func (a *Auditor) compareRecord(ctx context.Context, typ, path, id string, want 
 	rec, inLog := want[id]
 	// A record an entry skipped touched, or one such an entry may have
 	// made, is not what the log gives but what this member can derive.
-	if a.chk.state.Tainted(rules.Ref{Type: typ, ID: id}) || !inLog && a.chk.state.Skipped() > 0 {
+	if a.uncomparable(rules.Ref{Type: typ, ID: id}) {
 		a.uncompared++
 		return 0, nil
 	}

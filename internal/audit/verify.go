@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -83,7 +84,7 @@ type checker struct {
 	state  *rules.State
 	sigs   *verifier
 	batch  [][]byte
-	sealed map[string]int64 // each commitment in the log → its entry's index
+	sealed map[sealedAt]bool // each commitment in the log, with its entry's index
 	// open gives the opening of a sealed body, if the reader holds it.
 	open      func(index int64, commitment string) *truce.Opening
 	opened    int64       // sealed entries opened and checked
@@ -92,7 +93,7 @@ type checker struct {
 
 func newChecker(ctx context.Context, open func(int64, string) *truce.Opening) (*checker, error) {
 	empty, _ := tlog.RootAt(ctx, nil, 0)
-	c := &checker{tiles: memTiles{}, state: rules.New(), sigs: newVerifier(), sealed: map[string]int64{}, open: open}
+	c := &checker{tiles: memTiles{}, state: rules.New(), sigs: newVerifier(), sealed: map[sealedAt]bool{}, open: open}
 	var err error
 	c.tree, err = tlog.OpenTree(ctx, c.tiles, 0, empty)
 	return c, err
@@ -153,6 +154,13 @@ func (c *checker) addAll(ctx context.Context, start int64, leaves [][]byte) erro
 	return nil
 }
 
+// sealedAt is a commitment in the log: the same content and salt may be
+// committed to by more than one entry.
+type sealedAt struct {
+	index      int64
+	commitment string
+}
+
 // unseal opens a sealed entry with the opening the reader holds; without
 // one, the entry stays blind.
 func (c *checker) unseal(i int64, cmd *rules.Command) (*rules.Command, error) {
@@ -168,30 +176,41 @@ func (c *checker) unseal(i int64, cmd *rules.Command) (*rules.Command, error) {
 
 // apply applies an entry to the state. A sealed entry without its opening
 // is checked as far as it can be without its body and skipped; so is an
-// entry the rules refuse once the state misses skipped entries, if the
-// refusal may come from what it misses: it names a record they touched,
-// or one that does not exist, or it is a tick (what falls due depends on
-// every entry). Both are listed as unchecked.
+// entry about a record known only by such an entry, and an entry the
+// rules refuse once the state misses skipped entries if the refusal may
+// come from what it misses: it names a record they touched, or one that
+// does not exist, or it is a tick (what falls due depends on every
+// entry). All are listed as unchecked. Whether an entry is sealed when it
+// must be is always checked: that needs no body.
 func (c *checker) apply(i int64, logged time.Time, cmd *rules.Command) error {
 	if sealed := cmd.Entry.Payload.Sealed; sealed != nil {
-		c.sealed[sealed.Commitment] = i
+		c.sealed[sealedAt{i, sealed.Commitment}] = true
 	}
 	if sc := rules.SealedOf(cmd); sc != nil && !cmd.Blind() {
-		c.sealed[sc.Commitment] = i
+		c.sealed[sealedAt{i, sc.Commitment}] = true
 	}
 	if cmd.Blind() {
 		c.unchecked = append(c.unchecked, Unchecked{i, cmd.Kind(), "sealed, and no opening is held"})
 		return c.state.Skip(cmd, i, logged)
 	}
+	named := func(is func(rules.Ref) bool) bool {
+		return slices.ContainsFunc(rules.Refs(cmd), func(n rules.Named) bool { return is(n.Ref) })
+	}
+	if named(c.state.Placeholder) {
+		if err := c.state.CheckSealing(cmd); err != nil {
+			return err
+		}
+		c.unchecked = append(c.unchecked, Unchecked{i, cmd.Kind(), "about a record known only by a sealed entry not opened"})
+		return c.state.Skip(cmd, i, logged)
+	}
 	_, err := c.state.Apply(cmd, i, logged)
-	if err == nil || c.state.Skipped() == 0 {
+	if err == nil || c.state.Skipped() == 0 || strings.HasPrefix(truce.ErrorField(err), "payload") {
 		if err == nil && cmd.Entry.Payload.Sealed != nil {
 			c.opened++
 		}
 		return err
 	}
-	named := slices.ContainsFunc(rules.Refs(cmd), func(n rules.Named) bool { return c.state.Tainted(n.Ref) })
-	if !named && truce.ErrorCode(err) != truce.CodeNotFound && cmd.Kind() != rules.KindTick {
+	if !named(c.state.Tainted) && truce.ErrorCode(err) != truce.CodeNotFound && cmd.Kind() != rules.KindTick {
 		return err
 	}
 	c.unchecked = append(c.unchecked, Unchecked{i, cmd.Kind(), fmt.Sprintf("built on entries not checked: %v", err)})
@@ -347,18 +366,18 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 
 // checkSealed checks that what the store keeps behind each sealed
 // commitment opens it, and that every commitment's content is kept.
-func checkSealed(ctx context.Context, st store.Store, commitments map[string]int64) *Problem {
+func checkSealed(ctx context.Context, st store.Store, commitments map[sealedAt]bool) *Problem {
 	var bad *Problem
-	opened := map[string]bool{}
+	opened := map[sealedAt]bool{}
 	err := st.EachSealed(ctx, 0, func(x store.Sealed) error {
-		i, ok := commitments[x.Commitment]
+		at := sealedAt{x.Index, x.Commitment}
 		switch {
-		case !ok || i != x.Index:
+		case !commitments[at]:
 			bad = &Problem{x.Index, "the store keeps sealed content for a commitment this entry does not carry"}
 		case truce.Commit(x.Salt, x.Content) != x.Commitment:
 			bad = &Problem{x.Index, "the sealed content kept for this entry does not open its commitment"}
 		default:
-			opened[x.Commitment] = true
+			opened[at] = true
 			return nil
 		}
 		return errStop
@@ -370,9 +389,9 @@ func checkSealed(ctx context.Context, st store.Store, commitments map[string]int
 		return &Problem{-1, fmt.Sprintf("reading sealed content: %v", err)}
 	}
 	var first int64 = -1
-	for c, i := range commitments {
-		if !opened[c] && (first < 0 || i < first) {
-			first = i
+	for at := range commitments {
+		if !opened[at] && (first < 0 || at.index < first) {
+			first = at.index
 		}
 	}
 	if first >= 0 {

@@ -241,12 +241,22 @@ func Suspend(ctx context.Context, creds store.Credentials, member string) (revok
 func Suspended(hash string) bool { return hash == suspended }
 
 func (s *Service) SignIn(ctx context.Context, member, password, address string) (string, *store.Session, error) {
+	if err := s.Confirm(ctx, member, password, address); err != nil {
+		return "", nil, err
+	}
+	return NewSession(ctx, s.creds, member, s.clock(), SessionTTL)
+}
+
+// Confirm checks a member's password, as signing in does — the same
+// limits per address, the same lock-outs — for a step that needs more
+// than a session: adding a signing key.
+func (s *Service) Confirm(ctx context.Context, member, password, address string) error {
 	now := s.clock()
 	if ok, wait := s.loginAddr.Allow(address); !ok {
-		return "", nil, TooMany(wait, "signing in from this address")
+		return TooMany(wait, "signing in from this address")
 	}
 	if locked, wait := s.lockouts.locked(member, now); locked {
-		return "", nil, TooMany(wait, "signing in as "+member+" after failed attempts")
+		return TooMany(wait, "signing in as "+member+" after failed attempts")
 	}
 	hash, err := s.creds.Password(ctx, member)
 	ok := false
@@ -257,16 +267,16 @@ func (s *Service) SignIn(ctx context.Context, member, password, address string) 
 		err = nil
 	}
 	if err != nil {
-		return "", nil, err
+		return err
 	}
 	if !ok {
 		if s.lockouts.fail(member, now, s.limits) {
 			s.log.Warn("sign-in locked out", "member", member, "address", address)
 		}
-		return "", nil, truce.Errorf(truce.CodeUnauthorized, "wrong member or password")
+		return truce.Errorf(truce.CodeUnauthorized, "wrong member or password")
 	}
 	s.lockouts.succeed(member)
-	return NewSession(ctx, s.creds, member, now, SessionTTL)
+	return nil
 }
 
 // dummyHash is checked against for unknown members, so that timing does

@@ -53,14 +53,17 @@ func (s *State) Seals(c *Command) bool {
 	return s.version.Sealing && s.Instance != nil && Confidential(c, s.Visibility)
 }
 
-// Keeper is the record whose readers may read the opening of an entry
-// that touched the records given (Applied.Touched): the first of them kept
-// within the mechanism when it was applied — what made the entry
-// confidential — else the first.
-func (s *State) Keeper(touched []Ref) Ref {
-	for _, r := range touched {
-		if v, _ := s.visibility(r); v == truce.Internal {
-			return r
+// Keeper is the record whose readers may read an opening kept with c,
+// which touched the records given (Applied.Touched): for a sealed body,
+// the record the entry is about — for a link, the record kept within the
+// mechanism it links to, not the source the parties read; for a sealed
+// field, the record that carries the field.
+func (s *State) Keeper(c *Command, touched []Ref, body bool) Ref {
+	if body && c.Kind() == KindSourceLinked {
+		for _, n := range Refs(c) {
+			if v, _ := s.visibility(n.Ref); v == truce.Internal {
+				return n.Ref
+			}
 		}
 	}
 	if len(touched) == 0 {
@@ -84,14 +87,18 @@ func SealedRefs(c *Command) []truce.Ref {
 // applied.
 func (c *Command) Blind() bool { return c.Entry.Blind() }
 
-// checkSealing checks that c is sealed exactly when it must be, and that
-// what a sealed entry says in clear is what its body names.
-func (s *State) checkSealing(c *Command) error {
+// CheckSealing checks that c is sealed exactly when it must be, and that
+// what a sealed entry says in clear is what its body names. Its errors
+// name the field payload.sealed.
+func (s *State) CheckSealing(c *Command) error {
 	sealed := c.Entry.Payload.Sealed
 	if !s.version.Sealing {
 		if sealed != nil {
 			return truce.FieldErrorf(truce.CodeInvalid, "payload.sealed", "rules version %d keeps every entry in clear: sealed entries begin with version 3", s.Rules)
 		}
+		return nil
+	}
+	if s.Instance == nil {
 		return nil
 	}
 	must := s.Seals(c)
@@ -127,14 +134,23 @@ func (s *State) creates(kind string) (typ string, n *int, prefix string) {
 	return "", nil, ""
 }
 
-// changes says which of the records an entry names it may change: those
-// it acts on, and the case a task, a piece of evidence or a finding is
-// added to, and the allegation a case is opened on.
-func changes(kind string, named []Ref) []Ref {
-	if kind != KindEvidenceRegistered {
-		return slices.Clone(named)
+// changes says which records an entry naming the records given may
+// change: those it acts on, the case a task, a piece of evidence or a
+// finding is added to, the allegation a case is opened on, and the case
+// and allegation a finding decides when a signature puts it in effect.
+func (s *State) changes(kind string, named []Ref) []Ref {
+	out := slices.Clone(named)
+	switch kind {
+	case KindEvidenceRegistered:
+		out = slices.DeleteFunc(out, func(r Ref) bool { return r.Type != TypeCase })
+	case KindFindingSigned:
+		for _, r := range named {
+			if f := s.findings[r.ID]; r.Type == TypeFinding && f != nil {
+				out = append(out, Ref{Type: TypeCase, ID: f.Case}, Ref{Type: TypeAllegation, ID: f.Allegation})
+			}
+		}
 	}
-	return slices.DeleteFunc(slices.Clone(named), func(r Ref) bool { return r.Type != TypeCase })
+	return out
 }
 
 // Skip takes, as the entry at index, an entry an auditor cannot apply: a
@@ -153,32 +169,59 @@ func (s *State) Skip(c *Command, index int64, logged time.Time) error {
 	var named []Ref
 	if c.Blind() {
 		named = c.Entry.Payload.Sealed.Refs
+		if err := s.maySeal(c.Kind(), named); err != nil {
+			return err
+		}
 	} else {
 		named = SealedRefs(c)
 	}
-	tainted := changes(c.Kind(), named)
+	tainted := s.changes(c.Kind(), named)
 	if typ, n, prefix := s.creates(c.Kind()); n != nil {
 		*n++
 		ref := Ref{Type: typ, ID: fmt.Sprintf("%s-%04d", prefix, *n)}
 		tainted = append(tainted, ref)
-		if c.Blind() {
-			s.placeholder(ref, ctx, named)
+		if c.Blind() && s.placeholder(ref, ctx, named) {
+			// It exists from here on, kept within the mechanism: an entry
+			// in clear about it is refused, as the live rules refuse it.
+			ctx.touch(ref.Type, ref.ID)
 		}
 	}
 	if s.tainted == nil {
-		s.tainted = map[Ref]bool{}
+		s.tainted, s.skippedKinds = map[Ref]bool{}, map[string]bool{}
 	}
 	for _, r := range tainted {
 		s.tainted[r] = true
 	}
 	s.skipped++
+	s.skippedKinds[c.Kind()] = true
 	s.commit(ctx, c)
 	return nil
 }
 
+// maySeal refuses what no honest log holds sealed, as far as a reader
+// without the body can tell: a sealed entry before sealing rules, or one
+// of a kind sealed only for what it names when everything it names is
+// known to be shared with the parties.
+func (s *State) maySeal(kind string, named []Ref) error {
+	if !s.version.Sealing {
+		return truce.FieldErrorf(truce.CodeInvalid, "payload.sealed", "rules version %d keeps every entry in clear: sealed entries begin with version 3", s.Rules)
+	}
+	switch kind {
+	case KindAllegationFiled, KindEvidenceRegistered, KindTaskAssigned, KindTaskCompleted, KindFindingProposed, KindFindingSigned:
+		return nil // sealed by what the body says, or always
+	}
+	for _, r := range named {
+		if v, known := s.Visibility(r); !known || v == truce.Internal {
+			return nil
+		}
+	}
+	return truce.FieldErrorf(truce.CodeInvalid, "payload.sealed", "this sealed %s entry names only records the parties share: it must be in clear", kind)
+}
+
 // placeholder makes a record a sealed entry created, known only by what
-// the entry says in clear: its id, its author, the records it names.
-func (s *State) placeholder(ref Ref, c *applyCtx, named []Ref) {
+// the entry says in clear: its id, its author, the records it names. It
+// reports whether it could (a case needs its allegation).
+func (s *State) placeholder(ref Ref, c *applyCtx, named []Ref) bool {
 	of := func(typ string) string {
 		for _, r := range named {
 			if r.Type == typ {
@@ -195,7 +238,7 @@ func (s *State) placeholder(ref Ref, c *applyCtx, named []Ref) {
 	case TypeCase:
 		a := s.allegations[of(TypeAllegation)]
 		if a == nil {
-			return
+			return false
 		}
 		s.cases[ref.ID] = &truce.Case{ID: ref.ID, Allegation: a.ID, OpenedBy: author, Opened: c.logged, Status: truce.CaseOpen,
 			Filer: a.FilingParty, Accused: a.Accused}
@@ -205,10 +248,25 @@ func (s *State) placeholder(ref Ref, c *applyCtx, named []Ref) {
 		s.evidence[ref.ID] = &truce.Evidence{ID: ref.ID, EvidenceRegistration: truce.EvidenceRegistration{Visibility: truce.Internal, Case: of(TypeCase)},
 			RegisteredBy: author, Registered: c.logged}
 	case TypeFinding:
-		s.findings[ref.ID] = &truce.Finding{ID: ref.ID, FindingProposal: truce.FindingProposal{Case: of(TypeCase)}, ProposedBy: author,
-			Proposed: c.logged, Status: truce.FindingProposed, Signatures: []truce.Signature{}}
+		cs := s.cases[of(TypeCase)]
+		if cs == nil {
+			return false
+		}
+		s.findings[ref.ID] = &truce.Finding{ID: ref.ID, FindingProposal: truce.FindingProposal{Case: cs.ID}, Allegation: cs.Allegation,
+			ProposedBy: author, Proposed: c.logged, Status: truce.FindingProposed, Quorum: s.Agreement.Quorum, Signatures: []truce.Signature{}}
 	}
+	s.placeholders[ref] = true
+	return true
 }
+
+// Placeholder reports whether a record is known only by the sealed entry
+// that made it (Skip): the rules cannot be applied to it.
+func (s *State) Placeholder(r Ref) bool { return s.placeholders[r] }
+
+// SkippedKind reports whether an entry of the kind was skipped: a skipped
+// finding.signed may have put a finding in effect, and made consequences
+// this state does not hold.
+func (s *State) SkippedKind(kind string) bool { return s.skippedKinds[kind] }
 
 // Visibility is who may read a record the log holds and which party owns
 // it; false if the log holds no such record.

@@ -526,6 +526,14 @@ func applySourceLink(s *State, c *applyCtx, body any) error {
 		}
 		to, refs = &cs.Links, append(refs, Ref{Type: TypeCase, ID: cs.ID})
 	}
+	// Under sealing rules, a link to a record kept within the mechanism is
+	// kept on that record only: the source and its story are the parties'
+	// to read, the link (and that the record exists) is not.
+	if v, _ := s.visibility(refs[1]); s.version.Sealing && v == truce.Internal {
+		c.touch(refs[1].Type, refs[1].ID)
+		*to = append(*to, link)
+		return nil
+	}
 	for _, r := range refs {
 		c.touch(r.Type, r.ID)
 	}

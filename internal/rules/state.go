@@ -99,8 +99,10 @@ type State struct {
 
 	// An auditor's state that skipped entries (Skip): the records what it
 	// says of may be wrong, and how many it skipped.
-	tainted map[Ref]bool
-	skipped int64
+	tainted      map[Ref]bool
+	placeholders map[Ref]bool
+	skippedKinds map[string]bool
+	skipped      int64
 }
 
 // New returns the state of an empty log.
@@ -121,6 +123,7 @@ func New() *State {
 		updated:        map[Ref]int64{},
 		created:        map[Ref]int64{},
 		osint:          newOSINT(),
+		placeholders:   map[Ref]bool{},
 	}
 }
 
@@ -267,10 +270,8 @@ func (s *State) Apply(c *Command, index int64, logged time.Time) (*Applied, erro
 	if s.version.Strict && custodial && (c.Kind() == KindKeyAdded || c.Kind() == KindKeyApproved) {
 		return nil, truce.Errorf(truce.CodeForbidden, "a key the server holds signs a member's work, not the member's keys: sign %s with your own", c.Kind())
 	}
-	if s.Instance != nil {
-		if err := s.checkSealing(c); err != nil {
-			return nil, err
-		}
+	if err := s.CheckSealing(c); err != nil {
+		return nil, err
 	}
 	if err := c.kind.apply(s, ctx, c.body); err != nil {
 		return nil, err

@@ -70,6 +70,7 @@ type systemEntry struct {
 	body   any
 	author string
 	key    *entry.PrivateKey
+	field  *truce.Opening // opens the body's sealed field, if it has one
 }
 
 // Checkpoint is a signed checkpoint and the size it covers.
@@ -318,6 +319,9 @@ func Decode(e *entry.Entry, body, field *truce.Opening) (*rules.Command, []store
 		if err := field.Opens(*c); err != nil {
 			return nil, nil, err
 		}
+		if err := entry.Canonical(field.Content); err != nil {
+			return nil, nil, truce.FieldErrorf(truce.CodeInvalid, "sealed.content", "%v: sealed content must mean one thing to every reader", err)
+		}
 		kept = append(kept, keep(c.Commitment, field, false))
 	}
 	return cmd, kept, nil
@@ -348,8 +352,8 @@ func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, kept 
 // the server's signing never races the member's own, and the body is
 // sealed if the rules then say it must be. field is the opening of the
 // body's sealed field, if it has one.
-func (s *Sequencer) SubmitFor(ctx context.Context, member string, key *entry.PrivateKey, kind string, body any, field []store.Sealed) (*truce.Ack, error) {
-	return s.enqueue(ctx, &request{sys: &systemEntry{kind: kind, body: body, author: member, key: key}, sealed: field, res: make(chan result, 1)})
+func (s *Sequencer) SubmitFor(ctx context.Context, member string, key *entry.PrivateKey, kind string, body any, field *truce.Opening) (*truce.Ack, error) {
+	return s.enqueue(ctx, &request{sys: &systemEntry{kind: kind, body: body, author: member, key: key, field: field}, res: make(chan result, 1)})
 }
 
 // Sync returns once everything submitted before it, and any tick due by
@@ -564,14 +568,10 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		}
 		kept := r.sealed
 		if r.sys != nil {
-			var body *store.Sealed
 			var err error
-			if r.cmd, body, err = s.signSystem(r.sys, logged); err != nil {
+			if r.cmd, kept, err = s.signSystem(r.sys, logged); err != nil {
 				reply(result{err: err})
 				continue
-			}
-			if body != nil {
-				kept = append([]store.Sealed{*body}, kept...)
 			}
 		}
 		index := s.state.Size
@@ -595,7 +595,7 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		acks = append(acks, ack)
 		b.History = append(b.History, a.History...)
 		for _, x := range kept {
-			x.Index, x.Record = index, s.state.Keeper(a.Touched)
+			x.Index, x.Record = index, s.state.Keeper(r.cmd, a.Touched, x.Body)
 			b.Sealed = append(b.Sealed, x)
 		}
 		for _, ref := range a.Touched {
@@ -674,8 +674,8 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 // signSystem signs an entry the loop makes (a system entry, or a
 // member's through the custodial key) with the author's next seq, to be
 // applied at once, sealed if the rules say it must be; it returns the
-// opening of a sealed body, to keep.
-func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Command, *store.Sealed, error) {
+// openings to keep.
+func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Command, []store.Sealed, error) {
 	author, key := truce.SystemAuthor, s.cfg.System
 	if sys.key != nil {
 		author, key = sys.author, sys.key
@@ -697,11 +697,7 @@ func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Comma
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd, kept, err := Decode(e, opening, nil)
-	if err != nil || len(kept) == 0 {
-		return cmd, nil, err
-	}
-	return cmd, &kept[0], nil
+	return Decode(e, opening, sys.field)
 }
 
 func marshalBody(body any) (json.RawMessage, error) {

@@ -94,8 +94,8 @@ func (s *Service) Signed(ctx context.Context, v policy.Viewer, rt Route, env *ds
 var ErrNoCustodialKey = truce.Errorf(truce.CodeForbidden, "you have no custodial key: sign entries with your own key")
 
 // Custodial signs body as rt.Kind with v's custodial key and logs it. An
-// opening's content is sealed by the server: a fresh salt, unless given,
-// and the commitment put into the body before it is signed.
+// opening's content is sealed by the server: a fresh salt, and the
+// commitment put into the body before it is signed.
 func (s *Service) Custodial(ctx context.Context, v policy.Viewer, rt Route, body json.RawMessage, opening *truce.Opening) (*truce.Ack, error) {
 	if err := policy.Check(v, policy.Submit, s.cfg.Policy); err != nil {
 		return nil, err
@@ -109,15 +109,11 @@ func (s *Service) Custodial(ctx context.Context, v policy.Viewer, rt Route, body
 		return nil, err
 	}
 	if opening != nil {
-		if opening.Salt == "" {
-			salt := make([]byte, 32)
-			rand.Read(salt)
-			opening.Salt = hex.EncodeToString(salt)
-		}
-		salt, err := hex.DecodeString(opening.Salt)
-		if err != nil {
-			return nil, truce.FieldErrorf(truce.CodeInvalid, "sealed.salt", "must be hex")
-		}
+		// A fresh salt, whatever the client sent: a salt reused is a
+		// commitment that tells who wrote the same content twice.
+		salt := make([]byte, 32)
+		rand.Read(salt)
+		opening.Salt = hex.EncodeToString(salt)
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
 			return nil, truce.FieldErrorf(truce.CodeInvalid, "body", "must be a JSON object")
@@ -126,11 +122,10 @@ func (s *Service) Custodial(ctx context.Context, v policy.Viewer, rt Route, body
 		body, _ = json.Marshal(fields)
 	}
 	e := &entry.Entry{Payload: entry.Payload{Kind: rt.Kind, Author: v.Member.ID, Body: body}}
-	_, kept, err := s.check(ctx, v, rt, e, nil, opening)
-	if err != nil {
+	if _, _, err := s.check(ctx, v, rt, e, nil, opening); err != nil {
 		return nil, err
 	}
-	return s.cfg.Seq.SubmitFor(ctx, v.Member.ID, key, rt.Kind, body, kept)
+	return s.cfg.Seq.SubmitFor(ctx, v.Member.ID, key, rt.Kind, body, opening)
 }
 
 // Prepared is an entry for a member to sign where the key is, in the

@@ -250,8 +250,8 @@ type formData struct {
 	// What the browser signs with, if it holds one of the member's keys:
 	// the log's origin, the member, and the member's usable keys that
 	// the server does not hold.
-	Origin, Member, Keys string
-	Custodial            bool // the server holds a key to sign for the member
+	Kind, Origin, Member, Keys string
+	Custodial                  bool // the server holds a key to sign for the member
 }
 
 // form renders an action's form, pre-filled from the query (a reply
@@ -277,7 +277,7 @@ func (s *Server) renderForm(w http.ResponseWriter, v *view, a action, values url
 		}
 	}
 	d.Fields = fields
-	d.Origin, d.Member = s.cfg.Read.Origin(), v.Member.ID
+	d.Kind, d.Origin, d.Member = a.kind, s.cfg.Read.Origin(), v.Member.ID
 	var keys []string
 	for _, k := range v.Member.Keys {
 		switch {

@@ -23,10 +23,21 @@ func (s *Server) keysPage(w http.ResponseWriter, r *http.Request, v *view) error
 	return nil
 }
 
-// addKey adds the key the browser made, with its proof of possession.
+// addKey adds the key the browser made, with its proof of possession,
+// once the member has typed its password again: a session left open, or
+// a cookie stolen, must not give anyone a key that outlives it.
 func (s *Server) addKey(w http.ResponseWriter, r *http.Request, v *view) error {
 	if err := gate.ParseForm(r); err != nil {
 		return err
+	}
+	if err := s.cfg.Auth.Confirm(r.Context(), v.Member.ID, r.PostForm.Get("password"), gate.ClientAddress(r)); err != nil {
+		if truce.ErrorCode(err) != truce.CodeUnauthorized {
+			return err
+		}
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		v.Fields = map[string]string{"password": v.L.T("keys.password.wrong")}
+		s.render(w, v, "keys", v.L.T("keys.title"), keysData{Origin: s.cfg.Read.Origin(), Keys: v.Member.Keys})
+		return nil
 	}
 	if _, err := s.cfg.Submit.AddKey(r.Context(), v.who, r.PostForm.Get("key"), r.PostForm.Get("proof")); err != nil {
 		return err

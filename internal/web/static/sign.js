@@ -108,7 +108,14 @@
           const fields = Object.entries(out.fields || {}).map(([f, m]) => `${f}: ${m}`);
           return fail([out.error, ...fields].filter(Boolean).join(" · "));
         }
+        // Sign only what this form asked for: its kind, by this member,
+        // for this log.
         const payload = unb64(out.payload);
+        const p = JSON.parse(new TextDecoder().decode(payload));
+        if (out.payload_type !== "application/vnd.truce.entry+json" || p.kind !== form.dataset.kind ||
+            p.author !== member || p.origin !== origin) {
+          return fail("The server prepared another entry than this form's: nothing was signed.");
+        }
         const sig = await crypto.subtle.sign("Ed25519", k.pair.privateKey, pae(out.payload_type, payload));
         const envelope = { payloadType: out.payload_type, payload: out.payload, signatures: [{ keyid: k.id, sig: b64(sig) }] };
         const fields = { csrf: form.elements.csrf.value, envelope: JSON.stringify(envelope) };
