@@ -277,6 +277,17 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("truce audit = %d %s %s", code, out, errOut)
 		}
 	}
+	// A mediator's audit opens and checks every sealed entry; a party's
+	// names those it could not open.
+	sealed := regexp.MustCompile(`; (\d+) sealed entries opened and checked`)
+	out, errOut, code = run(t, "audit", "--log", s.url, "--token", byID["tr-mediator"].Token)
+	if m := sealed.FindStringSubmatch(out); code != 0 || m == nil || m[1] == "0" || strings.Contains(out, "not checked") {
+		t.Fatalf("the mediator's truce audit = %d %s %s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "audit", "--log", s.url, "--token", byID["af-liaison"].Token)
+	if code != 0 || !regexp.MustCompile(`(?m)^not checked: \d+ entries`).MatchString(out) || !regexp.MustCompile(`(?m)^  entry \d+ \(task\.assigned\): sealed`).MatchString(out) {
+		t.Fatalf("AF's truce audit = %d %s %s", code, out, errOut)
+	}
 	out, errOut, code = runEnv(t, env, "receipt", "finding/FD-0001")
 	if code != 0 || !strings.Contains(out, "— witness.pk.") {
 		t.Fatalf("truce receipt = %d %s %s", code, out, errOut)
