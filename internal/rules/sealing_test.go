@@ -45,6 +45,25 @@ func (w *world) applySealed(author, kind string, body any, refs []truce.Ref) (*A
 	return a, blind, err
 }
 
+// reader replays the world's log as a reader without openings: sealed
+// entries skipped, the rest applied.
+func (w *world) reader() *State {
+	w.t.Helper()
+	reader := New()
+	for i, l := range w.log {
+		var err error
+		if l.cmd.Blind() {
+			err = reader.Skip(l.cmd, int64(i), l.logged)
+		} else {
+			_, err = reader.Apply(l.cmd, int64(i), l.logged)
+		}
+		if err != nil {
+			w.t.Fatalf("entry %d (%s): %v", i, l.cmd.Kind(), err)
+		}
+	}
+	return reader
+}
+
 // enrolled is a strict world whose parties are enrolled.
 func enrolled(t *testing.T) *world {
 	w := newStrictWorld(t)
@@ -106,18 +125,7 @@ func TestSkip(t *testing.T) {
 	}
 	shared := w.must("pk", KindAllegationFiled, filing("AF")).Ref
 	w.must("af", KindReplyFiled, truce.Reply{Allegation: shared.ID, Response: "deny", Narrative: "No."})
-	reader := New()
-	for i, l := range w.log {
-		var err error
-		if l.cmd.Blind() {
-			err = reader.Skip(l.cmd, int64(i), l.logged)
-		} else {
-			_, err = reader.Apply(l.cmd, int64(i), l.logged)
-		}
-		if err != nil {
-			t.Fatalf("entry %d (%s): %v", i, l.cmd.Kind(), err)
-		}
-	}
+	reader := w.reader()
 	hidden := Ref{Type: TypeAllegation, ID: "AL-0001"}
 	if shared.ID != "AL-0002" || !reader.Tainted(hidden) || reader.Tainted(shared) || reader.Skipped() != 1 {
 		t.Fatalf("the reader: shared %s, tainted %v/%v, skipped %d", shared.ID, reader.Tainted(hidden), reader.Tainted(shared), reader.Skipped())

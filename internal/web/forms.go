@@ -296,15 +296,10 @@ func (s *Server) renderForm(w http.ResponseWriter, v *view, a action, values url
 // built as act would build it, for the browser to sign with a key the
 // server never holds (static/sign.js), or the form's errors, as JSON.
 func (s *Server) prepare(w http.ResponseWriter, r *http.Request, v *view) error {
-	a, ok := actionNamed(r.PathValue("action"))
-	if !ok {
-		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
-	}
-	if err := gate.ParseForm(r); err != nil {
+	a, body, errs, err := s.posted(r, v)
+	if err != nil {
 		return err
 	}
-	body := reflect.New(reflect.TypeOf(a.body))
-	errs := readForm(v, body.Elem(), r.PostForm)
 	var p *submit.Prepared
 	if len(errs) == 0 {
 		raw, err := json.Marshal(body.Interface())
@@ -329,11 +324,8 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request, v *view) error 
 // signed logs an entry the member's browser signed (prepare, then
 // static/sign.js), with the opening of its sealed body if it has one.
 func (s *Server) signed(w http.ResponseWriter, r *http.Request, v *view) error {
-	a, ok := actionNamed(r.PathValue("action"))
-	if !ok {
-		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
-	}
-	if err := gate.ParseForm(r); err != nil {
+	a, _, _, err := s.posted(r, v)
+	if err != nil {
 		return err
 	}
 	env, err := entry.ParseEnvelope([]byte(r.PostForm.Get("envelope")))
@@ -350,33 +342,43 @@ func (s *Server) signed(w http.ResponseWriter, r *http.Request, v *view) error {
 	if err != nil {
 		return err
 	}
+	toRecord(w, r, ack)
+	return nil
+}
+
+// posted reads an action's submitted form: the action the path names, and
+// the body its fields fill, with the fields' errors.
+func (s *Server) posted(r *http.Request, v *view) (action, reflect.Value, map[string]string, error) {
+	a, ok := actionNamed(r.PathValue("action"))
+	if !ok {
+		return a, reflect.Value{}, nil, truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
+	}
+	if err := gate.ParseForm(r); err != nil {
+		return a, reflect.Value{}, nil, err
+	}
+	body := reflect.New(reflect.TypeOf(a.body))
+	return a, body, readForm(v, body.Elem(), r.PostForm), nil
+}
+
+// toRecord sends the browser to the record an entry logged is about.
+func toRecord(w http.ResponseWriter, r *http.Request, ack *truce.Ack) {
 	target := "/"
 	if ack.Record != nil {
 		target = recordPath(ack.Record.Type, ack.Record.ID)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
-	return nil
 }
 
 // act signs and submits an action with the member's custodial key.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, v *view) error {
-	a, ok := actionNamed(r.PathValue("action"))
-	if !ok {
-		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
-	}
-	if err := gate.ParseForm(r); err != nil {
+	a, body, errs, err := s.posted(r, v)
+	if err != nil {
 		return err
 	}
-	body := reflect.New(reflect.TypeOf(a.body))
-	errs := readForm(v, body.Elem(), r.PostForm)
 	if len(errs) == 0 {
 		ack, err := s.submit(r, v, a.kind, body.Interface())
 		if err == nil {
-			target := "/"
-			if ack.Record != nil {
-				target = recordPath(ack.Record.Type, ack.Record.ID)
-			}
-			http.Redirect(w, r, target, http.StatusSeeOther)
+			toRecord(w, r, ack)
 			return nil
 		}
 		if err := refused(err, v, errs, fieldsOf(a.name, reflect.TypeOf(a.body), "")); err != nil {

@@ -142,18 +142,7 @@ func TestClearEntryOnAPlaceholderRefused(t *testing.T) {
 	e, _ := entry.Open(env)
 	clear, _ := Decode(e)
 
-	reader := New()
-	for i, l := range w.log {
-		var err error
-		if l.cmd.Blind() {
-			err = reader.Skip(l.cmd, int64(i), l.logged)
-		} else {
-			_, err = reader.Apply(l.cmd, int64(i), l.logged)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	reader := w.reader()
 	if _, err := reader.Apply(clear, reader.Size, w.clock.Add(time.Minute)); err == nil {
 		t.Errorf("a party's reader applies, as checked, a clear custody note on the mechanism's evidence EV-0001 (the live rules refuse it)")
 	}
