@@ -17,7 +17,6 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/rules"
-	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/wire"
 )
 
@@ -116,9 +115,10 @@ func (c *Client) Origin(ctx context.Context) (string, error) {
 }
 
 // Seer asks the server which version of the rules is in force and, if
-// those rules seal confidential entries, returns a sequencer.Seer that
-// asks it the visibility of each record an entry names.
-func (c *Client) Seer(ctx context.Context) (sequencer.Seer, error) {
+// those rules seal confidential entries, returns a function that asks it
+// the visibility of each record an entry names (for a signer to decide
+// what to seal); nil if they do not.
+func (c *Client) Seer(ctx context.Context) (func(rules.Ref) (truce.Visibility, bool), error) {
 	var h wire.Health
 	if err := c.Do(ctx, "GET", "/healthz", nil, &h); err != nil {
 		return nil, err
