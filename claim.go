@@ -24,13 +24,24 @@ type Claim struct {
 	// From and To bound a date range, both days included.
 	From time.Time `json:"from,omitzero"`
 	To   time.Time `json:"to,omitzero"`
-	// Days is a stated duration.
-	Days int `json:"days,omitempty"`
+	// Days is a stated duration in days (a week is 7); Hours one stated in
+	// hours ("13 hours of talks"), which Days leaves 0.
+	Days  int `json:"days,omitempty"`
+	Hours int `json:"hours,omitempty"`
 	// Casualties: how many, what happened to them, whose, and who says so.
 	Count    int    `json:"count,omitempty"`
-	Status   string `json:"status,omitempty"` // killed, wounded, captured
+	Status   string `json:"status,omitempty"` // killed, wounded, captured, missing
 	Side     string `json:"side,omitempty"`   // PK, AF, or "" if not said
 	Claimant string `json:"claimant,omitempty"`
+	// By is the claimant resolved to a side: PK, AF, "other" (a hospital,
+	// residents, the UN, a militant group), or "" when the outlet gives
+	// the figure as its own.
+	By string `json:"by,omitempty"`
+	// Approx qualifies Count: at_least, more_than, about, up_to, dozens
+	// (Count 0); CountMax is a range's high end ("15 to 20").
+	Approx   string `json:"approx,omitempty"`
+	CountMax int    `json:"count_max,omitempty"`
+	Group    string `json:"group,omitempty"` // soldiers, civilians, militants, police, fighters, people
 }
 
 // String says what the claim asserts, in a few words.
@@ -44,6 +55,9 @@ func (c Claim) String() string {
 	case ClaimRange:
 		return c.From.Format("2 January") + " to " + c.To.Format("2 January 2006")
 	case ClaimDuration:
+		if c.Hours > 0 {
+			return strconv.Itoa(c.Hours) + " hours"
+		}
 		return strconv.Itoa(c.Days) + " days"
 	}
 	s := strconv.Itoa(c.Count) + " " + c.Status

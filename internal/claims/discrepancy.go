@@ -51,6 +51,9 @@ func Find(sources []Source) []truce.Discrepancy {
 			case truce.ClaimRange:
 				k.from, k.to = c.From, c.To
 			case truce.ClaimDuration:
+				if c.Days == 0 { // hours: a session's length, not a round's
+					continue
+				}
 				k.n = c.Days
 			case truce.ClaimCasualties:
 				if c.Side == "" {

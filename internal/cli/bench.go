@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"strconv"
@@ -13,6 +14,9 @@ import (
 func cmdBench(e *env, args []string) error {
 	if len(args) > 0 && args[0] == "extract" {
 		return cmdBenchExtract(e, args[1:])
+	}
+	if len(args) > 0 && args[0] == "claims" {
+		return cmdBenchClaims(e, args[1:])
 	}
 	fs := e.flags("bench")
 	var clients listFlag
@@ -81,5 +85,44 @@ func cmdBenchExtract(e *env, args []string) error {
 	fmt.Fprintln(e.stdout, string(b))
 	fmt.Fprintf(e.stdout, "F1 %.3f (precision %.3f, recall %.3f; target ≥ %.2f; readability.js 0.947, trafilatura 0.958) · %.2f ms/page on one core (target ≤ %.0f) · %d pages, %d refused\n",
 		res.F1, res.Precision, res.Recall, res.TargetF1, res.MsPerPage, res.TargetMs, res.Pages, res.Failed)
+	return nil
+}
+
+// cmdBenchClaims scores the claim extractor on the public claims
+// benchmark's annotated sentences.
+func cmdBenchClaims(e *env, args []string) error {
+	fs := e.flags("bench claims")
+	dataset := fs.String("dataset", "../shared/benchmarks/claims", "the benchmark's folder (sentences.jsonl)")
+	predictions := fs.String("predictions", "", "also write the predictions here, one JSON line per sentence, for the benchmark's own scorer")
+	worst := fs.Int("worst", 10, "list the sentences with the most errors")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var out io.Writer
+	if *predictions != "" {
+		f, err := os.Create(*predictions)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	res, err := bench.Claims(*dataset, out)
+	if err != nil {
+		return err
+	}
+	for _, k := range res.Kinds {
+		fmt.Fprintf(e.stdout, "%-11s precision %.3f (target ≥ %.2f)  recall %.3f (target ≥ %.2f)  %d expected, %d predicted, %d right\n",
+			k.Kind, k.Precision, k.Target, k.Recall, k.TargetR, k.Expected, k.Predicted, k.Matched)
+	}
+	l := res.CasualtyLoose
+	fmt.Fprintf(e.stdout, "casualties, count and status only: precision %.3f recall %.3f · negatives left empty %d of %d · %d sentences\n",
+		l.Precision, l.Recall, res.NegativesEmpty, res.Negatives, res.Sentences)
+	for i, m := range res.Worst {
+		if i >= *worst {
+			break
+		}
+		fmt.Fprintf(e.stdout, "  %s %q\n    missed %v\n    made up %v\n", m.ID, m.Text, m.Missed, m.Spurious)
+	}
 	return nil
 }

@@ -52,7 +52,7 @@ func init() {
 		{"discrepancies", "(--data DIR | --server URL) [--story ID] [--kind KIND]", "where the sources of a story disagree, side by side with their quoted sentences", cmdDiscrepancies},
 		{"extract", "PATH|URL", "print a page's article: title, date and body, without the page's boilerplate", cmdExtract},
 		{"audit", "--log URL [--state DIR] [--follow] [--token T] [--log-key VKEY] [--witness-key VKEY...]", "check a log over HTTP as a party would: tiles, checkpoints and cosignatures, signatures, rules, and the API against the log", cmdAudit},
-		{"bench", "[--clients 64,512] [--entries N] [--sealed] | extract --dataset DIR", "measure durable entries/s over HTTP on a fresh instance; or score article extraction", cmdBench},
+		{"bench", "[--clients 64,512] [--entries N] [--sealed] | extract --dataset DIR | claims --dataset DIR", "measure durable entries/s over HTTP on a fresh instance; or score article extraction, or claim extraction", cmdBench},
 		{"witness", "init|add-log|serve|attach|detach|list ...", "run a witness that cosigns a log's checkpoints, or set an instance's witnesses", cmdWitness},
 		{"help", "", "list the commands", cmdHelp},
 	}

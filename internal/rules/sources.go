@@ -144,7 +144,7 @@ func checkSource(b *truce.SourceIngestion) error {
 		if c.Sentence == "" || !strings.Contains(b.Text, c.Sentence) {
 			return truce.FieldErrorf(truce.CodeInvalid, f+".sentence", "must be quoted from body.text")
 		}
-		if c.Count < 0 || c.Days < 0 {
+		if c.Count < 0 || c.Days < 0 || c.Hours < 0 || c.CountMax < 0 {
 			return truce.FieldErrorf(truce.CodeInvalid, f, "counts cannot be negative")
 		}
 		if c.Kind == truce.ClaimRange && c.To.Before(c.From) {
