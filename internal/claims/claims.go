@@ -159,13 +159,19 @@ func weekday(s string) *time.Weekday {
 // time (for dates without a year).
 func Extract(text string, published time.Time) []truce.Claim {
 	var out []truce.Claim
+	var context attribution // who the sentence before named as saying it
 	for _, s := range sentences(text) {
-		out = append(out, inSentence(s, published)...)
+		out = append(out, inSentence(s, published, context)...)
+		if !arabicScript(s) {
+			if atts := attributions(tokenize(s), context); len(atts) > 0 {
+				context = atts[len(atts)-1]
+			}
+		}
 	}
 	return out
 }
 
-func inSentence(s string, published time.Time) []truce.Claim {
+func inSentence(s string, published time.Time, context attribution) []truce.Claim {
 	if arabicScript(s) {
 		return inArabicScript(s, published)
 	}
@@ -238,21 +244,7 @@ func inSentence(s string, published time.Time) []truce.Claim {
 			out = append(out, truce.Claim{Kind: truce.ClaimDuration, Sentence: s, Days: days})
 		}
 	}
-	claimant := claimantOf(s)
-	add := func(n int, status, who string) {
-		out = append(out, truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: n, Status: status, Side: sideOf(sides, who, s), Claimant: claimant})
-	}
-	for _, m := range casualtyRE.FindAllStringSubmatch(s, -1) {
-		if n, ok := number(m[1]); ok && n > 0 && !isYear(m[1]) {
-			add(n, statusOf[strings.ToLower(m[4])], m[2]+" "+m[3])
-		}
-	}
-	for _, m := range killedNumRE.FindAllStringSubmatch(s, -1) {
-		if n, ok := number(m[2]); ok && n > 0 && !isYear(m[2]) {
-			add(n, statusOf[strings.ToLower(m[1])], m[3])
-		}
-	}
-	return out
+	return append(out, englishCasualties(s, tokenize(s), context)...)
 }
 
 func group(s string, m []int, i int) string {

@@ -1,0 +1,734 @@
+package claims
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/gazetteer"
+)
+
+// Casualty figures in English, read by a small grammar over tokens rather
+// than one pattern per phrasing. A figure is a number phrase (digits or
+// words, with its qualifier: "more than 200", "between 10 and 15", "a
+// dozen", "dozens"); it is a casualty figure when a status stands after it
+// across its noun phrase and auxiliaries ("23 of its soldiers were
+// killed", "nine dead", "58 soldiers lost their lives") or an active verb
+// stands before it ("killed 58 Pakistani soldiers", "the bodies of 19",
+// "the toll rose to 23"). Whose people they are comes from the noun
+// phrase ("Pakistani soldiers", "of its own"), else from who did it and
+// who says so, else from where it happened. Who says so comes from the
+// reporting clause of the figure's own clause ("Pakistan said …, while
+// Afghanistan said …"), before or after it, or from the sentence before
+// ("It added that …").
+
+// token is a word or a mark of punctuation.
+type token struct {
+	text, low string
+}
+
+func tokenize(s string) []token {
+	var out []token
+	word := func(r rune) bool {
+		return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '\'' || r == '’' || r == ','
+	}
+	rs := []rune(s)
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		switch {
+		case unicode.IsSpace(r):
+			i++
+		case word(r) && r != ',' && r != '\'' && r != '’':
+			j := i
+			for j < len(rs) && word(rs[j]) {
+				// A comma belongs to a number only between digits ("1,000").
+				if rs[j] == ',' && !(j > i && unicode.IsDigit(rs[j-1]) && j+1 < len(rs) && unicode.IsDigit(rs[j+1])) {
+					break
+				}
+				j++
+			}
+			w := strings.TrimRight(string(rs[i:j]), "'’-")
+			// "Pakistan's" → "Pakistan" "'s"
+			if k := strings.IndexAny(w, "'’"); k > 0 {
+				out = append(out, token{w[:k], strings.ToLower(w[:k])}, token{"'s", "'s"})
+			} else if w != "" {
+				out = append(out, token{w, strings.ToLower(w)})
+			}
+			if j == i {
+				j++
+			}
+			i = j
+		default:
+			out = append(out, token{string(r), string(r)})
+			i++
+		}
+	}
+	return out
+}
+
+var units = map[string]int{
+	"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+	"eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+	"nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+
+// cardinal reads a number written in digits or words ("23", "1,000",
+// "twenty-three").
+func cardinal(w string) (int, bool) {
+	if n, ok := units[w]; ok {
+		return n, true
+	}
+	if a, b, ok := strings.Cut(w, "-"); ok {
+		x, ok1 := units[a]
+		y, ok2 := units[b]
+		if ok1 && ok2 && x >= 20 && x%10 == 0 && y < 10 {
+			return x + y, true
+		}
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.ReplaceAll(w, ",", ""))
+	return n, err == nil && n >= 0 && n < 1000000
+}
+
+// qualifiers stand before a figure.
+var qualifiers = []struct {
+	words  []string
+	approx string
+}{
+	{[]string{"at", "least"}, "at_least"}, {[]string{"no", "fewer", "than"}, "at_least"}, {[]string{"not", "less", "than"}, "at_least"},
+	{[]string{"more", "than"}, "more_than"}, {[]string{"over"}, "more_than"}, {[]string{"upwards", "of"}, "more_than"},
+	{[]string{"in", "excess", "of"}, "more_than"},
+	{[]string{"about"}, "about"}, {[]string{"around"}, "about"}, {[]string{"some"}, "about"}, {[]string{"roughly"}, "about"},
+	{[]string{"nearly"}, "about"}, {[]string{"almost"}, "about"}, {[]string{"close", "to"}, "about"},
+	{[]string{"approximately"}, "about"}, {[]string{"an", "estimated"}, "about"},
+	{[]string{"up", "to"}, "up_to"}, {[]string{"as", "many", "as"}, "up_to"},
+}
+
+// figure is a number phrase: tokens [start, end), its value and qualifier.
+type figure struct {
+	start, end    int
+	count, max    int
+	approx        string
+	single, group bool // "a soldier"; the figure is the number of a group word ("dozens")
+}
+
+func matchWords(ts []token, i int, words []string) bool {
+	if i+len(words) > len(ts) {
+		return false
+	}
+	for k, w := range words {
+		if ts[i+k].low != w {
+			return false
+		}
+	}
+	return true
+}
+
+// figureAt reads a number phrase starting at token i.
+func figureAt(ts []token, i int) (figure, bool) {
+	f := figure{start: i}
+	for _, q := range qualifiers {
+		if matchWords(ts, i, q.words) {
+			f.approx = q.approx
+			i += len(q.words)
+			break
+		}
+	}
+	if i >= len(ts) {
+		return f, false
+	}
+	w := ts[i].low
+	switch {
+	case w == "between" && f.approx == "":
+		lo, ok1 := numberAt(ts, i+1)
+		if ok1 && i+3 < len(ts) && ts[i+2].low == "and" {
+			if hi, ok2 := numberAt(ts, i+3); ok2 && hi > lo {
+				return figure{start: f.start, end: i + 4, count: lo, max: hi, approx: "at_least"}, true
+			}
+		}
+		return f, false
+	case w == "dozens":
+		f.approx, f.end, f.group = "dozens", i+1, true
+		if i+1 < len(ts) && ts[i+1].low == "of" {
+			f.end++
+		}
+		return f, true
+	case (w == "a" || w == "two" || w == "three") && i+1 < len(ts) && ts[i+1].low == "dozen":
+		n, _ := cardinal(w)
+		if w == "a" {
+			n = 1
+		}
+		f.count, f.approx, f.end = 12*n, "about", i+2
+		return f, true
+	case w == "a" || w == "an" || w == "one":
+		if i+1 < len(ts) && ts[i+1].low == "family" && i+3 < len(ts) && ts[i+2].low == "of" {
+			if n, ok := cardinal(ts[i+3].low); ok {
+				f.count, f.end = n, i+4
+				return f, true
+			}
+		}
+		if w != "one" {
+			f.count, f.end, f.single = 1, i+1, true
+			return f, true
+		}
+	}
+	if lo, hi, ok := strings.Cut(w, "-"); ok { // "15-20"
+		a, ok1 := cardinal(lo)
+		b, ok2 := cardinal(hi)
+		if ok1 && ok2 && b > a && !isNumberWord(lo) {
+			return figure{start: f.start, end: i + 1, count: a, max: b, approx: "at_least"}, true
+		}
+	}
+	n, ok := numberAt(ts, i)
+	if !ok {
+		return f, false
+	}
+	f.count, f.end = n, i+1
+	if i+2 < len(ts) && ts[i+1].low == "to" { // "15 to 20"
+		if hi, ok := numberAt(ts, i+2); ok && hi > n {
+			f.max, f.end = hi, i+3
+			if f.approx == "" {
+				f.approx = "at_least"
+			}
+		}
+	}
+	return f, true
+}
+
+func isNumberWord(w string) bool { _, ok := units[w]; return ok }
+
+// numberAt reads one number token (not a year, not a time).
+func numberAt(ts []token, i int) (int, bool) {
+	if i >= len(ts) {
+		return 0, false
+	}
+	n, ok := cardinal(ts[i].low)
+	if !ok || n == 0 || isYear(ts[i].low) {
+		return 0, false
+	}
+	return n, true
+}
+
+// statuses are what happens to people, as phrases; each is a status
+// standing after its figure ("were killed", "lost their lives").
+var statuses = []struct {
+	words  []string
+	status string
+}{
+	{[]string{"killed"}, "killed"}, {[]string{"dead"}, "killed"}, {[]string{"died"}, "killed"}, {[]string{"die"}, "killed"},
+	{[]string{"martyred"}, "killed"}, {[]string{"deaths"}, "killed"}, {[]string{"fatalities"}, "killed"},
+	{[]string{"lost", "their", "lives"}, "killed"}, {[]string{"lost", "his", "life"}, "killed"}, {[]string{"lost", "her", "life"}, "killed"},
+	{[]string{"embraced", "martyrdom"}, "killed"}, {[]string{"embraced", "shahadat"}, "killed"}, {[]string{"embraced", "shahadah"}, "killed"},
+	{[]string{"neutralised"}, "killed"}, {[]string{"neutralized"}, "killed"}, {[]string{"eliminated"}, "killed"},
+	{[]string{"sent", "to", "hell"}, "killed"}, {[]string{"perished"}, "killed"}, {[]string{"slain"}, "killed"},
+	{[]string{"succumbed"}, "killed"}, {[]string{"feared", "dead"}, "killed"}, {[]string{"brought", "in", "dead"}, "killed"},
+	{[]string{"wounded"}, "wounded"}, {[]string{"injured"}, "wounded"}, {[]string{"hurt"}, "wounded"}, {[]string{"injuries"}, "wounded"},
+	{[]string{"sustained", "injuries"}, "wounded"}, {[]string{"sustained", "wounds"}, "wounded"}, {[]string{"treated", "for"}, "wounded"},
+	{[]string{"captured"}, "captured"}, {[]string{"taken", "captive"}, "captured"}, {[]string{"taken", "prisoner"}, "captured"},
+	{[]string{"taken", "hostage"}, "captured"}, {[]string{"captive"}, "captured"},
+	{[]string{"missing"}, "missing"}, {[]string{"unaccounted", "for"}, "missing"},
+}
+
+// actives are verbs whose object is the figure ("killed 58 soldiers").
+var actives = map[string]string{
+	"killed": "killed", "killing": "killed", "kill": "killed", "neutralised": "killed", "neutralized": "killed",
+	"eliminated": "killed", "eliminating": "killed", "lost": "killed", "losing": "killed", "slew": "killed",
+	"wounded": "wounded", "wounding": "wounded", "injured": "wounded", "injuring": "wounded",
+	"captured": "captured", "capturing": "captured",
+}
+
+// between may stand between a figure and its status: its noun phrase
+// and auxiliaries.
+var between = set("of", "its", "their", "our", "his", "own", "them", "others", "other", "more", "were", "was", "had", "have",
+	"has", "been", "be", "being", "are", "is", "also", "reportedly", "believed", "thought", "said", "to", "later", "since", "on",
+	"the", "side", "brave", "young", "innocent", "and", "allied", "affiliated", "security", "border", "civilian", "army", "armed",
+	"afghan", "afghans", "pakistani", "pakistanis", "pakistan", "taliban", "'s", "frontier", "corps", "police", "government",
+	"people", "persons", "men", "women", "children", "child", "soldier", "soldiers", "troops", "personnel", "fighters", "fighter",
+	"militants", "militant", "civilians", "policemen", "policeman", "officers", "officer", "guards", "guard", "attackers",
+	"terrorists", "insurgents", "combatants", "shepherds", "journalists", "passengers", "passers-by", "boy", "girl", "man",
+	"woman", "members", "villagers", "residents", "mujahideen", "khawarij", "ttp", "quickly", "all", "who", "went", "gone",
+	"ongoing", "in", "at", "least", "feared")
+
+// groups name whose people a figure counts.
+var groups = map[string]string{
+	"soldier": "soldiers", "soldiers": "soldiers", "troops": "soldiers", "personnel": "soldiers", "guards": "soldiers",
+	"guard": "soldiers", "men": "soldiers", "army": "soldiers",
+	"fighters": "fighters", "fighter": "fighters", "mujahideen": "fighters", "taliban": "fighters",
+	"militants": "militants", "militant": "militants", "attackers": "militants", "terrorists": "militants", "insurgents": "militants",
+	"khawarij": "militants", "bomber": "militants",
+	"civilians": "civilians", "civilian": "civilians", "children": "civilians", "child": "civilians", "women": "civilians",
+	"boy": "civilians", "girl": "civilians", "shepherds": "civilians", "journalists": "civilians", "passengers": "civilians",
+	"passers-by": "civilians", "villagers": "civilians", "residents": "civilians",
+	"policemen": "police", "policeman": "police", "police": "police", "officers": "police", "officer": "police",
+	"people": "people", "persons": "people", "members": "people", "combatants": "people", "pakistanis": "people", "afghans": "people",
+}
+
+// notPeople stand after a figure that counts something else.
+var notPeople = set("posts", "post", "positions", "position", "checkpoints", "tanks", "vehicles", "km", "kilometres", "kilometers",
+	"miles", "hours", "hour", "days", "day", "weeks", "week", "months", "years", "year", "percent", "%", "trucks", "families",
+	"refugees", "suspects", "arrested", "beds", "rounds", "shells", "members-strong", "delegates", "delegation", "points",
+	"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+	"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "st", "nd", "rd", "th", "million", "billion",
+	"tonnes", "tons", "crossings", "times")
+
+func set(ws ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range ws {
+		m[w] = true
+	}
+	return m
+}
+
+// statusAt reads a status phrase at token i.
+func statusAt(ts []token, i int) (string, int) {
+	for _, st := range statuses {
+		if matchWords(ts, i, st.words) {
+			return st.status, len(st.words)
+		}
+	}
+	return "", 0
+}
+
+// casualty is a figure read as a casualty claim, with where its noun
+// phrase and its verb are.
+type casualty struct {
+	fig            figure
+	status         string
+	active         bool // the figure is the object of a verb: the agent is another
+	np             []token
+	agent          []token // who did it, for an active verb: the words before it
+	inheritFrom    int     // the figure whose status it takes ("nine of them"), or -1
+	clauseStart    int
+	statusAt, stop int
+}
+
+// englishCasualties reads the casualty claims of one sentence. context is
+// the claimant the sentence before named, for "It added that …".
+func englishCasualties(s string, ts []token, context attribution) []truce.Claim {
+	var found []casualty
+	for i := 0; i < len(ts); i++ {
+		if i > 0 && (ts[i-1].low == "resolution" || months[ts[i-1].low] != 0 || monthAbbr[ts[i-1].low] != 0) {
+			continue // "Resolution 2231", "October 12"
+		}
+		f, ok := figureAt(ts, i)
+		if !ok {
+			continue
+		}
+		if f.single && !personAhead(ts, f.end) {
+			continue
+		}
+		c, ok := readCasualty(ts, f, found)
+		if ok {
+			found = append(found, c)
+			i = f.end - 1
+		}
+	}
+	var out []truce.Claim
+	atts := attributions(ts, context)
+	for k, c := range found {
+		if c.status == "" && c.inheritFrom >= 0 {
+			found[k].status = found[c.inheritFrom].status
+			c = found[k]
+		}
+		if c.status == "" {
+			continue
+		}
+		by := attributionOf(atts, c.fig.start, context)
+		claim := truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: c.fig.count, Status: c.status,
+			Approx: c.fig.approx, CountMax: c.fig.max, Group: groupOf(c.np, c.fig), Claimant: by.text, By: by.side}
+		claim.Side = sideOfCasualty(c, by, s)
+		// "… and 29 wounded", "… and wounded 30 more": the same people as
+		// the figure before, unless it names others.
+		if len(out) > 0 && continues(c.np) && out[len(out)-1].By == claim.By {
+			claim.Side, claim.Group = out[len(out)-1].Side, out[len(out)-1].Group
+		}
+		out = append(out, claim)
+	}
+	return out
+}
+
+// continues reports whether a figure's noun phrase names no one of its
+// own ("29", "30 more", "16 others"), and so counts the people of the
+// figure before it.
+func continues(np []token) bool {
+	for _, t := range np {
+		switch {
+		case t.low == "more" || t.low == "others" || t.low == "other":
+			return true
+		case groups[t.low] != "" || t.low == "pakistani" || t.low == "afghan" || t.low == "taliban":
+			return false
+		}
+	}
+	return true
+}
+
+// personAhead reports whether a person noun follows "a"/"an" closely: "a
+// soldier", "a 14-year-old boy".
+func personAhead(ts []token, i int) bool {
+	for k := i; k < len(ts) && k < i+3; k++ {
+		if _, ok := groups[ts[k].low]; ok && !strings.HasSuffix(ts[k].low, "s") || ts[k].low == "man" || ts[k].low == "woman" {
+			return true
+		}
+	}
+	return false
+}
+
+// readCasualty decides whether a figure is a casualty figure, and what
+// happened to those it counts.
+func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
+	c := casualty{fig: f, inheritFrom: -1}
+	if f.end < len(ts) && notPeople[ts[f.end].low] || f.end < len(ts) && strings.Contains(ts[f.end].low, "year-old") && f.end+1 >= len(ts) {
+		return c, false
+	}
+	if f.end < len(ts) && (ts[f.end].text == ":" || ts[f.end].text == "%") {
+		return c, false
+	}
+	// Before it: an active verb, "the bodies of", "the toll … to".
+	j := f.start - 1
+	for j >= 0 && (ts[j].low == "had" || ts[j].low == "have" || ts[j].low == "also" || ts[j].low == "another" || ts[j].low == "the") {
+		j--
+	}
+	if j >= 0 {
+		w := ts[j].low
+		if st, ok := actives[w]; ok {
+			c.status, c.active = st, true
+			c.np = nounPhrase(ts, f.end)
+			c.agent = ts[max(0, j-6):j]
+			return c, true
+		}
+		if w == "of" && j >= 1 && (ts[j-1].low == "bodies" || ts[j-1].low == "death" || ts[j-1].low == "deaths" || ts[j-1].low == "remains") {
+			c.status, c.np = "killed", nounPhrase(ts, f.end)
+			return c, true
+		}
+		if (w == "to" || w == "at") && j >= 1 {
+			for k := j - 1; k >= 0 && k >= j-8; k-- {
+				if ts[k].low == "toll" || (ts[k].low == "killed" && w == "at") {
+					c.status, c.np = "killed", ts[k:j]
+					return c, true
+				}
+			}
+		}
+		if w == "including" && len(before) > 0 {
+			c.inheritFrom, c.np = len(before)-1, nounPhrase(ts, f.end)
+			return c, true
+		}
+	}
+	// After it: its noun phrase, auxiliaries, then a status.
+	for k := f.end; k < len(ts) && k < f.end+9; k++ {
+		w := ts[k].low
+		if st, n := statusAt(ts, k); n > 0 {
+			c.status, c.statusAt, c.stop = st, k, k+n
+			c.np = ts[f.end:k]
+			return c, true
+		}
+		if w == "among" { // "eleven children were among 27 civilians killed", "a boy was among the dead"
+			c.np = ts[f.end:k]
+			if k+2 < len(ts) && ts[k+1].low == "the" {
+				if st, n := statusAt(ts, k+2); n > 0 {
+					c.status, c.stop = st, k+2+n
+					return c, true
+				}
+			}
+			c.inheritFrom = len(before) // the figure that follows
+			return c, true
+		}
+		if k > f.end && w == "of" && k+1 < len(ts) && ts[k+1].low == "them" && len(before) > 0 { // "nine of them children"
+			c.inheritFrom = len(before) - 1
+			c.np = ts[f.end:k]
+			return c, true
+		}
+		if !between[w] && !strings.HasSuffix(w, "year-old") && groups[w] == "" {
+			break
+		}
+		if _, ok := cardinal(w); ok && k > f.end && w != "one" {
+			break
+		}
+	}
+	return c, false
+}
+
+// nounPhrase is the words after a figure that say whom it counts.
+func nounPhrase(ts []token, i int) []token {
+	k := i
+	for k < len(ts) && k < i+5 && (between[ts[k].low] || groups[ts[k].low] != "") && ts[k].low != "and" && ts[k].low != "in" {
+		k++
+	}
+	return ts[i:k]
+}
+
+func groupOf(np []token, f figure) string {
+	for _, t := range np {
+		if g := groups[t.low]; g != "" {
+			if g == "soldiers" && t.low == "men" {
+				continue
+			}
+			return g
+		}
+	}
+	for _, t := range np {
+		if t.low == "men" {
+			return "soldiers"
+		}
+	}
+	return "people"
+}
+
+// attribution is who a clause says gives its figures: a side (PK, AF,
+// other) and the words naming them.
+type attribution struct {
+	at         int // the reporting verb's token
+	clause     [2]int
+	side, text string
+}
+
+var reporting = set("said", "says", "say", "told", "claimed", "claims", "claim", "stated", "announced", "confirmed",
+	"acknowledged", "added", "reported", "alleged", "wrote", "insisted", "put", "recorded", "estimated", "estimates")
+
+// clauseBreaks end the reach of an attribution: "…, while Afghanistan
+// said …".
+var clauseBreaks = set(";", "while", "whereas", "but", "—", "–")
+
+// attributions finds the reporting clauses of a sentence.
+func attributions(ts []token, context attribution) []attribution {
+	var out []attribution
+	var bounds []int
+	for i, t := range ts {
+		if clauseBreaks[t.low] {
+			bounds = append(bounds, i)
+		}
+	}
+	clauseOf := func(i int) [2]int {
+		c := [2]int{0, len(ts)}
+		for _, b := range bounds {
+			if b < i {
+				c[0] = b
+			} else if b > i {
+				c[1] = b
+				break
+			}
+		}
+		return c
+	}
+	for i, t := range ts {
+		switch {
+		case t.low == "according" && i+1 < len(ts) && ts[i+1].low == "to":
+			who := words(ts, i+2, min(len(ts), i+10))
+			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who, "")})
+		case t.low == "citing":
+			who := words(ts, i+1, min(len(ts), i+6))
+			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who, "")})
+		case reporting[t.low]:
+			// The subject: the words before the verb back to a comma or
+			// the clause's start; or, inverted ("…, said the ministry"),
+			// the words after it.
+			from := i - 1
+			for from >= 0 && ts[from].text != "," && !clauseBreaks[ts[from].low] && ts[from].low != "that" && i-from < 12 {
+				from--
+			}
+			who := words(ts, from+1, i)
+			if strings.TrimSpace(who) == "" && i+1 < len(ts) {
+				who = words(ts, i+1, min(len(ts), i+6))
+			}
+			side := claimantSide(who, "")
+			if pronoun(who) {
+				side, who = context.side, context.text
+			}
+			if side == "" && who == "" {
+				continue
+			}
+			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: side})
+		}
+	}
+	return out
+}
+
+func pronoun(who string) bool {
+	switch strings.ToLower(strings.TrimSpace(who)) {
+	case "it", "he", "she", "they", "the statement", "the spokesman", "the ministry", "the military", "it also", "he also":
+		return true
+	}
+	return false
+}
+
+func words(ts []token, from, to int) string {
+	if from < to && (ts[from].low == "the" || ts[from].low == "a" || ts[from].low == "an") {
+		from++
+	}
+	var b strings.Builder
+	for i := from; i < to && i < len(ts); i++ {
+		if ts[i].text == "," || ts[i].text == "." {
+			break
+		}
+		if b.Len() > 0 && ts[i].text != "'s" {
+			b.WriteByte(' ')
+		}
+		b.WriteString(ts[i].text)
+	}
+	return b.String()
+}
+
+// attributionOf is who gives the figure at token i: the attribution in
+// its own clause (the nearest before it, else after it), else the
+// sentence's only one, else the context's for a sentence that continues
+// it.
+func attributionOf(atts []attribution, i int, context attribution) attribution {
+	var best *attribution
+	for k := range atts {
+		a := &atts[k]
+		if a.clause[0] <= i && i < a.clause[1] && (best == nil || a.at < i && (best.at > i || a.at > best.at)) {
+			best = a
+		}
+	}
+	if best != nil {
+		return *best
+	}
+	if len(atts) > 0 {
+		return atts[len(atts)-1]
+	}
+	return attribution{}
+}
+
+// claimantSide says whose voice a claimant's words are: PK, AF, other (a
+// hospital, residents, the UN, a militant group), or "" if they name no
+// one it can place.
+func claimantSide(who, sentence string) string {
+	w := " " + strings.ToLower(who) + " "
+	has := func(xs ...string) bool {
+		for _, x := range xs {
+			if strings.Contains(w, x) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("hospital", "doctor", "medic", "medical", "resident", "relative", "uncle", "father", "mother", "brother", "elder",
+		" un ", "unama", "united nations", "ttp", "tehreek", "faction", "rescue", "press", "think tank", "local sources",
+		"witness", "villager", "human rights", "red cross", "icrc", "amnesty", "monitor"):
+		return "other"
+	case has("taliban", "afghan", "afghanistan", "kabul", "islamic emirate", "mujahid", "zabihullah", "rta ", "radio television afghanistan",
+		"tolo", "bakhtar"):
+		return "AF"
+	case has("pakistan", "ispr", "inter-services", "islamabad", "rawalpindi", "ptv", "military's media wing", "media wing",
+		"army", "military", "police", "frontier corps", "information minister", "defence minister", "defense minister",
+		"interior minister", "prime minister", "foreign office", "security officials", "security sources", "deputy commissioner",
+		"district administration", "state television", "state media", "officer", "soldier"):
+		return "PK"
+	}
+	return ""
+}
+
+// sideOfCasualty decides whose people a figure counts.
+func sideOfCasualty(c casualty, by attribution, sentence string) string {
+	np := strings.ToLower(joinLow(c.np))
+	nationality := func(s string) string {
+		s = " " + s + " "
+		switch {
+		case strings.Contains(s, " both sides"):
+			return "none"
+		case strings.Contains(s, "pakistani") || strings.Contains(s, "pakistan 's") || strings.Contains(s, "pakistanis") ||
+			strings.Contains(s, " pakistan "):
+			return "PK"
+		case strings.Contains(s, "afghan") || strings.Contains(s, "taliban"):
+			return "AF"
+		}
+		return ""
+	}
+	g := groupOf(c.np, c.fig)
+	if n := nationality(np); n != "" {
+		if n == "none" {
+			return ""
+		}
+		return n
+	}
+	// The side named right after the status: "killed on the Afghan side".
+	if c.stop > 0 {
+		if n := nationality(joinLow(c.np) + " " + afterStatus(sentence, c)); n != "" && n != "none" {
+			return n
+		}
+	}
+	if g == "militants" {
+		return ""
+	}
+	own := strings.Contains(" "+np+" ", " its ") || strings.Contains(" "+np+" ", " their ") || strings.Contains(" "+np+" ", " our ") ||
+		strings.Contains(" "+np+" ", " own ")
+	if own && (by.side == "PK" || by.side == "AF") {
+		return by.side
+	}
+	if c.active {
+		// Who did it: a named side's forces, or the claimant ("it had
+		// killed"): those killed are the other side's.
+		agent := nationality(joinLow(c.agent))
+		if agent == "" && (by.side == "PK" || by.side == "AF") && mentionsSelf(c.agent) {
+			agent = by.side
+		}
+		switch agent {
+		case "PK":
+			return "AF"
+		case "AF":
+			return "PK"
+		}
+	}
+	if g == "police" {
+		if s := placeSide(sentence); s != "" {
+			return s
+		}
+		return "PK"
+	}
+	if s := placeSide(sentence); s != "" && (by.side != "PK" && by.side != "AF" || g == "civilians" || g == "people") {
+		return s
+	}
+	if by.side == "PK" || by.side == "AF" {
+		return by.side
+	}
+	return placeSide(sentence)
+}
+
+// afterStatus is a few words after the status ("… killed on the Afghan
+// side").
+func afterStatus(sentence string, c casualty) string {
+	ts := tokenize(sentence)
+	if c.stop >= len(ts) {
+		return ""
+	}
+	return joinLow(ts[c.stop:min(len(ts), c.stop+4)])
+}
+
+func mentionsSelf(agent []token) bool {
+	for _, t := range agent {
+		switch t.low {
+		case "it", "its", "our", "we", "their", "they", "forces", "troops", "army", "military":
+			return true
+		}
+	}
+	return false
+}
+
+func joinLow(ts []token) string {
+	var b strings.Builder
+	for _, t := range ts {
+		b.WriteString(t.low)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// placeSide is the party on whose side of the border a sentence's places
+// lie, if they all lie on one.
+func placeSide(sentence string) string {
+	side := ""
+	for _, p := range gazetteer.Find(sentence) {
+		s := map[string]string{"PK": "PK", "AF": "AF"}[p.Country]
+		if s == "" {
+			continue
+		}
+		if side != "" && side != s {
+			return ""
+		}
+		side = s
+	}
+	return side
+}
+
+var monthAbbr = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12}
