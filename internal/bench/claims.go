@@ -278,7 +278,10 @@ func toBench(c truce.Claim) benchClaim {
 	switch c.Kind {
 	case truce.ClaimCasualties:
 		n := c.Count
-		b.Count, b.Status, b.Group = &n, c.Status, c.Group
+		b.Status, b.Group = c.Status, c.Group
+		if c.Approx != "dozens" {
+			b.Count = &n
+		}
 		if c.Approx != "" {
 			b.Approx = &c.Approx
 		}

@@ -248,7 +248,7 @@ var between = set("of", "its", "their", "our", "his", "own", "them", "others", "
 	"militants", "militant", "civilians", "policemen", "policeman", "officers", "officer", "guards", "guard", "attackers",
 	"terrorists", "insurgents", "combatants", "shepherds", "journalists", "passengers", "passers-by", "boy", "girl", "man",
 	"woman", "members", "villagers", "residents", "mujahideen", "khawarij", "ttp", "quickly", "all", "who", "went", "gone",
-	"ongoing", "in", "at", "least", "feared")
+	"ongoing", "at", "least", "feared", "force", "forces", "being", "unit")
 
 // groups name whose people a figure counts.
 var groups = map[string]string{
@@ -296,6 +296,7 @@ type casualty struct {
 	fig            figure
 	status         string
 	active         bool // the figure is the object of a verb: the agent is another
+	own            bool // … except for "lost" and "the bodies of": the agent's own
 	np             []token
 	agent          []token // who did it, for an active verb: the words before it
 	inheritFrom    int     // the figure whose status it takes ("nine of them"), or -1
@@ -327,7 +328,7 @@ func englishCasualties(s string, ts []token, context attribution) []truce.Claim 
 	var out []truce.Claim
 	atts := attributions(ts, context)
 	for k, c := range found {
-		if c.status == "" && c.inheritFrom >= 0 {
+		if c.status == "" && c.inheritFrom >= 0 && c.inheritFrom < len(found) {
 			found[k].status = found[c.inheritFrom].status
 			c = found[k]
 		}
@@ -392,19 +393,22 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 	if j >= 0 {
 		w := ts[j].low
 		if st, ok := actives[w]; ok {
-			c.status, c.active = st, true
+			c.status, c.active, c.own = st, true, w == "lost" || w == "losing"
 			c.np = nounPhrase(ts, f.end)
 			c.agent = ts[max(0, j-6):j]
 			return c, true
 		}
 		if w == "of" && j >= 1 && (ts[j-1].low == "bodies" || ts[j-1].low == "death" || ts[j-1].low == "deaths" || ts[j-1].low == "remains") {
-			c.status, c.np = "killed", nounPhrase(ts, f.end)
+			// Whose bodies: those named before ("Afghan forces had
+			// abandoned the bodies of 19 fighters").
+			c.status, c.np, c.active, c.own = "killed", nounPhrase(ts, f.end), true, true
+			c.agent = ts[max(0, j-8) : j-1]
 			return c, true
 		}
 		if (w == "to" || w == "at") && j >= 1 {
 			for k := j - 1; k >= 0 && k >= j-8; k-- {
 				if ts[k].low == "toll" || (ts[k].low == "killed" && w == "at") {
-					c.status, c.np = "killed", ts[k:j]
+					c.status, c.np = "killed", ts[max(0, k-4):j]
 					return c, true
 				}
 			}
@@ -417,7 +421,7 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 	// After it: its noun phrase, auxiliaries, then a status.
 	for k := f.end; k < len(ts) && k < f.end+9; k++ {
 		w := ts[k].low
-		if st, n := statusAt(ts, k); n > 0 {
+		if st, n := statusAt(ts, k); n > 0 && !(k > 0 && ts[k-1].low == "the") {
 			c.status, c.statusAt, c.stop = st, k, k+n
 			c.np = ts[f.end:k]
 			return c, true
@@ -430,7 +434,7 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 					return c, true
 				}
 			}
-			c.inheritFrom = len(before) // the figure that follows
+			c.inheritFrom = len(before) + 1 // the figure that follows
 			return c, true
 		}
 		if k > f.end && w == "of" && k+1 < len(ts) && ts[k+1].low == "them" && len(before) > 0 { // "nine of them children"
@@ -442,6 +446,10 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 			break
 		}
 		if _, ok := cardinal(w); ok && k > f.end && w != "one" {
+			if ts[k-1].low == "and" { // "13 soldiers and two civilians were killed"
+				c.np, c.inheritFrom = ts[f.end:k-1], len(before)+1
+				return c, true
+			}
 			break
 		}
 	}
@@ -531,6 +539,9 @@ func attributions(ts []token, context attribution) []attribution {
 				who = words(ts, i+1, min(len(ts), i+6))
 			}
 			side := claimantSide(who, "")
+			if side == "" && official(who) {
+				side = placeSide(who)
+			}
 			if pronoun(who) {
 				side, who = context.side, context.text
 			}
@@ -541,6 +552,18 @@ func attributions(ts []token, context attribution) []attribution {
 		}
 	}
 	return out
+}
+
+// official reports whether a claimant is an office whose side is where
+// it sits ("officials in Nangarhar").
+func official(who string) bool {
+	w := strings.ToLower(who)
+	for _, x := range []string{"official", "authorit", "governor", "spokesman", "spokesperson", "administration", "police", "commander"} {
+		if strings.Contains(w, x) {
+			return true
+		}
+	}
+	return false
 }
 
 func pronoun(who string) bool {
@@ -642,10 +665,11 @@ func sideOfCasualty(c casualty, by attribution, sentence string) string {
 		}
 		return n
 	}
-	// The side named right after the status: "killed on the Afghan side".
+	// What follows the status: "killed on the Afghan side" names the
+	// side, "wounded by Taliban fire" the other.
 	if c.stop > 0 {
-		if n := nationality(joinLow(c.np) + " " + afterStatus(sentence, c)); n != "" && n != "none" {
-			return n
+		if s := sideAfter(tokenize(sentence), c.stop); s != "" {
+			return s
 		}
 	}
 	if g == "militants" {
@@ -663,10 +687,12 @@ func sideOfCasualty(c casualty, by attribution, sentence string) string {
 		if agent == "" && (by.side == "PK" || by.side == "AF") && mentionsSelf(c.agent) {
 			agent = by.side
 		}
-		switch agent {
-		case "PK":
+		switch {
+		case agent != "" && c.own:
+			return agent
+		case agent == "PK":
 			return "AF"
-		case "AF":
+		case agent == "AF":
 			return "PK"
 		}
 	}
@@ -676,24 +702,50 @@ func sideOfCasualty(c casualty, by attribution, sentence string) string {
 		}
 		return "PK"
 	}
-	if s := placeSide(sentence); s != "" && (by.side != "PK" && by.side != "AF" || g == "civilians" || g == "people") {
+	if s := placeSide(sentence); s != "" && by.side != "" && (by.side == "other" || g == "civilians" || g == "people") {
 		return s
 	}
 	if by.side == "PK" || by.side == "AF" {
 		return by.side
 	}
+	if by.side == "" {
+		return "" // an outlet's own figure: no side it does not name
+	}
 	return placeSide(sentence)
 }
 
-// afterStatus is a few words after the status ("… killed on the Afghan
-// side").
-func afterStatus(sentence string, c casualty) string {
-	ts := tokenize(sentence)
-	if c.stop >= len(ts) {
-		return ""
+// sideAfter reads the words after a status: "on the Afghan side" and "in
+// Afghanistan" name the side of those counted; "by Taliban fire" and "in
+// Pakistani air strikes" name who did it, and so the other side.
+func sideAfter(ts []token, i int) string {
+	adjective := map[string]string{"pakistani": "PK", "afghan": "AF", "taliban": "AF"}
+	country := map[string]string{"pakistan": "PK", "afghanistan": "AF"}
+	other := map[string]string{"PK": "AF", "AF": "PK"}
+	for k := i; k < len(ts) && k < i+10; k++ {
+		w := ts[k].low
+		if w == "," || w == ";" || w == "said" || w == "and" && k+1 < len(ts) && isDigitWord(ts[k+1].low) {
+			return ""
+		}
+		if w == "side" && k >= 1 {
+			if s := adjective[ts[k-1].low]; s != "" {
+				return s
+			}
+		}
+		if (w == "by" || w == "in" || w == "from") && k+1 < len(ts) {
+			for m := k + 1; m < len(ts) && m <= k+3; m++ {
+				if s := adjective[ts[m].low]; s != "" && !(m+1 < len(ts) && ts[m+1].low == "side") {
+					return other[s]
+				}
+				if s := country[ts[m].low]; s != "" && w == "in" {
+					return s
+				}
+			}
+		}
 	}
-	return joinLow(ts[c.stop:min(len(ts), c.stop+4)])
+	return ""
 }
+
+func isDigitWord(w string) bool { _, ok := cardinal(w); return ok }
 
 func mentionsSelf(agent []token) bool {
 	for _, t := range agent {
