@@ -157,7 +157,7 @@ func inArabicScript(s string, published time.Time) []truce.Claim {
 	}
 	claimant := claimantWords.FindString(s)
 	for _, m := range arabicCasualtyRE.FindAllStringSubmatch(w, -1) {
-		n, ok := number(m[1])
+		n, ok := cardinal(m[1])
 		if !ok || n == 0 || isYear(m[1]) || solarYear(m[1]) {
 			continue
 		}
