@@ -34,8 +34,9 @@ func sentences(text string) []string {
 		start := 0
 		for _, m := range sentenceEnd.FindAllStringIndex(para, -1) {
 			s := strings.TrimSpace(para[start:m[1]])
-			// "Gen. X" and "No. 5" do not end sentences.
-			if w := lastWord(para[start : m[0]+1]); len(w) <= 3 && strings.HasSuffix(w, ".") && w != "." {
+			// "Gen. X", "No. 5" and "Oct. 19" do not end sentences.
+			if w := lastWord(para[start : m[0]+1]); strings.HasSuffix(w, ".") && w != "." &&
+				(len(w) <= 3 || abbreviations[strings.ToLower(strings.TrimSuffix(w, "."))]) {
 				continue
 			}
 			if s != "" {
@@ -49,6 +50,10 @@ func sentences(text string) []string {
 	}
 	return out
 }
+
+// abbreviations end with a dot but not a sentence.
+var abbreviations = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gen", "col",
+	"capt", "maj", "brig", "govt", "dept", "approx", "est", "mrs", "prof", "sen", "rep", "lt", "st", "dr", "mr", "ms")
 
 func lastWord(s string) string {
 	f := strings.Fields(s)
