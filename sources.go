@@ -97,7 +97,23 @@ type GradedClaim struct {
 	Supported   []string `json:"supported,omitempty"` // outlets whose other claims bear it out (the dates, for a duration)
 	Against     []string `json:"against,omitempty"`   // outlets that say otherwise
 	Credibility int      `json:"credibility"`
+	// For a casualty figure (rules version 4 on): who gives it — a party
+	// (PK, AF), an independent observer (other: a hospital, the UN), or an
+	// outlet on its own account (outlet: NAME) — and so what the figure
+	// itself is worth, apart from how widely the claim was reported:
+	// claimed (one claimant, however many outlets repeat it),
+	// corroborated (independent claimants agree) or disputed (claimants
+	// give other figures).
+	Claimants []string `json:"claimants,omitempty"`
+	Grade     string   `json:"grade,omitempty"`
 }
+
+// Grades of a casualty figure.
+const (
+	FigureClaimed      = "claimed"
+	FigureCorroborated = "corroborated"
+	FigureDisputed     = "disputed"
+)
 
 // Reliability grades of an outlet on the Admiralty scale.
 var Reliabilities = []string{"A", "B", "C", "D", "E", "F"}

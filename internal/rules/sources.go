@@ -347,7 +347,7 @@ func (s *State) assess(st *truce.Story) {
 		in[i] = claims.Source{Article: src.ID, Outlet: src.Outlet, Claims: src.Claims}
 	}
 	st.Discrepancies = claims.Find(in)
-	st.Claims = gradeClaims(originals, func(outlet string) string { return s.outlets[OutletID(outlet)].Reliability })
+	st.Claims = gradeClaims(originals, func(outlet string) string { return s.outlets[OutletID(outlet)].Reliability }, s.version.Figures)
 }
 
 // gradeClaims groups the originals' claims by subject and value and grades
@@ -356,10 +356,17 @@ func (s *State) assess(st *truce.Story) {
 // how many assert something else. A value only
 // one outlet gives is possibly true (3) if that outlet is usually reliable
 // (A or B), else it cannot be judged (6).
-func gradeClaims(originals []*truce.Report, reliability func(outlet string) string) []truce.GradedClaim {
+//
+// Under rules that grade figures (version 4 on), a casualty figure is
+// graded by its claimants instead: the parties, independent observers,
+// and outlets giving it on their own account. A figure one party alone
+// gives is claimed, and can be judged no better (6), however many outlets
+// report the claim; independent claimants agreeing corroborate it.
+func gradeClaims(originals []*truce.Report, reliability func(outlet string) string, figures bool) []truce.GradedClaim {
 	type value struct{ subject, says string }
-	by := map[value]map[string]bool{} // value → outlets asserting it
-	days := map[value]int{}           // durations, and ranges counted inclusively
+	by := map[value]map[string]bool{}        // value → outlets asserting it
+	claimants := map[value]map[string]bool{} // value → who gives it
+	days := map[value]int{}                  // durations, and ranges counted inclusively
 	for _, src := range originals {
 		for _, c := range src.Claims {
 			var v value
@@ -376,9 +383,10 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 				continue
 			}
 			if by[v] == nil {
-				by[v] = map[string]bool{}
+				by[v], claimants[v] = map[string]bool{}, map[string]bool{}
 			}
 			by[v][src.Outlet] = true
+			claimants[v][claimantOf(c, src.Outlet)] = true
 		}
 	}
 	values := make([]value, 0, len(by))
@@ -425,6 +433,11 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		slices.Sort(g.Supported)
 		g.Supported = slices.Compact(g.Supported)
 		g.Against = sortedKeys(against)
+		if figures && strings.Contains(v.subject, " ") { // a casualty figure: "PK killed"
+			gradeFigure(&g, v.subject, claimants[v], func(w value) bool { return w.subject == v.subject && w != v }, values, claimants)
+			out = append(out, g)
+			continue
+		}
 		n, m := len(support), len(g.Against)
 		switch {
 		case m == 0 && n >= 3:
@@ -445,6 +458,53 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		out = append(out, g)
 	}
 	return out
+}
+
+// claimantOf is who gives a casualty figure: a party, an independent
+// observer by name, or the outlet itself.
+func claimantOf(c truce.Claim, outlet string) string {
+	switch c.By {
+	case "PK", "AF":
+		return c.By
+	case "other":
+		return "other: " + strings.ToLower(cmp.Or(c.Claimant, "unnamed"))
+	}
+	return "outlet: " + outlet
+}
+
+// gradeFigure grades a casualty figure by its claimants: corroborated
+// when claimants independent of each other give it (both parties, or a
+// party and an observer, or two observers) and none gives another figure;
+// disputed when a claimant gives another; else claimed — one claimant,
+// however many outlets report it.
+func gradeFigure[V comparable](g *truce.GradedClaim, subject string, mine map[string]bool, rival func(V) bool, values []V, claimants map[V]map[string]bool) {
+	g.Claimants = sortedKeys(mine)
+	others := map[string]bool{}
+	for _, w := range values {
+		if rival(w) {
+			for c := range claimants[w] {
+				if !mine[c] {
+					others[c] = true
+				}
+			}
+		}
+	}
+	independent := 0
+	for c := range mine {
+		if !strings.HasPrefix(c, "outlet: ") {
+			independent++
+		}
+	}
+	switch {
+	case len(others) > 0 && independent <= len(others):
+		g.Grade, g.Credibility = truce.FigureDisputed, 5
+	case independent >= 2 && len(others) == 0:
+		g.Grade, g.Credibility = truce.FigureCorroborated, 2
+	case independent >= 2:
+		g.Grade, g.Credibility = truce.FigureCorroborated, 3
+	default:
+		g.Grade, g.Credibility = truce.FigureClaimed, 6
+	}
 }
 
 func abs(x int) int { return max(x, -x) }

@@ -296,3 +296,47 @@ func TestSourceMove(t *testing.T) {
 		t.Errorf("moved back: %+v", st.Sources)
 	}
 }
+
+// Under rules that grade figures, a figure one party gives is claimed,
+// however many outlets report the claim; independent claimants agreeing
+// corroborate it; a rival claimant disputes it.
+func TestFiguresGradedByClaimants(t *testing.T) {
+	w := newWorldAt(t, LatestVersion, []MemberRegistration{{ID: "ana", Name: "Analyst", Role: truce.RoleAnalyst, Party: truce.Mechanism}})
+	// Three outlets, each in its own words, report the same claim.
+	for i, text := range []string{
+		`[FICTIONAL] Afghanistan's Taliban government said its forces killed 58 Pakistani soldiers in overnight fighting near Angoor Adda on the border.`,
+		`[FICTIONAL] Kabul claims 58 Pakistani soldiers were killed near Angoor Adda, a figure the Taliban spokesman gave at a news conference; Islamabad has not responded.`,
+		`[FICTIONAL] The Taliban said its fighters had killed 58 Pakistani soldiers at Angoor Adda. The clashes spread along the frontier through the night, witnesses said.`,
+	} {
+		w.must("ana", KindSourceIngested, source(i+1, []string{"Gulf Wire", "Kabul Ledger", "Steppe Herald"}[i], text))
+	}
+	st, _ := w.s.Story("ST-0001")
+	figure := func(says string) truce.GradedClaim {
+		for _, c := range st.Claims {
+			if c.Subject == "PK killed" && c.Says == says {
+				return c
+			}
+		}
+		t.Fatalf("no graded figure %q in %+v", says, st.Claims)
+		return truce.GradedClaim{}
+	}
+	if g := figure("58"); g.Grade != truce.FigureClaimed || g.Credibility != 6 || len(g.Outlets) != 3 || !slices.Equal(g.Claimants, []string{"AF"}) {
+		t.Fatalf("one party's figure reported by three outlets: %+v", g)
+	}
+	// The army gives 23: the figure is disputed; a hospital giving 23 too
+	// corroborates it.
+	w.must("ana", KindSourceIngested, source(5, "Border Mirror", `[FICTIONAL] Pakistan's army said 23 of its soldiers were killed in overnight fighting near Angoor Adda.`))
+	w.must("ana", KindSourceIngested, source(6, "Khyber Courier", `[FICTIONAL] Doctors at the hospital in Bannu said 23 soldiers were killed in the fighting near Angoor Adda.`))
+	st, _ = w.s.Story("ST-0001")
+	if g := figure("23"); g.Grade != truce.FigureCorroborated || len(g.Claimants) != 2 {
+		t.Fatalf("a figure a party and a hospital give: %+v", g)
+	}
+	if g := figure("58"); g.Grade != truce.FigureDisputed {
+		t.Fatalf("one party's figure against two claimants' other one: %+v", g)
+	}
+	for _, c := range st.Claims {
+		if len(c.Claimants) == 1 && (c.Claimants[0] == "PK" || c.Claimants[0] == "AF") && c.Credibility < 5 {
+			t.Errorf("a figure only one party gives graded %d: %+v", c.Credibility, c)
+		}
+	}
+}

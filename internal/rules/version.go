@@ -23,6 +23,10 @@ type Version struct {
 	// SeqWindow past the author's last, and a signing time no earlier than
 	// the agreement's signing window before it is logged.
 	Strict bool
+	// Figures grades a casualty figure by the claimants who give it, not
+	// the outlets that repeat it (gradeClaims): many outlets reporting one
+	// party's figure confirm that it was claimed, not the figure.
+	Figures bool
 	// Sealing rules keep the mechanism's confidential work out of the log:
 	// an entry about a record kept within the mechanism is sealed, every
 	// other entry is in clear (Confidential).
@@ -35,13 +39,14 @@ type Version struct {
 const SeqWindow = 16
 
 // LatestVersion is the version new instances begin under.
-const LatestVersion = 3
+const LatestVersion = 4
 
 // versions are the versions this build knows.
 var versions = map[int]Version{
 	1: {Grouping: grouping, CEL: 1},
 	2: {Grouping: grouping, CEL: 1, Strict: true},
 	3: {Grouping: grouping, CEL: 1, Strict: true, Sealing: true},
+	4: {Grouping: grouping, CEL: 1, Strict: true, Sealing: true, Figures: true},
 }
 
 var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}
