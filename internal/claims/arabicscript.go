@@ -54,8 +54,8 @@ var statusWords = map[string][]string{
 
 // arabicSides name the parties.
 var arabicSides = []sideWord{
-	{"PK", regexp.MustCompile("پاکستانی|پاکستان")},
-	{"AF", regexp.MustCompile("افغانستان|افغانی|افغان")},
+	{"PK", regexp.MustCompile("پاکستانی|پاکستاني|پاکستان|پاک فوج")},
+	{"AF", regexp.MustCompile("افغانستان|افغانی|افغان|طالبان|امارت|مجاهدین")},
 }
 
 // claimantWords are who statements are attributed to: the Pakistani
@@ -131,7 +131,7 @@ func init() {
 }
 
 // inArabicScript reads a sentence in Urdu, Dari or Pashto.
-func inArabicScript(s string, published time.Time) []truce.Claim {
+func inArabicScript(s string, published time.Time, context attribution) []truce.Claim {
 	w := westernDigits(s)
 	var out []truce.Claim
 	for _, m := range arabicDateRE.FindAllStringSubmatch(w, -1) {
@@ -155,15 +155,86 @@ func inArabicScript(s string, published time.Time) []truce.Claim {
 			out = append(out, c)
 		}
 	}
-	claimant := claimantWords.FindString(s)
-	for _, m := range arabicCasualtyRE.FindAllStringSubmatch(w, -1) {
-		n, ok := cardinal(m[1])
-		if !ok || n == 0 || isYear(m[1]) || solarYear(m[1]) {
+	by := arabicAttribution(s, context)
+	for _, m := range arabicCasualtyRE.FindAllStringSubmatchIndex(w, -1) {
+		num, near := w[m[2]:m[3]], w[m[4]:m[5]]
+		n, ok := cardinal(num)
+		if !ok || n == 0 || isYear(num) || solarYear(num) {
 			continue
 		}
-		out = append(out, truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: n, Status: arabicStatus[m[3]], Side: sideOf(arabicSides, m[2], s), Claimant: claimant})
+		before := lastWords(w[:m[2]], 3)
+		side := sideOf(arabicSides, near, "")
+		switch {
+		case side != "":
+		case militantWords.MatchString(near):
+		case ownWords.MatchString(before) && (by.side == "PK" || by.side == "AF"):
+			side = by.side // "ان کے 9 جنگجو": their own
+		default:
+			side = sideOf(arabicSides, before+" "+near, s)
+		}
+		out = append(out, truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: n, Status: arabicStatus[w[m[6]:m[7]]], Side: side,
+			Claimant: by.text, By: by.side})
 	}
 	return out
+}
+
+// lastWords is the last n words of s.
+func lastWords(s string, n int) string {
+	f := strings.Fields(s)
+	return strings.Join(f[max(0, len(f)-n):], " ")
+}
+
+var (
+	// ownWords say "their own" ("ان کے", "ان کی", "د اسلامي امارت").
+	ownWords = regexp.MustCompile(`ان کے|ان کی|خپل|خود`)
+	// militantWords name armed groups, whose side is neither party's.
+	militantWords = regexp.MustCompile(`خوارج|دہشت گرد|تروریست|ترهګر`)
+	// reportingMarks follow (or, "به گفته", precede) who says so:
+	// "X کے مطابق", "X نے کہا", "X گفت", "X وویل".
+	reportingMarks = regexp.MustCompile(`^(.{2,80}?)\s+(?:کے مطابق|نے (?:کہا|دعویٰ|تسلیم|بتایا|اعلان)|کا کہنا ہے|گفت|اعلام کرد|می‌گویند|می گویند|وویل|زیاته کړه|ویلي)(?:\s|$|[،.۔])`)
+	byWords        = regexp.MustCompile(`^به گفته(?:\x{200c}?ی)?\s+([^،,]+?)(?:[،,]|\s+(?:نیروهای|در|که)\s)`)
+)
+
+// arabicAttribution is who an Urdu, Dari or Pashto sentence says gives
+// its figures: the words before its reporting mark, classified; a pronoun
+// ("او", "هغه") is the sentence before's claimant.
+func arabicAttribution(s string, context attribution) attribution {
+	who := ""
+	if m := byWords.FindStringSubmatch(s); m != nil {
+		who = strings.TrimRight(m[1], "،,")
+	} else if m := reportingMarks.FindStringSubmatch(s); m != nil {
+		who = m[1]
+	}
+	who = strings.TrimSpace(who)
+	if who == "" {
+		return attribution{}
+	}
+	switch strings.Fields(who)[0] {
+	case "او", "هغه", "انہوں", "اس":
+		return context
+	}
+	return attribution{text: who, side: arabicClaimantSide(who)}
+}
+
+// arabicClaimantSide places a claimant named in Urdu, Dari or Pashto.
+func arabicClaimantSide(who string) string {
+	has := func(xs ...string) bool {
+		for _, x := range xs {
+			if strings.Contains(who, x) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("ہسپتال", "شفاخانه", "روغتون", "یوناما", "ملل", "ملتونو", "اقوام متحدہ", "عمائدین", "منابع محلی", "عینی", "باشندگان", "رہائشی"):
+		return "other"
+	case has("آئی ایس پی آر", "پاک فوج", "فوج", "پولیس", "وزیر داخلہ", "وزیر اطلاعات", "سیکیورٹی", "پاکستان", "اسلام آباد"):
+		return "PK"
+	case has("طالبان", "امارت", "ذبیح", "مجاهد", "افغان", "وزارت دفاع ملی", "سخنگوی", "ویاند", "چارواک", "کابل"):
+		return "AF"
+	}
+	return ""
 }
 
 // solarDate converts a Solar Hijri date to the Gregorian calendar; a

@@ -113,10 +113,12 @@ func Extract(text string, published time.Time) []truce.Claim {
 	var context attribution // who the sentence before named as saying it
 	for _, s := range sentences(text) {
 		out = append(out, inSentence(s, published, context)...)
-		if !arabicScript(s) {
-			if atts := attributions(tokenize(s), context); len(atts) > 0 {
-				context = atts[len(atts)-1]
+		if arabicScript(s) {
+			if a := arabicAttribution(s, context); a.side != "" {
+				context = a
 			}
+		} else if atts := attributions(tokenize(s), context); len(atts) > 0 {
+			context = atts[len(atts)-1]
 		}
 	}
 	return out
@@ -124,7 +126,7 @@ func Extract(text string, published time.Time) []truce.Claim {
 
 func inSentence(s string, published time.Time, context attribution) []truce.Claim {
 	if arabicScript(s) {
-		return inArabicScript(s, published)
+		return inArabicScript(s, published, context)
 	}
 	ts := tokenize(s)
 	return append(englishCalendar(s, ts, published), englishCasualties(s, ts, context)...)

@@ -153,7 +153,7 @@ func TestArabicScript(t *testing.T) {
 		{"به گفته وزارت دفاع، نیروهای ما ۵۸ سرباز پاکستانی را کشته اند.",
 			[]string{"casualties|58|killed|PK|وزارت دفاع"}},
 		{"د دفاع وزارت ویاند وویل چې ۱۲ پاکستاني سرتېري ووژل شول او ۴ تنه ټپیان دي.",
-			[]string{"casualties|12|killed|PK|د دفاع وزارت", "casualties|4|wounded|PK|د دفاع وزارت"}},
+			[]string{"casualties|12|killed|PK|د دفاع وزارت ویاند", "casualties|4|wounded|PK|د دفاع وزارت ویاند"}},
 		{"ہفتہ، 17 اکتوبر 2026 کو مذاکرات ختم ہوئے۔", []string{"date|2026-10-17|Saturday"}},
 		{"مذاکرات روز جمعه ۱۷ اکتوبر پایان یافت.", []string{"date|2026-10-17|Friday"}},
 		{"در سال ۱۴۰۵ و 2026 هیچ کس کشته نشد.", nil},
