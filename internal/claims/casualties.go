@@ -248,7 +248,8 @@ var between = set("of", "its", "their", "our", "his", "own", "them", "others", "
 	"militants", "militant", "civilians", "policemen", "policeman", "officers", "officer", "guards", "guard", "attackers",
 	"terrorists", "insurgents", "combatants", "shepherds", "journalists", "passengers", "passers-by", "boy", "girl", "man",
 	"woman", "members", "villagers", "residents", "mujahideen", "khawarij", "ttp", "quickly", "all", "who", "went", "gone",
-	"ongoing", "at", "least", "feared", "force", "forces", "being", "unit")
+	"ongoing", "at", "least", "feared", "force", "forces", "being", "unit", "from", "remain", "remained", "tribal", "bus",
+	"still", "now")
 
 // groups name whose people a figure counts.
 var groups = map[string]string{
@@ -259,7 +260,9 @@ var groups = map[string]string{
 	"khawarij": "militants", "bomber": "militants",
 	"civilians": "civilians", "civilian": "civilians", "children": "civilians", "child": "civilians", "women": "civilians",
 	"boy": "civilians", "girl": "civilians", "shepherds": "civilians", "journalists": "civilians", "passengers": "civilians",
-	"passers-by": "civilians", "villagers": "civilians", "residents": "civilians",
+	"passers-by": "civilians", "villagers": "civilians", "residents": "civilians", "farmer": "civilians", "farmers": "civilians",
+	"driver": "civilians", "drivers": "civilians", "student": "civilians", "students": "civilians", "elders": "civilians",
+	"labourers": "civilians", "workers": "civilians", "teacher": "civilians",
 	"policemen": "police", "policeman": "police", "police": "police", "officers": "police", "officer": "police",
 	"people": "people", "persons": "people", "members": "people", "combatants": "people", "pakistanis": "people", "afghans": "people",
 }
@@ -349,6 +352,12 @@ func englishCasualties(s string, ts []token, context attribution) []truce.Claim 
 	return out
 }
 
+var parenthetical = set("including", "most", "many", "some", "all", "among", "mostly", "both", "nine", "two", "three")
+
+func quote(w string) bool { return w == "'" || w == "’" || w == "‘" || w == "\"" || w == "“" || w == "”" }
+
+func groupWord(w string) bool { return groups[w] != "" }
+
 // continues reports whether a figure's noun phrase names no one of its
 // own ("29", "30 more", "16 others"), and so counts the people of the
 // figure before it.
@@ -379,6 +388,11 @@ func personAhead(ts []token, i int) bool {
 // happened to those it counts.
 func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 	c := casualty{fig: f, inheritFrom: -1}
+	for k := f.end; k < len(ts) && k < f.end+3 && !groupWord(ts[k].low); k++ {
+		if notPeople[ts[k].low] {
+			return c, false // "19 Afghan posts"
+		}
+	}
 	if f.end < len(ts) && notPeople[ts[f.end].low] || f.end < len(ts) && strings.Contains(ts[f.end].low, "year-old") && f.end+1 >= len(ts) {
 		return c, false
 	}
@@ -387,8 +401,20 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 	}
 	// Before it: an active verb, "the bodies of", "the toll … to".
 	j := f.start - 1
-	for j >= 0 && (ts[j].low == "had" || ts[j].low == "have" || ts[j].low == "also" || ts[j].low == "another" || ts[j].low == "the") {
+	for j >= 0 && (ts[j].low == "had" || ts[j].low == "have" || ts[j].low == "also" || ts[j].low == "another" || ts[j].low == "the" || quote(ts[j].text)) {
 		j--
+	}
+	if j >= 2 && matchWords(ts, j-2, []string{"sent", "to", "hell"}) {
+		c.status, c.active = "killed", true
+		c.np, c.agent = nounPhrase(ts, f.end), ts[max(0, j-8):j-2]
+		return c, true
+	}
+	if (ts[max(0, j)].low == "took" || ts[max(0, j)].low == "taking" || ts[max(0, j)].low == "taken") && j >= 0 {
+		np := nounPhrase(ts, f.end)
+		if e := f.end + len(np); e < len(ts) && (ts[e].low == "hostage" || ts[e].low == "captive" || ts[e].low == "prisoner") {
+			c.status, c.active, c.np, c.agent = "captured", true, np, ts[max(0, j-6):j]
+			return c, true
+		}
 	}
 	if j >= 0 {
 		w := ts[j].low
@@ -442,14 +468,29 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 			c.np = ts[f.end:k]
 			return c, true
 		}
-		if !between[w] && !strings.HasSuffix(w, "year-old") && groups[w] == "" {
+		if w == "," && k+1 < len(ts) && parenthetical[ts[k+1].low] {
+			// ", including a lieutenant colonel and a major," — skip to its end
+			e := k + 1
+			for e < len(ts) && ts[e].text != "," {
+				e++
+			}
+			if e < len(ts) {
+				k = e
+				continue
+			}
 			break
 		}
-		if _, ok := cardinal(w); ok && k > f.end && w != "one" {
-			if ts[k-1].low == "and" { // "13 soldiers and two civilians were killed"
+		proper := ts[k].text != w && k > f.end // a name: "Angoor Adda"
+		if !between[w] && !strings.HasSuffix(w, "year-old") && groups[w] == "" && !quote(w) && !proper {
+			break
+		}
+		if k > f.end && ts[k-1].low == "and" {
+			if g, ok := figureAt(ts, k); ok && (!g.single || personAhead(ts, g.end)) { // "13 soldiers and two civilians were killed"
 				c.np, c.inheritFrom = ts[f.end:k-1], len(before)+1
 				return c, true
 			}
+		}
+		if _, ok := cardinal(w); ok && k > f.end && w != "one" {
 			break
 		}
 	}

@@ -51,6 +51,18 @@ func sentences(text string) []string {
 	return out
 }
 
+// related reports whether a sentence is a link to another story ("ALSO
+// READ: …", "Read more: …", "Related: …").
+func related(s string) bool {
+	l := strings.ToLower(s)
+	for _, p := range []string{"also read", "read more", "related:", "read also", "see also"} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // abbreviations end with a dot but not a sentence.
 var abbreviations = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gen", "col",
 	"capt", "maj", "brig", "govt", "dept", "approx", "est", "mrs", "prof", "sen", "rep", "lt", "st", "dr", "mr", "ms")
@@ -127,6 +139,9 @@ func Extract(text string, published time.Time) []truce.Claim {
 func inSentence(s string, published time.Time, context attribution) []truce.Claim {
 	if arabicScript(s) {
 		return inArabicScript(s, published, context)
+	}
+	if related(s) {
+		return nil // a link to another story, not this one's claim
 	}
 	ts := tokenize(s)
 	return append(englishCalendar(s, ts, published), englishCasualties(s, ts, context)...)
