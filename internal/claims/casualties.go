@@ -354,7 +354,9 @@ func englishCasualties(s string, ts []token, context attribution) []truce.Claim 
 
 var parenthetical = set("including", "most", "many", "some", "all", "among", "mostly", "both", "nine", "two", "three")
 
-func quote(w string) bool { return w == "'" || w == "’" || w == "‘" || w == "\"" || w == "“" || w == "”" }
+func quote(w string) bool {
+	return w == "'" || w == "’" || w == "‘" || w == "\"" || w == "“" || w == "”"
+}
 
 func groupWord(w string) bool { return groups[w] != "" }
 
@@ -364,6 +366,8 @@ func groupWord(w string) bool { return groups[w] != "" }
 func continues(np []token) bool {
 	for _, t := range np {
 		switch {
+		case t.low == "its" || t.low == "their" || t.low == "our" || t.low == "own":
+			return false // their own: the claimant's side, said for itself
 		case t.low == "more" || t.low == "others" || t.low == "other":
 			return true
 		case groups[t.low] != "" || t.low == "pakistani" || t.low == "afghan" || t.low == "taliban":
@@ -532,7 +536,7 @@ type attribution struct {
 }
 
 var reporting = set("said", "says", "say", "told", "claimed", "claims", "claim", "stated", "announced", "confirmed",
-	"acknowledged", "added", "reported", "alleged", "wrote", "insisted", "put", "recorded", "estimated", "estimates")
+	"acknowledged", "added", "reported", "alleged", "wrote", "insisted", "put", "recorded")
 
 // clauseBreaks end the reach of an attribution: "…, while Afghanistan
 // said …".
@@ -571,11 +575,22 @@ func attributions(ts []token, context attribution) []attribution {
 			// The subject: the words before the verb back to a comma or
 			// the clause's start; or, inverted ("…, said the ministry"),
 			// the words after it.
-			from := i - 1
-			for from >= 0 && ts[from].text != "," && !clauseBreaks[ts[from].low] && ts[from].low != "that" && i-from < 12 {
-				from--
+			end := i
+			if i > 0 && ts[i-1].text == "," {
+				if i+1 < len(ts) && !afterSaid[ts[i+1].low] {
+					end = -1 // "…, said the ministry": the subject follows
+				} else {
+					end = i - 1 // "Mujahid, the spokesman, said in …": the apposition
+				}
 			}
-			who := words(ts, from+1, i)
+			who := ""
+			if end >= 0 {
+				from := end - 1
+				for from >= 0 && ts[from].text != "," && !clauseBreaks[ts[from].low] && ts[from].low != "that" && end-from < 12 {
+					from--
+				}
+				who = words(ts, from+1, end)
+			}
 			if strings.TrimSpace(who) == "" && i+1 < len(ts) {
 				who = words(ts, i+1, min(len(ts), i+6))
 			}
@@ -606,6 +621,11 @@ func official(who string) bool {
 	}
 	return false
 }
+
+// afterSaid are words that follow a reporting verb whose subject came
+// before it ("said in a post", "said that", "said on Sunday").
+var afterSaid = set("in", "on", "that", "at", "to", "by", "during", "late", "earlier", "later", "after", "before", ".", "it",
+	"its")
 
 func pronoun(who string) bool {
 	switch strings.ToLower(strings.TrimSpace(who)) {
