@@ -28,6 +28,11 @@ import (
 //go:embed places.tsv
 var placesTSV string
 
+// borderTSV adds the frontier's districts and sectors (border.tsv).
+//
+//go:embed border.tsv
+var borderTSV string
+
 // Attribution is what every display of the gazetteer's places owes.
 const Attribution = "Places from GeoNames (geonames.org), CC BY 4.0"
 
@@ -44,7 +49,7 @@ var (
 
 func load() {
 	byName = map[string][]place{}
-	for line := range strings.Lines(placesTSV) {
+	for line := range strings.Lines(placesTSV + borderTSV) {
 		if strings.HasPrefix(line, "#") {
 			continue
 		}
