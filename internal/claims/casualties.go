@@ -176,7 +176,7 @@ func figureAt(ts []token, i int) (figure, bool) {
 	if lo, hi, ok := strings.Cut(w, "-"); ok { // "15-20"
 		a, ok1 := cardinal(lo)
 		b, ok2 := cardinal(hi)
-		if ok1 && ok2 && b > a && !isNumberWord(lo) {
+		if ok1 && ok2 && a > 0 && b > a && !isNumberWord(lo) {
 			return figure{start: f.start, end: i + 1, count: a, max: b, approx: "at_least"}, true
 		}
 	}

@@ -133,7 +133,7 @@ func FuzzExtract(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, c := range Extract(text, published) {
 			// The rules refuse a source whose claims do not quote it.
-			if c.Sentence == "" || !strings.Contains(text, c.Sentence) || (c.Kind == truce.ClaimRange && c.To.Before(c.From)) || (c.Kind == truce.ClaimCasualties && c.Count <= 0) {
+			if c.Sentence == "" || !strings.Contains(text, c.Sentence) || (c.Kind == truce.ClaimRange && c.To.Before(c.From)) || (c.Kind == truce.ClaimCasualties && c.Count <= 0 && c.Approx != "dozens") {
 				t.Fatalf("bad claim %+v", c)
 			}
 		}
