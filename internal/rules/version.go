@@ -39,7 +39,7 @@ type Version struct {
 const SeqWindow = 16
 
 // LatestVersion is the version new instances begin under.
-const LatestVersion = 4
+const LatestVersion = 5
 
 // versions are the versions this build knows.
 var versions = map[int]Version{
@@ -47,9 +47,14 @@ var versions = map[int]Version{
 	2: {Grouping: grouping, CEL: 1, Strict: true},
 	3: {Grouping: grouping, CEL: 1, Strict: true, Sealing: true},
 	4: {Grouping: grouping, CEL: 1, Strict: true, Sealing: true, Figures: true},
+	5: {Grouping: containing, CEL: 1, Strict: true, Sealing: true, Figures: true},
 }
 
 var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}
+
+// containing also finds copies cut short, extended or re-headlined: most
+// of the shorter text's shingles within the other's.
+var containing = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20, Contain: 0.8}
 
 // KindRulesAdopted moves an instance to another version of the rules, from
 // this entry on.

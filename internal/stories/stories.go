@@ -42,6 +42,9 @@ type Grouped struct {
 	Exact    bool    `json:"exact,omitempty"`    // a byte-for-byte copy of the normalised text
 	Distance int     `json:"distance,omitempty"` // SimHash bits from the one it copies
 	Overlap  float64 `json:"overlap,omitempty"`  // Jaccard similarity of their shingles
+	// Contained is the share of the shorter text's shingles within the
+	// other's, for a copy cut short or extended (Options.Contain).
+	Contained float64 `json:"contained,omitempty"`
 }
 
 // Options tune grouping.
@@ -51,6 +54,11 @@ type Options struct {
 	NearJaccard float64       // shingle overlap of near copies; default 0.7
 	MinSimilar  float64       // Jaccard similarity of content words to join a story; default 0.12
 	MinShingles int           // texts with fewer shingles are never near copies; default 20
+	// Contain, if set, also makes a copy of a text whose shingles lie
+	// mostly (this share of the smaller set) within an original's: a copy
+	// cut short, extended, or given a new headline or first paragraph,
+	// which overlap and SimHash miss. 0: not used (rules before version 5).
+	Contain float64
 }
 
 func (o *Options) defaults() {
@@ -261,7 +269,7 @@ func (g *Grouper) Add(a Article) Grouped {
 			}
 			for _, x := range s.originals {
 				d := bits.OnesCount64(f.simhash ^ x.simhash)
-				if d > o.NearBits || x.shingle < o.MinShingles {
+				if x.shingle < o.MinShingles {
 					continue
 				}
 				if s.stale {
@@ -272,10 +280,19 @@ func (g *Grouper) Add(a Article) Grouped {
 					}
 					continue
 				}
-				if ov := jaccard(f.shingles, x.shingles); ov >= o.NearJaccard {
-					out.CopyOf, out.Distance, out.Overlap = x.id, d, ov
-					home = s
-					break near
+				if d <= o.NearBits {
+					if ov := jaccard(f.shingles, x.shingles); ov >= o.NearJaccard {
+						out.CopyOf, out.Distance, out.Overlap = x.id, d, ov
+						home = s
+						break near
+					}
+				}
+				if o.Contain > 0 {
+					if c := containment(f.shingles, x.shingles); c >= o.Contain {
+						out.CopyOf, out.Distance, out.Contained = x.id, d, c
+						home = s
+						break near
+					}
 				}
 			}
 		}
@@ -519,6 +536,28 @@ func isNumber(s string) bool {
 		}
 	}
 	return true
+}
+
+// containment is the share of the smaller of two sorted sets that lies
+// within the other.
+func containment(a, b []uint64) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	n := 0
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			n++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return float64(n) / float64(min(len(a), len(b)))
 }
 
 // jaccard is the Jaccard similarity of two sorted sets.

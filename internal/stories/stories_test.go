@@ -121,7 +121,7 @@ func BenchmarkGroup(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		Group(arts, Options{})
+		Group(arts, Options{Contain: 0.8}) // as the rules in force group
 	}
 	b.ReportMetric(float64(len(arts)*b.N)/b.Elapsed().Seconds(), "articles/s")
 	b.ReportMetric(1000, "bound-articles/s")
@@ -199,5 +199,41 @@ func TestWindowByDays(t *testing.T) {
 	}
 	if between.Story == first.Story {
 		t.Error("the reprint stretched the story over the month between")
+	}
+}
+
+// With containment, a copy cut to its first half, one extended by a
+// paragraph, and one re-paragraphed under a new headline are copies of
+// the wire story; a report of the same talks in other words is not.
+func TestCopiesAsEditorsMakeThem(t *testing.T) {
+	paras := []string{
+		"Negotiators from the two governments met for a second day in the Qatari capital on Sunday, trying to turn a fragile pause in the fighting into a lasting arrangement along the frontier.",
+		"Mediators shuttled between the delegations through the afternoon, carrying drafts that set out how violations would be reported, checked and answered by a joint body.",
+		"Officials on both sides said the mood was businesslike, though each accused the other of breaking the pause overnight near two crossings in the south.",
+		"A statement from the hosts said the talks would resume on Monday and that a text could be ready for signature within days if the remaining points were settled.",
+		"Traders at the closed crossings said hundreds of lorries were waiting on both sides and asked the negotiators to reopen the roads before anything else.",
+		"Diplomats said the question of who would sit on the monitoring body, and where it would meet, was the last obstacle to an agreement.",
+	}
+	wire := strings.Join(paras, "\n\n")
+	truncated := strings.Join(paras[:3], "\n\n")
+	extended := wire + "\n\nIn a separate development, the health ministry said a vaccination campaign in the border districts would go ahead as planned next week despite the closures."
+	reparagraphed := "Talks to cement truce enter second day\n\n" + strings.ReplaceAll(strings.Join(paras, " "), ". ", ".\n\n")
+	other := "Delegations of Pakistan and Afghanistan spent a second day at the negotiating table in Doha, where Qatari and Turkish officials pressed them to agree on a mechanism to verify the truce; no breakthrough was announced by evening, and both sides blamed each other for overnight fire."
+	arts := []Article{{ID: "wire", Published: day, Text: wire}}
+	for i, text := range []string{truncated, extended, reparagraphed, other} {
+		arts = append(arts, Article{ID: []string{"truncated", "extended", "reparagraphed", "other"}[i], Published: day.Add(time.Duration(i+1) * time.Hour), Text: text})
+	}
+	without := Group(arts, Options{})
+	with := Group(arts, Options{Contain: 0.8})
+	for i, id := range []string{"truncated", "extended", "reparagraphed"} {
+		if with[i+1].CopyOf != "wire" {
+			t.Errorf("the %s copy: %+v", id, with[i+1])
+		}
+	}
+	if with[4].CopyOf != "" {
+		t.Errorf("an independent report of the same talks is not a copy: %+v", with[4])
+	}
+	if without[1].CopyOf == "wire" {
+		t.Error("without containment a copy cut in half is caught: the test does not test containment")
 	}
 }
