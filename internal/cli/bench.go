@@ -118,6 +118,22 @@ func cmdBenchClaims(e *env, args []string) error {
 	l := res.CasualtyLoose
 	fmt.Fprintf(e.stdout, "casualties, count and status only: precision %.3f recall %.3f · negatives left empty %d of %d · %d sentences\n",
 		l.Precision, l.Recall, res.NegativesEmpty, res.Negatives, res.Sentences)
+	ar, err := bench.Articles(*dataset)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "articles (%d): story pairs %d right, %d falsely merged (target 0), %d missed (target 0) · copies %d of %d found (target all), %d false (target 0) · discrepancies %d of %d flagged (target all), %d false flags (target 0)\n",
+		ar.Articles, ar.StoryPairs, ar.FalseMerges, ar.MissedPairs, ar.Copies, ar.CopiesExpected, ar.FalseCopies, ar.Flagged, ar.Expected, ar.FalseFlags)
+	for i, m := range ar.Missed {
+		if i < *worst {
+			fmt.Fprintf(e.stdout, "  missed: %s\n", m)
+		}
+	}
+	for i, m := range ar.False {
+		if i < *worst {
+			fmt.Fprintf(e.stdout, "  false: %s\n", m)
+		}
+	}
 	for i, m := range res.Worst {
 		if i >= *worst {
 			break

@@ -56,6 +56,10 @@ var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJac
 // of the shorter text's shingles within the other's.
 var containing = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20, Contain: 0.8}
 
+// Grouping is how the latest rules group reports into stories and copies:
+// what a benchmark of the pipeline measures.
+func Grouping() stories.Options { return versions[LatestVersion].Grouping }
+
 // KindRulesAdopted moves an instance to another version of the rules, from
 // this entry on.
 const KindRulesAdopted = "rules.adopted"

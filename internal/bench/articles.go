@@ -1,0 +1,218 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/truce-mvm/truce/internal/claims"
+	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/stories"
+)
+
+// ArticlesResult is the claims benchmark's articles: short reports of a
+// few stories, with expected stories, copies and discrepancies.
+type ArticlesResult struct {
+	Articles int `json:"articles"`
+	// Pairs of articles placed in one story, against the expected
+	// stories: right, wrongly joined (false merges), missed.
+	StoryPairs, FalseMerges, MissedPairs int
+	// Copies found of those expected, and copies marked that are not.
+	Copies, CopiesExpected, FalseCopies int
+	// Discrepancies flagged of those expected, and flags that match none.
+	Flagged, Expected, FalseFlags int
+	Missed                        []string `json:"missed,omitempty"`
+	False                         []string `json:"false,omitempty"`
+}
+
+type expectedArticles struct {
+	Stories       [][]string        `json:"stories"`
+	Copies        map[string]string `json:"copies"`
+	Discrepancies []struct {
+		Kind  string   `json:"kind"`
+		Files []string `json:"files"`
+		What  string   `json:"what"`
+	} `json:"discrepancies"`
+}
+
+// article is one file of articles/: header lines, a blank line, text.
+type article struct {
+	file, outlet string
+	published    time.Time
+	text         string
+}
+
+func readArticle(path string) (article, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return article{}, err
+	}
+	defer f.Close()
+	a := article{file: filepath.Base(path)}
+	sc := bufio.NewScanner(f)
+	var body []string
+	header := true
+	for sc.Scan() {
+		line := sc.Text()
+		if header {
+			if strings.TrimSpace(line) == "" {
+				header = false
+				continue
+			}
+			k, v, _ := strings.Cut(line, ":")
+			switch strings.TrimSpace(k) {
+			case "Outlet":
+				a.outlet = strings.TrimSpace(v)
+			case "Published":
+				a.published, err = time.Parse(time.RFC3339, strings.TrimSpace(v))
+				if err != nil {
+					return a, fmt.Errorf("%s: %w", a.file, err)
+				}
+			}
+			continue
+		}
+		body = append(body, line)
+	}
+	a.text = strings.TrimSpace(strings.Join(body, "\n"))
+	return a, sc.Err()
+}
+
+// Articles groups the benchmark's articles as the latest rules do, finds
+// their stories' discrepancies, and compares both with expected.json.
+func Articles(dir string) (*ArticlesResult, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		return nil, err
+	}
+	var want expectedArticles
+	if err := json.Unmarshal(b, &want); err != nil {
+		return nil, fmt.Errorf("expected.json: %w", err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "articles", "*.txt"))
+	if err != nil {
+		return nil, err
+	}
+	var arts []article
+	for _, f := range files {
+		a, err := readArticle(f)
+		if err != nil {
+			return nil, err
+		}
+		arts = append(arts, a)
+	}
+	slices.SortStableFunc(arts, func(x, y article) int { return x.published.Compare(y.published) })
+	in := make([]stories.Article, len(arts))
+	for i, a := range arts {
+		in[i] = stories.Article{ID: a.file, Published: a.published, Text: a.text}
+	}
+	grouped := stories.Group(in, rules.Grouping())
+	res := &ArticlesResult{Articles: len(arts)}
+
+	storyOf := map[string]int{}
+	for _, g := range grouped {
+		storyOf[g.ID] = g.Story
+	}
+	wantStory := map[string]int{}
+	for i, s := range want.Stories {
+		for _, f := range s {
+			wantStory[f] = i
+		}
+	}
+	for i := range arts {
+		for j := i + 1; j < len(arts); j++ {
+			x, y := arts[i].file, arts[j].file
+			same, wanted := storyOf[x] == storyOf[y], wantStory[x] == wantStory[y]
+			switch {
+			case same && wanted:
+				res.StoryPairs++
+			case same:
+				res.FalseMerges++
+			case wanted:
+				res.MissedPairs++
+			}
+		}
+	}
+	res.CopiesExpected = len(want.Copies)
+	for _, g := range grouped {
+		switch {
+		case g.CopyOf != "" && want.Copies[g.ID] == g.CopyOf:
+			res.Copies++
+		case g.CopyOf != "":
+			res.FalseCopies++
+			res.False = append(res.False, fmt.Sprintf("copy: %s of %s", g.ID, g.CopyOf))
+		case want.Copies[g.ID] != "":
+			res.Missed = append(res.Missed, fmt.Sprintf("copy: %s of %s", g.ID, want.Copies[g.ID]))
+		}
+	}
+
+	// Discrepancies, story by story, among the originals.
+	byStory := map[int][]claims.Source{}
+	for i, g := range grouped {
+		if g.CopyOf != "" {
+			continue
+		}
+		a := arts[i]
+		byStory[g.Story] = append(byStory[g.Story], claims.Source{Article: a.file, Outlet: a.outlet, Claims: claims.Extract(a.text, a.published)})
+	}
+	type flag struct {
+		kind  string
+		files []string
+		says  string
+	}
+	var flags []flag
+	for _, n := range sortedInts(byStory) {
+		for _, d := range claims.Find(byStory[n]) {
+			f := flag{kind: d.Kind, files: []string{d.A.Article}, says: d.Subject + ": " + d.A.Says}
+			if d.B != nil {
+				f.files = append(f.files, d.B.Article)
+				f.says += " / " + d.B.Says
+			}
+			flags = append(flags, f)
+		}
+	}
+	used := make([]bool, len(flags))
+	res.Expected = len(want.Discrepancies)
+	for _, w := range want.Discrepancies {
+		found := false
+		for i, f := range flags {
+			if f.kind == w.Kind && allIn(f.files, w.Files) {
+				found, used[i] = true, true
+			}
+		}
+		if found {
+			res.Flagged++
+		} else {
+			res.Missed = append(res.Missed, fmt.Sprintf("%s %v: %s", w.Kind, w.Files, w.What))
+		}
+	}
+	for i, f := range flags {
+		if !used[i] {
+			res.FalseFlags++
+			res.False = append(res.False, fmt.Sprintf("%s %v: %s", f.kind, f.files, f.says))
+		}
+	}
+	return res, nil
+}
+
+func allIn(xs, set []string) bool {
+	for _, x := range xs {
+		if !slices.Contains(set, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedInts[V any](m map[int]V) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
