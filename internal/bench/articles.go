@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/claims"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/stories"
@@ -107,8 +108,19 @@ func Articles(dir string) (*ArticlesResult, error) {
 	}
 	slices.SortStableFunc(arts, func(x, y article) int { return x.published.Compare(y.published) })
 	in := make([]stories.Article, len(arts))
+	extracted := make([][]truce.Claim, len(arts))
 	for i, a := range arts {
-		in[i] = stories.Article{ID: a.file, Published: a.published, Text: a.text}
+		extracted[i] = claims.Extract(a.text, a.published)
+		var days []time.Time
+		for _, c := range extracted[i] {
+			switch c.Kind {
+			case truce.ClaimDate:
+				days = append(days, c.Date)
+			case truce.ClaimRange:
+				days = append(days, c.From, c.To)
+			}
+		}
+		in[i] = stories.Article{ID: a.file, Published: a.published, Text: a.text, Dates: days}
 	}
 	grouped := stories.Group(in, rules.Grouping())
 	res := &ArticlesResult{Articles: len(arts)}
@@ -157,7 +169,7 @@ func Articles(dir string) (*ArticlesResult, error) {
 			continue
 		}
 		a := arts[i]
-		byStory[g.Story] = append(byStory[g.Story], claims.Source{Article: a.file, Outlet: a.outlet, Claims: claims.Extract(a.text, a.published)})
+		byStory[g.Story] = append(byStory[g.Story], claims.Source{Article: a.file, Outlet: a.outlet, Claims: extracted[i]})
 	}
 	type flag struct {
 		kind  string

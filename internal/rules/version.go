@@ -52,9 +52,11 @@ var versions = map[int]Version{
 
 var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}
 
-// containing also finds copies cut short, extended or re-headlined: most
-// of the shorter text's shingles within the other's.
-var containing = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20, Contain: 0.8}
+// containing also finds copies cut short, extended or re-headlined (most
+// of the shorter text's shingles within the other's), and keeps apart
+// reports of events on days apart.
+var containing = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20, Contain: 0.8,
+	DatesApart: true}
 
 // Grouping is how the latest rules group reports into stories and copies:
 // what a benchmark of the pipeline measures.

@@ -25,6 +25,9 @@ type Article struct {
 	// whatever its language: they let reports in different languages of
 	// talks at one venue join one story.
 	Actors []string
+	// Dates are the days the article says things happened on (its date
+	// claims and the ends of its ranges).
+	Dates []time.Time
 }
 
 // Grouped is an article's place in the groups.
@@ -59,6 +62,12 @@ type Options struct {
 	// cut short, extended, or given a new headline or first paragraph,
 	// which overlap and SimHash miss. 0: not used (rules before version 5).
 	Contain float64
+	// DatesApart keeps an article out of a story when every day it says
+	// things happened on is more than a day from every day the story's
+	// reports give: a clash on the 12th and another on the 15th are two
+	// stories, however alike their words. false: not used (before rules
+	// version 5).
+	DatesApart bool
 }
 
 func (o *Options) defaults() {
@@ -151,6 +160,7 @@ type story struct {
 	originals   []*features // for copy checks
 	stale       bool        // long past: its shingle sets are dropped
 	actors      map[string]bool
+	days        map[int64]bool // days its originals say things happened on
 }
 
 // near reports whether t falls within the window of the story's span.
@@ -300,7 +310,7 @@ func (g *Grouper) Add(a Article) Grouped {
 	if home == nil {
 		best, bestSim := (*story)(nil), o.MinSimilar
 		for _, s := range nearby {
-			if conflict(f.venues, s.venues) {
+			if conflict(f.venues, s.venues) || o.DatesApart && apart(a.Dates, s.days) {
 				continue
 			}
 			if sim := similarity(f.words, s); sim >= bestSim {
@@ -312,7 +322,7 @@ func (g *Grouper) Add(a Article) Grouped {
 		}
 		if best == nil {
 			best = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, actors: map[string]bool{},
-				first: a.Published, last: a.Published}
+				days: map[int64]bool{}, first: a.Published, last: a.Published}
 			g.stories = append(g.stories, best)
 			g.byDay[dayOf(a.Published)] = append(g.byDay[dayOf(a.Published)], best)
 		}
@@ -332,6 +342,9 @@ func (g *Grouper) Add(a Article) Grouped {
 		}
 		for _, x := range a.Actors {
 			home.actors[x] = true
+		}
+		for _, d := range a.Dates {
+			home.days[dayNumber(d)] = true
 		}
 		// Only originals stretch a story's span: a copy reprinted months
 		// later does not make the story a neighbour of everything between.
@@ -532,6 +545,23 @@ func tokens(text string) []string {
 func isNumber(s string) bool {
 	for _, r := range s {
 		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func dayNumber(t time.Time) int64 { return t.UTC().Unix() / 86400 }
+
+// apart reports whether none of the days given is within a day of a day
+// the story gives (and both give some).
+func apart(dates []time.Time, days map[int64]bool) bool {
+	if len(dates) == 0 || len(days) == 0 {
+		return false
+	}
+	for _, d := range dates {
+		n := dayNumber(d)
+		if days[n-1] || days[n] || days[n+1] {
 			return false
 		}
 	}

@@ -237,3 +237,24 @@ func TestCopiesAsEditorsMakeThem(t *testing.T) {
 		t.Error("without containment a copy cut in half is caught: the test does not test containment")
 	}
 }
+
+// Two clashes in one week, reported in the same words, are two stories
+// when the days the reports give are apart; a report giving no day, or
+// one within a day, joins.
+func TestDatesApart(t *testing.T) {
+	clash := "Heavy fighting broke out along the border between Pakistani troops and Taliban forces, with both sides reporting casualties and accusing each other of starting the fire, officials said."
+	d := func(m, dd int) []time.Time { return []time.Time{time.Date(2026, time.Month(m), dd, 0, 0, 0, 0, time.UTC)} }
+	arts := []Article{
+		{ID: "first", Published: day, Text: clash + " The clash began on the night of the 12th.", Dates: d(10, 12)},
+		{ID: "second", Published: day.Add(60 * time.Hour), Text: clash + " This clash began on the 15th near another crossing.", Dates: d(10, 15)},
+		{ID: "undated", Published: day.Add(61 * time.Hour), Text: clash + " More fire was reported in the evening."},
+		{ID: "next-day", Published: day.Add(62 * time.Hour), Text: clash + " Residents said the shelling resumed on the 16th.", Dates: d(10, 16)},
+	}
+	g := Group(arts, Options{DatesApart: true})
+	if g[0].Story == g[1].Story || g[3].Story != g[1].Story || g[2].Story == 0 {
+		t.Fatalf("with dates apart: %+v", g)
+	}
+	if g := Group(arts, Options{}); g[0].Story != g[1].Story {
+		t.Fatalf("without, the words alone join them: %+v (the test does not test dates)", g)
+	}
+}
