@@ -243,7 +243,9 @@ func TestCopiesAsEditorsMakeThem(t *testing.T) {
 // one within a day, joins.
 func TestDatesApart(t *testing.T) {
 	clash := "Heavy fighting broke out along the border between Pakistani troops and Taliban forces, with both sides reporting casualties and accusing each other of starting the fire, officials said."
-	d := func(m, dd int) []time.Time { return []time.Time{time.Date(2026, time.Month(m), dd, 0, 0, 0, 0, time.UTC)} }
+	d := func(m, dd int) []time.Time {
+		return []time.Time{time.Date(2026, time.Month(m), dd, 0, 0, 0, 0, time.UTC)}
+	}
 	arts := []Article{
 		{ID: "first", Published: day, Text: clash + " The clash began on the night of the 12th.", Dates: d(10, 12)},
 		{ID: "second", Published: day.Add(60 * time.Hour), Text: clash + " This clash began on the 15th near another crossing.", Dates: d(10, 15)},
