@@ -111,16 +111,7 @@ func Articles(dir string) (*ArticlesResult, error) {
 	extracted := make([][]truce.Claim, len(arts))
 	for i, a := range arts {
 		extracted[i] = claims.Extract(a.text, a.published)
-		var days []time.Time
-		for _, c := range extracted[i] {
-			switch c.Kind {
-			case truce.ClaimDate:
-				days = append(days, c.Date)
-			case truce.ClaimRange:
-				days = append(days, c.From, c.To)
-			}
-		}
-		in[i] = stories.Article{ID: a.file, Published: a.published, Text: a.text, Dates: days}
+		in[i] = stories.Article{ID: a.file, Published: a.published, Text: a.text, Dates: claims.Days(extracted[i])}
 	}
 	grouped := stories.Group(in, rules.Grouping())
 	res := &ArticlesResult{Articles: len(arts)}

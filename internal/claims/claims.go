@@ -172,3 +172,18 @@ func sideOf(words []sideWord, near, sentence string) string {
 	}
 	return found
 }
+
+// Days are the days claims say things happened on: dates, and the ends of
+// ranges.
+func Days(cs []truce.Claim) []time.Time {
+	var out []time.Time
+	for _, c := range cs {
+		switch c.Kind {
+		case truce.ClaimDate:
+			out = append(out, c.Date)
+		case truce.ClaimRange:
+			out = append(out, c.From, c.To)
+		}
+	}
+	return out
+}

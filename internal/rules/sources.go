@@ -203,7 +203,7 @@ func applySource(s *State, c *applyCtx, body any) error {
 	for i, a := range b.Actors {
 		actors[i] = a.Name
 	}
-	g := s.grouper.Add(stories.Article{ID: src.ID, Published: b.Published, Text: b.Text, Actors: actors, Dates: claimDays(b.Claims)})
+	g := s.grouper.Add(stories.Article{ID: src.ID, Published: b.Published, Text: b.Text, Actors: actors, Dates: claims.Days(b.Claims)})
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
 	src.Text, src.TextSHA256 = "", TextHash(b.Text)
 	st := s.storyOf(g.Story, b.Title, b.Published)
@@ -348,20 +348,6 @@ func (s *State) assess(st *truce.Story) {
 	}
 	st.Discrepancies = claims.Find(in)
 	st.Claims = gradeClaims(originals, func(outlet string) string { return s.outlets[OutletID(outlet)].Reliability }, s.version.Figures)
-}
-
-// claimDays are the days a report's claims say things happened on.
-func claimDays(cs []truce.Claim) []time.Time {
-	var out []time.Time
-	for _, c := range cs {
-		switch c.Kind {
-		case truce.ClaimDate:
-			out = append(out, c.Date)
-		case truce.ClaimRange:
-			out = append(out, c.From, c.To)
-		}
-	}
-	return out
 }
 
 // gradeClaims groups the originals' claims by subject and value and grades

@@ -574,6 +574,20 @@ func containment(a, b []uint64) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
+	return float64(intersection(a, b)) / float64(min(len(a), len(b)))
+}
+
+// jaccard is the Jaccard similarity of two sorted sets.
+func jaccard(a, b []uint64) float64 {
+	if len(a) == 0 && len(b) == 0 {
+		return 1
+	}
+	inter := intersection(a, b)
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+// intersection counts the elements two sorted sets share.
+func intersection(a, b []uint64) int {
 	n := 0
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
@@ -587,26 +601,5 @@ func containment(a, b []uint64) float64 {
 			j++
 		}
 	}
-	return float64(n) / float64(min(len(a), len(b)))
-}
-
-// jaccard is the Jaccard similarity of two sorted sets.
-func jaccard(a, b []uint64) float64 {
-	if len(a) == 0 && len(b) == 0 {
-		return 1
-	}
-	inter := 0
-	for i, j := 0, 0; i < len(a) && j < len(b); {
-		switch {
-		case a[i] == b[j]:
-			inter++
-			i++
-			j++
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
+	return n
 }
