@@ -9,6 +9,7 @@ package extract
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,6 +114,9 @@ func Extract(page []byte, contentType string, pageURL *url.URL) (*Article, error
 		}
 		a.Site, a.Language = ra.SiteName(), ra.Language()
 	}
+	// Where pages say who published them: og:site_name (readability's
+	// site name), JSON-LD's publisher, the <title>'s suffix.
+	a.Site = cmp.Or(strings.TrimSpace(a.Site), ld.publisher(), titleSite(doc))
 	body := paragraphs(text)
 	// The publisher's own body wins when it is not a mere summary of what
 	// readability found.
@@ -160,9 +164,59 @@ func toUTF8(page []byte, contentType string) ([]byte, error) {
 
 // ldArticle is what JSON-LD says of an article.
 type ldArticle struct {
-	Headline      string `json:"headline"`
-	ArticleBody   string `json:"articleBody"`
-	DatePublished string `json:"datePublished"`
+	Headline      string          `json:"headline"`
+	ArticleBody   string          `json:"articleBody"`
+	DatePublished string          `json:"datePublished"`
+	Publisher     json.RawMessage `json:"publisher"` // {"name": …}, a list of them, or a name
+}
+
+// publisher is the name of the article's publisher, as JSON-LD gives it.
+func (a ldArticle) publisher() string {
+	var one struct {
+		Name string `json:"name"`
+	}
+	var name string
+	var many []struct {
+		Name string `json:"name"`
+	}
+	switch {
+	case json.Unmarshal(a.Publisher, &one) == nil && one.Name != "":
+		return strings.TrimSpace(one.Name)
+	case json.Unmarshal(a.Publisher, &many) == nil && len(many) > 0:
+		return strings.TrimSpace(many[0].Name)
+	case json.Unmarshal(a.Publisher, &name) == nil:
+		return strings.TrimSpace(name)
+	}
+	return ""
+}
+
+// titleSite is the outlet a page's <title> names after its headline:
+// "Headline | Outlet", "Headline - Outlet", "Headline — Outlet".
+func titleSite(doc *html.Node) string {
+	var title string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if title != "" {
+			return
+		}
+		if n.Type == html.ElementNode && n.Data == "title" && n.FirstChild != nil {
+			title = n.FirstChild.Data
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	for _, sep := range []string{" | ", " — ", " – ", " - ", " :: "} {
+		if i := strings.LastIndex(title, sep); i > 0 {
+			site := strings.TrimSpace(title[i+len(sep):])
+			if n := len(strings.Fields(site)); n >= 1 && n <= 5 {
+				return site
+			}
+		}
+	}
+	return ""
 }
 
 var articleTypes = map[string]bool{"Article": true, "NewsArticle": true, "BlogPosting": true, "ReportageNewsArticle": true,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -118,4 +119,30 @@ func FuzzExtract(f *testing.F) {
 			t.Fatal("an article without a body")
 		}
 	})
+}
+
+// Who published a page is read where pages say it: og:site_name, JSON-LD's
+// publisher, or the <title> after the headline.
+func TestSite(t *testing.T) {
+	var paras strings.Builder
+	for i := range 8 {
+		fmt.Fprintf(&paras, "<p>Paragraph %d: negotiators met again on Sunday to settle how the truce will be monitored along the frontier, and who will sit on the joint body that hears complaints from both sides, officials said.</p>", i+1)
+	}
+	body := "<article>" + paras.String() + "</article>"
+	for _, c := range []struct{ head, want string }{
+		{`<meta property="og:site_name" content="Gulf Ledger">`, "Gulf Ledger"},
+		{`<script type="application/ld+json">{"@type":"NewsArticle","headline":"Talks","publisher":{"@type":"Organization","name":"Steppe Herald"}}</script>`, "Steppe Herald"},
+		{`<script type="application/ld+json">{"@graph":[{"@type":"NewsArticle","headline":"Talks","publisher":[{"name":"Kabul Ledger"}]}]}</script>`, "Kabul Ledger"},
+		{`<title>Talks resume on truce monitoring | Khyber Courier</title>`, "Khyber Courier"},
+		{`<title>Talks resume on truce monitoring - Border Mirror</title>`, "Border Mirror"},
+		{`<title>Talks resume on truce monitoring</title>`, ""},
+	} {
+		a, err := Extract([]byte("<html><head>"+c.head+"</head><body>"+body+"</body></html>"), "text/html", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Site != c.want {
+			t.Errorf("%s: site %q, want %q", c.head, a.Site, c.want)
+		}
+	}
 }
