@@ -131,7 +131,8 @@ func init() {
 }
 
 // inArabicScript reads a sentence in Urdu, Dari or Pashto.
-func inArabicScript(s string, published time.Time, context attribution) []truce.Claim {
+// by is who the sentence says gives its figures (arabicAttribution).
+func inArabicScript(s string, published time.Time, by attribution) []truce.Claim {
 	w := westernDigits(s)
 	var out []truce.Claim
 	for _, m := range arabicDateRE.FindAllStringSubmatch(w, -1) {
@@ -155,7 +156,6 @@ func inArabicScript(s string, published time.Time, context attribution) []truce.
 			out = append(out, c)
 		}
 	}
-	by := arabicAttribution(s, context)
 	for _, m := range arabicCasualtyRE.FindAllStringSubmatchIndex(w, -1) {
 		num, near := w[m[2]:m[3]], w[m[4]:m[5]]
 		n, ok := cardinal(num)
@@ -218,14 +218,7 @@ func arabicAttribution(s string, context attribution) attribution {
 
 // arabicClaimantSide places a claimant named in Urdu, Dari or Pashto.
 func arabicClaimantSide(who string) string {
-	has := func(xs ...string) bool {
-		for _, x := range xs {
-			if strings.Contains(who, x) {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(xs ...string) bool { return containsAny(who, xs...) }
 	switch {
 	case has("ہسپتال", "شفاخانه", "روغتون", "یوناما", "ملل", "ملتونو", "اقوام متحدہ", "عمائدین", "منابع محلی", "عینی", "باشندگان", "رہائشی"):
 		return "other"

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -296,20 +297,20 @@ func statusAt(ts []token, i int) (string, int) {
 // casualty is a figure read as a casualty claim, with where its noun
 // phrase and its verb are.
 type casualty struct {
-	fig            figure
-	status         string
-	active         bool // the figure is the object of a verb: the agent is another
-	own            bool // … except for "lost" and "the bodies of": the agent's own
-	np             []token
-	agent          []token // who did it, for an active verb: the words before it
-	inheritFrom    int     // the figure whose status it takes ("nine of them"), or -1
-	clauseStart    int
-	statusAt, stop int
+	fig         figure
+	status      string
+	active      bool // the figure is the object of a verb: the agent is another
+	own         bool // … except for "lost" and "the bodies of": the agent's own
+	np          []token
+	agent       []token // who did it, for an active verb: the words before it
+	inheritFrom int     // the figure whose status it takes ("nine of them"), or -1
+	stop        int     // the token after a status that follows the figure, or 0
 }
 
 // englishCasualties reads the casualty claims of one sentence. context is
 // the claimant the sentence before named, for "It added that …".
-func englishCasualties(s string, ts []token, context attribution) []truce.Claim {
+// atts are the sentence's attributions.
+func englishCasualties(s string, ts []token, atts []attribution, context attribution) []truce.Claim {
 	var found []casualty
 	for i := 0; i < len(ts); i++ {
 		if i > 0 && (ts[i-1].low == "resolution" || months[ts[i-1].low] != 0 || monthAbbr[ts[i-1].low] != 0) {
@@ -329,7 +330,13 @@ func englishCasualties(s string, ts []token, context attribution) []truce.Claim 
 		}
 	}
 	var out []truce.Claim
-	atts := attributions(ts, context)
+	place, placed := "", false
+	where := func() string { // the gazetteer, read once a sentence
+		if !placed {
+			place, placed = placeSide(s), true
+		}
+		return place
+	}
 	for k, c := range found {
 		if c.status == "" && c.inheritFrom >= 0 && c.inheritFrom < len(found) {
 			found[k].status = found[c.inheritFrom].status
@@ -340,8 +347,8 @@ func englishCasualties(s string, ts []token, context attribution) []truce.Claim 
 		}
 		by := attributionOf(atts, c.fig.start, context)
 		claim := truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: c.fig.count, Status: c.status,
-			Approx: c.fig.approx, CountMax: c.fig.max, Group: groupOf(c.np, c.fig), Claimant: by.text, By: by.side}
-		claim.Side = sideOfCasualty(c, by, s)
+			Approx: c.fig.approx, CountMax: c.fig.max, Group: groupOf(c.np), Claimant: by.text, By: by.side}
+		claim.Side = sideOfCasualty(c, claim.Group, by, ts, where)
 		// "… and 29 wounded", "… and wounded 30 more": the same people as
 		// the figure before, unless it names others.
 		if len(out) > 0 && continues(c.np) && out[len(out)-1].By == claim.By {
@@ -351,6 +358,10 @@ func englishCasualties(s string, ts []token, context attribution) []truce.Claim 
 	}
 	return out
 }
+
+// ownWord marks people as the speaker's own ("23 of its soldiers", "nine
+// of their own").
+var ownWord = set("its", "their", "our", "own")
 
 var parenthetical = set("including", "most", "many", "some", "all", "among", "mostly", "both", "nine", "two", "three")
 
@@ -366,7 +377,7 @@ func groupWord(w string) bool { return groups[w] != "" }
 func continues(np []token) bool {
 	for _, t := range np {
 		switch {
-		case t.low == "its" || t.low == "their" || t.low == "our" || t.low == "own":
+		case ownWord[t.low]:
 			return false // their own: the claimant's side, said for itself
 		case t.low == "more" || t.low == "others" || t.low == "other":
 			return true
@@ -452,7 +463,7 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 	for k := f.end; k < len(ts) && k < f.end+9; k++ {
 		w := ts[k].low
 		if st, n := statusAt(ts, k); n > 0 && !(k > 0 && ts[k-1].low == "the") {
-			c.status, c.statusAt, c.stop = st, k, k+n
+			c.status, c.stop = st, k+n
 			c.np = ts[f.end:k]
 			return c, true
 		}
@@ -510,7 +521,7 @@ func nounPhrase(ts []token, i int) []token {
 	return ts[i:k]
 }
 
-func groupOf(np []token, f figure) string {
+func groupOf(np []token) string {
 	for _, t := range np {
 		if g := groups[t.low]; g != "" {
 			if g == "soldiers" && t.low == "men" {
@@ -567,10 +578,10 @@ func attributions(ts []token, context attribution) []attribution {
 		switch {
 		case t.low == "according" && i+1 < len(ts) && ts[i+1].low == "to":
 			who := words(ts, i+2, min(len(ts), i+10))
-			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who, "")})
+			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who)})
 		case t.low == "citing":
 			who := words(ts, i+1, min(len(ts), i+6))
-			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who, "")})
+			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who)})
 		case reporting[t.low]:
 			// The subject: the words before the verb back to a comma or
 			// the clause's start; or, inverted ("…, said the ministry"),
@@ -594,7 +605,7 @@ func attributions(ts []token, context attribution) []attribution {
 			if strings.TrimSpace(who) == "" && i+1 < len(ts) {
 				who = words(ts, i+1, min(len(ts), i+6))
 			}
-			side := claimantSide(who, "")
+			side := claimantSide(who)
 			if side == "" && official(who) {
 				side = placeSide(who)
 			}
@@ -613,9 +624,13 @@ func attributions(ts []token, context attribution) []attribution {
 // official reports whether a claimant is an office whose side is where
 // it sits ("officials in Nangarhar").
 func official(who string) bool {
-	w := strings.ToLower(who)
-	for _, x := range []string{"official", "authorit", "governor", "spokesman", "spokesperson", "administration", "police", "commander"} {
-		if strings.Contains(w, x) {
+	return containsAny(strings.ToLower(who), "official", "authorit", "governor", "spokesman", "spokesperson", "administration", "police", "commander")
+}
+
+// containsAny reports whether s contains any of xs.
+func containsAny(s string, xs ...string) bool {
+	for _, x := range xs {
+		if strings.Contains(s, x) {
 			return true
 		}
 	}
@@ -676,16 +691,9 @@ func attributionOf(atts []attribution, i int, context attribution) attribution {
 // claimantSide says whose voice a claimant's words are: PK, AF, other (a
 // hospital, residents, the UN, a militant group), or "" if they name no
 // one it can place.
-func claimantSide(who, sentence string) string {
+func claimantSide(who string) string {
 	w := " " + strings.ToLower(who) + " "
-	has := func(xs ...string) bool {
-		for _, x := range xs {
-			if strings.Contains(w, x) {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(xs ...string) bool { return containsAny(w, xs...) }
 	switch {
 	case has("hospital", "doctor", "medic", "medical", "resident", "relative", "uncle", "father", "mother", "brother", "elder",
 		" un ", "unama", "united nations", "ttp", "tehreek", "faction", "rescue", "press", "think tank", "local sources",
@@ -704,8 +712,9 @@ func claimantSide(who, sentence string) string {
 }
 
 // sideOfCasualty decides whose people a figure counts.
-func sideOfCasualty(c casualty, by attribution, sentence string) string {
-	np := strings.ToLower(joinLow(c.np))
+// g is its group; where gives the side the sentence's places lie on.
+func sideOfCasualty(c casualty, g string, by attribution, ts []token, where func() string) string {
+	np := joinLow(c.np)
 	nationality := func(s string) string {
 		s = " " + s + " "
 		switch {
@@ -719,7 +728,6 @@ func sideOfCasualty(c casualty, by attribution, sentence string) string {
 		}
 		return ""
 	}
-	g := groupOf(c.np, c.fig)
 	if n := nationality(np); n != "" {
 		if n == "none" {
 			return ""
@@ -729,15 +737,14 @@ func sideOfCasualty(c casualty, by attribution, sentence string) string {
 	// What follows the status: "killed on the Afghan side" names the
 	// side, "wounded by Taliban fire" the other.
 	if c.stop > 0 {
-		if s := sideAfter(tokenize(sentence), c.stop); s != "" {
+		if s := sideAfter(ts, c.stop); s != "" {
 			return s
 		}
 	}
 	if g == "militants" {
 		return ""
 	}
-	own := strings.Contains(" "+np+" ", " its ") || strings.Contains(" "+np+" ", " their ") || strings.Contains(" "+np+" ", " our ") ||
-		strings.Contains(" "+np+" ", " own ")
+	own := slices.ContainsFunc(c.np, func(t token) bool { return ownWord[t.low] })
 	if own && (by.side == "PK" || by.side == "AF") {
 		return by.side
 	}
@@ -758,12 +765,12 @@ func sideOfCasualty(c casualty, by attribution, sentence string) string {
 		}
 	}
 	if g == "police" {
-		if s := placeSide(sentence); s != "" {
+		if s := where(); s != "" {
 			return s
 		}
 		return "PK"
 	}
-	if s := placeSide(sentence); s != "" && by.side != "" && (by.side == "other" || g == "civilians" || g == "people") {
+	if s := where(); s != "" && by.side != "" && (by.side == "other" || g == "civilians" || g == "people") {
 		return s
 	}
 	if by.side == "PK" || by.side == "AF" {
@@ -772,7 +779,7 @@ func sideOfCasualty(c casualty, by attribution, sentence string) string {
 	if by.side == "" {
 		return "" // an outlet's own figure: no side it does not name
 	}
-	return placeSide(sentence)
+	return where()
 }
 
 // sideAfter reads the words after a status: "on the Afghan side" and "in

@@ -124,27 +124,31 @@ func Extract(text string, published time.Time) []truce.Claim {
 	var out []truce.Claim
 	var context attribution // who the sentence before named as saying it
 	for _, s := range sentences(text) {
-		out = append(out, inSentence(s, published, context)...)
-		if arabicScript(s) {
-			if a := arabicAttribution(s, context); a.side != "" {
-				context = a
-			}
-		} else if atts := attributions(tokenize(s), context); len(atts) > 0 {
-			context = atts[len(atts)-1]
+		claims, said, ok := inSentence(s, published, context)
+		out = append(out, claims...)
+		if ok {
+			context = said
 		}
 	}
 	return out
 }
 
-func inSentence(s string, published time.Time, context attribution) []truce.Claim {
+// inSentence reads the claims of a sentence, and who it says gives them
+// (ok: it names someone), for the sentence after it.
+func inSentence(s string, published time.Time, context attribution) (out []truce.Claim, said attribution, ok bool) {
 	if arabicScript(s) {
-		return inArabicScript(s, published, context)
-	}
-	if related(s) {
-		return nil // a link to another story, not this one's claim
+		by := arabicAttribution(s, context)
+		return inArabicScript(s, published, by), by, by.side != ""
 	}
 	ts := tokenize(s)
-	return append(englishCalendar(s, ts, published), englishCasualties(s, ts, context)...)
+	atts := attributions(ts, context)
+	if len(atts) > 0 {
+		said, ok = atts[len(atts)-1], true
+	}
+	if related(s) {
+		return nil, said, ok // a link to another story, not this one's claim
+	}
+	return append(englishCalendar(s, ts, published), englishCasualties(s, ts, atts, context)...), said, ok
 }
 
 func isYear(s string) bool {
