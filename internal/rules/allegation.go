@@ -171,9 +171,8 @@ func applyAllegation(s *State, c *applyCtx, body any) error {
 		return truce.FieldErrorf(truce.CodeForbidden, "body.perpetrator", "a party's liaison files allegations against the other party, not its own")
 	}
 	cat, _ := truce.CategoryBySlug(f.Category)
-	s.nAllegation++
 	a := &truce.Allegation{
-		ID:               fmt.Sprintf("AL-%04d", s.nAllegation),
+		ID:               s.next(KindAllegationFiled).ID,
 		AllegationFiling: *f,
 		EventType:        cat.EventType,
 		SubEventType:     cat.SubEventType,

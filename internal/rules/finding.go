@@ -91,8 +91,7 @@ func applyFinding(s *State, c *applyCtx, body any) error {
 		return err
 	}
 	a := s.allegations[cs.Allegation]
-	s.nFinding++
-	f := &truce.Finding{ID: fmt.Sprintf("FD-%04d", s.nFinding), FindingProposal: *p, Allegation: a.ID, Category: a.Category,
+	f := &truce.Finding{ID: s.next(KindFindingProposed).ID, FindingProposal: *p, Allegation: a.ID, Category: a.Category,
 		ProposedBy: c.author.ID, Proposed: c.logged, Status: truce.FindingProposed, Quorum: s.Agreement.Quorum,
 		Signatures: []truce.Signature{}, Exercise: s.Instance.Exercise}
 	s.findings[f.ID] = f

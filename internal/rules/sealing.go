@@ -22,6 +22,9 @@ import (
 // the visibility of an existing record (false if there is none); clients
 // that decide for themselves pass one that asks the server.
 func Confidential(c *Command, see func(Ref) (truce.Visibility, bool)) bool {
+	if alwaysSealed[c.Kind()] {
+		return true
+	}
 	switch b := c.body.(type) {
 	case *truce.AllegationFiling:
 		if b.Visibility == truce.Internal {
@@ -31,10 +34,6 @@ func Confidential(c *Command, see func(Ref) (truce.Visibility, bool)) bool {
 		if b.Visibility == "" || b.Visibility == truce.Internal {
 			return true
 		}
-	case *truce.TaskAssignment, *truce.TaskResult, *truce.FindingProposal, *truce.FindingSignature:
-		// Tasks are the mechanism's own; a finding is its deliberation
-		// until it takes effect, when its entries are disclosed with it.
-		return true
 	}
 	for _, n := range Refs(c) {
 		if v, ok := see(n.Ref); ok && v == truce.Internal {
@@ -44,13 +43,22 @@ func Confidential(c *Command, see func(Ref) (truce.Visibility, bool)) bool {
 	return false
 }
 
+// alwaysSealed are the kinds sealed whatever they say: tasks are the
+// mechanism's own; a finding is its deliberation until it takes effect,
+// when its entries are disclosed with it. chosenSealed are sealed when
+// their body keeps the record within the mechanism.
+var (
+	alwaysSealed = map[string]bool{KindTaskAssigned: true, KindTaskCompleted: true, KindFindingProposed: true, KindFindingSigned: true}
+	chosenSealed = map[string]bool{KindAllegationFiled: true, KindEvidenceRegistered: true}
+)
+
 // Seals reports whether rules version n seals confidential entries.
 func Seals(n int) bool { return versions[n].Sealing }
 
 // Seals reports whether c, applied next, must be sealed under the rules
 // in force.
 func (s *State) Seals(c *Command) bool {
-	return s.version.Sealing && s.Instance != nil && Confidential(c, s.Visibility)
+	return s.version.Sealing && Confidential(c, s.Visibility)
 }
 
 // Keeper is the record whose readers may read an opening kept with c,
@@ -94,11 +102,8 @@ func (s *State) CheckSealing(c *Command) error {
 	sealed := c.Entry.Payload.Sealed
 	if !s.version.Sealing {
 		if sealed != nil {
-			return truce.FieldErrorf(truce.CodeInvalid, "payload.sealed", "rules version %d keeps every entry in clear: sealed entries begin with version 3", s.Rules)
+			return s.unsealable()
 		}
-		return nil
-	}
-	if s.Instance == nil {
 		return nil
 	}
 	must := s.Seals(c)
@@ -116,8 +121,8 @@ func (s *State) CheckSealing(c *Command) error {
 }
 
 // creates says which record each kind that creates one makes, and how its
-// id is numbered: a sealed entry's record is numbered by everyone, with or
-// without the body.
+// id is numbered (next): a sealed entry's record is numbered by everyone,
+// with or without the body.
 func (s *State) creates(kind string) (typ string, n *int, prefix string) {
 	switch kind {
 	case KindAllegationFiled:
@@ -132,6 +137,13 @@ func (s *State) creates(kind string) (typ string, n *int, prefix string) {
 		return TypeFinding, &s.nFinding, "FD"
 	}
 	return "", nil, ""
+}
+
+// next numbers the record an entry of kind creates: AL-0001, CS-0002, ….
+func (s *State) next(kind string) Ref {
+	typ, n, prefix := s.creates(kind)
+	*n++
+	return Ref{Type: typ, ID: fmt.Sprintf("%s-%04d", prefix, *n)}
 }
 
 // changes says which records an entry naming the records given may
@@ -176,18 +188,14 @@ func (s *State) Skip(c *Command, index int64, logged time.Time) error {
 		named = SealedRefs(c)
 	}
 	tainted := s.changes(c.Kind(), named)
-	if typ, n, prefix := s.creates(c.Kind()); n != nil {
-		*n++
-		ref := Ref{Type: typ, ID: fmt.Sprintf("%s-%04d", prefix, *n)}
+	if _, n, _ := s.creates(c.Kind()); n != nil {
+		ref := s.next(c.Kind())
 		tainted = append(tainted, ref)
 		if c.Blind() && s.placeholder(ref, ctx, named) {
 			// It exists from here on, kept within the mechanism: an entry
 			// in clear about it is refused, as the live rules refuse it.
 			ctx.touch(ref.Type, ref.ID)
 		}
-	}
-	if s.tainted == nil {
-		s.tainted, s.skippedKinds = map[Ref]bool{}, map[string]bool{}
 	}
 	for _, r := range tainted {
 		s.tainted[r] = true
@@ -204,11 +212,10 @@ func (s *State) Skip(c *Command, index int64, logged time.Time) error {
 // known to be shared with the parties.
 func (s *State) maySeal(kind string, named []Ref) error {
 	if !s.version.Sealing {
-		return truce.FieldErrorf(truce.CodeInvalid, "payload.sealed", "rules version %d keeps every entry in clear: sealed entries begin with version 3", s.Rules)
+		return s.unsealable()
 	}
-	switch kind {
-	case KindAllegationFiled, KindEvidenceRegistered, KindTaskAssigned, KindTaskCompleted, KindFindingProposed, KindFindingSigned:
-		return nil // sealed by what the body says, or always
+	if alwaysSealed[kind] || chosenSealed[kind] {
+		return nil
 	}
 	for _, r := range named {
 		if v, known := s.Visibility(r); !known || v == truce.Internal {
@@ -216,6 +223,12 @@ func (s *State) maySeal(kind string, named []Ref) error {
 		}
 	}
 	return truce.FieldErrorf(truce.CodeInvalid, "payload.sealed", "this sealed %s entry names only records the parties share: it must be in clear", kind)
+}
+
+// unsealable refuses a sealed entry under rules that keep every entry in
+// clear.
+func (s *State) unsealable() error {
+	return truce.FieldErrorf(truce.CodeInvalid, "payload.sealed", "rules version %d keeps every entry in clear: sealed entries begin with version 3", s.Rules)
 }
 
 // placeholder makes a record a sealed entry created, known only by what

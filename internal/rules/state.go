@@ -124,6 +124,8 @@ func New() *State {
 		created:        map[Ref]int64{},
 		osint:          newOSINT(),
 		placeholders:   map[Ref]bool{},
+		tainted:        map[Ref]bool{},
+		skippedKinds:   map[string]bool{},
 	}
 }
 

@@ -164,9 +164,8 @@ func applyCase(s *State, c *applyCtx, body any) error {
 	if a.Status != truce.AllegationAdmitted {
 		return truce.Errorf(truce.CodeConflict, "a case is opened on an admitted allegation; %s is %s", a.ID, a.Status)
 	}
-	s.nCase++
 	cs := &truce.Case{
-		ID: fmt.Sprintf("CS-%04d", s.nCase), Allegation: a.ID, Title: o.Title, OpenedBy: c.author.ID, Opened: c.logged,
+		ID: s.next(KindCaseOpened).ID, Allegation: a.ID, Title: o.Title, OpenedBy: c.author.ID, Opened: c.logged,
 		Status: truce.CaseOpen, Verification: truce.Deadline{Due: c.logged.Add(time.Duration(s.Agreement.Deadlines.Verification))},
 		Filer: a.FilingParty, Accused: a.Accused, Exercise: s.Instance.Exercise,
 	}
@@ -220,8 +219,7 @@ func applyTask(s *State, c *applyCtx, body any) error {
 	if !t.Due.After(c.logged) || t.Due.After(c.logged.Add(365*24*time.Hour)) {
 		return truce.FieldErrorf(truce.CodeBadTime, "body.due", "must be after now and within a year")
 	}
-	s.nTask++
-	task := &truce.Task{ID: fmt.Sprintf("TK-%04d", s.nTask), TaskAssignment: *t, AssignedBy: c.author.ID, Assigned: c.logged,
+	task := &truce.Task{ID: s.next(KindTaskAssigned).ID, TaskAssignment: *t, AssignedBy: c.author.ID, Assigned: c.logged,
 		Status: truce.TaskAssigned, Deadline: truce.Deadline{Due: t.Due.UTC()}}
 	task.Due = task.Deadline.Due
 	s.tasks[task.ID] = task
@@ -347,8 +345,7 @@ func applyEvidence(s *State, c *applyCtx, body any) error {
 			return truce.FieldErrorf(truce.CodeNotFound, "body.allegation", "no allegation %q", e.Allegation)
 		}
 	}
-	s.nEvidence++
-	ev := &truce.Evidence{ID: fmt.Sprintf("EV-%04d", s.nEvidence), EvidenceRegistration: *e, RegisteredBy: c.author.ID, Registered: c.logged,
+	ev := &truce.Evidence{ID: s.next(KindEvidenceRegistered).ID, EvidenceRegistration: *e, RegisteredBy: c.author.ID, Registered: c.logged,
 		Custody: []truce.Custody{{Index: c.index, At: c.logged, By: c.author.ID, Action: "registered"}}}
 	if ev.Visibility == "" {
 		ev.Visibility = truce.Internal
