@@ -34,9 +34,9 @@ func (a *Auditor) compareAPI(ctx context.Context, r *Round) error {
 	if od.AsOf == size {
 		// What falls due of a record sealed entries may have changed is
 		// what this member can derive, not what the log gives.
-		comparable := func(o rules.Overdue) bool { return !a.uncomparable(o.Ref()) }
-		want := slices.DeleteFunc(a.chk.state.OverdueFor(a.access), func(o rules.Overdue) bool { return !comparable(o) })
-		got := slices.DeleteFunc(od.Items, func(o rules.Overdue) bool { return !comparable(o) })
+		uncomparable := func(o rules.Overdue) bool { return a.uncomparable(o.Ref()) }
+		want := slices.DeleteFunc(a.chk.state.OverdueFor(a.access), uncomparable)
+		got := slices.DeleteFunc(od.Items, uncomparable)
 		if err := a.compareOverdue(want, got); err != nil {
 			return err
 		}

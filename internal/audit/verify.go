@@ -9,7 +9,6 @@ package audit
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -260,7 +259,8 @@ func Verify(ctx context.Context, st store.Store, origin string, v note.Verifier,
 		if err != nil {
 			return nil
 		}
-		return &truce.Opening{Salt: hex.EncodeToString(x.Salt), Content: x.Content}
+		o := x.Opening()
+		return &o
 	})
 	if err != nil {
 		return nil, err

@@ -11,7 +11,6 @@ package read
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,7 +154,8 @@ func (s *Service) Openings(ctx context.Context, v policy.Viewer, from int64) (*w
 		if !access.Sees(x.Visibility, x.Owner) || !x.Body && !access.Sees(truce.Internal, x.Owner) {
 			return nil
 		}
-		out.Items = append(out.Items, wire.Opening{Index: x.Index, Commitment: x.Commitment, Body: x.Body, Salt: hex.EncodeToString(x.Salt), Content: x.Content})
+		o := x.Opening()
+		out.Items = append(out.Items, wire.Opening{Index: x.Index, Commitment: x.Commitment, Body: x.Body, Salt: o.Salt, Content: o.Content})
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPageFull) {

@@ -377,11 +377,8 @@ func (s *Sequencer) SubmitSystem(ctx context.Context, kind string, body any) (*t
 
 // Sign builds and signs an entry.
 func Sign(kind, origin, author string, seq uint64, at time.Time, body any, k *entry.PrivateKey) (*dsse.Envelope, error) {
-	raw, err := marshalBody(body)
-	if err != nil {
-		return nil, err
-	}
-	return entry.Sign(entry.Payload{Kind: kind, Origin: origin, Author: author, Seq: seq, Time: at.UTC(), Body: raw}, k)
+	env, _, err := SignSealing(kind, origin, author, seq, at, body, k, nil)
+	return env, err
 }
 
 // Seer gives the visibility of an existing record (false if there is
@@ -680,16 +677,11 @@ func (s *Sequencer) signSystem(sys *systemEntry, logged time.Time) (*rules.Comma
 	if sys.key != nil {
 		author, key = sys.author, sys.key
 	}
-	raw, err := marshalBody(sys.body)
-	if err != nil {
-		return nil, nil, err
+	var see Seer
+	if rules.Seals(s.state.Rules) {
+		see = s.state.Visibility
 	}
-	p := entry.Payload{Kind: sys.kind, Origin: s.origin, Author: author, Seq: s.state.Seq(author) + 1, Time: logged, Body: raw}
-	var opening *truce.Opening
-	if probe, err := rules.Decode(&entry.Entry{Payload: p}); err == nil && s.state.Seals(probe) {
-		p, opening = entry.Seal(p, rules.SealedRefs(probe), salt())
-	}
-	env, err := entry.Sign(p, key)
+	env, opening, err := SignSealing(sys.kind, s.origin, author, s.state.Seq(author)+1, logged, sys.body, key, see)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -199,13 +199,18 @@ type Openings interface {
 	EachSealed(ctx context.Context, from int64, fn func(Sealed) error) error
 }
 
+// Opening is the opening x keeps, as entries and clients carry it.
+func (x *Sealed) Opening() truce.Opening {
+	return truce.Opening{Salt: hex.EncodeToString(x.Salt), Content: x.Content}
+}
+
 // Unseal opens the sealed entry at index with the opening st keeps of it.
 func Unseal(ctx context.Context, st Openings, index int64, e *entry.Entry) error {
 	x, err := st.Opening(ctx, index, e.Payload.Sealed.Commitment)
 	if err != nil {
 		return fmt.Errorf("the content behind the sealed entry: %w", err)
 	}
-	return e.Unseal(truce.Opening{Salt: hex.EncodeToString(x.Salt), Content: x.Content})
+	return e.Unseal(x.Opening())
 }
 
 // Blobs records who uploaded the files kept beside the log (the files
