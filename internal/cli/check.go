@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -20,15 +21,22 @@ import (
 // it returns the remaining arguments.
 func openData(e *env, name string, args []string) (*instance.Instance, []string, error) {
 	fs := e.flags(name)
-	data := fs.String("data", "", "data directory")
-	if err := parse(fs, args); err != nil {
-		return nil, nil, err
-	}
-	if err := required(fs, "data"); err != nil {
-		return nil, nil, err
-	}
-	in, err := instance.OpenStore(e.ctx, *data)
+	fs.String("data", "", "data directory")
+	in, err := openStore(e, fs, args)
 	return in, fs.Args(), err
+}
+
+// openStore parses a command's flags, which include --data, checks that
+// --data and the flags named in need are given, and opens that instance's
+// database (beside a serving process too).
+func openStore(e *env, fs *flag.FlagSet, args []string, need ...string) (*instance.Instance, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if err := required(fs, append([]string{"data"}, need...)...); err != nil {
+		return nil, err
+	}
+	return instance.OpenStore(e.ctx, fs.Lookup("data").Value.String())
 }
 
 func cmdVerify(e *env, args []string) error {

@@ -73,15 +73,7 @@ func cmdMember(e *env, args []string) error {
 }
 
 func cmdMemberList(e *env, args []string) error {
-	fs := e.flags("member list")
-	data := fs.String("data", "", "data directory")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "data"); err != nil {
-		return err
-	}
-	in, err := instance.OpenStore(e.ctx, *data)
+	in, _, err := openData(e, "member list", args)
 	if err != nil {
 		return err
 	}
@@ -122,15 +114,9 @@ func cmdMemberList(e *env, args []string) error {
 // sessions and tokens. A new enrolment link reinstates it.
 func cmdMemberSuspend(e *env, args []string) error {
 	fs := e.flags("member suspend")
-	data := fs.String("data", "", "data directory")
+	fs.String("data", "", "data directory")
 	member := fs.String("member", "", "member id")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "data", "member"); err != nil {
-		return err
-	}
-	in, err := instance.OpenStore(e.ctx, *data)
+	in, err := openStore(e, fs, args, "member")
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	fnote "github.com/transparency-dev/formats/note"
 
 	"github.com/truce-mvm/truce/internal/api"
-	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
@@ -120,18 +119,12 @@ func witnessServe(e *env, args []string) error {
 
 func witnessPolicy(e *env, verb string, args []string) error {
 	fs := e.flags("witness " + verb)
-	data := fs.String("data", "", "the instance's data directory")
+	fs.String("data", "", "the instance's data directory")
 	url := fs.String("url", "", "the witness's base URL (attach)")
 	vkey := fs.String("vkey", "", "the witness's cosignature verifier key (attach)")
 	name := fs.String("name", "", "the witness's name (detach)")
 	quorum := fs.Int("quorum", -1, "how many witnesses must cosign a checkpoint (default: all)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "data"); err != nil {
-		return err
-	}
-	in, err := instance.OpenStore(e.ctx, *data)
+	in, err := openStore(e, fs, args)
 	if err != nil {
 		return err
 	}
