@@ -146,7 +146,7 @@ func Claims(dir string, predictions io.Writer) (*ClaimsResult, error) {
 	defer f.Close()
 	res := &ClaimsResult{}
 	scores := map[string]*Score{}
-	for _, k := range []string{truce.ClaimCasualties, truce.ClaimDate, truce.ClaimRange, truce.ClaimDuration} {
+	for _, k := range claimKinds {
 		sc := &Score{Kind: k, Target: calendarTarget, TargetR: calendarTarget}
 		if k == truce.ClaimCasualties {
 			sc.Target, sc.TargetR = casualtyPrecisionTarget, casualtyRecallTarget
@@ -177,74 +177,25 @@ func Claims(dir string, predictions io.Writer) (*ClaimsResult, error) {
 			}
 		}
 		miss := Miss{ID: s.ID, Text: s.Text}
-		match := func(key func(benchClaim) string, want, have []benchClaim, count func(kind string, matched, expected, predicted int)) {
-			left := map[string]int{}
-			for _, c := range have {
-				left[key(c)]++
-			}
-			perKind := map[string][3]int{}
-			for _, c := range want {
-				k := key(c)
-				n := perKind[c.Kind]
-				n[1]++
-				if left[k] > 0 {
-					left[k]--
-					n[0]++
-				} else if count != nil {
-					miss.Missed = append(miss.Missed, k)
-				}
-				perKind[c.Kind] = n
-			}
-			for _, c := range have {
-				n := perKind[c.Kind]
-				n[2]++
-				perKind[c.Kind] = n
-			}
-			for k, n := range perKind {
-				if count != nil {
-					count(k, n[0], n[1], n[2])
-				}
-			}
-			if count != nil {
-				for k, n := range left {
-					for range n {
-						miss.Spurious = append(miss.Spurious, k)
-					}
-				}
-			}
+		for _, k := range claimKinds {
+			want, have := ofKind(s.Claims, k), ofKind(got, k)
+			n, missed, spurious := matched(benchClaim.strict, want, have)
+			sc := scores[k]
+			sc.Matched, sc.Expected, sc.Predicted = sc.Matched+n, sc.Expected+len(want), sc.Predicted+len(have)
+			miss.Missed, miss.Spurious = append(miss.Missed, missed...), append(miss.Spurious, spurious...)
 		}
-		match(benchClaim.strict, s.Claims, got, func(kind string, matched, expected, predicted int) {
-			if sc := scores[kind]; sc != nil {
-				sc.Matched += matched
-				sc.Expected += expected
-				sc.Predicted += predicted
-			}
-		})
-		casualties := func(cs []benchClaim) []benchClaim {
-			return slices.DeleteFunc(slices.Clone(cs), func(c benchClaim) bool { return c.Kind != truce.ClaimCasualties })
-		}
-		match(benchClaim.loose, casualties(s.Claims), casualties(got), nil)
-		left := map[string]int{}
-		for _, c := range casualties(got) {
-			left[c.loose()]++
-		}
-		for _, c := range casualties(s.Claims) {
-			res.CasualtyLoose.Expected++
-			if left[c.loose()] > 0 {
-				left[c.loose()]--
-				res.CasualtyLoose.Matched++
-			}
-		}
-		res.CasualtyLoose.Predicted += len(casualties(got))
+		want, have := ofKind(s.Claims, truce.ClaimCasualties), ofKind(got, truce.ClaimCasualties)
+		n, _, _ := matched(benchClaim.loose, want, have)
+		l := &res.CasualtyLoose
+		l.Matched, l.Expected, l.Predicted = l.Matched+n, l.Expected+len(want), l.Predicted+len(have)
 		if len(miss.Missed)+len(miss.Spurious) > 0 {
-			slices.Sort(miss.Spurious)
 			res.Worst = append(res.Worst, miss)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	for _, k := range []string{truce.ClaimCasualties, truce.ClaimDate, truce.ClaimRange, truce.ClaimDuration} {
+	for _, k := range claimKinds {
 		scores[k].finish()
 		res.Kinds = append(res.Kinds, *scores[k])
 	}
@@ -253,6 +204,37 @@ func Claims(dir string, predictions io.Writer) (*ClaimsResult, error) {
 		return (len(b.Missed) + len(b.Spurious)) - (len(a.Missed) + len(a.Spurious))
 	})
 	return res, nil
+}
+
+// claimKinds are the kinds the benchmark annotates.
+var claimKinds = []string{truce.ClaimCasualties, truce.ClaimDate, truce.ClaimRange, truce.ClaimDuration}
+
+func ofKind(cs []benchClaim, kind string) []benchClaim {
+	return slices.DeleteFunc(slices.Clone(cs), func(c benchClaim) bool { return c.Kind != kind })
+}
+
+// matched matches the claims expected with those predicted as multisets,
+// by key: how many are found, and those left over on either side.
+func matched(key func(benchClaim) string, want, have []benchClaim) (n int, missed, spurious []string) {
+	left := map[string]int{}
+	for _, c := range have {
+		left[key(c)]++
+	}
+	for _, c := range want {
+		if k := key(c); left[k] > 0 {
+			left[k]--
+			n++
+		} else {
+			missed = append(missed, k)
+		}
+	}
+	for k, m := range left {
+		for range m {
+			spurious = append(spurious, k)
+		}
+	}
+	slices.Sort(spurious)
+	return n, missed, spurious
 }
 
 // predict extracts the claims of a benchmark sentence, its context (the
