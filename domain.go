@@ -67,6 +67,10 @@ type Key struct {
 	Approved int64 `json:"approved,omitempty"`
 }
 
+// Usable reports whether the key signs now: neither revoked nor awaiting
+// approval.
+func (k Key) Usable() bool { return k.Revoked == 0 && !k.Pending }
+
 // Duration is a length of time written for people: "72h", "14d", "2w", "90m".
 type Duration time.Duration
 

@@ -93,7 +93,7 @@ func cmdMemberList(e *env, args []string) error {
 		}
 		active := 0
 		for _, k := range m.Keys {
-			if k.Revoked == 0 && !k.Pending {
+			if k.Usable() {
 				active++
 			}
 		}

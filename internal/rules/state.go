@@ -170,7 +170,7 @@ func (s *State) CustodialKey(member string) (string, bool) {
 		return "", false
 	}
 	for _, k := range m.Keys {
-		if k.Custodial && k.Revoked == 0 && !k.Pending {
+		if k.Custodial && k.Usable() {
 			return k.ID, true
 		}
 	}

@@ -281,7 +281,7 @@ func (s *Server) renderForm(w http.ResponseWriter, v *view, a action, values url
 	var keys []string
 	for _, k := range v.Member.Keys {
 		switch {
-		case k.Revoked != 0 || k.Pending:
+		case !k.Usable():
 		case k.Custodial:
 			d.Custodial = true
 		default:

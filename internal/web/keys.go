@@ -36,8 +36,7 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request, v *view) error {
 		}
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		v.Fields = map[string]string{"password": v.L.T("keys.password.wrong")}
-		s.render(w, v, "keys", v.L.T("keys.title"), keysData{Origin: s.cfg.Read.Origin(), Keys: v.Member.Keys})
-		return nil
+		return s.keysPage(w, r, v)
 	}
 	if _, err := s.cfg.Submit.AddKey(r.Context(), v.who, r.PostForm.Get("key"), r.PostForm.Get("proof")); err != nil {
 		return err
