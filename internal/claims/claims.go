@@ -18,12 +18,6 @@ import (
 	"github.com/truce-mvm/truce"
 )
 
-// sideWord is how text names a party.
-type sideWord struct {
-	side string
-	re   *regexp.Regexp
-}
-
 var sentenceEnd = regexp.MustCompile(`[.!?]\s+|[۔؟]\s*`)
 
 // sentences splits text into sentences, keeping their end marks.
@@ -137,8 +131,8 @@ func Extract(text string, published time.Time) []truce.Claim {
 // (ok: it names someone), for the sentence after it.
 func inSentence(s string, published time.Time, context attribution) (out []truce.Claim, said attribution, ok bool) {
 	if arabicScript(s) {
-		by := arabicAttribution(s, context)
-		return inArabicScript(s, published, by), by, by.side != ""
+		by, named := arabicAttribution(s, context)
+		return inArabicScript(s, published, by), named, named.side != ""
 	}
 	ts := tokenize(s)
 	atts := attributions(ts, context)
@@ -154,27 +148,6 @@ func inSentence(s string, published time.Time, context attribution) (out []truce
 func isYear(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && len(s) == 4 && n >= 1900 && n <= 2100
-}
-
-// sideOf reads whose casualties these are, by the words of a language:
-// from the words next to the figure ("Pakistani soldiers"), else from the
-// only party the sentence names.
-func sideOf(words []sideWord, near, sentence string) string {
-	for _, w := range words {
-		if w.re.MatchString(near) {
-			return w.side
-		}
-	}
-	found := ""
-	for _, w := range words {
-		if w.re.MatchString(sentence) {
-			if found != "" {
-				return ""
-			}
-			found = w.side
-		}
-	}
-	return found
 }
 
 // Days are the days claims say things happened on: dates, and the ends of

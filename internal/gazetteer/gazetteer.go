@@ -12,6 +12,7 @@ package gazetteer
 
 import (
 	_ "embed"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,9 +110,12 @@ var cues = []string{"in", "near", "at", "from", "of", "outside", "around"}
 
 var countries = map[string]string{"pakistan": "PK", "afghanistan": "AF", "qatar": "QA", "turkey": "TR", "türkiye": "TR", "turkiye": "TR"}
 
+var possessive = regexp.MustCompile(`(\pL)['’]s\b`)
+
 // Find returns the places text names, each once, in the order first named.
 func Find(text string) []truce.PlaceMention {
 	once.Do(load)
+	text = possessive.ReplaceAllString(text, "$1") // "Miranshah's hospital"
 	orig := words(text)
 	toks := words(strings.ToLower(fold(text)))
 	if len(orig) != len(toks) { // folding split or joined a word: match on the folded text alone
@@ -127,7 +131,8 @@ func Find(text string) []truce.PlaceMention {
 	var out []truce.PlaceMention
 	seen := map[string]bool{}
 	for i := 0; i < len(toks); i++ {
-		if r := []rune(orig[i]); !unicode.IsUpper(r[0]) {
+		// A name is capitalised; scripts without case (Arabic) are taken as written.
+		if r := []rune(orig[i]); unicode.IsLower(r[0]) {
 			continue
 		}
 		for n := min(maxLen, len(toks)-i); n >= 1; n-- {
