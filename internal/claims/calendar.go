@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/truce-mvm/truce"
 )
@@ -237,8 +238,19 @@ func englishCalendar(s string, ts []token, published time.Time) []truce.Claim {
 // dateline reports whether a date is an article's dateline ("KABUL, Oct
 // 12 (Wire) –"), which dates the report, not an event.
 func dateline(ts []token, i int, d calDate) bool {
-	return i >= 2 && ts[i-1].text == "," && strings.ToUpper(ts[i-2].text) == ts[i-2].text && len(ts[i-2].text) > 2 &&
-		d.end < len(ts) && ts[d.end].text == "("
+	if i < 2 || ts[i-1].text != "," || d.end >= len(ts) {
+		return false
+	}
+	for _, t := range ts[:i-1] { // the place, in capitals, opens the sentence
+		if strings.ToUpper(t.text) != t.text || !unicode.IsLetter([]rune(t.text)[0]) {
+			return false
+		}
+	}
+	switch ts[d.end].text {
+	case "(", "–", "—", "-", ":":
+		return true
+	}
+	return false
 }
 
 // dayPair reads two days joined as a range: "25 to 30", "25-30",

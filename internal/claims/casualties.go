@@ -250,7 +250,7 @@ var between = set("of", "its", "their", "our", "his", "own", "them", "others", "
 	"terrorists", "insurgents", "combatants", "shepherds", "journalists", "passengers", "passers-by", "boy", "girl", "man",
 	"woman", "members", "villagers", "residents", "mujahideen", "khawarij", "ttp", "quickly", "all", "who", "went", "gone",
 	"ongoing", "at", "least", "feared", "force", "forces", "being", "unit", "from", "remain", "remained", "tribal", "bus",
-	"still", "now")
+	"still", "now", "it", "they", "described", "as", "termed", "called", "labelled", "labeled", "whom")
 
 // groups name whose people a figure counts.
 var groups = map[string]string{
@@ -304,13 +304,16 @@ type casualty struct {
 	np          []token
 	agent       []token // who did it, for an active verb: the words before it
 	inheritFrom int     // the figure whose status it takes ("nine of them"), or -1
+	part        bool    // … as a part of it, so also its side ("eleven children were among 27 civilians")
+	same        bool    // … as the same figure told otherwise ("the real figure is 58"), so its side and group too
 	stop        int     // the token after a status that follows the figure, or 0
 }
 
-// englishCasualties reads the casualty claims of one sentence. context is
-// the claimant the sentence before named, for "It added that …".
-// atts are the sentence's attributions.
-func englishCasualties(s string, ts []token, atts []attribution, context attribution) []truce.Claim {
+// englishCasualties reads the casualty claims of one sentence. atts are
+// the sentence's attributions; prevPlace is the side the places of the
+// sentence before lie on, for a sentence that names none ("A boy was
+// among the dead" after "Shells struck a house in Spin Boldak").
+func englishCasualties(s string, ts []token, atts []attribution, prevPlace string) []truce.Claim {
 	var found []casualty
 	for i := 0; i < len(ts); i++ {
 		if i > 0 && (ts[i-1].low == "resolution" || months[ts[i-1].low] != 0 || monthAbbr[ts[i-1].low] != 0) {
@@ -329,14 +332,19 @@ func englishCasualties(s string, ts []token, atts []attribution, context attribu
 			i = f.end - 1
 		}
 	}
-	var out []truce.Claim
 	place, placed := "", false
 	where := func() string { // the gazetteer, read once a sentence
 		if !placed {
 			place, placed = placeSide(s), true
+			if place == "" {
+				place = prevPlace
+			}
 		}
 		return place
 	}
+	claims := make([]*truce.Claim, len(found))
+	var last *truce.Claim
+	var lastBy attribution
 	for k, c := range found {
 		if c.status == "" && c.inheritFrom >= 0 && c.inheritFrom < len(found) {
 			found[k].status = found[c.inheritFrom].status
@@ -345,16 +353,45 @@ func englishCasualties(s string, ts []token, atts []attribution, context attribu
 		if c.status == "" {
 			continue
 		}
-		by := attributionOf(atts, c.fig.start, context)
-		claim := truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: c.fig.count, Status: c.status,
+		by := attributionOf(atts, c.fig.start)
+		if by.official && by.side == "" {
+			by.side = where() // "local officials said": officials of where it happened
+			if by.side == "" && strings.Contains(strings.ToLower(by.text), "police") {
+				by.side = "PK"
+			}
+		}
+		claim := &truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: c.fig.count, Status: c.status,
 			Approx: c.fig.approx, CountMax: c.fig.max, Group: groupOf(c.np), Claimant: by.text, By: by.side}
 		claim.Side = sideOfCasualty(c, claim.Group, by, ts, where)
 		// "… and 29 wounded", "… and wounded 30 more": the same people as
 		// the figure before, unless it names others.
-		if len(out) > 0 && continues(c.np) && out[len(out)-1].By == claim.By {
-			claim.Side, claim.Group = out[len(out)-1].Side, out[len(out)-1].Group
+		if last != nil && continues(c.np) && lastBy == by {
+			claim.Side, claim.Group = last.Side, last.Group
 		}
-		out = append(out, claim)
+		if by.official && claim.By == "" {
+			claim.By = claim.Side // an official no place names: one of those whose losses they give
+		}
+		claims[k], last, lastBy = claim, claim, by
+	}
+	// A part takes the side of its whole, which may come after it; the
+	// same figure told otherwise takes all of it.
+	for k, c := range found {
+		if claims[k] == nil || c.inheritFrom < 0 || c.inheritFrom >= len(found) || claims[c.inheritFrom] == nil {
+			continue
+		}
+		whole := claims[c.inheritFrom]
+		switch {
+		case c.same:
+			claims[k].Side, claims[k].Group = whole.Side, whole.Group
+		case c.part && claims[k].Side == "":
+			claims[k].Side = whole.Side
+		}
+	}
+	var out []truce.Claim
+	for _, c := range claims {
+		if c != nil {
+			out = append(out, *c)
+		}
 	}
 	return out
 }
@@ -454,18 +491,50 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 				}
 			}
 		}
+		// "Kabul says the real figure is 58": the figure before, told otherwise.
+		if (w == "is" || w == "was" || w == "at") && len(before) > 0 {
+			for k := j - 1; k >= 0 && k >= j-3; k-- {
+				if ts[k].low == "figure" || ts[k].low == "number" || ts[k].low == "tally" || ts[k].low == "toll" {
+					c.inheritFrom, c.same = len(before)-1, true
+					return c, true
+				}
+			}
+		}
 		if w == "including" && len(before) > 0 {
-			c.inheritFrom, c.np = len(before)-1, nounPhrase(ts, f.end)
+			c.inheritFrom, c.part, c.np = len(before)-1, true, nounPhrase(ts, f.end)
 			return c, true
+		}
+		// "The attackers, numbering about a dozen, were all killed": whom
+		// it counts stands before it, its status after.
+		if (w == "numbering" || w == "numbered") && f.end < len(ts) && ts[f.end].text == "," {
+			end := j
+			if end > 0 && ts[end-1].text == "," {
+				end--
+			}
+			from := end
+			for from > 0 && ts[from-1].text != "," {
+				from--
+			}
+			if st, stop, ok := statusAfter(ts, f.end+1, 4); ok {
+				c.status, c.stop, c.np = st, stop, ts[from:end]
+				return c, true
+			}
 		}
 	}
 	// After it: its noun phrase, auxiliaries, then a status.
-	for k := f.end; k < len(ts) && k < f.end+9; k++ {
+	limit := f.end + 12
+	for k := f.end; k < len(ts) && k < limit; k++ {
 		w := ts[k].low
 		if st, n := statusAt(ts, k); n > 0 && !(k > 0 && ts[k-1].low == "the") {
 			c.status, c.stop = st, k+n
 			c.np = ts[f.end:k]
 			return c, true
+		}
+		if w == "the" && k > f.end && ts[k-1].low == "of" { // "three of the wounded died"
+			if _, n := statusAt(ts, k+1); n > 0 {
+				k += n
+				continue
+			}
 		}
 		if w == "among" { // "eleven children were among 27 civilians killed", "a boy was among the dead"
 			c.np = ts[f.end:k]
@@ -475,13 +544,19 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 					return c, true
 				}
 			}
-			c.inheritFrom = len(before) + 1 // the figure that follows
+			c.inheritFrom, c.part = len(before)+1, true // the figure that follows
 			return c, true
 		}
-		if k > f.end && w == "of" && k+1 < len(ts) && ts[k+1].low == "them" && len(before) > 0 { // "nine of them children"
-			c.inheritFrom = len(before) - 1
-			c.np = ts[f.end:k]
+		if w == "of" && k+1 < len(ts) && ts[k+1].low == "them" && len(before) > 0 { // "nine of them children"
+			c.inheritFrom, c.part = len(before)-1, true
+			c.np = ts[k+2 : min(len(ts), k+3)]
 			return c, true
+		}
+		if k > f.end && ts[k-1].low == "and" {
+			if g, ok := figureAt(ts, k); ok && (!g.single || personAhead(ts, g.end)) { // "13 soldiers and two civilians were killed"
+				c.np, c.inheritFrom = ts[f.end:k-1], len(before)+1
+				return c, true
+			}
 		}
 		if w == "," && k+1 < len(ts) && parenthetical[ts[k+1].low] {
 			// ", including a lieutenant colonel and a major," — skip to its end
@@ -490,26 +565,43 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 				e++
 			}
 			if e < len(ts) {
+				limit += e - k
 				k = e
 				continue
 			}
 			break
 		}
+		// "Four elders who had gone to mediate … remain unaccounted for":
+		// a relative clause, to the status of the figure.
+		if (w == "who" || w == "whom") && k > f.end {
+			if st, stop, ok := statusAfter(ts, k+1, 15); ok {
+				c.status, c.stop, c.np = st, stop, ts[f.end:k]
+				return c, true
+			}
+		}
 		proper := ts[k].text != w && k > f.end // a name: "Angoor Adda"
 		if !between[w] && !strings.HasSuffix(w, "year-old") && groups[w] == "" && !quote(w) && !proper {
 			break
-		}
-		if k > f.end && ts[k-1].low == "and" {
-			if g, ok := figureAt(ts, k); ok && (!g.single || personAhead(ts, g.end)) { // "13 soldiers and two civilians were killed"
-				c.np, c.inheritFrom = ts[f.end:k-1], len(before)+1
-				return c, true
-			}
 		}
 		if _, ok := cardinal(w); ok && k > f.end && w != "one" {
 			break
 		}
 	}
 	return c, false
+}
+
+// statusAfter finds the status of a clause within n tokens of i, before
+// any comma or other figure.
+func statusAfter(ts []token, i, n int) (string, int, bool) {
+	for k := i; k < len(ts) && k < i+n; k++ {
+		if st, m := statusAt(ts, k); m > 0 {
+			return st, k + m, true
+		}
+		if ts[k].text == "," || clauseBreaks[ts[k].low] || isDigitWord(ts[k].low) {
+			return "", 0, false
+		}
+	}
+	return "", 0, false
 }
 
 // nounPhrase is the words after a figure that say whom it counts.
@@ -544,6 +636,8 @@ type attribution struct {
 	at         int // the reporting verb's token
 	clause     [2]int
 	side, text string
+	official   bool // an office whose side is where it sits ("local officials", "the city's police spokesman")
+	citing     bool // "citing a district official": whom an outlet's report gives as its source
 }
 
 var reporting = set("said", "says", "say", "told", "claimed", "claims", "claim", "stated", "announced", "confirmed",
@@ -574,14 +668,34 @@ func attributions(ts []token, context attribution) []attribution {
 		}
 		return c
 	}
+	add := func(i int, who string) {
+		a := attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who)}
+		if a.side == "" && official(who) {
+			a.side, a.official = placeSide(who), true
+		}
+		if pronoun(who) && (context.side != "" || context.text != "") {
+			a.side, a.text, a.official = context.side, context.text, context.official
+		}
+		if a.side != "" || a.text != "" {
+			out = append(out, a)
+		}
+	}
 	for i, t := range ts {
 		switch {
 		case t.low == "according" && i+1 < len(ts) && ts[i+1].low == "to":
-			who := words(ts, i+2, min(len(ts), i+10))
-			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who)})
+			add(i, words(ts, i+2, min(len(ts), i+10)))
 		case t.low == "citing":
-			who := words(ts, i+1, min(len(ts), i+6))
-			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: claimantSide(who)})
+			add(i, words(ts, i+1, min(len(ts), i+6)))
+			if len(out) > 0 && out[len(out)-1].at == i {
+				out[len(out)-1].citing = true
+			}
+		case nominal[t.low] && i > 1 && ts[i-1].text == "'s":
+			// "The Taliban's account — 58 soldiers dead —"
+			from := i - 2
+			for from > 0 && ts[from-1].text != "," && i-from < 6 {
+				from--
+			}
+			add(i, words(ts, from, i-1))
 		case reporting[t.low]:
 			// The subject: the words before the verb back to a comma or
 			// the clause's start; or, inverted ("…, said the ministry"),
@@ -605,21 +719,19 @@ func attributions(ts []token, context attribution) []attribution {
 			if strings.TrimSpace(who) == "" && i+1 < len(ts) {
 				who = words(ts, i+1, min(len(ts), i+6))
 			}
-			side := claimantSide(who)
-			if side == "" && official(who) {
-				side = placeSide(who)
-			}
-			if pronoun(who) {
-				side, who = context.side, context.text
-			}
-			if side == "" && who == "" {
-				continue
-			}
-			out = append(out, attribution{at: i, clause: clauseOf(i), text: who, side: side})
+			add(i, who)
 		}
 	}
-	return out
+	// "The Times, citing a district official, reported …": the source is
+	// the official, not the outlet that repeats it.
+	return slices.DeleteFunc(out, func(a attribution) bool {
+		return a.side == "" && !a.official && slices.ContainsFunc(out, func(b attribution) bool { return b.citing && b.clause == a.clause })
+	})
 }
+
+// nominal are nouns that attribute what follows to their possessor: "the
+// Taliban's account", "the army's figures".
+var nominal = set("account", "version", "figures", "tally", "toll", "claim", "count")
 
 // official reports whether a claimant is an office whose side is where
 // it sits ("officials in Nangarhar").
@@ -643,8 +755,9 @@ var afterSaid = set("in", "on", "that", "at", "to", "by", "during", "late", "ear
 	"its")
 
 func pronoun(who string) bool {
-	switch strings.ToLower(strings.TrimSpace(who)) {
-	case "it", "he", "she", "they", "the statement", "the spokesman", "the ministry", "the military", "it also", "he also":
+	switch strings.TrimPrefix(strings.ToLower(strings.TrimSpace(who)), "the ") {
+	case "it", "he", "she", "they", "statement", "spokesman", "ministry", "military", "it also", "he also", "officials",
+		"official", "group", "minister", "source", "sources":
 		return true
 	}
 	return false
@@ -669,9 +782,8 @@ func words(ts []token, from, to int) string {
 
 // attributionOf is who gives the figure at token i: the attribution in
 // its own clause (the nearest before it, else after it), else the
-// sentence's only one, else the context's for a sentence that continues
-// it.
-func attributionOf(atts []attribution, i int, context attribution) attribution {
+// sentence's last one.
+func attributionOf(atts []attribution, i int) attribution {
 	var best *attribution
 	for k := range atts {
 		a := &atts[k]
@@ -703,7 +815,7 @@ func claimantSide(who string) string {
 		"tolo", "bakhtar"):
 		return "AF"
 	case has("pakistan", "ispr", "inter-services", "islamabad", "rawalpindi", "ptv", "military's media wing", "media wing",
-		"army", "military", "police", "frontier corps", "information minister", "defence minister", "defense minister",
+		"army", "military", "frontier corps", "information minister", "defence minister", "defense minister",
 		"interior minister", "prime minister", "foreign office", "security officials", "security sources", "deputy commissioner",
 		"district administration", "state television", "state media", "officer", "soldier"):
 		return "PK"
@@ -763,6 +875,12 @@ func sideOfCasualty(c casualty, g string, by attribution, ts []token, where func
 		case agent == "AF":
 			return "PK"
 		}
+		// Militants (the TTP, "its fighters" in its own claim) fight
+		// Pakistan's forces.
+		if agent == "" && (g == "soldiers" || g == "police") && (militantWords(joinLow(c.agent)) ||
+			by.side == "other" && militantWords(strings.ToLower(by.text)) && mentionsSelf(c.agent)) {
+			return "PK"
+		}
 	}
 	if g == "police" {
 		if s := where(); s != "" {
@@ -776,8 +894,8 @@ func sideOfCasualty(c casualty, g string, by attribution, ts []token, where func
 	if by.side == "PK" || by.side == "AF" {
 		return by.side
 	}
-	if by.side == "" {
-		return "" // an outlet's own figure: no side it does not name
+	if by.side == "" && g != "civilians" && g != "police" {
+		return "" // an outlet's own figure: a place alone does not say whose fighters or "people"
 	}
 	return where()
 }
@@ -814,6 +932,10 @@ func sideAfter(ts []token, i int) string {
 }
 
 func isDigitWord(w string) bool { _, ok := cardinal(w); return ok }
+
+func militantWords(s string) bool {
+	return containsAny(s, "militant", "ttp", "tehreek", "khawarij", "attacker", "bomber", "terrorist", "insurgent", "faction")
+}
 
 func mentionsSelf(agent []token) bool {
 	for _, t := range agent {

@@ -29,7 +29,7 @@ func sentences(text string) []string {
 		for _, m := range sentenceEnd.FindAllStringIndex(para, -1) {
 			s := strings.TrimSpace(para[start:m[1]])
 			// "Gen. X", "No. 5" and "Oct. 19" do not end sentences.
-			if w := lastWord(para[start : m[0]+1]); strings.HasSuffix(w, ".") && w != "." &&
+			if w := strings.TrimLeft(lastWord(para[start:m[0]+1]), "(["); strings.HasSuffix(w, ".") && w != "." &&
 				(len(w) <= 3 || abbreviations[strings.ToLower(strings.TrimSuffix(w, "."))]) {
 				continue
 			}
@@ -117,19 +117,21 @@ func weekday(s string) *time.Weekday {
 func Extract(text string, published time.Time) []truce.Claim {
 	var out []truce.Claim
 	var context attribution // who the sentence before named as saying it
+	place := ""             // the side the places of the sentence before lie on
 	for _, s := range sentences(text) {
-		claims, said, ok := inSentence(s, published, context)
+		claims, said, ok := inSentence(s, published, context, place)
 		out = append(out, claims...)
 		if ok {
 			context = said
 		}
+		place = placeSide(s)
 	}
 	return out
 }
 
 // inSentence reads the claims of a sentence, and who it says gives them
 // (ok: it names someone), for the sentence after it.
-func inSentence(s string, published time.Time, context attribution) (out []truce.Claim, said attribution, ok bool) {
+func inSentence(s string, published time.Time, context attribution, prevPlace string) (out []truce.Claim, said attribution, ok bool) {
 	if arabicScript(s) {
 		by, named := arabicAttribution(s, context)
 		return inArabicScript(s, published, by), named, named.side != ""
@@ -142,7 +144,7 @@ func inSentence(s string, published time.Time, context attribution) (out []truce
 	if related(s) {
 		return nil, said, ok // a link to another story, not this one's claim
 	}
-	return append(englishCalendar(s, ts, published), englishCasualties(s, ts, atts, context)...), said, ok
+	return append(englishCalendar(s, ts, published), englishCasualties(s, ts, atts, prevPlace)...), said, ok
 }
 
 func isYear(s string) bool {
