@@ -449,7 +449,9 @@ func arabicSide(ts []aword, c acasualty, by attribution, place string) string {
 		}
 		pre--
 	}
-	if n := nationalityIn(ts, pre, c.fig.start); n == "PK" || n == "AF" {
+	// … unless those words name who attacked ("حملات هوایی پاکستان ۶").
+	byAttack := pre > 0 && phraseAt(attacks, ts, pre-1) > 0
+	if n := nationalityIn(ts, pre, c.fig.start); (n == "PK" || n == "AF") && !byAttack {
 		return n
 	}
 	if anyAt(militant, ts, npFrom, npTo) {
@@ -785,9 +787,20 @@ func arabicClaimantSide(who string) string {
 		return "PK"
 	case has("طالبان", "امارت", "ذبیح", "مجاهد", "افغان", "وزارت دفاع ملی", "سخنگوی", "ویاند", "چارواک", "کابل"):
 		return "AF"
+	case has("وزارت", "وزیر", "ترجمان", "حکام", "مقامات", "چارواکي", "مسؤل", "مسئول", "والی", "ولسوال"):
+		// An office no word places: the state whose language the
+		// sentence is in (Urdu: Pakistan; Dari and Pashto: Afghanistan).
+		if urdu(who) {
+			return "PK"
+		}
+		return "AF"
 	}
 	return ""
 }
+
+// urdu reports whether text has letters only Urdu writes among the three
+// languages (ے ں ٹ ڈ ڑ ھ).
+func urdu(s string) bool { return strings.ContainsAny(s, "ےںٹڈڑھ") }
 
 // solarDate converts a Solar Hijri date to the Gregorian calendar; a
 // missing year is the one that puts the date nearest the publication.

@@ -263,7 +263,10 @@ var groups = map[string]string{
 	"boy": "civilians", "girl": "civilians", "shepherds": "civilians", "journalists": "civilians", "passengers": "civilians",
 	"passers-by": "civilians", "villagers": "civilians", "residents": "civilians", "farmer": "civilians", "farmers": "civilians",
 	"driver": "civilians", "drivers": "civilians", "student": "civilians", "students": "civilians", "elders": "civilians",
-	"labourers": "civilians", "workers": "civilians", "teacher": "civilians",
+	"labourers": "civilians", "workers": "civilians", "teacher": "civilians", "traders": "civilians", "pilgrims": "civilians",
+	"worshippers": "civilians", "doctors": "civilians", "nurses": "civilians", "cadets": "soldiers", "recruits": "soldiers",
+	"commandos": "soldiers", "rangers": "soldiers", "levies": "police", "constables": "police", "constable": "police",
+	"gunmen": "militants", "gunman": "militants", "assailants": "militants", "raiders": "militants",
 	"policemen": "police", "policeman": "police", "police": "police", "officers": "police", "officer": "police",
 	"people": "people", "persons": "people", "members": "people", "combatants": "people", "pakistanis": "people", "afghans": "people",
 }
@@ -274,7 +277,7 @@ var notPeople = set("posts", "post", "positions", "position", "checkpoints", "ta
 	"refugees", "suspects", "arrested", "beds", "rounds", "shells", "members-strong", "delegates", "delegation", "points",
 	"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
 	"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "st", "nd", "rd", "th", "million", "billion",
-	"tonnes", "tons", "crossings", "times")
+	"tonnes", "tons", "crossings", "times", "villages", "towns", "areas", "houses", "homes", "shops", "buildings", "bunkers")
 
 func set(ws ...string) map[string]bool {
 	m := map[string]bool{}
@@ -342,23 +345,38 @@ func englishCasualties(s string, ts []token, atts []attribution, prevPlace strin
 		}
 		return place
 	}
+	for k, c := range found {
+		if c.status == "" && c.inheritFrom >= 0 && c.inheritFrom < len(found) {
+			found[k].status = found[c.inheritFrom].status
+		}
+	}
+	// An official no words place ("local officials", "the ministry") is
+	// one of where it happened, else of those whose losses it gives.
+	officials := map[int]string{}
+	for _, c := range found {
+		by := attributionOf(atts, c.fig.start)
+		if !by.official || by.side != "" || officials[by.at] != "" || c.status == "" {
+			continue
+		}
+		switch {
+		case where() != "":
+			officials[by.at] = where()
+		case strings.Contains(strings.ToLower(by.text), "police"):
+			officials[by.at] = "PK"
+		default:
+			officials[by.at] = sideOfCasualty(c, groupOf(c.np), by, ts, where)
+		}
+	}
 	claims := make([]*truce.Claim, len(found))
 	var last *truce.Claim
 	var lastBy attribution
 	for k, c := range found {
-		if c.status == "" && c.inheritFrom >= 0 && c.inheritFrom < len(found) {
-			found[k].status = found[c.inheritFrom].status
-			c = found[k]
-		}
 		if c.status == "" {
 			continue
 		}
 		by := attributionOf(atts, c.fig.start)
 		if by.official && by.side == "" {
-			by.side = where() // "local officials said": officials of where it happened
-			if by.side == "" && strings.Contains(strings.ToLower(by.text), "police") {
-				by.side = "PK"
-			}
+			by.side = officials[by.at]
 		}
 		claim := &truce.Claim{Kind: truce.ClaimCasualties, Sentence: s, Count: c.fig.count, Status: c.status,
 			Approx: c.fig.approx, CountMax: c.fig.max, Group: groupOf(c.np), Claimant: by.text, By: by.side}
@@ -367,9 +385,6 @@ func englishCasualties(s string, ts []token, atts []attribution, prevPlace strin
 		// the figure before, unless it names others.
 		if last != nil && continues(c.np) && lastBy == by {
 			claim.Side, claim.Group = last.Side, last.Group
-		}
-		if by.official && claim.By == "" {
-			claim.By = claim.Side // an official no place names: one of those whose losses they give
 		}
 		claims[k], last, lastBy = claim, claim, by
 	}
@@ -580,7 +595,10 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 			}
 		}
 		proper := ts[k].text != w && k > f.end // a name: "Angoor Adda"
-		if !between[w] && !strings.HasSuffix(w, "year-old") && groups[w] == "" && !quote(w) && !proper {
+		// The head noun may be one no list has ("four cleaners"): a plural
+		// right after the figure.
+		head := k == f.end && f.count > 1 && len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss")
+		if !between[w] && !strings.HasSuffix(w, "year-old") && groups[w] == "" && !quote(w) && !proper && !head {
 			break
 		}
 		if _, ok := cardinal(w); ok && k > f.end && w != "one" {
@@ -736,7 +754,7 @@ var nominal = set("account", "version", "figures", "tally", "toll", "claim", "co
 // official reports whether a claimant is an office whose side is where
 // it sits ("officials in Nangarhar").
 func official(who string) bool {
-	return containsAny(strings.ToLower(who), "official", "authorit", "governor", "spokesman", "spokesperson", "administration", "police", "commander")
+	return containsAny(strings.ToLower(who), "official", "authorit", "governor", "spokesman", "spokesperson", "administration", "police", "commander", "ministr", "minister")
 }
 
 // containsAny reports whether s contains any of xs.
@@ -807,7 +825,7 @@ func claimantSide(who string) string {
 	w := " " + strings.ToLower(who) + " "
 	has := func(xs ...string) bool { return containsAny(w, xs...) }
 	switch {
-	case has("hospital", "doctor", "medic", "medical", "resident", "relative", "uncle", "father", "mother", "brother", "elder",
+	case has("hospital", "doctor", "medic", "medical", "resident", "relative", "famil", "uncle", "father", "mother", "brother", "elder",
 		" un ", "unama", "united nations", "ttp", "tehreek", "faction", "rescue", "press", "think tank", "local sources",
 		"witness", "villager", "human rights", "red cross", "icrc", "amnesty", "monitor"):
 		return "other"

@@ -1,0 +1,114 @@
+package claims
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/truce-mvm/truce"
+)
+
+// brief writes a claim as a line a test can compare: casualties as
+// count/max|status|side|by, dates with the weekday as written, ranges,
+// durations in days or hours.
+func brief(c truce.Claim) string {
+	switch c.Kind {
+	case truce.ClaimCasualties:
+		n := fmt.Sprint(c.Count)
+		if c.CountMax > 0 {
+			n += fmt.Sprintf("-%d", c.CountMax)
+		}
+		if c.Approx != "" {
+			n = c.Approx + " " + n
+		}
+		return strings.Join([]string{"casualties", n, c.Status, c.Side, c.By}, "|")
+	case truce.ClaimDate:
+		wd := ""
+		if c.Weekday != nil {
+			wd = c.Weekday.String()
+		}
+		return "date|" + c.Date.Format(time.DateOnly) + "|" + wd
+	case truce.ClaimRange:
+		return "range|" + c.From.Format(time.DateOnly) + "|" + c.To.Format(time.DateOnly)
+	case truce.ClaimDuration:
+		return fmt.Sprintf("duration|%dd|%dh", c.Days, c.Hours)
+	}
+	return c.Kind
+}
+
+// Each phrasing the grammars are built for, in sentences written for
+// this test: who is counted, by whom, what happened, with the qualifier;
+// and what is not a claim.
+func TestGrammar(t *testing.T) {
+	at := time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		// English: figures joined by "and", parentheses, relative clauses.
+		{"The interior ministry said four constables and a driver were killed at the post.",
+			[]string{"casualties|4|killed|PK|PK", "casualties|1|killed|PK|PK"}},
+		{"Nine guards, among them a captain and two cadets, were wounded overnight, ISPR said.",
+			[]string{"casualties|9|wounded|PK|PK"}},
+		{"Two drivers who had crossed at Torkham on Monday are still missing, their families said.",
+			[]string{"casualties|2|missing||other"}},
+		{"The gunmen, numbering about a dozen, were all shot dead, the police said.",
+			[]string{"casualties|about 12|killed||PK"}},
+		// The same figure told otherwise, a part of a whole, the wounded who died.
+		{"Rawalpindi says 14 soldiers died; Kabul says the true number is 40.",
+			[]string{"casualties|14|killed|PK|PK", "casualties|40|killed|PK|AF"}},
+		{"The raid killed eight villagers, five of them women, in Khost province.",
+			[]string{"casualties|8|killed|AF|", "casualties|5|killed|AF|"}},
+		{"The toll rose to 9 after two of the injured died, the army said.",
+			[]string{"casualties|9|killed|PK|PK", "casualties|2|killed|PK|PK"}},
+		// Who says so: an outlet citing its source, a possessive account,
+		// police placed where the sentence is.
+		{"The Frontier Post, citing a provincial official, reported that 12 Afghan border guards were killed.",
+			[]string{"casualties|12|killed|AF|AF"}},
+		{"Kabul's version — 30 Pakistani troops dead — was denied within the hour.",
+			[]string{"casualties|30|killed|PK|AF"}},
+		{"Four people died in Pakistani shelling of Khost, according to the city's police chief.",
+			[]string{"casualties|4|killed|AF|AF"}},
+		{"The faction said its men had killed 7 soldiers.", []string{"casualties|7|killed|PK|other"}},
+		// Not claims: datelines, posts, denials.
+		{"QUETTA, Nov 8: The provincial cabinet met to discuss trade.", nil},
+		{"The delegates met again on Monday (Nov. 9) in the capital.", []string{"date|2026-11-09|Monday"}},
+		{"Afghan forces said they seized 12 posts, and denied that anyone was killed.", nil},
+
+		// Urdu: number words, a figure range, the qualifier after the figure,
+		// who fired (so whose people), a figure that continues another.
+		{"پولیس کے مطابق سرحد پار سے داغے گئے گولوں سے تین بچے جاں بحق اور چھ افراد زخمی ہو گئے۔",
+			[]string{"casualties|3|killed|PK|PK", "casualties|6|wounded|PK|PK"}},
+		{"فوج کے مطابق افغان فورسز کی فائرنگ سے کرم میں ۱۲ سے ۱۵ شہری زخمی ہوئے۔",
+			[]string{"casualties|at_least 12-15|wounded|PK|PK"}},
+		{"آئی ایس پی آر نے کہا کہ جوابی کارروائی میں ۴۰ سے زائد خوارج مارے گئے۔",
+			[]string{"casualties|more_than 40|killed||PK"}},
+		{"مذاکرات ۳ سے ۵ نومبر تک جاری رہے اور تین روزہ بات چیت بے نتیجہ رہی۔",
+			[]string{"range|2026-11-03|2026-11-05", "duration|3d|0h"}},
+		// Dari: the claimant's own, an attack by the other side, a country.
+		{"وزارت دفاع اعلام کرد که در حملات هوایی پاکستان دست‌کم ۶ غیرنظامی کشته شدند.",
+			[]string{"casualties|at_least 6|killed|AF|AF"}},
+		{"جلسه روز دوشنبه ۹ نوامبر برگزار شد و آتش‌بس ۷۲ ساعته اعلام گردید.",
+			[]string{"date|2026-11-09|Monday", "duration|0d|72h"}},
+		// Pashto: the month before the day, an inflected weekday, a range.
+		{"خبرې اترې د دوشنبې په ورځ، د نومبر په ۹مه پیل شوې.", []string{"date|2026-11-09|Monday"}},
+		{"غونډه د نومبر له ۳مې تر ۵مې پورې دوام وکړ.", []string{"range|2026-11-03|2026-11-05"}},
+		{"د طالبانو ویاند وویل چې د پاکستاني ځواکونو په ډزو کې ۵ ملکي وګړي ووژل شول.",
+			[]string{"casualties|5|killed|AF|AF"}},
+		// Not claims: a delegation's size, a year, arrests.
+		{"۱۲ رکنی وفد ۲۰۲۶ میں کابل گیا اور پولیس نے ۵ مشتبہ افراد گرفتار کیے۔", nil},
+	} {
+		var got []string
+		for _, cl := range Extract(c.text, at) {
+			got = append(got, brief(cl))
+		}
+		slices.Sort(got)
+		want := slices.Clone(c.want)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%q:\n got  %q\n want %q", c.text, got, want)
+		}
+	}
+}
