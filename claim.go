@@ -11,6 +11,11 @@ const (
 	ClaimRange      = "date_range"
 	ClaimDuration   = "duration"
 	ClaimCasualties = "casualties"
+	// ClaimDay is a day named by its weekday alone ("on Wednesday"), read
+	// as the latest such day on or before the publication's: it dates
+	// what a report tells of, for grouping, and is never compared, since
+	// its weekday is its date's by construction.
+	ClaimDay = "day"
 )
 
 // Claim is one checkable assertion of an article, with the sentence it
@@ -47,7 +52,7 @@ type Claim struct {
 // String says what the claim asserts, in a few words.
 func (c Claim) String() string {
 	switch c.Kind {
-	case ClaimDate:
+	case ClaimDate, ClaimDay:
 		if c.Weekday != nil {
 			return c.Weekday.String() + ", " + c.Date.Format("2 January 2006")
 		}

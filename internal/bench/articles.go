@@ -12,6 +12,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/claims"
+	"github.com/truce-mvm/truce/internal/gazetteer"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/stories"
 )
@@ -28,6 +29,8 @@ type ArticlesResult struct {
 	// Discrepancies flagged of those expected, and flags that match none.
 	Flagged, Expected, FalseFlags int
 	Missed                        []string `json:"missed,omitempty"`
+	// Stories are the files as grouped, a story to a line, copies marked.
+	Stories []string `json:"stories,omitempty"`
 	False                         []string `json:"false,omitempty"`
 }
 
@@ -112,6 +115,9 @@ func Articles(dir string) (*ArticlesResult, error) {
 	for i, a := range arts {
 		extracted[i] = claims.Extract(a.text, a.published)
 		in[i] = stories.Article{ID: a.file, Published: a.published, Text: a.text, Dates: claims.Days(extracted[i])}
+		if rules.Latest().Events {
+			in[i].Dates, in[i].Places = claims.EventDays(extracted[i], a.text, a.published), rules.PlaceKeys(gazetteer.Find(a.text))
+		}
 	}
 	grouped := stories.Group(in, rules.Grouping())
 	res := &ArticlesResult{Articles: len(arts)}
@@ -139,6 +145,18 @@ func Articles(dir string) (*ArticlesResult, error) {
 				res.MissedPairs++
 			}
 		}
+	}
+	lines := map[int][]string{}
+	for _, g := range grouped {
+		name := strings.TrimSuffix(g.ID, ".txt")
+		if g.CopyOf != "" {
+			name += "=" + strings.TrimSuffix(g.CopyOf, ".txt")
+		}
+		lines[g.Story] = append(lines[g.Story], name)
+	}
+	for _, n := range sortedInts(lines) {
+		slices.Sort(lines[n])
+		res.Stories = append(res.Stories, strings.Join(lines[n], " "))
 	}
 	res.CopiesExpected = len(want.Copies)
 	for _, g := range grouped {

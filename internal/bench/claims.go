@@ -247,8 +247,8 @@ func predict(s sentence) []benchClaim {
 	}
 	out := []benchClaim{}
 	for _, c := range claims.Extract(text, s.Published) {
-		if s.Context != "" && !strings.Contains(s.Text, c.Sentence) {
-			continue
+		if s.Context != "" && !strings.Contains(s.Text, c.Sentence) || c.Kind == truce.ClaimDay {
+			continue // the benchmark annotates no day named by its weekday alone
 		}
 		out = append(out, toBench(c))
 	}

@@ -529,6 +529,8 @@ var (
 	dateFillers   = phrases("روز", "بروز", "د", "په", "ورځ", "،", ",", "کو", "کی", "کے", "دن", "به", "تاریخ")
 	ceasefireWord = phrases("جنگ بندی")[0]
 	weekAsUnit    = phrases("ہفتہ") // Urdu "ہفتہ" is Saturday before a date, and a week after a number
+	// plannedArabic make a weekday a plan: "آئندہ", "اگلے", "آینده", "راتلونکې".
+	plannedArabic = phrases("آئندہ", "اگلے", "آینده", "راتلونکې", "راتلونکی", "تا", "تک")
 )
 
 func init() {
@@ -701,6 +703,16 @@ func arabicCalendar(s string, ts []aword, published time.Time, used []bool) []tr
 			mark(d.start, d.end)
 			i = d.end - 1
 		}
+	}
+	// Days named by their weekday alone: "اتوار کی شام", "روز یکشنبه".
+	// "ہفتہ" is also "week", and so not read alone.
+	for i, t := range ts {
+		wd, ok := arabicWeekdays[t.w]
+		if !ok || used[i] || t.w == "ہفتہ" || i+1 < len(ts) && used[i+1] || phraseAt(plannedArabic, ts, i-1) > 0 ||
+			slices.ContainsFunc(out, func(c truce.Claim) bool { return c.Kind == truce.ClaimDate && c.Weekday != nil && *c.Weekday == wd }) {
+			continue
+		}
+		out = append(out, dayOf(s, wd, published))
 	}
 	// Durations of talks and ceasefires: "چار روزہ مذاکرات", "۴۸ گھنٹے کی
 	// جنگ بندی", "آٹھ گھنٹے سے زائد", "آتش‌بس ۴۸ ساعته".

@@ -216,11 +216,10 @@ func englishCalendar(s string, ts []token, published time.Time) []truce.Claim {
 		if !ok || used[d.end-1] {
 			continue
 		}
-		if d.weekday == nil && i >= 3 && ts[i-1].text == "(" {
-			d.weekday = weekdayAt(ts, i-2)
-		}
-		if d.weekday == nil && i >= 2 && ts[i-1].text == "," {
-			d.weekday = weekdayAt(ts, i-2)
+		if d.weekday == nil && i >= 2 && (ts[i-1].text == "(" || ts[i-1].text == ",") {
+			if d.weekday = weekdayAt(ts, i-2); d.weekday != nil {
+				mark(i-2, i)
+			}
 		}
 		if dateline(ts, i, d) {
 			i = d.end - 1
@@ -232,7 +231,27 @@ func englishCalendar(s string, ts []token, published time.Time) []truce.Claim {
 		mark(i, d.end)
 		i = d.end - 1
 	}
+	// Days named by their weekday alone: "on Wednesday", "late Thursday".
+	for i := range ts {
+		wd := weekdayAt(ts, i)
+		if used[i] || wd == nil || i > 0 && planned[ts[i-1].low] {
+			continue
+		}
+		out = append(out, dayOf(s, *wd, published))
+	}
 	return append(out, englishDurations(s, ts)...)
+}
+
+// planned words before a weekday make it a plan or a deadline, not a day
+// the report tells of.
+var planned = set("next", "coming", "until", "till", "by", "before", "every", "following", "this")
+
+// dayOf is the latest day of a weekday on or before the publication's.
+func dayOf(s string, wd time.Weekday, published time.Time) truce.Claim {
+	y, m, d := published.Date()
+	t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	t = t.AddDate(0, 0, -((int(t.Weekday()) - int(wd) + 7) % 7))
+	return truce.Claim{Kind: truce.ClaimDay, Sentence: s, Date: t, Weekday: &wd}
 }
 
 // dateline reports whether a date is an article's dateline ("KABUL, Oct

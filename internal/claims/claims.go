@@ -152,6 +152,41 @@ func isYear(s string) bool {
 	return err == nil && len(s) == 4 && n >= 1900 && n <= 2100
 }
 
+// EventDays are the days a report tells of: those its lead (the first
+// paragraph) gives — dates, the ends of ranges, days named by their
+// weekday — else all it gives, and never one after the day it was
+// published, which is a plan ("the next round is set for 6 November").
+// Background further down ("four days after the fighting of October
+// 11–12") does not date the report.
+func EventDays(cs []truce.Claim, text string, published time.Time) []time.Time {
+	y, m, d := published.Date()
+	last := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	lead, _, _ := strings.Cut(strings.TrimSpace(text), "\n\n")
+	var all, inLead []time.Time
+	for _, c := range cs {
+		var days []time.Time
+		switch c.Kind {
+		case truce.ClaimDate, truce.ClaimDay:
+			days = []time.Time{c.Date}
+		case truce.ClaimRange:
+			days = []time.Time{c.From, c.To}
+		}
+		for _, t := range days {
+			if t.After(last) {
+				continue
+			}
+			all = append(all, t)
+			if strings.Contains(lead, c.Sentence) {
+				inLead = append(inLead, t)
+			}
+		}
+	}
+	if len(inLead) > 0 {
+		return inLead
+	}
+	return all
+}
+
 // Days are the days claims say things happened on: dates, and the ends of
 // ranges.
 func Days(cs []truce.Claim) []time.Time {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 
 	"github.com/truce-mvm/truce/internal/bench"
 )
@@ -124,6 +125,9 @@ func cmdBenchClaims(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "articles (%d): story pairs %d right, %d falsely merged (target 0), %d missed (target 0) · copies %d of %d found (target all), %d false (target 0) · discrepancies %d of %d flagged (target all), %d false flags (target 0)\n",
 		ar.Articles, ar.StoryPairs, ar.FalseMerges, ar.MissedPairs, ar.Copies, ar.CopiesExpected, ar.FalseCopies, ar.Flagged, ar.Expected, ar.FalseFlags)
+	if *worst > 0 {
+		fmt.Fprintf(e.stdout, "  stories found: %s\n", strings.Join(ar.Stories, " | "))
+	}
 	for i, m := range ar.Missed {
 		if i < *worst {
 			fmt.Fprintf(e.stdout, "  missed: %s\n", m)

@@ -55,7 +55,7 @@ const MaxSourceBody = 46000
 
 var (
 	mediaPattern = regexp.MustCompile(`^[a-z]+/[a-z0-9.+-]+$`)
-	claimKinds   = []string{truce.ClaimDate, truce.ClaimRange, truce.ClaimDuration, truce.ClaimCasualties}
+	claimKinds   = []string{truce.ClaimDate, truce.ClaimRange, truce.ClaimDuration, truce.ClaimCasualties, truce.ClaimDay}
 	actorTypes   = []string{"party", "mediator", "armed_group", "spokesperson"}
 )
 
@@ -147,6 +147,9 @@ func checkSource(b *truce.SourceIngestion) error {
 		if c.Count < 0 || c.Days < 0 || c.Hours < 0 || c.CountMax < 0 {
 			return truce.FieldErrorf(truce.CodeInvalid, f, "counts cannot be negative")
 		}
+		if c.Kind == truce.ClaimDay && (c.Weekday == nil || *c.Weekday != c.Date.Weekday()) {
+			return truce.FieldErrorf(truce.CodeInvalid, f+".weekday", "a day named by its weekday must carry that weekday")
+		}
 		if c.Kind == truce.ClaimRange && c.To.Before(c.From) {
 			return truce.FieldErrorf(truce.CodeInvalid, f+".to", "is before from")
 		}
@@ -203,7 +206,11 @@ func applySource(s *State, c *applyCtx, body any) error {
 	for i, a := range b.Actors {
 		actors[i] = a.Name
 	}
-	g := s.grouper.Add(stories.Article{ID: src.ID, Published: b.Published, Text: b.Text, Actors: actors, Dates: claims.Days(b.Claims)})
+	in := stories.Article{ID: src.ID, Published: b.Published, Text: b.Text, Actors: actors, Dates: claims.Days(b.Claims)}
+	if s.version.Events {
+		in.Dates, in.Places = claims.EventDays(b.Claims, b.Text, b.Published), PlaceKeys(b.Places)
+	}
+	g := s.grouper.Add(in)
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
 	src.Text, src.TextSHA256 = "", TextHash(b.Text)
 	st := s.storyOf(g.Story, b.Title, b.Published)
@@ -230,6 +237,16 @@ func applySource(s *State, c *applyCtx, body any) error {
 	c.touch(TypeStory, st.ID)
 	c.touch(TypeOutlet, oid)
 	return nil
+}
+
+// PlaceKeys name places by where they are, to a tenth of a degree, so
+// that one place named in two languages is one key.
+func PlaceKeys(ps []truce.PlaceMention) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, fmt.Sprintf("%.1f,%.1f", p.Lat, p.Lon))
+	}
+	return out
 }
 
 // storyOf returns the story the grouper numbers n, beginning it if new.

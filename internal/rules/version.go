@@ -31,6 +31,12 @@ type Version struct {
 	// an entry about a record kept within the mechanism is sealed, every
 	// other entry is in clear (Confidential).
 	Sealing bool
+	// Events dates a report by what it tells of — the days its lead
+	// gives, else all it gives, never a day after its publication
+	// (claims.EventDays) — rather than every day it mentions; and joins
+	// reports by place and day across words and languages
+	// (Grouping.Places).
+	Events bool
 }
 
 // SeqWindow is how far past an author's last seq the next entry's may be,
@@ -39,7 +45,7 @@ type Version struct {
 const SeqWindow = 16
 
 // LatestVersion is the version new instances begin under.
-const LatestVersion = 5
+const LatestVersion = 6
 
 // versions are the versions this build knows.
 var versions = map[int]Version{
@@ -48,6 +54,7 @@ var versions = map[int]Version{
 	3: {Grouping: grouping, CEL: 1, Strict: true, Sealing: true},
 	4: {Grouping: grouping, CEL: 1, Strict: true, Sealing: true, Figures: true},
 	5: {Grouping: containing, CEL: 1, Strict: true, Sealing: true, Figures: true},
+	6: {Grouping: events, CEL: 1, Strict: true, Sealing: true, Figures: true, Events: true},
 }
 
 var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}
@@ -58,9 +65,16 @@ var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJac
 var containing = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20, Contain: 0.8,
 	DatesApart: true}
 
+// events also joins reports of one place and day told in other words.
+var events = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20, Contain: 0.8,
+	DatesApart: true, Places: true}
+
 // Grouping is how the latest rules group reports into stories and copies:
 // what a benchmark of the pipeline measures.
 func Grouping() stories.Options { return versions[LatestVersion].Grouping }
+
+// Latest is the version new instances begin under.
+func Latest() Version { return versions[LatestVersion] }
 
 // KindRulesAdopted moves an instance to another version of the rules, from
 // this entry on.

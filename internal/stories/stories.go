@@ -28,6 +28,9 @@ type Article struct {
 	// Dates are the days the article says things happened on (its date
 	// claims and the ends of its ranges).
 	Dates []time.Time
+	// Places are the places it names, each by one key whatever the
+	// language it is named in (Options.Places).
+	Places []string
 }
 
 // Grouped is an article's place in the groups.
@@ -68,6 +71,11 @@ type Options struct {
 	// stories, however alike their words. false: not used (before rules
 	// version 5).
 	DatesApart bool
+	// Places joins an article to a story whose originals name a place it
+	// names, on a day within a day of one the story gives, whatever the
+	// words or language of either: one clash told in one side's words and
+	// the other's. false: not used (before rules version 6).
+	Places bool
 }
 
 func (o *Options) defaults() {
@@ -160,7 +168,8 @@ type story struct {
 	originals   []*features // for copy checks
 	stale       bool        // long past: its shingle sets are dropped
 	actors      map[string]bool
-	days        map[int64]bool // days its originals say things happened on
+	days        map[int64]bool  // days its originals say things happened on
+	places      map[string]bool // places its originals name
 }
 
 // near reports whether t falls within the window of the story's span.
@@ -320,9 +329,12 @@ func (g *Grouper) Add(a Article) Grouped {
 		if best == nil {
 			best = acrossLanguages(a, f, nearby)
 		}
+		if best == nil && o.Places {
+			best = samePlaceAndDay(a, f, nearby)
+		}
 		if best == nil {
 			best = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, actors: map[string]bool{},
-				days: map[int64]bool{}, first: a.Published, last: a.Published}
+				days: map[int64]bool{}, places: map[string]bool{}, first: a.Published, last: a.Published}
 			g.stories = append(g.stories, best)
 			g.byDay[dayOf(a.Published)] = append(g.byDay[dayOf(a.Published)], best)
 		}
@@ -345,6 +357,9 @@ func (g *Grouper) Add(a Article) Grouped {
 		}
 		for _, d := range a.Dates {
 			home.days[dayNumber(d)] = true
+		}
+		for _, p := range a.Places {
+			home.places[p] = true
 		}
 		// Only originals stretch a story's span: a copy reprinted months
 		// later does not make the story a neighbour of everything between.
@@ -379,7 +394,7 @@ func (g *Grouper) Move(id string, to int) int {
 		switch {
 		case to == 0:
 			dest = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, actors: map[string]bool{},
-				first: f.published, last: f.published}
+				days: map[int64]bool{}, places: map[string]bool{}, first: f.published, last: f.published}
 			g.stories = append(g.stories, dest)
 			g.byDay[dayOf(f.published)] = append(g.byDay[dayOf(f.published)], dest)
 		case to >= 1 && to <= len(g.stories):
@@ -430,6 +445,30 @@ func acrossLanguages(a Article, f features, nearby []*story) *story {
 		n := 0
 		for _, x := range a.Actors {
 			if s.actors[x] {
+				n++
+			}
+		}
+		if n > most {
+			best, most = s, n
+		}
+	}
+	return best
+}
+
+// samePlaceAndDay finds the story of an article that shares too few words
+// with any — told in other words or another language — by where and when:
+// a place both name, on a day within a day of one the story gives. The
+// story sharing the most places wins; the earliest, of equals.
+func samePlaceAndDay(a Article, f features, nearby []*story) *story {
+	var best *story
+	most := 0
+	for _, s := range nearby {
+		if conflict(f.venues, s.venues) || len(a.Dates) == 0 || apart(a.Dates, s.days) {
+			continue
+		}
+		n := 0
+		for _, p := range a.Places {
+			if s.places[p] {
 				n++
 			}
 		}
