@@ -116,7 +116,8 @@ func Articles(dir string) (*ArticlesResult, error) {
 		extracted[i] = claims.Extract(a.text, a.published)
 		in[i] = stories.Article{ID: a.file, Published: a.published, Text: a.text, Dates: claims.Days(extracted[i])}
 		if rules.Latest().Events {
-			in[i].Dates, in[i].Places = claims.EventDays(extracted[i], a.text, a.published), rules.PlaceKeys(gazetteer.Find(a.text))
+			places := gazetteer.Find(a.text)
+			in[i].Dates, in[i].Places, in[i].Where = claims.EventDays(extracted[i], a.text, a.published), rules.PlaceKeys(places), rules.LeadPlaceKeys(places, a.text)
 		}
 	}
 	grouped := stories.Group(in, rules.Grouping())

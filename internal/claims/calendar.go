@@ -234,8 +234,8 @@ func englishCalendar(s string, ts []token, published time.Time) []truce.Claim {
 	// Days named by their weekday alone: "on Wednesday", "late Thursday".
 	for i := range ts {
 		wd := weekdayAt(ts, i)
-		if used[i] || wd == nil || i > 0 && planned[ts[i-1].low] {
-			continue
+		if used[i] || wd == nil || i > 0 && planned[ts[i-1].low] || i > 1 && ts[i-1].low == "on" && reporting[ts[i-2].low] {
+			continue // a plan, or when it was said ("the spokesman said on Saturday")
 		}
 		out = append(out, dayOf(s, *wd, published))
 	}

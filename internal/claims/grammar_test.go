@@ -24,12 +24,12 @@ func brief(c truce.Claim) string {
 			n = c.Approx + " " + n
 		}
 		return strings.Join([]string{"casualties", n, c.Status, c.Side, c.By}, "|")
-	case truce.ClaimDate:
+	case truce.ClaimDate, truce.ClaimDay:
 		wd := ""
 		if c.Weekday != nil {
 			wd = c.Weekday.String()
 		}
-		return "date|" + c.Date.Format(time.DateOnly) + "|" + wd
+		return c.Kind + "|" + c.Date.Format(time.DateOnly) + "|" + wd
 	case truce.ClaimRange:
 		return "range|" + c.From.Format(time.DateOnly) + "|" + c.To.Format(time.DateOnly)
 	case truce.ClaimDuration:
@@ -53,7 +53,7 @@ func TestGrammar(t *testing.T) {
 		{"Nine guards, among them a captain and two cadets, were wounded overnight, ISPR said.",
 			[]string{"casualties|9|wounded|PK|PK"}},
 		{"Two drivers who had crossed at Torkham on Monday are still missing, their families said.",
-			[]string{"casualties|2|missing||other"}},
+			[]string{"casualties|2|missing||other", "day|2026-11-09|Monday"}},
 		{"The gunmen, numbering about a dozen, were all shot dead, the police said.",
 			[]string{"casualties|about 12|killed||PK"}},
 		// The same figure told otherwise, a part of a whole, the wounded who died.
@@ -72,6 +72,11 @@ func TestGrammar(t *testing.T) {
 		{"Four people died in Pakistani shelling of Khost, according to the city's police chief.",
 			[]string{"casualties|4|killed|AF|AF"}},
 		{"The faction said its men had killed 7 soldiers.", []string{"casualties|7|killed|PK|other"}},
+		// Days named by their weekday alone are the latest such day by the
+		// publication (a Tuesday), unless planned or when it was said.
+		{"Shelling resumed late Sunday; the envoy said on Tuesday that talks would resume next Friday.",
+			[]string{"day|2026-11-08|Sunday"}},
+		{"اتوار کی شام کو فائرنگ ہوئی اور آئندہ جمعہ کو اجلاس ہوگا۔", []string{"day|2026-11-08|Sunday"}},
 		// Not claims: datelines, posts, denials.
 		{"QUETTA, Nov 8: The provincial cabinet met to discuss trade.", nil},
 		{"The delegates met again on Monday (Nov. 9) in the capital.", []string{"date|2026-11-09|Monday"}},

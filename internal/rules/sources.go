@@ -208,7 +208,7 @@ func applySource(s *State, c *applyCtx, body any) error {
 	}
 	in := stories.Article{ID: src.ID, Published: b.Published, Text: b.Text, Actors: actors, Dates: claims.Days(b.Claims)}
 	if s.version.Events {
-		in.Dates, in.Places = claims.EventDays(b.Claims, b.Text, b.Published), PlaceKeys(b.Places)
+		in.Dates, in.Places, in.Where = claims.EventDays(b.Claims, b.Text, b.Published), PlaceKeys(b.Places), LeadPlaceKeys(b.Places, b.Text)
 	}
 	g := s.grouper.Add(in)
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
@@ -247,6 +247,33 @@ func PlaceKeys(ps []truce.PlaceMention) []string {
 		out = append(out, fmt.Sprintf("%.1f,%.1f", p.Lat, p.Lon))
 	}
 	return out
+}
+
+// LeadPlaceKeys are the keys of those places that the first paragraph of
+// text names, its closing attribution aside: where what a report tells
+// of happened.
+func LeadPlaceKeys(ps []truce.PlaceMention, text string) []string {
+	lead, _, _ := strings.Cut(strings.TrimSpace(text), "\n\n")
+	// "…, officials in Quetta said.": where the speaker is, not the event.
+	if i := strings.LastIndex(lead, ","); i > 0 && slices.ContainsFunc(nameWords(lead[i:]), func(w string) bool {
+		return w == "said" || w == "says" || w == "told" || w == "according"
+	}) {
+		lead = lead[:i]
+	}
+	lead = " " + strings.Join(nameWords(lead), " ") + " "
+	var out []string
+	for _, p := range ps {
+		if strings.Contains(lead, " "+strings.Join(nameWords(p.Name), " ")+" ") {
+			out = append(out, PlaceKeys([]truce.PlaceMention{p})...)
+		}
+	}
+	return out
+}
+
+// nameWords are the lower-cased words of a name or text, as places are
+// matched.
+func nameWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // storyOf returns the story the grouper numbers n, beginning it if new.

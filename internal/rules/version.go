@@ -35,7 +35,7 @@ type Version struct {
 	// gives, else all it gives, never a day after its publication
 	// (claims.EventDays) — rather than every day it mentions; and joins
 	// reports by place and day across words and languages
-	// (Grouping.Places).
+	// (Grouping.Events).
 	Events bool
 }
 
@@ -67,7 +67,7 @@ var containing = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJ
 
 // events also joins reports of one place and day told in other words.
 var events = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20, Contain: 0.8,
-	DatesApart: true, Places: true}
+	DatesApart: true, Events: true}
 
 // Grouping is how the latest rules group reports into stories and copies:
 // what a benchmark of the pipeline measures.

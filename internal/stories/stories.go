@@ -8,9 +8,11 @@ package stories
 
 import (
 	"hash/fnv"
+	"math"
 	"math/bits"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -29,8 +31,9 @@ type Article struct {
 	// claims and the ends of its ranges).
 	Dates []time.Time
 	// Places are the places it names, each by one key whatever the
-	// language it is named in (Options.Places).
-	Places []string
+	// language it is named in; Where those its lead (first paragraph)
+	// names, where what it reports happened (Options.Events).
+	Places, Where []string
 }
 
 // Grouped is an article's place in the groups.
@@ -71,11 +74,19 @@ type Options struct {
 	// stories, however alike their words. false: not used (before rules
 	// version 5).
 	DatesApart bool
-	// Places joins an article to a story whose originals name a place it
-	// names, on a day within a day of one the story gives, whatever the
-	// words or language of either: one clash told in one side's words and
-	// the other's. false: not used (before rules version 6).
-	Places bool
+	// Events groups reports by the event they tell of (before rules
+	// version 6: false):
+	//   - an article joins a story whose originals name a place it names,
+	//     on a day within a day of one the story gives, whatever the words
+	//     or language of either: one clash told in one side's words and
+	//     the other's;
+	//   - an article whose lead names where it happened (Article.Where,
+	//     and the venues its first paragraph names) never joins a story
+	//     whose leads name only other places: a clash in Kurram and an
+	//     attack in North Waziristan the next day are two stories;
+	//   - the days a story's reports were published are days of the
+	//     story too: talks still going on when reported.
+	Events bool
 }
 
 func (o *Options) defaults() {
@@ -170,6 +181,7 @@ type story struct {
 	actors      map[string]bool
 	days        map[int64]bool  // days its originals say things happened on
 	places      map[string]bool // places its originals name
+	where       map[string]bool // places and venues its originals' leads name
 }
 
 // near reports whether t falls within the window of the story's span.
@@ -280,6 +292,10 @@ func (g *Grouper) Add(a Article) Grouped {
 		out.CopyOf, out.Exact, home = x.id, true, x.s
 	}
 	nearby := g.nearby(a.Published)
+	var where []string
+	if o.Events {
+		where = append(slices.Clone(a.Where), leadVenues(a.Text)...)
+	}
 	if home == nil && f.shingle >= o.MinShingles {
 	near:
 		for _, s := range nearby {
@@ -319,7 +335,7 @@ func (g *Grouper) Add(a Article) Grouped {
 	if home == nil {
 		best, bestSim := (*story)(nil), o.MinSimilar
 		for _, s := range nearby {
-			if conflict(f.venues, s.venues) || o.DatesApart && apart(a.Dates, s.days) {
+			if conflict(f.venues, s.venues) || o.DatesApart && apart(a.Dates, s.days) || conflict(where, s.where) {
 				continue
 			}
 			if sim := similarity(f.words, s); sim >= bestSim {
@@ -329,12 +345,12 @@ func (g *Grouper) Add(a Article) Grouped {
 		if best == nil {
 			best = acrossLanguages(a, f, nearby)
 		}
-		if best == nil && o.Places {
-			best = samePlaceAndDay(a, f, nearby)
+		if best == nil && o.Events {
+			best = samePlaceAndDay(a, f, where, nearby)
 		}
 		if best == nil {
 			best = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, actors: map[string]bool{},
-				days: map[int64]bool{}, places: map[string]bool{}, first: a.Published, last: a.Published}
+				days: map[int64]bool{}, places: map[string]bool{}, where: map[string]bool{}, first: a.Published, last: a.Published}
 			g.stories = append(g.stories, best)
 			g.byDay[dayOf(a.Published)] = append(g.byDay[dayOf(a.Published)], best)
 		}
@@ -358,8 +374,15 @@ func (g *Grouper) Add(a Article) Grouped {
 		for _, d := range a.Dates {
 			home.days[dayNumber(d)] = true
 		}
+		if o.Events {
+			y, m, d := a.Published.Date()
+			home.days[dayNumber(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))] = true
+		}
 		for _, p := range a.Places {
 			home.places[p] = true
+		}
+		for _, p := range where {
+			home.where[p] = true
 		}
 		// Only originals stretch a story's span: a copy reprinted months
 		// later does not make the story a neighbour of everything between.
@@ -394,7 +417,7 @@ func (g *Grouper) Move(id string, to int) int {
 		switch {
 		case to == 0:
 			dest = &story{n: len(g.stories) + 1, words: map[string]int{}, venues: map[string]bool{}, actors: map[string]bool{},
-				days: map[int64]bool{}, places: map[string]bool{}, first: f.published, last: f.published}
+				days: map[int64]bool{}, places: map[string]bool{}, where: map[string]bool{}, first: f.published, last: f.published}
 			g.stories = append(g.stories, dest)
 			g.byDay[dayOf(f.published)] = append(g.byDay[dayOf(f.published)], dest)
 		case to >= 1 && to <= len(g.stories):
@@ -459,16 +482,16 @@ func acrossLanguages(a Article, f features, nearby []*story) *story {
 // with any — told in other words or another language — by where and when:
 // a place both name, on a day within a day of one the story gives. The
 // story sharing the most places wins; the earliest, of equals.
-func samePlaceAndDay(a Article, f features, nearby []*story) *story {
+func samePlaceAndDay(a Article, f features, where []string, nearby []*story) *story {
 	var best *story
 	most := 0
 	for _, s := range nearby {
-		if conflict(f.venues, s.venues) || len(a.Dates) == 0 || apart(a.Dates, s.days) {
+		if conflict(f.venues, s.venues) || len(a.Dates) == 0 || apart(a.Dates, s.days) || conflict(where, s.where) {
 			continue
 		}
 		n := 0
 		for _, p := range a.Places {
-			if s.places[p] {
+			if named(p, s.places) {
 				n++
 			}
 		}
@@ -479,17 +502,58 @@ func samePlaceAndDay(a Article, f features, nearby []*story) *story {
 	return best
 }
 
-// conflict is two sets of venues, both named, with none in common.
+// leadVenues are the venues the first paragraph of a text names as where
+// something happens, as keys of their own.
+func leadVenues(text string) []string {
+	lead, _, _ := strings.Cut(strings.TrimSpace(text), "\n\n")
+	var out []string
+	for _, v := range featuresOf(lead).venues {
+		out = append(out, "venue:"+v)
+	}
+	return out
+}
+
+// conflict is two sets of places or venues, both named, with none in
+// common: two events.
 func conflict(a []string, b map[string]bool) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return false
 	}
 	for _, v := range a {
-		if b[v] {
+		if named(v, b) {
 			return false
 		}
 	}
 	return true
+}
+
+// named reports whether a set holds a place or venue: the same key, or a
+// place within a tenth of a degree or so (twin towns of one crossing, a
+// district and its town), places being keyed "lat,lon".
+func named(k string, set map[string]bool) bool {
+	if set[k] {
+		return true
+	}
+	lat, lon, ok := coordinates(k)
+	if !ok {
+		return false
+	}
+	for x := range set {
+		if la, lo, ok := coordinates(x); ok && math.Abs(la-lat) <= 0.15 && math.Abs(lo-lon) <= 0.15 {
+			return true
+		}
+	}
+	return false
+}
+
+func coordinates(k string) (float64, float64, bool) {
+	a, b, ok := strings.Cut(k, ",")
+	if !ok {
+		return 0, 0, false
+	}
+	lat, err1 := strconv.ParseFloat(a, 64)
+	lon, err2 := strconv.ParseFloat(b, 64)
+	return lat, lon, err1 == nil && err2 == nil
 }
 
 // similarity is the Jaccard similarity of an article's content words with
