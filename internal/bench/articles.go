@@ -31,7 +31,7 @@ type ArticlesResult struct {
 	Missed                        []string `json:"missed,omitempty"`
 	// Stories are the files as grouped, a story to a line, copies marked.
 	Stories []string `json:"stories,omitempty"`
-	False                         []string `json:"false,omitempty"`
+	False   []string `json:"false,omitempty"`
 }
 
 type expectedArticles struct {
