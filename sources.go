@@ -58,6 +58,9 @@ type Report struct {
 	Ingested   time.Time `json:"ingested"`
 	IngestedBy string    `json:"ingested_by"`
 	Links      []Link    `json:"links,omitempty"`
+	// Days are the days it tells of, under rules that date reports by
+	// their events (version 6 on): its lead's, never after publication.
+	Days []time.Time `json:"days,omitempty"`
 }
 
 // Story is articles about one event: originals and their copies, the

@@ -179,7 +179,7 @@ func Articles(dir string) (*ArticlesResult, error) {
 			continue
 		}
 		a := arts[i]
-		byStory[g.Story] = append(byStory[g.Story], claims.Source{Article: a.file, Outlet: a.outlet, Claims: extracted[i]})
+		byStory[g.Story] = append(byStory[g.Story], claims.Source{Article: a.file, Outlet: a.outlet, Claims: extracted[i], Days: in[i].Dates})
 	}
 	type flag struct {
 		kind  string
@@ -188,7 +188,11 @@ func Articles(dir string) (*ArticlesResult, error) {
 	}
 	var flags []flag
 	for _, n := range sortedInts(byStory) {
-		for _, d := range claims.Find(byStory[n]) {
+		find := claims.Find
+		if rules.Latest().Events {
+			find = claims.Compare
+		}
+		for _, d := range find(byStory[n]) {
 			f := flag{kind: d.Kind, files: []string{d.A.Article}, says: d.Subject + ": " + d.A.Says}
 			if d.B != nil {
 				f.files = append(f.files, d.B.Article)

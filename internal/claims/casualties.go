@@ -358,7 +358,10 @@ func englishCasualties(s string, ts []token, atts []attribution, prevPlace strin
 		if !by.official || by.side != "" || officials[by.at] != "" || c.status == "" {
 			continue
 		}
+		agent := nationality(joinLow(c.agent))
 		switch {
+		case c.active && !c.own && (agent == "PK" || agent == "AF"):
+			officials[by.at] = agent // "Forces of the Islamic Emirate killed 58 …, the spokesman said"
 		case where() != "":
 			officials[by.at] = where()
 		case strings.Contains(strings.ToLower(by.text), "police"):
@@ -624,6 +627,9 @@ func statusAfter(ts []token, i, n int) (string, int, bool) {
 
 // nounPhrase is the words after a figure that say whom it counts.
 func nounPhrase(ts []token, i int) []token {
+	for i < len(ts) && quote(ts[i].text) { // killed "more than 10" police officers
+		i++
+	}
 	k := i
 	for k < len(ts) && k < i+5 && (between[ts[k].low] || groups[ts[k].low] != "") && ts[k].low != "and" && ts[k].low != "in" {
 		k++
@@ -659,6 +665,7 @@ type attribution struct {
 }
 
 var reporting = set("said", "says", "say", "told", "claimed", "claims", "claim", "stated", "announced", "confirmed",
+	"saying", "claiming", "adding", "insisting", "stating",
 	"acknowledged", "added", "reported", "alleged", "wrote", "insisted", "put", "recorded")
 
 // clauseBreaks end the reach of an attribution: "…, while Afghanistan
@@ -720,7 +727,7 @@ func attributions(ts []token, context attribution) []attribution {
 			// the words after it.
 			end := i
 			if i > 0 && ts[i-1].text == "," {
-				if i+1 < len(ts) && !afterSaid[ts[i+1].low] {
+				if i+1 < len(ts) && !afterSaid[ts[i+1].low] && t.low != "told" && !strings.HasSuffix(t.low, "ing") {
 					end = -1 // "…, said the ministry": the subject follows
 				} else {
 					end = i - 1 // "Mujahid, the spokesman, said in …": the apposition
@@ -774,7 +781,7 @@ var afterSaid = set("in", "on", "that", "at", "to", "by", "during", "late", "ear
 
 func pronoun(who string) bool {
 	switch strings.TrimPrefix(strings.ToLower(strings.TrimSpace(who)), "the ") {
-	case "it", "he", "she", "they", "statement", "spokesman", "ministry", "military", "it also", "he also", "officials",
+	case "it", "he", "she", "they", "statement", "spokesman", "it also", "he also", "officials",
 		"official", "group", "minister", "source", "sources":
 		return true
 	}
@@ -845,19 +852,6 @@ func claimantSide(who string) string {
 // g is its group; where gives the side the sentence's places lie on.
 func sideOfCasualty(c casualty, g string, by attribution, ts []token, where func() string) string {
 	np := joinLow(c.np)
-	nationality := func(s string) string {
-		s = " " + s + " "
-		switch {
-		case strings.Contains(s, " both sides"):
-			return "none"
-		case strings.Contains(s, "pakistani") || strings.Contains(s, "pakistan 's") || strings.Contains(s, "pakistanis") ||
-			strings.Contains(s, " pakistan "):
-			return "PK"
-		case strings.Contains(s, "afghan") || strings.Contains(s, "taliban"):
-			return "AF"
-		}
-		return ""
-	}
 	if n := nationality(np); n != "" {
 		if n == "none" {
 			return ""
@@ -909,6 +903,9 @@ func sideOfCasualty(c casualty, g string, by attribution, ts []token, where func
 	if s := where(); s != "" && by.side != "" && (by.side == "other" || g == "civilians" || g == "people") {
 		return s
 	}
+	if g == "soldiers" && !strings.Contains(np, " men ") {
+		return "PK" // Pakistan's forces are its soldiers; the Taliban's, fighters or forces
+	}
 	if by.side == "PK" || by.side == "AF" {
 		return by.side
 	}
@@ -916,6 +913,22 @@ func sideOfCasualty(c casualty, g string, by attribution, ts []token, where func
 		return "" // an outlet's own figure: a place alone does not say whose fighters or "people"
 	}
 	return where()
+}
+
+// nationality is the party words (lower case, tokens spaced) name,
+// "none" for both, "" for neither.
+func nationality(s string) string {
+	s = " " + s + " "
+	switch {
+	case strings.Contains(s, " both sides"):
+		return "none"
+	case strings.Contains(s, "pakistani") || strings.Contains(s, "pakistan 's") || strings.Contains(s, "pakistanis") ||
+		strings.Contains(s, " pakistan "):
+		return "PK"
+	case strings.Contains(s, "afghan") || strings.Contains(s, "taliban") || strings.Contains(s, "islamic emirate"):
+		return "AF"
+	}
+	return ""
 }
 
 // sideAfter reads the words after a status: "on the Afghan side" and "in

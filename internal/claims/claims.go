@@ -117,14 +117,21 @@ func weekday(s string) *time.Weekday {
 func Extract(text string, published time.Time) []truce.Claim {
 	var out []truce.Claim
 	var context attribution // who the sentence before named as saying it
-	place := ""             // the side the places of the sentence before lie on
+	// The side the places of the sentence before lie on, else those of
+	// the lead (the first paragraph): where a sentence that names no place
+	// is.
+	lead, _, _ := strings.Cut(strings.TrimSpace(text), "\n\n")
+	leadPlace := placeSide(lead)
+	place := leadPlace
 	for _, s := range sentences(text) {
 		claims, said, ok := inSentence(s, published, context, place)
 		out = append(out, claims...)
 		if ok {
 			context = said
 		}
-		place = placeSide(s)
+		if place = placeSide(s); place == "" {
+			place = leadPlace
+		}
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package claims
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ type Source struct {
 	Article string // the article's id
 	Outlet  string
 	Claims  []truce.Claim
+	Days    []time.Time // the days it tells of (EventDays), for Compare
 }
 
 type placed struct {
@@ -132,3 +135,196 @@ func Find(sources []Source) []truce.Discrepancy {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Compare lays out the discrepancies among a story's sources as rules
+// from version 6 on read them, each once. Unlike Find it compares what
+// is about the same thing:
+//   - a casualty figure with another of the same side, status and kind of
+//     people ("people" is any kind), leaving out a figure told as
+//     background (its sentence dates it away from the days its source
+//     tells of);
+//   - figures that fit together are not a discrepancy: "more than 200"
+//     and 210, "about 30" and 28, "15 to 20" and 18, "dozens" and 40;
+//   - claimants are told apart by who they are — a party, an observer
+//     (a hospital, the UN, residents, a militant group), or the outlet
+//     itself — so one party's ministry and army are one claimant, and a
+//     hospital quoted by two outlets is one: two claimants giving other
+//     figures disagree (also within one report), one claimant's figure
+//     reported otherwise by two outlets is outlets disagreeing;
+//   - a range or a duration told as background is not compared either.
+func Compare(sources []Source) []truce.Discrepancy {
+	var dates, ranges, durations, casualties []placed
+	for i := range sources {
+		src := &sources[i]
+		for _, c := range src.Claims {
+			p := placed{c, src}
+			switch {
+			case c.Kind == truce.ClaimDate && c.Weekday != nil && *c.Weekday != c.Date.Weekday():
+				dates = append(dates, p)
+			case background(c, src):
+			case c.Kind == truce.ClaimRange:
+				ranges = append(ranges, p)
+			case c.Kind == truce.ClaimDuration && c.Days > 0: // hours: a session's length, not a round's
+				durations = append(durations, p)
+			case c.Kind == truce.ClaimCasualties && c.Side != "":
+				casualties = append(casualties, p)
+			}
+		}
+	}
+	type key struct {
+		kind, side, status string
+		lo, hi             int
+		from, to           time.Time
+		weekday            time.Weekday
+	}
+	var out []truce.Discrepancy
+	seen := map[key]bool{}
+	once := func(k key, d func() truce.Discrepancy) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, d())
+		}
+	}
+	for _, d := range dates {
+		once(key{kind: truce.WeekdayMismatch, weekday: *d.Weekday, from: d.Date}, func() truce.Discrepancy {
+			return truce.Discrepancy{Kind: truce.WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
+				A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))}
+		})
+	}
+	for _, du := range durations {
+		for _, r := range ranges {
+			inclusive := int(r.To.Sub(r.From)/(24*time.Hour)) + 1
+			if du.Days == inclusive || du.Days == inclusive-1 {
+				continue
+			}
+			once(key{kind: truce.DurationVsRange, lo: du.Days, from: r.From, to: r.To}, func() truce.Discrepancy {
+				return truce.Discrepancy{Kind: truce.DurationVsRange, Subject: "duration",
+					A: du.quote(fmt.Sprintf("%d days", du.Days)),
+					B: ptr(r.quote(fmt.Sprintf("%s to %s: %d days inclusive, %d elapsed", r.From.Format("2 Jan"), r.To.Format("2 Jan 2006"), inclusive, inclusive-1)))}
+			})
+		}
+	}
+	for i, a := range casualties {
+		for _, b := range casualties[i+1:] {
+			if a.Side != b.Side || a.Status != b.Status || !sameKind(a.Group, b.Group) || fit(a.Claim, b.Claim) {
+				continue
+			}
+			ka, kb := claimantKey(a), claimantKey(b)
+			kind := truce.ClaimantsDisagree
+			switch {
+			case ka != kb:
+			case a.src.Outlet != b.src.Outlet:
+				kind = truce.OutletsDisagree
+			default:
+				continue // one claimant in one outlet: a toll it updated, or a part of a whole
+			}
+			once(key{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}, func() truce.Discrepancy {
+				return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
+			})
+		}
+	}
+	return out
+}
+
+// background reports whether a claim is told as background: its sentence
+// dates it (a date or range of the same sentence) more than a day away
+// from every day its source tells of, and outside their span.
+func background(c truce.Claim, src *Source) bool {
+	if len(src.Days) == 0 {
+		return false
+	}
+	first, last := slices.MinFunc(src.Days, time.Time.Compare), slices.MaxFunc(src.Days, time.Time.Compare)
+	near := func(t time.Time) bool {
+		return !t.Before(first.AddDate(0, 0, -1)) && !t.After(last.AddDate(0, 0, 1))
+	}
+	dated := false
+	for _, d := range src.Claims {
+		if d.Sentence != c.Sentence {
+			continue
+		}
+		switch d.Kind {
+		case truce.ClaimDate, truce.ClaimDay:
+			if near(d.Date) {
+				return false
+			}
+			dated = true
+		case truce.ClaimRange:
+			if near(d.From) || near(d.To) || d.From.Before(first) && d.To.After(last) {
+				return false
+			}
+			dated = true
+		}
+	}
+	return dated
+}
+
+// sameKind reports whether two groups may count the same people:
+// "people" may be any.
+func sameKind(a, b string) bool {
+	return a == b || a == "people" || b == "people" || a == "" || b == ""
+}
+
+// fit reports whether two figures can both be true: the ranges their
+// qualifiers give meet.
+func fit(a, b truce.Claim) bool {
+	alo, ahi := bounds(a)
+	blo, bhi := bounds(b)
+	return alo <= bhi && blo <= ahi
+}
+
+// bounds is the range of counts a figure allows.
+func bounds(c truce.Claim) (lo, hi float64) {
+	n := float64(c.Count)
+	switch c.Approx {
+	case "at_least":
+		if c.CountMax > 0 {
+			return n, float64(c.CountMax)
+		}
+		return n, math.Inf(1)
+	case "more_than":
+		return n + 1, math.Inf(1)
+	case "about":
+		return 0.8 * n, 1.2 * n
+	case "up_to":
+		return 0, n
+	case "dozens":
+		return 24, math.Inf(1) // vague: only a figure below two dozen contradicts it
+	}
+	if c.CountMax > 0 {
+		return n, float64(c.CountMax)
+	}
+	return n, n
+}
+
+// claimantKey is who gives a figure, as Compare tells claimants apart: a
+// party, an observer by what kind it is, or the outlet itself.
+func claimantKey(p placed) string {
+	switch p.By {
+	case "PK", "AF":
+		return p.By
+	case "other":
+		return "other: " + observerKind(p.Claimant)
+	}
+	return "outlet: " + p.src.Outlet
+}
+
+// observerKind names the kind of observer a claimant is, so that one
+// hospital is one claimant however outlets name it.
+func observerKind(who string) string {
+	w := " " + strings.ToLower(who) + " "
+	for _, k := range []struct {
+		kind  string
+		words []string
+	}{
+		{"hospital", []string{"hospital", "doctor", "medic", "medical", "ہسپتال", "شفاخانه", "روغتون", "ڈاکٹر", "داکتر"}},
+		{"un", []string{" un ", "unama", "united nations", "یوناما", "ملل"}},
+		{"militants", []string{"ttp", "tehreek", "faction", "militant", "taliban pakistan"}},
+		{"locals", []string{"resident", "villager", "witness", "relative", "famil", "elder", "local", "uncle", "father", "mother", "brother", "عمائدین", "باشندگان", "منابع محلی"}},
+		{"rescue", []string{"rescue", "1122"}},
+	} {
+		if containsAny(w, k.words...) {
+			return k.kind
+		}
+	}
+	return strings.TrimSpace(w)
+}

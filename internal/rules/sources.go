@@ -208,7 +208,8 @@ func applySource(s *State, c *applyCtx, body any) error {
 	}
 	in := stories.Article{ID: src.ID, Published: b.Published, Text: b.Text, Actors: actors, Dates: claims.Days(b.Claims)}
 	if s.version.Events {
-		in.Dates, in.Places, in.Where = claims.EventDays(b.Claims, b.Text, b.Published), PlaceKeys(b.Places), LeadPlaceKeys(b.Places, b.Text)
+		src.Days = claims.EventDays(b.Claims, b.Text, b.Published)
+		in.Dates, in.Places, in.Where = src.Days, PlaceKeys(b.Places), LeadPlaceKeys(b.Places, b.Text)
 	}
 	g := s.grouper.Add(in)
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
@@ -388,9 +389,13 @@ func (s *State) assess(st *truce.Story) {
 	}
 	in := make([]claims.Source, len(originals))
 	for i, src := range originals {
-		in[i] = claims.Source{Article: src.ID, Outlet: src.Outlet, Claims: src.Claims}
+		in[i] = claims.Source{Article: src.ID, Outlet: src.Outlet, Claims: src.Claims, Days: src.Days}
 	}
-	st.Discrepancies = claims.Find(in)
+	if s.version.Events {
+		st.Discrepancies = claims.Compare(in)
+	} else {
+		st.Discrepancies = claims.Find(in)
+	}
 	st.Claims = gradeClaims(originals, func(outlet string) string { return s.outlets[OutletID(outlet)].Reliability }, s.version.Figures)
 }
 
