@@ -24,6 +24,11 @@ type ArticlesResult struct {
 	// Pairs of articles placed in one story, against the expected
 	// stories: right, wrongly joined (false merges), missed.
 	StoryPairs, FalseMerges, MissedPairs int
+	// Figures graded corroborated although one party alone gives them
+	// (target 0); expected figures whose grade fits what expected.json
+	// says of them (claimed by one only — or disputed by another —, or
+	// corroborated by claimants agreeing).
+	OverGraded, Corroboration, CorroborationExpected int
 	// Copies found of those expected, and copies marked that are not.
 	Copies, CopiesExpected, FalseCopies int
 	// Discrepancies flagged of those expected, and flags that match none.
@@ -37,6 +42,12 @@ type ArticlesResult struct {
 type expectedArticles struct {
 	Stories       [][]string        `json:"stories"`
 	Copies        map[string]string `json:"copies"`
+	Corroboration []struct {
+		Claim     string   `json:"claim"`
+		Claimants []string `json:"claimants"`
+		Files     []string `json:"files"`
+		Status    string   `json:"status"`
+	} `json:"corroboration"`
 	Discrepancies []struct {
 		Kind  string   `json:"kind"`
 		Files []string `json:"files"`
@@ -181,6 +192,54 @@ func Articles(dir string) (*ArticlesResult, error) {
 		a := arts[i]
 		byStory[g.Story] = append(byStory[g.Story], claims.Source{Article: a.file, Outlet: a.outlet, Claims: extracted[i], Days: in[i].Dates})
 	}
+	// Grades: what one party alone claims stays claimed, however many
+	// outlets repeat it.
+	graded := map[int][]truce.GradedClaim{}
+	for _, n := range sortedInts(byStory) {
+		var reports []*truce.Report
+		for _, src := range byStory[n] {
+			reports = append(reports, &truce.Report{ID: src.Article, SourceIngestion: truce.SourceIngestion{Outlet: src.Outlet, Claims: src.Claims}})
+		}
+		graded[n] = rules.Grade(reports)
+		for _, g := range graded[n] {
+			if g.Grade == truce.FigureCorroborated && oneParty(g.Claimants) {
+				res.OverGraded++
+				res.False = append(res.False, fmt.Sprintf("corroborated although one party alone gives it: %s %s by %v", g.Subject, g.Says, g.Claimants))
+			}
+		}
+	}
+	for _, w := range want.Corroboration {
+		wantGrade := ""
+		switch {
+		case strings.Contains(w.Status, " only"):
+			wantGrade = truce.FigureClaimed
+		case strings.Contains(w.Status, "agree"):
+			wantGrade = truce.FigureCorroborated
+		default:
+			continue
+		}
+		res.CorroborationExpected++
+		var claimants []string
+		for _, c := range w.Claimants {
+			claimants = append(claimants, strings.ToLower(strings.SplitN(c, ":", 2)[0]))
+		}
+		slices.Sort(claimants)
+		claimants = slices.Compact(claimants)
+		found := false
+		for _, g := range graded[storyOf[w.Files[0]]] {
+			// One party's figure may also be disputed by another's: either
+			// way it is not taken as established.
+			if g.Grade != "" && slices.Equal(partiesOf(g.Claimants), claimants) &&
+				(g.Grade == wantGrade || wantGrade == truce.FigureClaimed && g.Grade == truce.FigureDisputed) {
+				found = true
+			}
+		}
+		if found {
+			res.Corroboration++
+		} else {
+			res.Missed = append(res.Missed, fmt.Sprintf("grade %s: %s (%s)", wantGrade, w.Claim, w.Status))
+		}
+	}
 	type flag struct {
 		kind  string
 		files []string
@@ -223,6 +282,26 @@ func Articles(dir string) (*ArticlesResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// oneParty reports whether a figure's claimants are one party, with no
+// observer beside it (outlets stating it on their own add nothing).
+func oneParty(claimants []string) bool {
+	ps := partiesOf(claimants)
+	return len(ps) == 1 && (ps[0] == "pk" || ps[0] == "af")
+}
+
+// partiesOf are the kinds of claimants of a figure: pk, af, other; the
+// outlets that state it on their own account left out.
+func partiesOf(claimants []string) []string {
+	var out []string
+	for _, c := range claimants {
+		if !strings.HasPrefix(c, "outlet: ") {
+			out = append(out, strings.ToLower(strings.SplitN(c, ":", 2)[0]))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func allIn(xs, set []string) bool {

@@ -494,6 +494,11 @@ func readCasualty(ts []token, f figure, before []casualty) (casualty, bool) {
 			c.agent = ts[max(0, j-6):j]
 			return c, true
 		}
+		// "had treated three people for shrapnel wounds"
+		if (w == "treated" || w == "treating") && forAhead(ts, f.end) {
+			c.status, c.np = "wounded", nounPhrase(ts, f.end)
+			return c, true
+		}
 		if w == "of" && j >= 1 && (ts[j-1].low == "bodies" || ts[j-1].low == "death" || ts[j-1].low == "deaths" || ts[j-1].low == "remains") {
 			// Whose bodies: those named before ("Afghan forces had
 			// abandoned the bodies of 19 fighters").
@@ -623,6 +628,13 @@ func statusAfter(ts []token, i, n int) (string, int, bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// forAhead reports whether "for" follows a figure's noun phrase: what
+// people were treated for.
+func forAhead(ts []token, i int) bool {
+	k := i + len(nounPhrase(ts, i))
+	return k < len(ts) && ts[k].low == "for"
 }
 
 // nounPhrase is the words after a figure that say whom it counts.

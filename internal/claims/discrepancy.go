@@ -161,7 +161,7 @@ func Compare(sources []Source) []truce.Discrepancy {
 			switch {
 			case c.Kind == truce.ClaimDate && c.Weekday != nil && *c.Weekday != c.Date.Weekday():
 				dates = append(dates, p)
-			case background(c, src):
+			case Background(c, src.Claims, src.Days):
 			case c.Kind == truce.ClaimRange:
 				ranges = append(ranges, p)
 			case c.Kind == truce.ClaimDuration && c.Days > 0: // hours: a session's length, not a round's
@@ -206,10 +206,10 @@ func Compare(sources []Source) []truce.Discrepancy {
 	}
 	for i, a := range casualties {
 		for _, b := range casualties[i+1:] {
-			if a.Side != b.Side || a.Status != b.Status || !sameKind(a.Group, b.Group) || fit(a.Claim, b.Claim) {
+			if a.Side != b.Side || a.Status != b.Status || !SameKind(a.Group, b.Group) || Fit(a.Claim, b.Claim) {
 				continue
 			}
-			ka, kb := claimantKey(a), claimantKey(b)
+			ka, kb := Claimant(a.Claim, a.src.Outlet), Claimant(b.Claim, b.src.Outlet)
 			kind := truce.ClaimantsDisagree
 			switch {
 			case ka != kb:
@@ -226,19 +226,20 @@ func Compare(sources []Source) []truce.Discrepancy {
 	return out
 }
 
-// background reports whether a claim is told as background: its sentence
-// dates it (a date or range of the same sentence) more than a day away
-// from every day its source tells of, and outside their span.
-func background(c truce.Claim, src *Source) bool {
-	if len(src.Days) == 0 {
+// Background reports whether a claim of a report is told as background:
+// its sentence dates it (a date or range among the report's claims of the
+// same sentence) more than a day away from every day the report tells of
+// (days, EventDays), and outside their span.
+func Background(c truce.Claim, all []truce.Claim, days []time.Time) bool {
+	if len(days) == 0 {
 		return false
 	}
-	first, last := slices.MinFunc(src.Days, time.Time.Compare), slices.MaxFunc(src.Days, time.Time.Compare)
+	first, last := slices.MinFunc(days, time.Time.Compare), slices.MaxFunc(days, time.Time.Compare)
 	near := func(t time.Time) bool {
 		return !t.Before(first.AddDate(0, 0, -1)) && !t.After(last.AddDate(0, 0, 1))
 	}
 	dated := false
-	for _, d := range src.Claims {
+	for _, d := range all {
 		if d.Sentence != c.Sentence {
 			continue
 		}
@@ -258,15 +259,15 @@ func background(c truce.Claim, src *Source) bool {
 	return dated
 }
 
-// sameKind reports whether two groups may count the same people:
+// SameKind reports whether two groups may count the same people:
 // "people" may be any.
-func sameKind(a, b string) bool {
+func SameKind(a, b string) bool {
 	return a == b || a == "people" || b == "people" || a == "" || b == ""
 }
 
-// fit reports whether two figures can both be true: the ranges their
+// Fit reports whether two figures can both be true: the ranges their
 // qualifiers give meet.
-func fit(a, b truce.Claim) bool {
+func Fit(a, b truce.Claim) bool {
 	alo, ahi := bounds(a)
 	blo, bhi := bounds(b)
 	return alo <= bhi && blo <= ahi
@@ -296,16 +297,17 @@ func bounds(c truce.Claim) (lo, hi float64) {
 	return n, n
 }
 
-// claimantKey is who gives a figure, as Compare tells claimants apart: a
-// party, an observer by what kind it is, or the outlet itself.
-func claimantKey(p placed) string {
-	switch p.By {
+// Claimant is who gives a figure, as claimants are told apart: a party
+// ("PK", "AF"), an observer by what kind it is ("other: hospital"), or
+// the outlet that gives it on its own account ("outlet: NAME").
+func Claimant(c truce.Claim, outlet string) string {
+	switch c.By {
 	case "PK", "AF":
-		return p.By
+		return c.By
 	case "other":
-		return "other: " + observerKind(p.Claimant)
+		return "other: " + observerKind(c.Claimant)
 	}
-	return "outlet: " + p.src.Outlet
+	return "outlet: " + outlet
 }
 
 // observerKind names the kind of observer a claimant is, so that one

@@ -125,6 +125,8 @@ func cmdBenchClaims(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "articles (%d): story pairs %d right, %d falsely merged (target 0), %d missed (target 0) · copies %d of %d found (target all), %d false (target 0) · discrepancies %d of %d flagged (target all), %d false flags (target 0)\n",
 		ar.Articles, ar.StoryPairs, ar.FalseMerges, ar.MissedPairs, ar.Copies, ar.CopiesExpected, ar.FalseCopies, ar.Flagged, ar.Expected, ar.FalseFlags)
+	fmt.Fprintf(e.stdout, "figures: %d corroborated although one party alone gives them (target 0) · %d of %d expected grades (one party's claim not corroborated, or claimants agreeing corroborated)\n",
+		ar.OverGraded, ar.Corroboration, ar.CorroborationExpected)
 	if *worst > 0 {
 		fmt.Fprintf(e.stdout, "  stories found: %s\n", strings.Join(ar.Stories, " | "))
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -396,7 +397,14 @@ func (s *State) assess(st *truce.Story) {
 	} else {
 		st.Discrepancies = claims.Find(in)
 	}
-	st.Claims = gradeClaims(originals, func(outlet string) string { return s.outlets[OutletID(outlet)].Reliability }, s.version.Figures)
+	st.Claims = gradeClaims(originals, func(outlet string) string { return s.outlets[OutletID(outlet)].Reliability }, s.version)
+}
+
+// Grade grades the claims of a story's originals as the latest rules do,
+// every outlet of unknown reliability: what a benchmark of the pipeline
+// measures.
+func Grade(originals []*truce.Report) []truce.GradedClaim {
+	return gradeClaims(originals, func(string) string { return "F" }, Latest())
 }
 
 // gradeClaims groups the originals' claims by subject and value and grades
@@ -411,15 +419,34 @@ func (s *State) assess(st *truce.Story) {
 // and outlets giving it on their own account. A figure one party alone
 // gives is claimed, and can be judged no better (6), however many outlets
 // report the claim; independent claimants agreeing corroborate it.
-func gradeClaims(originals []*truce.Report, reliability func(outlet string) string, figures bool) []truce.GradedClaim {
+//
+// Under rules that read reports by their events (version 6 on), a figure
+// is also graded by what it is about: its subject names the kind of
+// people ("PK killed civilians"; "people" joins the one kind the same
+// figure is given for), a figure told as background is not graded in
+// this story, claimants are told apart by who they are (claims.Claimant:
+// one hospital is one claimant however outlets name it), and only a
+// figure that cannot also be true disputes it ("more than 200" does not
+// dispute 210).
+func gradeClaims(originals []*truce.Report, reliability func(outlet string) string, ver Version) []truce.GradedClaim {
+	figures, events := ver.Figures, ver.Events
 	type value struct{ subject, says string }
 	by := map[value]map[string]bool{}        // value → outlets asserting it
 	claimants := map[value]map[string]bool{} // value → who gives it
 	days := map[value]int{}                  // durations, and ranges counted inclusively
+	figure := map[value]truce.Claim{}        // a casualty value's first claim
 	for _, src := range originals {
 		for _, c := range src.Claims {
 			var v value
 			switch {
+			case c.Kind == truce.ClaimCasualties && c.Side != "" && events:
+				if claims.Background(c, src.Claims, src.Days) {
+					continue
+				}
+				v = value{c.Side + " " + c.Status + " " + cmp.Or(c.Group, "people"), says(c)}
+				if _, ok := figure[v]; !ok {
+					figure[v] = c
+				}
 			case c.Kind == truce.ClaimCasualties && c.Side != "":
 				v = value{c.Side + " " + c.Status, fmt.Sprint(c.Count)}
 			case c.Kind == truce.ClaimDuration:
@@ -435,8 +462,21 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 				by[v], claimants[v] = map[string]bool{}, map[string]bool{}
 			}
 			by[v][src.Outlet] = true
-			claimants[v][claimantOf(c, src.Outlet)] = true
+			if events {
+				claimants[v][claims.Claimant(c, src.Outlet)] = true
+			} else {
+				claimants[v][claimantOf(c, src.Outlet)] = true
+			}
 		}
+	}
+	if events {
+		mergePeople(by, claimants, func(v value) (string, string, string) {
+			f := strings.Fields(v.subject)
+			if len(f) != 3 { // not a casualty figure
+				return v.subject, "", v.says
+			}
+			return f[0] + " " + f[1], f[2], v.says
+		})
 	}
 	values := make([]value, 0, len(by))
 	for v := range by {
@@ -483,7 +523,14 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		g.Supported = slices.Compact(g.Supported)
 		g.Against = sortedKeys(against)
 		if figures && strings.Contains(v.subject, " ") { // a casualty figure: "PK killed"
-			gradeFigure(&g, v.subject, claimants[v], func(w value) bool { return w.subject == v.subject && w != v }, values, claimants)
+			rival := func(w value) bool { return w.subject == v.subject && w != v }
+			if events {
+				rival = func(w value) bool {
+					fv, fw := figure[v], figure[w]
+					return w != v && by[w] != nil && fw.Side == fv.Side && fw.Status == fv.Status && claims.SameKind(fw.Group, fv.Group) && !claims.Fit(fv, fw)
+				}
+			}
+			gradeFigure(&g, v.subject, claimants[v], rival, values, claimants)
 			out = append(out, g)
 			continue
 		}
@@ -507,6 +554,45 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		out = append(out, g)
 	}
 	return out
+}
+
+// says is a figure as a story shows it: its count with its qualifier.
+func says(c truce.Claim) string {
+	n := strconv.Itoa(c.Count)
+	switch {
+	case c.Approx == "dozens":
+		return "dozens"
+	case c.CountMax > 0:
+		return n + "–" + strconv.Itoa(c.CountMax)
+	case c.Approx != "":
+		return strings.ReplaceAll(c.Approx, "_", " ") + " " + n
+	}
+	return n
+}
+
+// mergePeople puts a figure given for "people" with the same figure given
+// for one kind of people (of the same side and status), when there is
+// exactly one: "23 dead" and "23 soldiers killed" are one figure.
+func mergePeople[V comparable](by, claimants map[V]map[string]bool, parts func(V) (string, string, string)) {
+	for v := range by {
+		base, group, n := parts(v)
+		if group != "people" {
+			continue
+		}
+		var into []V
+		for w := range by {
+			if b, g, m := parts(w); b == base && m == n && g != "people" && g != "" {
+				into = append(into, w)
+			}
+		}
+		if len(into) != 1 {
+			continue
+		}
+		maps.Copy(by[into[0]], by[v])
+		maps.Copy(claimants[into[0]], claimants[v])
+		delete(by, v)
+		delete(claimants, v)
+	}
 }
 
 // claimantOf is who gives a casualty figure: a party, an independent

@@ -313,7 +313,7 @@ func TestFiguresGradedByClaimants(t *testing.T) {
 	st, _ := w.s.Story("ST-0001")
 	figure := func(says string) truce.GradedClaim {
 		for _, c := range st.Claims {
-			if c.Subject == "PK killed" && c.Says == says {
+			if c.Subject == "PK killed soldiers" && c.Says == says { // version 6 names whom
 				return c
 			}
 		}

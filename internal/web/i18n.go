@@ -63,11 +63,16 @@ func (l *Lang) Label(key string) string {
 }
 
 // Subject names what a story's claim or discrepancy is about: "duration",
-// "dates", or a side and what happened to them ("PK killed"); anything
+// "dates", or a side and what happened to them ("PK killed", "PK killed
+// civilians"); anything
 // else (a date) is shown as it is.
 func (l *Lang) Subject(s string) string {
-	if side, status, ok := strings.Cut(s, " "); ok && (status == "killed" || status == "wounded" || status == "captured") {
-		return l.T("party."+side) + " — " + l.T("casualty."+status)
+	if f := strings.Fields(s); len(f) >= 2 && slices.Contains([]string{"killed", "wounded", "captured", "missing"}, f[1]) {
+		out := l.T("party."+f[0]) + " — " + l.T("casualty."+f[1])
+		if len(f) == 3 { // and whom: "PK killed civilians" (rules version 6 on)
+			out += " (" + l.T("group."+f[2]) + ")"
+		}
+		return out
 	}
 	if s == "duration" || s == "dates" {
 		return l.T("subject." + s)
