@@ -26,6 +26,10 @@ type SourceIngestion struct {
 	Claims []Claim        `json:"claims,omitempty"`
 	Places []PlaceMention `json:"places,omitempty"`
 	Actors []ActorMention `json:"actors,omitempty"`
+	// Revises is the source an earlier reading of the same address
+	// became, when the page has changed since — its text, its title or its
+	// date (a correction): this reading takes its place in its story.
+	Revises string `json:"revises,omitempty"`
 }
 
 // PlaceMention is a place an article names, resolved in the gazetteer.
@@ -61,6 +65,8 @@ type Report struct {
 	// Days are the days it tells of, under rules that date reports by
 	// their events (version 6 on): its lead's, never after publication.
 	Days []time.Time `json:"days,omitempty"`
+	// RevisedBy is a later reading of the same page that takes its place.
+	RevisedBy string `json:"revised_by,omitempty"`
 }
 
 // Story is articles about one event: originals and their copies, the
@@ -87,6 +93,7 @@ type StorySource struct {
 	Published time.Time `json:"published"`
 	CopyOf    string    `json:"copy_of,omitempty"`
 	Exact     bool      `json:"exact,omitempty"`
+	RevisedBy string    `json:"revised_by,omitempty"` // a later reading of the page, which the story reads instead
 }
 
 // GradedClaim is one thing a story's sources assert, with the outlets that

@@ -98,7 +98,7 @@ func scheduleIngest(ctx context.Context, e *env, in *instance.Instance, sources 
 			n := 0
 			for _, r := range rs {
 				switch r.Status {
-				case ingest.Ingested:
+				case ingest.Ingested, ingest.Revised:
 					n++
 				case ingest.Failed:
 					e.log.Warn("ingest: a source failed", "input", r.Input, "error", r.Error)
@@ -131,10 +131,13 @@ func newProgress(w io.Writer) *ingestProgress {
 func (p *ingestProgress) show(r ingest.Result) {
 	p.n++
 	switch r.Status {
-	case ingest.Ingested:
+	case ingest.Ingested, ingest.Revised:
 		p.ingested++
 		s := r.Source
 		where := "story " + s.Story
+		if s.Revises != "" {
+			where += ", revising " + s.Revises + " (the page changed since it was read)"
+		}
 		if s.CopyOf != "" {
 			kind := "near copy"
 			if s.Exact {
@@ -142,7 +145,7 @@ func (p *ingestProgress) show(r ingest.Result) {
 			}
 			where += ", " + kind + " of " + s.CopyOf
 		}
-		fmt.Fprintf(p.w, "[%d] ingested %s (%s, %d claims): %s\n", p.n, s.ID, where, len(s.Claims), r.Input)
+		fmt.Fprintf(p.w, "[%d] %s %s (%s, %d claims): %s\n", p.n, r.Status, s.ID, where, len(s.Claims), r.Input)
 	case ingest.Unchanged:
 		p.unchanged++
 		if !p.quiet {

@@ -56,6 +56,7 @@ type Sink interface {
 // Statuses of a result.
 const (
 	Ingested  = "ingested"
+	Revised   = "revised"   // read before and changed since: logged as revising the earlier reading
 	Unchanged = "unchanged" // read before: nothing logged
 	Failed    = "failed"
 )
@@ -332,6 +333,9 @@ func (g *Ingester) store(ctx context.Context, p *page, b *truce.SourceIngestion)
 		return r
 	}
 	r.Status, r.Source, r.ID = Ingested, src, src.ID
+	if b.Revises != "" {
+		r.Status = Revised
+	}
 	return r
 }
 
@@ -387,14 +391,18 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 	}
 	fit(b)
 	// A page read again whose article has not changed — only its
-	// advertisements, say — is not a new source.
+	// advertisements, say — is not a new source; one whose text, title or
+	// date has (a corrected date too) revises the earlier reading.
 	if b.URL != "" {
 		last, err := g.Sink.Latest(ctx, b.URL)
 		if err != nil {
 			return nil, "", err
 		}
-		if last != nil && last.TextSHA256 == rules.TextHash(b.Text) && last.Title == b.Title {
+		if last != nil && last.TextSHA256 == rules.TextHash(b.Text) && last.Title == b.Title && last.Published.Equal(b.Published) {
 			return nil, last.ID, nil
+		}
+		if last != nil && last.RevisedBy == "" {
+			b.Revises = last.ID
 		}
 	}
 	return b, "", nil

@@ -201,6 +201,18 @@ func applySource(s *State, c *applyCtx, body any) error {
 	if id, dup := s.byHash[b.SHA256]; dup {
 		return truce.FieldErrorf(truce.CodeConflict, "body.sha256", "this page is already ingested as %s", id)
 	}
+	var old *truce.Report
+	if b.Revises != "" {
+		old = s.reports[b.Revises]
+		switch {
+		case old == nil:
+			return truce.FieldErrorf(truce.CodeNotFound, "body.revises", "no source %s", b.Revises)
+		case b.URL == "" || old.URL != b.URL:
+			return truce.FieldErrorf(truce.CodeInvalid, "body.revises", "%s was read from another address: only a later reading of the same page revises it", old.ID)
+		case old.RevisedBy != "":
+			return truce.FieldErrorf(truce.CodeConflict, "body.revises", "%s is already revised by %s: revise that", old.ID, old.RevisedBy)
+		}
+	}
 	s.nSource++
 	src := &truce.Report{ID: fmt.Sprintf("SRC-%04d", s.nSource), SourceIngestion: *b, Ingested: c.logged, IngestedBy: c.author.ID}
 	actors := make([]string, len(b.Actors))
@@ -216,6 +228,23 @@ func applySource(s *State, c *applyCtx, body any) error {
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
 	src.Text, src.TextSHA256 = "", TextHash(b.Text)
 	st := s.storyOf(g.Story, b.Title, b.Published)
+	if old != nil {
+		// A later reading of a page takes the earlier one's place in its
+		// story: the story reads the page as it now stands.
+		old.RevisedBy = src.ID
+		st = s.stories[old.Story]
+		if n := s.storyNum[st.ID]; g.CopyOf == "" && g.Story != n {
+			s.grouper.Move(src.ID, n)
+		}
+		if src.CopyOf == old.ID {
+			src.CopyOf, src.Exact = "", false // the same page, not a copy of it
+		}
+		for i := range st.Sources {
+			if st.Sources[i].ID == old.ID {
+				st.Sources[i].RevisedBy = src.ID
+			}
+		}
+	}
 	src.Story = st.ID
 	s.reports[src.ID] = src
 	s.byHash[b.SHA256] = src.ID
@@ -232,12 +261,15 @@ func applySource(s *State, c *applyCtx, body any) error {
 		s.outlets[oid] = o
 	}
 	o.Sources++
-	if src.CopyOf == "" { // a copy says nothing its original did not
+	if src.CopyOf == "" || old != nil { // a copy says nothing its original did not; a revision replaces one
 		s.assess(st)
 	}
-	c.touch(TypeSource, src.ID)
+	c.touch(TypeSource, src.ID) // first: the record the entry made
 	c.touch(TypeStory, st.ID)
 	c.touch(TypeOutlet, oid)
+	if old != nil {
+		c.touch(TypeSource, old.ID)
+	}
 	return nil
 }
 
@@ -374,7 +406,7 @@ func (s *State) assess(st *truce.Story) {
 		for _, a := range src.Actors {
 			actors[a.Name] = true
 		}
-		if src.CopyOf == "" {
+		if src.CopyOf == "" && src.RevisedBy == "" {
 			originals = append(originals, src)
 			outlets[OutletID(src.Outlet)] = true
 		}

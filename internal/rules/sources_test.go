@@ -340,3 +340,52 @@ func TestFiguresGradedByClaimants(t *testing.T) {
 		}
 	}
 }
+
+// A later reading of a page revises the earlier one: it takes its place in
+// its story (whose claims are the page's as it now stands); only a
+// reading of the same address may, once, and the refusals change nothing.
+func TestRevisions(t *testing.T) {
+	w := newWorld(t)
+	first := source(3, "Khyber Courier", `[FICTIONAL] Clashes near Angoor Adda on the night of 11 October killed 12 Pakistani soldiers, the army said.`)
+	first.URL = "https://courier.example/clashes"
+	w.must("ana", KindSourceIngested, first)
+	other := source(2, "Kabul Ledger", `[FICTIONAL] Talks resumed in Doha with Qatari mediators on Sunday.`)
+	other.URL = "https://ledger.example/doha"
+	w.must("ana", KindSourceIngested, other)
+
+	later := source(1, "Khyber Courier", `[FICTIONAL] Clashes near Angoor Adda on the night of 11 October killed 14 Pakistani soldiers, the army said.`)
+	later.URL = first.URL
+	for _, c := range []struct {
+		revises, url string
+		code         truce.Code
+	}{
+		{"SRC-0099", first.URL, truce.CodeNotFound},
+		{"SRC-0002", first.URL, truce.CodeInvalid}, // another page
+		{"SRC-0001", "", truce.CodeInvalid},        // no address
+	} {
+		bad := later
+		bad.Revises, bad.URL = c.revises, c.url
+		size := len(w.s.reports)
+		if _, err := w.apply("ana", KindSourceIngested, bad); truce.ErrorCode(err) != c.code || len(w.s.reports) != size {
+			t.Errorf("revising %s from %q: %v", c.revises, c.url, err)
+		}
+	}
+	later.Revises = "SRC-0001"
+	w.must("ana", KindSourceIngested, later)
+	old, _ := w.s.Report("SRC-0001")
+	rev, _ := w.s.Report("SRC-0003")
+	st, _ := w.s.Story(old.Story)
+	if old.RevisedBy != "SRC-0003" || rev.Story != old.Story || rev.CopyOf != "" {
+		t.Fatalf("the revision: old %+v, new %+v", old, rev)
+	}
+	for _, c := range st.Claims {
+		if strings.Contains(c.Subject, "killed") && c.Says != "14" {
+			t.Errorf("the story still reads the page as it was: %+v", c)
+		}
+	}
+	again := later
+	again.SHA256 = fmt.Sprintf("%064x", 99)
+	if _, err := w.apply("ana", KindSourceIngested, again); truce.ErrorCode(err) != truce.CodeConflict {
+		t.Errorf("revising a revised reading: %v", err)
+	}
+}
