@@ -287,7 +287,6 @@ type acasualty struct {
 	fig            afigure
 	status         string
 	np             []aword // its noun phrase, to the first marker
-	npEnd          int     // where the words before the status end
 	inherit        int     // the figure whose status and side it takes, or -1
 	continues      bool    // "۲۹ زخمی", "۱۶ نور ټپیان": the same people as the figure before
 	clause         [2]int
@@ -304,6 +303,7 @@ func inArabicScript(s string, published time.Time, by attribution) []truce.Claim
 	used := make([]bool, len(ts)+1)
 	out := arabicCalendar(s, ts, published, used)
 	var found []acasualty
+	clauses := arabicClauses(ts)
 	for i := 0; i < len(ts); i++ {
 		if used[i] {
 			continue
@@ -312,7 +312,7 @@ func inArabicScript(s string, published time.Time, by attribution) []truce.Claim
 		if !ok || used[f.num] {
 			continue
 		}
-		if c, ok := readArabicCasualty(ts, f, len(found)); ok {
+		if c, ok := readArabicCasualty(ts, f, len(found), clauses[f.num]); ok {
 			found = append(found, c)
 			i = f.end - 1
 		}
@@ -343,12 +343,11 @@ func inArabicScript(s string, published time.Time, by attribution) []truce.Claim
 // status follows it across its noun phrase, or it is joined to a figure
 // that has one ("۱۳ فوجی اور دو شہری شہید"), or it is part of the figure
 // before ("جن میں تین بچے بھی شامل ہیں").
-func readArabicCasualty(ts []aword, f afigure, n int) (acasualty, bool) {
-	c := acasualty{fig: f, inherit: -1, npEnd: -1}
+func readArabicCasualty(ts []aword, f afigure, n int, clause [2]int) (acasualty, bool) {
+	c := acasualty{fig: f, inherit: -1, clause: clause}
 	if f.end < len(ts) && phraseAt(notArabicPeople, ts, f.end) > 0 {
 		return c, false
 	}
-	c.clause = arabicClause(ts, f.num)
 	for k := f.end; k < len(ts) && k < f.end+9; k++ {
 		if ts[k].punct {
 			break
@@ -401,22 +400,25 @@ func continuesArabic(np []aword) bool {
 	return true
 }
 
-// arabicClause is the clause around token i, between stops.
-func arabicClause(ts []aword, i int) [2]int {
-	c := [2]int{0, len(ts)}
-	for k := i - 1; k >= 0; k-- {
+// arabicClauses are the clauses, between stops, that each token lies in:
+// read once a sentence, so that a long one is read in linear time.
+func arabicClauses(ts []aword) [][2]int {
+	out := make([][2]int, len(ts))
+	start := 0
+	for k := range ts {
 		if phraseAt(arabicStops, ts, k) > 0 || ts[k].w == "؛" || ts[k].w == ";" {
-			c[0] = k + 1
-			break
+			start = k + 1
 		}
+		out[k][0] = start
 	}
-	for k := i + 1; k < len(ts); k++ {
+	end := len(ts)
+	for k := len(ts) - 1; k >= 0; k-- {
+		out[k][1] = end
 		if phraseAt(arabicStops, ts, k) > 0 || ts[k].w == "؛" || ts[k].w == ";" || ts[k].w == "." || ts[k].w == "۔" {
-			c[1] = k
-			break
+			end = k
 		}
 	}
-	return c
+	return out
 }
 
 // nationalityIn is the party a run of words names, "none" for armed
@@ -468,8 +470,9 @@ func arabicSide(ts []aword, c acasualty, by attribution, place string) string {
 			}
 		}
 	}
-	// Who did it: a party named next to an attack in the clause.
-	for k := c.clause[0]; k < c.clause[1]; k++ {
+	// Who did it: a party named next to an attack, near the figure in
+	// its clause.
+	for k := max(c.clause[0], c.fig.start-12); k < min(c.clause[1], c.statusAt+12); k++ {
 		if phraseAt(attacks, ts, k) == 0 {
 			continue
 		}

@@ -130,10 +130,15 @@ func FuzzExtract(f *testing.F) {
 	f.Add("Saturday, 17 October 2026. A week-long round. killed 3 fighters")
 	f.Add("ہفتہ، 17 اکتوبر 2026 کو ۲۳ پاکستانی فوجی شہید ہوئے۔ وزارت دفاع")
 	f.Add("جمعه ۸ عقرب ۱۴۰۵ و ۳۱ حوت")
+	f.Add("د اکتوبر له ۲۵مې تر ۳۰مې پورې، لږ تر لږه ۱۲ ملکي وګړي ووژل شول او ۴ تنه ټپیان")
+	f.Add("۱۵ سے ۲۰ افغان طالبان ہلاک، چار روزہ مذاکرات، آتش‌بس ۴۸ ساعته روز چهارشنبه")
+	f.Add("The gunmen, numbering about a dozen, were all killed; Kabul says the real figure is 40, the officials added on Sunday (Oct. 26).")
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, c := range Extract(text, published) {
 			// The rules refuse a source whose claims do not quote it.
-			if c.Sentence == "" || !strings.Contains(text, c.Sentence) || (c.Kind == truce.ClaimRange && c.To.Before(c.From)) || (c.Kind == truce.ClaimCasualties && c.Count <= 0 && c.Approx != "dozens") {
+			if c.Sentence == "" || !strings.Contains(text, c.Sentence) || (c.Kind == truce.ClaimRange && c.To.Before(c.From)) ||
+				(c.Kind == truce.ClaimCasualties && c.Count <= 0 && c.Approx != "dozens") ||
+				(c.Kind == truce.ClaimDay && (c.Weekday == nil || *c.Weekday != c.Date.Weekday() || c.Date.After(published))) {
 				t.Fatalf("bad claim %+v", c)
 			}
 		}

@@ -117,3 +117,70 @@ func TestGrammar(t *testing.T) {
 		}
 	}
 }
+
+// Compare flags what cannot both be true about the same thing, once; a
+// figure that fits another, one about other people, or one told as
+// background is not a discrepancy.
+func TestCompare(t *testing.T) {
+	at := time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC)
+	src := func(id, outlet, text string) Source {
+		cs := Extract(text, at)
+		return Source{Article: id, Outlet: outlet, Claims: cs, Days: EventDays(cs, text, at)}
+	}
+	story := []Source{
+		src("a", "Khyber Courier", "[FICTIONAL] Shelling hit Kurram on Sunday, 8 November. Police said four civilians were killed. "+
+			"The army said more than 30 militants were killed in the response."),
+		src("b", "Kabul Ledger", "[FICTIONAL] Afghan officials said 32 of their fighters were killed near Kurram on Sunday. "+
+			"Doctors at the district hospital said six civilians were killed."),
+		src("c", "Gulf Wire", "[FICTIONAL] Kurram was shelled on Sunday. The district hospital said five civilians were killed, "+
+			"while a militant faction said it had killed 20 police officers.\n\n"+
+			"In fighting on 20 October, 40 civilians were killed, according to the police."),
+	}
+	var got []string
+	for _, d := range Compare(story) {
+		got = append(got, d.Kind+" "+d.Subject+" "+d.A.Article+d.B.Article)
+	}
+	slices.Sort(got)
+	want := []string{
+		// Police (a: 4) against the hospital (b: 6, c: 5): claimants; the
+		// hospital quoted by two outlets with two figures: outlets.
+		"claimants_disagree PK killed ab",
+		"claimants_disagree PK killed ac",
+		"outlets_disagree PK killed bc",
+	}
+	// Not flagged: "more than 30" militants against 32 fighters (they
+	// fit, and the first are not of a side), 20 police against civilians
+	// (other people), the 40 of 20 October (background).
+	if !slices.Equal(got, want) {
+		t.Errorf("discrepancies\n got  %q\n want %q", got, want)
+	}
+	// A claimant that gives two figures in one report disagrees with a
+	// rival in the same report.
+	one := []Source{src("d", "Frontier Daily", "[FICTIONAL] Police said three officers were killed in Bannu on Sunday, "+
+		"while a militant faction claimed it had killed 12 policemen.")}
+	if ds := Compare(one); len(ds) != 1 || ds[0].Kind != truce.ClaimantsDisagree {
+		t.Errorf("two claimants in one report: %+v", ds)
+	}
+}
+
+// The days a report tells of are its lead's, never one after publication;
+// a report whose lead gives none is dated by all it gives.
+func TestEventDays(t *testing.T) {
+	at := time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC) // a Tuesday
+	days := func(text string) []string {
+		var out []string
+		for _, d := range EventDays(Extract(text, at), text, at) {
+			out = append(out, d.Format("01-02"))
+		}
+		return out
+	}
+	for text, want := range map[string]string{
+		"Talks ended on Monday in Ankara.\n\nThey had begun on 5 November. The next round is set for 20 November.": "11-09",
+		"Talks ended in Ankara.\n\nThey had begun on 5 November. The next round is set for 20 November.":           "11-05",
+		"Talks end.\n\nThe next round is set for 20 November.":                                                     "",
+	} {
+		if got := strings.Join(days(text), " "); got != want {
+			t.Errorf("%q: days %q, want %q", text, got, want)
+		}
+	}
+}

@@ -260,3 +260,49 @@ func TestDatesApart(t *testing.T) {
 		t.Fatalf("without, the words alone join them: %+v (the test does not test dates)", g)
 	}
 }
+
+// Grouping by event (Options.Events): reports of one shelling told in two
+// languages join by place and day; an attack elsewhere the next day,
+// however alike in words, is a story of its own; talks reported days
+// after they began stay one story. Without the option (rules before
+// version 6) the two languages stay apart.
+func TestEvents(t *testing.T) {
+	d := func(day int) time.Time { return time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC) }
+	at := func(day, hour int) time.Time { return d(day).Add(time.Duration(hour) * time.Hour) }
+	// Place keys as the rules make them: a tenth of a degree.
+	kurram, parachinar, waziristan := "33.7,70.1", "33.9,70.1", "33.0,70.0"
+	articles := []Article{
+		{ID: "urdu", Published: at(8, 18), Dates: []time.Time{d(8)}, Places: []string{kurram}, Where: []string{kurram},
+			Text: "[FICTIONAL] ضلع کرم میں اتوار کی شام سرحد پار سے گولہ باری سے تین شہری زخمی ہو گئے، پولیس نے بتایا۔"},
+		{ID: "english", Published: at(9, 7), Dates: []time.Time{d(8)}, Places: []string{kurram, parachinar}, Where: []string{kurram},
+			Text: "[FICTIONAL] Three civilians were wounded when shells fired from across the border hit a house in Kurram on Sunday evening, police said.\n\nDoctors in Parachinar treated them overnight."},
+		{ID: "waziristan", Published: at(9, 15), Dates: []time.Time{d(9)}, Places: []string{waziristan}, Where: []string{waziristan},
+			Text: "[FICTIONAL] Three civilians were wounded when shells fired from across the border hit a house in North Waziristan on Monday evening, police said.\n\nDoctors in Miranshah treated them overnight."},
+		{ID: "talks-open", Published: at(10, 12), Dates: []time.Time{d(10)},
+			Text: "[FICTIONAL] Delegations of the two governments opened a round of talks in Ankara on Tuesday, with mediators from Qatar present."},
+		{ID: "talks-mid", Published: at(12, 9), Dates: nil,
+			Text: "[FICTIONAL] Talks between the two governments in Ankara went into a third day, mediators from Qatar said."},
+		{ID: "talks-end", Published: at(14, 12), Dates: []time.Time{d(13)},
+			Text: "[FICTIONAL] The round of talks between the two governments in Ankara ended on Friday, mediators from Qatar said, without agreement."},
+	}
+	story := func(gs []Grouped) map[string]int {
+		m := map[string]int{}
+		for _, g := range gs {
+			m[g.ID] = g.Story
+		}
+		return m
+	}
+	s := story(Group(articles, Options{DatesApart: true, Events: true}))
+	if s["urdu"] != s["english"] {
+		t.Errorf("the Urdu and English reports of one shelling are apart: %v", s)
+	}
+	if s["waziristan"] == s["english"] {
+		t.Errorf("a shelling in North Waziristan the next day joined Kurram's: %v", s)
+	}
+	if s["talks-open"] != s["talks-mid"] || s["talks-mid"] != s["talks-end"] {
+		t.Errorf("the talks reported as they opened and as they ended are apart: %v", s)
+	}
+	if s := story(Group(articles, Options{DatesApart: true})); s["urdu"] == s["english"] {
+		t.Errorf("without grouping by event, the two languages joined: %v", s)
+	}
+}
