@@ -21,6 +21,8 @@ type Source struct {
 type placed struct {
 	truce.Claim
 	src *Source
+	who    string  // Claimant, for Compare
+	lo, hi float64 // bounds, for Compare
 }
 
 func (p placed) quote(says string) truce.Quote {
@@ -43,7 +45,7 @@ func Find(sources []Source) []truce.Discrepancy {
 	first := map[class]bool{}
 	for i := range sources {
 		for _, c := range sources[i].Claims {
-			p := placed{c, &sources[i]}
+			p := placed{Claim: c, src: &sources[i]}
 			k := class{kind: c.Kind}
 			switch c.Kind {
 			case truce.ClaimDate:
@@ -153,11 +155,31 @@ func ptr[T any](v T) *T { return &v }
 //     reported otherwise by two outlets is outlets disagreeing;
 //   - a range or a duration told as background is not compared either.
 func Compare(sources []Source) []truce.Discrepancy {
-	var dates, ranges, durations, casualties []placed
+	// A figure said again by the same claimant in the same outlet is
+	// compared once, by its first occurrence: a story of hundreds of
+	// reports repeats a few figures.
+	type figure struct {
+		side, status, group, claimant, outlet, approx string
+		n, max                                        int
+	}
+	said := map[figure]bool{}
+	var dates, ranges, durations []placed
+	type subject struct{ side, status string }
+	casualties := map[subject][]placed{}
+	var subjects []subject // in order of first occurrence
 	for i := range sources {
 		src := &sources[i]
 		for _, c := range src.Claims {
-			p := placed{c, src}
+			p := placed{Claim: c, src: src}
+			if c.Kind == truce.ClaimCasualties {
+				p.who = Claimant(c, src.Outlet)
+				p.lo, p.hi = bounds(c)
+				f := figure{c.Side, c.Status, c.Group, p.who, src.Outlet, c.Approx, c.Count, c.CountMax}
+				if said[f] {
+					continue
+				}
+				said[f] = true
+			}
 			switch {
 			case c.Kind == truce.ClaimDate && c.Weekday != nil && *c.Weekday != c.Date.Weekday():
 				dates = append(dates, p)
@@ -167,26 +189,24 @@ func Compare(sources []Source) []truce.Discrepancy {
 			case c.Kind == truce.ClaimDuration && c.Days > 0: // hours: a session's length, not a round's
 				durations = append(durations, p)
 			case c.Kind == truce.ClaimCasualties && c.Side != "":
-				casualties = append(casualties, p)
+				k := subject{c.Side, c.Status}
+				if casualties[k] == nil {
+					subjects = append(subjects, k)
+				}
+				casualties[k] = append(casualties[k], p)
 			}
 		}
 	}
-	type key struct {
-		kind, side, status string
-		lo, hi             int
-		from, to           time.Time
-		weekday            time.Weekday
-	}
 	var out []truce.Discrepancy
-	seen := map[key]bool{}
-	once := func(k key, d func() truce.Discrepancy) {
+	seen := map[flagKey]bool{}
+	once := func(k flagKey, d func() truce.Discrepancy) {
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, d())
 		}
 	}
 	for _, d := range dates {
-		once(key{kind: truce.WeekdayMismatch, weekday: *d.Weekday, from: d.Date}, func() truce.Discrepancy {
+		once(flagKey{kind: truce.WeekdayMismatch, weekday: *d.Weekday, from: d.Date}, func() truce.Discrepancy {
 			return truce.Discrepancy{Kind: truce.WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
 				A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))}
 		})
@@ -197,33 +217,55 @@ func Compare(sources []Source) []truce.Discrepancy {
 			if du.Days == inclusive || du.Days == inclusive-1 {
 				continue
 			}
-			once(key{kind: truce.DurationVsRange, lo: du.Days, from: r.From, to: r.To}, func() truce.Discrepancy {
+			once(flagKey{kind: truce.DurationVsRange, lo: du.Days, from: r.From, to: r.To}, func() truce.Discrepancy {
 				return truce.Discrepancy{Kind: truce.DurationVsRange, Subject: "duration",
 					A: du.quote(fmt.Sprintf("%d days", du.Days)),
 					B: ptr(r.quote(fmt.Sprintf("%s to %s: %d days inclusive, %d elapsed", r.From.Format("2 Jan"), r.To.Format("2 Jan 2006"), inclusive, inclusive-1)))}
 			})
 		}
 	}
-	for i, a := range casualties {
-		for _, b := range casualties[i+1:] {
-			if a.Side != b.Side || a.Status != b.Status || !SameKind(a.Group, b.Group) || Fit(a.Claim, b.Claim) {
-				continue
+	for _, k := range subjects {
+		fs := casualties[k]
+		for i := range fs {
+			for j := i + 1; j < len(fs); j++ {
+				a, b := &fs[i], &fs[j]
+				kind := disagree(a, b)
+				if kind == "" {
+					continue
+				}
+				f := flagKey{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}
+				if !seen[f] {
+					seen[f] = true
+					out = append(out, truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))})
+				}
 			}
-			ka, kb := Claimant(a.Claim, a.src.Outlet), Claimant(b.Claim, b.src.Outlet)
-			kind := truce.ClaimantsDisagree
-			switch {
-			case ka != kb:
-			case a.src.Outlet != b.src.Outlet:
-				kind = truce.OutletsDisagree
-			default:
-				continue // one claimant in one outlet: a toll it updated, or a part of a whole
-			}
-			once(key{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}, func() truce.Discrepancy {
-				return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
-			})
 		}
 	}
 	return out
+}
+
+// disagree says how two figures of one subject disagree: claimants,
+// outlets, or "" if they can both be true or are one claimant's in one
+// outlet (a toll it updated, or a part of a whole).
+func disagree(a, b *placed) string {
+	switch {
+	case a.lo <= b.hi && b.lo <= a.hi || !SameKind(a.Group, b.Group): // they fit, or count other people
+		return ""
+	case a.who != b.who:
+		return truce.ClaimantsDisagree
+	case a.src.Outlet != b.src.Outlet:
+		return truce.OutletsDisagree
+	}
+	return ""
+}
+
+// flagKey is what makes a discrepancy the same as one Compare already
+// laid out.
+type flagKey struct {
+	kind, side, status string
+	lo, hi             int
+	from, to           time.Time
+	weekday            time.Weekday
 }
 
 // Background reports whether a claim of a report is told as background:

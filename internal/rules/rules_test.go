@@ -30,8 +30,12 @@ type logged struct {
 	logged time.Time
 }
 
-func newWorld(t testing.TB) *world {
-	return newWorldAt(t, 0, []MemberRegistration{
+func newWorld(t testing.TB) *world { return newWorldUnder(t, 0) }
+
+// newWorldUnder is the usual world under a version of the rules (0: the
+// first).
+func newWorldUnder(t testing.TB, version int) *world {
+	return newWorldAt(t, version, []MemberRegistration{
 		{ID: "pk", Name: "PK", Role: truce.RoleLiaison, Party: "PK"},
 		{ID: "af", Name: "AF", Role: truce.RoleLiaison, Party: "AF"},
 		{ID: "tr", Name: "TR", Role: truce.RoleMediator, Party: "TR"},

@@ -71,11 +71,17 @@ type osint struct {
 	nSource  int
 	storyIDs map[int]string // the grouper's story numbers
 	storyNum map[string]int // and back
+	// heard is, for each story, what its originals' claims say and who
+	// says them, as of its last assessment: a report that adds
+	// nothing to it, from an outlet the story has, leaves its grades and
+	// discrepancies as they are (rules version 6 on).
+	heard map[string]map[heard]bool
 }
 
 func newOSINT() osint {
 	return osint{reports: map[string]*truce.Report{}, byHash: map[string]string{}, byURL: map[string]string{}, stories: map[string]*truce.Story{},
-		outlets: map[string]*truce.Outlet{}, grouper: stories.NewGrouper(stories.Options{}), storyIDs: map[int]string{}, storyNum: map[string]int{}}
+		outlets: map[string]*truce.Outlet{}, grouper: stories.NewGrouper(stories.Options{}), storyIDs: map[int]string{}, storyNum: map[string]int{},
+		heard: map[string]map[heard]bool{}}
 }
 
 // OutletID is the id of an outlet's record: its name, lower-cased, with
@@ -261,7 +267,11 @@ func applySource(s *State, c *applyCtx, body any) error {
 		s.outlets[oid] = o
 	}
 	o.Sources++
-	if src.CopyOf == "" || old != nil { // a copy says nothing its original did not; a revision replaces one
+	switch {
+	case src.CopyOf != "" && old == nil: // a copy says nothing its original did not
+	case old == nil && s.version.Events && s.addsNothing(st, src):
+		s.assessPlaces(st) // its places and actors, the rest as it was
+	default:
 		s.assess(st)
 	}
 	c.touch(TypeSource, src.ID) // first: the record the entry made
@@ -391,10 +401,46 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// assess recomputes what a story's originals say together: independent
-// outlets, places and actors, graded claims and discrepancies. Copies add
-// nothing: a syndicated story is one source however often it is printed.
-func (s *State) assess(st *truce.Story) {
+// heard is what a claim of a report says, as grading and comparing read
+// it, and who says it, in which outlet; or, with Kind "", an outlet the
+// story has.
+type heard struct {
+	kind, outlet, side, status, group, claimant, approx string
+	date, from, to                                      time.Time
+	days, hours, count, max                             int
+	weekday                                             time.Weekday
+	dated, background                                   bool
+}
+
+func heardOf(c truce.Claim, src *truce.Report) heard {
+	h := heard{kind: c.Kind, outlet: src.Outlet, side: c.Side, status: c.Status, group: c.Group, claimant: claims.Claimant(c, src.Outlet),
+		approx: c.Approx, date: c.Date, from: c.From, to: c.To, days: c.Days, hours: c.Hours, count: c.Count, max: c.CountMax}
+	if c.Weekday != nil {
+		h.weekday, h.dated = *c.Weekday, true
+	}
+	h.background = c.Kind == truce.ClaimCasualties && claims.Background(c, src.Claims, src.Days)
+	return h
+}
+
+// addsNothing reports whether a new original says only what the story's
+// originals already said, each thing in the same outlet, so that grading
+// and comparing it again would give what they gave.
+func (s *State) addsNothing(st *truce.Story, src *truce.Report) bool {
+	said := s.heard[st.ID]
+	if said == nil {
+		return false
+	}
+	for _, c := range src.Claims {
+		if !said[heardOf(c, src)] {
+			return false
+		}
+	}
+	return said[heard{outlet: src.Outlet}]
+}
+
+// assessPlaces recomputes the outlets, places and actors of a story, and
+// returns its originals (neither copies nor revised readings).
+func (s *State) assessPlaces(st *truce.Story) []*truce.Report {
 	var originals []*truce.Report
 	outlets := map[string]bool{}
 	places, actors := map[string]truce.PlaceMention{}, map[string]bool{}
@@ -417,12 +463,30 @@ func (s *State) assess(st *truce.Story) {
 		st.Places = append(st.Places, places[k])
 	}
 	st.Actors = sortedKeys(actors)
+	return originals
+}
+
+// assess recomputes what a story's originals say together: independent
+// outlets, places and actors, graded claims and discrepancies. Copies add
+// nothing: a syndicated story is one source however often it is printed.
+func (s *State) assess(st *truce.Story) {
+	originals := s.assessPlaces(st)
 	if len(originals) > 0 {
 		st.Title = originals[0].Title
 	}
 	in := make([]claims.Source, len(originals))
+	said := map[heard]bool{}
 	for i, src := range originals {
 		in[i] = claims.Source{Article: src.ID, Outlet: src.Outlet, Claims: src.Claims, Days: src.Days}
+		if s.version.Events {
+			said[heard{outlet: src.Outlet}] = true
+			for _, c := range src.Claims {
+				said[heardOf(c, src)] = true
+			}
+		}
+	}
+	if s.version.Events {
+		s.heard[st.ID] = said
 	}
 	if s.version.Events {
 		st.Discrepancies = claims.Compare(in)

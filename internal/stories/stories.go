@@ -507,7 +507,7 @@ func samePlaceAndDay(a Article, f features, where []string, nearby []*story) *st
 func leadVenues(text string) []string {
 	lead, _, _ := strings.Cut(strings.TrimSpace(text), "\n\n")
 	var out []string
-	for _, v := range featuresOf(lead).venues {
+	for _, v := range venuesIn(tokens(lead)) {
 		out = append(out, "venue:"+v)
 	}
 	return out
@@ -628,16 +628,23 @@ func featuresOf(text string) features {
 			f.words[t] = true
 		}
 	}
+	f.venues = venuesIn(toks)
+	return f
+}
+
+// venuesIn are the venues words name as where something is held, sorted,
+// each once.
+func venuesIn(toks []string) []string {
+	var out []string
 	for i, t := range toks {
 		for _, v := range venueWords[t] {
 			if end := i + len(v.words); end <= len(toks) && slices.Equal(toks[i:end], v.words) && heldAt(toks, i, end) {
-				f.venues = append(f.venues, v.name)
+				out = append(out, v.name)
 			}
 		}
 	}
-	slices.Sort(f.venues)
-	f.venues = slices.Compact(f.venues)
-	return f
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // tokens are the lower-cased words of a text.
