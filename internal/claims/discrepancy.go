@@ -20,7 +20,7 @@ type Source struct {
 
 type placed struct {
 	truce.Claim
-	src *Source
+	src    *Source
 	who    string  // Claimant, for Compare
 	lo, hi float64 // bounds, for Compare
 }
