@@ -762,7 +762,7 @@ func TestWitnessCommands(t *testing.T) {
 	}
 	// The log names the version of the rules it is derived under; a
 	// version this build does not know is refused, and nothing is logged.
-	if out, errOut, code := run(t, "rules", "--data", data); code != 0 || !strings.Contains(out, "rules version 5 in force") {
+	if out, errOut, code := run(t, "rules", "--data", data); code != 0 || !strings.Contains(out, fmt.Sprintf("rules version %d in force", rules.LatestVersion)) {
 		t.Fatalf("rules = %d %s %s", code, out, errOut)
 	}
 	if out, errOut, code := run(t, "rules", "--data", data, "--adopt", "99"); code == 0 || !strings.Contains(errOut, "not known to this build") {

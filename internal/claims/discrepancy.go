@@ -146,7 +146,8 @@ func ptr[T any](v T) *T { return &v }
 //     background (its sentence dates it away from the days its source
 //     tells of);
 //   - figures that fit together are not a discrepancy: "more than 200"
-//     and 210, "about 30" and 28, "15 to 20" and 18, "dozens" and 40;
+//     and 210, "about 30" and 28, "15 to 20" and 18, "dozens" and 40 (but
+//     "at least 23" and 58 do not: bounds);
 //   - claimants are told apart by who they are — a party, an observer
 //     (a hospital, the UN, residents, a militant group), or the outlet
 //     itself — so one party's ministry and army are one claimant, and a
@@ -315,7 +316,10 @@ func Fit(a, b truce.Claim) bool {
 	return alo <= bhi && blo <= ahi
 }
 
-// bounds is the range of counts a figure allows.
+// bounds is the range of counts a figure allows. A floor ("at least
+// 23", "more than 200") is read as a count near it — up to half as much
+// again —, not as any count above: a party that says at least 23 of its
+// soldiers died disagrees with one that says 58.
 func bounds(c truce.Claim) (lo, hi float64) {
 	n := float64(c.Count)
 	switch c.Approx {
@@ -323,9 +327,9 @@ func bounds(c truce.Claim) (lo, hi float64) {
 		if c.CountMax > 0 {
 			return n, float64(c.CountMax)
 		}
-		return n, math.Inf(1)
+		return n, 1.5*n + 1
 	case "more_than":
-		return n + 1, math.Inf(1)
+		return n + 1, 1.5*n + 1
 	case "about":
 		return 0.8 * n, 1.2 * n
 	case "up_to":
