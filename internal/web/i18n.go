@@ -80,6 +80,26 @@ func (l *Lang) Subject(s string) string {
 	return s
 }
 
+// Claimants names who give a figure, as grading keys them ("PK", "other:
+// hospital", "outlet: Gulf Wire"): a party by its name, an observer by
+// what it is, an outlet that gives the figure on its own account by its
+// name and so.
+func (l *Lang) Claimants(keys []string) string {
+	var out []string
+	for _, k := range keys {
+		kind, name, _ := strings.Cut(k, ": ")
+		switch kind {
+		case "PK", "AF":
+			out = append(out, l.T("party."+kind))
+		case "outlet":
+			out = append(out, l.T("figure.outlet", name))
+		default:
+			out = append(out, name)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 // The parties' local times, fixed offsets (neither observes daylight
 // saving), so no time zone database is needed.
 var (
