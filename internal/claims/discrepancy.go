@@ -82,38 +82,8 @@ func Find(sources []Source) []truce.Discrepancy {
 			}
 		}
 	}
-	type key struct {
-		kind, side, status string
-		lo, hi             int
-		from, to           time.Time
-	}
-	var out []truce.Discrepancy
-	seen := map[key]bool{}
-	once := func(k key, d func() truce.Discrepancy) {
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, d())
-		}
-	}
-	for _, d := range dates {
-		once(key{kind: truce.WeekdayMismatch, lo: int(*d.Weekday), from: d.Date}, func() truce.Discrepancy {
-			return truce.Discrepancy{Kind: truce.WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
-				A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))}
-		})
-	}
-	for _, du := range durations {
-		for _, r := range ranges {
-			inclusive := int(r.To.Sub(r.From)/(24*time.Hour)) + 1
-			if du.Days == inclusive || du.Days == inclusive-1 {
-				continue
-			}
-			once(key{kind: truce.DurationVsRange, lo: du.Days, from: r.From, to: r.To}, func() truce.Discrepancy {
-				return truce.Discrepancy{Kind: truce.DurationVsRange, Subject: "duration",
-					A: du.quote(fmt.Sprintf("%d days", du.Days)),
-					B: ptr(r.quote(fmt.Sprintf("%s to %s: %d days inclusive, %d elapsed", r.From.Format("2 Jan"), r.To.Format("2 Jan 2006"), inclusive, inclusive-1)))}
-			})
-		}
-	}
+	var fl flags
+	calendarFlags(dates, ranges, durations, fl.once)
 	for i, a := range casualties {
 		for _, b := range casualties[i+1:] {
 			if a.Side != b.Side || a.Status != b.Status || a.Count == b.Count || a.src == b.src {
@@ -128,12 +98,12 @@ func Find(sources []Source) []truce.Discrepancy {
 			default:
 				continue
 			}
-			once(key{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}, func() truce.Discrepancy {
+			fl.once(flagKey{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}, func() truce.Discrepancy {
 				return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
 			})
 		}
 	}
-	return out
+	return fl.out
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -198,14 +168,49 @@ func Compare(sources []Source) []truce.Discrepancy {
 			}
 		}
 	}
-	var out []truce.Discrepancy
-	seen := map[flagKey]bool{}
-	once := func(k flagKey, d func() truce.Discrepancy) {
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, d())
+	var fl flags
+	calendarFlags(dates, ranges, durations, fl.once)
+	for _, k := range subjects {
+		fs := casualties[k]
+		for i := range fs {
+			for j := i + 1; j < len(fs); j++ {
+				a, b := &fs[i], &fs[j]
+				kind := disagree(a, b)
+				if kind == "" {
+					continue
+				}
+				f := flagKey{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}
+				if !fl.seen[f] { // the closure made only for a new one
+					fl.once(f, func() truce.Discrepancy {
+						return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
+					})
+				}
+			}
 		}
 	}
+	return fl.out
+}
+
+// disagree says how two figures of one subject disagree: claimants,
+// outlets, or "" if they can both be true or are one claimant's in one
+// outlet (a toll it updated, or a part of a whole).
+func disagree(a, b *placed) string {
+	switch {
+	case a.lo <= b.hi && b.lo <= a.hi || !SameKind(a.Group, b.Group): // they fit, or count other people
+		return ""
+	case a.who != b.who:
+		return truce.ClaimantsDisagree
+	case a.src.Outlet != b.src.Outlet:
+		return truce.OutletsDisagree
+	}
+	return ""
+}
+
+// calendarFlags lays out, through once, the weekdays that are not their
+// dates' and the durations no count of a range gives (a range of 25 to
+// 30 October is six days counted inclusively and five elapsed, and
+// either duration agrees with it).
+func calendarFlags(dates, ranges, durations []placed, once func(flagKey, func() truce.Discrepancy)) {
 	for _, d := range dates {
 		once(flagKey{kind: truce.WeekdayMismatch, weekday: *d.Weekday, from: d.Date}, func() truce.Discrepancy {
 			return truce.Discrepancy{Kind: truce.WeekdayMismatch, Subject: d.Date.Format("2 January 2006"),
@@ -225,43 +230,27 @@ func Compare(sources []Source) []truce.Discrepancy {
 			})
 		}
 	}
-	for _, k := range subjects {
-		fs := casualties[k]
-		for i := range fs {
-			for j := i + 1; j < len(fs); j++ {
-				a, b := &fs[i], &fs[j]
-				kind := disagree(a, b)
-				if kind == "" {
-					continue
-				}
-				f := flagKey{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}
-				if !seen[f] {
-					seen[f] = true
-					out = append(out, truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))})
-				}
-			}
-		}
-	}
-	return out
 }
 
-// disagree says how two figures of one subject disagree: claimants,
-// outlets, or "" if they can both be true or are one claimant's in one
-// outlet (a toll it updated, or a part of a whole).
-func disagree(a, b *placed) string {
-	switch {
-	case a.lo <= b.hi && b.lo <= a.hi || !SameKind(a.Group, b.Group): // they fit, or count other people
-		return ""
-	case a.who != b.who:
-		return truce.ClaimantsDisagree
-	case a.src.Outlet != b.src.Outlet:
-		return truce.OutletsDisagree
-	}
-	return ""
+// flags are the discrepancies laid out so far, each once.
+type flags struct {
+	out  []truce.Discrepancy
+	seen map[flagKey]bool
 }
 
-// flagKey is what makes a discrepancy the same as one Compare already
-// laid out.
+// once lays out the discrepancy d makes, unless one with its key is.
+func (f *flags) once(k flagKey, d func() truce.Discrepancy) {
+	if f.seen[k] {
+		return
+	}
+	if f.seen == nil {
+		f.seen = map[flagKey]bool{}
+	}
+	f.seen[k] = true
+	f.out = append(f.out, d())
+}
+
+// flagKey is what makes a discrepancy the same as one already laid out.
 type flagKey struct {
 	kind, side, status string
 	lo, hi             int
