@@ -190,7 +190,7 @@ func Articles(dir string) (*ArticlesResult, error) {
 			continue
 		}
 		a := arts[i]
-		byStory[g.Story] = append(byStory[g.Story], claims.Source{Article: a.file, Outlet: a.outlet, Claims: extracted[i], Days: in[i].Dates})
+		byStory[g.Story] = append(byStory[g.Story], claims.Source{Article: a.file, Outlet: a.outlet, Claims: extracted[i], Days: in[i].Dates, Published: a.published})
 	}
 	// Grades: what one party alone claims stays claimed, however many
 	// outlets repeat it.
@@ -198,7 +198,7 @@ func Articles(dir string) (*ArticlesResult, error) {
 	for _, n := range sortedInts(byStory) {
 		var reports []*truce.Report
 		for _, src := range byStory[n] {
-			reports = append(reports, &truce.Report{ID: src.Article, SourceIngestion: truce.SourceIngestion{Outlet: src.Outlet, Claims: src.Claims}})
+			reports = append(reports, &truce.Report{ID: src.Article, SourceIngestion: truce.SourceIngestion{Outlet: src.Outlet, Claims: src.Claims, Published: src.Published}, Days: src.Days})
 		}
 		graded[n] = rules.Grade(reports)
 		for _, g := range graded[n] {

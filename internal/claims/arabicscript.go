@@ -332,6 +332,9 @@ func inArabicScript(s string, published time.Time, by attribution) []truce.Claim
 		if (c.continues || c.partOfPrevious && claim.Side == "") && len(out) > 0 {
 			if prev := out[len(out)-1]; prev.Kind == truce.ClaimCasualties {
 				claim.Side = prev.Side
+				if c.continues {
+					claim.Group = prev.Group // "۱۲ تن دیگر": more of the same people
+				}
 			}
 		}
 		out = append(out, claim)
@@ -573,7 +576,6 @@ type adate struct {
 	month      time.Month    // Gregorian, or
 	solar      jalaali.Month // Solar Hijri
 	year       int
-	weekday    *time.Weekday
 }
 
 func (d adate) resolve(published time.Time) (time.Time, bool) {
@@ -668,6 +670,21 @@ func arabicCalendar(s string, ts []aword, published time.Time, used []bool) []tr
 		if ts[i].w == "از" || ts[i].w == "له" {
 			lead++
 		}
+		// Two whole dates: "۲۵ اکتوبر سے ۳۰ اکتوبر تک".
+		if a, ok := arabicDateAt(ts, lead); ok && a.solar == 0 {
+			if j := phraseAt(rangeWords, ts, a.end); j > 0 {
+				if b, ok := arabicDateAt(ts, a.end+j); ok && b.solar == 0 {
+					from, ok1 := a.resolve(published)
+					to, ok2 := b.resolve(published)
+					if ok1 && ok2 && to.After(from) && to.Sub(from) <= 92*24*time.Hour {
+						out = append(out, truce.Claim{Kind: truce.ClaimRange, Sentence: s, From: from, To: to})
+						mark(i, b.end)
+						i = b.end - 1
+						continue
+					}
+				}
+			}
+		}
 		var m time.Month
 		k := lead
 		if mm, sm, ok := monthAtArabic(ts, k); ok && sm == 0 && k+1 < len(ts) && ts[k+1].w == "له" {
@@ -712,7 +729,9 @@ func arabicCalendar(s string, ts []aword, published time.Time, used []bool) []tr
 	for i, t := range ts {
 		wd, ok := arabicWeekdays[t.w]
 		if !ok || used[i] || t.w == "ہفتہ" || i+1 < len(ts) && used[i+1] || phraseAt(plannedArabic, ts, i-1) > 0 ||
-			slices.ContainsFunc(out, func(c truce.Claim) bool { return c.Kind == truce.ClaimDate && c.Weekday != nil && *c.Weekday == wd }) {
+			slices.ContainsFunc(out, func(c truce.Claim) bool {
+				return (c.Kind == truce.ClaimDate || c.Kind == truce.ClaimDay) && c.Weekday != nil && *c.Weekday == wd
+			}) {
 			continue
 		}
 		out = append(out, dayOf(s, wd, published))
@@ -802,7 +821,7 @@ func arabicClaimantSide(who string) string {
 		return "PK"
 	case has("طالبان", "امارت", "ذبیح", "مجاهد", "افغان", "وزارت دفاع ملی", "سخنگوی", "ویاند", "چارواک", "کابل"):
 		return "AF"
-	case has("وزارت", "وزیر", "ترجمان", "حکام", "مقامات", "چارواکي", "مسؤل", "مسئول", "والی", "ولسوال"):
+	case has("وزارت", "وزیر", "ترجمان", "حکام", "مقام", "چارواکي", "مسؤل", "مسئول", "والی", "ولسوال"):
 		// An office no word places: the state whose language the
 		// sentence is in (Urdu: Pakistan; Dari and Pashto: Afghanistan).
 		if urdu(who) {

@@ -169,9 +169,10 @@ func englishCalendar(s string, ts []token, published time.Time) []truce.Claim {
 			lead = i + 1
 		}
 		// Two whole dates: "from October 29 to November 2", "between
-		// Saturday 25 October and Thursday 30 October".
-		if a, ok := dateAt(ts, lead); ok && a.end < len(ts) && rangeJoins[ts[a.end].low] {
-			if b, ok := dateAt(ts, a.end+1); ok && (lead > i || ts[a.end].low != "and") {
+		// Saturday 25 October and Thursday 30 October", "from the evening
+		// of October 11 to the early hours of October 12".
+		if a, ok := dateAt(ts, timeOfDay(ts, lead)); ok && a.end < len(ts) && rangeJoins[ts[a.end].low] {
+			if b, ok := dateAt(ts, timeOfDay(ts, a.end+1)); ok && (lead > i || ts[a.end].low != "and") {
 				if a.year == 0 {
 					a.year = b.year
 				}
@@ -231,12 +232,15 @@ func englishCalendar(s string, ts []token, published time.Time) []truce.Claim {
 		mark(i, d.end)
 		i = d.end - 1
 	}
-	// Days named by their weekday alone: "on Wednesday", "late Thursday".
+	// Days named by their weekday alone: "on Wednesday", "late Thursday";
+	// each once a sentence.
+	var named [7]bool
 	for i := range ts {
 		wd := weekdayAt(ts, i)
-		if used[i] || wd == nil || i > 0 && planned[ts[i-1].low] || i > 1 && ts[i-1].low == "on" && reporting[ts[i-2].low] {
+		if used[i] || wd == nil || named[*wd] || i > 0 && planned[ts[i-1].low] || i > 1 && ts[i-1].low == "on" && reporting[ts[i-2].low] {
 			continue // a plan, or when it was said ("the spokesman said on Saturday")
 		}
+		named[*wd] = true
 		out = append(out, dayOf(s, *wd, published))
 	}
 	return append(out, englishDurations(s, ts)...)
@@ -253,6 +257,24 @@ func dayOf(s string, wd time.Weekday, published time.Time) truce.Claim {
 	t = t.AddDate(0, 0, -((int(t.Weekday()) - int(wd) + 7) % 7))
 	return truce.Claim{Kind: truce.ClaimDay, Sentence: s, Date: t, Weekday: &wd}
 }
+
+// timeOfDay skips a part of a day named before a date ("the evening of",
+// "the early hours of"), returning where the date would begin.
+func timeOfDay(ts []token, i int) int {
+	k := i
+	if k < len(ts) && ts[k].low == "the" {
+		k++
+	}
+	if k < len(ts) && (ts[k].low == "early" || ts[k].low == "late" || ts[k].low == "small") {
+		k++
+	}
+	if k+1 < len(ts) && dayParts[ts[k].low] && ts[k+1].low == "of" {
+		return k + 2
+	}
+	return i
+}
+
+var dayParts = set("morning", "afternoon", "evening", "night", "hours", "dawn", "dusk")
 
 // dateline reports whether a date is an article's dateline ("KABUL, Oct
 // 12 (Wire) –"), which dates the report, not an event.
@@ -312,7 +334,8 @@ var durationUnits = map[string]string{"hour": "hour", "hours": "hour", "day": "d
 var meetings = set("talks", "negotiations", "round", "rounds", "meeting", "meetings", "session", "sessions", "summit",
 	"consultations", "dialogue", "conference", "ceasefire", "truce", "pause", "halt", "lull", "discussions", "visit")
 
-var lasting = set("lasted", "lasting", "last", "ran", "running", "went", "stretched", "took", "spanned", "continued", "extended")
+var lasting = set("lasted", "lasting", "last", "ran", "running", "went", "stretched", "took", "spanned", "continued", "extended",
+	"held", "over")
 
 // englishDurations reads the lengths of talks and ceasefires.
 func englishDurations(s string, ts []token) []truce.Claim {

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -160,7 +161,8 @@ func figureAt(ts []token, i int) (figure, bool) {
 		if w == "a" {
 			n = 1
 		}
-		f.count, f.approx, f.end = 12*n, "about", i+2
+		f.count, f.end = 12*n, i+2
+		f.approx = cmp.Or(f.approx, "about") // "at least a dozen" keeps its own qualifier
 		return f, true
 	case w == "a" || w == "an" || w == "one":
 		if i+1 < len(ts) && ts[i+1].low == "family" && i+3 < len(ts) && ts[i+2].low == "of" {
@@ -250,12 +252,13 @@ var between = set("of", "its", "their", "our", "his", "own", "them", "others", "
 	"terrorists", "insurgents", "combatants", "shepherds", "journalists", "passengers", "passers-by", "boy", "girl", "man",
 	"woman", "members", "villagers", "residents", "mujahideen", "khawarij", "ttp", "quickly", "all", "who", "went", "gone",
 	"ongoing", "at", "least", "feared", "force", "forces", "being", "unit", "from", "remain", "remained", "tribal", "bus",
-	"still", "now", "it", "they", "described", "as", "termed", "called", "labelled", "labeled", "whom")
+	"still", "now", "it", "they", "described", "as", "termed", "called", "labelled", "labeled", "whom", "may", "might",
+	"could", "would", "feared")
 
 // groups name whose people a figure counts.
 var groups = map[string]string{
 	"soldier": "soldiers", "soldiers": "soldiers", "troops": "soldiers", "personnel": "soldiers", "guards": "soldiers",
-	"guard": "soldiers", "men": "soldiers", "army": "soldiers",
+	"guard": "soldiers", "men": "soldiers", "army": "soldiers", "forces": "soldiers",
 	"fighters": "fighters", "fighter": "fighters", "mujahideen": "fighters", "taliban": "fighters",
 	"militants": "militants", "militant": "militants", "attackers": "militants", "terrorists": "militants", "insurgents": "militants",
 	"khawarij": "militants", "bomber": "militants",

@@ -147,12 +147,35 @@ func inSentence(s string, published time.Time, context attribution, prevPlace st
 	atts := attributions(ts, context)
 	if len(atts) > 0 {
 		said, ok = atts[len(atts)-1], true
+	} else if who := subject(ts); claimantSide(who) != "" {
+		// "Pakistan's military issued a statement." — then "It said …"
+		said, ok = attribution{text: who, side: claimantSide(who)}, true
 	}
 	if related(s) {
 		return nil, said, ok // a link to another story, not this one's claim
 	}
 	return append(englishCalendar(s, ts, published), englishCasualties(s, ts, atts, prevPlace)...), said, ok
 }
+
+// subject is the noun phrase a sentence opens with: its capitalised
+// words, possessives and the nouns of offices ("Pakistan's military",
+// "The Afghan defence ministry").
+func subject(ts []token) string {
+	k := 0
+	for k < len(ts) && k < 8 {
+		t := ts[k]
+		if t.text == "'s" || t.text != t.low || offices[t.low] || k == 0 && t.low == "the" {
+			k++
+			continue
+		}
+		break
+	}
+	return words(ts, 0, k)
+}
+
+// offices are nouns that, lower-cased, still name who speaks.
+var offices = set("military", "army", "ministry", "spokesman", "spokesperson", "government", "foreign", "office", "defence",
+	"defense", "interior", "information", "media", "wing", "police", "officials", "administration", "minister")
 
 func isYear(s string) bool {
 	n, err := strconv.Atoi(s)

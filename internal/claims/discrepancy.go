@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,10 +13,11 @@ import (
 
 // Source is one article's claims, as a story holds them.
 type Source struct {
-	Article string // the article's id
-	Outlet  string
-	Claims  []truce.Claim
-	Days    []time.Time // the days it tells of (EventDays), for Compare
+	Article   string // the article's id
+	Outlet    string
+	Claims    []truce.Claim
+	Days      []time.Time // the days it tells of (EventDays), for Compare
+	Published time.Time   // for Compare: a date after it is a plan
 }
 
 type placed struct {
@@ -142,24 +144,22 @@ func Compare(sources []Source) []truce.Discrepancy {
 		src := &sources[i]
 		for _, c := range src.Claims {
 			p := placed{Claim: c, src: src}
-			if c.Kind == truce.ClaimCasualties {
-				p.who = Claimant(c, src.Outlet)
-				p.lo, p.hi = bounds(c)
-				f := figure{c.Side, c.Status, c.Group, p.who, src.Outlet, c.Approx, c.Count, c.CountMax}
-				if said[f] {
-					continue
-				}
-				said[f] = true
-			}
 			switch {
 			case c.Kind == truce.ClaimDate && c.Weekday != nil && *c.Weekday != c.Date.Weekday():
 				dates = append(dates, p)
-			case Background(c, src.Claims, src.Days):
+			case Background(c, src.Claims, src.Days, src.Published):
 			case c.Kind == truce.ClaimRange:
 				ranges = append(ranges, p)
 			case c.Kind == truce.ClaimDuration && c.Days > 0: // hours: a session's length, not a round's
 				durations = append(durations, p)
 			case c.Kind == truce.ClaimCasualties && c.Side != "":
+				p.who = Claimant(c, src.Outlet)
+				p.lo, p.hi = bounds(c)
+				if f := (figure{c.Side, c.Status, c.Group, p.who, src.Outlet, c.Approx, c.Count, c.CountMax}); said[f] {
+					continue
+				} else {
+					said[f] = true
+				}
 				k := subject{c.Side, c.Status}
 				if casualties[k] == nil {
 					subjects = append(subjects, k)
@@ -182,7 +182,7 @@ func Compare(sources []Source) []truce.Discrepancy {
 				f := flagKey{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}
 				if !fl.seen[f] { // the closure made only for a new one
 					fl.once(f, func() truce.Discrepancy {
-						return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(a.String()), B: ptr(b.quote(b.String()))}
+						return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(figureSays(a.Claim)), B: ptr(b.quote(figureSays(b.Claim)))}
 					})
 				}
 			}
@@ -232,6 +232,33 @@ func calendarFlags(dates, ranges, durations []placed, once func(flagKey, func() 
 	}
 }
 
+// Says is a figure as a story shows it: its count with its qualifier.
+func Says(c truce.Claim) string {
+	n := strconv.Itoa(c.Count)
+	switch {
+	case c.Approx == "dozens":
+		return "dozens"
+	case c.CountMax > 0:
+		return n + "–" + strconv.Itoa(c.CountMax)
+	case c.Approx != "":
+		return strings.ReplaceAll(c.Approx, "_", " ") + " " + n
+	}
+	return n
+}
+
+// figureSays is what a figure's quote says in a discrepancy Compare lays
+// out: the figure with its qualifier, what happened, whose, who says so.
+func figureSays(c truce.Claim) string {
+	out := Says(c) + " " + c.Status
+	if c.Side != "" {
+		out += " (" + c.Side + ")"
+	}
+	if c.Claimant != "" {
+		out += ", says " + c.Claimant
+	}
+	return out
+}
+
 // flags are the discrepancies laid out so far, each once.
 type flags struct {
 	out  []truce.Discrepancy
@@ -260,29 +287,38 @@ type flagKey struct {
 
 // Background reports whether a claim of a report is told as background:
 // its sentence dates it (a date or range among the report's claims of the
-// same sentence) more than a day away from every day the report tells of
-// (days, EventDays), and outside their span.
-func Background(c truce.Claim, all []truce.Claim, days []time.Time) bool {
+// same sentence, a plan after the publication aside) more than a day away
+// from every day the report tells of (days, EventDays), and outside their
+// span.
+func Background(c truce.Claim, all []truce.Claim, days []time.Time, published time.Time) bool {
 	if len(days) == 0 {
 		return false
 	}
+	y, m, d := published.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	first, last := slices.MinFunc(days, time.Time.Compare), slices.MaxFunc(days, time.Time.Compare)
 	near := func(t time.Time) bool {
 		return !t.Before(first.AddDate(0, 0, -1)) && !t.After(last.AddDate(0, 0, 1))
 	}
 	dated := false
-	for _, d := range all {
-		if d.Sentence != c.Sentence {
+	for _, o := range all {
+		if o.Sentence != c.Sentence {
 			continue
 		}
-		switch d.Kind {
+		switch o.Kind {
 		case truce.ClaimDate, truce.ClaimDay:
-			if near(d.Date) {
+			if o.Date.After(today) {
+				continue // a plan: "days before talks set for 6 November"
+			}
+			if near(o.Date) {
 				return false
 			}
 			dated = true
 		case truce.ClaimRange:
-			if near(d.From) || near(d.To) || d.From.Before(first) && d.To.After(last) {
+			if o.From.After(today) {
+				continue
+			}
+			if near(o.From) || near(o.To) || o.From.Before(first) && o.To.After(last) {
 				return false
 			}
 			dated = true

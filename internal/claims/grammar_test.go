@@ -72,6 +72,23 @@ func TestGrammar(t *testing.T) {
 		{"Four people died in Pakistani shelling of Khost, according to the city's police chief.",
 			[]string{"casualties|4|killed|AF|AF"}},
 		{"The faction said its men had killed 7 soldiers.", []string{"casualties|7|killed|PK|other"}},
+		// Qualifiers kept, modals read across, a subject named in the sentence
+		// before, a ministry's own forces.
+		{"No fewer than a dozen herders were wounded near Zhob, local elders said.",
+			[]string{"casualties|at_least 12|wounded|PK|other"}},
+		{"As many as 30 Afghan fighters might have been killed, Pakistani officials claimed.",
+			[]string{"casualties|up_to 30|killed|AF|PK"}},
+		{"The army's media wing issued a statement on the raid. It said seven troops had embraced martyrdom.",
+			[]string{"casualties|7|killed|PK|PK"}},
+		{"Kabul's interior ministry said its own forces had lost five men.", []string{"casualties|5|killed|AF|AF"}},
+		// Durations and ranges in other words.
+		{"The ceasefire held for nearly a week, and the talks were held over three days in Doha.",
+			[]string{"duration|7d|0h", "duration|3d|0h"}},
+		{"Shelling went on from the evening of November 2 to the early hours of November 3.",
+			[]string{"range|2026-11-02|2026-11-03"}},
+		{"مذاکرات ۳ نومبر سے ۵ نومبر تک جاری رہے۔", []string{"range|2026-11-03|2026-11-05"}},
+		{"به گفته مقام‌های محلی، دست کم ۸ غیرنظامی کشته و ۵ تن دیگر زخمی شدند.",
+			[]string{"casualties|at_least 8|killed|AF|AF", "casualties|5|wounded|AF|AF"}},
 		// Days named by their weekday alone are the latest such day by the
 		// publication (a Tuesday), unless planned or when it was said.
 		{"Shelling resumed late Sunday; the envoy said on Tuesday that talks would resume next Friday.",
@@ -125,7 +142,7 @@ func TestCompare(t *testing.T) {
 	at := time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC)
 	src := func(id, outlet, text string) Source {
 		cs := Extract(text, at)
-		return Source{Article: id, Outlet: outlet, Claims: cs, Days: EventDays(cs, text, at)}
+		return Source{Article: id, Outlet: outlet, Claims: cs, Days: EventDays(cs, text, at), Published: at}
 	}
 	story := []Source{
 		src("a", "Khyber Courier", "[FICTIONAL] Shelling hit Kurram on Sunday, 8 November. Police said four civilians were killed. "+

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -51,6 +52,8 @@ type Sink interface {
 	// Submit logs a source and says where the rules placed it (with its
 	// text).
 	Submit(ctx context.Context, b *truce.SourceIngestion) (*truce.Report, error)
+	// Rules is the version of the rules in force: what an entry may say.
+	Rules(ctx context.Context) (int, error)
 }
 
 // Statuses of a result.
@@ -386,10 +389,16 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 	if b.Published.IsZero() {
 		b.Published = p.published
 	}
-	if b.Published.IsZero() && g.Clock != nil {
+	dated := !b.Published.IsZero() // a page without a date is dated when read: no date of its own to correct
+	if !dated && g.Clock != nil {
 		b.Published = g.Clock().UTC()
 	}
-	fit(b)
+	version, err := g.Sink.Rules(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	events := rules.Events(version)
+	fit(b, events)
 	// A page read again whose article has not changed — only its
 	// advertisements, say — is not a new source; one whose text, title or
 	// date has (a corrected date too) revises the earlier reading.
@@ -398,10 +407,11 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 		if err != nil {
 			return nil, "", err
 		}
-		if last != nil && last.TextSHA256 == rules.TextHash(b.Text) && last.Title == b.Title && last.Published.Equal(b.Published) {
+		same := last != nil && last.TextSHA256 == rules.TextHash(b.Text) && last.Title == b.Title
+		if same && (!events || !dated || last.Published.Equal(b.Published)) {
 			return nil, last.ID, nil
 		}
-		if last != nil && last.RevisedBy == "" {
+		if last != nil && events && last.RevisedBy == "" { // before version 6, a new source of its own
 			b.Revises = last.ID
 		}
 	}
@@ -418,23 +428,35 @@ func ReadHeader(b []byte) (title, outlet string, published time.Time, rest []byt
 // fit reads the text's claims, places and actors, clipping the text (and
 // saying so) until the body fits an entry: a long article keeps its
 // beginning, where news puts what matters; its claims are dropped from the
-// last only if quoting them is what overflows.
-func fit(b *truce.SourceIngestion) {
+// last only if quoting them is what overflows. Days named by their weekday
+// alone are claims only under rules that read them (events).
+func fit(b *truce.SourceIngestion, events bool) {
 	full := b.Text
 	for limit := min(len(full), 2*rules.MaxSourceBody); ; limit = limit * 4 / 5 {
 		b.Text = clip(full, utf8.RuneCountInString(full[:limit]))
 		b.Truncated = len(b.Text) < len(full)
-		b.Claims = claims.Extract(b.Text, b.Published)
+		// A "sentence" longer than a reader can check a claim against is
+		// a list or broken text, and each of its claims would quote all of it.
+		b.Claims = slices.DeleteFunc(claims.Extract(b.Text, b.Published), func(c truce.Claim) bool {
+			return len(c.Sentence) > maxQuote || !events && c.Kind == truce.ClaimDay
+		})
 		b.Places = gazetteer.Find(b.Text)
 		b.Actors = actors.Find(b.Text)
-		for len(b.Claims) > 0 && size(b) > rules.MaxSourceBody {
-			b.Claims = b.Claims[:len(b.Claims)-1]
+		if size(b) > rules.MaxSourceBody {
+			// The most claims that fit, found by halving: each try
+			// measures the whole body once.
+			all := b.Claims
+			n := sort.Search(len(all)+1, func(n int) bool { b.Claims = all[:n]; return size(b) > rules.MaxSourceBody }) - 1
+			b.Claims = all[:max(n, 0)]
 		}
 		if size(b) <= rules.MaxSourceBody || limit < 1000 {
 			return
 		}
 	}
 }
+
+// maxQuote is the longest sentence a claim may quote, in bytes.
+const maxQuote = 2000
 
 func size(b *truce.SourceIngestion) int {
 	raw, _ := json.Marshal(b)

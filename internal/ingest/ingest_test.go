@@ -442,3 +442,75 @@ func TestLongPage(t *testing.T) {
 		t.Errorf("the long page: truncated %v, %d of %d bytes kept, %d claims, ends %q", s.Truncated, len(s.Text), b.Len(), len(s.Claims), s.Text[len(s.Text)-20:])
 	}
 }
+
+// olderRules is a sink whose log is under rules version 5: what it is
+// sent must be what that version reads.
+type olderRules struct {
+	latest *truce.Report
+	sent   []*truce.SourceIngestion
+}
+
+func (o *olderRules) Known(context.Context, string) (string, bool, error)   { return "", false, nil }
+func (o *olderRules) Latest(context.Context, string) (*truce.Report, error) { return o.latest, nil }
+func (o *olderRules) PutPage(context.Context, []byte, string, string) error { return nil }
+func (o *olderRules) Rules(context.Context) (int, error)                    { return 5, nil }
+func (o *olderRules) Submit(_ context.Context, b *truce.SourceIngestion) (*truce.Report, error) {
+	o.sent = append(o.sent, b)
+	return &truce.Report{ID: fmt.Sprintf("SRC-%04d", len(o.sent)), SourceIngestion: *b}, nil
+}
+
+// Under rules before version 6 the ingester sends no day named by its
+// weekday alone and no revision; a page whose date alone changed is
+// unchanged, as those rules read it.
+func TestOlderRules(t *testing.T) {
+	page := `<html><head><title>Shelling in Kurram</title><meta property="article:published_time" content="2026-11-03T08:00:00Z"></head><body><article>
+		<p>[FICTIONAL] Shells fired from across the border struck a house in Kurram on Sunday evening, killing two children, police said on Monday.</p>
+		<p>The district administration said the families had been moved to a school in Parachinar until the shelling stopped.</p></article></body></html>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(page))
+	}))
+	defer srv.Close()
+	sink := &olderRules{}
+	f := fetch.New(extract.MaxPage, true)
+	f.PerHost = 0
+	g := &ingest.Ingester{Sink: sink, Fetch: f, Clock: func() time.Time { return time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC) }}
+	if r := g.Run(context.Background(), []string{srv.URL + "/kurram"})[0]; r.Status != ingest.Ingested || len(sink.sent) != 1 {
+		t.Fatalf("first reading: %+v", r)
+	}
+	for _, c := range sink.sent[0].Claims {
+		if c.Kind == truce.ClaimDay {
+			t.Errorf("a day claim sent to a log under version 5: %+v", c)
+		}
+	}
+	// Read again with its date corrected: unchanged under version 5.
+	first := sink.sent[0]
+	sink.latest = &truce.Report{ID: "SRC-0001", SourceIngestion: *first, TextSHA256: rules.TextHash(first.Text)}
+	sink.latest.Published = first.Published.Add(-24 * time.Hour)
+	if r := g.Run(context.Background(), []string{srv.URL + "/kurram"})[0]; r.Status != ingest.Unchanged || len(sink.sent) != 1 {
+		t.Fatalf("the corrected date under version 5: %+v, %d sent", r, len(sink.sent))
+	}
+}
+
+// A page that gives no date is dated when it is read; read again later
+// with nothing changed, it is unchanged, not a correction of its date.
+func TestUndatedPageReadAgain(t *testing.T) {
+	page := `<html><head><title>Crossing reopens</title></head><body><article>
+		<p>[FICTIONAL] The Torkham crossing reopened to lorries after a week, traders in Landi Kotal said, and queues stretched for kilometres.</p>
+		<p>Customs officials said clearance would take several days while the backlog of perishable goods was cleared.</p></article>
+		<footer>Served %d</footer></body></html>`
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++ // the page's bytes differ on every reading, its article does not
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, page, n)
+	}))
+	defer srv.Close()
+	g, env := newIngester(t)
+	first := g.Run(context.Background(), []string{srv.URL + "/torkham"})[0]
+	env.Clock.Set(env.Clock.Now().Add(3 * time.Hour))
+	again := g.Run(context.Background(), []string{srv.URL + "/torkham"})[0]
+	if first.Status != ingest.Ingested || again.Status != ingest.Unchanged || again.ID != first.ID {
+		t.Fatalf("an undated page read twice: %+v then %+v", first, again)
+	}
+}

@@ -60,6 +60,9 @@ func (l *Local) Latest(ctx context.Context, url string) (*truce.Report, error) {
 	return &r, json.Unmarshal(rec.Doc, &r)
 }
 
+// Rules implements Sink.
+func (l *Local) Rules(context.Context) (int, error) { return l.Seq.Snapshot().Rules, nil }
+
 // PutPage implements Sink. Pages are readable by the mechanism, as any
 // file the system keeps.
 func (l *Local) PutPage(ctx context.Context, page []byte, mediaType, name string) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/wire"
 )
 
 // Remote is a sink into a server, for an analyst away from it: raw pages
@@ -19,6 +20,13 @@ import (
 type Remote struct {
 	Client *client.Client
 	Sign   func(ctx context.Context, kind string, body any) (*dsse.Envelope, error)
+}
+
+// Rules implements Sink: the version the server says is in force.
+func (r *Remote) Rules(ctx context.Context) (int, error) {
+	var h wire.Health
+	err := r.Client.Do(ctx, "GET", "/healthz", nil, &h)
+	return h.Rules, err
 }
 
 // lookup reads the source a query finds; nil if there is none.

@@ -598,6 +598,8 @@ func Refs(c *Command) []Named {
 		add(acts, TypeAmendment, "amendment", b.Amendment)
 	case *truce.OutletGrading:
 		add(acts, TypeOutlet, "outlet", OutletID(b.Outlet))
+	case *truce.SourceIngestion:
+		add(on, TypeSource, "revises", b.Revises)
 	case *truce.SourceMove:
 		add(acts, TypeSource, "source", b.Source)
 	case *truce.SourceLink:

@@ -55,6 +55,11 @@ var (
 // Seals reports whether rules version n seals confidential entries.
 func Seals(n int) bool { return versions[n].Sealing }
 
+// Events reports whether rules version n reads reports by their events:
+// days named by their weekday alone and readings that revise others are
+// its, and refused before it.
+func Events(n int) bool { return versions[n].Events }
+
 // Seals reports whether c, applied next, must be sealed under the rules
 // in force.
 func (s *State) Seals(c *Command) bool {

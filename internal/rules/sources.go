@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -154,9 +153,6 @@ func checkSource(b *truce.SourceIngestion) error {
 		if c.Count < 0 || c.Days < 0 || c.Hours < 0 || c.CountMax < 0 {
 			return truce.FieldErrorf(truce.CodeInvalid, f, "counts cannot be negative")
 		}
-		if c.Kind == truce.ClaimDay && (c.Weekday == nil || *c.Weekday != c.Date.Weekday()) {
-			return truce.FieldErrorf(truce.CodeInvalid, f+".weekday", "a day named by its weekday must carry that weekday")
-		}
 		if c.Kind == truce.ClaimRange && c.To.Before(c.From) {
 			return truce.FieldErrorf(truce.CodeInvalid, f+".to", "is before from")
 		}
@@ -207,6 +203,9 @@ func applySource(s *State, c *applyCtx, body any) error {
 	if id, dup := s.byHash[b.SHA256]; dup {
 		return truce.FieldErrorf(truce.CodeConflict, "body.sha256", "this page is already ingested as %s", id)
 	}
+	if err := s.checkEvents(b); err != nil {
+		return err
+	}
 	var old *truce.Report
 	if b.Revises != "" {
 		old = s.reports[b.Revises]
@@ -217,6 +216,8 @@ func applySource(s *State, c *applyCtx, body any) error {
 			return truce.FieldErrorf(truce.CodeInvalid, "body.revises", "%s was read from another address: only a later reading of the same page revises it", old.ID)
 		case old.RevisedBy != "":
 			return truce.FieldErrorf(truce.CodeConflict, "body.revises", "%s is already revised by %s: revise that", old.ID, old.RevisedBy)
+		case s.byURL[b.URL] != old.ID:
+			return truce.FieldErrorf(truce.CodeConflict, "body.revises", "%s is not the latest reading of %s (%s is): revise that", old.ID, b.URL, s.byURL[b.URL])
 		}
 	}
 	s.nSource++
@@ -233,10 +234,13 @@ func applySource(s *State, c *applyCtx, body any) error {
 	g := s.grouper.Add(in)
 	src.CopyOf, src.Exact = g.CopyOf, g.Exact
 	src.Text, src.TextSHA256 = "", TextHash(b.Text)
-	st := s.storyOf(g.Story, b.Title, b.Published)
-	if old != nil {
+	var st *truce.Story
+	if old == nil {
+		st = s.storyOf(g.Story, b.Title, b.Published)
+	} else {
 		// A later reading of a page takes the earlier one's place in its
-		// story: the story reads the page as it now stands.
+		// story (and no other story is begun for it): the story reads the
+		// page as it now stands.
 		old.RevisedBy = src.ID
 		st = s.stories[old.Story]
 		if n := s.storyNum[st.ID]; g.CopyOf == "" && g.Story != n {
@@ -279,6 +283,47 @@ func applySource(s *State, c *applyCtx, body any) error {
 	c.touch(TypeOutlet, oid)
 	if old != nil {
 		c.touch(TypeSource, old.ID)
+	}
+	return nil
+}
+
+// Values a version 6 claim's fields may take.
+var (
+	approxes = []string{"", "at_least", "more_than", "about", "up_to", "dozens"}
+	groups   = []string{"", "soldiers", "fighters", "militants", "civilians", "police", "people"}
+)
+
+// checkEvents checks what rules version 6 reads of a source and earlier
+// versions refuse: days named by their weekday alone, revisions, and the
+// claims' qualifiers and kinds of people, which it grades by.
+func (s *State) checkEvents(b *truce.SourceIngestion) error {
+	if !s.version.Events {
+		if b.Revises != "" {
+			return truce.FieldErrorf(truce.CodeInvalid, "body.revises", "revising an earlier reading needs rules version 6 or later; this log is under version %d", s.Rules)
+		}
+		for i, c := range b.Claims {
+			if c.Kind == truce.ClaimDay {
+				return truce.FieldErrorf(truce.CodeInvalid, fmt.Sprintf("body.claims[%d].kind", i), "a day named by its weekday alone needs rules version 6 or later; this log is under version %d", s.Rules)
+			}
+		}
+		return nil
+	}
+	y, m, d := b.Published.Date()
+	published := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	for i, c := range b.Claims {
+		f := fmt.Sprintf("body.claims[%d]", i)
+		switch {
+		case c.Kind == truce.ClaimDay && (c.Weekday == nil || *c.Weekday != c.Date.Weekday()):
+			return truce.FieldErrorf(truce.CodeInvalid, f+".weekday", "a day named by its weekday must carry that weekday")
+		case c.Kind == truce.ClaimDay && (!c.Date.Equal(c.Date.Truncate(24*time.Hour)) || c.Date.After(published)):
+			return truce.FieldErrorf(truce.CodeInvalid, f+".date", "a day named by its weekday is a day (midnight UTC) on or before the day the page was published")
+		case !slices.Contains(approxes, c.Approx):
+			return truce.FieldErrorf(truce.CodeInvalid, f+".approx", "must be one of %q", approxes[1:])
+		case c.CountMax != 0 && c.CountMax <= c.Count:
+			return truce.FieldErrorf(truce.CodeInvalid, f+".count_max", "must be above count")
+		case !slices.Contains(groups, c.Group):
+			return truce.FieldErrorf(truce.CodeInvalid, f+".group", "must be one of %q", groups[1:])
+		}
 	}
 	return nil
 }
@@ -418,7 +463,7 @@ func heardOf(c truce.Claim, src *truce.Report) heard {
 	if c.Weekday != nil {
 		h.weekday, h.dated = *c.Weekday, true
 	}
-	h.background = c.Kind == truce.ClaimCasualties && claims.Background(c, src.Claims, src.Days)
+	h.background = claims.Background(c, src.Claims, src.Days, src.Published)
 	return h
 }
 
@@ -477,7 +522,7 @@ func (s *State) assess(st *truce.Story) {
 	in := make([]claims.Source, len(originals))
 	said := map[heard]bool{}
 	for i, src := range originals {
-		in[i] = claims.Source{Article: src.ID, Outlet: src.Outlet, Claims: src.Claims, Days: src.Days}
+		in[i] = claims.Source{Article: src.ID, Outlet: src.Outlet, Claims: src.Claims, Days: src.Days, Published: src.Published}
 		if s.version.Events {
 			said[heard{outlet: src.Outlet}] = true
 			for _, c := range src.Claims {
@@ -535,11 +580,10 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		for _, c := range src.Claims {
 			var v value
 			switch {
+			case events && claims.Background(c, src.Claims, src.Days, src.Published):
+				continue // told as background in a report of another event
 			case c.Kind == truce.ClaimCasualties && c.Side != "" && events:
-				if claims.Background(c, src.Claims, src.Days) {
-					continue
-				}
-				v = value{c.Side + " " + c.Status + " " + cmp.Or(c.Group, "people"), says(c)}
+				v = value{c.Side + " " + c.Status + " " + cmp.Or(c.Group, "people"), claims.Says(c)}
 				if _, ok := figure[v]; !ok {
 					figure[v] = c
 				}
@@ -650,20 +694,6 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		out = append(out, g)
 	}
 	return out
-}
-
-// says is a figure as a story shows it: its count with its qualifier.
-func says(c truce.Claim) string {
-	n := strconv.Itoa(c.Count)
-	switch {
-	case c.Approx == "dozens":
-		return "dozens"
-	case c.CountMax > 0:
-		return n + "–" + strconv.Itoa(c.CountMax)
-	case c.Approx != "":
-		return strings.ReplaceAll(c.Approx, "_", " ") + " " + n
-	}
-	return n
 }
 
 // mergePeople puts a figure given for "people" with the same figure given
