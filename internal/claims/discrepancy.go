@@ -25,6 +25,7 @@ type placed struct {
 	src    *Source
 	who    string  // Claimant, for Compare
 	lo, hi float64 // bounds, for Compare
+	ord    int     // its place among the story's claims, for Compare
 }
 
 func (p placed) quote(says string) truce.Quote {
@@ -119,7 +120,7 @@ func ptr[T any](v T) *T { return &v }
 //     tells of);
 //   - figures that fit together are not a discrepancy: "more than 200"
 //     and 210, "about 30" and 28, "15 to 20" and 18, "dozens" and 40 (but
-//     "at least 23" and 58 do not: bounds);
+//     "at least 23" and 58 do not: Bounds);
 //   - claimants are told apart by who they are — a party, an observer
 //     (a hospital, the UN, residents, a militant group), or the outlet
 //     itself — so one party's ministry and army are one claimant, and a
@@ -140,10 +141,12 @@ func Compare(sources []Source) []truce.Discrepancy {
 	type subject struct{ side, status string }
 	casualties := map[subject][]placed{}
 	var subjects []subject // in order of first occurrence
+	ord := 0
 	for i := range sources {
 		src := &sources[i]
 		for _, c := range src.Claims {
-			p := placed{Claim: c, src: src}
+			p := placed{Claim: c, src: src, ord: ord}
+			ord++
 			switch {
 			case c.Kind == truce.ClaimDate && c.Weekday != nil && *c.Weekday != c.Date.Weekday():
 				dates = append(dates, p)
@@ -154,7 +157,7 @@ func Compare(sources []Source) []truce.Discrepancy {
 				durations = append(durations, p)
 			case c.Kind == truce.ClaimCasualties && c.Side != "":
 				p.who = Claimant(c, src.Outlet)
-				p.lo, p.hi = bounds(c)
+				p.lo, p.hi = Bounds(c)
 				if f := (figure{c.Side, c.Status, c.Group, p.who, src.Outlet, c.Approx, c.Count, c.CountMax}); said[f] {
 					continue
 				} else {
@@ -171,39 +174,74 @@ func Compare(sources []Source) []truce.Discrepancy {
 	var fl flags
 	calendarFlags(dates, ranges, durations, fl.once)
 	for _, k := range subjects {
-		fs := casualties[k]
-		for i := range fs {
-			for j := i + 1; j < len(fs); j++ {
-				a, b := &fs[i], &fs[j]
-				kind := disagree(a, b)
-				if kind == "" {
-					continue
-				}
-				f := flagKey{kind: kind, side: a.Side, status: a.Status, lo: min(a.Count, b.Count), hi: max(a.Count, b.Count)}
-				if !fl.seen[f] { // the closure made only for a new one
-					fl.once(f, func() truce.Discrepancy {
-						return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(figureSays(a.Claim)), B: ptr(b.quote(figureSays(b.Claim)))}
-					})
-				}
-			}
-		}
+		compareSubject(casualties[k], &fl)
 	}
 	return fl.out
 }
 
-// disagree says how two figures of one subject disagree: claimants,
-// outlets, or "" if they can both be true or are one claimant's in one
-// outlet (a toll it updated, or a part of a whole).
-func disagree(a, b *placed) string {
-	switch {
-	case a.lo <= b.hi && b.lo <= a.hi || !SameKind(a.Group, b.Group): // they fit, or count other people
-		return ""
-	case a.who != b.who:
-		return truce.ClaimantsDisagree
-	case a.src.Outlet != b.src.Outlet:
-		return truce.OutletsDisagree
+// compareSubject lays out how the figures of one subject disagree: once
+// for each pair of claimants (the first figures of theirs that cannot both
+// be true), and once for each claimant and pair of outlets that report it
+// with such figures — so a story's discrepancies grow with its claimants
+// and outlets, not with every pair of its figures.
+func compareSubject(fs []placed, fl *flags) {
+	var whos []string
+	by := map[string][]*placed{}
+	for i := range fs {
+		w := fs[i].who
+		if by[w] == nil {
+			whos = append(whos, w)
+		}
+		by[w] = append(by[w], &fs[i])
 	}
-	return ""
+	first := func(as, bs []*placed) (*placed, *placed) {
+		for _, a := range as {
+			for _, b := range bs {
+				if conflict(a, b) {
+					return a, b
+				}
+			}
+		}
+		return nil, nil
+	}
+	flag := func(kind string, a, b *placed, k flagKey) {
+		if a.ord > b.ord {
+			a, b = b, a // the earlier first, as the story reads
+		}
+		fl.once(k, func() truce.Discrepancy {
+			return truce.Discrepancy{Kind: kind, Subject: a.Side + " " + a.Status, A: a.quote(figureSays(a.Claim)), B: ptr(b.quote(figureSays(b.Claim)))}
+		})
+	}
+	for i, wa := range whos {
+		for _, wb := range whos[i+1:] {
+			if a, b := first(by[wa], by[wb]); a != nil {
+				flag(truce.ClaimantsDisagree, a, b, flagKey{kind: truce.ClaimantsDisagree, side: a.Side, status: a.Status, who: wa, other: wb})
+			}
+		}
+	}
+	for _, w := range whos {
+		var outlets []string
+		in := map[string][]*placed{}
+		for _, f := range by[w] {
+			if in[f.src.Outlet] == nil {
+				outlets = append(outlets, f.src.Outlet)
+			}
+			in[f.src.Outlet] = append(in[f.src.Outlet], f)
+		}
+		for i, oa := range outlets {
+			for _, ob := range outlets[i+1:] {
+				if a, b := first(in[oa], in[ob]); a != nil {
+					flag(truce.OutletsDisagree, a, b, flagKey{kind: truce.OutletsDisagree, side: a.Side, status: a.Status, who: w, other: oa + "\x00" + ob})
+				}
+			}
+		}
+	}
+}
+
+// conflict reports whether two figures of one subject cannot both be
+// true: they count the same kind of people and their bounds do not meet.
+func conflict(a, b *placed) bool {
+	return SameKind(a.Group, b.Group) && (a.hi < b.lo || b.hi < a.lo)
 }
 
 // calendarFlags lays out, through once, the weekdays that are not their
@@ -217,8 +255,25 @@ func calendarFlags(dates, ranges, durations []placed, once func(flagKey, func() 
 				A: d.quote(fmt.Sprintf("%s, %s (it was a %s)", *d.Weekday, d.Date.Format("2 January 2006"), d.Date.Weekday()))}
 		})
 	}
-	for _, du := range durations {
-		for _, r := range ranges {
+	// Each distinct duration against each distinct range, by their first
+	// occurrences: the flag would be the same for any other.
+	type span struct{ from, to time.Time }
+	firstDur, firstRange := map[int]bool{}, map[span]bool{}
+	var durs, rs []*placed
+	for i := range durations {
+		if d := &durations[i]; !firstDur[d.Days] {
+			firstDur[d.Days] = true
+			durs = append(durs, d)
+		}
+	}
+	for i := range ranges {
+		if r := &ranges[i]; !firstRange[span{r.From, r.To}] {
+			firstRange[span{r.From, r.To}] = true
+			rs = append(rs, r)
+		}
+	}
+	for _, du := range durs {
+		for _, r := range rs {
 			inclusive := int(r.To.Sub(r.From)/(24*time.Hour)) + 1
 			if du.Days == inclusive || du.Days == inclusive-1 {
 				continue
@@ -280,6 +335,7 @@ func (f *flags) once(k flagKey, d func() truce.Discrepancy) {
 // flagKey is what makes a discrepancy the same as one already laid out.
 type flagKey struct {
 	kind, side, status string
+	who, other         string // claimants, or a claimant and its outlets (Compare)
 	lo, hi             int
 	from, to           time.Time
 	weekday            time.Weekday
@@ -336,16 +392,16 @@ func SameKind(a, b string) bool {
 // Fit reports whether two figures can both be true: the ranges their
 // qualifiers give meet.
 func Fit(a, b truce.Claim) bool {
-	alo, ahi := bounds(a)
-	blo, bhi := bounds(b)
+	alo, ahi := Bounds(a)
+	blo, bhi := Bounds(b)
 	return alo <= bhi && blo <= ahi
 }
 
-// bounds is the range of counts a figure allows. A floor ("at least
+// Bounds is the range of counts a figure allows. A floor ("at least
 // 23", "more than 200") is read as a count near it — up to half as much
 // again —, not as any count above: a party that says at least 23 of its
 // soldiers died disagrees with one that says 58.
-func bounds(c truce.Claim) (lo, hi float64) {
+func Bounds(c truce.Claim) (lo, hi float64) {
 	n := float64(c.Count)
 	switch c.Approx {
 	case "at_least":

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -623,16 +624,43 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		values = append(values, v)
 	}
 	slices.SortFunc(values, func(a, b value) int { return cmp.Or(cmp.Compare(a.subject, b.subject), cmp.Compare(a.says, b.says)) })
+	// What each subject's values are asserted by, at once: each value is
+	// then graded in time that grows with outlets and claimants, not with
+	// the other values (a story may carry hundreds of figures).
+	subjects := map[string][]value{}
+	outletsOf, claimantsOf := map[string]map[string]bool{}, map[string]map[string]bool{}
+	for _, v := range values {
+		subjects[v.subject] = append(subjects[v.subject], v)
+		if outletsOf[v.subject] == nil {
+			outletsOf[v.subject], claimantsOf[v.subject] = map[string]bool{}, map[string]bool{}
+		}
+		maps.Copy(outletsOf[v.subject], by[v])
+		maps.Copy(claimantsOf[v.subject], claimants[v])
+	}
+	var rivals func(v value) map[string]bool
+	if events {
+		rivals = rivalClaimants(values, figure, claimants)
+	}
 	var out []truce.GradedClaim
 	for _, v := range values {
 		g := truce.GradedClaim{Subject: v.subject, Says: v.says, Outlets: sortedKeys(by[v])}
+		// Against: the outlets asserting another value of the subject and
+		// not this one — durations a day apart aside, which may be the
+		// same span counted two ways.
 		against := map[string]bool{}
-		for _, w := range values {
-			// Durations a day apart may be the same span counted two ways.
-			if w.subject != v.subject || w == v || v.subject == "duration" && abs(days[v]-days[w]) <= 1 {
-				continue
+		if v.subject == "duration" {
+			for _, w := range subjects[v.subject] {
+				if w == v || abs(days[v]-days[w]) <= 1 {
+					continue
+				}
+				for o := range by[w] {
+					if !by[v][o] {
+						against[o] = true
+					}
+				}
 			}
-			for o := range by[w] {
+		} else {
+			for o := range outletsOf[v.subject] {
 				if !by[v][o] {
 					against[o] = true
 				}
@@ -641,9 +669,9 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		// A duration is borne out by the outlets whose dates give it, counted
 		// either way, and contradicted by those whose dates do not.
 		support := maps.Clone(by[v])
-		for _, r := range values {
-			if v.subject != "duration" || r.subject != "dates" {
-				continue
+		for _, r := range subjects["dates"] {
+			if v.subject != "duration" {
+				break
 			}
 			given := days[v] == days[r] || days[v] == days[r]-1
 			for o := range by[r] {
@@ -663,14 +691,18 @@ func gradeClaims(originals []*truce.Report, reliability func(outlet string) stri
 		g.Supported = slices.Compact(g.Supported)
 		g.Against = sortedKeys(against)
 		if figures && strings.Contains(v.subject, " ") { // a casualty figure: "PK killed"
-			rival := func(w value) bool { return w.subject == v.subject && w != v }
+			// Its rivals: who gives another figure of the subject (from
+			// version 6, one of the same people that cannot also be true).
+			others := map[string]bool{}
 			if events {
-				rival = func(w value) bool {
-					fv, fw := figure[v], figure[w]
-					return w != v && by[w] != nil && fw.Side == fv.Side && fw.Status == fv.Status && claims.SameKind(fw.Group, fv.Group) && !claims.Fit(fv, fw)
-				}
+				others = rivals(v)
+			} else {
+				maps.Copy(others, claimantsOf[v.subject])
 			}
-			gradeFigure(&g, v.subject, claimants[v], rival, values, claimants)
+			for c := range claimants[v] {
+				delete(others, c)
+			}
+			gradeFigure(&g, claimants[v], others)
 			out = append(out, g)
 			continue
 		}
@@ -721,6 +753,88 @@ func mergePeople[V comparable](by, claimants map[V]map[string]bool, parts func(V
 	}
 }
 
+// rivalClaimants returns, for a casualty figure of version 6, who gives a
+// figure of its side and status, of a kind of people it may count (any,
+// for "people"), that cannot also be true: the figures wholly below it or
+// wholly above it. Ordered by their upper and by their lower bounds, with
+// the union of claimants before and after each place, the figures answer
+// for each figure in time that grows with its claimants, not with them.
+func rivalClaimants[V comparable](values []V, figure map[V]truce.Claim, claimants map[V]map[string]bool) func(V) map[string]bool {
+	type span struct {
+		v      V
+		lo, hi float64
+	}
+	// ordered is one list of candidates, by upper and by lower bound, with
+	// the claimants of each prefix (by upper) and suffix (by lower).
+	type ordered struct {
+		byHi, byLo []span
+		below      []map[string]bool // below[i]: claimants of byHi[:i]
+		above      []map[string]bool // above[i]: claimants of byLo[i:]
+	}
+	order := func(l []span) *ordered {
+		o := &ordered{byHi: slices.Clone(l), byLo: slices.Clone(l)}
+		slices.SortStableFunc(o.byHi, func(a, b span) int { return cmp.Compare(a.hi, b.hi) })
+		slices.SortStableFunc(o.byLo, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+		o.below = make([]map[string]bool, len(l)+1)
+		o.below[0] = map[string]bool{}
+		for i, w := range o.byHi {
+			o.below[i+1] = maps.Clone(o.below[i])
+			maps.Copy(o.below[i+1], claimants[w.v])
+		}
+		o.above = make([]map[string]bool, len(l)+1)
+		o.above[len(l)] = map[string]bool{}
+		for i := len(l) - 1; i >= 0; i-- {
+			o.above[i] = maps.Clone(o.above[i+1])
+			maps.Copy(o.above[i], claimants[o.byLo[i].v])
+		}
+		return o
+	}
+	type key struct{ side, status, kind string }
+	all := map[key][]span{} // by side, status and kind ("" for every kind)
+	for _, v := range values {
+		f, ok := figure[v]
+		if !ok || claimants[v] == nil {
+			continue
+		}
+		lo, hi := claims.Bounds(f)
+		sp := span{v, lo, hi}
+		all[key{f.Side, f.Status, ""}] = append(all[key{f.Side, f.Status, ""}], sp)
+		if g := f.Group; g != "" && g != "people" {
+			all[key{f.Side, f.Status, g}] = append(all[key{f.Side, f.Status, g}], sp)
+		}
+	}
+	lists := map[key]*ordered{}
+	list := func(f truce.Claim) *ordered {
+		k := key{f.Side, f.Status, f.Group}
+		if k.kind == "people" {
+			k.kind = ""
+		}
+		if o, ok := lists[k]; ok {
+			return o
+		}
+		l := all[k]
+		if k.kind != "" { // a kind's figures and those of people of any kind
+			for _, sp := range all[key{f.Side, f.Status, ""}] {
+				if g := figure[sp.v].Group; g == "" || g == "people" {
+					l = append(slices.Clip(l), sp)
+				}
+			}
+		}
+		lists[k] = order(l)
+		return lists[k]
+	}
+	return func(v V) map[string]bool {
+		f := figure[v]
+		lo, hi := claims.Bounds(f)
+		o := list(f)
+		below := sort.Search(len(o.byHi), func(i int) bool { return o.byHi[i].hi >= lo })
+		above := sort.Search(len(o.byLo), func(i int) bool { return o.byLo[i].lo > hi })
+		out := maps.Clone(o.below[below])
+		maps.Copy(out, o.above[above])
+		return out
+	}
+}
+
 // claimantOf is who gives a casualty figure: a party, an independent
 // observer by name, or the outlet itself.
 func claimantOf(c truce.Claim, outlet string) string {
@@ -738,18 +852,8 @@ func claimantOf(c truce.Claim, outlet string) string {
 // party and an observer, or two observers) and none gives another figure;
 // disputed when a claimant gives another; else claimed — one claimant,
 // however many outlets report it.
-func gradeFigure[V comparable](g *truce.GradedClaim, subject string, mine map[string]bool, rival func(V) bool, values []V, claimants map[V]map[string]bool) {
+func gradeFigure(g *truce.GradedClaim, mine, others map[string]bool) {
 	g.Claimants = sortedKeys(mine)
-	others := map[string]bool{}
-	for _, w := range values {
-		if rival(w) {
-			for c := range claimants[w] {
-				if !mine[c] {
-					others[c] = true
-				}
-			}
-		}
-	}
 	independent := 0
 	for c := range mine {
 		if !strings.HasPrefix(c, "outlet: ") {

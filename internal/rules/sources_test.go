@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -169,11 +170,20 @@ func TestSourceRefusals(t *testing.T) {
 // of 50 reports, and 4 events of 500 (the cost of a big story).
 func BenchmarkSources(b *testing.B) {
 	for _, events := range []int{40, 4} {
-		b.Run(fmt.Sprintf("events=%d", events), func(b *testing.B) { benchmarkSources(b, events) })
+		b.Run(fmt.Sprintf("events=%d", events), func(b *testing.B) { benchmarkSources(b, events, false) })
 	}
+	// Every report a figure no other gives: each one reassesses its story
+	// in full (no report "adds nothing").
+	b.Run("events=4/new-figures", func(b *testing.B) { benchmarkSources(b, 4, true) })
 }
 
-func benchmarkSources(b *testing.B, events int) {
+func benchmarkSources(b *testing.B, events int, fresh bool) {
+	figure := func(n int, fresh bool) int {
+		if fresh {
+			return 10 + n
+		}
+		return 10 + n%7
+	}
 	const total = 2000
 	venues := []string{"Doha", "Istanbul", "Riyadh", "Tehran", "Muscat"}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -190,7 +200,7 @@ func benchmarkSources(b *testing.B, events int) {
 		}
 		text := fmt.Sprintf("[FICTIONAL] Delegations met in %s for round %d of talks on sector %d. The talks ran from 10 to 14 March. "+
 			"At least %d Pakistani soldiers were killed in sector %d, the %s said. %s.",
-			venues[ev%5], ev, ev, 10+n%7, ev, []string{"army", "Afghan defence ministry"}[n%2], strings.Join(words, " "))
+			venues[ev%5], ev, ev, figure(n, fresh), ev, []string{"army", "Afghan defence ministry"}[n%2], strings.Join(words, " "))
 		if n%4 == 3 {
 			text = bodies[len(bodies)-events].Text // a copy of the same event's previous report
 			wantCopies++
@@ -486,5 +496,35 @@ func TestEventsGated(t *testing.T) {
 	stale.Revises = "SRC-0001" // not the latest reading: SRC-0002 is
 	if _, err := w.apply("ana", KindSourceIngested, stale); truce.ErrorCode(err) != truce.CodeConflict {
 		t.Errorf("revising a reading already revised: %v", err)
+	}
+}
+
+// rivalClaimants answers as comparing each figure with every other would.
+func TestRivalClaimants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	approx := []string{"", "at_least", "more_than", "about", "up_to", "dozens"}
+	kinds := []string{"soldiers", "civilians", "people", ""}
+	for round := range 50 {
+		var values []int
+		figure, claimants := map[int]truce.Claim{}, map[int]map[string]bool{}
+		for v := range 40 {
+			c := truce.Claim{Kind: truce.ClaimCasualties, Side: []string{"PK", "AF"}[rng.IntN(2)], Status: "killed",
+				Count: 1 + rng.IntN(60), Approx: approx[rng.IntN(len(approx))], Group: kinds[rng.IntN(len(kinds))]}
+			values, figure[v] = append(values, v), c
+			claimants[v] = map[string]bool{fmt.Sprintf("c%d", rng.IntN(6)): true}
+		}
+		rivals := rivalClaimants(values, figure, claimants)
+		for _, v := range values {
+			want := map[string]bool{}
+			for _, w := range values {
+				fv, fw := figure[v], figure[w]
+				if w != v && fv.Side == fw.Side && claims.SameKind(fv.Group, fw.Group) && !claims.Fit(fv, fw) {
+					maps.Copy(want, claimants[w])
+				}
+			}
+			if got := rivals(v); !maps.Equal(got, want) {
+				t.Fatalf("round %d, figure %+v: rivals %v, want %v", round, figure[v], got, want)
+			}
+		}
 	}
 }
