@@ -389,13 +389,6 @@ func SameKind(a, b string) bool {
 	return a == b || a == "people" || b == "people" || a == "" || b == ""
 }
 
-// Fit reports whether two figures can both be true: the ranges their
-// qualifiers give meet.
-func Fit(a, b truce.Claim) bool {
-	alo, ahi := Bounds(a)
-	blo, bhi := Bounds(b)
-	return alo <= bhi && blo <= ahi
-}
 
 // Bounds is the range of counts a figure allows. A floor ("at least
 // 23", "more than 200") is read as a count near it — up to half as much

@@ -518,7 +518,9 @@ func TestRivalClaimants(t *testing.T) {
 			want := map[string]bool{}
 			for _, w := range values {
 				fv, fw := figure[v], figure[w]
-				if w != v && fv.Side == fw.Side && claims.SameKind(fv.Group, fw.Group) && !claims.Fit(fv, fw) {
+				alo, ahi := claims.Bounds(fv)
+				blo, bhi := claims.Bounds(fw)
+				if w != v && fv.Side == fw.Side && claims.SameKind(fv.Group, fw.Group) && (ahi < blo || bhi < alo) {
 					maps.Copy(want, claimants[w])
 				}
 			}
