@@ -389,7 +389,6 @@ func SameKind(a, b string) bool {
 	return a == b || a == "people" || b == "people" || a == "" || b == ""
 }
 
-
 // Bounds is the range of counts a figure allows. A floor ("at least
 // 23", "more than 200") is read as a count near it — up to half as much
 // again —, not as any count above: a party that says at least 23 of its
