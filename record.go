@@ -75,3 +75,23 @@ type Query struct {
 	// refuses a query without it (truce.Everything is the system's).
 	Access *Access
 }
+
+// Search asks for the records whose words match Text (each word, the last
+// also as a prefix), of Type if given, whose time span overlaps [From, To]
+// if given, that Access may see.
+type Search struct {
+	Text     string
+	Type     string
+	From, To int64
+	Limit    int
+	Access   *Access
+}
+
+// SearchHit is a record a search found: what it is, its title, and the
+// words around the match.
+type SearchHit struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Snippet string `json:"snippet"`
+}

@@ -90,6 +90,7 @@ type DB struct {
 	closeErr  error
 
 	upsertTile, deleteBundle, insertBundle, upsertRecord, insertHistory, insertCheckpoint, setTree, insertSealed *sql.Stmt
+	indexRecord                                                                                               *sql.Stmt
 	readToken, readTile                                                                                          *sql.Stmt
 }
 
@@ -121,6 +122,10 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	db := &DB{w: w, path: path, fail: o.Fail, opts: o}
 	if err := db.migrate(ctx, o.Migrate); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := db.reindex(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -157,6 +162,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 			category = excluded.category, status = excluded.status, member = excluded.member, parent = excluded.parent,
 			visibility = excluded.visibility, owner = excluded.owner, t_from = excluded.t_from, t_to = excluded.t_to,
 			lat = excluded.lat, lon = excluded.lon, updated = excluded.updated, doc = excluded.doc`},
+		{&db.indexRecord, `INSERT OR REPLACE INTO search (rowid, title, body) SELECT rowid, ?, ? FROM records WHERE type = ? AND id = ?`},
 		{&db.insertHistory, `INSERT INTO history (type, id, idx, kind, author, logged, custodial) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&db.insertSealed, `INSERT INTO sealed (commitment, idx, salt, content, body, rtype, rid) VALUES (?, ?, ?, ?, ?, ?, ?)`},
 		{&db.insertCheckpoint, `INSERT INTO checkpoints (size, note) VALUES (?, ?)`},
@@ -442,11 +448,16 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if err := db.step("bundles"); err != nil {
 		return err
 	}
-	upsertRecord := st(db.upsertRecord)
+	upsertRecord, indexRecord := st(db.upsertRecord), st(db.indexRecord)
 	for _, r := range b.Records {
 		if _, err := upsertRecord.ExecContext(ctx, r.Type, r.ID, r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent,
 			r.Visibility, r.Owner, r.From, r.To, r.Lat, r.Lon, r.Created, r.Updated, r.Doc); err != nil {
 			return err
+		}
+		if title, body, ok := store.SearchText(r.Type, r.Doc); ok {
+			if _, err := indexRecord.ExecContext(ctx, title, body, r.Type, r.ID); err != nil {
+				return err
+			}
 		}
 	}
 	if err := db.step("records"); err != nil {
@@ -668,6 +679,105 @@ func (db *DB) Records(ctx context.Context, q truce.Query) ([]truce.Record, error
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// Search finds the records whose text matches q's words, best first.
+func (db *DB) Search(ctx context.Context, q truce.Search) ([]truce.SearchHit, error) {
+	if q.Access == nil {
+		return nil, store.ErrNoAccess
+	}
+	words := store.SearchWords(q.Text)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	// Each word a quoted phrase (no query syntax passes), the last also a
+	// prefix: "mortar shel" finds "mortar shells".
+	for i, w := range words {
+		words[i] = `"` + w + `"`
+	}
+	words[len(words)-1] += "*"
+	conds, args := []string{"search MATCH ?"}, []any{strings.Join(words, " ")}
+	if q.Type != "" {
+		conds, args = append(conds, "r.type = ?"), append(args, q.Type)
+	}
+	if q.From != 0 {
+		conds, args = append(conds, "r.t_to >= ?"), append(args, q.From)
+	}
+	if q.To != 0 {
+		conds, args = append(conds, "r.t_from <= ?"), append(args, q.To)
+	}
+	if a := q.Access; !a.All {
+		conds = append(conds, "(r.visibility = ? OR (r.visibility = ? AND ?) OR (r.visibility = ? AND (? OR r.owner = ?)))")
+		args = append(args, truce.Public, truce.Parties, a.Parties || a.Mechanism, truce.Internal, a.Mechanism, nonEmpty(a.Party))
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT r.type, r.id, search.title, snippet(search, 1, '«', '»', '…', 16)
+		FROM search JOIN records r ON r.rowid = search.rowid WHERE `+strings.Join(conds, " AND ")+
+		` ORDER BY search.rank, r.created DESC LIMIT `+strconv.Itoa(limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []truce.SearchHit
+	for rows.Next() {
+		var h truce.SearchHit
+		if err := rows.Scan(&h.Type, &h.ID, &h.Title, &h.Snippet); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// reindex fills the search index from the records, once, for a database
+// whose records were written before it had one.
+func (db *DB) reindex(ctx context.Context) error {
+	var indexed, records int
+	if err := db.w.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM search), (SELECT count(*) FROM records)`).Scan(&indexed, &records); err != nil {
+		return err
+	}
+	if indexed > 0 || records == 0 {
+		return nil
+	}
+	rows, err := db.w.QueryContext(ctx, `SELECT rowid, type, doc FROM records`)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		rowid       int64
+		title, body string
+	}
+	var todo []row
+	for rows.Next() {
+		var id int64
+		var typ string
+		var doc []byte
+		if err := rows.Scan(&id, &typ, &doc); err != nil {
+			rows.Close()
+			return err
+		}
+		if title, body, ok := store.SearchText(typ, doc); ok {
+			todo = append(todo, row{id, title, body})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, r := range todo {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO search (rowid, title, body) VALUES (?, ?, ?)`, r.rowid, r.title, r.body); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Where renders q as an SQL condition with ? placeholders.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ func Records(t *testing.T, open Opener) {
 	t.Run("Lists", func(t *testing.T) { testRecords(t, open(t)) })
 	t.Run("Access", func(t *testing.T) { testAccess(t, open(t)) })
 	t.Run("Find", func(t *testing.T) { testFind(t, open(t)) })
+	t.Run("Search", func(t *testing.T) { testSearch(t, open(t)) })
 }
 
 // Credentials is the suite of store.Credentials.
@@ -119,6 +121,81 @@ func testAccess(t *testing.T, s store.Store) {
 	// A query that does not say whose access it reads with sees nothing.
 	if got, err := s.Records(ctx, truce.Query{Type: "evidence"}); !errors.Is(err, store.ErrNoAccess) || len(got) != 0 {
 		t.Fatalf("a query without access = %d records, %v", len(got), err)
+	}
+}
+
+// testSearch checks full-text search: by a word of what people wrote, in
+// any script and without its diacritics, the last word as a prefix; by
+// type and time; only what the reader may see; a record's new text
+// replacing its old; and a query's punctuation read as nothing but
+// separators.
+func testSearch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newLogWriter(t, s)
+	rec := func(typ, id, vis, owner string, from int64, doc string) truce.Record {
+		return truce.Record{Type: typ, ID: id, Visibility: vis, Owner: owner, From: from, To: from, Created: from, Updated: from, Doc: []byte(doc)}
+	}
+	b, g := w.batch(4, []truce.Record{
+		rec("allegation", "AL-1", truce.Public, "PK", 10, `{"title":"Mortar fire on Kurram","narrative":"Shells struck a house in Parachinar at dusk."}`),
+		rec("allegation", "AL-2", truce.Internal, "PK", 20, `{"title":"Kept within","narrative":"A protected witness saw the mortar crew."}`),
+		rec("case", "CS-1", truce.Public, "", 30, `{"id":"CS-1","sha256":"mortar","notes":"Mortar craters measured; گولہ باری confirmed."}`),
+		rec("member", "ana", truce.Public, "", 40, `{"name":"Mortar Analyst"}`),
+	}, nil)
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	w.tree.Commit(g)
+	ids := func(q truce.Search) string {
+		t.Helper()
+		hits, err := s.Search(ctx, q)
+		if err != nil {
+			t.Fatalf("search %+v: %v", q, err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.Type+"/"+h.ID)
+			if h.Title == "" || !strings.Contains(strings.ToLower(h.Snippet), "«") {
+				t.Errorf("hit %+v: no title or no highlighted words", h)
+			}
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
+	}
+	everyone, pk, af := &truce.Access{}, &truce.Access{Parties: true, Party: "PK"}, &truce.Access{Parties: true, Party: "AF"}
+	for _, c := range []struct {
+		q    truce.Search
+		want string
+	}{
+		{truce.Search{Text: "mortar", Access: truce.Everything}, "allegation/AL-1 allegation/AL-2 case/CS-1"}, // not the member, not ids or hashes
+		{truce.Search{Text: "mortar", Access: pk}, "allegation/AL-1 allegation/AL-2 case/CS-1"},
+		{truce.Search{Text: "mortar", Access: af}, "allegation/AL-1 case/CS-1"},
+		{truce.Search{Text: "witness", Access: everyone}, ""},
+		{truce.Search{Text: "PARACH", Access: everyone}, "allegation/AL-1"},         // a prefix, any case
+		{truce.Search{Text: "shells house", Access: everyone}, "allegation/AL-1"},   // every word
+		{truce.Search{Text: "shells crew", Access: truce.Everything}, ""},           // … in one record
+		{truce.Search{Text: "گولہ", Access: everyone}, "case/CS-1"},                 // another script
+		{truce.Search{Text: "mortar", Type: "case", Access: everyone}, "case/CS-1"}, // by type
+		{truce.Search{Text: "mortar", From: 25, Access: everyone}, "case/CS-1"},     // by time
+		{truce.Search{Text: `mortar" OR "witness NEAR(`, Access: everyone}, ""},     // syntax is words
+		{truce.Search{Text: `"*^-`, Access: truce.Everything}, ""},
+	} {
+		if got := ids(c.q); got != c.want {
+			t.Errorf("search %q (type %q, from %d) as %+v = %q, want %q", c.q.Text, c.q.Type, c.q.From, c.q.Access, got, c.want)
+		}
+	}
+	// A record's new text replaces its old in the index.
+	b, _ = w.batch(1, []truce.Record{rec("allegation", "AL-1", truce.Public, "PK", 10, `{"title":"Mortar fire on Kurram","narrative":"Revised: rockets, not shells."}`)}, nil)
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(truce.Search{Text: "parachinar", Access: everyone}); got != "" {
+		t.Errorf("the old text is still found: %q", got)
+	}
+	if got := ids(truce.Search{Text: "rockets", Access: everyone}); got != "allegation/AL-1" {
+		t.Errorf("the new text is not found: %q", got)
+	}
+	if _, err := s.Search(ctx, truce.Search{Text: "mortar"}); !errors.Is(err, store.ErrNoAccess) {
+		t.Errorf("a search without access: %v", err)
 	}
 }
 

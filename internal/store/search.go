@@ -1,0 +1,79 @@
+package store
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// Searchable are the types of records search finds, and the fields of
+// their documents it reads: what people write in them (narratives,
+// replies, descriptions, reasoning, titles), never ids, hashes or keys.
+var Searchable = []string{"allegation", "case", "task", "evidence", "finding", "consequence", "commitment", "source", "story"}
+
+// textFields are the document fields, at any depth, whose text is
+// searched.
+var textFields = map[string]bool{"title": true, "narrative": true, "text": true, "description": true, "reasoning": true,
+	"summary": true, "result": true, "note": true, "notes": true, "reason": true, "sentence": true, "place": true, "name": true,
+	"outlet": true, "response": true, "explanation": true}
+
+// SearchText is what a store indexes of a record for search: its title
+// (the document's own, else the start of its text) and the text of its
+// fields in document order. Every store indexes the same.
+func SearchText(typ string, doc []byte) (title, body string, ok bool) {
+	if !slices.Contains(Searchable, typ) {
+		return "", "", false
+	}
+	var v any
+	if json.Unmarshal(doc, &v) != nil {
+		return "", "", false
+	}
+	var parts []string
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				walk(k, x[k])
+			}
+		case []any:
+			for _, e := range x {
+				walk(key, e)
+			}
+		case string:
+			if textFields[key] && x != "" {
+				parts = append(parts, x)
+			}
+		}
+	}
+	walk("", v)
+	if m, _ := v.(map[string]any); m != nil {
+		title, _ = m["title"].(string)
+	}
+	body = strings.Join(parts, "\n")
+	if title == "" {
+		title = firstWords(body, 12)
+	}
+	return title, body, true
+}
+
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	if len(f) > n {
+		return strings.Join(f[:n], " ") + " …"
+	}
+	return strings.Join(f, " ")
+}
+
+// SearchWords are the words of a search, letters and digits of any
+// script: what a store matches, each word in full but the last, which may
+// begin a word. Nothing of the query's own syntax reaches the index.
+func SearchWords(q string) []string {
+	return strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\u200c' })
+}
