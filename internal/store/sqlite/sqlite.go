@@ -90,7 +90,7 @@ type DB struct {
 	closeErr  error
 
 	upsertTile, deleteBundle, insertBundle, upsertRecord, insertHistory, insertCheckpoint, setTree, insertSealed *sql.Stmt
-	indexRecord                                                                                               *sql.Stmt
+	indexRecord                                                                                                  *sql.Stmt
 	readToken, readTile                                                                                          *sql.Stmt
 }
 
