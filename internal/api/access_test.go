@@ -449,3 +449,59 @@ func TestNoSecretsLogged(t *testing.T) {
 func blobRoot(t *testing.T, f *fixture) string { return f.blobDir }
 
 var _ = blob.Open
+
+// Search finds a record by a word of its narrative for those who may see
+// it, and for no one else; sealed content is not searched; bad queries are
+// refused with what is wrong.
+func TestSearch(t *testing.T) {
+	f := newFixture(t)
+	a := testkit.Allegation("AF", 1)
+	a.Visibility = truce.Internal
+	a.Narrative = "Internal report: sniper fire from the ridge above Ghulam Khan."
+	sealed, opening := sealedOpening(`{"witnesses":["Zarmina Afridi"]}`)
+	a.Sealed = &sealed
+	env := f.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, a)
+	envJSON, _ := json.Marshal(env)
+	wrapped, _ := json.Marshal(map[string]any{"envelope": json.RawMessage(envJSON), "opening": testkit.Opening(env), "sealed": opening})
+	if code, body, _ := f.do(t, "POST", "/api/v1/allegations", f.tokens["pk-liaison"], wrapped, "Content-Type", "application/json"); code != 201 {
+		t.Fatalf("filing = %d %s", code, body)
+	}
+	shared := testkit.Allegation("AF", 2)
+	shared.Narrative = "Sniper fire on the road to Ghulam Khan, shared with both parties."
+	f.WaitCheckpoint(t, f.Submit(t, f.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, shared)).Index+1)
+	search := func(who, query string) (int, string) {
+		code, body, _ := f.do(t, "GET", "/api/v1/search?"+query, f.tokens[who], nil)
+		var out struct{ Items []truce.SearchHit }
+		json.Unmarshal(body, &out)
+		var ids []string
+		for _, h := range out.Items {
+			ids = append(ids, h.ID)
+		}
+		if code != 200 {
+			return code, string(body)
+		}
+		return code, strings.Join(ids, " ")
+	}
+	for _, c := range []struct{ who, query, want string }{
+		{"pk-liaison", "q=sniper", "AL-0001 AL-0002"},
+		{"tr-mediator", "q=ridge", "AL-0001"},
+		{"af-liaison", "q=sniper", "AL-0002"},
+		{"af-liaison", "q=ridge", ""},
+		{"observer", "q=ridge", ""},
+		{"pk-liaison", "q=zarmina", ""}, // sealed: never indexed
+		{"pk-liaison", "q=sniper&type=case", ""},
+		{"pk-liaison", "q=sniper&to=2000-01-01", ""},
+	} {
+		if code, got := search(c.who, c.query); code != 200 || got != c.want {
+			t.Errorf("%s searching %s = %d %q, want %q", c.who, c.query, code, got, c.want)
+		}
+	}
+	for _, q := range []string{"", "q=%22%2A", "type=member&q=sniper", "q=sniper&from=yesterday", "q=" + strings.Repeat("a+", 150)} {
+		if code, body := search("pk-liaison", q); code/100 != 4 || !strings.Contains(body, `"error"`) {
+			t.Errorf("search ?%s = %d %s, want a 4xx that names the problem", q, code, body)
+		}
+	}
+	if code, _, _ := f.do(t, "GET", "/api/v1/search?q=sniper", "", nil); code != 401 {
+		t.Errorf("an anonymous search = %d", code)
+	}
+}

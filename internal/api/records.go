@@ -390,6 +390,26 @@ func (s *Server) openings(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
+	q := truce.Search{Text: r.URL.Query().Get("q"), Type: r.URL.Query().Get("type"), Limit: 50}
+	var err error
+	if q.From, err = timeParam(r, "from", false); err != nil {
+		return err
+	}
+	if q.To, err = timeParam(r, "to", true); err != nil {
+		return err
+	}
+	if q.From != 0 && q.To != 0 && q.From > q.To {
+		return truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
+	}
+	hits, err := s.cfg.Read.Search(r.Context(), gate.Viewer(r), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": hits})
+	return nil
+}
+
 func (s *Server) discrepancies(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	items, err := s.cfg.Read.Discrepancies(r.Context(), gate.Viewer(r), q.Get("story"), q.Get("kind"))

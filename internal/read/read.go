@@ -68,6 +68,29 @@ func (s *Service) List(ctx context.Context, v policy.Viewer, q truce.Query) ([]t
 	return s.cfg.Store.Records(ctx, q)
 }
 
+// Search finds the records v may see by the words people wrote in them,
+// best match first (store.Records.Search).
+func (s *Service) Search(ctx context.Context, v policy.Viewer, q truce.Search) ([]truce.SearchHit, error) {
+	if err := s.check(v, policy.ReadRecords); err != nil {
+		return nil, err
+	}
+	if len(store.SearchWords(q.Text)) == 0 {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "q", "give a word to search for")
+	}
+	if len([]rune(q.Text)) > 200 {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "q", "is longer than 200 characters")
+	}
+	if q.Type != "" && !slices.Contains(store.Searchable, q.Type) {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "type", "must be one of %v", store.Searchable)
+	}
+	q.Access = policy.AccessOf(v)
+	hits, err := s.cfg.Store.Search(ctx, q)
+	if hits == nil {
+		hits = []truce.SearchHit{}
+	}
+	return hits, err
+}
+
 // readAction is the action reading records of a type is.
 func readAction(typ string) policy.Action {
 	if typ == rules.TypeMember {
