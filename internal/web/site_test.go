@@ -19,6 +19,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/demo"
@@ -96,7 +97,8 @@ func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
 
 var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
 	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/evidence/new?case=CS-0001", "/records/case/CS-0001", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31",
-	"/stories", "/stories?disputed=1", "/stories/ST-0002", "/sources/SRC-0002", "/sources/SRC-0004", "/records/outlet/gulf-wire", "/act/link-source?story=ST-0002", "/act/move-source?source=SRC-0006"}
+	"/stories", "/stories?disputed=1", "/stories/ST-0002", "/sources/SRC-0002", "/sources/SRC-0004", "/records/outlet/gulf-wire", "/act/link-source?story=ST-0002", "/act/move-source?source=SRC-0006",
+	"/search?q=mortar", "/search?q=%22&type=case"}
 
 // Every page renders for every role in every language, with no missing
 // message, in the language's direction.
@@ -482,6 +484,59 @@ func TestEvidenceUpload(t *testing.T) {
 // The story page lays each discrepancy out with both sources' sentences,
 // marks copies, and grades claims; the analyst is offered the link to an
 // allegation, a party's liaison is not.
+// The header's search finds an allegation by a word of its narrative for
+// those who may see it, links to it, and never shows one kept within the
+// mechanism to a party that does not own it.
+func TestSearchPage(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	recs, _ := s.in.Store.Records(ctx, truce.Query{Type: rules.TypeAllegation, Access: truce.Everything, Limit: 1000})
+	var shared, kept *truce.Allegation
+	owner := ""
+	for _, r := range recs {
+		var a truce.Allegation
+		json.Unmarshal(r.Doc, &a)
+		switch {
+		case r.Visibility == truce.Parties && shared == nil:
+			shared = &a
+		case r.Visibility == truce.Internal && kept == nil:
+			kept, owner = &a, r.Owner
+		}
+	}
+	if shared == nil || kept == nil {
+		t.Fatal("the demo has no shared and no kept allegation")
+	}
+	word := func(a *truce.Allegation) string { // its longest word
+		var w string
+		for _, f := range strings.FieldsFunc(a.Narrative, func(r rune) bool { return !unicode.IsLetter(r) }) {
+			if len(f) > len(w) {
+				w = f
+			}
+		}
+		return w
+	}
+	other := "af-liaison" // a party that does not own it
+	if owner == "AF" {
+		other = "pk-liaison"
+	}
+	for _, c := range []struct {
+		who, q, id string
+		found      bool
+	}{
+		{"pk-liaison", word(shared), shared.ID, true},
+		{"analyst", word(kept), kept.ID, true},
+		{other, word(kept), kept.ID, false},
+	} {
+		code, page := get(t, s.signIn(t, c.who), s.url+"/search?q="+url.QueryEscape(c.q))
+		if code != http.StatusOK || strings.Contains(page, `href="/allegations/`+c.id+`"`) != c.found {
+			t.Errorf("%s searching %q: %d, found %s: %v, want %v", c.who, c.q, code, c.id, !c.found, c.found)
+		}
+	}
+	if _, page := get(t, s.signIn(t, "pk-liaison"), s.url+"/"); !strings.Contains(page, `action="/search"`) {
+		t.Error("the header has no search")
+	}
+}
+
 func TestStoryPage(t *testing.T) {
 	s := newSite(t)
 	var story truce.Story

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/gazetteer"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/wire"
 )
 
@@ -191,4 +193,63 @@ func distanceKM(lat1, lon1, lat2, lon2 float64) float64 {
 	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
 	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
 	return 2 * earth * math.Asin(math.Sqrt(h))
+}
+
+type searchData struct {
+	Q, Type, From, To, Problem string
+	Types                      []string
+	Hits                       []truce.SearchHit
+}
+
+// Link is where a found record is read.
+func (searchData) Link(typ, id string) string {
+	switch typ {
+	case rules.TypeAllegation:
+		return "/allegations/" + url.PathEscape(id)
+	case rules.TypeStory:
+		return "/stories/" + url.PathEscape(id)
+	case rules.TypeSource:
+		return "/sources/" + url.PathEscape(id)
+	}
+	return "/records/" + url.PathEscape(typ) + "/" + url.PathEscape(id)
+}
+
+// search finds records by the words people wrote in them, as the reader
+// may see them; a bad query is said on the page, not as an error page.
+func (s *Server) search(w http.ResponseWriter, r *http.Request, v *view) error {
+	d := &searchData{Q: r.FormValue("q"), Type: r.FormValue("type"), From: r.FormValue("from"), To: r.FormValue("to"), Types: store.Searchable}
+	if d.Q != "" {
+		q := truce.Search{Text: d.Q, Type: d.Type, Limit: 50}
+		var err error
+		for _, t := range []struct {
+			v   string
+			end bool
+			to  *int64
+		}{{d.From, false, &q.From}, {d.To, true, &q.To}} {
+			if t.v == "" {
+				continue
+			}
+			day, perr := time.Parse(time.DateOnly, t.v)
+			if perr != nil {
+				err = truce.FieldErrorf(truce.CodeBadTime, "from", "a date is written YYYY-MM-DD")
+				break
+			}
+			if t.end {
+				day = day.Add(24*time.Hour - time.Second)
+			}
+			*t.to = day.Unix()
+		}
+		if err == nil {
+			d.Hits, err = s.cfg.Read.Search(r.Context(), v.who, q)
+		}
+		var fe *truce.Error
+		switch {
+		case errors.As(err, &fe) && (fe.Code == truce.CodeInvalid || fe.Code == truce.CodeBadTime):
+			d.Problem = fe.Error()
+		case err != nil:
+			return err
+		}
+	}
+	s.render(w, v, "search", v.L.T("nav.search"), d)
+	return nil
 }

@@ -91,6 +91,7 @@ var routes = []page{
 	{"GET", "/records/{type}/{id}", policy.ReadRecords, (*Server).record, false},
 	{"GET", "/map", policy.ReadRecords, (*Server).mapPage, false},
 	{"GET", "/stories", policy.ReadRecords, (*Server).stories, false},
+	{"GET", "/search", policy.ReadRecords, (*Server).search, false},
 	{"GET", "/stories/{id}", policy.ReadRecords, (*Server).story, false},
 	{"GET", "/sources/{id}", policy.ReadRecords, (*Server).source, false},
 	{"GET", "/act/{action}", policy.Submit, (*Server).form, false},
