@@ -19,6 +19,7 @@ type item struct {
 	ID, Href, Text string
 	Due            time.Time
 	Overdue        bool
+	Owes           string // who must act on an overdue item: a party, the mediators, the mechanism, a member
 }
 
 type dashboardData struct {
@@ -26,11 +27,14 @@ type dashboardData struct {
 	Overdue  []item
 }
 
-// dashboard gathers what awaits the member, by role: replies due and
-// consequences falling due for a party; allegations to admit, findings to
-// sign and consequences to confirm for a mediator; tasks for a monitor or
-// an analyst; open-source stories whose sources disagree for an analyst or
-// a mediator; and, for everyone, what is overdue.
+// dashboard gathers what awaits the member, what it owes first, by role:
+// replies due and consequences falling due for a party, then the findings
+// in effect that concern it; allegations to admit, findings to sign and
+// consequences to confirm for a mediator; tasks for a monitor or an
+// analyst; open-source stories whose sources disagree for an analyst or a
+// mediator. The mechanism's whole overdue list, with who owes each item,
+// is for the mechanism's members: a party's own overdue items are marked
+// late in its sections.
 func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 	ctx := r.Context()
 	m := v.Member
@@ -94,6 +98,22 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 			return nil, err
 		}
 		add("dash.consequences_due", cq)
+		recs, err := list(truce.Query{Type: rules.TypeFinding, Status: truce.FindingInEffect})
+		if err != nil {
+			return nil, err
+		}
+		var against []item
+		for _, rec := range recs {
+			f, err := decode[truce.Finding](rec.Doc)
+			if err != nil {
+				return nil, err
+			}
+			if f.Responsible == m.Party && len(against) < 10 { // newest first
+				against = append(against, item{ID: f.ID, Href: link(rules.TypeFinding, f.ID), Text: v.L.T("dash.finding_against", f.Determination, f.Allegation)})
+			}
+		}
+		add("dash.findings_against", against)
+		return d, nil // its overdue items are marked in its sections; the mechanism's are the mechanism's
 	case m.Role == truce.RoleMediator:
 		admit, err := allegations(truce.Query{Status: truce.AllegationFiled}, func(a *truce.Allegation) (time.Time, bool, bool) {
 			return a.Admission.Due, a.Admission.Overdue, true
@@ -161,9 +181,38 @@ func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
 	}
 	for _, o := range overdue.Items {
 		ref := o.Ref()
-		d.Overdue = append(d.Overdue, item{ID: o.ID, Href: link(ref.Type, o.ID), Text: o.Kind, Due: o.Due, Overdue: true})
+		d.Overdue = append(d.Overdue, item{ID: o.ID, Href: link(ref.Type, o.ID), Text: o.Kind, Due: o.Due, Overdue: true,
+			Owes: s.owes(r, v, o)})
 	}
 	return d, nil
+}
+
+// owes says who must act on an overdue item: the accused party for a
+// reply, the target of a consequence, the assignee of a task, the
+// mediators for an admission, the mechanism for a verification.
+func (s *Server) owes(r *http.Request, v *view, o rules.Overdue) string {
+	ref := o.Ref()
+	rec, _, err := s.cfg.Read.Get(r.Context(), v.who, ref.Type, ref.ID)
+	if err != nil {
+		return ""
+	}
+	switch o.Kind {
+	case rules.DueReply:
+		if a, err := decode[truce.Allegation](rec.Doc); err == nil && a.Accused != "" {
+			return v.L.T("party." + a.Accused)
+		}
+	case rules.DueConsequence:
+		if c, err := decode[truce.Consequence](rec.Doc); err == nil {
+			return c.Target
+		}
+	case rules.DueTask:
+		if t, err := decode[truce.Task](rec.Doc); err == nil {
+			return t.Assignee
+		}
+	case rules.DueAdmission:
+		return v.L.T("dash.owes_mediators")
+	}
+	return v.L.T("dash.owes_mechanism")
 }
 
 // categoryName is a category's ACLED sub-event type.

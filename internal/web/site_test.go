@@ -678,3 +678,43 @@ func TestInviteFromPages(t *testing.T) {
 		t.Fatalf("a liaison giving a link = %d", code)
 	}
 }
+
+// A liaison's dashboard opens with what its party owes, then the findings
+// in effect that concern it, and shows none of the mechanism's overdue
+// list; a mediator's shows that list with who owes each item.
+func TestDashboardWhatIOwe(t *testing.T) {
+	s := newSite(t)
+	_, pk := get(t, s.signIn(t, "pk-liaison"), s.url+"/")
+	first := strings.Index(pk, "<h2>")
+	if first < 0 || !strings.HasPrefix(pk[first:], "<h2>Replies due from your party") {
+		t.Errorf("PK's dashboard does not open with the replies it owes: %.200s", pk[max(first, 0):])
+	}
+	if strings.Contains(pk, `class="overdue"`) {
+		t.Error("PK's dashboard shows the mechanism's overdue list")
+	}
+	// AF sees the findings in effect against it, with links.
+	recs, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeFinding, Status: truce.FindingInEffect, Access: truce.Everything})
+	var against string
+	for _, r := range recs {
+		if f, _ := decodeFinding(r.Doc); f.Responsible == "AF" {
+			against = f.ID
+			break
+		}
+	}
+	if against == "" {
+		t.Fatal("the demo has no finding in effect against AF")
+	}
+	_, af := get(t, s.signIn(t, "af-liaison"), s.url+"/")
+	if !strings.Contains(af, "Findings in effect concerning my party") || !strings.Contains(af, `href="/records/finding/`+against+`"`) {
+		t.Errorf("AF's dashboard lacks the finding %s against it", against)
+	}
+	_, tr := get(t, s.signIn(t, "tr-mediator"), s.url+"/")
+	if !strings.Contains(tr, `class="overdue"`) || !strings.Contains(tr, "owed by Afghanistan") && !strings.Contains(tr, "owed by Pakistan") {
+		t.Error("the mediator's overdue list is missing or does not say who owes each item")
+	}
+}
+
+func decodeFinding(doc []byte) (truce.Finding, error) {
+	var f truce.Finding
+	return f, json.Unmarshal(doc, &f)
+}
