@@ -718,3 +718,22 @@ func decodeFinding(doc []byte) (truce.Finding, error) {
 	var f truce.Finding
 	return f, json.Unmarshal(doc, &f)
 }
+
+// A record reads as people read it: a finding's signatures a list of who
+// signed when, the records it names links, no raw JSON.
+func TestRecordReadable(t *testing.T) {
+	s := newSite(t)
+	code, page := get(t, s.signIn(t, "tr-mediator"), s.url+"/records/finding/FD-0001")
+	if code != http.StatusOK {
+		t.Fatalf("finding page = %d", code)
+	}
+	main := page[strings.Index(page, "<main"):]
+	for _, want := range []string{`<ul class="facts-list">`, `href="/allegations/AL-`, `href="/records/case/CS-`, `<time datetime=`} {
+		if !strings.Contains(main, want) {
+			t.Errorf("the finding page lacks %s", want)
+		}
+	}
+	if strings.Contains(main, `{&#34;`) || strings.Contains(main, `{"`) {
+		t.Error("the finding page shows raw JSON")
+	}
+}

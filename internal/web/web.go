@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -606,7 +607,7 @@ type link struct{ Label, Href string }
 // fact is one field of a record, as shown.
 type fact struct {
 	Key   string
-	Value string
+	Value template.HTML // escaped text, with ids as links and times in the reader's zones
 }
 
 type recordData struct {
@@ -658,7 +659,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 		if k == "id" || k == "exercise" {
 			continue
 		}
-		d.Facts = append(d.Facts, fact{Key: k, Value: show(doc[k])})
+		d.Facts = append(d.Facts, fact{Key: k, Value: readable(v.L, doc[k])})
 	}
 	if ra, ok := recordActions[typ]; ok {
 		d.Actions = offer(v, ra.field, id, ra.actions...)
@@ -670,23 +671,62 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	return nil
 }
 
-// show renders a document value as text.
-func show(x any) string {
+// ids are the records a document names, by their prefixes.
+var ids = regexp.MustCompile(`\b(AL|CS|TK|EV|FD|CQ|CM|AM|SRC|ST)-\d{4,}\b`)
+
+var idTypes = map[string]string{"AL": rules.TypeAllegation, "CS": rules.TypeCase, "TK": rules.TypeTask, "EV": rules.TypeEvidence,
+	"FD": rules.TypeFinding, "CQ": rules.TypeConsequence, "CM": rules.TypeCommitment, "AM": rules.TypeAmendment,
+	"SRC": rules.TypeSource, "ST": rules.TypeStory}
+
+// readable renders a document value as people read it: text escaped,
+// record ids as links, times in UTC and each party's zone, a list of
+// objects (signatures, custody events) as a list of lines, an object as
+// its labelled fields.
+func readable(l *Lang, x any) template.HTML {
 	switch x := x.(type) {
 	case string:
-		return x
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && len(x) >= 20 {
+			return l.Time(t)
+		}
+		esc := template.HTMLEscapeString(x)
+		return template.HTML(ids.ReplaceAllStringFunc(esc, func(id string) string {
+			typ := idTypes[id[:strings.IndexByte(id, '-')]]
+			return `<a href="` + template.HTMLEscapeString(recordPath(typ, id)) + `">` + id + `</a>`
+		}))
 	case nil:
 		return ""
 	case []any:
+		if len(x) > 0 {
+			if _, ok := x[0].(map[string]any); ok {
+				var b strings.Builder
+				b.WriteString("<ul class=\"facts-list\">")
+				for _, e := range x {
+					b.WriteString("<li>" + string(readable(l, e)) + "</li>")
+				}
+				b.WriteString("</ul>")
+				return template.HTML(b.String())
+			}
+		}
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = show(e)
+			parts[i] = string(readable(l, e))
 		}
-		return strings.Join(parts, ", ")
+		return template.HTML(strings.Join(parts, ", "))
 	case map[string]any:
-		b, _ := json.Marshal(x)
-		return string(b)
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var parts []string
+		for _, k := range keys {
+			if v := readable(l, x[k]); v != "" && v != "false" && v != "0" {
+				parts = append(parts, template.HTMLEscapeString(l.Label(k))+": "+string(v))
+			}
+		}
+		return template.HTML(strings.Join(parts, " · "))
 	default:
-		return fmt.Sprint(x)
+		return template.HTML(template.HTMLEscapeString(fmt.Sprint(x)))
 	}
 }
+
