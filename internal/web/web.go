@@ -729,4 +729,3 @@ func readable(l *Lang, x any) template.HTML {
 		return template.HTML(template.HTMLEscapeString(fmt.Sprint(x)))
 	}
 }
-
