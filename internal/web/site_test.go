@@ -98,7 +98,7 @@ func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
 var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
 	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/evidence/new?case=CS-0001", "/records/case/CS-0001", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31",
 	"/stories", "/stories?disputed=1", "/stories/ST-0002", "/sources/SRC-0002", "/sources/SRC-0004", "/records/outlet/gulf-wire", "/act/link-source?story=ST-0002", "/act/move-source?source=SRC-0006",
-	"/search?q=mortar", "/search?q=%22&type=case"}
+	"/search?q=mortar", "/search?q=%22&type=case", "/records/finding", "/records/consequence?party=AF", "/records/case?status=closed"}
 
 // Every page renders for every role in every language, with no missing
 // message, in the language's direction.
@@ -735,5 +735,37 @@ func TestRecordReadable(t *testing.T) {
 	}
 	if strings.Contains(main, `{&#34;`) || strings.Contains(main, `{"`) {
 		t.Error("the finding page shows raw JSON")
+	}
+}
+
+// List pages for the records without one of their own: filtered, linked,
+// and only what the reader may see.
+func TestRecordLists(t *testing.T) {
+	s := newSite(t)
+	_, page := get(t, s.signIn(t, "tr-mediator"), s.url+"/records/finding")
+	if !strings.Contains(page, `href="/records/finding/FD-0001"`) {
+		t.Error("the findings list lacks FD-0001")
+	}
+	// A party does not see, in the list, the tasks kept within the mechanism.
+	recs, _ := s.in.Store.Records(context.Background(), truce.Query{Type: rules.TypeTask, Access: truce.Everything})
+	_, af := get(t, s.signIn(t, "af-liaison"), s.url+"/records/task")
+	kept := 0
+	for _, r := range recs {
+		if r.Visibility == truce.Internal && r.Owner != "AF" {
+			kept++
+			if strings.Contains(af, `href="/records/task/`+r.ID+`"`) {
+				t.Errorf("AF sees %s, kept within the mechanism, in the list", r.ID)
+			}
+		}
+	}
+	if kept == 0 {
+		t.Fatal("the demo keeps no task from AF")
+	}
+	for path, want := range map[string]int{"/records/member": 404, "/records/case?party=XX": 400, "/records/allegation": 303} {
+		c := s.signIn(t, "tr-mediator")
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		if code, _ := get(t, c, s.url+path); code != want {
+			t.Errorf("%s = %d, want %d", path, code, want)
+		}
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/submit"
 	"github.com/truce-mvm/truce/internal/wire"
 	"github.com/truce-mvm/truce/internal/witness"
@@ -90,6 +91,7 @@ var routes = []page{
 	{"GET", "/agreement", policy.ReadRecords, (*Server).agreement, false},
 	{"GET", "/log", policy.LogCheckpoint, (*Server).logPage, false},
 	{"GET", "/records/{type}/{id}", policy.ReadRecords, (*Server).record, false},
+	{"GET", "/records/{type}", policy.ReadRecords, (*Server).records, false},
 	{"GET", "/map", policy.ReadRecords, (*Server).mapPage, false},
 	{"GET", "/stories", policy.ReadRecords, (*Server).stories, false},
 	{"GET", "/search", policy.ReadRecords, (*Server).search, false},
@@ -728,4 +730,59 @@ func readable(l *Lang, x any) template.HTML {
 	default:
 		return template.HTML(template.HTMLEscapeString(fmt.Sprint(x)))
 	}
+}
+
+// listed are the record types with a list page of their own under
+// /records/{type}; allegations, stories and sources have theirs.
+var listed = []string{rules.TypeCase, rules.TypeTask, rules.TypeEvidence, rules.TypeFinding, rules.TypeConsequence, rules.TypeCommitment}
+
+type recordRow struct {
+	ID, Href, Title, Status string
+	Entry                   int64 // the last entry that touched it
+}
+
+type recordsData struct {
+	Type, Status, Party string
+	Types, Parties      []string
+	Rows                []recordRow
+	Next                string
+}
+
+// records lists the records of a type the reader may see, newest first,
+// by status and party.
+func (s *Server) records(w http.ResponseWriter, r *http.Request, v *view) error {
+	typ := r.PathValue("type")
+	if !slices.Contains(listed, typ) {
+		if _, ok := ownPages[typ]; ok {
+			http.Redirect(w, r, strings.TrimSuffix(ownPages[typ], "/"), http.StatusSeeOther)
+			return nil
+		}
+		return truce.Errorf(truce.CodeNotFound, "no list of %q", typ)
+	}
+	d := &recordsData{Type: typ, Status: r.FormValue("status"), Party: r.FormValue("party"), Types: listed, Parties: []string{"PK", "AF"}}
+	if d.Party != "" && !slices.Contains(d.Parties, d.Party) {
+		return truce.FieldErrorf(truce.CodeInvalid, "party", "must be PK or AF")
+	}
+	q := truce.Query{Type: typ, Status: d.Status, Party: d.Party, Limit: 100}
+	if c := r.FormValue("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n < 1 {
+			return truce.Errorf(truce.CodeInvalid, "%s", v.L.T("error.cursor"))
+		}
+		q.After = n
+	}
+	recs, err := s.cfg.Read.List(r.Context(), v.who, q)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		title, _, _ := store.SearchText(rec.Type, rec.Doc)
+		d.Rows = append(d.Rows, recordRow{ID: rec.ID, Href: recordPath(rec.Type, rec.ID), Title: title, Status: rec.Status, Entry: rec.Updated})
+	}
+	if len(recs) == q.Limit {
+		next := url.Values{"cursor": {strconv.FormatInt(recs[len(recs)-1].Created, 10)}, "status": {d.Status}, "party": {d.Party}}
+		d.Next = "/records/" + typ + "?" + next.Encode()
+	}
+	s.render(w, v, "records", v.L.T("type."+typ), d)
+	return nil
 }
