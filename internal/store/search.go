@@ -72,8 +72,19 @@ func firstWords(s string, n int) string {
 }
 
 // SearchWords are the words of a search, letters and digits of any
-// script: what a store matches, each word in full but the last, which may
-// begin a word. Nothing of the query's own syntax reaches the index.
+// script, each once and at most MaxSearchWords of them: what a store
+// matches, each word in full but the last, which may begin a word.
+// Nothing of the query's own syntax reaches the index, and a query
+// repeating a word does not make the index read it again.
 func SearchWords(q string) []string {
-	return strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\u200c' })
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\u200c' }) {
+		if !slices.Contains(out, w) && len(out) < MaxSearchWords {
+			out = append(out, w)
+		}
+	}
+	return out
 }
+
+// MaxSearchWords bounds the words of one search.
+const MaxSearchWords = 8
