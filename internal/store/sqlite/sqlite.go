@@ -714,22 +714,37 @@ func (db *DB) Search(ctx context.Context, q truce.Search) ([]truce.SearchHit, er
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
+	// A search holds one of the store's readers: it gets a few seconds,
+	// not as long as the words make it take.
+	ctx, cancel := context.WithTimeout(ctx, searchTime)
+	defer cancel()
 	rows, err := db.r.QueryContext(ctx, `SELECT r.type, r.id, search.title, snippet(search, 1, '«', '»', '…', 16)
 		FROM search JOIN records r ON r.rowid = search.rowid WHERE `+strings.Join(conds, " AND ")+
 		` ORDER BY search.rank, r.created DESC LIMIT `+strconv.Itoa(limit), args...)
 	if err != nil {
-		return nil, err
+		return nil, tooLong(err)
 	}
 	defer rows.Close()
 	var out []truce.SearchHit
 	for rows.Next() {
 		var h truce.SearchHit
 		if err := rows.Scan(&h.Type, &h.ID, &h.Title, &h.Snippet); err != nil {
-			return nil, err
+			return nil, tooLong(err)
 		}
 		out = append(out, h)
 	}
-	return out, rows.Err()
+	return out, tooLong(rows.Err())
+}
+
+// searchTime bounds one search.
+const searchTime = 3 * time.Second
+
+// tooLong says a search that ran out of time is one to narrow.
+func tooLong(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return truce.Errorf(truce.CodeUnavailable, "the search took too long: use fewer or rarer words")
+	}
+	return err
 }
 
 // reindex fills the search index from the records, once, for a database
