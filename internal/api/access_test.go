@@ -483,7 +483,7 @@ func TestSearch(t *testing.T) {
 		return code, strings.Join(ids, " ")
 	}
 	for _, c := range []struct{ who, query, want string }{
-		{"pk-liaison", "q=sniper", "AL-0001 AL-0002"},
+		{"pk-liaison", "q=sniper", "AL-0002 AL-0001"}, // newest first
 		{"tr-mediator", "q=ridge", "AL-0001"},
 		{"af-liaison", "q=sniper", "AL-0002"},
 		{"af-liaison", "q=ridge", ""},

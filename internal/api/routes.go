@@ -97,7 +97,7 @@ func routeTable() []route {
 		{Method: "GET", Path: "/api/v1/sources/lookup", Action: policy.ReadRecords, Summary: "The source ingested from a raw page (by its SHA-256), or the latest one from an address; 404 if none",
 			Params:   []param{{"sha256", "query", "string", "the raw page's SHA-256"}, {"url", "query", "string", "the page's address"}},
 			Response: "SourceRecord", Status: 200, handle: (*Server).lookupSource},
-		{Method: "GET", Path: "/api/v1/search", Action: policy.ReadRecords, Summary: "Find records by the words people wrote in them — allegations and their replies, cases, tasks, evidence, findings, consequences, commitments, sources, stories — only those the reader may see, best match first",
+		{Method: "GET", Path: "/api/v1/search", Action: policy.ReadRecords, Summary: "Find records by the words people wrote in them — allegations and their replies, cases, tasks, evidence, findings, consequences, commitments, sources, stories — only those the reader may see, newest first",
 			Params: []param{{"q", "query", "string", "the words (each must match; the last may begin a word)"}, {"type", "query", "string", "one type of record"},
 				{"from", "query", "string", "the record's time on or after (RFC 3339 or YYYY-MM-DD)"}, {"to", "query", "string", "on or before"}},
 			Response: "SearchHits", Status: 200, handle: (*Server).search},

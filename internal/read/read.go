@@ -69,7 +69,7 @@ func (s *Service) List(ctx context.Context, v policy.Viewer, q truce.Query) ([]t
 }
 
 // Search finds the records v may see by the words people wrote in them,
-// best match first (store.Records.Search).
+// newest first (store.Records.Search).
 func (s *Service) Search(ctx context.Context, v policy.Viewer, q truce.Search) ([]truce.SearchHit, error) {
 	if err := s.check(v, policy.ReadRecords); err != nil {
 		return nil, err

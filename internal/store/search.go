@@ -88,3 +88,39 @@ func SearchWords(q string) []string {
 
 // MaxSearchWords bounds the words of one search.
 const MaxSearchWords = 8
+
+// Snippet is the words of a record's text around the first of a search's
+// words it holds (the last word as a prefix), each match between « and »,
+// about twenty words, cut in time that grows with the text, not with its
+// matches.
+func Snippet(body string, words []string) string {
+	toks := strings.Fields(body)
+	match := func(t string) bool {
+		w := strings.ToLower(strings.TrimFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+		for i, q := range words {
+			if w == q || i == len(words)-1 && strings.HasPrefix(w, q) {
+				return true
+			}
+		}
+		return false
+	}
+	first := slices.IndexFunc(toks, match)
+	if first < 0 {
+		return firstWords(body, 20)
+	}
+	from, to := max(0, first-8), min(len(toks), first+12)
+	out := make([]string, 0, to-from+2)
+	if from > 0 {
+		out = append(out, "…")
+	}
+	for _, t := range toks[from:to] {
+		if match(t) {
+			t = "«" + t + "»"
+		}
+		out = append(out, t)
+	}
+	if to < len(toks) {
+		out = append(out, "…")
+	}
+	return strings.Join(out, " ")
+}

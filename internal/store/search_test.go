@@ -22,3 +22,18 @@ func TestSearchWords(t *testing.T) {
 		}
 	}
 }
+
+// A snippet is the words around the first match, matches marked, the last
+// search word as a prefix.
+func TestSnippet(t *testing.T) {
+	body := strings.Repeat("calm day ", 20) + "Mortar shells struck the house in Parachinar at dusk, police said. " + strings.Repeat("later ", 20)
+	got := Snippet(body, []string{"mortar", "parach"})
+	for _, want := range []string{"«Mortar»", "«Parachinar»", "…"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("snippet %q lacks %q", got, want)
+		}
+	}
+	if n := len(strings.Fields(got)); n > 24 {
+		t.Errorf("a snippet of %d words", n)
+	}
+}

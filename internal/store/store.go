@@ -148,7 +148,7 @@ type Records interface {
 	// EachHistory calls fn for every history item, ordered by index, type, id.
 	EachHistory(ctx context.Context, fn func(truce.HistoryItem) error) error
 	// Search finds records of the Searchable types by the words of what
-	// people wrote in them (SearchText), best match first, only those
+	// people wrote in them (SearchText), newest first, only those
 	// q.Access may see (ErrNoAccess without it). A query is its words
 	// (SearchWords): each must match a word of the record, the last may
 	// begin one; nothing else of it is read as syntax.

@@ -722,7 +722,7 @@ func readable(l *Lang, x any) template.HTML {
 		slices.Sort(keys)
 		var parts []string
 		for _, k := range keys {
-			if v := readable(l, x[k]); v != "" && v != "false" && v != "0" {
+			if v := readable(l, x[k]); v != "" { // "false" and "0" say something: a dissent, no one hurt
 				parts = append(parts, template.HTMLEscapeString(l.Label(k))+": "+string(v))
 			}
 		}

@@ -83,8 +83,11 @@ type DB struct {
 	probed atomic.Int64 // unix nanoseconds of the last probe for room
 
 	commits chan struct{} // nudges the checkpointer
-	stop    chan struct{}
-	stopped chan struct{}
+	// searches are the searches running: fewer than the readers, so that
+	// lists still get one.
+	searches chan struct{}
+	stop     chan struct{}
+	stopped  chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -141,6 +144,7 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 	}
 	db.c.SetMaxOpenConns(1)
 	db.commits, db.stop, db.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	db.searches = make(chan struct{}, 4)
 	go db.checkpointer()
 	if db.readToken, err = db.r.PrepareContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`); err == nil {
 		db.readTile, err = db.r.PrepareContext(ctx, `SELECT data FROM tiles WHERE level = ? AND n = ?`)
@@ -692,11 +696,12 @@ func (db *DB) Search(ctx context.Context, q truce.Search) ([]truce.SearchHit, er
 	}
 	// Each word a quoted phrase (no query syntax passes), the last also a
 	// prefix: "mortar shel" finds "mortar shells".
+	match := make([]string, len(words))
 	for i, w := range words {
-		words[i] = `"` + w + `"`
+		match[i] = `"` + w + `"`
 	}
-	words[len(words)-1] += "*"
-	conds, args := []string{"search MATCH ?"}, []any{strings.Join(words, " ")}
+	match[len(match)-1] += "*"
+	conds, args := []string{"search MATCH ?"}, []any{strings.Join(match, " ")}
 	if q.Type != "" {
 		conds, args = append(conds, "r.type = ?"), append(args, q.Type)
 	}
@@ -718,9 +723,20 @@ func (db *DB) Search(ctx context.Context, q truce.Search) ([]truce.SearchHit, er
 	// not as long as the words make it take.
 	ctx, cancel := context.WithTimeout(ctx, searchTime)
 	defer cancel()
-	rows, err := db.r.QueryContext(ctx, `SELECT r.type, r.id, search.title, snippet(search, 1, '«', '»', '…', 16)
+	// Newest first, not by FTS5's rank: a rank weighs words by the
+	// records that hold them, hidden ones included, and so would tell a
+	// reader about records it may not see. The snippet is cut in Go from
+	// the hits alone (FTS5's snippet costs the square of a record's
+	// matches).
+	select {
+	case db.searches <- struct{}{}:
+		defer func() { <-db.searches }()
+	case <-ctx.Done():
+		return nil, tooLong(ctx.Err())
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT r.type, r.id, search.title, search.body
 		FROM search JOIN records r ON r.rowid = search.rowid WHERE `+strings.Join(conds, " AND ")+
-		` ORDER BY search.rank, r.created DESC LIMIT `+strconv.Itoa(limit), args...)
+		` ORDER BY r.created DESC LIMIT `+strconv.Itoa(limit), args...)
 	if err != nil {
 		return nil, tooLong(err)
 	}
@@ -728,9 +744,11 @@ func (db *DB) Search(ctx context.Context, q truce.Search) ([]truce.SearchHit, er
 	var out []truce.SearchHit
 	for rows.Next() {
 		var h truce.SearchHit
-		if err := rows.Scan(&h.Type, &h.ID, &h.Title, &h.Snippet); err != nil {
+		var body string
+		if err := rows.Scan(&h.Type, &h.ID, &h.Title, &body); err != nil {
 			return nil, tooLong(err)
 		}
+		h.Snippet = store.Snippet(body, words)
 		out = append(out, h)
 	}
 	return out, tooLong(rows.Err())
