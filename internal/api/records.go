@@ -118,6 +118,21 @@ var partyParam = func(field, v string) error {
 
 // timeParam reads an RFC 3339 time or a date; a date means the start of the
 // day, or its end when end is set.
+// spanParams reads from and to, the end of a day for a date to, and
+// refuses to before from.
+func spanParams(r *http.Request) (from, to int64, err error) {
+	if from, err = timeParam(r, "from", false); err != nil {
+		return 0, 0, err
+	}
+	if to, err = timeParam(r, "to", true); err != nil {
+		return 0, 0, err
+	}
+	if from != 0 && to != 0 && from > to {
+		return 0, 0, truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
+	}
+	return from, to, nil
+}
+
 func timeParam(r *http.Request, name string, end bool) (int64, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -250,14 +265,8 @@ func (l listing) filters(r *http.Request, q *truce.Query) error {
 	}
 	var err error
 	if l.timed {
-		if q.From, err = timeParam(r, "from", false); err != nil {
+		if q.From, q.To, err = spanParams(r); err != nil {
 			return err
-		}
-		if q.To, err = timeParam(r, "to", true); err != nil {
-			return err
-		}
-		if q.From != 0 && q.To != 0 && q.From > q.To {
-			return truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
 		}
 	}
 	if l.placed {
@@ -393,14 +402,8 @@ func (s *Server) openings(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	q := truce.Search{Text: r.URL.Query().Get("q"), Type: r.URL.Query().Get("type"), Limit: 50}
 	var err error
-	if q.From, err = timeParam(r, "from", false); err != nil {
+	if q.From, q.To, err = spanParams(r); err != nil {
 		return err
-	}
-	if q.To, err = timeParam(r, "to", true); err != nil {
-		return err
-	}
-	if q.From != 0 && q.To != 0 && q.From > q.To {
-		return truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
 	}
 	hits, err := s.cfg.Read.Search(r.Context(), gate.Viewer(r), q)
 	if err != nil {
