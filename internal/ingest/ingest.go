@@ -133,6 +133,16 @@ func (g *Ingester) Run(ctx context.Context, inputs []string) []Result {
 		}
 		batch = nil
 	}
+	// What an entry may say depends on the log's rules: asked once a run,
+	// not once a page (a remote sink asks its server).
+	version, err := g.Sink.Rules(ctx)
+	if err != nil {
+		for _, in := range inputs {
+			report(Result{Input: in, Status: Failed, Error: err.Error()})
+		}
+		return out
+	}
+	events := rules.Events(version)
 	for _, in := range inputs {
 		pages, err := g.open(ctx, in)
 		if err != nil {
@@ -142,7 +152,7 @@ func (g *Ingester) Run(ctx context.Context, inputs []string) []Result {
 			if ctx.Err() != nil {
 				return out
 			}
-			b, known, err := g.read(ctx, p)
+			b, known, err := g.read(ctx, p, events)
 			switch {
 			case err != nil:
 				report(Result{Input: p.input, Status: Failed, Error: err.Error()})
@@ -343,7 +353,9 @@ func (g *Ingester) store(ctx context.Context, p *page, b *truce.SourceIngestion)
 }
 
 // read builds a page's entry body, or says which source it already is.
-func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion, known string, err error) {
+// events says whether the log's rules read days named by their weekday
+// alone and revisions (rules.Events), asked once a run.
+func (g *Ingester) read(ctx context.Context, p *page, events bool) (b *truce.SourceIngestion, known string, err error) {
 	if p.err != nil || p.known != "" {
 		return nil, p.known, p.err
 	}
@@ -393,11 +405,6 @@ func (g *Ingester) read(ctx context.Context, p *page) (b *truce.SourceIngestion,
 	if !dated && g.Clock != nil {
 		b.Published = g.Clock().UTC()
 	}
-	version, err := g.Sink.Rules(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	events := rules.Events(version)
 	fit(b, events)
 	// A page read again whose article has not changed — only its
 	// advertisements, say — is not a new source; one whose text, title or
