@@ -68,6 +68,16 @@ func (s *Service) List(ctx context.Context, v policy.Viewer, q truce.Query) ([]t
 	return s.cfg.Store.Records(ctx, q)
 }
 
+// Searchable are the types of records Search finds.
+var Searchable = store.Searchable
+
+// Title is what a record is called in a list: its document's title, else
+// the start of its text (as search shows it).
+func Title(typ string, doc []byte) string {
+	title, _, _ := store.SearchText(typ, doc)
+	return title
+}
+
 // Search finds the records v may see by the words people wrote in them,
 // newest first (store.Records.Search).
 func (s *Service) Search(ctx context.Context, v policy.Viewer, q truce.Search) ([]truce.SearchHit, error) {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/gazetteer"
+	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
-	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/wire"
 )
 
@@ -217,7 +217,7 @@ func (searchData) Link(typ, id string) string {
 // search finds records by the words people wrote in them, as the reader
 // may see them; a bad query is said on the page, not as an error page.
 func (s *Server) search(w http.ResponseWriter, r *http.Request, v *view) error {
-	d := &searchData{Q: r.FormValue("q"), Type: r.FormValue("type"), From: r.FormValue("from"), To: r.FormValue("to"), Types: store.Searchable}
+	d := &searchData{Q: r.FormValue("q"), Type: r.FormValue("type"), From: r.FormValue("from"), To: r.FormValue("to"), Types: read.Searchable}
 	if d.Q != "" {
 		q := truce.Search{Text: d.Q, Type: d.Type, Limit: 50}
 		var err error

@@ -34,7 +34,6 @@ import (
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
-	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/submit"
 	"github.com/truce-mvm/truce/internal/wire"
 	"github.com/truce-mvm/truce/internal/witness"
@@ -776,7 +775,7 @@ func (s *Server) records(w http.ResponseWriter, r *http.Request, v *view) error 
 		return err
 	}
 	for _, rec := range recs {
-		title, _, _ := store.SearchText(rec.Type, rec.Doc)
+		title := read.Title(rec.Type, rec.Doc)
 		d.Rows = append(d.Rows, recordRow{ID: rec.ID, Href: recordPath(rec.Type, rec.ID), Title: title, Status: rec.Status, Entry: rec.Updated})
 	}
 	if len(recs) == q.Limit {
