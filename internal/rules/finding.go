@@ -111,16 +111,10 @@ func applyFindingSignature(s *State, c *applyCtx, body any) error {
 	if !ok {
 		return truce.FieldErrorf(truce.CodeNotFound, "body.finding", "no finding %q", sig.Finding)
 	}
-	if f.Status != truce.FindingProposed {
-		return truce.Errorf(truce.CodeConflict, "%s is %s: it takes no more signatures", f.ID, f.Status)
+	if err := maySign(f, c.author); err != nil {
+		return err
 	}
-	code := c.author.Party
-	for _, prev := range f.Signatures {
-		if prev.Mediator == code {
-			return truce.Errorf(truce.CodeConflict, "%s has already signed %s (by %s)", code, f.ID, prev.Member)
-		}
-	}
-	f.Signatures = append(f.Signatures, truce.Signature{Member: c.author.ID, Mediator: code, Concur: sig.Concur, Note: sig.Note, Index: c.index, At: c.logged})
+	f.Signatures = append(f.Signatures, truce.Signature{Member: c.author.ID, Mediator: c.author.Party, Concur: sig.Concur, Note: sig.Note, Index: c.index, At: c.logged})
 	c.touch(TypeFinding, f.ID)
 	concur, signed := 0, len(f.Signatures)
 	for _, x := range f.Signatures {
@@ -192,13 +186,8 @@ func applyObjection(s *State, c *applyCtx, body any) error {
 	if !ok {
 		return truce.FieldErrorf(truce.CodeNotFound, "body.finding", "no finding %q", o.Finding)
 	}
-	if f.Status != truce.FindingInEffect {
-		return truce.Errorf(truce.CodeConflict, "objections are lodged against findings in effect; %s is %s", f.ID, f.Status)
-	}
-	for _, prev := range f.Objections {
-		if prev.Party == c.author.Party {
-			return truce.Errorf(truce.CodeConflict, "%s has already objected to %s", c.author.Party, f.ID)
-		}
+	if err := mayObject(f, c.author); err != nil {
+		return err
 	}
 	f.Objections = append(f.Objections, truce.Objection{Party: c.author.Party, Member: c.author.ID, Grounds: o.Grounds, Index: c.index, At: c.logged})
 	c.touch(TypeFinding, f.ID)
@@ -218,8 +207,8 @@ func applyConsequence(waive bool) func(*State, *applyCtx, any) error {
 		if !ok {
 			return truce.FieldErrorf(truce.CodeNotFound, "body.consequence", "no consequence %q", d.Consequence)
 		}
-		if q.Status != truce.ConsequenceOpen && q.Status != truce.ConsequenceEscalated {
-			return truce.Errorf(truce.CodeConflict, "%s is already %s", q.ID, q.Status)
+		if err := consequenceOpen(q); err != nil {
+			return err
 		}
 		if waive && d.Note == "" {
 			return truce.FieldErrorf(truce.CodeInvalid, "body.note", "a waiver gives its reasons")

@@ -49,11 +49,8 @@ func applyReply(s *State, c *applyCtx, body any) error {
 	if err != nil {
 		return err
 	}
-	if a.Accused == "" || c.author.Party != a.Accused {
-		return truce.Errorf(truce.CodeForbidden, "only the accused party (%s) replies to %s", orNone(a.Accused), a.ID)
-	}
-	if a.Reply != nil {
-		return truce.Errorf(truce.CodeConflict, "%s was already answered at log index %d", a.ID, a.Reply.Index)
+	if err := mayReply(a, c.author); err != nil {
+		return err
 	}
 	if err := s.checkEvidence("body.evidence", r.Evidence); err != nil {
 		return err
@@ -70,12 +67,10 @@ func (s *State) openAllegation(id string) (*truce.Allegation, error) {
 	if !ok {
 		return nil, truce.FieldErrorf(truce.CodeNotFound, "body.allegation", "no allegation %q", id)
 	}
-	switch {
-	case a.Status == truce.AllegationRejected:
-		return nil, truce.Errorf(truce.CodeConflict, "%s was rejected", a.ID)
-	case a.Status == truce.AllegationDecided:
-		return nil, truce.Errorf(truce.CodeConflict, "%s is decided: its case is closed", a.ID)
-	case a.Case != "" && s.cases[a.Case].Status == truce.CaseClosed:
+	if err := allegationOpen(a); err != nil {
+		return nil, err
+	}
+	if a.Case != "" && s.cases[a.Case].Status == truce.CaseClosed {
 		return nil, truce.Errorf(truce.CodeConflict, "the case on %s is closed", a.ID)
 	}
 	return a, nil
@@ -145,8 +140,8 @@ func (s *State) filedAllegation(id string) (*truce.Allegation, error) {
 	if !ok {
 		return nil, truce.FieldErrorf(truce.CodeNotFound, "body.allegation", "no allegation %q", id)
 	}
-	if a.Status != truce.AllegationFiled {
-		return nil, truce.Errorf(truce.CodeConflict, "%s was already %s", a.ID, a.Status)
+	if err := awaitsAdmission(a); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -161,8 +156,8 @@ func applyCase(s *State, c *applyCtx, body any) error {
 	if !ok {
 		return truce.FieldErrorf(truce.CodeNotFound, "body.allegation", "no allegation %q", o.Allegation)
 	}
-	if a.Status != truce.AllegationAdmitted {
-		return truce.Errorf(truce.CodeConflict, "a case is opened on an admitted allegation; %s is %s", a.ID, a.Status)
+	if err := mayOpenCase(a); err != nil {
+		return err
 	}
 	cs := &truce.Case{
 		ID: s.next(KindCaseOpened).ID, Allegation: a.ID, Title: o.Title, OpenedBy: c.author.ID, Opened: c.logged,
@@ -183,8 +178,8 @@ func (s *State) openCase(field, id string) (*truce.Case, error) {
 	if !ok {
 		return nil, truce.FieldErrorf(truce.CodeNotFound, field, "no case %q", id)
 	}
-	if cs.Status != truce.CaseOpen {
-		return nil, truce.Errorf(truce.CodeConflict, "case %s is closed", cs.ID)
+	if err := caseOpen(cs); err != nil {
+		return nil, err
 	}
 	return cs, nil
 }
@@ -243,11 +238,8 @@ func applyTaskResult(s *State, c *applyCtx, body any) error {
 	if !ok {
 		return truce.FieldErrorf(truce.CodeNotFound, "body.task", "no task %q", r.Task)
 	}
-	if c.author.ID != t.Assignee {
-		return truce.Errorf(truce.CodeForbidden, "%s is assigned to %s", t.ID, t.Assignee)
-	}
-	if t.Status != truce.TaskAssigned {
-		return truce.Errorf(truce.CodeConflict, "%s is already done", t.ID)
+	if err := mayComplete(t, c.author); err != nil {
+		return err
 	}
 	if _, err := s.openCase("body.task", t.Case); err != nil {
 		return err

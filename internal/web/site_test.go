@@ -769,3 +769,53 @@ func TestRecordLists(t *testing.T) {
 		}
 	}
 }
+
+// A page offers only the actions the rules would accept of the record as
+// it stands: no task on a closed case, no second reply.
+func TestActionsFollowTheRules(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	first := func(typ, status string) string {
+		recs, _ := s.in.Store.Records(ctx, truce.Query{Type: typ, Status: status, Access: truce.Everything})
+		if len(recs) == 0 {
+			t.Fatalf("the demo has no %s %s", status, typ)
+		}
+		return recs[0].ID
+	}
+	tr := s.signIn(t, "tr-mediator")
+	_, closed := get(t, tr, s.url+"/records/case/"+first(rules.TypeCase, truce.CaseClosed))
+	_, open := get(t, tr, s.url+"/records/case/"+first(rules.TypeCase, truce.CaseOpen))
+	if strings.Contains(closed, "/act/assign-task") || strings.Contains(closed, "/evidence/new") {
+		t.Error("a closed case offers a task or evidence")
+	}
+	if !strings.Contains(open, "/act/assign-task") || !strings.Contains(open, "/evidence/new") {
+		t.Error("an open case offers no task or evidence")
+	}
+	// The accused replies once; the filer never.
+	recs, _ := s.in.Store.Records(ctx, truce.Query{Type: rules.TypeAllegation, Access: truce.Everything})
+	var unanswered, answered string
+	for _, r := range recs {
+		var a truce.Allegation
+		if err := json.Unmarshal(r.Doc, &a); err != nil || a.Accused != "AF" || a.Status == truce.AllegationRejected || a.Status == truce.AllegationDecided {
+			continue
+		}
+		if a.Reply == nil && unanswered == "" {
+			unanswered = a.ID
+		} else if a.Reply != nil && answered == "" {
+			answered = a.ID
+		}
+	}
+	if unanswered == "" || answered == "" {
+		t.Fatal("the demo lacks an open allegation against AF with and without a reply")
+	}
+	af, pk := s.signIn(t, "af-liaison"), s.signIn(t, "pk-liaison")
+	if _, p := get(t, af, s.url+"/allegations/"+unanswered); !strings.Contains(p, "/act/reply?") {
+		t.Errorf("AF is not offered a reply to %s", unanswered)
+	}
+	if _, p := get(t, af, s.url+"/allegations/"+answered); strings.Contains(p, "/act/reply?") {
+		t.Errorf("AF is offered a second reply to %s", answered)
+	}
+	if _, p := get(t, pk, s.url+"/allegations/"+unanswered); strings.Contains(p, "/act/reply?") {
+		t.Errorf("PK is offered a reply to its own allegation %s", unanswered)
+	}
+}

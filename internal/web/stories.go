@@ -61,7 +61,7 @@ func (s *Server) story(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	d := &storyData{S: st, Outlets: map[string]string{}, Timeline: s.timeline(v, hist), Receipt: wire.ReceiptPath(rules.TypeStory, id),
-		Actions: offer(v, "story", id, "link-source"), Attribution: gazetteer.Attribution}
+		Actions: offer(v, "story", id, []string{rules.KindSourceLinked}), Attribution: gazetteer.Attribution}
 	for _, src := range st.Sources {
 		if _, ok := d.Outlets[src.Outlet]; !ok {
 			if d.Outlets[src.Outlet], err = s.reliability(r, v, src.Outlet); err != nil {
@@ -97,7 +97,7 @@ func (s *Server) source(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	d := &sourceData{S: src, Timeline: s.timeline(v, hist), Receipt: wire.ReceiptPath(rules.TypeSource, id),
-		Actions: offer(v, "source", id, "link-source", "move-source"), Attribution: gazetteer.Attribution}
+		Actions: offer(v, "source", id, []string{rules.KindSourceLinked, rules.KindSourceMoved}), Attribution: gazetteer.Attribution}
 	if v.Access.Sees(truce.Internal, "") {
 		d.Page = "/api/v1/blobs/" + src.SHA256
 	}

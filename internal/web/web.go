@@ -508,12 +508,8 @@ func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) err
 	if err != nil {
 		return err
 	}
-	offered := []string{"admit", "reject", "open-case"}
-	if a.Accused != "" && v.Member.Party == a.Accused && a.Reply == nil {
-		offered = append([]string{"reply"}, offered...) // only the accused party replies, once
-	}
 	d := &allegationData{A: a, Receipt: wire.ReceiptPath(rules.TypeAllegation, id),
-		Actions: offer(v, "allegation", id, offered...), Timeline: s.timeline(v, hist)}
+		Actions: offer(v, "allegation", id, rules.Offers(*v.Member, a)), Timeline: s.timeline(v, hist)}
 	if d.Related, err = s.relatedStories(r, v, a); err != nil {
 		return err
 	}
@@ -590,14 +586,13 @@ func recordPath(typ, id string) string {
 	return "/records/" + typ + "/" + url.PathEscape(id)
 }
 
-// offer lists the actions a member's role is offered on a record, each
-// with its form pre-filled with the record.
-func offer(v *view, field, id string, names ...string) []link {
+// offer links the forms of the actions of kinds on a record, each
+// pre-filled with the record.
+func offer(v *view, field, id string, kinds []string) []link {
 	var out []link
-	for _, n := range names {
-		a, _ := actionNamed(n)
-		if v.Member != nil && slices.Contains(a.roles, v.Member.Role) {
-			out = append(out, link{Label: "act." + n, Href: "/act/" + n + "?" + url.Values{field: {id}}.Encode()})
+	for _, a := range actions {
+		if v.Member != nil && slices.Contains(kinds, a.kind) && slices.Contains(a.roles, v.Member.Role) {
+			out = append(out, link{Label: "act." + a.name, Href: "/act/" + a.name + "?" + url.Values{field: {id}}.Encode()})
 		}
 	}
 	return out
@@ -619,19 +614,19 @@ type recordData struct {
 	Actions  []link
 }
 
-// recordActions are the actions a record's page offers, by type: the
-// field that names the record, and the actions.
+// recordActions are, by record type, the field of an action's body that
+// names the record, and what the record decodes to for rules.Offers.
 var recordActions = map[string]struct {
-	field   string
-	actions []string
+	field string
+	rec   func([]byte) (any, error)
 }{
-	rules.TypeCase:        {"case", []string{"assign-task", "propose-finding"}},
-	rules.TypeTask:        {"task", []string{"complete-task"}},
-	rules.TypeFinding:     {"finding", []string{"sign-finding", "object"}},
-	rules.TypeConsequence: {"consequence", []string{"fulfil", "waive"}},
-	rules.TypeSource:      {"source", []string{"link-source", "move-source"}},
-	rules.TypeOutlet:      {"outlet", []string{"grade-outlet"}},
+	rules.TypeCase:        {"case", decodeAny[truce.Case]},
+	rules.TypeTask:        {"task", decodeAny[truce.Task]},
+	rules.TypeFinding:     {"finding", decodeAny[truce.Finding]},
+	rules.TypeConsequence: {"consequence", decodeAny[truce.Consequence]},
 }
+
+func decodeAny[T any](doc []byte) (any, error) { return decode[T](doc) }
 
 func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 	typ, id := r.PathValue("type"), r.PathValue("id")
@@ -662,10 +657,21 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 		}
 		d.Facts = append(d.Facts, fact{Key: k, Value: readable(v.L, doc[k])})
 	}
+	var kinds []string
 	if ra, ok := recordActions[typ]; ok {
-		d.Actions = offer(v, ra.field, id, ra.actions...)
+		x, err := ra.rec(rec.Doc)
+		if err != nil {
+			return err
+		}
+		kinds = rules.Offers(*v.Member, x)
+		d.Actions = offer(v, ra.field, id, kinds)
 	}
-	if typ == rules.TypeCase && v.Member.Role != truce.RoleLiaison && s.cfg.Gate.Allows(v.who, policy.UploadBlob) {
+	if typ == rules.TypeOutlet {
+		d.Actions = offer(v, "outlet", id, []string{rules.KindOutletGraded}) // any grade, any time: the role decides
+	}
+	// Evidence is registered on an open case, by those who may upload it
+	// (a party's liaison uploads evidence with a reply instead).
+	if slices.Contains(kinds, rules.KindEvidenceRegistered) && v.Member.Role != truce.RoleLiaison && s.cfg.Gate.Allows(v.who, policy.UploadBlob) {
 		d.Actions = append(d.Actions, link{Label: "act.register-evidence", Href: "/evidence/new?" + url.Values{"case": {id}}.Encode()})
 	}
 	s.render(w, v, "record", v.L.T("type."+typ)+" "+id, d)
