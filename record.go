@@ -70,6 +70,9 @@ type Query struct {
 	// After continues a listing: only records created before this index
 	// (lists run newest first).
 	After int64
+	// Since keeps the records an entry at or after this index touched:
+	// what changed since a reader last looked.
+	Since int64
 	Limit int
 	// Access limits the records to those a reader may see. A store
 	// refuses a query without it (truce.Everything is the system's).

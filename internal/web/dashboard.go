@@ -2,10 +2,13 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
@@ -25,6 +28,16 @@ type item struct {
 type dashboardData struct {
 	Sections []section
 	Overdue  []item
+	// Changes are the records touched since the member's previous visit;
+	// FirstVisit says there was none to compare with.
+	Changes    []change
+	FirstVisit bool
+}
+
+// change is a record touched since the previous visit.
+type change struct {
+	Type, ID, Href, Title, Status string
+	New                           bool // created since
 }
 
 // dashboard gathers what awaits the member, what it owes first, by role:
@@ -35,10 +48,15 @@ type dashboardData struct {
 // mediator. The mechanism's whole overdue list, with who owes each item,
 // is for the mechanism's members: a party's own overdue items are marked
 // late in its sections.
-func (s *Server) dashboard(r *http.Request, v *view) (*dashboardData, error) {
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v *view) (*dashboardData, error) {
 	ctx := r.Context()
 	m := v.Member
 	d := &dashboardData{}
+	defer func() { // what the member owes comes first; then what changed
+		if err := s.changes(w, r, v, d); err != nil {
+			s.cfg.Logger.Warn("changes since the last visit", "err", err)
+		}
+	}()
 	list := func(q truce.Query) ([]truce.Record, error) {
 		q.Limit = 200
 		return s.cfg.Read.List(ctx, v.who, q)
@@ -221,4 +239,68 @@ func categoryName(slug string) string {
 		return c.SubEventType
 	}
 	return slug
+}
+
+// visitCookie keeps, in the member's browser, the log sizes at its
+// previous and latest visits; a visit ends visitGap after its last view of
+// the dashboard, so that reloading the page does not clear what changed.
+const (
+	visitCookie = "truce_visit"
+	visitGap    = 30 * time.Minute
+)
+
+// changedTypes are the records whose changes a dashboard lists.
+var changedTypes = []string{rules.TypeAllegation, rules.TypeCase, rules.TypeFinding, rules.TypeConsequence, rules.TypeCommitment}
+
+// changes lists what was touched since the member's previous visit, only
+// what the member may see, and moves the visit on.
+func (s *Server) changes(w http.ResponseWriter, r *http.Request, v *view, d *dashboardData) error {
+	size, _, _ := s.cfg.Read.Published(v.who)
+	now := time.Now()
+	prev, last, at, ok := readVisit(cookieValue(r, visitCookie), v.Member.ID)
+	switch {
+	case !ok:
+		prev, last = size, size
+	case now.Sub(at) > visitGap: // a new visit: the latest becomes the previous
+		prev, last = last, size
+	}
+	http.SetCookie(w, &http.Cookie{Name: visitCookie, Value: writeVisit(v.Member.ID, prev, last, now), Path: "/",
+		MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	if !ok || prev == 0 {
+		d.FirstVisit = true
+		return nil
+	}
+	for _, typ := range changedTypes {
+		recs, err := s.cfg.Read.List(r.Context(), v.who, truce.Query{Type: typ, Since: prev, Limit: 20})
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			d.Changes = append(d.Changes, change{Type: typ, ID: rec.ID, Href: recordPath(typ, rec.ID), Title: read.Title(typ, rec.Doc),
+				Status: rec.Status, New: rec.Created >= prev})
+		}
+	}
+	return nil
+}
+
+// writeVisit and readVisit keep a member's visits in a cookie value:
+// member, previous size, latest size, time of the last view. A value
+// that is malformed or another member's is no visit.
+func writeVisit(member string, prev, last int64, at time.Time) string {
+	return url.Values{"m": {member}, "p": {strconv.FormatInt(prev, 10)}, "l": {strconv.FormatInt(last, 10)},
+		"t": {strconv.FormatInt(at.Unix(), 10)}}.Encode()
+}
+
+func readVisit(value, member string) (prev, last int64, at time.Time, ok bool) {
+	q, err := url.ParseQuery(value)
+	if err != nil || q.Get("m") != member {
+		return 0, 0, time.Time{}, false
+	}
+	prev, err1 := strconv.ParseInt(q.Get("p"), 10, 64)
+	last, err2 := strconv.ParseInt(q.Get("l"), 10, 64)
+	t, err3 := strconv.ParseInt(q.Get("t"), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || prev < 0 || last < prev {
+		return 0, 0, time.Time{}, false
+	}
+	return prev, last, time.Unix(t, 0), true
 }

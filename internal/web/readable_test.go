@@ -3,6 +3,7 @@ package web
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // What a record says is escaped before ids become links: a narrative
@@ -20,4 +21,22 @@ func TestReadableEscapes(t *testing.T) {
 			t.Errorf("lacks %s: %s", want, got)
 		}
 	}
+}
+
+// The visit cookie comes from the browser: any value reads as a visit of
+// its member or as none, and what was written reads back.
+func FuzzReadVisit(f *testing.F) {
+	f.Add("m=af-liaison&p=3&l=9&t=1700000000", "af-liaison")
+	f.Add("m=af-liaison&p=9&l=3&t=x", "af-liaison")
+	f.Add("%zz", "")
+	f.Fuzz(func(t *testing.T, value, member string) {
+		prev, last, _, ok := readVisit(value, member)
+		if ok && (prev < 0 || last < prev) {
+			t.Fatalf("%q read as %d..%d", value, prev, last)
+		}
+		at := time.Unix(1700000000, 0)
+		if p, l, a, ok := readVisit(writeVisit(member, 3, 9, at), member); !ok || p != 3 || l != 9 || !a.Equal(at) {
+			t.Fatalf("written visit of %q reads back as %d %d %v %v", member, p, l, a, ok)
+		}
+	})
 }

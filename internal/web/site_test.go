@@ -819,3 +819,41 @@ func TestActionsFollowTheRules(t *testing.T) {
 		t.Errorf("PK is offered a reply to its own allegation %s", unanswered)
 	}
 }
+
+// The dashboard lists what changed since the member's previous visit,
+// after what it owes; reloading the page within a visit keeps the list.
+func TestSinceLastVisit(t *testing.T) {
+	s := newSite(t)
+	af := s.signIn(t, "af-liaison")
+	if _, page := get(t, af, s.url+"/"); !strings.Contains(page, "What changes will show here from your next visit.") {
+		t.Fatal("a first visit does not say changes come from the next one")
+	}
+	// An hour later, a new visit: PK has filed against AF meanwhile.
+	u, _ := url.Parse(s.url)
+	af.Jar.SetCookies(u, []*http.Cookie{web.VisitCookie("af-liaison", s.size(), s.size(), time.Now().Add(-time.Hour))})
+	when := time.Now().UTC().Add(-2 * time.Hour).Format("2006-01-02T15:04")
+	code, loc, _ := post(t, s.signIn(t, "pk-liaison"), s.url, "/act/allege", url.Values{
+		"category": {"armed_clash"}, "occurred.from": {when}, "occurred.precision": {"1"},
+		"place.lat": {"34.03"}, "place.lon": {"71.10"}, "place.geo_precision": {"1"}, "place.country": {"PK"},
+		"place.admin1": {"Khyber Pakhtunkhwa"}, "place.location": {"Torkham"}, "clauses": {"no-cross-border-fire"},
+		"perpetrator.kind": {"party"}, "perpetrator.party": {"AF"}, "narrative": {"[EXERCISE] Small-arms fire at the crossing."}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("filing = %d", code)
+	}
+	al := loc[strings.LastIndex(loc, "/")+1:]
+	for range 2 { // the second view is a reload within the same visit
+		_, page := get(t, af, s.url+"/")
+		changes := page[strings.Index(page, `class="changes"`):]
+		if !strings.Contains(changes, `href="/allegations/`+al+`"`) || !strings.Contains(changes, `class="new"`) {
+			t.Fatalf("the changes since the last visit lack the new %s", al)
+		}
+		if strings.Index(page, "Replies due from your party") > strings.Index(page, "Since your last visit") {
+			t.Fatal("what changed comes before what AF owes")
+		}
+	}
+	// A cookie of another member's visits is no visit of AF's.
+	af.Jar.SetCookies(u, []*http.Cookie{web.VisitCookie("pk-liaison", 1, 1, time.Now().Add(-time.Hour))})
+	if _, page := get(t, af, s.url+"/"); !strings.Contains(page, "What changes will show here") {
+		t.Error("another member's visit cookie was taken as AF's")
+	}
+}

@@ -307,7 +307,7 @@ var funcs = template.FuncMap{
 // --- pages
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, v *view) error {
-	d, err := s.dashboard(r, v)
+	d, err := s.dashboard(w, r, v)
 	if err != nil {
 		return err
 	}

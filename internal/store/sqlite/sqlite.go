@@ -854,6 +854,9 @@ func Where(q truce.Query) (string, []any) {
 	if q.After > 0 {
 		add("created < ?", q.After)
 	}
+	if q.Since > 0 {
+		add("updated >= ?", q.Since)
+	}
 	if a := q.Access; a != nil && !a.All {
 		add("(visibility = ? OR (visibility = ? AND ?) OR (visibility = ? AND (? OR owner = ?)))",
 			truce.Public, truce.Parties, a.Parties || a.Mechanism, truce.Internal, a.Mechanism, nonEmpty(a.Party))

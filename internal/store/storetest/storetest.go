@@ -664,6 +664,8 @@ func testRecords(t *testing.T, s store.Store) {
 		{truce.Query{Type: "allegation"}, "[AL-3 AL-2 AL-1]"},
 		{truce.Query{Type: "allegation", Limit: 2}, "[AL-3 AL-2]"},
 		{truce.Query{Type: "allegation", After: 3}, "[AL-2 AL-1]"},
+		{truce.Query{Type: "allegation", Since: 3}, "[AL-3 AL-1]"},
+		{truce.Query{Type: "allegation", Since: 4}, "[AL-1]"},
 		{truce.Query{Type: "allegation", Party: "AF"}, "[AL-3 AL-2 AL-1]"},
 		{truce.Query{Type: "allegation", Filer: "AF"}, "[AL-2]"},
 		{truce.Query{Type: "allegation", Against: "AF"}, "[AL-3 AL-1]"},
