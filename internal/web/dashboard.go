@@ -78,7 +78,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v *view) (*da
 				return nil, err
 			}
 			if due, overdue, ok := keep(a); ok {
-				out = append(out, item{ID: a.ID, Href: link(rules.TypeAllegation, a.ID), Text: a.Place.Location + " — " + categoryName(a.Category), Due: due, Overdue: overdue})
+				out = append(out, item{ID: a.ID, Href: link(rules.TypeAllegation, a.ID), Text: a.Place.Location + " — " + v.L.Category(a.Category), Due: due, Overdue: overdue})
 			}
 		}
 		return out, nil
@@ -233,13 +233,7 @@ func (s *Server) owes(r *http.Request, v *view, o rules.Overdue) string {
 	return v.L.T("dash.owes_mechanism")
 }
 
-// categoryName is a category's ACLED sub-event type.
-func categoryName(slug string) string {
-	if c, ok := truce.CategoryBySlug(slug); ok {
-		return c.SubEventType
-	}
-	return slug
-}
+
 
 // visitCookie keeps, in the member's browser, the log sizes at its
 // previous and latest visits; a visit ends visitGap after its last view of

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+
+	"github.com/truce-mvm/truce"
 )
 
 //go:embed i18n/*.json
@@ -60,6 +62,18 @@ func (l *Lang) Label(key string) string {
 		key = key[i+1:]
 	}
 	return strings.ReplaceAll(key, "_", " ")
+}
+
+// Category names an event category in the language, else as ACLED
+// does.
+func (l *Lang) Category(slug string) string {
+	if m, ok := l.messages["category."+slug]; ok {
+		return m
+	}
+	if c, ok := truce.CategoryBySlug(slug); ok {
+		return c.SubEventType
+	}
+	return slug
 }
 
 // Subject names what a story's claim or discrepancy is about: "duration",

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/gazetteer"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
@@ -98,6 +101,8 @@ type marker struct {
 
 type mapData struct {
 	Region     *regionMap
+	View       mapView
+	Labels     []placeLabel
 	Markers    []marker
 	Outside    int // allegations placed outside the region
 	Category   string
@@ -106,7 +111,123 @@ type mapData struct {
 	Categories []truce.Category
 	Statuses   []string
 	Groups     []string
+	Count      int // allegations that match, on and off the map
+	Exports    []link
 }
+
+// exports links the exports of the allegations a list or the map shows,
+// with the same filters: the API's, which take the pages' names.
+func exports(filters url.Values) []link {
+	q := filters.Encode()
+	return []link{
+		{Label: "export.csv", Href: "/api/v1/exports/allegations.csv?" + q},
+		{Label: "export.hxl", Href: "/api/v1/exports/allegations.csv?" + url.Values{"format": {"hxl"}}.Encode() + "&" + q},
+		{Label: "export.geojson", Href: "/api/v1/exports/allegations.geojson?" + q},
+	}
+}
+
+// mapLabelNames are the towns the map names: the provincial capitals and
+// the crossings and towns the frontier's news names most. Their places
+// come from the gazetteer.
+var mapLabelNames = []string{"Kabul", "Islamabad", "Peshawar", "Quetta", "Kandahar", "Jalalabad", "Khost", "Gardez", "Asadabad",
+	"Chaman", "Spin Boldak", "Landi Kotal", "Parachinar", "Miranshah", "Wana", "Zhob", "Ghazni", "Lashkar Gah", "Bannu",
+	"Dera Ismail Khan", "Chitral"}
+
+// placeLabel is a town named on the map.
+type placeLabel struct {
+	Name string
+	X, Y float64
+}
+
+var mapLabels = func() []placeLabel {
+	var out []placeLabel
+	for _, n := range mapLabelNames {
+		ps := gazetteer.Find(n)
+		if len(ps) != 1 {
+			panic("the gazetteer does not know the map's town " + n)
+		}
+		x, y := region.project(ps[0].Lon, ps[0].Lat)
+		out = append(out, placeLabel{Name: n, X: math.Round(x*10) / 10, Y: math.Round(y*10) / 10})
+	}
+	return out
+}()
+
+// mapView is the part of the map a page shows: zoomed by a power of two
+// about a centre, in the map's coordinates, so that it works without a
+// script — zooming and panning are links.
+type mapView struct {
+	Zoom           int     // 1, 2, 4 or 8
+	X, Y, W, H     float64 // the view box
+	Marker, Label  float64 // a marker's radius and the labels' size at this zoom
+	ScaleKM        int     // the scale bar's length
+	ScaleW         float64 // and its width in the map's units
+	In, Out        string  // links: zoom in and out about the centre
+	N, S, E, West  string  // links: pan by a third of the view
+	Full           string  // the whole region
+	cx, cy         float64
+	filters        url.Values
+}
+
+const maxZoom = 8
+
+// viewOf reads the zoom (z) and the centre (cx, cy) from a request,
+// clamped to the region, keeping the filters in every link.
+func viewOf(r *http.Request, filters url.Values) mapView {
+	v := mapView{Zoom: 1, cx: region.width / 2, cy: region.height / 2, filters: filters}
+	if z, err := strconv.Atoi(r.FormValue("z")); err == nil {
+		for v.Zoom < z && v.Zoom < maxZoom {
+			v.Zoom *= 2
+		}
+	}
+	for _, p := range []struct {
+		name string
+		out  *float64
+	}{{"cx", &v.cx}, {"cy", &v.cy}} {
+		if f, err := strconv.ParseFloat(r.FormValue(p.name), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			*p.out = f
+		}
+	}
+	v.W, v.H = region.width/float64(v.Zoom), region.height/float64(v.Zoom)
+	v.cx = math.Min(math.Max(v.cx, v.W/2), region.width-v.W/2)
+	v.cy = math.Min(math.Max(v.cy, v.H/2), region.height-v.H/2)
+	v.X, v.Y = v.cx-v.W/2, v.cy-v.H/2
+	v.Marker, v.Label = 6/math.Sqrt(float64(v.Zoom)), 14/float64(v.Zoom)
+	// The scale: the longest round length within a fifth of the view.
+	kmPerUnit := (region.bbox[2] - region.bbox[0]) * 111.32 * region.kx() / region.width
+	for _, km := range []int{5, 10, 20, 25, 50, 100, 200, 250, 500} {
+		if float64(km)/kmPerUnit <= v.W/5 {
+			v.ScaleKM, v.ScaleW = km, math.Round(float64(km)/kmPerUnit*10)/10
+		}
+	}
+	v.In = v.link(min(v.Zoom*2, maxZoom), v.cx, v.cy)
+	v.Out = v.link(max(v.Zoom/2, 1), v.cx, v.cy)
+	v.N, v.S = v.link(v.Zoom, v.cx, v.cy-v.H/3), v.link(v.Zoom, v.cx, v.cy+v.H/3)
+	v.West, v.E = v.link(v.Zoom, v.cx-v.W/3, v.cy), v.link(v.Zoom, v.cx+v.W/3, v.cy)
+	v.Full = v.link(1, region.width/2, region.height/2)
+	return v
+}
+
+func (v mapView) link(zoom int, cx, cy float64) string {
+	q := url.Values{}
+	for k, vs := range v.filters {
+		q[k] = vs
+	}
+	if zoom > 1 {
+		q.Set("z", strconv.Itoa(zoom))
+		q.Set("cx", strconv.FormatFloat(math.Round(cx), 'f', -1, 64))
+		q.Set("cy", strconv.FormatFloat(math.Round(cy), 'f', -1, 64))
+	}
+	if len(q) == 0 {
+		return "/map"
+	}
+	return "/map?" + q.Encode()
+}
+
+// ViewBox is the SVG's view box for the view.
+func (v mapView) ViewBox() string { return fmt.Sprintf("%.1f %.1f %.1f %.1f", v.X, v.Y, v.W, v.H) }
+
+// ZoomAt is a marker's link to the map zoomed in on it.
+func (v mapView) ZoomAt(x, y float64) string { return v.link(min(v.Zoom*2, maxZoom), x, y) }
 
 // eventGroup is a CSS class per ACLED event type.
 func eventGroup(c string) string {
@@ -118,6 +239,13 @@ func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, v *view) error 
 	d := &mapData{Region: region, Category: r.FormValue("category"), Status: r.FormValue("status"),
 		From: r.FormValue("from"), To: r.FormValue("to"), Categories: truce.Categories,
 		Statuses: []string{truce.AllegationFiled, truce.AllegationAdmitted, truce.AllegationRejected, truce.AllegationInCase, truce.AllegationDecided}}
+	filters := url.Values{}
+	for _, k := range []string{"category", "status", "from", "to"} {
+		if x := r.FormValue(k); x != "" {
+			filters.Set(k, x)
+		}
+	}
+	d.View, d.Labels, d.Exports = viewOf(r, filters), mapLabels, exports(filters)
 	q := truce.Query{Type: rules.TypeAllegation, Category: d.Category, Status: d.Status, Limit: 1000,
 		BBox: &[4]float64{region.bbox[0], region.bbox[1], region.bbox[2], region.bbox[3]}}
 	for _, b := range []struct {
@@ -154,6 +282,7 @@ func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, v *view) error 
 		d.Markers = append(d.Markers, marker{ID: a.ID, Title: a.ID + " · " + a.Place.Location + " · " + a.Occurred.From.UTC().Format("2006-01-02"),
 			X: math.Round(x*10) / 10, Y: math.Round(y*10) / 10, Group: g, Status: a.Status})
 	}
+	d.Count = len(recs)
 	for _, c := range truce.Categories {
 		if g := eventGroup(c.Slug); seen[g] && !slices.Contains(d.Groups, g) {
 			d.Groups = append(d.Groups, g)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html"
 	"html/template"
 	"io"
@@ -421,7 +422,36 @@ func TestMap(t *testing.T) {
 	if code, page := get(t, c, s.url+"/map?from=yesterday"); code != 200 || !strings.Contains(page, `role="alert"`) {
 		t.Fatalf("a bad date = %d without a message", code)
 	}
+	// Towns are named, a scale is drawn, the status outlines explained,
+	// and the map zooms and moves by links that keep the filters.
+	for _, want := range []string{">Peshawar</text>", ">Kandahar</text>", ">Chaman</text>", ` km</text>`, `class="marker s-decided"`,
+		`aria-label="Zoom in"`, "/api/v1/exports/allegations.geojson?category=armed_clash", fmt.Sprintf("%d found", n(clashes))} {
+		if !strings.Contains(clashes, want) {
+			t.Errorf("the map lacks %s", want)
+		}
+	}
+	if !strings.Contains(clashes, `href="/map?category=armed_clash&amp;cx=500&amp;cy=`) || !strings.Contains(clashes, "z=2") {
+		t.Error("zooming in loses the filter or the centre")
+	}
+	_, zoomed := get(t, c, s.url+"/map?z=4&cx=340&cy=400")
+	box := regexp.MustCompile(`<svg viewBox="([-0-9. ]+)" role="img"`).FindStringSubmatch(zoomed)
+	var bx, by, bw, bh float64
+	if box == nil {
+		t.Fatal("no view box")
+	}
+	fmt.Sscan(box[1], &bx, &by, &bw, &bh)
+	if bw != 250 || bx != 340-125 || by+bh/2 != 400 {
+		t.Errorf("zoom 4 about 340,400 has view box %s", box[1])
+	}
+	// A centre far outside is brought back within the region; a silly zoom is the deepest.
+	_, far := get(t, c, s.url+"/map?z=9999&cx=-1e9&cy=NaN")
+	if !strings.Contains(far, `<svg viewBox="0.0 `) || !strings.Contains(far, "×8") {
+		t.Error("an out-of-range view is not clamped")
+	}
 }
+
+// n counts the markers of a map page.
+func n(page string) int { return strings.Count(page, `<a href="/allegations/`) }
 
 // Evidence uploads: the file is kept by its hash and registered in the
 // log; a form without a file or over the limit changes nothing.

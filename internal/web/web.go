@@ -300,8 +300,10 @@ var funcs = template.FuncMap{
 	// outletID is the id of an outlet's record; claim says what a claim asserts.
 	"outletID": rules.OutletID,
 	"claim":    func(c truce.Claim) string { return c.String() },
-	// category names a taxonomy slug as ACLED does.
-	"category": categoryName,
+	// div, mul and add scale the map's marks to its zoom.
+	"div": func(a, b float64) float64 { return a / b },
+	"mul": func(a, b float64) float64 { return a * b },
+	"add": func(a, b float64) float64 { return a + b },
 }
 
 // --- pages
