@@ -233,8 +233,6 @@ func (s *Server) owes(r *http.Request, v *view, o rules.Overdue) string {
 	return v.L.T("dash.owes_mechanism")
 }
 
-
-
 // visitCookie keeps, in the member's browser, the log sizes at its
 // previous and latest visits; a visit ends visitGap after its last view of
 // the dashboard, so that reloading the page does not clear what changed.

@@ -156,16 +156,16 @@ var mapLabels = func() []placeLabel {
 // about a centre, in the map's coordinates, so that it works without a
 // script — zooming and panning are links.
 type mapView struct {
-	Zoom           int     // 1, 2, 4 or 8
-	X, Y, W, H     float64 // the view box
-	Marker, Label  float64 // a marker's radius and the labels' size at this zoom
-	ScaleKM        int     // the scale bar's length
-	ScaleW         float64 // and its width in the map's units
-	In, Out        string  // links: zoom in and out about the centre
-	N, S, E, West  string  // links: pan by a third of the view
-	Full           string  // the whole region
-	cx, cy         float64
-	filters        url.Values
+	Zoom          int     // 1, 2, 4 or 8
+	X, Y, W, H    float64 // the view box
+	Marker, Label float64 // a marker's radius and the labels' size at this zoom
+	ScaleKM       int     // the scale bar's length
+	ScaleW        float64 // and its width in the map's units
+	In, Out       string  // links: zoom in and out about the centre
+	N, S, E, West string  // links: pan by a third of the view
+	Full          string  // the whole region
+	cx, cy        float64
+	filters       url.Values
 }
 
 const maxZoom = 8
