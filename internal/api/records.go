@@ -118,9 +118,9 @@ var partyParam = func(field, v string) error {
 
 // timeParam reads an RFC 3339 time or a date; a date means the start of the
 // day, or its end when end is set.
-// spanParams reads from and to, the end of a day for a date to, and
+// Span reads from and to, the end of a day for a date to, and
 // refuses to before from.
-func spanParams(r *http.Request) (from, to int64, err error) {
+func Span(r *http.Request) (from, to int64, err error) {
 	if from, err = timeParam(r, "from", false); err != nil {
 		return 0, 0, err
 	}
@@ -265,7 +265,7 @@ func (l listing) filters(r *http.Request, q *truce.Query) error {
 	}
 	var err error
 	if l.timed {
-		if q.From, q.To, err = spanParams(r); err != nil {
+		if q.From, q.To, err = Span(r); err != nil {
 			return err
 		}
 	}
@@ -402,7 +402,7 @@ func (s *Server) openings(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	q := truce.Search{Text: r.URL.Query().Get("q"), Type: r.URL.Query().Get("type"), Limit: 50}
 	var err error
-	if q.From, q.To, err = spanParams(r); err != nil {
+	if q.From, q.To, err = Span(r); err != nil {
 		return err
 	}
 	hits, err := s.cfg.Read.Search(r.Context(), gate.Viewer(r), q)

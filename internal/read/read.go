@@ -68,6 +68,15 @@ func (s *Service) List(ctx context.Context, v policy.Viewer, q truce.Query) ([]t
 	return s.cfg.Store.Records(ctx, q)
 }
 
+// Count counts the records q selects that v may see.
+func (s *Service) Count(ctx context.Context, v policy.Viewer, q truce.Query) (int, error) {
+	if err := s.check(v, readAction(q.Type)); err != nil {
+		return 0, err
+	}
+	q.Access = policy.AccessOf(v)
+	return s.cfg.Store.Count(ctx, q)
+}
+
 // Searchable are the types of records Search finds.
 var Searchable = store.Searchable
 

@@ -138,6 +138,9 @@ type Records interface {
 	Record(ctx context.Context, typ, id string) (*truce.Record, error)
 	// Records lists records matching q, newest first.
 	Records(ctx context.Context, q truce.Query) ([]truce.Record, error)
+	// Count counts the records matching q (its After and Limit aside), as
+	// a list shows it beside its first page.
+	Count(ctx context.Context, q truce.Query) (int, error)
 	// Find returns the newest record of typ whose document has value in
 	// field, or ErrNotFound. Only the fields Findable names may be asked.
 	Find(ctx context.Context, typ, field, value string) (*truce.Record, error)

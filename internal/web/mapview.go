@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/gazetteer"
 	"github.com/truce-mvm/truce/internal/rules"
 )
@@ -248,23 +248,9 @@ func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, v *view) error 
 	d.View, d.Labels, d.Exports = viewOf(r, filters), mapLabels, exports(filters)
 	q := truce.Query{Type: rules.TypeAllegation, Category: d.Category, Status: d.Status, Limit: 1000,
 		BBox: &[4]float64{region.bbox[0], region.bbox[1], region.bbox[2], region.bbox[3]}}
-	for _, b := range []struct {
-		in  string
-		out *int64
-		end bool
-	}{{d.From, &q.From, false}, {d.To, &q.To, true}} {
-		if b.in == "" {
-			continue
-		}
-		t, err := time.Parse(time.DateOnly, b.in)
-		if err != nil {
-			v.Error = v.L.T("map.bad_date")
-			continue
-		}
-		if b.end {
-			t = t.Add(24*time.Hour - time.Second)
-		}
-		*b.out = t.Unix()
+	var err error
+	if q.From, q.To, err = api.Span(r); err != nil {
+		v.Error = truce.ErrorMessage(err) // the map unfiltered by time, and why
 	}
 	recs, err := s.cfg.Read.List(r.Context(), v.who, q)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/gazetteer"
 	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
@@ -221,27 +222,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, v *view) error {
 	if d.Q != "" {
 		q := truce.Search{Text: d.Q, Type: d.Type, Limit: 50}
 		var err error
-		for _, t := range []struct {
-			name, v string
-			end     bool
-			to      *int64
-		}{{"from", d.From, false, &q.From}, {"to", d.To, true, &q.To}} {
-			if t.v == "" {
-				continue
-			}
-			day, perr := time.Parse(time.DateOnly, t.v)
-			if perr != nil {
-				err = truce.FieldErrorf(truce.CodeBadTime, t.name, "a date is written YYYY-MM-DD")
-				break
-			}
-			if t.end {
-				day = day.Add(24*time.Hour - time.Second)
-			}
-			*t.to = day.Unix()
-		}
-		if err == nil && q.From != 0 && q.To != 0 && q.From > q.To {
-			err = truce.FieldErrorf(truce.CodeBadTime, "to", "is before from")
-		}
+		q.From, q.To, err = api.Span(r) // as the API reads them
 		if err == nil {
 			d.Hits, err = s.cfg.Read.Search(r.Context(), v.who, q)
 		}

@@ -426,33 +426,49 @@ type allegationsData struct {
 	Items         []*truce.Allegation
 	Status, Party string
 	Category      string
+	From, To      string
 	Categories    []truce.Category
 	Statuses      []string
 	Next          string
 	Filtered      bool
+	Count         int
+	Exports       []link
 }
 
 func (s *Server) allegations(w http.ResponseWriter, r *http.Request, v *view) error {
+	if words := strings.TrimSpace(r.FormValue("q")); words != "" { // words: the search, of allegations
+		http.Redirect(w, r, "/search?"+url.Values{"q": {words}, "type": {rules.TypeAllegation}, "from": {r.FormValue("from")}, "to": {r.FormValue("to")}}.Encode(), http.StatusSeeOther)
+		return nil
+	}
 	q := truce.Query{Type: rules.TypeAllegation, Limit: 50, Access: v.Access}
 	d := &allegationsData{
 		Status: r.FormValue("status"), Party: r.FormValue("party"), Category: r.FormValue("category"),
-		Categories: truce.Categories,
-		Statuses:   []string{truce.AllegationFiled, truce.AllegationAdmitted, truce.AllegationRejected, truce.AllegationInCase, truce.AllegationDecided},
+		From: r.FormValue("from"), To: r.FormValue("to"), Categories: truce.Categories,
+		Statuses: []string{truce.AllegationFiled, truce.AllegationAdmitted, truce.AllegationRejected, truce.AllegationInCase, truce.AllegationDecided},
 	}
 	q.Status, q.Party, q.Category = d.Status, d.Party, d.Category
-	d.Filtered = d.Status != "" || d.Party != "" || d.Category != ""
 	var err error
-	d.Items, d.Next, err = listPage[truce.Allegation](s, r, v, q, "/allegations", url.Values{"status": {d.Status}, "party": {d.Party}, "category": {d.Category}})
-	if err != nil {
+	if q.From, q.To, err = api.Span(r); err != nil {
+		v.Error = truce.ErrorMessage(err) // the list unfiltered by time, and why
+		d.From, d.To = "", ""
+	}
+	filters := url.Values{}
+	for k, x := range map[string]string{"status": d.Status, "party": d.Party, "category": d.Category, "from": d.From, "to": d.To} {
+		if x != "" {
+			filters.Set(k, x)
+		}
+	}
+	d.Filtered, d.Exports = len(filters) > 0, exports(filters)
+	if d.Items, d.Next, err = listPage[truce.Allegation](s, r, v, q, "/allegations", filters); err != nil {
+		return err
+	}
+	if d.Count, err = s.cfg.Read.Count(r.Context(), v.who, q); err != nil {
 		return err
 	}
 	s.render(w, v, "allegations", v.L.T("nav.allegations"), d)
 	return nil
 }
 
-// listPage lists a page of records — from the request's cursor on, newest
-// first — and returns them decoded, with the link to the next page, which
-// keeps the list's filters (empty ones are left out).
 func listPage[T any](s *Server, r *http.Request, v *view, q truce.Query, path string, filters url.Values) ([]*T, string, error) {
 	if c := r.FormValue("cursor"); c != "" {
 		n, err := strconv.ParseInt(c, 10, 64)

@@ -685,6 +685,18 @@ func (db *DB) Records(ctx context.Context, q truce.Query) ([]truce.Record, error
 	return out, rows.Err()
 }
 
+// Count counts the records matching q, its After and Limit aside.
+func (db *DB) Count(ctx context.Context, q truce.Query) (int, error) {
+	if q.Access == nil {
+		return 0, store.ErrNoAccess
+	}
+	q.After = 0
+	where, args := Where(q)
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE `+where, args...).Scan(&n)
+	return n, err
+}
+
 // Search finds the records whose text matches q's words, best first.
 func (db *DB) Search(ctx context.Context, q truce.Search) ([]truce.SearchHit, error) {
 	if q.Access == nil {

@@ -113,6 +113,9 @@ func testAccess(t *testing.T, s store.Store) {
 		if fmt.Sprint(ids) != c.want {
 			t.Errorf("access %+v lists %v, want %s", c.access, ids, c.want)
 		}
+		if n, err := s.Count(ctx, truce.Query{Type: "evidence", Access: c.access}); err != nil || n != len(ids) {
+			t.Errorf("access %+v counts %d, %v; lists %d", c.access, n, err, len(ids))
+		}
 	}
 	r, _ := s.Record(ctx, "evidence", "EV-2")
 	if r.Visibility != truce.Internal || r.Owner != "PK" {
@@ -121,6 +124,9 @@ func testAccess(t *testing.T, s store.Store) {
 	// A query that does not say whose access it reads with sees nothing.
 	if got, err := s.Records(ctx, truce.Query{Type: "evidence"}); !errors.Is(err, store.ErrNoAccess) || len(got) != 0 {
 		t.Fatalf("a query without access = %d records, %v", len(got), err)
+	}
+	if n, err := s.Count(ctx, truce.Query{Type: "evidence"}); !errors.Is(err, store.ErrNoAccess) || n != 0 {
+		t.Fatalf("a count without access = %d, %v", n, err)
 	}
 }
 
@@ -691,6 +697,11 @@ func testRecords(t *testing.T, s store.Store) {
 		}
 		if fmt.Sprint(ids) != c.want && !(c.want == "[]" && ids == nil) {
 			t.Errorf("Records(%+v) = %v, want %s", c.q, ids, c.want)
+		}
+		if c.q.Limit == 0 && c.q.After == 0 {
+			if n, err := s.Count(ctx, c.q); err != nil || n != len(ids) {
+				t.Errorf("Count(%+v) = %d, %v; the list has %d", c.q, n, err, len(ids))
+			}
 		}
 	}
 	var all []string
