@@ -887,3 +887,25 @@ func TestSinceLastVisit(t *testing.T) {
 		t.Error("another member's visit cookie was taken as AF's")
 	}
 }
+
+// The allegations list counts what matches, offers the exports with its
+// filters, filters by dates, and sends words to the search.
+func TestAllegationsFilters(t *testing.T) {
+	s := newSite(t)
+	af := s.signIn(t, "af-liaison")
+	n, _ := s.in.Store.Count(context.Background(), truce.Query{Type: rules.TypeAllegation, Party: "AF", Status: truce.AllegationFiled,
+		Access: &truce.Access{Parties: true, Party: "AF"}})
+	_, page := get(t, af, s.url+"/allegations?party=AF&status=filed")
+	if !strings.Contains(page, fmt.Sprintf("%d found", n)) || !strings.Contains(page, "/api/v1/exports/allegations.csv?party=AF&amp;status=filed") {
+		t.Errorf("the list does not count its %d or lacks the export with its filters", n)
+	}
+	if _, none := get(t, af, s.url+"/allegations?from=2001-01-01&to=2001-01-31"); !strings.Contains(none, "0 found") {
+		t.Error("a month without allegations lists some")
+	}
+	if _, bad := get(t, af, s.url+"/allegations?from=yesterday"); !strings.Contains(bad, `role="alert"`) {
+		t.Error("a bad date is not explained")
+	}
+	if code, _ := get(t, af, s.url+"/allegations?q=mortar"); code != http.StatusSeeOther {
+		t.Errorf("words in the list = %d, not sent to the search", code)
+	}
+}
