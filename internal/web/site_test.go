@@ -909,3 +909,44 @@ func TestAllegationsFilters(t *testing.T) {
 		t.Errorf("words in the list = %d, not sent to the search", code)
 	}
 }
+
+// An allegation's timeline tells its whole story — case, tasks, finding,
+// consequences — with only the entries of records the reader may see.
+func TestFullTimeline(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	recs, _ := s.in.Store.Records(ctx, truce.Query{Type: rules.TypeFinding, Status: truce.FindingInEffect, Access: truce.Everything})
+	var f truce.Finding
+	for _, r := range recs {
+		if json.Unmarshal(r.Doc, &f); len(f.Consequences) > 0 {
+			break
+		}
+	}
+	if len(f.Consequences) == 0 {
+		t.Fatal("the demo has no finding in effect with consequences")
+	}
+	_, tr := get(t, s.signIn(t, "tr-mediator"), s.url+"/allegations/"+f.Allegation)
+	timeline := tr[strings.Index(tr, `<ol class="timeline">`):]
+	for _, want := range []string{"<code>case.opened</code>", "<code>finding.proposed</code>", "<code>finding.signed</code>",
+		`href="/records/consequence/` + f.Consequences[0] + `"`, `href="/records/finding/` + f.ID + `"`} {
+		if !strings.Contains(timeline, want) {
+			t.Errorf("the mediator's timeline of %s lacks %s", f.Allegation, want)
+		}
+	}
+	// The parties do not see the tasks kept within the mechanism, nor their entries.
+	cs, _ := s.in.Store.Record(ctx, rules.TypeCase, f.Case)
+	var c truce.Case
+	json.Unmarshal(cs.Doc, &c)
+	for _, party := range []string{"af-liaison", "pk-liaison"} {
+		_, page := get(t, s.signIn(t, party), s.url+"/allegations/"+f.Allegation)
+		for _, id := range c.Tasks {
+			task, _ := s.in.Store.Record(ctx, rules.TypeTask, id)
+			if task.Visibility == truce.Internal && strings.Contains(page, id) {
+				t.Errorf("%s sees the mechanism's task %s in the timeline", party, id)
+			}
+		}
+		if !strings.Contains(page, "<code>finding.proposed</code>") && f.Status == truce.FindingInEffect {
+			t.Errorf("%s does not see the finding in effect in the timeline", party)
+		}
+	}
+}

@@ -9,6 +9,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -506,6 +507,7 @@ type entryView struct {
 	truce.HistoryItem
 	LoggedAt time.Time
 	Proof    string // inclusion proof URL, once a published checkpoint covers it
+	Records  []link // the other records the entry touched, in a timeline of several
 }
 
 type allegationData struct {
@@ -527,7 +529,10 @@ func (s *Server) allegation(w http.ResponseWriter, r *http.Request, v *view) err
 		return err
 	}
 	d := &allegationData{A: a, Receipt: wire.ReceiptPath(rules.TypeAllegation, id),
-		Actions: offer(v, "allegation", id, rules.Offers(*v.Member, a)), Timeline: s.timeline(v, hist)}
+		Actions: offer(v, "allegation", id, rules.Offers(*v.Member, a))}
+	if d.Timeline, err = s.fullTimeline(r, v, a, hist); err != nil {
+		return err
+	}
 	if d.Related, err = s.relatedStories(r, v, a); err != nil {
 		return err
 	}
@@ -548,6 +553,76 @@ func (s *Server) timeline(v *view, hist []truce.HistoryItem) []entryView {
 		}
 	}
 	return out
+}
+
+// fullTimeline is an allegation's whole story in log order: its own
+// entries and those of its case, the case's tasks, evidence and findings,
+// and the findings' consequences — those the reader may see — each line
+// linked to the records it touched.
+func (s *Server) fullTimeline(r *http.Request, v *view, a *truce.Allegation, own []truce.HistoryItem) ([]entryView, error) {
+	all := slices.Clone(own)
+	get := func(typ, id string) ([]byte, bool, error) {
+		rec, hist, err := s.cfg.Read.Get(r.Context(), v.who, typ, id)
+		if code := truce.ErrorCode(err); code == truce.CodeNotFound || code == truce.CodeForbidden {
+			return nil, false, nil // kept from this reader: its entries stay out
+		} else if err != nil {
+			return nil, false, err
+		}
+		all = append(all, hist...)
+		return rec.Doc, true, nil
+	}
+	if a.Case != "" {
+		doc, ok, err := get(rules.TypeCase, a.Case)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			cs, err := decode[truce.Case](doc)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range cs.Tasks {
+				if _, _, err := get(rules.TypeTask, id); err != nil {
+					return nil, err
+				}
+			}
+			for _, id := range cs.Evidence {
+				if _, _, err := get(rules.TypeEvidence, id); err != nil {
+					return nil, err
+				}
+			}
+			for _, id := range cs.Findings {
+				doc, ok, err := get(rules.TypeFinding, id)
+				if err != nil || !ok {
+					if err != nil {
+						return nil, err
+					}
+					continue
+				}
+				f, err := decode[truce.Finding](doc)
+				if err != nil {
+					return nil, err
+				}
+				for _, q := range f.Consequences {
+					if _, _, err := get(rules.TypeConsequence, q); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(x, y truce.HistoryItem) int { return cmp.Compare(x.Index, y.Index) })
+	touched := map[int64][]link{} // an entry may touch several of these records: one line, each linked
+	for _, h := range all {
+		if h.Type != rules.TypeAllegation || h.ID != a.ID {
+			touched[h.Index] = append(touched[h.Index], link{Label: h.ID, Href: recordPath(h.Type, h.ID)})
+		}
+	}
+	out := s.timeline(v, slices.CompactFunc(all, func(x, y truce.HistoryItem) bool { return x.Index == y.Index }))
+	for i := range out {
+		out[i].Records = touched[out[i].Index]
+	}
+	return out, nil
 }
 
 func (s *Server) agreement(w http.ResponseWriter, r *http.Request, v *view) error {
