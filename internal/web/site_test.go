@@ -950,3 +950,22 @@ func TestFullTimeline(t *testing.T) {
 		}
 	}
 }
+
+// The agreement says each consequence rule in words, in the reader's
+// language, beside its CEL, and where each commitment stands.
+func TestAgreementInWords(t *testing.T) {
+	s := newSite(t)
+	c := s.signIn(t, "pk-liaison")
+	_, en := get(t, c, s.url+"/agreement")
+	for _, want := range []string{"When: the finding&#39;s determination is “Violation confirmed”", "the number of the findings in effect so far where",
+		"30 days", "Then: Formal notice to the responsible party, for the responsible party, within 7 days", "<summary>as the rules run it</summary>",
+		"Status: "} {
+		if !strings.Contains(en, want) {
+			t.Errorf("the agreement page lacks %q", want)
+		}
+	}
+	_, ur := get(t, c, s.url+"/agreement?lang=ur")
+	if !strings.Contains(ur, "نتیجے کا فیصلہ") {
+		t.Error("the rules are not in words in Urdu")
+	}
+}

@@ -625,12 +625,78 @@ func (s *Server) fullTimeline(r *http.Request, v *view, a *truce.Allegation, own
 	return out, nil
 }
 
+// agreementData is the agreement as the page shows it: each consequence
+// rule in words beside its CEL, each commitment with where it stands.
+type agreementData struct {
+	*truce.Agreement
+	Rules       []ruleView
+	Commitments []commitmentView
+}
+
+type ruleView struct {
+	truce.ConsequenceRule
+	Words string // the condition in words; "" if it has none (its CEL alone is shown)
+	Then  string
+}
+
+type commitmentView struct {
+	truce.Commitment
+	Round, Status string
+	Overdue       bool
+}
+
 func (s *Server) agreement(w http.ResponseWriter, r *http.Request, v *view) error {
 	ag, err := s.cfg.Read.Agreement(r.Context(), v.who)
 	if err != nil {
 		return err
 	}
-	s.render(w, v, "agreement", ag.Title, ag)
+	d := &agreementData{Agreement: ag}
+	say := rules.Phrases{
+		Say: func(key string, args ...any) string {
+			if strings.HasPrefix(key, "cel.field.") {
+				return v.L.Label(key) // a field the catalogues do not name reads as its name
+			}
+			return v.L.T(key, args...)
+		},
+		Value: func(x string) string { return "“" + v.L.Label("choice."+x) + "”" },
+	}
+	span := func(d truce.Duration) string {
+		if t := time.Duration(d); t%(24*time.Hour) == 0 {
+			return v.L.T("cel.days", int(t/(24*time.Hour)))
+		} else {
+			return v.L.T("cel.hours", t.Hours())
+		}
+	}
+	for _, rule := range ag.Rules {
+		words, _ := rules.Describe(rule.When, say) // none: the CEL alone
+		target := v.L.Label("target." + rule.Target)
+		if _, ok := ag.Party(rule.Target); ok {
+			target = v.L.T("party." + rule.Target)
+		}
+		d.Rules = append(d.Rules, ruleView{ConsequenceRule: rule, Words: words, Then: v.L.T("agreement.within", rule.Title, target, span(rule.Deadline))})
+	}
+	recs, err := s.cfg.Read.List(r.Context(), v.who, truce.Query{Type: rules.TypeCommitment, Limit: read.MaxList})
+	if err != nil {
+		return err
+	}
+	status := map[string]*truce.CommitmentRecord{}
+	for _, rec := range recs {
+		c, err := decode[truce.CommitmentRecord](rec.Doc)
+		if err != nil {
+			return err
+		}
+		status[c.ID] = c
+	}
+	for _, round := range ag.Talks {
+		for _, c := range round.Commitments {
+			cv := commitmentView{Commitment: c, Round: round.Name}
+			if rec, ok := status[c.ID]; ok {
+				cv.Status, cv.Overdue = rec.Status, rec.Deadline.Overdue
+			}
+			d.Commitments = append(d.Commitments, cv)
+		}
+	}
+	s.render(w, v, "agreement", ag.Title, d)
 	return nil
 }
 

@@ -36,6 +36,21 @@ func TestCatalogues(t *testing.T) {
 			}
 		}
 	}
+	// The rules in words, every category and every status, in every language.
+	keys := rules.DescribeKeys()
+	for _, c := range truce.Categories {
+		keys = append(keys, "category."+c.Slug)
+	}
+	for _, st := range []string{truce.AllegationFiled, truce.AllegationAdmitted, truce.AllegationRejected, truce.AllegationInCase, truce.AllegationDecided,
+		truce.CaseOpen, truce.CaseClosed, truce.TaskAssigned, truce.TaskDone, truce.FindingProposed, truce.FindingInEffect, truce.FindingFailed,
+		truce.ConsequenceOpen, truce.ConsequenceFulfilled, truce.ConsequenceWaived, truce.ConsequenceEscalated, truce.CommitmentOpen, truce.CommitmentDone} {
+		keys = append(keys, "status."+st)
+	}
+	for _, k := range keys {
+		if _, ok := en.messages[k]; !ok {
+			t.Errorf("the catalogues lack %q", k)
+		}
+	}
 }
 
 // Every key the templates and the code name is in the catalogues; keys
