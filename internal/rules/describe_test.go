@@ -33,9 +33,9 @@ func phrases() Phrases {
 func TestDescribe(t *testing.T) {
 	for expr, want := range map[string]string{
 		`finding.determination == 'violation'`: `the finding's determination is «violation»`,
-		`finding.determination == 'non_party_violation' && finding.host_responsibility == 'failed_to_prevent'`: `the finding's determination is «non_party_violation» and the finding's host responsibility is «failed_to_prevent»`,
+		`finding.determination == 'non_party_violation' && finding.host_responsibility == 'failed_to_prevent'`:                                                                                 `the finding's determination is «non_party_violation» and the finding's host responsibility is «failed_to_prevent»`,
 		`history.filter(f, f.responsible == finding.responsible && f.determination in ['violation', 'non_party_violation'] && f.effective > finding.effective - duration('720h')).size() >= 3`: `the number of the findings in effect so far where its responsible is the finding's responsible and its determination is one of [«violation», «non_party_violation»] and its effective is after the finding's effective less 30 days is at least 3`,
-		`!(finding.severity == 'minor') || size(finding.clauses) > 1`: `not (the finding's severity is «minor») or the number of the finding's clauses is after 1`,
+		`!(finding.severity == 'minor') || size(finding.clauses) > 1`:                                                                                                                          `not (the finding's severity is «minor») or the number of the finding's clauses is after 1`,
 	} {
 		got, err := Describe(expr, phrases())
 		if err != nil || got != want {
