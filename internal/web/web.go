@@ -188,11 +188,11 @@ func cacheVersioned(h http.Handler) http.Handler {
 	})
 }
 
-// ServeHTTP sends the API and the log to the API server, the rest to the
-// pages.
+// ServeHTTP sends the API, the log and the feeds to the API server, the
+// rest to the pages.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/log/") || p == "/healthz" {
+	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/log/") || strings.HasPrefix(p, "/feeds/") || p == "/healthz" {
 		s.cfg.API.ServeHTTP(w, r)
 		return
 	}
