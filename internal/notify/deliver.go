@@ -28,6 +28,7 @@ type Delivery struct {
 	MaxBackoff  time.Duration // at most (default 1 h)
 	MaxAttempts int           // then it is given up (default 10)
 	Poll        time.Duration // how often the outbox is read when not nudged (default 1 s)
+	Sweep       time.Duration // how often deadlines are looked at (default 1 min)
 }
 
 func (d Delivery) withDefaults() Delivery {
@@ -48,6 +49,9 @@ func (d Delivery) withDefaults() Delivery {
 	}
 	if d.Poll <= 0 {
 		d.Poll = time.Second
+	}
+	if d.Sweep <= 0 {
+		d.Sweep = time.Minute
 	}
 	return d
 }

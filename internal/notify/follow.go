@@ -33,9 +33,6 @@ func New(cfg Config, log *slog.Logger) *Notifier {
 // page is how many entries one step of following reads.
 const page = 200
 
-// sweepEvery is how often the deadlines are looked at.
-const sweepEvery = time.Minute
-
 // Run follows the log and delivers until ctx ends. It reads only what is
 // committed, after the sequencer has published it, and writes only the
 // outbox: the log is never waited on nor held.
@@ -43,7 +40,7 @@ func (n *Notifier) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { defer close(done); n.deliver(ctx) }()
 	defer func() { <-done }()
-	sweep := time.NewTicker(sweepEvery)
+	sweep := time.NewTicker(n.cfg.Delivery.Sweep)
 	defer sweep.Stop()
 	n.sweep(ctx)
 	for {

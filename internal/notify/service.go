@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/custody"
 	"github.com/truce-mvm/truce/internal/fetch"
 	"github.com/truce-mvm/truce/internal/policy"
@@ -121,6 +122,24 @@ func (s *Service) PutSettings(ctx context.Context, v policy.Viewer, in Settings)
 		return nil, err
 	}
 	return &Settings{Email: sub.Email, Events: sub.Events, Hours: sub.Hours, Feed: len(sub.FeedHash) > 0}, nil
+}
+
+// SetEmail sets a member's e-mail address ("" for none) in the store
+// alone, keeping the rest of its settings: for an administrator's command
+// beside a running server.
+func SetEmail(ctx context.Context, st store.Notices, member, email string, now time.Time) error {
+	if err := checkEmail(email); err != nil {
+		return err
+	}
+	sub, err := st.Subscription(ctx, member)
+	if errors.Is(err, store.ErrNotFound) {
+		sub, err = &store.Subscription{Member: member, Events: []string{}, Hours: DefaultHours}, nil
+	}
+	if err != nil {
+		return err
+	}
+	sub.Email, sub.Updated = email, now
+	return st.PutSubscription(ctx, *sub)
 }
 
 // checkEmail accepts "" (no e-mail) or one bare address.
@@ -337,6 +356,9 @@ func (s *Service) sees(ctx context.Context, member string, ref truce.Ref) (*truc
 	v, ok := s.viewer(member)
 	if !ok {
 		return nil, false, nil
+	}
+	if pw, err := s.cfg.Store.Password(ctx, member); err == nil && auth.Suspended(pw) {
+		return nil, false, nil // suspended from this server: told nothing
 	}
 	rec, _, err := s.cfg.Read.Get(ctx, v, ref.Type, ref.ID)
 	if err == nil {

@@ -132,12 +132,18 @@ func (r *receiver) delivered() []delivery {
 	return append([]delivery{}, r.ok...)
 }
 
-// notifyTarget serves a test instance with its notifier running.
-func notifyTarget(t *testing.T, o server.NotifyOptions) *target {
+// notifyTarget serves a test instance with its notifier running; with
+// logTime, the notifier's clock is the test's log time (for deadlines),
+// else the wall clock (for retries).
+func notifyTarget(t *testing.T, o server.NotifyOptions, logTime bool) *target {
 	t.Helper()
 	env := testkit.New(t, instance.Options{})
 	o.BaseURL = "https://truce.example"
-	o.Delivery = notify.Delivery{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Poll: 50 * time.Millisecond, Timeout: 2 * time.Second}
+	o.Delivery = notify.Delivery{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Poll: 50 * time.Millisecond,
+		Timeout: 2 * time.Second, Sweep: 100 * time.Millisecond}
+	if logTime {
+		o.Clock = env.Clock.Now
+	}
 	srv, err := server.New(env.In, server.Options{Clock: env.Clock.Now, Notify: o})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +187,7 @@ func wait(t *testing.T, ch <-chan struct{}, what string) {
 // they may not see.
 func TestNotificationsReachTheirParty(t *testing.T) {
 	box := newMailbox(t)
-	tg := notifyTarget(t, server.NotifyOptions{Mail: &notify.Mailer{Addr: box.addr, From: "truce@truce.example"}, AllowPrivate: true})
+	tg := notifyTarget(t, server.NotifyOptions{Mail: &notify.Mailer{Addr: box.addr, From: "truce@truce.example"}, AllowPrivate: true}, false)
 	afHook, pkHook := newReceiver(t, 1), newReceiver(t, 0) // AF's fails once first
 	afTok, pkTok := tg.token(t, "af-liaison", policy.ScopeManage), tg.token(t, "pk-liaison", policy.ScopeManage)
 
@@ -304,7 +310,7 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 // TestWebhookRegistrationAttacks: who may not register a webhook, and
 // what is refused — with a 4xx that names the problem, and nothing stored.
 func TestWebhookRegistrationAttacks(t *testing.T) {
-	tg := notifyTarget(t, server.NotifyOptions{}) // a real instance: no private addresses
+	tg := notifyTarget(t, server.NotifyOptions{}, false) // a real instance: no private addresses
 	manage := tg.token(t, "af-liaison", policy.ScopeManage)
 	good := `{"url":"https://93.184.215.14/hook","events":["allegation.filed_against"]}`
 	for _, c := range []struct {
@@ -346,5 +352,35 @@ func TestWebhookRegistrationAttacks(t *testing.T) {
 	}
 	if _, err := tg.In.Store.Subscription(context.Background(), "af-liaison"); err == nil {
 		t.Fatal("refused settings were stored")
+	}
+}
+
+// TestDeadlineReminders: a party's member who asked to be told of replies
+// falling due within its hours is told, once; the filer is not.
+func TestDeadlineReminders(t *testing.T) {
+	tg := notifyTarget(t, server.NotifyOptions{AllowPrivate: true}, true)
+	afHook, pkHook := newReceiver(t, 0), newReceiver(t, 0)
+	afTok, pkTok := tg.token(t, "af-liaison", policy.ScopeManage), tg.token(t, "pk-liaison", policy.ScopeManage)
+	for _, c := range []struct{ tok, url string }{{afTok, afHook.URL}, {pkTok, pkHook.URL}} {
+		if st, b := tg.call(t, "POST", "/api/v1/webhooks", c.tok, `{"url":"`+c.url+`","events":["reply.due"]}`, nil); st != 201 {
+			t.Fatalf("registering = %d %s", st, b)
+		}
+		// The demo agreement gives 72 hours to reply: tell 100 hours before.
+		if st, b := tg.call(t, "PUT", "/api/v1/notifications", c.tok, `{"events":[],"hours":100}`, nil); st != 200 {
+			t.Fatalf("settings = %d %s", st, b)
+		}
+	}
+	ack := tg.Submit(t, tg.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 3)))
+	wait(t, afHook.got, "reply.due to AF")
+	var body notify.Body
+	if err := json.Unmarshal(afHook.delivered()[0].body, &body); err != nil || body.Event != notify.ReplyDue || body.Record.ID != ack.Record.ID {
+		t.Fatalf("delivered %s (%v)", afHook.delivered()[0].body, err)
+	}
+	time.Sleep(400 * time.Millisecond) // several sweeps
+	if n := afHook.calls.Load(); n != 1 {
+		t.Fatalf("AF was reminded %d times", n)
+	}
+	if n := pkHook.calls.Load(); n != 0 {
+		t.Fatalf("PK, which filed, was told a reply of AF's falls due (%d)", n)
 	}
 }
