@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -151,7 +152,8 @@ func notifyTarget(t *testing.T, o server.NotifyOptions, logTime bool) *target {
 	ts := httptest.NewServer(srv.Handler)
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.Start(context.Background()))
-	return &target{Env: env, url: ts.URL, client: &http.Client{}}
+	return &target{Env: env, url: ts.URL,
+		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 // call makes an API request with a bearer token and decodes the answer.
@@ -382,5 +384,40 @@ func TestDeadlineReminders(t *testing.T) {
 	}
 	if n := pkHook.calls.Load(); n != 0 {
 		t.Fatalf("PK, which filed, was told a reply of AF's falls due (%d)", n)
+	}
+}
+
+// TestNotificationsPage: a signed-in member sets its e-mail and events on
+// the settings page, through the same gate and service as the API; a bad
+// address is refused naming the field, and nothing is stored.
+func TestNotificationsPage(t *testing.T) {
+	tg := notifyTarget(t, server.NotifyOptions{}, false)
+	cookie, csrf := tg.session(t, "af-liaison")
+	post := func(form url.Values) (*http.Response, string) {
+		req, _ := http.NewRequest("POST", tg.url+"/notifications", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(cookie)
+		return tg.do(t, req)
+	}
+	req, _ := http.NewRequest("GET", tg.url+"/notifications", nil)
+	req.AddCookie(cookie)
+	if resp, body := tg.do(t, req); resp.StatusCode != 200 || !strings.Contains(body, `value="allegation.filed_against"`) {
+		t.Fatalf("settings page = %d", resp.StatusCode)
+	}
+	if resp, body := post(url.Values{"csrf": {csrf}, "email": {"not an address"}, "events": {"allegation.filed_against"}}); resp.StatusCode != 422 || !strings.Contains(body, "email-error") {
+		t.Fatalf("a bad address = %d", resp.StatusCode)
+	}
+	if _, err := tg.In.Store.Subscription(context.Background(), "af-liaison"); err == nil {
+		t.Fatal("a refused form was stored")
+	}
+	if resp, _ := post(url.Values{"email": {"af@example.org"}, "events": {"allegation.filed_against"}}); resp.StatusCode != 403 {
+		t.Fatalf("a form without its CSRF token = %d", resp.StatusCode)
+	}
+	if resp, body := post(url.Values{"csrf": {csrf}, "email": {"af@example.org"}, "events": {"allegation.filed_against", "finding.in_effect"}, "hours": {"48"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving = %d %s", resp.StatusCode, body)
+	}
+	sub, err := tg.In.Store.Subscription(context.Background(), "af-liaison")
+	if err != nil || sub.Email != "af@example.org" || len(sub.Events) != 2 || sub.Hours != 48 {
+		t.Fatalf("stored %+v, %v", sub, err)
 	}
 }

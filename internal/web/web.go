@@ -31,6 +31,7 @@ import (
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/gate"
+	"github.com/truce-mvm/truce/internal/notify"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
@@ -57,6 +58,7 @@ type Config struct {
 	Auth   *auth.Service
 	Read   *read.Service
 	Submit *submit.Service
+	Notify *notify.Service
 	// Accounts are listed on the sign-in page: only for exercise instances.
 	Accounts []Account
 	Logger   *slog.Logger
@@ -104,6 +106,9 @@ var routes = []page{
 	{"GET", "/members", policy.InviteMembers, (*Server).membersPage, false},
 	{"POST", "/members/{id}/invite", policy.InviteMembers, (*Server).invite, false},
 	{"POST", "/keys", policy.Submit, (*Server).addKey, false},
+	{"GET", "/notifications", policy.ManageNotifications, (*Server).notifyPage, false},
+	{"POST", "/notifications", policy.ManageNotifications, (*Server).saveNotify, false},
+	{"POST", "/notifications/feed", policy.ManageNotifications, (*Server).newFeed, false},
 	{"GET", "/evidence/new", policy.UploadBlob, (*Server).evidenceForm, false},
 	{"POST", "/evidence/new", policy.UploadBlob, (*Server).uploadEvidence, true},
 	{"GET", "/static/", policy.Static, (*Server).static, false},
