@@ -71,16 +71,21 @@ func (n *Notifier) catchUp(ctx context.Context, size int64) error {
 		return err
 	}
 	for cursor < size {
+		targets, err := n.targets(ctx)
+		if err != nil {
+			return err
+		}
+		if len(targets.subs) == 0 && len(targets.hooks) == 0 {
+			// Nobody to tell (an instance that never had notifications, say,
+			// with a long log): skip to the end rather than read it all.
+			return n.cfg.Store.Enqueue(ctx, nil, size)
+		}
 		items, err := n.cfg.Store.HistoryFrom(ctx, cursor, page)
 		if err != nil {
 			return err
 		}
 		if len(items) == 0 {
 			return nil
-		}
-		targets, err := n.targets(ctx)
-		if err != nil {
-			return err
 		}
 		var out []store.Delivery
 		for _, h := range items {
