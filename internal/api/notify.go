@@ -23,6 +23,7 @@ func (s *Server) putNotifications(w http.ResponseWriter, r *http.Request) error 
 		Email  string   `json:"email"`
 		Events []string `json:"events"`
 		Hours  int      `json:"hours"`
+		Feed   bool     `json:"feed"` // as GET answers it; a feed is made by POST .../feed
 	}
 	if err := readJSON(r, &in); err != nil {
 		return err

@@ -144,7 +144,7 @@ func (n *Notifier) attempt(ctx context.Context, client *http.Client, d store.Del
 	actx, cancel := context.WithTimeout(ctx, n.cfg.Delivery.Timeout)
 	defer cancel()
 	err := n.send(actx, client, d)
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		return // shutting down: the row stays due
 	}
 	now := n.cfg.Clock()

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -57,7 +58,7 @@ func (m *Mailer) Send(ctx context.Context, to string, msg []byte) error {
 	}
 	defer c.Close()
 	if ok, _ := c.Extension("STARTTLS"); ok {
-		if err := c.StartTLS(nil); err != nil {
+		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
 			return err
 		}
 	}
