@@ -21,6 +21,7 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/gate"
+	"github.com/truce-mvm/truce/internal/notify"
 	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/submit"
 	"github.com/truce-mvm/truce/internal/wire"
@@ -32,6 +33,7 @@ type Config struct {
 	Read   *read.Service
 	Submit *submit.Service
 	Auth   *auth.Service
+	Notify *notify.Service
 	Logger *slog.Logger
 	// SecureCookies marks session cookies Secure; set it when serving
 	// over TLS (directly or behind a terminating proxy).

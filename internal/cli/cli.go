@@ -41,7 +41,7 @@ func init() {
 		{"rules", "--data DIR [--adopt VERSION]", "the version of the rules the log is derived under; --adopt moves it to a newer one, from the next entry on", cmdRules},
 		{"key", "generate --out FILE [--member ID]", "write a new Ed25519 signing key (mode 0600) and print its public key", cmdKey},
 		{"token", "issue --data DIR --member ID [--expires DURATION]", "issue an API token for a member (printed once, stored hashed)", cmdToken},
-		{"member", "invite|list|suspend --data DIR ...", "give a member a one-time link to set a password (to enrol, or after forgetting it); list the members; suspend one from this server", cmdMember},
+		{"member", "invite|list|suspend|email --data DIR ...", "give a member a one-time link to set a password (to enrol, or after forgetting it); list the members; suspend one from this server; set where its e-mail notifications go", cmdMember},
 		{"allege", "--key FILE (--server URL | --out FILE) [fields]", "sign an allegation and submit it, or write it for later", cmdAllege},
 		{"submit", "--server URL FILE...", "submit envelopes signed earlier (offline) with --out", cmdSubmit},
 		{"receipt", "--server URL TYPE/ID | --data DIR INDEX", "print a record's receipt (its entries, proven under a cosigned checkpoint), or one entry's C2SP tlog-proof", cmdReceipt},

@@ -20,6 +20,7 @@ import (
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/notify"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/server"
@@ -168,6 +169,10 @@ type serveFlags struct {
 	ingest        listFlag
 	ingestEvery   time.Duration
 	ingestPrivate bool
+	smtp          string
+	mailFrom      string
+	baseURL       string
+	hooksPrivate  string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -185,6 +190,34 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.ingest, "ingest", "read open-source reports from this feed, page, file or directory on a schedule (repeatable)")
 	fs.DurationVar(&f.ingestEvery, "ingest-every", 15*time.Minute, "how often to read the --ingest sources")
 	fs.BoolVar(&f.ingestPrivate, "ingest-allow-private", false, "let --ingest read pages on loopback, private and link-local addresses")
+	fs.StringVar(&f.smtp, "smtp", "", "send e-mail notifications through this SMTP server, smtp://host:port")
+	fs.StringVar(&f.mailFrom, "mail-from", "", "the From address of e-mail notifications (with --smtp)")
+	fs.StringVar(&f.baseURL, "base-url", "", "the instance's public address, for links in e-mails and feeds (default: http:// and --addr)")
+	fs.StringVar(&f.hooksPrivate, "webhook-allow-private", "auto", "let webhooks reach loopback, private and link-local addresses: true, false, or auto (true for exercise instances)")
+}
+
+// notifyOptions reads the notification flags.
+func (f *serveFlags) notifyOptions(exercise bool, addr string) (server.NotifyOptions, error) {
+	o := server.NotifyOptions{BaseURL: f.baseURL}
+	if o.BaseURL == "" {
+		o.BaseURL = "http://" + addr
+	}
+	switch f.hooksPrivate {
+	case "auto":
+		o.AllowPrivate = exercise
+	case "true", "false":
+		o.AllowPrivate = f.hooksPrivate == "true"
+	default:
+		return o, fmt.Errorf("--webhook-allow-private is true, false or auto")
+	}
+	if f.smtp != "" || f.mailFrom != "" {
+		m, err := notify.ParseSMTP(f.smtp, f.mailFrom)
+		if err != nil {
+			return o, err
+		}
+		o.Mail = m
+	}
+	return o, nil
 }
 
 func cmdServe(e *env, args []string) error {
@@ -226,6 +259,11 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 	if err != nil {
 		return err
 	}
+	no, err := sf.notifyOptions(in.Seq.Snapshot().Instance.Exercise, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	pub, err := in.Publisher(e.ctx, e.log)
 	if err != nil {
 		return fmt.Errorf("witnesses: %w", err)
@@ -240,10 +278,11 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 		}
 	}
 	srv, err := server.New(in, server.Options{Witnesses: pub, Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits,
-		Accounts: sf.accounts, SecureCookies: sf.secureCookies, Logger: e.log})
+		Accounts: sf.accounts, SecureCookies: sf.secureCookies, Logger: e.log, Notify: no})
 	if err != nil {
 		return err
 	}
+	defer srv.Start(e.ctx)()
 	return run(e, ln, srv.Handler, ready)
 }
 

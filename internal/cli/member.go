@@ -12,13 +12,14 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/notify"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/store"
 )
 
 func cmdMember(e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "invite" && args[0] != "list" && args[0] != "suspend") {
-		fmt.Fprintln(e.stderr, "usage: truce member invite --data DIR --member ID [--expires 72h] [--url BASE] | truce member list --data DIR | truce member suspend --data DIR --member ID")
+	if len(args) == 0 || !slices.Contains([]string{"invite", "list", "suspend", "email"}, args[0]) {
+		fmt.Fprintln(e.stderr, "usage: truce member invite --data DIR --member ID [--expires 72h] [--url BASE] | truce member list --data DIR | truce member suspend --data DIR --member ID | truce member email --data DIR --member ID --email ADDR")
 		return errUsage
 	}
 	switch args[0] {
@@ -26,6 +27,8 @@ func cmdMember(e *env, args []string) error {
 		return cmdMemberList(e, args[1:])
 	case "suspend":
 		return cmdMemberSuspend(e, args[1:])
+	case "email":
+		return cmdMemberEmail(e, args[1:])
 	}
 	fs := e.flags("member invite")
 	data := fs.String("data", "", "data directory")
@@ -132,5 +135,36 @@ func cmdMemberSuspend(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "suspended %s: no password, no session, %d tokens revoked (a running server forgets them within %s)\n", *member, n, auth.TokenCacheTTL)
 	fmt.Fprintf(e.stderr, "its keys still sign: revoke them in the log (truce revoke-key) if they may be in other hands; a new link (truce member invite) reinstates it\n")
+	return nil
+}
+
+// cmdMemberEmail sets where a member's e-mail notifications go: kept in
+// the store beside passwords, never in the log.
+func cmdMemberEmail(e *env, args []string) error {
+	fs := e.flags("member email")
+	data := fs.String("data", "", "data directory")
+	member := fs.String("member", "", "member id")
+	email := fs.String("email", "", "the address (empty: no e-mail)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "data", "member"); err != nil {
+		return err
+	}
+	// The store alone: addresses may be set while the server runs.
+	in, err := instance.OpenStore(e.ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if _, err := in.Store.Record(e.ctx, rules.TypeMember, *member); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no member %q", *member)
+	} else if err != nil {
+		return err
+	}
+	if err := notify.SetEmail(e.ctx, in.Store, *member, *email, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "e-mail of %s set to %q; the member chooses the events (PUT /api/v1/notifications)\n", *member, *email)
 	return nil
 }

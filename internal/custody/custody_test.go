@@ -54,3 +54,28 @@ func TestVault(t *testing.T) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }
+
+func TestSealOpen(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "custody.key")
+	if err := GenerateKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	v, err := Open(nil, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := v.Seal([]byte("webhook secret"), "wh1")
+	if err != nil || bytes.Contains(sealed, []byte("webhook secret")) {
+		t.Fatalf("Seal = %q, %v", sealed, err)
+	}
+	if got, err := v.Open(sealed, "wh1"); err != nil || string(got) != "webhook secret" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := v.Open(sealed, "wh2"); err == nil {
+		t.Fatal("a secret sealed for one webhook opens for another")
+	}
+	if _, err := v.Open(sealed[:4], "wh1"); err == nil {
+		t.Fatal("a truncated secret opens")
+	}
+}

@@ -70,25 +70,8 @@ var ErrPrivate = errors.New("the address is on a private network (loopback, priv
 // refuses private addresses unless allowPrivate, checking the address it
 // actually connects to (after DNS and after every redirect).
 func New(maxBytes int64, allowPrivate bool) *Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-				ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
-				return ErrPrivate
-			}
-			return nil
-		}
-	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.DialContext = dialer.DialContext
-	transport.Proxy = nil // a proxy would connect for us, unchecked
 	return &Client{MaxBytes: maxBytes, PerHost: time.Second, HTTP: &http.Client{
-		Transport: transport,
+		Transport: Transport(allowPrivate),
 		Timeout:   30 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
@@ -100,6 +83,37 @@ func New(maxBytes int64, allowPrivate bool) *Client {
 			return nil
 		},
 	}}
+}
+
+// Private reports whether ip is one a server must not be made to reach:
+// loopback, private, link-local, unspecified or multicast.
+func Private(ip net.IP) bool {
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast()
+}
+
+// Transport returns an HTTP transport that refuses private addresses
+// unless allowPrivate, checking the address each connection is actually
+// made to (after DNS: a name that resolves to a private address, or is
+// re-pointed at one, is refused as well). It uses no proxy, which would
+// connect for it unchecked. Webhook deliveries share it.
+func Transport(allowPrivate bool) *http.Transport {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || Private(ip) {
+				return ErrPrivate
+			}
+			return nil
+		}
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = dialer.DialContext
+	transport.Proxy = nil
+	return transport
 }
 
 // Get fetches a page.

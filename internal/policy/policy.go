@@ -35,6 +35,11 @@ const (
 	UploadBlob    Action = "blobs.upload"   // evidence files
 	ReadBlob      Action = "blobs.read"
 	InviteMembers Action = "members.invite" // give a member a one-time link to set a password
+	// ManageNotifications is one's own notification settings, webhooks
+	// and feed token.
+	ManageNotifications Action = "notifications.manage"
+	// ReadFeed is a member's Atom feed, by the secret token in its path.
+	ReadFeed Action = "feeds.read"
 )
 
 // Route is a route of a surface and the action it is: what the
@@ -101,6 +106,10 @@ var table = map[Action]rule{
 	ReadBlob:      {members, ScopeRead},
 	ManageTokens:  {authed, ScopeManage},
 	InviteMembers: {admins, ScopeManage},
+	// Webhooks and feeds send records out of the server: the manage scope,
+	// which a read-only token lacks.
+	ManageNotifications: {authed, ScopeManage},
+	ReadFeed:            {anyone, ""}, // the token in the path is the credential
 }
 
 // Actions lists every action of the table.

@@ -39,24 +39,26 @@ var expected = map[policy.Action]struct {
 	who   []string
 	scope string
 }{
-	policy.Health:        {everyone, ""},
-	policy.Static:        {everyone, ""},
-	policy.APIDoc:        {everyone, ""},
-	policy.LogCheckpoint: {everyone, ""},
-	policy.Login:         {everyone, ""},
-	policy.Enrol:         {everyone, ""},
-	policy.LogRead:       {members, "read"},
-	policy.Logout:        {authed, ""},
-	policy.Dashboard:     {authed, "read"},
-	policy.ReadRecords:   {authed, "read"},
-	policy.Export:        {authed, "read"},
-	policy.ManageTokens:  {authed, "manage"},
-	policy.ReadMembers:   {members, "read"},
-	policy.ReadOverdue:   {members, "read"},
-	policy.ReadBlob:      {members, "read"},
-	policy.Submit:        {members, "write"},
-	policy.UploadBlob:    {workers, "write"},
-	policy.InviteMembers: {[]string{"admin"}, "manage"},
+	policy.Health:              {everyone, ""},
+	policy.Static:              {everyone, ""},
+	policy.APIDoc:              {everyone, ""},
+	policy.LogCheckpoint:       {everyone, ""},
+	policy.Login:               {everyone, ""},
+	policy.Enrol:               {everyone, ""},
+	policy.LogRead:             {members, "read"},
+	policy.Logout:              {authed, ""},
+	policy.Dashboard:           {authed, "read"},
+	policy.ReadRecords:         {authed, "read"},
+	policy.Export:              {authed, "read"},
+	policy.ManageTokens:        {authed, "manage"},
+	policy.ReadMembers:         {members, "read"},
+	policy.ReadOverdue:         {members, "read"},
+	policy.ReadBlob:            {members, "read"},
+	policy.Submit:              {members, "write"},
+	policy.UploadBlob:          {workers, "write"},
+	policy.InviteMembers:       {[]string{"admin"}, "manage"},
+	policy.ManageNotifications: {authed, "manage"},
+	policy.ReadFeed:            {everyone, ""},
 }
 
 // credential is how a viewer authenticates: a browser session (every
@@ -128,7 +130,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	paths := strings.NewReplacer("{id}", "X", "{sha256}", strings.Repeat("ab", 32), "{path...}", "0/000",
-		"{type}", "allegation", "{action}", "X", "{$}", "")
+		"{type}", "allegation", "{action}", "X", "{$}", "", "{file}", "X.atom")
 	seen := map[policy.Action]bool{}
 	tried := 0
 	for _, rt := range routes() {
@@ -166,7 +168,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				case who != "anonymous":
 					req.Header.Set("Authorization", "Bearer "+tokens[who+"/"+c.name])
 				}
-				if rt.method == "POST" || rt.method == "DELETE" {
+				if rt.method == "POST" || rt.method == "PUT" || rt.method == "DELETE" {
 					if rt.surface == "api" {
 						body = strings.NewReader(`{}`)
 						req.Header.Set("Content-Type", "application/json")

@@ -6,8 +6,10 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/truce-mvm/truce"
@@ -15,6 +17,7 @@ import (
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/notify"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/submit"
@@ -34,6 +37,20 @@ type Options struct {
 	SecureCookies bool
 	Clock         func() time.Time // for expiries; default time.Now
 	Logger        *slog.Logger
+	// Notify configures notifications: where e-mail goes, whether webhooks
+	// may reach private addresses, the public base URL for links.
+	Notify NotifyOptions
+}
+
+// NotifyOptions configure notifications.
+type NotifyOptions struct {
+	Mail         *notify.Mailer // nil: no e-mail
+	AllowPrivate bool           // webhooks to loopback and private addresses (exercise instances)
+	BaseURL      string         // the instance's public address, for links
+	Delivery     notify.Delivery
+	// Clock is the notifier's, for retries and reminders of deadlines;
+	// default time.Now (the wall clock: a reminder is not an entry).
+	Clock func() time.Time
 }
 
 // Server is an instance's services and surfaces.
@@ -43,6 +60,8 @@ type Server struct {
 	Read   *read.Service
 	Submit *submit.Service
 	API    *api.Server
+	// Notifier follows the log and delivers notifications (Start).
+	Notifier *notify.Notifier
 	// Handler serves both surfaces: the pages, and the API and the log
 	// under /api/, /log/ and /healthz.
 	Handler http.Handler
@@ -67,11 +86,31 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 	s.Read = read.New(read.Config{Store: in.Store, Files: files, Seq: in.Seq, Witnesses: o.Witnesses, VKey: in.VKey, Policy: o.Policy})
 	s.Submit = submit.New(submit.Config{Seq: in.Seq, Vault: in.Vault, Files: files, Blobs: in.Store, Records: in.Store,
 		MaxUpload: o.Limits.MaxUploadBytes, Policy: o.Policy, Clock: o.Clock})
-	s.API = api.New(api.Config{Gate: s.Gate, Read: s.Read, Submit: s.Submit, Auth: s.Auth, Logger: o.Logger, SecureCookies: o.SecureCookies})
-	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Auth: s.Auth, Read: s.Read, Submit: s.Submit, Accounts: o.Accounts, Logger: o.Logger})
+	s.Notifier = notify.New(notify.Config{Store: in.Store, Read: s.Read, Vault: in.Vault, Policy: o.Policy, Clock: o.Notify.Clock,
+		Members: func(id string) (truce.Member, bool) { return in.Seq.Snapshot().Member(id) },
+		Follow: func() (int64, <-chan struct{}) {
+			if cp := in.Seq.Checkpoint(); cp != nil {
+				return cp.Size, cp.Superseded()
+			}
+			return 0, nil
+		},
+		Mail: o.Notify.Mail, AllowPrivate: o.Notify.AllowPrivate, BaseURL: strings.TrimSuffix(o.Notify.BaseURL, "/"), Delivery: o.Notify.Delivery,
+	}, o.Logger)
+	s.API = api.New(api.Config{Gate: s.Gate, Read: s.Read, Submit: s.Submit, Auth: s.Auth, Notify: s.Notifier.Service, Logger: o.Logger, SecureCookies: o.SecureCookies})
+	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Auth: s.Auth, Read: s.Read, Submit: s.Submit, Notify: s.Notifier.Service, Accounts: o.Accounts, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
 	s.Handler = pages
 	return s, nil
+}
+
+// Start runs what works beside the handler — the notifier, which follows
+// the log and delivers — until ctx ends or stop is called; stop returns
+// once it has stopped.
+func (s *Server) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); s.Notifier.Run(ctx) }()
+	return func() { cancel(); <-done }
 }

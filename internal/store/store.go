@@ -150,6 +150,10 @@ type Records interface {
 	EachRecord(ctx context.Context, fn func(truce.Record) error) error
 	// EachHistory calls fn for every history item, ordered by index, type, id.
 	EachHistory(ctx context.Context, fn func(truce.HistoryItem) error) error
+	// HistoryFrom lists the history items of the first limit entries
+	// from index from on that touched a record, ordered by index, type,
+	// id: an entry's items all come in one call.
+	HistoryFrom(ctx context.Context, from int64, limit int) ([]truce.HistoryItem, error)
 	// Search finds records of the Searchable types by the words of what
 	// people wrote in them (SearchText), newest first, only those
 	// q.Access may see (ErrNoAccess without it). A query is its words
@@ -247,6 +251,89 @@ type Custody interface {
 	CustodialKey(ctx context.Context, keyID string) (member string, sealed []byte, err error)
 }
 
+// Subscription is what a member chose to be told and where. The e-mail
+// address and the feed token's hash are personal data and a secret: they
+// are kept here, beside passwords, never in the log (which the parties
+// read).
+type Subscription struct {
+	Member string
+	Email  string   // "": no e-mail
+	Events []string // the notify package's event names
+	Hours  int      // how long before a deadline the .due events come
+	// FeedHash is the SHA-256 of the member's feed token; nil: no feed.
+	FeedHash []byte
+	Updated  time.Time
+}
+
+// Webhook is an address a member asked to be told at by a signed POST.
+// Its secret signs the bodies, so it is kept, not hashed: sealed by the
+// instance's custody key (custody.Vault), never in the log.
+type Webhook struct {
+	ID      string
+	Member  string
+	URL     string
+	Events  []string
+	Secret  []byte // sealed
+	Created time.Time
+}
+
+// Delivery is one notification to one target: an outbox row, kept until
+// sent so that retries survive a restart.
+type Delivery struct {
+	ID      int64 // assigned by Enqueue
+	Event   string
+	Record  truce.Ref
+	Index   int64 // the entry that caused it (0 for a deadline)
+	Logged  time.Time
+	Member  string
+	Channel string // "webhook", "email" or "feed"
+	Target  string // the webhook's id, the e-mail address, or "" for the feed
+	// Attempts made; Next is when the next is due. Done is when it was
+	// sent (a feed item: when queued); Failed says it was given up.
+	Attempts int
+	Next     time.Time
+	Done     time.Time
+	Failed   bool
+	Err      string
+}
+
+// Notices keep what members chose to be told and the notifications on
+// their way: subscriptions, webhooks and an outbox of deliveries, with the
+// index of the log the notifier has followed to.
+type Notices interface {
+	// PutSubscription stores a member's subscription in place of the
+	// earlier one; Subscription reads it (ErrNotFound if none);
+	// Subscriptions lists all, by member; FeedSubscription finds one by
+	// the hash of its feed token.
+	PutSubscription(ctx context.Context, s Subscription) error
+	Subscription(ctx context.Context, member string) (*Subscription, error)
+	Subscriptions(ctx context.Context) ([]Subscription, error)
+	FeedSubscription(ctx context.Context, hash []byte) (*Subscription, error)
+	// PutWebhook stores a new webhook (ids are unique); Webhook reads one;
+	// Webhooks lists a member's ("" for everyone's), oldest first;
+	// DeleteWebhook deletes a member's webhook (ErrNotFound if the member
+	// has none of that id) with its pending deliveries.
+	PutWebhook(ctx context.Context, w Webhook) error
+	Webhook(ctx context.Context, id string) (*Webhook, error)
+	Webhooks(ctx context.Context, member string) ([]Webhook, error)
+	DeleteWebhook(ctx context.Context, member, id string) error
+	// Enqueue adds deliveries and sets the notifier's cursor to cursor, in
+	// one transaction. A delivery of an event, record, channel and target
+	// already queued is skipped, so that a notifier following the log
+	// again after a crash sends nothing twice. NoticeCursor reads the
+	// cursor (0 before the first Enqueue).
+	Enqueue(ctx context.Context, ds []Delivery, cursor int64) error
+	NoticeCursor(ctx context.Context) (int64, error)
+	// DueDeliveries lists up to limit deliveries neither done nor failed
+	// whose Next is at or before now, oldest first.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// UpdateDelivery records an attempt: Attempts, Next, Done, Failed and
+	// Err of d (by d.ID).
+	UpdateDelivery(ctx context.Context, d Delivery) error
+	// Deliveries lists a member's deliveries on a channel, newest first.
+	Deliveries(ctx context.Context, member, channel string, limit int) ([]Delivery, error)
+}
+
 // Meta reads and writes small configuration values outside the log.
 type Meta interface {
 	Meta(ctx context.Context, key string) (string, error)
@@ -263,6 +350,7 @@ type Store interface {
 	Blobs
 	Custody
 	Meta
+	Notices
 	// Writable reports why the store cannot take writes now (a full
 	// disk, say), or nil.
 	Writable(ctx context.Context) error

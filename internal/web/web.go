@@ -32,6 +32,7 @@ import (
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/gate"
+	"github.com/truce-mvm/truce/internal/notify"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
@@ -58,6 +59,7 @@ type Config struct {
 	Auth   *auth.Service
 	Read   *read.Service
 	Submit *submit.Service
+	Notify *notify.Service
 	// Accounts are listed on the sign-in page: only for exercise instances.
 	Accounts []Account
 	Logger   *slog.Logger
@@ -105,6 +107,9 @@ var routes = []page{
 	{"GET", "/members", policy.InviteMembers, (*Server).membersPage, false},
 	{"POST", "/members/{id}/invite", policy.InviteMembers, (*Server).invite, false},
 	{"POST", "/keys", policy.Submit, (*Server).addKey, false},
+	{"GET", "/notifications", policy.ManageNotifications, (*Server).notifyPage, false},
+	{"POST", "/notifications", policy.ManageNotifications, (*Server).saveNotify, false},
+	{"POST", "/notifications/feed", policy.ManageNotifications, (*Server).newFeed, false},
 	{"GET", "/evidence/new", policy.UploadBlob, (*Server).evidenceForm, false},
 	{"POST", "/evidence/new", policy.UploadBlob, (*Server).uploadEvidence, true},
 	{"GET", "/static/", policy.Static, (*Server).static, false},
@@ -189,11 +194,11 @@ func cacheVersioned(h http.Handler) http.Handler {
 	})
 }
 
-// ServeHTTP sends the API and the log to the API server, the rest to the
-// pages.
+// ServeHTTP sends the API, the log and the feeds to the API server, the
+// rest to the pages.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/log/") || p == "/healthz" {
+	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/log/") || strings.HasPrefix(p, "/feeds/") || p == "/healthz" {
 		s.cfg.API.ServeHTTP(w, r)
 		return
 	}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Blobs", func(t *testing.T) { Blobs(t, open) })
 	t.Run("Custody", func(t *testing.T) { Custody(t, open) })
 	t.Run("Meta", func(t *testing.T) { Meta(t, open) })
+	t.Run("Notices", func(t *testing.T) { Notices(t, open) })
 	t.Run("Writable", func(t *testing.T) {
 		if err := open(t).Writable(context.Background()); err != nil {
 			t.Fatalf("a new store on a disk with room: %v", err)
@@ -55,6 +56,7 @@ func Records(t *testing.T, open Opener) {
 	t.Run("Access", func(t *testing.T) { testAccess(t, open(t)) })
 	t.Run("Find", func(t *testing.T) { testFind(t, open(t)) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, open(t)) })
+	t.Run("HistoryFrom", func(t *testing.T) { testHistoryFrom(t, open(t)) })
 }
 
 // Credentials is the suite of store.Credentials.
