@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -95,6 +96,69 @@ type field struct {
 	Required bool
 	Hint     string // catalogue key, or ""
 	Error    string
+	// Boxes are the choices of a list to tick (clauses from the agreement).
+	Boxes []box
+}
+
+// box is one choice of a list of boxes.
+type box struct {
+	Value, Label string
+	Checked      bool
+}
+
+// formSection is a group of a form's fields: the body's nested object
+// (the place, the time, the perpetrator), with the map beside the place.
+type formSection struct {
+	Legend string // catalogue key; "" for the body's own fields
+	Fields []field
+	Map    *regionMap
+}
+
+// sections groups fields by their object, in the order they come.
+func sections(fields []field) []formSection {
+	var out []formSection
+	for _, f := range fields {
+		group, _, nested := strings.Cut(f.Name, ".")
+		legend := ""
+		if nested {
+			legend = "section." + group
+		}
+		if len(out) == 0 || out[len(out)-1].Legend != legend {
+			out = append(out, formSection{Legend: legend})
+		}
+		sec := &out[len(out)-1]
+		sec.Fields = append(sec.Fields, f)
+		if f.Name == "place.lat" {
+			sec.Map = region
+		}
+	}
+	return out
+}
+
+// defaults are what a new form starts with, by action and field, besides
+// those that depend on the member (formDefaults).
+var defaults = map[string]map[string]string{
+	"allege": {"occurred.precision": "1", "place.geo_precision": "1", "perpetrator.kind": truce.PerpParty,
+		"casualties.killed": "0", "casualties.injured": "0"},
+}
+
+// formDefaults fills in a new form: the defaults, and for a party's
+// liaison the other party as the one accused and its own territory as the
+// place.
+func formDefaults(a action, m *truce.Member, values url.Values) {
+	for k, x := range defaults[a.name] {
+		if !values.Has(k) {
+			values.Set(k, x)
+		}
+	}
+	if a.name == "allege" && (m.Party == "PK" || m.Party == "AF") {
+		other := map[string]string{"PK": "AF", "AF": "PK"}[m.Party]
+		for k, x := range map[string]string{"perpetrator.party": other, "place.country": m.Party} {
+			if !values.Has(k) {
+				values.Set(k, x)
+			}
+		}
+	}
 }
 
 // skipped are body fields a form does not offer: sealed details and
@@ -181,7 +245,7 @@ func fill(body reflect.Value, form url.Values, prefix string, errs map[string]st
 			fill(fv, form, path+".", errs)
 			continue
 		}
-		s := strings.TrimSpace(form.Get(path))
+		s := strings.TrimSpace(strings.Join(form[path], ",")) // a list may come as boxes ticked
 		if s == "" {
 			continue
 		}
@@ -244,9 +308,9 @@ func setField(v reflect.Value, s string) error {
 }
 
 type formData struct {
-	Action string
-	Fields []field
-	Map    *regionMap // for forms with a place: click to fill it in
+	Action   string
+	Fields   []field
+	Sections []formSection // the fields, grouped as the body groups them
 	// What the browser signs with, if it holds one of the member's keys:
 	// the log's origin, the member, and the member's usable keys that
 	// the server does not hold.
@@ -261,22 +325,34 @@ func (s *Server) form(w http.ResponseWriter, r *http.Request, v *view) error {
 	if !ok {
 		return truce.Errorf(truce.CodeNotFound, "no action %q", r.PathValue("action"))
 	}
-	s.renderForm(w, v, a, r.URL.Query(), nil)
+	s.renderForm(w, r, v, a, r.URL.Query(), nil)
 	return nil
 }
 
-func (s *Server) renderForm(w http.ResponseWriter, v *view, a action, values url.Values, errs map[string]string) {
+func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, v *view, a action, values url.Values, errs map[string]string) {
+	ag, _ := s.cfg.Read.Agreement(r.Context(), v.who) // none readable: clauses are typed
 	fields := fieldsOf(a.name, reflect.TypeOf(a.body), "")
 	d := &formData{Action: a.name}
+	if errs == nil {
+		values = maps.Clone(values)
+		if values == nil {
+			values = url.Values{}
+		}
+		formDefaults(a, v.Member, values)
+	}
 	for i := range fields {
 		f := &fields[i]
-		f.Value = values.Get(f.Name)
+		f.Value = strings.Join(values[f.Name], ",")
 		f.Error = errs[f.Name]
-		if f.Name == "place.lat" {
-			d.Map = region
+		if f.Name == "clauses" && ag != nil { // chosen from the agreement, not typed
+			chosen := strings.Split(f.Value, ",")
+			for _, c := range ag.Clauses {
+				f.Boxes = append(f.Boxes, box{Value: c.ID, Label: c.Title, Checked: slices.Contains(chosen, c.ID)})
+			}
+			f.Input = "boxes"
 		}
 	}
-	d.Fields = fields
+	d.Fields, d.Sections = fields, sections(fields)
 	d.Kind, d.Origin, d.Member = a.kind, s.cfg.Read.Origin(), v.Member.ID
 	var keys []string
 	for _, k := range v.Member.Keys {
@@ -386,7 +462,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, v *view) error {
 		}
 	}
 	unprocessable(w, v)
-	s.renderForm(w, v, a, r.PostForm, errs)
+	s.renderForm(w, r, v, a, r.PostForm, errs)
 	return nil
 }
 

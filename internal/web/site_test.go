@@ -969,3 +969,36 @@ func TestAgreementInWords(t *testing.T) {
 		t.Error("the rules are not in words in Urdu")
 	}
 }
+
+// The allegation form can be filled in a hurry: in sections, the map
+// beside the place and before the button, clauses ticked from the
+// agreement, the other party and zero casualties already chosen.
+func TestAllegeForm(t *testing.T) {
+	s := newSite(t)
+	pk := s.signIn(t, "pk-liaison")
+	_, page := get(t, pk, s.url+"/act/allege")
+	place, picker, submit := strings.Index(page, "<legend>Where it happened</legend>"), strings.Index(page, "data-pick"), strings.LastIndex(page, `<button type="submit">`)
+	if place < 0 || picker < place || submit < picker {
+		t.Errorf("the map is not beside the place, before the button (%d, %d, %d)", place, picker, submit)
+	}
+	for _, want := range []string{`<input type="checkbox" name="clauses" value="no-cross-border-fire">`, `<option value="AF" selected>`,
+		`id="f-casualties.killed" name="casualties.killed" type="number" value="0"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the form lacks %s", want)
+		}
+	}
+	// Two clauses ticked are two clauses.
+	when := time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")
+	code, loc, _ := post(t, pk, s.url, "/act/allege", url.Values{
+		"category": {"armed_clash"}, "occurred.from": {when}, "occurred.precision": {"1"},
+		"place.lat": {"34.03"}, "place.lon": {"71.10"}, "place.geo_precision": {"1"}, "place.country": {"PK"},
+		"place.location": {"Torkham"}, "clauses": {"no-cross-border-fire", "no-air-strikes"},
+		"perpetrator.kind": {"party"}, "perpetrator.party": {"AF"}, "narrative": {"[EXERCISE] Fire at the crossing."}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("filing with two clauses = %d", code)
+	}
+	rec, err := s.in.Store.Record(context.Background(), rules.TypeAllegation, loc[strings.LastIndex(loc, "/")+1:])
+	if err != nil || !strings.Contains(string(rec.Doc), `"clauses":["no-cross-border-fire","no-air-strikes"]`) {
+		t.Errorf("the clauses ticked were not both filed: %v", err)
+	}
+}
