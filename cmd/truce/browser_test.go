@@ -74,7 +74,7 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 4*time.Minute)
+	ctx, cancel = context.WithTimeout(ctx, 6*time.Minute)
 	defer cancel()
 
 	// The browser starts with the test's context, not a step's.
@@ -144,6 +144,9 @@ func TestBrowser(t *testing.T) {
 		actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(s.url + path), chromedp.WaitVisible(chromedp.CSS(`form.form`))}
 		for name, value := range fields {
 			sel := `[name="` + name + `"]`
+			if n, v, ok := strings.Cut(name, "="); ok { // one of several boxes of a name
+				sel = `[name="` + n + `"][value="` + v + `"]`
+			}
 			if value == "check" {
 				actions = append(actions, chromedp.Click(chromedp.CSS(sel)))
 			} else {
@@ -173,6 +176,10 @@ func TestBrowser(t *testing.T) {
 	screenshot("01-signin")
 
 	signIn("pk-liaison")
+	// What Pakistan owes comes first.
+	if first := eval(`document.querySelector('main h2').textContent`); !strings.HasPrefix(first, "Replies due from your party") {
+		t.Fatalf("the PK liaison's dashboard opens with %q", first)
+	}
 	screenshot("02-liaison-dashboard")
 	// The map picker fills in the place: the middle of the map is about
 	// 69°E 31°N.
@@ -185,7 +192,7 @@ func TestBrowser(t *testing.T) {
 	al := act("/act/allege", map[string]string{
 		"category": "shelling_artillery_missile", "occurred.from": when, "occurred.precision": "1",
 		"place.lat": "30.921", "place.lon": "66.460", "place.geo_precision": "1", "place.country": "PK",
-		"place.admin1": "Balochistan", "place.location": "Chaman", "clauses": "no-cross-border-fire",
+		"place.admin1": "Balochistan", "place.location": "Chaman", "clauses=no-cross-border-fire": "check",
 		"perpetrator.kind": "party", "perpetrator.party": "AF", "casualties.injured": "2",
 		"narrative": "[EXERCISE] Browser test: mortar rounds near the Friendship Gate.",
 	})
@@ -193,9 +200,30 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("filing landed on %q", al)
 	}
 	screenshot("03-allegation")
+	// A second allegation, kept between Pakistan and the mechanism.
+	hidden := act("/act/allege", map[string]string{
+		"category": "armed_clash", "occurred.from": when, "place.lat": "32.3", "place.lon": "69.6", "place.location": "Angoor Adda",
+		"clauses=no-cross-border-fire": "check", "visibility": "mechanism",
+		"narrative": "[EXERCISE] Browser test: a confidential report of gunfire at the Zarghunkhel post.",
+	})
 	signOut()
 
 	signIn("af-liaison")
+	// The search in the page header finds an allegation by a word of its
+	// narrative, and not one AF may not see.
+	search := func(words string) string {
+		run("search "+words, chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS(`header input[name="q"]`)),
+			chromedp.SetValue(chromedp.CSS(`header input[name="q"]`), words), chromedp.Submit(chromedp.CSS(`header input[name="q"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`main`)))
+		return text("main")
+	}
+	if found := search("Friendship"); !strings.Contains(found, al) {
+		t.Fatalf("searching a word of %s's narrative did not find it: %s", al, found)
+	}
+	screenshot("12-search")
+	if found := search("Zarghunkhel"); strings.Contains(found, hidden) {
+		t.Fatalf("AF's search found %s, kept from it", hidden)
+	}
 	act("/act/reply?allegation="+al, map[string]string{"response": "deny", "narrative": "Afghan forces did not fire."})
 	signOut()
 
@@ -203,7 +231,7 @@ func TestBrowser(t *testing.T) {
 	act("/act/admit?allegation="+al, nil)
 	cs := act("/act/open-case?allegation="+al, map[string]string{"title": "Mortar fire at Chaman (browser test)"})
 	fd := act("/act/propose-finding?case="+cs, map[string]string{"determination": "violation", "responsible": "AF",
-		"clauses": "no-cross-border-fire", "severity": "serious", "confidence": "high", "reasoning": "Impacts and bearing establish it."})
+		"clauses=no-cross-border-fire": "check", "severity": "serious", "confidence": "high", "reasoning": "Impacts and bearing establish it."})
 	act("/act/sign-finding?finding="+fd, map[string]string{"concur": "check"})
 	signOut()
 	signIn("qa-mediator")
@@ -215,14 +243,29 @@ func TestBrowser(t *testing.T) {
 	signIn("af-liaison")
 	run("the finding", chromedp.Navigate(s.url+"/records/finding/"+fd))
 	finding := text("main")
-	if !strings.Contains(finding, "in_effect") {
+	if !strings.Contains(finding, "status\tIn effect") && !strings.Contains(finding, "In effect") {
 		t.Fatalf("the finding is not in effect after two signatures: %s", finding)
 	}
 	cq := regexp.MustCompile(`CQ-\d{4}`).FindString(finding)
+	// The signatures a list of who signed, linked to the case and the consequences.
+	signers := eval(`Array.from(document.querySelectorAll('main ul.facts-list li')).map(li => li.textContent).join('|')`)
+	if !strings.Contains(signers, "tr-mediator") || !strings.Contains(signers, "qa-mediator") {
+		t.Errorf("the finding's signatures are not listed by who signed: %s", signers)
+	}
+	for _, href := range []string{"/records/case/" + cs, "/records/consequence/" + cq} {
+		if eval(`String(!!document.querySelector('main a[href="`+href+`"]'))`) != "true" {
+			t.Errorf("the finding page does not link %s", href)
+		}
+	}
+	screenshot("11-finding")
 	run("the dashboard", chromedp.Navigate(s.url+"/"))
 	dash := text("main")
 	if cq == "" || !strings.Contains(dash, cq) {
 		t.Fatalf("the consequence %q is not on AF's dashboard: %s", cq, dash)
+	}
+	// The new finding against AF is on AF's dashboard.
+	if against := eval(`Array.from(document.querySelectorAll('main section')).filter(s => s.querySelector('h2').textContent.startsWith('Findings in effect concerning my party')).map(s => s.textContent).join('')`); !strings.Contains(against, fd) {
+		t.Fatalf("the finding %s against AF is not on AF's dashboard: %s", fd, against)
 	}
 	screenshot("05-consequence-on-dashboard")
 
@@ -291,7 +334,7 @@ func TestBrowser(t *testing.T) {
 	mine := act("/act/allege", map[string]string{
 		"category": "armed_clash", "occurred.from": when, "occurred.precision": "1",
 		"place.lat": "34.1", "place.lon": "71.1", "place.geo_precision": "2", "place.country": "PK",
-		"place.admin1": "Khyber Pakhtunkhwa", "place.location": "Torkham", "clauses": "no-cross-border-fire",
+		"place.admin1": "Khyber Pakhtunkhwa", "place.location": "Torkham", "clauses=no-cross-border-fire": "check",
 		"perpetrator.kind": "party", "perpetrator.party": "AF",
 		"narrative": "[EXERCISE] Filed and signed in the browser by a newly enrolled officer.",
 	})
@@ -337,6 +380,16 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the language was not kept")
 	}
 	screenshot("07-map-pashto")
+	// The map names its towns and zooms.
+	if towns := eval(`Array.from(document.querySelectorAll('figure.map svg .labels text')).map(t => t.textContent).join(',')`); !strings.Contains(towns, "Peshawar") || !strings.Contains(towns, "Kandahar") {
+		t.Errorf("the map names %q", towns)
+	}
+	before := eval(`document.querySelector('figure.map svg').getAttribute('viewBox')`)
+	run("zoom in", chromedp.Click(chromedp.CSS(`nav.zoom a.button`)), chromedp.WaitVisible(chromedp.CSS(`nav.zoom a[href="/map"]`)))
+	if after := eval(`document.querySelector('figure.map svg').getAttribute('viewBox')`); after == before || !strings.HasSuffix(eval(`document.querySelector('nav.zoom span').textContent`), "2") {
+		t.Errorf("zooming in left the view box at %s", after)
+	}
+	screenshot("13-map-zoomed")
 	// A narrow phone screen: nothing wider than the window.
 	run("a phone", chromedp.EmulateViewport(375, 800), chromedp.Navigate(s.url+"/allegations"),
 		chromedp.WaitVisible(chromedp.CSS(`main`)))

@@ -139,7 +139,7 @@ func sections(fields []field) []formSection {
 // those that depend on the member (formDefaults).
 var defaults = map[string]map[string]string{
 	"allege": {"occurred.precision": "1", "place.geo_precision": "1", "perpetrator.kind": truce.PerpParty,
-		"casualties.killed": "0", "casualties.injured": "0"},
+		"casualties.killed": "0", "casualties.injured": "0", "casualties.civilians_killed": "0", "casualties.civilians_injured": "0"},
 }
 
 // formDefaults fills in a new form: the defaults, and for a party's
@@ -349,7 +349,7 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, v *view, a a
 			for _, c := range ag.Clauses {
 				f.Boxes = append(f.Boxes, box{Value: c.ID, Label: c.Title, Checked: slices.Contains(chosen, c.ID)})
 			}
-			f.Input = "boxes"
+			f.Input, f.Hint = "boxes", ""
 		}
 	}
 	d.Fields, d.Sections = fields, sections(fields)

@@ -819,7 +819,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, v *view) error {
 		if k == "id" || k == "exercise" {
 			continue
 		}
-		d.Facts = append(d.Facts, fact{Key: k, Value: readable(v.L, doc[k])})
+		d.Facts = append(d.Facts, fact{Key: "field." + k, Value: readable(v.L, k, doc[k])})
 	}
 	var kinds []string
 	if ra, ok := recordActions[typ]; ok {
@@ -849,15 +849,29 @@ var idTypes = map[string]string{"AL": rules.TypeAllegation, "CS": rules.TypeCase
 	"FD": rules.TypeFinding, "CQ": rules.TypeConsequence, "CM": rules.TypeCommitment, "AM": rules.TypeAmendment,
 	"SRC": rules.TypeSource, "ST": rules.TypeStory}
 
-// readable renders a document value as people read it: text escaped,
-// record ids as links, times in UTC and each party's zone, a list of
+// vocab names, by a field's name, the catalogue prefix its values are
+// labelled with: a status, a determination, a party read in words.
+var vocab = map[string]string{"status": "status.", "determination": "choice.", "severity": "choice.", "confidence": "choice.",
+	"host_responsibility": "choice.", "response": "choice.", "grounds": "choice.", "relation": "choice.", "reliability": "choice.",
+	"responsible": "party.", "accused": "party.", "filer": "party.", "target": "party.", "owner": "party.", "party": "party.",
+	"mediator": "party.", "filing_party": "party.", "visibility": "choice."}
+
+// readable renders a document's field as people read it: text escaped,
+// record ids as links, times in UTC and each party's zone, a status or a
+// determination in words, a signature as who signed when, a list of
 // objects (signatures, custody events) as a list of lines, an object as
 // its labelled fields.
-func readable(l *Lang, x any) template.HTML {
+func readable(l *Lang, key string, x any) template.HTML {
 	switch x := x.(type) {
 	case string:
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && len(x) >= 20 {
 			return l.Time(t)
+		}
+		if key == "category" {
+			return template.HTML(template.HTMLEscapeString(l.Category(x)))
+		}
+		if m, ok := l.messages[vocab[key]+x]; ok && vocab[key] != "" {
+			return template.HTML(template.HTMLEscapeString(m))
 		}
 		esc := template.HTMLEscapeString(x)
 		return template.HTML(ids.ReplaceAllStringFunc(esc, func(id string) string {
@@ -872,7 +886,7 @@ func readable(l *Lang, x any) template.HTML {
 				var b strings.Builder
 				b.WriteString("<ul class=\"facts-list\">")
 				for _, e := range x {
-					b.WriteString("<li>" + string(readable(l, e)) + "</li>")
+					b.WriteString("<li>" + string(readable(l, key, e)) + "</li>")
 				}
 				b.WriteString("</ul>")
 				return template.HTML(b.String())
@@ -880,10 +894,27 @@ func readable(l *Lang, x any) template.HTML {
 		}
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = string(readable(l, e))
+			parts[i] = string(readable(l, key, e))
 		}
 		return template.HTML(strings.Join(parts, ", "))
 	case map[string]any:
+		if member, ok := x["member"].(string); ok {
+			if concur, ok := x["concur"].(bool); ok { // a signature: who, for whom, concurring or not, when
+				verdict := l.T("fact.dissents")
+				if concur {
+					verdict = l.T("fact.concurs")
+				}
+				line := template.HTMLEscapeString(member) + " (" + string(readable(l, "mediator", x["mediator"])) + ") " + template.HTMLEscapeString(verdict) +
+					" · " + string(readable(l, "at", x["at"]))
+				if i, ok := x["index"].(float64); ok {
+					line += " · " + template.HTMLEscapeString(l.T("allegation.entry", int64(i)))
+				}
+				if note := readable(l, "note", x["note"]); note != "" {
+					line += " — " + string(note)
+				}
+				return template.HTML(line)
+			}
+		}
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
@@ -891,8 +922,8 @@ func readable(l *Lang, x any) template.HTML {
 		slices.Sort(keys)
 		var parts []string
 		for _, k := range keys {
-			if v := readable(l, x[k]); v != "" { // "false" and "0" say something: a dissent, no one hurt
-				parts = append(parts, template.HTMLEscapeString(l.Label(k))+": "+string(v))
+			if v := readable(l, k, x[k]); v != "" { // "false" and "0" say something: a dissent, no one hurt
+				parts = append(parts, template.HTMLEscapeString(l.Label("field."+k))+": "+string(v))
 			}
 		}
 		return template.HTML(strings.Join(parts, " · "))
