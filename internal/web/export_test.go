@@ -4,4 +4,4 @@ package web
 func Languages() []*Lang { return languages }
 
 // Project places a point on the map as the map page does.
-func Project(lon, lat float64) (x, y float64) { return region.project(lon, lat) }
+func Project(lon, lat float64) (x, y float64) { return region.Project(lon, lat) }
