@@ -135,3 +135,6 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 // HTML writes the report as one self-contained page: styles inline, the
 // chart and the map as inline SVG, nothing fetched.
 func (s *Situation) HTML(w io.Writer) error { return page.Execute(w, s) }
+
+// DefaultTitle is a report's title when none is given.
+const DefaultTitle = "Situation report"

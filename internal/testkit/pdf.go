@@ -1,8 +1,11 @@
 package testkit
 
 import (
+	"bytes"
+	"compress/zlib"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,4 +71,27 @@ func Colours(imgs []image.Image) map[string]int {
 func hex(r, g, b uint32) string {
 	const digits = "0123456789abcdef"
 	return string([]byte{'#', digits[r>>4], digits[r&15], digits[g>>4], digits[g&15], digits[b>>4], digits[b&15]})
+}
+
+// PDFContent is a PDF's bytes with its compressed streams inflated, as
+// far as they inflate: what a reader of the file can extract from it.
+func PDFContent(pdf []byte) []byte {
+	out := bytes.Clone(pdf)
+	rest := pdf
+	for {
+		i := bytes.Index(rest, []byte("stream\n"))
+		if i < 0 {
+			return out
+		}
+		rest = rest[i+len("stream\n"):]
+		end := bytes.Index(rest, []byte("endstream"))
+		if end < 0 {
+			return out
+		}
+		if r, err := zlib.NewReader(bytes.NewReader(rest[:end])); err == nil {
+			b, _ := io.ReadAll(r)
+			out = append(out, b...)
+		}
+		rest = rest[end+len("endstream"):]
+	}
 }
