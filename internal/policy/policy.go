@@ -35,6 +35,9 @@ const (
 	UploadBlob    Action = "blobs.upload"   // evidence files
 	ReadBlob      Action = "blobs.read"
 	InviteMembers Action = "members.invite" // give a member a one-time link to set a password
+	// ReadPublished lists the situation reports mediators published: their
+	// records are public, for anyone to check a report they were sent.
+	ReadPublished Action = "reports.published"
 )
 
 // Route is a route of a surface and the action it is: what the
@@ -101,6 +104,7 @@ var table = map[Action]rule{
 	ReadBlob:      {members, ScopeRead},
 	ManageTokens:  {authed, ScopeManage},
 	InviteMembers: {admins, ScopeManage},
+	ReadPublished: {anyone, ""},
 }
 
 // Actions lists every action of the table.

@@ -63,6 +63,26 @@ func Situation(ctx context.Context, st store.Store, access *truce.Access, title 
 	return sitrep.Compute(in), nil
 }
 
+// PublishedReports lists the situation reports mediators published, newest
+// first (at most MaxList): public records, for anyone.
+func (s *Service) PublishedReports(ctx context.Context, v policy.Viewer) ([]rules.PublishedReport, error) {
+	if err := s.check(v, policy.ReadPublished); err != nil {
+		return nil, err
+	}
+	recs, err := s.cfg.Store.Records(ctx, truce.Query{Type: rules.TypeReport, Limit: MaxList, Access: &truce.Access{}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rules.PublishedReport, 0, len(recs))
+	add := appendDoc(&out)
+	for _, r := range recs {
+		if err := add(r.Doc); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func appendDoc[T any](out *[]T) func([]byte) error {
 	return func(doc []byte) error {
 		var v T

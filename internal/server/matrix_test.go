@@ -43,6 +43,7 @@ var expected = map[policy.Action]struct {
 	policy.Static:        {everyone, ""},
 	policy.APIDoc:        {everyone, ""},
 	policy.LogCheckpoint: {everyone, ""},
+	policy.ReadPublished: {everyone, ""},
 	policy.Login:         {everyone, ""},
 	policy.Enrol:         {everyone, ""},
 	policy.LogRead:       {members, "read"},
