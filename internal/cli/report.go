@@ -51,7 +51,7 @@ func cmdReport(e *env, args []string) error {
 	}
 	start, end, err := sitrep.ParsePeriod(*from, *to, time.Now())
 	if err != nil {
-		return fmt.Errorf("--%w", err) // "--from: must be a date…"
+		return fmt.Errorf("--%s", err) // "--from: must be a date…"
 	}
 	var b []byte
 	if *server != "" {

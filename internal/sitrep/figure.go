@@ -153,7 +153,7 @@ func (s *Situation) chart() figure {
 
 const (
 	mapW       = 640.0
-	landColour = "#f2efe9"
+	LandColour = "#f2efe9" // the map's land, which tests of a rendering look for
 	edgeColour = "#8a8a8a"
 )
 
@@ -172,7 +172,7 @@ func (s *Situation) atlas() figure {
 			for i, p := range ring {
 				pts[i] = [2]float64{p[0] * k, p[1] * k}
 			}
-			f.Shapes = append(f.Shapes, shape{Kind: poly, Points: pts, Fill: landColour, Stroke: edgeColour, Title: c.Name})
+			f.Shapes = append(f.Shapes, shape{Kind: poly, Points: pts, Fill: LandColour, Stroke: edgeColour, Title: c.Name})
 			if len(pts) > len(biggest) {
 				biggest = pts
 			}

@@ -122,7 +122,7 @@ func TestSVG(t *testing.T) {
 	if dots := svgFills(t, m, "circle"); dots[pk] != 1 || dots[af] != 1 || dots[unknownColour] != 1 {
 		t.Errorf("map markers by colour: %v", dots)
 	}
-	if !strings.Contains(m, "Afghanistan") || svgFills(t, m, "path")[landColour] < 2 {
+	if !strings.Contains(m, "Afghanistan") || svgFills(t, m, "path")[LandColour] < 2 {
 		t.Error("the map lacks the countries")
 	}
 }
@@ -189,7 +189,7 @@ func TestPDF(t *testing.T) {
 		t.Fatalf("the pages are blank: %d colours", len(colours))
 	}
 	// Solid bars, swatches, dots and land, each many pixels of its colour.
-	for what, c := range map[string]string{"PK's bars": s.PartyColour("PK"), "AF's bars": s.PartyColour("AF"), "AF's findings": tint(s.PartyColour("AF")), "the map's land": landColour} {
+	for what, c := range map[string]string{"PK's bars": s.PartyColour("PK"), "AF's bars": s.PartyColour("AF"), "AF's findings": tint(s.PartyColour("AF")), "the map's land": LandColour} {
 		if colours[c] < 20 {
 			t.Errorf("%s (%s) are not drawn: %d pixels", what, c, colours[c])
 		}
