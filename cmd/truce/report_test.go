@@ -128,4 +128,33 @@ func TestReport(t *testing.T) {
 	if page := string(get(t, s.url+"/reports")); !strings.Contains(page, body.SHA256) {
 		t.Fatal("the public reports page does not list the publication")
 	}
+	// From the data directory, as AF may see it: what only the mechanism
+	// sees is in no byte of AF's page.
+	local := func(who, format string) []byte {
+		out, errOut, code := run(t, "report", "--data", data, "--for", who, "--from", from, "--format", format)
+		if code != 0 {
+			t.Fatalf("truce report --data --for %s = %d %s", who, code, errOut)
+		}
+		return []byte(out)
+	}
+	var mech, af sitrep.Situation
+	json.Unmarshal(local("mechanism", "json"), &mech)
+	json.Unmarshal(local("AF", "json"), &af)
+	afPage := string(local("AF", "html"))
+	hidden := 0
+	for _, a := range mech.Open {
+		if !strings.Contains(afPage, a.ID) {
+			hidden++
+		}
+	}
+	if hidden == 0 || len(af.Open)+hidden != len(mech.Open) || af.Audience != "AF" {
+		t.Errorf("AF's report hides %d of the mechanism's %d open allegations (AF's lists %d)", hidden, len(mech.Open), len(af.Open))
+	}
+
+	// Replay derives the published report's record as the live server did.
+	for _, verb := range []string{"verify", "replay"} {
+		if got, errOut, code := run(t, verb, "--data", data); code != 0 || !strings.HasPrefix(got, "ok:") {
+			t.Fatalf("%s after the publication = %d %s %s", verb, code, got, errOut)
+		}
+	}
 }
