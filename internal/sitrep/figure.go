@@ -191,6 +191,14 @@ func (s *Situation) atlas() figure {
 		f.Shapes = append(f.Shapes, shape{Kind: dot, X: x * k, Y: y * k, W: 5, Fill: s.PartyColour(p.Accused), Stroke: "#ffffff",
 			Title: p.ID + " (against " + p.Accused + ")"})
 	}
+	// Legend: what a dot's colour says, bottom left, on white.
+	y := f.H - 10 - 16*float64(len(s.Parties))
+	f.Shapes = append(f.Shapes, shape{Kind: rect, X: 8, Y: y - 6, W: 130, H: 16*float64(len(s.Parties)) + 8, Fill: "#ffffff", Stroke: edgeColour})
+	for i, p := range s.Parties {
+		cy := y + 16*float64(i) + 5
+		f.Shapes = append(f.Shapes, shape{Kind: dot, X: 20, Y: cy, W: 5, Fill: s.PartyColour(p.Code), Stroke: "#ffffff"},
+			shape{Kind: text, X: 32, Y: cy + 4, Text: "against " + p.Code, Size: 11, Anchor: "start", Fill: inkColour})
+	}
 	return f
 }
 

@@ -38,7 +38,7 @@ func (s *Situation) PDF(w io.Writer) error {
 	p.SetFont("Helvetica", "B", 16)
 	d.para(18, s.Title)
 	p.SetFont("Helvetica", "", 9)
-	d.para(12, fmt.Sprintf("%s to %s, as the log stood at %d entries; records %s readers may see.", stamp(s.From), stamp(s.To), s.AsOf, s.Audience))
+	d.para(12, fmt.Sprintf("%s to %s, as the log stood at %d entries; made of the records %s may see.", stamp(s.From), stamp(s.To), s.AsOf, s.Reader()))
 
 	d.heading("Counts", 60)
 	d.counts("New allegations by party accused", s.ByParty)

@@ -68,6 +68,21 @@ type Party struct {
 	Name string `json:"name"`
 }
 
+// Reader says whose reading a report is, for its readers.
+func (s *Situation) Reader() string {
+	switch s.Audience {
+	case "public":
+		return "the public"
+	case "mechanism":
+		return "the mechanism"
+	case "parties":
+		return "the parties"
+	case "all":
+		return "the instance's operator (every record)"
+	}
+	return "party " + s.Audience
+}
+
 // Unknown stands for an unknown accused.
 const Unknown = "unknown"
 
