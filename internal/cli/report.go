@@ -46,8 +46,8 @@ func cmdReport(e *env, args []string) error {
 		fmt.Fprintln(e.stderr, reportUsage)
 		return errUsage
 	}
-	if *publish && (*server == "" || *key == "" || *format != sitrep.FormatJSON) {
-		return fmt.Errorf("--publish signs the canonical rendering and submits it: give --server, --key and --format json")
+	if *publish && (*server == "" || *key == "" || *out == "" || *format != sitrep.FormatJSON) {
+		return fmt.Errorf("--publish signs the canonical rendering and submits it: give --server, --key, --format json and --out (the file whose hash is logged, to keep and send)")
 	}
 	start, end, err := sitrep.ParsePeriod(*from, *to, time.Now())
 	if err != nil {
