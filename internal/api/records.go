@@ -197,6 +197,7 @@ var listings = map[string]listing{
 	rules.TypeSource:      {typ: rules.TypeSource, kind: "outlet", member: "ingested_by", parent: "story", timed: true},
 	rules.TypeStory:       {typ: rules.TypeStory, timed: true},
 	rules.TypeOutlet:      {typ: rules.TypeOutlet, kind: "reliability"},
+	rules.TypeReport:      {typ: rules.TypeReport, member: "published_by", timed: true},
 }
 
 // params documents a listing's filters for the OpenAPI document.

@@ -61,6 +61,7 @@ var actions = []struct{ path, kind, summary string }{
 	{"/api/v1/sources", rules.KindSourceIngested, "Ingest an article or statement: its text, claims, places and actors (the rules place it in a story)"},
 	{"/api/v1/outlets/{id}/grade", rules.KindOutletGraded, "Grade an outlet's reliability, A to F"},
 	{"/api/v1/links", rules.KindSourceLinked, "Tie a source or a story to an allegation or a case"},
+	{"/api/v1/reports", rules.KindReportPublished, "Publish a situation report: log the SHA-256 of its JSON rendering, with its period and title (mediator; rules version 7)"},
 	{"/api/v1/sources/{id}/move", rules.KindSourceMoved, "Move a source (and its copies) to another story, or one of its own, where the grouping was wrong"},
 }
 
@@ -142,6 +143,10 @@ func routeTable() []route {
 			Params: []param{{"sha256", "path", "string", "the file's SHA-256"}}, Response: "application/octet-stream", Status: 200, handle: (*Server).downloadBlob},
 		{Method: "GET", Path: "/api/v1/exports/allegations.csv", Action: policy.Export, Summary: "Allegations you may see, as ACLED CSV (format=acled) or HXL-tagged CSV (format=hxl)",
 			Params: append([]param{{"format", "query", "string", "acled (default) or hxl"}}, listings[rules.TypeAllegation].params()...), Response: "text/csv", Status: 200, handle: (*Server).exportCSV},
+		{Method: "GET", Path: "/api/v1/reports/situation", Action: policy.ReadRecords, Summary: "The situation report of a period, made only of the records you may see: counts by party, category, area and determination; new and open allegations; replies overdue by party; findings in effect with their receipts; consequences due; commitments; the map; allegations and findings per day per party. JSON (canonical: its SHA-256 is what a mediator publishes), HTML or PDF",
+			Params: []param{{"from", "query", "string", "start, RFC 3339 or YYYY-MM-DD (default: 24 hours before to)"}, {"to", "query", "string", "end, excluded; a date runs through its day (default: now)"},
+				{"format", "query", "string", "json (default), html or pdf"}, {"title", "query", "string", "the report's title"}},
+			Response: "Situation", Status: 200, handle: (*Server).situation},
 		{Method: "GET", Path: "/api/v1/exports/allegations.geojson", Action: policy.Export, Summary: "Allegations you may see, as GeoJSON",
 			Params: listings[rules.TypeAllegation].params(), Response: "application/geo+json", Status: 200, handle: (*Server).exportGeoJSON},
 	}

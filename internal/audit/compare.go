@@ -18,7 +18,7 @@ import (
 var comparedTypes = []string{
 	rules.TypeAllegation, rules.TypeCase, rules.TypeTask, rules.TypeEvidence, rules.TypeFinding,
 	rules.TypeConsequence, rules.TypeCommitment, rules.TypeAmendment, rules.TypeMember,
-	rules.TypeSource, rules.TypeStory, rules.TypeOutlet,
+	rules.TypeSource, rules.TypeStory, rules.TypeOutlet, rules.TypeReport,
 }
 
 // compareAPI compares what the API publishes with what the log gives, as

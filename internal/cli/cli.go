@@ -50,6 +50,7 @@ func init() {
 		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
 		{"ingest", "(--data DIR | --server URL [--key FILE]) [--outlet NAME] [--watch] SOURCE...", "read open-source reports (feed or page URLs, .html/.txt/.xml files, directories) into the log: one signed entry per page, placed in a story", cmdIngest},
 		{"discrepancies", "(--data DIR | --server URL) [--story ID] [--kind KIND]", "where the sources of a story disagree, side by side with their quoted sentences", cmdDiscrepancies},
+		{"report", "(--data DIR [--for WHO] | --server URL) [--from WHEN] [--to WHEN] [--format json|html|pdf] [--out FILE] [--publish --key FILE]", "a situation report of a period (default: the last 24 hours): counts, new and open allegations, overdue replies, findings with receipts, consequences, commitments, a chart and a map; --publish logs its hash (mediator)", cmdReport},
 		{"extract", "PATH|URL", "print a page's article: title, date and body, without the page's boilerplate", cmdExtract},
 		{"audit", "--log URL [--state DIR] [--follow] [--token T] [--log-key VKEY] [--witness-key VKEY...]", "check a log over HTTP as a party would: tiles, checkpoints and cosignatures, signatures, rules, and the API against the log", cmdAudit},
 		{"bench", "[--clients 64,512] [--entries N] [--sealed] | extract --dataset DIR | claims --dataset DIR", "measure durable entries/s over HTTP on a fresh instance; or score article extraction, or claim extraction", cmdBench},

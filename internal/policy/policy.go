@@ -40,6 +40,9 @@ const (
 	ManageNotifications Action = "notifications.manage"
 	// ReadFeed is a member's Atom feed, by the secret token in its path.
 	ReadFeed Action = "feeds.read"
+	// ReadPublished lists the situation reports mediators published: their
+	// records are public, for anyone to check a report they were sent.
+	ReadPublished Action = "reports.published"
 )
 
 // Route is a route of a surface and the action it is: what the
@@ -110,6 +113,7 @@ var table = map[Action]rule{
 	// which a read-only token lacks.
 	ManageNotifications: {authed, ScopeManage},
 	ReadFeed:            {anyone, ""}, // the token in the path is the credential
+	ReadPublished: {anyone, ""},
 }
 
 // Actions lists every action of the table.

@@ -75,6 +75,7 @@ var kinds = map[string]*kind{
 	KindOutletGraded:         {analysts, decodeAs[truce.OutletGrading](checkOutletGrading), applyOutletGrading},
 	KindSourceLinked:         {linkers, decodeAs[truce.SourceLink](checkSourceLink), applySourceLink},
 	KindSourceMoved:          {analysts, decodeAs[truce.SourceMove](checkSourceMove), applySourceMove},
+	KindReportPublished:      {mediators, decodeAs[ReportPublication](checkReportPublication), applyReportPublication},
 	KindAmendmentSigned:      {signatory, decodeAs[truce.AmendmentSignature](func(*truce.AmendmentSignature) error { return nil }), applyAmendmentSignature},
 }
 

@@ -273,6 +273,7 @@ func FuzzDecode(f *testing.F) {
 		KindOutletGraded:         truce.OutletGrading{Outlet: "Khyber Courier", Reliability: "B", Reason: "r"},
 		KindSourceLinked:         truce.SourceLink{Story: "ST-0001", Allegation: "AL-0001", Relation: "corroborates"},
 		KindSourceMoved:          truce.SourceMove{Source: "SRC-0001", Reason: "r"},
+		KindReportPublished:      ReportPublication{SHA256: strings.Repeat("0f", 32), From: t0, To: t0.Add(time.Hour), Title: "t"},
 	} {
 		b, _ := json.Marshal(body)
 		f.Add(kind, b)
@@ -294,6 +295,9 @@ func FuzzDecode(f *testing.F) {
 					t.Fatalf("accepted a place off the globe: %+v", p)
 				}
 			}
+		}
+		if r, ok := cmd.body.(*ReportPublication); ok && (len(r.SHA256) != 64 || !r.To.After(r.From) || r.Title == "") {
+			t.Fatalf("accepted a publication %+v", r)
 		}
 		if a, ok := cmd.body.(*truce.AllegationFiling); ok {
 			p := a.Place

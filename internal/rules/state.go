@@ -94,6 +94,7 @@ type State struct {
 	history        []map[string]any // findings in effect, as consequence rules see them
 	dues           dueHeap
 	osint
+	published
 
 	nAllegation, nCase, nTask, nEvidence, nFinding, nConsequence, nAmendment int
 
@@ -123,6 +124,7 @@ func New() *State {
 		updated:        map[Ref]int64{},
 		created:        map[Ref]int64{},
 		osint:          newOSINT(),
+		published:      newPublished(),
 		placeholders:   map[Ref]bool{},
 		tainted:        map[Ref]bool{},
 		skippedKinds:   map[string]bool{},
@@ -497,6 +499,11 @@ func (s *State) Record(ref Ref) (truce.Record, error) {
 		o := s.outlets[ref.ID]
 		doc = o
 		r.Category = o.Reliability
+	case TypeReport:
+		p := s.sitreps[ref.ID]
+		doc = p
+		r.Member = p.PublishedBy
+		span(p.From, &p.To)
 	default:
 		return r, fmt.Errorf("unknown record type %q", ref.Type)
 	}

@@ -37,6 +37,10 @@ type Version struct {
 	// reports by place and day across words and languages
 	// (Grouping.Events).
 	Events bool
+	// Reports lets mediators publish situation reports
+	// (KindReportPublished); earlier versions refuse the kind, so that no
+	// old log derives a record it did not have.
+	Reports bool
 }
 
 // SeqWindow is how far past an author's last seq the next entry's may be,
@@ -45,7 +49,7 @@ type Version struct {
 const SeqWindow = 16
 
 // LatestVersion is the version new instances begin under.
-const LatestVersion = 6
+const LatestVersion = 7
 
 // versions are the versions this build knows.
 var versions = map[int]Version{
@@ -55,6 +59,7 @@ var versions = map[int]Version{
 	4: {Grouping: grouping, CEL: 1, Strict: true, Sealing: true, Figures: true},
 	5: {Grouping: containing, CEL: 1, Strict: true, Sealing: true, Figures: true},
 	6: {Grouping: events, CEL: 1, Strict: true, Sealing: true, Figures: true, Events: true},
+	7: {Grouping: events, CEL: 1, Strict: true, Sealing: true, Figures: true, Events: true, Reports: true},
 }
 
 var grouping = stories.Options{Window: 4 * 24 * time.Hour, NearBits: 20, NearJaccard: 0.7, MinSimilar: 0.12, MinShingles: 20}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,9 +76,9 @@ func TestUnknownVersionRefused(t *testing.T) {
 	w := &world{t: t, s: New(), keys: map[string]*entry.PrivateKey{}, seqs: map[string]uint64{}, clock: t0}
 	sys, _ := entry.GenerateKey(truce.SystemAuthor)
 	w.keys[truce.SystemAuthor] = sys
-	_, err := w.apply(truce.SystemAuthor, KindInstanceCreated, Instance{Rules: 7, Origin: origin, Name: "test", SystemKey: sys.PublicKey(), LogKey: "x"})
-	if err == nil || !strings.Contains(err.Error(), "rules version 7 is not known") || w.s.Size != 0 {
-		t.Fatalf("a log of rules version 7: %v", err)
+	_, err := w.apply(truce.SystemAuthor, KindInstanceCreated, Instance{Rules: LatestVersion + 1, Origin: origin, Name: "test", SystemKey: sys.PublicKey(), LogKey: "x"})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("rules version %d is not known", LatestVersion+1)) || w.s.Size != 0 {
+		t.Fatalf("a log of rules version %d: %v", LatestVersion+1, err)
 	}
 }
 

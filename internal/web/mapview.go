@@ -16,19 +16,17 @@ import (
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/gazetteer"
+	outline "github.com/truce-mvm/truce/internal/region"
 	"github.com/truce-mvm/truce/internal/rules"
 )
 
-// region is the outline the map is drawn on (static/region.json, made by
-// mapgen from Natural Earth), projected once, equirectangular at the
-// region's middle latitude: at this size the distortion is small and the
-// projection is a line of arithmetic that the markers share.
-var region = mustLoadRegion()
+// region is the outline the map is drawn on (internal/region), with the
+// SVG paths of its countries made once.
+var region = newRegionMap(outline.Outline)
 
 type regionMap struct {
-	bbox          [4]float64
-	width, height float64
-	Countries     []countryShape
+	*outline.Map
+	Countries []countryShape
 }
 
 type countryShape struct {
@@ -36,62 +34,20 @@ type countryShape struct {
 	Path       string
 }
 
-const mapWidth = 1000
-
-func mustLoadRegion() *regionMap {
-	b, err := staticFiles.ReadFile("static/region.json")
-	if err != nil {
-		panic(err)
+func newRegionMap(m *outline.Map) *regionMap {
+	r := &regionMap{Map: m}
+	for _, c := range m.Countries {
+		r.Countries = append(r.Countries, countryShape{Code: c.Code, Name: c.Name, Path: c.Path(1)})
 	}
-	var r struct {
-		BBox      [4]float64 `json:"bbox"`
-		Countries []struct {
-			Code, Name string
-			Rings      [][][2]float64
-		} `json:"countries"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		panic(err)
-	}
-	m := &regionMap{bbox: r.BBox, width: mapWidth}
-	m.height = math.Round(m.width * (r.BBox[3] - r.BBox[1]) / ((r.BBox[2] - r.BBox[0]) * m.kx()))
-	for _, c := range r.Countries {
-		var p strings.Builder
-		for _, ring := range c.Rings {
-			for i, pt := range ring {
-				x, y := m.project(pt[0], pt[1])
-				if i == 0 {
-					fmt.Fprintf(&p, "M%.1f %.1f", x, y)
-				} else {
-					fmt.Fprintf(&p, "L%.1f %.1f", x, y)
-				}
-			}
-			p.WriteString("Z")
-		}
-		m.Countries = append(m.Countries, countryShape{Code: c.Code, Name: c.Name, Path: p.String()})
-	}
-	return m
+	return r
 }
 
-// kx is the cosine of the middle latitude: a degree of longitude's length
-// against a degree of latitude's.
-func (m *regionMap) kx() float64 {
-	return math.Cos((m.bbox[1] + m.bbox[3]) / 2 * math.Pi / 180)
-}
-
-// project maps a point to the SVG's coordinates.
-func (m *regionMap) project(lon, lat float64) (x, y float64) {
-	x = (lon - m.bbox[0]) / (m.bbox[2] - m.bbox[0]) * m.width
-	y = (m.bbox[3] - lat) / (m.bbox[3] - m.bbox[1]) * m.height
-	return x, y
-}
-
-func (m *regionMap) ViewBox() string { return fmt.Sprintf("0 0 %.0f %.0f", m.width, m.height) }
+func (m *regionMap) ViewBox() string { return fmt.Sprintf("0 0 %.0f %.0f", m.Width, m.Height) }
 
 // BBoxAttr is the region's box for the picker script: the inverse of
 // project.
 func (m *regionMap) BBoxAttr() string {
-	return fmt.Sprintf("%g,%g,%g,%g", m.bbox[0], m.bbox[1], m.bbox[2], m.bbox[3])
+	return fmt.Sprintf("%g,%g,%g,%g", m.BBox[0], m.BBox[1], m.BBox[2], m.BBox[3])
 }
 
 // marker is an allegation on the map.
@@ -150,7 +106,7 @@ var mapLabels = func() []placeLabel {
 		if len(ps) != 1 {
 			panic("the gazetteer does not know the map's town " + n)
 		}
-		x, y := region.project(ps[0].Lon, ps[0].Lat)
+		x, y := region.Project(ps[0].Lon, ps[0].Lat)
 		out = append(out, placeLabel{Name: n, X: math.Round(x*10) / 10, Y: math.Round(y*10) / 10})
 	}
 	return out
@@ -177,7 +133,7 @@ const maxZoom = 8
 // viewOf reads the zoom (z) and the centre (cx, cy) from a request,
 // clamped to the region, keeping the filters in every link.
 func viewOf(r *http.Request, filters url.Values) mapView {
-	v := mapView{Zoom: 1, cx: region.width / 2, cy: region.height / 2, filters: filters}
+	v := mapView{Zoom: 1, cx: region.Width / 2, cy: region.Height / 2, filters: filters}
 	if z, err := strconv.Atoi(r.FormValue("z")); err == nil {
 		for v.Zoom < z && v.Zoom < maxZoom {
 			v.Zoom *= 2
@@ -191,13 +147,13 @@ func viewOf(r *http.Request, filters url.Values) mapView {
 			*p.out = f
 		}
 	}
-	v.W, v.H = region.width/float64(v.Zoom), region.height/float64(v.Zoom)
-	v.cx = math.Min(math.Max(v.cx, v.W/2), region.width-v.W/2)
-	v.cy = math.Min(math.Max(v.cy, v.H/2), region.height-v.H/2)
+	v.W, v.H = region.Width/float64(v.Zoom), region.Height/float64(v.Zoom)
+	v.cx = math.Min(math.Max(v.cx, v.W/2), region.Width-v.W/2)
+	v.cy = math.Min(math.Max(v.cy, v.H/2), region.Height-v.H/2)
 	v.X, v.Y = v.cx-v.W/2, v.cy-v.H/2
 	v.Marker, v.Label = 6/math.Sqrt(float64(v.Zoom)), 14/float64(v.Zoom)
 	// The scale: the longest round length within a fifth of the view.
-	kmPerUnit := (region.bbox[2] - region.bbox[0]) * 111.32 * region.kx() / region.width
+	kmPerUnit := (region.BBox[2] - region.BBox[0]) * 111.32 * math.Cos((region.BBox[1]+region.BBox[3])/2*math.Pi/180) / region.Width
 	for _, km := range []int{5, 10, 20, 25, 50, 100, 200, 250, 500} {
 		if float64(km)/kmPerUnit <= v.W/5 {
 			v.ScaleKM, v.ScaleW = km, math.Round(float64(km)/kmPerUnit*10)/10
@@ -207,7 +163,7 @@ func viewOf(r *http.Request, filters url.Values) mapView {
 	v.Out = v.link(max(v.Zoom/2, 1), v.cx, v.cy)
 	v.N, v.S = v.link(v.Zoom, v.cx, v.cy-v.H/3), v.link(v.Zoom, v.cx, v.cy+v.H/3)
 	v.West, v.E = v.link(v.Zoom, v.cx-v.W/3, v.cy), v.link(v.Zoom, v.cx+v.W/3, v.cy)
-	v.Full = v.link(1, region.width/2, region.height/2)
+	v.Full = v.link(1, region.Width/2, region.Height/2)
 	return v
 }
 
@@ -251,7 +207,7 @@ func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, v *view) error 
 	}
 	d.View, d.Labels, d.Exports = viewOf(r, filters), mapLabels, exports(filters)
 	q := truce.Query{Type: rules.TypeAllegation, Category: d.Category, Status: d.Status, Limit: 1000,
-		BBox: &[4]float64{region.bbox[0], region.bbox[1], region.bbox[2], region.bbox[3]}}
+		BBox: new(region.BBox)}
 	var err error
 	if q.From, q.To, err = api.Span(r); err != nil {
 		v.Error = truce.ErrorMessage(err) // the map unfiltered by time, and why
@@ -273,7 +229,7 @@ func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, v *view) error 
 		if err := json.Unmarshal(rec.Doc, &doc); err != nil || rec.Lat == nil || rec.Lon == nil {
 			return fmt.Errorf("allegation %s: %v", rec.ID, err)
 		}
-		x, y := region.project(*rec.Lon, *rec.Lat)
+		x, y := region.Project(*rec.Lon, *rec.Lat)
 		g := eventGroup(rec.Category)
 		seen[g] = true
 		if _, ok := status[rec.Status]; !ok {

@@ -99,7 +99,7 @@ func get(t testing.TB, c *http.Client, u string, hdr ...string) (int, string) {
 var pages = []string{"/", "/allegations", "/allegations?status=filed&party=AF", "/allegations/AL-0001", "/agreement", "/log",
 	"/records/finding/FD-0001", "/records/consequence/CQ-0001", "/act/allege", "/act/reply?allegation=AL-0001", "/act/propose-finding", "/evidence/new?case=CS-0001", "/records/case/CS-0001", "/map", "/map?category=armed_clash&from=2026-01-01&to=2030-12-31",
 	"/stories", "/stories?disputed=1", "/stories/ST-0002", "/sources/SRC-0002", "/sources/SRC-0004", "/records/outlet/gulf-wire", "/act/link-source?story=ST-0002", "/act/move-source?source=SRC-0006",
-	"/search?q=mortar", "/search?q=%22&type=case", "/records/finding", "/records/consequence?party=AF", "/records/case?status=closed"}
+	"/search?q=mortar", "/search?q=%22&type=case", "/records/finding", "/records/consequence?party=AF", "/records/case?status=closed", "/reports"}
 
 // Every page renders for every role in every language, with no missing
 // message, in the language's direction.

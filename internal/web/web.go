@@ -92,6 +92,7 @@ var routes = []page{
 	{"GET", "/allegations/{id}", policy.ReadRecords, (*Server).allegation, false},
 	{"GET", "/agreement", policy.ReadRecords, (*Server).agreement, false},
 	{"GET", "/log", policy.LogCheckpoint, (*Server).logPage, false},
+	{"GET", "/reports", policy.ReadPublished, (*Server).reportsPage, false},
 	{"GET", "/records/{type}/{id}", policy.ReadRecords, (*Server).record, false},
 	{"GET", "/records/{type}", policy.ReadRecords, (*Server).records, false},
 	{"GET", "/map", policy.ReadRecords, (*Server).mapPage, false},
@@ -310,6 +311,8 @@ var funcs = template.FuncMap{
 	"div": func(a, b float64) float64 { return a / b },
 	"mul": func(a, b float64) float64 { return a * b },
 	"add": func(a, b float64) float64 { return a + b },
+	// receipt is where the API serves a record's receipt.
+	"receipt": wire.ReceiptPath,
 }
 
 // --- pages
@@ -712,6 +715,17 @@ type logData struct {
 	Witnesses  []witness.Peer
 	Quorum     int
 	VKey       string
+}
+
+// reportsPage lists the published situation reports, for anyone to
+// check a report they were sent against its logged hash.
+func (s *Server) reportsPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	list, err := s.cfg.Read.PublishedReports(r.Context(), v.who)
+	if err != nil {
+		return err
+	}
+	s.render(w, v, "reports", v.L.T("nav.reports"), list)
+	return nil
 }
 
 func (s *Server) logPage(w http.ResponseWriter, r *http.Request, v *view) error {

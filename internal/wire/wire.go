@@ -65,6 +65,7 @@ var Resources = []struct{ Type, Plural string }{
 	{"evidence", "evidence"}, {"finding", "findings"}, {"consequence", "consequences"},
 	{"commitment", "commitments"}, {"amendment", "amendments"},
 	{"source", "sources"}, {"story", "stories"}, {"outlet", "outlets"},
+	{"report", "reports"},
 }
 
 // ListPath is where the API lists records of a type, "" if it does not.

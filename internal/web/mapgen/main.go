@@ -3,7 +3,7 @@
 // of the border region the pages draw their map from:
 //
 //	npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz
-//	go run ./internal/web/mapgen -in package/countries-10m.json -out internal/web/static/region.json
+//	go run ./internal/web/mapgen -in package/countries-10m.json -out internal/region/region.json
 //
 // Only the countries of the region are kept, clipped to its box, with
 // coordinates rounded to 0.01° (about a kilometre). The output is committed:
