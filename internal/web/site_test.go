@@ -367,7 +367,7 @@ func TestWorkflowThroughForms(t *testing.T) {
 	step(tr, "sign-finding", url.Values{"finding": {fd}, "concur": {"on"}})
 	step(qa, "sign-finding", url.Values{"finding": {fd}, "concur": {"on"}})
 	_, page = get(t, af, s.url+"/records/finding/"+fd)
-	if !strings.Contains(page, "in_effect") {
+	if !strings.Contains(page, "<dd>In effect</dd>") {
 		t.Fatalf("the finding is not in effect: %s", page)
 	}
 	// The consequence is on the accused party's dashboard.
