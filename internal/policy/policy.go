@@ -113,7 +113,7 @@ var table = map[Action]rule{
 	// which a read-only token lacks.
 	ManageNotifications: {authed, ScopeManage},
 	ReadFeed:            {anyone, ""}, // the token in the path is the credential
-	ReadPublished: {anyone, ""},
+	ReadPublished:       {anyone, ""},
 }
 
 // Actions lists every action of the table.

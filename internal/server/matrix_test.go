@@ -59,7 +59,7 @@ var expected = map[policy.Action]struct {
 	policy.InviteMembers:       {[]string{"admin"}, "manage"},
 	policy.ManageNotifications: {authed, "manage"},
 	policy.ReadFeed:            {everyone, ""},
-	policy.ReadPublished: {everyone, ""},
+	policy.ReadPublished:       {everyone, ""},
 }
 
 // credential is how a viewer authenticates: a browser session (every
