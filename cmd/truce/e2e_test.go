@@ -531,7 +531,7 @@ func TestKillDuringLoad(t *testing.T) {
 
 // TestWalkthrough follows the README: one allegation from filing to
 // consequence, every step a CLI command as a different member.
-func TestWalkthrough(t *testing.T) {
+func TestWalkthroughSteps(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "demo")
 	s := start(t, "demo", "--data", data, "--addr", "127.0.0.1:0")
 	as := func(member string) []string {
@@ -1162,5 +1162,57 @@ func TestEnrolment(t *testing.T) {
 	again, _, _ := run(t, "member", "invite", "--data", data, "--member", "af-liaison", "--url", s.url)
 	if resp, err := browser.PostForm(strings.TrimSpace(again), url.Values{"password": {"orchard violet canyon ferry"}, "again": {"orchard violet canyon ferry"}}); err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reinstating by a new link = %v %v", resp.StatusCode, err)
+	}
+}
+
+// The README's walk-through, as written: its shell block run by bash in a
+// directory with a fresh demo serving beside it and truce on the PATH.
+// Every command must succeed and name the ids the README says it gives.
+func TestReadmeWalkthrough(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "## One allegation, from filing to consequence")
+	_, block, ok2 := strings.Cut(after, "```sh\n")
+	script, _, ok3 := strings.Cut(block, "```")
+	// Then the receipt of the finding, checked against the witnesses' keys.
+	_, after, ok4 := strings.Cut(after, "**Receipts.**")
+	_, block, ok5 := strings.Cut(after, "```sh\n")
+	receipt, _, ok6 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
+		t.Fatal("the README lacks the walk-through or the receipt block")
+	}
+	script += receipt
+	if _, err := exec.LookPath("curl"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("curl, which the walk-through uses, is missing")
+		}
+		t.Skip("curl, which the walk-through uses, is not installed")
+	}
+	dir := t.TempDir()
+	start(t, "demo", "--data", filepath.Join(dir, "truce-demo"), "--addr", "127.0.0.1:0")
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(binary, filepath.Join(bin, "truce")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "-eu", "-o", "pipefail", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the walk-through failed: %v\n%s", err, out)
+	}
+	// The ids the README's comments promise are those the commands gave.
+	if !regexp.MustCompile(`ok: finding FD-\d{4} rests on \d+ entries .* cosigned by witness\.pk\.[^ ]*, witness\.af\.`).Match(out) {
+		t.Errorf("the receipt was not checked against both witnesses:\n%s", out)
+	}
+	for _, id := range regexp.MustCompile(`(?:as allegation|→) ([A-Z]{2}-\d{4})`).FindAllStringSubmatch(script, -1) {
+		if !strings.Contains(string(out), id[1]) {
+			t.Errorf("the walk-through promises %s; the commands said:\n%s", id[1], out)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -45,6 +46,10 @@ func cmdDemo(e *env, args []string) error {
 	}
 	creds, _ := filepath.Abs(filepath.Join(*data, demo.CredentialsFile))
 	return serve(e, in, sf, func(url string) {
+		// demo-env acts against the address the demo serves at, whatever port it took.
+		if err := os.WriteFile(filepath.Join(*data, demoServerFile), []byte(url+"\n"), 0o644); err != nil {
+			e.log.Warn("recording the demo's address", "err", err)
+		}
 		fmt.Fprintf(e.stdout, "Truce demo — EXERCISE DATA — serving at %s\n", url)
 		fmt.Fprintf(e.stdout, "  sign in:     %s/signin (the exercise accounts are listed there)\n", url)
 		fmt.Fprintf(e.stdout, "  log:         %s/log/checkpoint\n  API:         %s/api/v1/allegations (Authorization: Bearer <token>)\n", url, url)
@@ -56,9 +61,15 @@ func cmdDemo(e *env, args []string) error {
 func cmdDemoEnv(e *env, args []string) error {
 	fs := e.flags("demo-env")
 	data := fs.String("data", "truce-demo", "the demo's data directory")
-	server := fs.String("server", "http://127.0.0.1:8080", "the demo's address")
+	server := fs.String("server", "", "the demo's address (default: where the demo of --data serves)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *server == "" {
+		*server = "http://127.0.0.1:8080"
+		if b, err := os.ReadFile(filepath.Join(*data, demoServerFile)); err == nil {
+			*server = strings.TrimSpace(string(b))
+		}
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("name one demo member, e.g. pk-liaison")
@@ -75,6 +86,9 @@ func cmdDemoEnv(e *env, args []string) error {
 	}
 	return fmt.Errorf("no demo member %q", fs.Arg(0))
 }
+
+// demoServerFile, in a demo's data directory, holds the address it serves at.
+const demoServerFile = "demo-server"
 
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }
