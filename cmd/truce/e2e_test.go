@@ -1207,6 +1207,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 		t.Fatalf("the walk-through failed: %v\n%s", err, out)
 	}
 	// The ids the README's comments promise are those the commands gave.
+	t.Logf("%s", out)
 	if !regexp.MustCompile(`ok: finding FD-\d{4} rests on \d+ entries .* cosigned by witness\.pk\.[^ ]*, witness\.af\.`).Match(out) {
 		t.Errorf("the receipt was not checked against both witnesses:\n%s", out)
 	}
