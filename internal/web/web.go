@@ -957,9 +957,21 @@ type recordRow struct {
 
 type recordsData struct {
 	Type, Status, Party string
+	From, To            string
 	Types, Parties      []string
+	Statuses            []string
 	Rows                []recordRow
 	Next                string
+	Count               int
+}
+
+// statuses are the statuses a listed type's records take.
+var statuses = map[string][]string{
+	rules.TypeCase:        {truce.CaseOpen, truce.CaseClosed},
+	rules.TypeTask:        {truce.TaskAssigned, truce.TaskDone},
+	rules.TypeFinding:     {truce.FindingProposed, truce.FindingInEffect, truce.FindingFailed},
+	rules.TypeConsequence: {truce.ConsequenceOpen, truce.ConsequenceFulfilled, truce.ConsequenceWaived, truce.ConsequenceEscalated},
+	rules.TypeCommitment:  {truce.CommitmentOpen, truce.CommitmentDone},
 }
 
 // records lists the records of a type the reader may see, newest first,
@@ -973,11 +985,20 @@ func (s *Server) records(w http.ResponseWriter, r *http.Request, v *view) error 
 		}
 		return truce.Errorf(truce.CodeNotFound, "no list of %q", typ)
 	}
-	d := &recordsData{Type: typ, Status: r.FormValue("status"), Party: r.FormValue("party"), Types: listed, Parties: []string{"PK", "AF"}}
+	d := &recordsData{Type: typ, Status: r.FormValue("status"), Party: r.FormValue("party"), From: r.FormValue("from"), To: r.FormValue("to"),
+		Types: listed, Parties: []string{"PK", "AF"}, Statuses: statuses[typ]}
 	if d.Party != "" && !slices.Contains(d.Parties, d.Party) {
 		return truce.FieldErrorf(truce.CodeInvalid, "party", "must be PK or AF")
 	}
 	q := truce.Query{Type: typ, Status: d.Status, Party: d.Party, Limit: 100}
+	var err error
+	if q.From, q.To, err = api.Span(r); err != nil {
+		v.Error = truce.ErrorMessage(err) // the list unfiltered by time, and why
+		d.From, d.To = "", ""
+	}
+	if d.Count, err = s.cfg.Read.Count(r.Context(), v.who, q); err != nil {
+		return err
+	}
 	if c := r.FormValue("cursor"); c != "" {
 		n, err := strconv.ParseInt(c, 10, 64)
 		if err != nil || n < 1 {
@@ -994,7 +1015,7 @@ func (s *Server) records(w http.ResponseWriter, r *http.Request, v *view) error 
 		d.Rows = append(d.Rows, recordRow{ID: rec.ID, Href: recordPath(rec.Type, rec.ID), Title: title, Status: rec.Status, Entry: rec.Updated})
 	}
 	if len(recs) == q.Limit {
-		next := url.Values{"cursor": {strconv.FormatInt(recs[len(recs)-1].Created, 10)}, "status": {d.Status}, "party": {d.Party}}
+		next := url.Values{"cursor": {strconv.FormatInt(recs[len(recs)-1].Created, 10)}, "status": {d.Status}, "party": {d.Party}, "from": {d.From}, "to": {d.To}}
 		d.Next = "/records/" + typ + "?" + next.Encode()
 	}
 	s.render(w, v, "records", v.L.T("type."+typ), d)
