@@ -31,7 +31,7 @@ func (s *Server) situation(w http.ResponseWriter, r *http.Request) error {
 	if len([]rune(title)) > 200 {
 		return truce.FieldErrorf(truce.CodeInvalid, "title", "is longer than 200 characters")
 	}
-	rep, err := s.cfg.Read.Situation(r.Context(), gate.Viewer(r), title, from, to)
+	rep, err := s.cfg.Read.Situation(r.Context(), gate.Viewer(r), title, q.Get("audience"), from, to)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,26 @@ func TestSituationReport(t *testing.T) {
 					t.Errorf("%s's %s report has %s: %v, want %v", c.who, format, x.id, got, x.want)
 				}
 			}
+		}
+	}
+	// A report narrowed to another audience shows only what it may see,
+	// and never more than its maker sees.
+	for _, c := range []struct {
+		who, audience string
+		code          int
+		hidden, share bool
+	}{
+		{"tr-mediator", "AF", 200, false, true}, {"tr-mediator", "public", 200, false, false}, {"tr-mediator", "PK", 200, true, true},
+		{"pk-liaison", "parties", 200, false, true}, {"pk-liaison", "AF", 403, false, false}, {"af-liaison", "mechanism", 403, false, false},
+		{"observer", "parties", 403, false, false}, {"tr-mediator", "pk", 400, false, false}, {"tr-mediator", "<x>", 400, false, false},
+	} {
+		code, body, _ := f.do(t, "GET", period+"&audience="+url.QueryEscape(c.audience), f.tokens[c.who], nil)
+		if code != c.code {
+			t.Errorf("%s for %s = %d %s", c.who, c.audience, code, body)
+			continue
+		}
+		if code == 200 && (bytes.Contains(body, []byte(hidden)) != c.hidden || bytes.Contains(body, []byte(shared)) != c.share) {
+			t.Errorf("%s's report for %s: has %s %v, %s %v", c.who, c.audience, hidden, !c.hidden, shared, !c.share)
 		}
 	}
 	var rep struct {

@@ -145,19 +145,24 @@ func routeTable() []route {
 			Params: append([]param{{"format", "query", "string", "acled (default) or hxl"}}, listings[rules.TypeAllegation].params()...), Response: "text/csv", Status: 200, handle: (*Server).exportCSV},
 		{Method: "GET", Path: "/api/v1/reports/situation", Action: policy.ReadRecords, Summary: "The situation report of a period, made only of the records you may see: counts by party, category, area and determination; new and open allegations; replies overdue by party; findings in effect with their receipts; consequences due; commitments; the map; allegations and findings per day per party. JSON (canonical: its SHA-256 is what a mediator publishes), HTML or PDF",
 			Params: []param{{"from", "query", "string", "start, RFC 3339 or YYYY-MM-DD (default: 24 hours before to)"}, {"to", "query", "string", "end, excluded; a date runs through its day (default: now)"},
-				{"format", "query", "string", "json (default), html or pdf"}, {"title", "query", "string", "the report's title"}},
+				{"format", "query", "string", "json (default), html or pdf"}, {"title", "query", "string", "the report's title"},
+				{"audience", "query", "string", "narrow the report to what another reader sees: public, parties, mechanism or a party's code (never more than you see)"}},
 			Response: "Situation", Status: 200, handle: (*Server).situation},
 		{Method: "GET", Path: "/api/v1/exports/allegations.geojson", Action: policy.Export, Summary: "Allegations you may see, as GeoJSON",
 			Params: listings[rules.TypeAllegation].params(), Response: "application/geo+json", Status: 200, handle: (*Server).exportGeoJSON},
 	}
 	for _, res := range wire.Resources {
 		name := strings.ToUpper(res.Type[:1]) + res.Type[1:]
+		read := policy.ReadRecords
+		if res.Type == rules.TypeReport { // published reports, their records and receipts are for anyone
+			read = policy.ReadPublished
+		}
 		rts = append(rts,
-			route{Method: "GET", Path: "/api/v1/" + res.Plural, Action: policy.ReadRecords, Summary: "List " + res.Plural + ", newest first",
+			route{Method: "GET", Path: "/api/v1/" + res.Plural, Action: read, Summary: "List " + res.Plural + ", newest first",
 				Params: listings[res.Type].params(), Response: name + "List", Status: 200, handle: listOf(res.Type)},
-			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}", Action: policy.ReadRecords, Summary: "One " + res.Type + " with the entries that touched it",
+			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}", Action: read, Summary: "One " + res.Type + " with the entries that touched it",
 				Params: []param{{"id", "path", "string", res.Type + " id"}}, Response: name + "Record", Status: 200, handle: getOf(res.Type)},
-			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}/receipt", Action: policy.ReadRecords, Summary: "An offline proof that the " + res.Type + " rests on signed, witnessed log entries (check it with truce verify-receipt)",
+			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}/receipt", Action: read, Summary: "An offline proof that the " + res.Type + " rests on signed, witnessed log entries (check it with truce verify-receipt)",
 				Params: []param{{"id", "path", "string", res.Type + " id"}}, Response: "Receipt", Status: 200, handle: receiptOf(res.Type)})
 	}
 	for _, a := range actions {

@@ -2,13 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/truce-mvm/truce"
@@ -36,18 +38,23 @@ func cmdReport(e *env, args []string) error {
 	format := fs.String("format", sitrep.FormatJSON, "json, html or pdf")
 	title := fs.String("title", sitrep.DefaultTitle, "the report's title")
 	out := fs.String("out", "", "write to this file (default: standard output)")
-	who := fs.String("for", "all", "with --data, whose reading: all, public, mechanism, or a party's code")
+	who := fs.String("for", "", "whose reading: public, parties, mechanism, all (--data only) or a party's code; with --server, at most what you may see (default: --data everything, --server what you see)")
 	publish := fs.Bool("publish", false, "publish the report: sign its hash with --key and submit it to --server (mediator)")
 	key := fs.String("key", envDefault("TRUCE_KEY", ""), "with --publish, the private key file ($TRUCE_KEY)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	if *data != "" && !explicit["server"] {
+		*server = "" // --data given: $TRUCE_SERVER, from an earlier demo-env, is not a second source
+	}
 	if (*data == "") == (*server == "") || !slices.Contains(sitrep.Formats, *format) {
 		fmt.Fprintln(e.stderr, reportUsage)
 		return errUsage
 	}
-	if *publish && (*server == "" || *key == "" || *out == "" || *format != sitrep.FormatJSON) {
-		return fmt.Errorf("--publish signs the canonical rendering and submits it: give --server, --key, --format json and --out (the file whose hash is logged, to keep and send)")
+	if *publish && (*server == "" || *key == "" || *out == "" || *format != sitrep.FormatJSON || *who == "") {
+		return fmt.Errorf("--publish signs the canonical rendering and submits it: give --server, --key, --format json, --out (the file whose hash is logged, to keep and send) and --for, whom it is for (public, parties or a party: a report holds what they may see, nothing more)")
 	}
 	start, end, err := sitrep.ParsePeriod(*from, *to, time.Now())
 	if err != nil {
@@ -56,19 +63,32 @@ func cmdReport(e *env, args []string) error {
 	var b []byte
 	if *server != "" {
 		q := url.Values{"from": {start.Format(time.RFC3339)}, "to": {end.Format(time.RFC3339)}, "format": {*format}, "title": {*title}}
+		if *who != "" {
+			q.Set("audience", *who)
+		}
 		if err := client.New(*server, *token).Do(e.ctx, "GET", "/api/v1/reports/situation?"+q.Encode(), nil, &b); err != nil {
 			return err
 		}
 	} else {
-		access, err := readerOf(*who)
+		access, err := read.AudienceAccess(cmp.Or(*who, "all"))
 		if err != nil {
-			return err
+			return fmt.Errorf("--for: %w", err)
 		}
 		in, err := instance.OpenStore(e.ctx, *data)
 		if err != nil {
 			return err
 		}
 		defer in.Close()
+		if access.Party != "" {
+			rec, err := in.Store.Record(e.ctx, rules.TypeAgreement, "current")
+			var ag truce.Agreement
+			if err != nil || json.Unmarshal(rec.Doc, &ag) != nil {
+				return fmt.Errorf("reading the agreement: %v", err)
+			}
+			if _, ok := ag.Party(access.Party); !ok {
+				return fmt.Errorf("--for: %s is not a party to the agreement", access.Party)
+			}
+		}
 		rep, err := read.Situation(e.ctx, in.Store, access, *title, start, end)
 		if err != nil {
 			return err
@@ -92,20 +112,4 @@ func cmdReport(e *env, args []string) error {
 	sum := sha256.Sum256(b)
 	s := signer{keyFile: *key, server: *server, token: *token}
 	return s.sign(e, rules.KindReportPublished, rules.ReportPublication{SHA256: hex.EncodeToString(sum[:]), From: start, To: end, Title: *title}, nil)
-}
-
-// readerOf is the access of --for.
-func readerOf(who string) (*truce.Access, error) {
-	switch who {
-	case "all":
-		return truce.Everything, nil
-	case "public":
-		return &truce.Access{}, nil
-	case "mechanism":
-		return &truce.Access{Parties: true, Mechanism: true}, nil
-	}
-	if who == "" || strings.ToUpper(who) != who {
-		return nil, fmt.Errorf("--for: all, public, mechanism, or a party's code such as PK")
-	}
-	return &truce.Access{Parties: true, Party: who}, nil
 }

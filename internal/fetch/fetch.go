@@ -88,8 +88,17 @@ func New(maxBytes int64, allowPrivate bool) *Client {
 // Private reports whether ip is one a server must not be made to reach:
 // loopback, private, link-local, unspecified or multicast.
 func Private(ip net.IP) bool {
-	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast()
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() ||
+		sharedSpace.Contains(ip) || nat64.Contains(ip) && Private(ip[12:16])
 }
+
+// sharedSpace is carrier-grade NAT's (RFC 6598), inside a provider's
+// network; nat64 embeds an IPv4 address in IPv6 (RFC 6052), which is
+// private if the address it embeds is.
+var (
+	_, sharedSpace, _ = net.ParseCIDR("100.64.0.0/10")
+	_, nat64, _       = net.ParseCIDR("64:ff9b::/96")
+)
 
 // Transport returns an HTTP transport that refuses private addresses
 // unless allowPrivate, checking the address each connection is actually

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,5 +90,14 @@ func TestPrivateAddresses(t *testing.T) {
 	}
 	if _, err := New(1<<20, true).Get(context.Background(), srv.URL); err != nil {
 		t.Errorf("allowed, %s: %v", srv.URL, err)
+	}
+}
+
+func TestPrivate(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1": true, "10.1.2.3": true, "169.254.169.254": true, "100.64.0.1": true, "100.127.255.254": true,
+		"64:ff9b::a00:1": true, "64:ff9b::808:808": false, "::1": true, "fd00::1": true, "8.8.8.8": false, "100.128.0.1": false, "2001:db8::1": false} {
+		if got := Private(net.ParseIP(addr)); got != want {
+			t.Errorf("Private(%s) = %v, want %v", addr, got, want)
+		}
 	}
 }

@@ -151,7 +151,13 @@ func (n *Notifier) events(ctx context.Context, h truce.HistoryItem) ([]event, er
 	case h.Type == rules.TypeAllegation && h.Kind == rules.KindAllegationFiled:
 		return ev(AllegationFiledAgainst), nil
 	case h.Type == rules.TypeFinding && h.Kind == rules.KindFindingSigned && rec.Status == truce.FindingInEffect:
-		return ev(FindingInEffect), nil
+		// Only the signature that put it in effect, its last (a finding in
+		// effect takes no more): the notifier may read the record after
+		// every signature was logged.
+		var f truce.Finding
+		if json.Unmarshal(rec.Doc, &f) == nil && len(f.Signatures) > 0 && f.Signatures[len(f.Signatures)-1].Index == h.Index {
+			return ev(FindingInEffect), nil
+		}
 	case h.Type == rules.TypeFinding && h.Kind == rules.KindFindingObjected:
 		return ev(FindingObjected), nil
 	case h.Type == rules.TypeConsequence && rec.Created == h.Index:
@@ -295,7 +301,7 @@ func (n *Notifier) sweepDue(ctx context.Context) error {
 				if d.due.Before(now) || d.due.After(now.Add(time.Duration(hours)*time.Hour)) {
 					continue
 				}
-				ds, err := n.deliveries(ctx, t.within(d.due.Sub(now)), event{name: d.event, rec: &recs[i], index: recs[i].Updated, logged: now})
+				ds, err := n.deliveries(ctx, t.within(d.due.Sub(now)), event{name: d.event, rec: &recs[i], index: 0, logged: now})
 				if err != nil {
 					return err
 				}

@@ -112,8 +112,11 @@ func (s *Service) Search(ctx context.Context, v policy.Viewer, q truce.Search) (
 
 // readAction is the action reading records of a type is.
 func readAction(typ string) policy.Action {
-	if typ == rules.TypeMember {
+	switch typ {
+	case rules.TypeMember:
 		return policy.ReadMembers
+	case rules.TypeReport: // published for anyone to check a report they were sent
+		return policy.ReadPublished
 	}
 	return policy.ReadRecords
 }

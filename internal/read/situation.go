@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/truce-mvm/truce"
@@ -16,11 +17,63 @@ import (
 // Situation is the situation report of [from, to) as v may see it: made
 // only of the records v may read, so that a party's report holds nothing
 // the mechanism keeps from it.
-func (s *Service) Situation(ctx context.Context, v policy.Viewer, title string, from, to time.Time) (*sitrep.Situation, error) {
+//
+// audience, if not "", narrows the report to what another reader may see
+// (AudienceAccess): a mediator's report for the press, or for one party.
+// It is refused if it would show what v may not see.
+func (s *Service) Situation(ctx context.Context, v policy.Viewer, title, audience string, from, to time.Time) (*sitrep.Situation, error) {
 	if err := s.check(v, policy.ReadRecords); err != nil {
 		return nil, err
 	}
-	return Situation(ctx, s.cfg.Store, policy.AccessOf(v), title, from, to)
+	access := policy.AccessOf(v)
+	if audience != "" {
+		narrow, err := AudienceAccess(audience)
+		if err != nil {
+			return nil, err
+		}
+		if !within(narrow, access) {
+			return nil, truce.FieldErrorf(truce.CodeForbidden, "audience", "a report for %s would show what you may not see", audience)
+		}
+		access = narrow
+	}
+	return Situation(ctx, s.cfg.Store, access, title, from, to)
+}
+
+// AudienceAccess is the reading of a report's audience: "public",
+// "parties" (what both parties see), "mechanism", "all", or a party's code.
+func AudienceAccess(audience string) (*truce.Access, error) {
+	switch audience {
+	case "all":
+		return truce.Everything, nil
+	case "public":
+		return &truce.Access{}, nil
+	case "parties":
+		return &truce.Access{Parties: true}, nil
+	case "mechanism":
+		return &truce.Access{Parties: true, Mechanism: true}, nil
+	}
+	if len(audience) < 2 || len(audience) > 8 || strings.ToUpper(audience) != audience || strings.ContainsFunc(audience, func(r rune) bool { return r < 'A' || r > 'Z' }) {
+		return nil, truce.FieldErrorf(truce.CodeInvalid, "audience", "public, parties, mechanism, all, or a party's code such as PK")
+	}
+	return &truce.Access{Parties: true, Party: audience}, nil
+}
+
+// within reports whether a reader with access a sees nothing that one
+// with access of may not.
+func within(a, of *truce.Access) bool {
+	switch {
+	case of.All:
+		return true
+	case a.All:
+		return false
+	case of.Mechanism:
+		return true
+	case a.Mechanism:
+		return false
+	case a.Party != "" && a.Party != of.Party:
+		return false
+	}
+	return !a.Parties || of.Parties
 }
 
 // Situation is the situation report of [from, to) from a store, as access

@@ -118,15 +118,21 @@ func (d describer) call(c celast.CallExpr) (string, error) {
 	fn := c.FunctionName()
 	switch {
 	case binary[fn] != "" && len(args) == 2:
-		l, err := d.say(args[0])
-		if err != nil {
-			return "", err
+		var parts [2]string
+		for i, x := range args {
+			s, err := d.say(x)
+			if err != nil {
+				return "", err
+			}
+			// "a and (b or c)" is not "(a and b) or c": words keep the grouping.
+			if x.Kind() == celast.CallKind && (fn == "_&&_" || fn == "_||_") {
+				if inner := x.AsCall().FunctionName(); inner != fn && (inner == "_&&_" || inner == "_||_") {
+					s = d.p.Say("cel.group", s)
+				}
+			}
+			parts[i] = s
 		}
-		r, err := d.say(args[1])
-		if err != nil {
-			return "", err
-		}
-		return d.p.Say(binary[fn], l, r), nil
+		return d.p.Say(binary[fn], parts[0], parts[1]), nil
 	case fn == "!_" && len(args) == 1:
 		x, err := d.say(args[0])
 		return d.p.Say("cel.not", x), err
@@ -163,7 +169,7 @@ func (d describer) call(c celast.CallExpr) (string, error) {
 // catalogues of the pages hold each.
 var describeKeys = []string{"cel.and", "cel.or", "cel.eq", "cel.ne", "cel.lt", "cel.le", "cel.gt", "cel.ge", "cel.in", "cel.minus",
 	"cel.plus", "cel.not", "cel.size", "cel.days", "cel.hours", "cel.where", "cel.exists", "cel.all", "cel.list", "cel.true", "cel.false",
-	"cel.this_finding", "cel.history", "cel.each", "cel.finding_field", "cel.its"}
+	"cel.this_finding", "cel.history", "cel.each", "cel.finding_field", "cel.its", "cel.group"}
 
 // celFields are the fields of a finding in CEL (celFinding).
 var celFields = []string{"id", "determination", "responsible", "group", "host_responsibility", "severity", "confidence",

@@ -12,7 +12,7 @@ var english = map[string]string{
 	"cel.minus": "%s less %s", "cel.plus": "%s plus %s", "cel.not": "not (%s)", "cel.size": "the number of %s", "cel.days": "%d days",
 	"cel.hours": "%g hours", "cel.where": "%s where %s", "cel.exists": "any of %s where %s", "cel.all": "all of %s where %s",
 	"cel.list": "[%s]", "cel.true": "true", "cel.false": "false", "cel.this_finding": "this finding", "cel.history": "the findings in effect so far",
-	"cel.each": "each", "cel.finding_field": "the finding's %s", "cel.its": "its %s",
+	"cel.each": "each", "cel.finding_field": "the finding's %s", "cel.its": "its %s", "cel.group": "(%s)",
 }
 
 func phrases() Phrases {

@@ -97,7 +97,8 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 		Mail: o.Notify.Mail, AllowPrivate: o.Notify.AllowPrivate, BaseURL: strings.TrimSuffix(o.Notify.BaseURL, "/"), Delivery: o.Notify.Delivery,
 	}, o.Logger)
 	s.API = api.New(api.Config{Gate: s.Gate, Read: s.Read, Submit: s.Submit, Auth: s.Auth, Notify: s.Notifier.Service, Logger: o.Logger, SecureCookies: o.SecureCookies})
-	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Auth: s.Auth, Read: s.Read, Submit: s.Submit, Notify: s.Notifier.Service, Accounts: o.Accounts, Logger: o.Logger})
+	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Auth: s.Auth, Read: s.Read, Submit: s.Submit, Notify: s.Notifier.Service, Accounts: o.Accounts,
+		SecureCookies: o.SecureCookies, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

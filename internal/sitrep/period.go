@@ -47,6 +47,9 @@ func parseTime(field, s string, end bool) (time.Time, error) {
 		if end {
 			d = d.Add(24 * time.Hour) // through the day's end: the period excludes its end
 		}
+		if d.Year() > 9999 { // the last day's end is in year 10000, which no RFC 3339 time can say
+			return time.Time{}, truce.FieldErrorf(truce.CodeInvalid, field, "must end by 9999-12-31")
+		}
 		return d, nil
 	}
 	t, err := time.Parse(time.RFC3339, s)

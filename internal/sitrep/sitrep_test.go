@@ -2,6 +2,7 @@ package sitrep
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -208,7 +209,7 @@ func TestLatin(t *testing.T) {
 
 func FuzzParsePeriod(f *testing.F) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
-	for _, s := range [][2]string{{"", ""}, {"2026-11-01", "2026-11-02"}, {"2026-11-01T00:00:00Z", ""}, {"x", ""}, {"", "2026-13-01"}, {"2026-12-05", "2026-12-04"}} {
+	for _, s := range [][2]string{{"", ""}, {"2026-11-01", "2026-11-02"}, {"2026-11-01T00:00:00Z", ""}, {"x", ""}, {"", "2026-13-01"}, {"2026-12-05", "2026-12-04"}, {"9999-12-30", "9999-12-31"}} {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, from, to string) {
@@ -221,6 +222,9 @@ func FuzzParsePeriod(f *testing.F) {
 		}
 		if !start.Before(end) || end.Sub(start) > MaxDays*24*time.Hour {
 			t.Fatalf("period %s to %s accepted", start, end)
+		}
+		if _, err := json.Marshal([]time.Time{start, end}); err != nil { // a report names its period
+			t.Fatalf("period %s to %s accepted but cannot be written: %v", start, end, err)
 		}
 		if len(Compute(Input{From: start, To: end}).Days) > MaxDays {
 			t.Fatal("more days than MaxDays")

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"slices"
@@ -257,7 +259,7 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, v *view, d *das
 		prev, last = last, size
 	}
 	http.SetCookie(w, &http.Cookie{Name: visitCookie, Value: writeVisit(v.Member.ID, prev, last, now), Path: "/",
-		MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		MaxAge: 90 * 24 * 3600, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	if !ok || prev == 0 {
 		d.FirstVisit = true
 		return nil
@@ -276,16 +278,22 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, v *view, d *das
 }
 
 // writeVisit and readVisit keep a member's visits in a cookie value:
-// member, previous size, latest size, time of the last view. A value
-// that is malformed or another member's is no visit.
+// whose (a hash: the cookie does not name the member), previous size,
+// latest size, time of the last view. A value that is malformed or
+// another member's is no visit.
 func writeVisit(member string, prev, last int64, at time.Time) string {
-	return url.Values{"m": {member}, "p": {strconv.FormatInt(prev, 10)}, "l": {strconv.FormatInt(last, 10)},
+	return url.Values{"m": {visitor(member)}, "p": {strconv.FormatInt(prev, 10)}, "l": {strconv.FormatInt(last, 10)},
 		"t": {strconv.FormatInt(at.Unix(), 10)}}.Encode()
+}
+
+func visitor(member string) string {
+	sum := sha256.Sum256([]byte("truce visit\x00" + member))
+	return hex.EncodeToString(sum[:8])
 }
 
 func readVisit(value, member string) (prev, last int64, at time.Time, ok bool) {
 	q, err := url.ParseQuery(value)
-	if err != nil || q.Get("m") != member {
+	if err != nil || q.Get("m") != visitor(member) {
 		return 0, 0, time.Time{}, false
 	}
 	prev, err1 := strconv.ParseInt(q.Get("p"), 10, 64)

@@ -28,6 +28,7 @@ func TestReadableEscapes(t *testing.T) {
 // its member or as none, and what was written reads back.
 func FuzzReadVisit(f *testing.F) {
 	f.Add("m=af-liaison&p=3&l=9&t=1700000000", "af-liaison")
+	f.Add(writeVisit("af-liaison", 3, 9, time.Unix(1700000000, 0)), "af-liaison")
 	f.Add("m=af-liaison&p=9&l=3&t=x", "af-liaison")
 	f.Add("%zz", "")
 	f.Fuzz(func(t *testing.T, value, member string) {

@@ -62,7 +62,9 @@ type Config struct {
 	Notify *notify.Service
 	// Accounts are listed on the sign-in page: only for exercise instances.
 	Accounts []Account
-	Logger   *slog.Logger
+	// SecureCookies marks the pages' own cookies Secure, as the API's.
+	SecureCookies bool
+	Logger        *slog.Logger
 }
 
 // Server serves the pages, and the API beside them.
@@ -418,6 +420,7 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, v *view) error 
 	if err := s.cfg.API.SignOut(w, r); err != nil {
 		return err
 	}
+	http.SetCookie(w, &http.Cookie{Name: visitCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 	return nil
 }

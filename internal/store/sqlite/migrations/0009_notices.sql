@@ -35,7 +35,7 @@ CREATE TABLE deliveries (
 	done     TEXT NOT NULL DEFAULT '',
 	failed   INTEGER NOT NULL DEFAULT 0,
 	err      TEXT NOT NULL DEFAULT '',
-	UNIQUE (event, rtype, rid, member, channel, target)
+	UNIQUE (event, rtype, rid, idx, member, channel, target) -- an event of an entry once; a deadline's (idx 0) once
 );
 CREATE INDEX deliveries_due ON deliveries (next) WHERE done = '' AND failed = 0;
 CREATE INDEX deliveries_member ON deliveries (member, channel, id);
