@@ -43,10 +43,15 @@ type Config struct {
 }
 
 // Service reads for readers.
-type Service struct{ cfg Config }
+type Service struct {
+	cfg Config
+	// reports bounds the situation reports made at once: each reads every
+	// allegation a reader may see, and holds a store reader while it does.
+	reports chan struct{}
+}
 
 // New returns a Service.
-func New(cfg Config) *Service { return &Service{cfg: cfg} }
+func New(cfg Config) *Service { return &Service{cfg: cfg, reports: make(chan struct{}, 2)} }
 
 func (s *Service) check(v policy.Viewer, a policy.Action) error {
 	return policy.Check(v, a, s.cfg.Policy)

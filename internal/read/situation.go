@@ -36,6 +36,14 @@ func (s *Service) Situation(ctx context.Context, v policy.Viewer, title, audienc
 		}
 		access = narrow
 	}
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	select {
+	case s.reports <- struct{}{}:
+		defer func() { <-s.reports }()
+	case <-wait.Done():
+		return nil, truce.Errorf(truce.CodeUnavailable, "other reports are being made: try again shortly")
+	}
 	return Situation(ctx, s.cfg.Store, access, title, from, to)
 }
 

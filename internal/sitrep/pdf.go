@@ -61,19 +61,19 @@ func (s *Situation) PDF(w io.Writer) error {
 	}
 	widths := []float64{60, 110, 40, 45, 120, 85, 55}
 	heads := []string{"Allegation", "Category", "Filer", "Against", "Where", "Filed", "Status"}
-	d.heading(fmt.Sprintf("New allegations (%d)", len(s.New)), 36)
+	d.heading(listed("New allegations", s.Totals.New, len(s.New), "the newest"), 36)
 	d.table(widths, heads, len(s.New), func(i int) []string { return row(s.New[i]) })
-	d.heading(fmt.Sprintf("Open allegations (%d)", len(s.Open)), 36)
+	d.heading(listed("Open allegations", s.Totals.Open, len(s.Open), "the oldest"), 36)
 	d.table(widths, heads, len(s.Open), func(i int) []string { return row(s.Open[i]) })
 	d.heading("Replies overdue, by party", 36)
 	d.counts("", s.OverdueReplies)
-	d.heading(fmt.Sprintf("Findings in effect (%d)", len(s.Findings)), 36)
+	d.heading(listed("Findings in effect", s.Totals.Findings, len(s.Findings), "the newest"), 36)
 	d.table([]float64{55, 55, 95, 60, 85, 165}, []string{"Finding", "Allegation", "Determination", "Responsible", "In effect", "Receipt"},
 		len(s.Findings), func(i int) []string {
 			f := s.Findings[i]
 			return []string{f.ID, f.Allegation, f.Determination, f.Responsible, stamp(f.Effective), f.Receipt}
 		})
-	d.heading(fmt.Sprintf("Consequences due (%d)", len(s.Consequences)), 36)
+	d.heading(listed("Consequences due", s.Totals.Consequences, len(s.Consequences), "the first due"), 36)
 	d.table([]float64{60, 60, 170, 90, 135}, []string{"Consequence", "Finding", "What", "Of", "Due"}, len(s.Consequences), func(i int) []string {
 		q := s.Consequences[i]
 		return []string{q.ID, q.Finding, q.Title, q.Target, stamp(q.Due) + overdue(q.Overdue)}
@@ -255,4 +255,12 @@ func (d *pdfDoc) paint(sh shape) string {
 func rgb(c string) (int, int, int) {
 	v, _ := strconv.ParseUint(strings.TrimPrefix(c, "#"), 16, 32)
 	return int(v >> 16), int(v >> 8 & 0xff), int(v & 0xff)
+}
+
+// listed heads a list a report may cut short, as the HTML does.
+func listed(what string, total, shown int, which string) string {
+	if total > shown {
+		return fmt.Sprintf("%s (%d; %s %d listed)", what, total, which, shown)
+	}
+	return fmt.Sprintf("%s (%d)", what, total)
 }

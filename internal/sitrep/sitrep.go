@@ -51,8 +51,10 @@ type Situation struct {
 	ByArea          []Count `json:"by_area"`
 	ByDetermination []Count `json:"by_determination"`
 
-	New            []Allegation  `json:"new"`  // filed in the period
-	Open           []Allegation  `json:"open"` // filed by its end, not yet rejected or decided
+	New            []Allegation  `json:"new"`  // filed in the period: the newest MaxListed
+	Open           []Allegation  `json:"open"` // filed by its end, not yet rejected or decided: the oldest MaxListed
+	// Totals of the lists, which a report lists at most MaxListed of.
+	Totals Totals `json:"totals"`
 	OverdueReplies []Count       `json:"overdue_replies"`
 	Findings       []Finding     `json:"findings"` // in effect by the period's end
 	Consequences   []Consequence `json:"consequences_due"`
@@ -155,6 +157,26 @@ type Place struct {
 // MaxDays bounds a report's period: its chart has a bar group a day.
 const MaxDays = 92
 
+// MaxListed bounds each list of a report, MaxPlaces its map: a report of
+// a busy month stays a document one reads (the counts and totals are of
+// everything).
+const (
+	MaxListed = 200
+	MaxPlaces = 2000
+)
+
+// Totals count what a report's lists hold in all.
+type Totals struct {
+	New          int `json:"new"`
+	Open         int `json:"open"`
+	Findings     int `json:"findings"`
+	Consequences int `json:"consequences_due"`
+}
+
+// newest keeps the last n of a sorted list; oldest the first n.
+func newest[T any](xs []T, n int) []T { return xs[max(0, len(xs)-n):] }
+func oldest[T any](xs []T, n int) []T { return xs[:min(len(xs), n)] }
+
 // Compute makes the report of in.
 func Compute(in Input) *Situation {
 	s := &Situation{Title: in.Title, From: in.From.UTC(), To: in.To.UTC(), AsOf: in.AsOf, Audience: in.Audience,
@@ -230,6 +252,9 @@ func Compute(in Input) *Situation {
 	slices.SortFunc(s.Consequences, func(a, b Consequence) int { return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ID, b.ID)) })
 	slices.SortFunc(s.Commitments, func(a, b Commitment) int { return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ID, b.ID)) })
 	slices.SortFunc(s.Places, func(a, b Place) int { return cmp.Compare(a.ID, b.ID) })
+	s.Totals = Totals{New: len(s.New), Open: len(s.Open), Findings: len(s.Findings), Consequences: len(s.Consequences)}
+	s.New, s.Open, s.Places = newest(s.New, MaxListed), oldest(s.Open, MaxListed), newest(s.Places, MaxPlaces)
+	s.Findings, s.Consequences = newest(s.Findings, MaxListed), oldest(s.Consequences, MaxListed)
 	return s
 }
 

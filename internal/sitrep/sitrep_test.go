@@ -231,3 +231,25 @@ func FuzzParsePeriod(f *testing.F) {
 		}
 	})
 }
+
+// A busy period's report lists at most MaxListed of each list, and says
+// how many there are in all: the oldest open allegations, the newest new.
+func TestComputeBounded(t *testing.T) {
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	in := Input{From: from, To: from.Add(24 * time.Hour)}
+	n := MaxListed + 50
+	for i := range n {
+		in.Allegations = append(in.Allegations, truce.Allegation{ID: fmt.Sprintf("AL-%04d", i+1), Status: truce.AllegationFiled,
+			Filed: from.Add(time.Duration(i) * time.Second), AllegationFiling: truce.AllegationFiling{Category: "armed_clash"}})
+	}
+	s := Compute(in)
+	if s.Totals.New != n || s.Totals.Open != n || len(s.New) != MaxListed || len(s.Open) != MaxListed {
+		t.Fatalf("totals %+v, %d new and %d open listed", s.Totals, len(s.New), len(s.Open))
+	}
+	if s.Open[0].ID != "AL-0001" || s.New[len(s.New)-1].ID != fmt.Sprintf("AL-%04d", n) || s.New[0].ID != fmt.Sprintf("AL-%04d", n-MaxListed+1) {
+		t.Errorf("open from %s, new from %s to %s", s.Open[0].ID, s.New[0].ID, s.New[len(s.New)-1].ID)
+	}
+	if s.ByParty[len(s.ByParty)-1].N+s.ByParty[0].N == 0 || len(s.ByCategory) != 1 || s.ByCategory[0].N != n {
+		t.Errorf("the counts are not of everything: %+v %+v", s.ByParty, s.ByCategory)
+	}
+}

@@ -73,6 +73,17 @@ func BenchmarkPagesLarge(b *testing.B) {
 			b.ReportMetric(float64(n), "allegations")
 		})
 	}
+	// A situation report reads every allegation its reader may see (the
+	// open ones are all of them here): not a page, and above its bound.
+	b.Run("situation_report", func(b *testing.B) {
+		for b.Loop() {
+			if code, _ := get(b, c, s.url+"/api/v1/reports/situation?format=html"); code != 200 {
+				b.Fatalf("the situation report = %d", code)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/report")
+		b.ReportMetric(float64(n), "allegations")
+	})
 }
 
 func cmpOr(a, b string) string {

@@ -737,7 +737,10 @@ func (db *DB) Search(ctx context.Context, q truce.Search) ([]truce.SearchHit, er
 	defer cancel()
 	// Newest first, not by FTS5's rank: a rank weighs words by the
 	// records that hold them, hidden ones included, and so would tell a
-	// reader about records it may not see. The snippet is cut in Go from
+	// reader about records it may not see. Newest is the highest rowid (a
+	// record keeps the rowid of its first insert, in log order), which
+	// FTS5 hands out in order: a search of a word in every record stops
+	// at the page's last hit instead of sorting them all. The snippet is cut in Go from
 	// the hits alone (FTS5's snippet costs the square of a record's
 	// matches).
 	select {
@@ -748,7 +751,7 @@ func (db *DB) Search(ctx context.Context, q truce.Search) ([]truce.SearchHit, er
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT r.type, r.id, search.title, search.body
 		FROM search JOIN records r ON r.rowid = search.rowid WHERE `+strings.Join(conds, " AND ")+
-		` ORDER BY r.created DESC LIMIT `+strconv.Itoa(limit), args...)
+		` ORDER BY search.rowid DESC LIMIT `+strconv.Itoa(limit), args...)
 	if err != nil {
 		return nil, tooLong(err)
 	}
