@@ -51,10 +51,10 @@ type Situation struct {
 	ByArea          []Count `json:"by_area"`
 	ByDetermination []Count `json:"by_determination"`
 
-	New            []Allegation  `json:"new"`  // filed in the period: the newest MaxListed
-	Open           []Allegation  `json:"open"` // filed by its end, not yet rejected or decided: the oldest MaxListed
+	New  []Allegation `json:"new"`  // filed in the period: the newest MaxListed
+	Open []Allegation `json:"open"` // filed by its end, not yet rejected or decided: the oldest MaxListed
 	// Totals of the lists, which a report lists at most MaxListed of.
-	Totals Totals `json:"totals"`
+	Totals         Totals        `json:"totals"`
 	OverdueReplies []Count       `json:"overdue_replies"`
 	Findings       []Finding     `json:"findings"` // in effect by the period's end
 	Consequences   []Consequence `json:"consequences_due"`
