@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -146,6 +147,9 @@ func (n *Notifier) attempt(ctx context.Context, client *http.Client, d store.Del
 	err := n.send(actx, client, d)
 	if err != nil && ctx.Err() != nil {
 		return // shutting down: the row stays due
+	}
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = fmt.Errorf("%s: %w", ue.Op, ue.Err) // not the address: a receiver's may hold its secret
 	}
 	now := n.cfg.Clock()
 	d.Attempts++

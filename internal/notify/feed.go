@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/feeds"
 
 	"github.com/truce-mvm/truce"
+	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/store"
 )
 
@@ -33,6 +34,9 @@ func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
 	m, ok := s.cfg.Members(sub.Member)
 	if !ok {
 		return nil, notFound
+	}
+	if pw, err := s.cfg.Store.Password(ctx, sub.Member); err == nil && auth.Suspended(pw) {
+		return nil, notFound // a suspended member's feed is gone, as its sessions are
 	}
 	ds, err := s.cfg.Store.Deliveries(ctx, sub.Member, ChannelFeed, feedItems)
 	if err != nil {
