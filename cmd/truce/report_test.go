@@ -77,11 +77,11 @@ func TestReport(t *testing.T) {
 
 	// A party may not publish; a mediator publishes the JSON it writes.
 	pk := byID["pk-liaison"]
-	if _, errOut, code := run(t, "report", "--server", s.url, "--token", pk.Token, "--key", pk.KeyFile, "--from", from, "--publish", "--out", filepath.Join(dir, "pk.json")); code == 0 || !strings.Contains(errOut, "forbidden") {
+	if _, errOut, code := run(t, "report", "--server", s.url, "--token", pk.Token, "--key", pk.KeyFile, "--from", from, "--publish", "--for", "public", "--out", filepath.Join(dir, "pk.json")); code == 0 || !strings.Contains(errOut, "forbidden") {
 		t.Fatalf("a party publishing = %d %s", code, errOut)
 	}
 	published := filepath.Join(dir, "published.json")
-	report(tr, "json", published, "--publish", "--key", tr.KeyFile, "--title", "Monthly report")
+	report(tr, "json", published, "--publish", "--for", "public", "--key", tr.KeyFile, "--title", "Monthly report")
 	held, _ := os.ReadFile(published)
 	sum := sha256.Sum256(held)
 
