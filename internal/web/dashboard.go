@@ -129,7 +129,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v *view) (*da
 				return nil, err
 			}
 			if f.Responsible == m.Party && len(against) < 10 { // newest first
-				against = append(against, item{ID: f.ID, Href: link(rules.TypeFinding, f.ID), Text: v.L.T("dash.finding_against", f.Determination, f.Allegation)})
+				against = append(against, item{ID: f.ID, Href: link(rules.TypeFinding, f.ID), Text: v.L.T("dash.finding_against", v.L.Label("choice."+f.Determination), f.Allegation)})
 			}
 		}
 		add("dash.findings_against", against)
@@ -153,7 +153,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v *view) (*da
 				return nil, err
 			}
 			if !slices.ContainsFunc(f.Signatures, func(sg truce.Signature) bool { return sg.Member == m.ID }) {
-				sign = append(sign, item{ID: f.ID, Href: link(rules.TypeFinding, f.ID), Text: f.Determination + " — " + f.Allegation})
+				sign = append(sign, item{ID: f.ID, Href: link(rules.TypeFinding, f.ID), Text: v.L.Label("choice."+f.Determination) + " — " + f.Allegation})
 			}
 		}
 		add("dash.to_sign", sign)
