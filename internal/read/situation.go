@@ -102,6 +102,13 @@ func Situation(ctx context.Context, st store.Store, access *truce.Access, title 
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	// Room for every allegation at once: growing a slice of them as they
+	// are read copies them over and over.
+	n, err := st.Count(ctx, truce.Query{Type: rules.TypeAllegation, Access: access})
+	if err != nil {
+		return nil, err
+	}
+	in.Allegations = make([]truce.Allegation, 0, n)
 	for _, c := range []struct {
 		typ  string
 		into func([]byte) error
