@@ -26,7 +26,7 @@ CREATE TABLE tree (
 	size INT8  NOT NULL,
 	root BYTEA NOT NULL
 );
-INSERT INTO tree (id, size, root) VALUES (1, 0, '\x');
+INSERT INTO tree (id, size, root) VALUES (1, 0, '');
 -- A checkpoint's note gains witness cosignatures once enough witnesses
 -- have checked it; only such checkpoints are published.
 CREATE TABLE checkpoints (
