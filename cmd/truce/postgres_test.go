@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -118,7 +119,9 @@ func TestPostgres(t *testing.T) {
 		index   int64
 		payload string
 	}
+	var mu sync.Mutex
 	var acks []acked
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acks) }
 	submit := func(n int) error {
 		seq++
 		body := truce.AllegationFiling{Category: "armed_clash", Occurred: truce.Occurred{From: time.Now().Add(-time.Hour).UTC(), Precision: 1},
@@ -134,7 +137,9 @@ func TestPostgres(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		mu.Lock()
 		acks = append(acks, acked{ack.Index, env.Payload})
+		mu.Unlock()
 		return nil
 	}
 	for n := range 20 {
@@ -165,7 +170,7 @@ func TestPostgres(t *testing.T) {
 			}
 		}
 	}()
-	for deadline := time.Now().Add(30 * time.Second); len(acks) < 60 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); count() < 60 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 	}
 	s.stop(syscall.SIGKILL)
 	<-done
