@@ -361,10 +361,27 @@ func fold(s string) string {
 }
 
 // indexWords are the words of a record's text, as SearchWords splits a
-// query: letters and digits of any script.
+// query (letters and digits of any script), each once, in order, and at
+// most maxIndexBytes of them: a tsvector holds at most 1 MiB, and a batch
+// must not fail on a record's text.
 func indexWords(text string) []string {
-	return strings.FieldsFunc(fold(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\u200c' })
+	var out []string
+	seen, n := map[string]bool{}, 0
+	for _, w := range strings.FieldsFunc(fold(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\u200c' }) {
+		if seen[w] || len(w) > 255 {
+			continue
+		}
+		if n += len(w) + 1; n > maxIndexBytes {
+			break
+		}
+		seen[w] = true
+		out = append(out, w)
+	}
+	return out
 }
+
+// maxIndexBytes bounds the words of a record that search indexes.
+const maxIndexBytes = 256 << 10
 
 // ReadTile reads a hash tile or, at level -1, an entry bundle.
 func (db *DB) ReadTile(ctx context.Context, level int, n int64) ([]byte, error) {

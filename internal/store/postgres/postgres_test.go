@@ -3,10 +3,13 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -180,5 +183,43 @@ func TestConcurrentBatches(t *testing.T) {
 	}
 	if size, _, _ := a.Tree(context.Background()); size != 5 {
 		t.Fatalf("tree of %d after one batch of 5", size)
+	}
+}
+
+// TestIndexWords: a record's words are folded as a query's are, each
+// indexed once, and bounded, so that no text makes a batch fail.
+func TestIndexWords(t *testing.T) {
+	if got := strings.Join(indexWords("Café CAFÉ naïve, «Kurram» گولہ-باری x"), " "); got != "cafe naive kurram گولہ باری x" {
+		t.Fatalf("indexWords = %q", got)
+	}
+	var big strings.Builder
+	for i := range 200000 {
+		fmt.Fprintf(&big, "w%d ", i)
+	}
+	n := 0
+	for _, w := range indexWords(big.String()) {
+		n += len(w) + 1
+	}
+	if n > maxIndexBytes {
+		t.Fatalf("indexed %d bytes of words", n)
+	}
+}
+
+// TestSearchLargeText: a record whose text has more distinct words than
+// a tsvector holds is stored and found.
+func TestSearchLargeText(t *testing.T) {
+	db, _ := open(t, Options{Migrate: true})
+	var words []string
+	for i := range 60000 {
+		words = append(words, fmt.Sprintf("word%dlongerthanusual", i))
+	}
+	doc, _ := json.Marshal(map[string]string{"title": "Big", "narrative": strings.Join(words, " ")})
+	recs := []truce.Record{{Type: "allegation", ID: "AL-1", Visibility: truce.Public, Created: 1, Updated: 1, Doc: doc}}
+	if err := storetest.AppendRecords(t, db, recs); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := db.Search(context.Background(), truce.Search{Text: "word1longer", Access: truce.Everything})
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("search = %v, %v", hits, err)
 	}
 }

@@ -812,3 +812,13 @@ func Load(t *testing.T, s store.Store, batches, n, docBytes int) error {
 	}
 	return nil
 }
+
+// AppendRecords appends to a new store one batch of as many entries as
+// recs, carrying recs, and returns Append's error: for implementations'
+// own tests of records the suite does not make.
+func AppendRecords(t *testing.T, s store.Store, recs []truce.Record) error {
+	t.Helper()
+	w := newLogWriter(t, s)
+	b, _ := w.batch(len(recs), recs, nil)
+	return s.Append(context.Background(), b)
+}
