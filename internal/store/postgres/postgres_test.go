@@ -23,7 +23,7 @@ import (
 // testURL is the database the tests use, from TRUCE_TEST_POSTGRES (a
 // postgres:// URL; .ci/run starts a throwaway cluster and sets it).
 // Without it the tests skip, except in CI, where they must run.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("TRUCE_TEST_POSTGRES")
 	if u == "" {
@@ -38,7 +38,7 @@ func testURL(t *testing.T) string {
 // Schema creates a schema of its own for one test in the database at
 // base, dropped when the test ends, and returns base's URL with its
 // search_path set to it: each store a test opens starts empty.
-func Schema(t *testing.T, base string) string {
+func Schema(t testing.TB, base string) string {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
@@ -81,7 +81,7 @@ func lower(s string) string {
 	return string(b)
 }
 
-func open(t *testing.T, o Options) (*DB, string) {
+func open(t testing.TB, o Options) (*DB, string) {
 	t.Helper()
 	u := Schema(t, testURL(t))
 	db, err := Open(context.Background(), u, o)
