@@ -27,6 +27,7 @@ func TestLayout(t *testing.T) {
 	}{
 		{"/internal/api", "/internal/sequencer", "the API reads through internal/read and writes through internal/submit"},
 		{"/internal/api", "/internal/store/sqlite", "the API knows no store implementation"},
+		{"/internal/api", "/internal/store/postgres", "the API knows no store implementation"},
 		{"/internal/web", "/internal/sequencer", "the pages read through internal/read and write through internal/submit"},
 		{"/internal/web", "/internal/store", "the pages read through internal/read"},
 		{"/internal/client", "/internal/sequencer", "a client shares only the API's formats with the server"},

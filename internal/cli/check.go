@@ -22,6 +22,7 @@ import (
 func openData(e *env, name string, args []string) (*instance.Instance, []string, error) {
 	fs := e.flags(name)
 	fs.String("data", "", "data directory")
+	dbFlag(fs, "")
 	in, err := openStore(e, fs, args)
 	return in, fs.Args(), err
 }
@@ -36,7 +37,19 @@ func openStore(e *env, fs *flag.FlagSet, args []string, need ...string) (*instan
 	if err := required(fs, append([]string{"data"}, need...)...); err != nil {
 		return nil, err
 	}
-	return instance.OpenStore(e.ctx, fs.Lookup("data").Value.String())
+	var db string
+	if f := fs.Lookup("db"); f != nil {
+		db = f.Value.String()
+	}
+	return instance.OpenStoreAt(e.ctx, fs.Lookup("data").Value.String(), db)
+}
+
+// dbFlag adds --db: the PostgreSQL database an instance keeps its log in.
+func dbFlag(fs *flag.FlagSet, usage string) *string {
+	if usage == "" {
+		usage = "the PostgreSQL database (postgres://…) holding the log (default: the one DIR/database names, else DIR/truce.db)"
+	}
+	return fs.String("db", "", usage)
 }
 
 func cmdVerify(e *env, args []string) error {

@@ -33,11 +33,11 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"init", "--data DIR --origin ORIGIN --agreement FILE [--members FILE]", "create an instance: keys, database, and the first entries of its log", cmdInit},
-		{"serve", "--data DIR [--addr HOST:PORT]", "serve an instance: the log under /log/, the API under /api/v1/", cmdServe},
+		{"init", "--data DIR [--db postgres://...] --origin ORIGIN --agreement FILE [--members FILE]", "create an instance: keys, database (DIR/truce.db, or a PostgreSQL database with --db; keys and files stay in DIR), and the first entries of its log", cmdInit},
+		{"serve", "--data DIR [--db URL] [--addr HOST:PORT]", "serve an instance: the log under /log/, the API under /api/v1/", cmdServe},
 		{"demo", "[--addr HOST:PORT] [--data DIR]", "create (if needed) and serve the exercise instance (EXERCISE DATA)", cmdDemo},
 		{"demo-env", "[--data DIR] [--server URL] MEMBER", "print the shell exports that act as a demo member (eval \"$(truce demo-env pk-liaison)\")", cmdDemoEnv},
-		{"migrate", "--data DIR", "bring an instance's database schema up to date", cmdMigrate},
+		{"migrate", "--data DIR [--db URL]", "bring an instance's database schema up to date", cmdMigrate},
 		{"rules", "--data DIR [--adopt VERSION]", "the version of the rules the log is derived under; --adopt moves it to a newer one, from the next entry on", cmdRules},
 		{"key", "generate --out FILE [--member ID]", "write a new Ed25519 signing key (mode 0600) and print its public key", cmdKey},
 		{"token", "issue --data DIR --member ID [--expires DURATION]", "issue an API token for a member (printed once, stored hashed)", cmdToken},
@@ -46,8 +46,8 @@ func init() {
 		{"submit", "--server URL FILE...", "submit envelopes signed earlier (offline) with --out", cmdSubmit},
 		{"receipt", "--server URL TYPE/ID | --data DIR INDEX", "print a record's receipt (its entries, proven under a cosigned checkpoint), or one entry's C2SP tlog-proof", cmdReceipt},
 		{"verify-receipt", "FILE --log-key VKEY [--witness-key VKEY...]", "check a receipt offline: checkpoint, cosignatures, inclusion proofs, signatures", cmdVerifyReceipt},
-		{"verify", "--data DIR", "check the whole log offline: tiles, roots, checkpoints, signatures, rules", cmdVerify},
-		{"replay", "--data DIR", "rebuild every projection from the log and compare with the live state", cmdReplay},
+		{"verify", "--data DIR [--db URL]", "check the whole log offline: tiles, roots, checkpoints, signatures, rules", cmdVerify},
+		{"replay", "--data DIR [--db URL]", "rebuild every projection from the log and compare with the live state", cmdReplay},
 		{"ingest", "(--data DIR | --server URL [--key FILE]) [--outlet NAME] [--watch] SOURCE...", "read open-source reports (feed or page URLs, .html/.txt/.xml files, directories) into the log: one signed entry per page, placed in a story", cmdIngest},
 		{"discrepancies", "(--data DIR | --server URL) [--story ID] [--kind KIND]", "where the sources of a story disagree, side by side with their quoted sentences", cmdDiscrepancies},
 		{"report", "(--data DIR [--for WHO] | --server URL) [--from WHEN] [--to WHEN] [--format json|html|pdf] [--out FILE] [--publish --key FILE]", "a situation report of a period (default: the last 24 hours): counts, new and open allegations, overdue replies, findings with receipts, consequences, commitments, a chart and a map; --publish logs its hash (mediator)", cmdReport},

@@ -31,6 +31,7 @@ import (
 func cmdInit(e *env, args []string) error {
 	fs := e.flags("init")
 	data := fs.String("data", "", "data directory to create")
+	db := dbFlag(fs, "the PostgreSQL database (postgres://…, empty) to keep the log in, instead of DIR/truce.db; keys and files stay in DIR")
 	origin := fs.String("origin", "", "the log's origin, e.g. truce.example.org/log")
 	agreementFile := fs.String("agreement", "", "the agreement file (YAML)")
 	membersFile := fs.String("members", "", "members to register (YAML list of id, name, role, party, keys, custodial)")
@@ -57,7 +58,7 @@ func cmdInit(e *env, args []string) error {
 		}
 	}
 	err = instance.Init(e.ctx, *data, instance.InitOptions{
-		Origin: *origin, Name: *name, Exercise: *exercise || ag.Exercise, Agreement: ag, Members: members, Logger: e.log,
+		Origin: *origin, Name: *name, Exercise: *exercise || ag.Exercise, Agreement: ag, Members: members, Logger: e.log, DB: *db,
 	})
 	if err != nil {
 		return err
@@ -97,13 +98,14 @@ func readMembers(path string) ([]instance.Member, error) {
 func cmdMigrate(e *env, args []string) error {
 	fs := e.flags("migrate")
 	data := fs.String("data", "", "data directory")
+	db := dbFlag(fs, "")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := required(fs, "data"); err != nil {
 		return err
 	}
-	in, err := instance.Open(e.ctx, *data, instance.Options{Migrate: true, Logger: e.log})
+	in, err := instance.Open(e.ctx, *data, instance.Options{Migrate: true, Logger: e.log, DB: *db})
 	if err != nil {
 		return err
 	}
@@ -223,6 +225,7 @@ func (f *serveFlags) notifyOptions(exercise bool, addr string) (server.NotifyOpt
 func cmdServe(e *env, args []string) error {
 	fs := e.flags("serve")
 	data := fs.String("data", "", "data directory")
+	db := dbFlag(fs, "")
 	var sf serveFlags
 	sf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -231,7 +234,7 @@ func cmdServe(e *env, args []string) error {
 	if err := required(fs, "data"); err != nil {
 		return err
 	}
-	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log})
+	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log, DB: *db})
 	if err != nil {
 		return err
 	}

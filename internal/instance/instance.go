@@ -1,6 +1,8 @@
 // Package instance lays out and opens a Truce data directory:
 //
-//	DIR/truce.db         the database (log and projections)
+//	DIR/truce.db         the database (log and projections), or
+//	DIR/database         the address (postgres://…) of the PostgreSQL
+//	                     database that holds them instead
 //	DIR/keys/log.key     the checkpoint signing key (signed-note format)
 //	DIR/keys/system.key  the system author's entry signing key
 //	DIR/keys/custody.key the key that encrypts custodial keys at rest
@@ -8,6 +10,16 @@
 //
 // Keys are files readable only by their owner; nothing secret is in the
 // database or the log.
+//
+// With PostgreSQL, the keys and evidence files stay in the data directory:
+// the keys so that whoever can read the database (its operator, its
+// backups, a standby) cannot sign entries or open custodial keys, and the
+// files because they are large and written once, which a file system
+// keeps and copies better than a database; the log, its projections and
+// the credentials' hashes move to the database. A data directory made with
+// init --db names its database in DIR/database (readable only by its
+// owner, as it may carry a password), so that every command finds it;
+// --db on a command names it in its place.
 package instance
 
 import (
@@ -30,6 +42,7 @@ import (
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
+	"github.com/truce-mvm/truce/internal/store/postgres"
 	"github.com/truce-mvm/truce/internal/store/sqlite"
 	"github.com/truce-mvm/truce/internal/tlog"
 )
@@ -37,6 +50,7 @@ import (
 // File names within a data directory.
 const (
 	DBFile         = "truce.db"
+	DatabaseFile   = "database"
 	LogKeyFile     = "keys/log.key"
 	SystemKeyFile  = "keys/system.key"
 	CustodyKeyFile = "keys/custody.key"
@@ -68,13 +82,19 @@ type InitOptions struct {
 	Members   []Member
 	Clock     func() time.Time
 	Logger    *slog.Logger
+	// DB, if set, is a PostgreSQL database (postgres://…) to keep the log
+	// in instead of DIR/truce.db; it must hold no instance yet.
+	DB string
 }
 
 // Options configure Open.
 type Options struct {
-	Clock              func() time.Time
-	Logger             *slog.Logger
-	Migrate            bool
+	Clock   func() time.Time
+	Logger  *slog.Logger
+	Migrate bool
+	// DB, if set, is the PostgreSQL database (postgres://…) holding the
+	// log, in place of the one the data directory names.
+	DB                 string
 	CheckpointInterval time.Duration
 	// StoreOptions are passed to the SQLite store (crash tests).
 	StoreOptions sqlite.Options
@@ -94,8 +114,56 @@ type Instance struct {
 
 // Exists reports whether dir holds an instance.
 func Exists(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, DBFile))
-	return err == nil
+	for _, f := range []string{DBFile, DatabaseFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Database is the PostgreSQL database the instance in dir keeps its log
+// in: db if set, else the one DIR/database names; "" for DIR/truce.db.
+func Database(dir, db string) (string, error) {
+	if db == "" {
+		b, err := os.ReadFile(filepath.Join(dir, DatabaseFile))
+		if errors.Is(err, os.ErrNotExist) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		db = strings.TrimSpace(string(b))
+	}
+	if !postgres.IsURL(db) {
+		return "", fmt.Errorf("the database %q is not a postgres:// or postgresql:// URL", redact(db))
+	}
+	return db, nil
+}
+
+// redact hides a password in a database address shown in an error.
+func redact(db string) string {
+	if at := strings.LastIndex(db, "@"); at >= 0 {
+		if colon := strings.Index(db[:at], "://"); colon >= 0 {
+			if p := strings.Index(db[colon+3:at], ":"); p >= 0 {
+				return db[:colon+3+p+1] + "…" + db[at:]
+			}
+		}
+	}
+	return db
+}
+
+// openDB opens the instance's database: the PostgreSQL database db or
+// dir names, else DIR/truce.db with so.
+func openDB(ctx context.Context, dir, db string, so sqlite.Options) (store.Store, error) {
+	url, err := Database(dir, db)
+	if err != nil {
+		return nil, err
+	}
+	if url != "" {
+		return postgres.Open(ctx, url, postgres.Options{Migrate: so.Migrate, Fail: so.Fail})
+	}
+	return sqlite.Open(ctx, filepath.Join(dir, DBFile), so)
 }
 
 // Init creates an instance in dir: keys, database, and the first entries
@@ -128,8 +196,27 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 	if err := custody.GenerateKeyFile(filepath.Join(dir, CustodyKeyFile)); err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dir, DBFile), sqlite.Options{Migrate: true})
-	if err != nil {
+	var db store.Store
+	if o.DB != "" {
+		pg, err := Database(dir, o.DB)
+		if err != nil {
+			return err
+		}
+		if db, err = postgres.Open(ctx, pg, postgres.Options{Migrate: true}); err != nil {
+			return err
+		}
+		if origin, err := db.Meta(ctx, MetaOrigin); !errors.Is(err, store.ErrNotFound) {
+			db.Close()
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("the database already holds the instance %s", origin)
+		}
+		if err := entry.WriteSecretFile(filepath.Join(dir, DatabaseFile), []byte(pg+"\n")); err != nil {
+			db.Close()
+			return err
+		}
+	} else if db, err = sqlite.Open(ctx, filepath.Join(dir, DBFile), sqlite.Options{Migrate: true}); err != nil {
 		return err
 	}
 	if err := db.SetMeta(ctx, MetaOrigin, o.Origin); err == nil {
@@ -139,7 +226,7 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 	if err != nil {
 		return err
 	}
-	in, err := Open(ctx, dir, Options{Clock: o.Clock, Logger: o.Logger})
+	in, err := Open(ctx, dir, Options{Clock: o.Clock, Logger: o.Logger, DB: o.DB})
 	if err != nil {
 		return err
 	}
@@ -189,7 +276,7 @@ func Open(ctx context.Context, dir string, o Options) (*Instance, error) {
 	}
 	so := o.StoreOptions
 	so.Migrate = so.Migrate || o.Migrate
-	db, err := sqlite.Open(ctx, filepath.Join(dir, DBFile), so)
+	db, err := openDB(ctx, dir, o.DB, so)
 	if err != nil {
 		lock.Close()
 		return nil, err
@@ -205,16 +292,22 @@ func Open(ctx context.Context, dir string, o Options) (*Instance, error) {
 // OpenStore opens an instance's database for reading and checking, without
 // sequencing: it may run beside a serving process.
 func OpenStore(ctx context.Context, dir string) (*Instance, error) {
-	if !Exists(dir) {
+	return OpenStoreAt(ctx, dir, "")
+}
+
+// OpenStoreAt is OpenStore with the instance's log in the PostgreSQL
+// database db ("": the one the data directory names).
+func OpenStoreAt(ctx context.Context, dir, db string) (*Instance, error) {
+	if !Exists(dir) && db == "" {
 		return nil, fmt.Errorf("%s holds no instance", dir)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dir, DBFile), sqlite.Options{})
+	st, err := openDB(ctx, dir, db, sqlite.Options{})
 	if err != nil {
 		return nil, err
 	}
-	in := &Instance{Dir: dir, Store: db}
+	in := &Instance{Dir: dir, Store: st}
 	if err := in.readMeta(ctx); err != nil {
-		db.Close()
+		st.Close()
 		return nil, err
 	}
 	return in, nil

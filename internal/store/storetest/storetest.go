@@ -421,13 +421,13 @@ func testEmpty(t *testing.T, s store.Store) {
 
 // logWriter grows a tree and appends it to a store as the sequencer does.
 type logWriter struct {
-	t      *testing.T
+	t      testing.TB
 	s      store.Store
 	tree   *tlog.Tree
 	signer note.Signer
 }
 
-func newLogWriter(t *testing.T, s store.Store) *logWriter {
+func newLogWriter(t testing.TB, s store.Store) *logWriter {
 	skey, _, err := tlog.GenerateLogKey("storetest.example/log")
 	if err != nil {
 		t.Fatal(err)
@@ -793,7 +793,7 @@ func testPasswords(t *testing.T, s store.Store) {
 // docBytes, as a sequencer under sustained load would, and returns the
 // first error. It is for implementations' own tests of what load does to
 // them (the size of a write-ahead log, a full disk).
-func Load(t *testing.T, s store.Store, batches, n, docBytes int) error {
+func Load(t testing.TB, s store.Store, batches, n, docBytes int) error {
 	t.Helper()
 	w := newLogWriter(t, s)
 	pad := bytes.Repeat([]byte("x"), docBytes)
@@ -811,4 +811,14 @@ func Load(t *testing.T, s store.Store, batches, n, docBytes int) error {
 		w.tree.Commit(g)
 	}
 	return nil
+}
+
+// AppendRecords appends to a new store one batch of as many entries as
+// recs, carrying recs, and returns Append's error: for implementations'
+// own tests of records the suite does not make.
+func AppendRecords(t testing.TB, s store.Store, recs []truce.Record) error {
+	t.Helper()
+	w := newLogWriter(t, s)
+	b, _ := w.batch(len(recs), recs, nil)
+	return s.Append(context.Background(), b)
 }
