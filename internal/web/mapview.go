@@ -63,7 +63,6 @@ type mapData struct {
 	View       mapView
 	Labels     []placeLabel
 	Markers    []marker
-	Outside    int // allegations placed outside the region
 	Category   string
 	Status     string
 	From, To   string
