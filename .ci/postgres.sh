@@ -49,14 +49,22 @@ pg_start() {
 	PG_DIR=$(mktemp -d /tmp/truce-pg.XXXXXX)
 	chmod 755 "$PG_DIR"
 	if [ "$(id -u)" = "0" ]; then chown postgres "$PG_DIR"; fi
-	PG_PORT=$(pg_free_port)
-	echo "== starting PostgreSQL ($bin) on port $PG_PORT in $PG_DIR"
 	"${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U truce --auth=trust -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 ||
 		{ cat "$PG_DIR/initdb.log"; return 1; }
-	"${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null ||
-		{ cat "$PG_DIR/server.log"; return 1; }
+	# Known before it starts, so that pg_stop stops a server that came up
+	# after a start gave up waiting.
 	PG_CTL=("${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data")
+	local try
+	for try in 1 2 3; do # another process may take the free port first
+		PG_PORT=$(pg_free_port)
+		echo "== starting PostgreSQL ($bin) on port $PG_PORT in $PG_DIR"
+		if "${PG_CTL[@]}" -l "$PG_DIR/server.log" -w -t 60 \
+			-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null; then
+			break
+		fi
+		"${PG_CTL[@]}" -m immediate stop >/dev/null 2>&1 || true
+		[ "$try" = 3 ] && { cat "$PG_DIR/server.log"; return 1; }
+	done
 	"$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U truce truce_test
 	export TRUCE_TEST_POSTGRES="postgres://truce@127.0.0.1:$PG_PORT/truce_test?sslmode=disable"
 }

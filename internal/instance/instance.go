@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,14 +144,19 @@ func Database(dir, db string) (string, error) {
 
 // redact hides a password in a database address shown in an error.
 func redact(db string) string {
-	if at := strings.LastIndex(db, "@"); at >= 0 {
-		if colon := strings.Index(db[:at], "://"); colon >= 0 {
-			if p := strings.Index(db[colon+3:at], ":"); p >= 0 {
-				return db[:colon+3+p+1] + "…" + db[at:]
-			}
-		}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "the database address (unreadable, not shown)"
 	}
-	return db
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "REDACTED")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // openDB opens the instance's database: the PostgreSQL database db or

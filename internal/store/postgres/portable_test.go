@@ -64,8 +64,10 @@ var forbidden = []struct {
 	{regexp.MustCompile(`\bUNACCENT\s*\(|\bSIMILARITY\s*\(|\bTS_HEADLINE\s*\(|\bWEBSEARCH_TO_TSQUERY\s*\(`), "functions of extensions or missing from CockroachDB's full-text search"},
 }
 
-// columnTypes are the types a column may have.
-var columnTypes = []string{"INT8", "INT4", "INT2", "BIGINT", "INTEGER", "INT", "SMALLINT", "TEXT", "BYTEA", "BOOL", "BOOLEAN",
+// columnTypes are the types a column may have: integers by their width
+// only, since INT and INTEGER are 32 bits on PostgreSQL and 64 on
+// CockroachDB.
+var columnTypes = []string{"INT8", "INT4", "INT2", "BIGINT", "SMALLINT", "TEXT", "BYTEA", "BOOL", "BOOLEAN",
 	"FLOAT8", "DOUBLE PRECISION", "TSVECTOR", "JSONB", "TIMESTAMPTZ", "DATE", "UUID", "NUMERIC"}
 
 // statements splits a migration into its statements, upper case, without

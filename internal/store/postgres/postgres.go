@@ -247,8 +247,15 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if err := db.step("begin"); err != nil {
 		return err
 	}
+	// The lock first, then what it guards, each its own statement: under
+	// read committed a statement that waited for the lock re-reads only
+	// the locked row, and would see the records as they were before the
+	// writer it waited for committed.
 	var stored, seq int64
-	if err := tx.QueryRow(ctx, `SELECT size, (SELECT COALESCE(MAX(seq), 0) FROM records) FROM tree WHERE id = 1 FOR UPDATE`).Scan(&stored, &seq); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT size FROM tree WHERE id = 1 FOR UPDATE`).Scan(&stored); err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM records`).Scan(&seq); err != nil {
 		return err
 	}
 	if b.Start != stored || b.Size <= b.Start {
@@ -351,13 +358,19 @@ func docField(doc []byte, field string) (string, bool) {
 // remove_diacritics reads it.
 func fold(s string) string {
 	d := norm.NFD.String(strings.ToLower(s))
-	d = strings.Map(func(r rune) rune {
+	var b strings.Builder
+	latin := false // the mark's letter is Latin: й and ё keep theirs
+	for _, r := range d {
 		if r >= 0x300 && r <= 0x36f { // combining diacritical marks
-			return -1
+			if latin {
+				continue
+			}
+		} else {
+			latin = unicode.Is(unicode.Latin, r)
 		}
-		return r
-	}, d)
-	return norm.NFC.String(d)
+		b.WriteRune(r)
+	}
+	return norm.NFC.String(b.String())
 }
 
 // indexWords are the words of a record's text, as SearchWords splits a
@@ -448,8 +461,11 @@ func (db *DB) addCheckpoint(ctx context.Context, size int64, signed []byte) erro
 		return err
 	}
 	defer tx.Rollback(ctx)
-	var tree, newest int64
-	if err := tx.QueryRow(ctx, `SELECT size, (SELECT COALESCE(MAX(size), 0) FROM checkpoints) FROM tree WHERE id = 1 FOR UPDATE`).Scan(&tree, &newest); err != nil {
+	var tree, newest int64 // the lock, then the newest checkpoint as of holding it (see Append)
+	if err := tx.QueryRow(ctx, `SELECT size FROM tree WHERE id = 1 FOR UPDATE`).Scan(&tree); err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(size), 0) FROM checkpoints`).Scan(&newest); err != nil {
 		return err
 	}
 	if size > tree || size <= newest {
