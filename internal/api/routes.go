@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/truce-mvm/truce/internal/policy"
+	"github.com/truce-mvm/truce/internal/read"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/wire"
 )
@@ -153,16 +154,13 @@ func routeTable() []route {
 	}
 	for _, res := range wire.Resources {
 		name := strings.ToUpper(res.Type[:1]) + res.Type[1:]
-		read := policy.ReadRecords
-		if res.Type == rules.TypeReport { // published reports, their records and receipts are for anyone
-			read = policy.ReadPublished
-		}
+		action := read.ReadAction(res.Type) // as the read side checks it: published reports are for anyone
 		rts = append(rts,
-			route{Method: "GET", Path: "/api/v1/" + res.Plural, Action: read, Summary: "List " + res.Plural + ", newest first",
+			route{Method: "GET", Path: "/api/v1/" + res.Plural, Action: action, Summary: "List " + res.Plural + ", newest first",
 				Params: listings[res.Type].params(), Response: name + "List", Status: 200, handle: listOf(res.Type)},
-			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}", Action: read, Summary: "One " + res.Type + " with the entries that touched it",
+			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}", Action: action, Summary: "One " + res.Type + " with the entries that touched it",
 				Params: []param{{"id", "path", "string", res.Type + " id"}}, Response: name + "Record", Status: 200, handle: getOf(res.Type)},
-			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}/receipt", Action: read, Summary: "An offline proof that the " + res.Type + " rests on signed, witnessed log entries (check it with truce verify-receipt)",
+			route{Method: "GET", Path: "/api/v1/" + res.Plural + "/{id}/receipt", Action: action, Summary: "An offline proof that the " + res.Type + " rests on signed, witnessed log entries (check it with truce verify-receipt)",
 				Params: []param{{"id", "path", "string", res.Type + " id"}}, Response: "Receipt", Status: 200, handle: receiptOf(res.Type)})
 	}
 	for _, a := range actions {

@@ -63,7 +63,7 @@ const MaxList = 1000
 
 // List lists the records q selects that v may see, newest first.
 func (s *Service) List(ctx context.Context, v policy.Viewer, q truce.Query) ([]truce.Record, error) {
-	if err := s.check(v, readAction(q.Type)); err != nil {
+	if err := s.check(v, ReadAction(q.Type)); err != nil {
 		return nil, err
 	}
 	if q.Limit <= 0 || q.Limit > MaxList {
@@ -75,7 +75,7 @@ func (s *Service) List(ctx context.Context, v policy.Viewer, q truce.Query) ([]t
 
 // Count counts the records q selects that v may see.
 func (s *Service) Count(ctx context.Context, v policy.Viewer, q truce.Query) (int, error) {
-	if err := s.check(v, readAction(q.Type)); err != nil {
+	if err := s.check(v, ReadAction(q.Type)); err != nil {
 		return 0, err
 	}
 	q.Access = policy.AccessOf(v)
@@ -115,8 +115,9 @@ func (s *Service) Search(ctx context.Context, v policy.Viewer, q truce.Search) (
 	return hits, err
 }
 
-// readAction is the action reading records of a type is.
-func readAction(typ string) policy.Action {
+// ReadAction is the action reading records of a type is: the API's routes
+// to them name it too.
+func ReadAction(typ string) policy.Action {
 	switch typ {
 	case rules.TypeMember:
 		return policy.ReadMembers
@@ -129,7 +130,7 @@ func readAction(typ string) policy.Action {
 // Get reads a record v may see, with its history; one v may not see is
 // not found, as one that does not exist.
 func (s *Service) Get(ctx context.Context, v policy.Viewer, typ, id string) (*truce.Record, []truce.HistoryItem, error) {
-	if err := s.check(v, readAction(typ)); err != nil {
+	if err := s.check(v, ReadAction(typ)); err != nil {
 		return nil, nil, err
 	}
 	rec, err := s.visible(ctx, v, typ, id)
