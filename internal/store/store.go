@@ -357,6 +357,40 @@ type Store interface {
 	Close() error
 }
 
+// Rows are the rows of a query, as both stores' drivers give them.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// JoinBundle joins entry bundle n from its fragments, rows of (first
+// byte, data) in order: a bundle is stored as the fragments the batches
+// that filled it wrote. None is tlog.ErrNotFound; a gap is an error.
+func JoinBundle(n int64, rows Rows) ([]byte, error) {
+	var out []byte
+	found := false
+	for rows.Next() {
+		var first int
+		var data []byte
+		if err := rows.Scan(&first, &data); err != nil {
+			return nil, err
+		}
+		if first != len(out) {
+			return nil, fmt.Errorf("bundle %d: fragment at byte %d follows %d bytes", n, first, len(out))
+		}
+		out = append(out, data...)
+		found = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, tlog.ErrNotFound
+	}
+	return out, nil
+}
+
 // Leaves calls fn with every leaf from index start on, in order, reading
 // entry bundles from s.
 func Leaves(ctx context.Context, s Log, start, size int64, fn func(index int64, leaf []byte) error) error {

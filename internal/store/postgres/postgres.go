@@ -411,27 +411,7 @@ func (db *DB) ReadTile(ctx context.Context, level int, n int64) ([]byte, error) 
 		return nil, err
 	}
 	defer rows.Close()
-	var out []byte
-	found := false
-	for rows.Next() {
-		var first int
-		var data []byte
-		if err := rows.Scan(&first, &data); err != nil {
-			return nil, err
-		}
-		if first != len(out) {
-			return nil, fmt.Errorf("bundle %d: fragment at byte %d follows %d bytes", n, first, len(out))
-		}
-		out = append(out, data...)
-		found = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, tlog.ErrNotFound
-	}
-	return out, nil
+	return store.JoinBundle(n, rows)
 }
 
 // Tree returns the committed tree.
