@@ -63,7 +63,7 @@ type Server struct {
 	API    *api.Server
 	// Notifier follows the log and delivers notifications (Start).
 	Notifier *notify.Notifier
-	seq *sequencer.Sequencer
+	seq      *sequencer.Sequencer
 	// Handler serves both surfaces: the pages, and the API and the log
 	// under /api/, /log/ and /healthz.
 	Handler http.Handler
