@@ -104,6 +104,9 @@ type Options struct {
 	// LeaseTTL is how long a lease on a shared database lasts unrenewed
 	// (default sequencer.Lease's).
 	LeaseTTL time.Duration
+	// WrapLeases, if set, wraps the database's leases (tests: a leader
+	// whose renewals stop, as if paused).
+	WrapLeases func(store.Leases) store.Leases
 	// StoreOptions are passed to the SQLite store (crash tests).
 	StoreOptions sqlite.Options
 }
@@ -374,6 +377,9 @@ func (in *Instance) open(ctx context.Context, o Options) error {
 	}
 	var lease *sequencer.Lease
 	if l, ok := db.(store.Leases); ok {
+		if o.WrapLeases != nil {
+			l = o.WrapLeases(l)
+		}
 		host, _ := os.Hostname()
 		lease = &sequencer.Lease{Leases: l, Holder: fmt.Sprintf("%s:%d", host, os.Getpid()), Addr: o.Advertise, TTL: o.LeaseTTL}
 	}

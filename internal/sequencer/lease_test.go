@@ -3,14 +3,14 @@ package sequencer_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/testkit"
 	"github.com/truce-mvm/truce/internal/testkit/pgtest"
 )
@@ -23,8 +23,11 @@ import (
 func TestStandby(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.URL(t)
-	o := instance.Options{DB: db, LeaseTTL: 600 * time.Millisecond, Advertise: "http://a.example"}
+	var paused pausable
+	o := instance.Options{DB: db, LeaseTTL: 600 * time.Millisecond, Advertise: "http://a.example",
+		WrapLeases: func(l store.Leases) store.Leases { paused.Leases = l; return &paused }}
 	env := testkit.New(t, o)
+	o.WrapLeases = nil
 	a := env.In
 	if r := a.Seq.Role(); r.Name() != "leader" || r.Lease.Term == 0 {
 		t.Fatalf("the first process's role = %s %+v", r.Name(), r.Lease)
@@ -57,16 +60,14 @@ func TestStandby(t *testing.T) {
 		t.Fatal("the standby publishes no checkpoint")
 	}
 
-	// The leader is paused past its lease: the standby takes over.
-	conn, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `UPDATE lease SET expires = now() - INTERVAL '1 second'`); err != nil {
-		t.Fatal(err)
-	}
+	// The leader's renewals stop, as if it were paused: its lease lapses,
+	// the standby takes over, and the old leader, which still believes it
+	// leads, has its next batch refused.
+	paused.stopped.Store(true)
 	waitRole(t, b, "leader")
+	if a.Seq.Role().Name() != "leader" {
+		t.Fatal("the paused leader noticed it was deposed before it tried to append")
+	}
 	before := b.Seq.Snapshot().Size
 	_, err = file(a, 3)
 	if truce.ErrorCode(err) != truce.CodeUnavailable {
@@ -76,6 +77,7 @@ func TestStandby(t *testing.T) {
 	if err != nil || ack.Index != before {
 		t.Fatalf("the new leader's first entry = %+v %v, want index %d", ack, err, before)
 	}
+	paused.stopped.Store(false)
 	waitRole(t, a, "standby")
 	waitSize(t, a, before+1)
 	if ra, rb := a.Seq.Role().Lease, b.Seq.Role().Lease; ra.Term != rb.Term || rb.Holder == "" {
@@ -99,4 +101,19 @@ func waitRole(t *testing.T, in *instance.Instance, role string) {
 			t.Fatalf("the role stayed %s, want %s", in.Seq.Role().Name(), role)
 		}
 	}
+}
+
+// pausable is a process's leases whose renewals can be stopped: Renew
+// then does nothing and says it did, as a paused process that has not
+// yet noticed.
+type pausable struct {
+	store.Leases
+	stopped atomic.Bool
+}
+
+func (p *pausable) Renew(ctx context.Context, ttl time.Duration) error {
+	if p.stopped.Load() {
+		return nil
+	}
+	return p.Leases.Renew(ctx, ttl)
 }

@@ -507,8 +507,10 @@ func (s *Sequencer) run(ctx context.Context) {
 		if !s.lead(ctx) {
 			return
 		}
-		// Lost the lease: a standby again, from the state as committed.
-		s.setRole(false, store.Lease{})
+		// Lost the lease: a standby again, from the state as committed,
+		// naming the new leader if it can.
+		l, _ := s.cfg.Lease.Leases.Lease(ctx)
+		s.setRole(false, l)
 	}
 }
 
