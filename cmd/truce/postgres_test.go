@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,54 +11,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/client"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/testkit/c2sp"
+	"github.com/truce-mvm/truce/internal/testkit/pgtest"
 )
 
-// pgDatabase makes a schema of its own in the database TRUCE_TEST_POSTGRES
-// names (.ci/run starts a throwaway cluster and sets it) and returns that
-// database's URL with its search_path set to the schema. Without the
-// variable the test skips, except in CI, where it fails.
-func pgDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TRUCE_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TRUCE_TEST_POSTGRES is not set: CI must run the end-to-end test on PostgreSQL")
-		}
-		t.Skip("TRUCE_TEST_POSTGRES is not set (a postgres:// URL): skipping the end-to-end test on PostgreSQL")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	name := "truce_e2e_" + strings.ToLower(rand.Text()[:16])
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			conn.Exec(ctx, `DROP SCHEMA `+name+` CASCADE`)
-			conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// pgDatabase is a database of the test's own on TRUCE_TEST_POSTGRES.
+func pgDatabase(t *testing.T) string { return pgtest.URL(t) }
 
 // TestPostgres runs an instance on PostgreSQL from the command line:
 // init --db keeps the log in the database and the keys in the directory,

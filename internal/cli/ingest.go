@@ -92,7 +92,8 @@ func scheduleIngest(ctx context.Context, e *env, in *instance.Instance, sources 
 		return err
 	}
 	g := &ingest.Ingester{Sink: sink, Fetch: fetch.New(extract.MaxPage, allowPrivate), Clock: utcNow}
-	go func() {
+	// Only the leader ingests: a standby's entries would be refused.
+	go in.Seq.WhileLeading(ctx, func(ctx context.Context) {
 		for {
 			rs := g.Run(ctx, sources)
 			n := 0
@@ -111,7 +112,7 @@ func scheduleIngest(ctx context.Context, e *env, in *instance.Instance, sources 
 			case <-time.After(every):
 			}
 		}
-	}()
+	}, nil)
 	return nil
 }
 

@@ -175,6 +175,7 @@ type serveFlags struct {
 	mailFrom      string
 	baseURL       string
 	hooksPrivate  string
+	advertise     string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -195,6 +196,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.smtp, "smtp", "", "send e-mail notifications through this SMTP server, smtp://host:port")
 	fs.StringVar(&f.mailFrom, "mail-from", "", "the From address of e-mail notifications (with --smtp)")
 	fs.StringVar(&f.baseURL, "base-url", "", "the instance's public address, for links in e-mails and feeds (default: http:// and --addr)")
+	fs.StringVar(&f.advertise, "advertise", "", "the URL clients reach this server at, which standbys over the same PostgreSQL database name while it leads")
 	fs.StringVar(&f.hooksPrivate, "webhook-allow-private", "auto", "let webhooks reach loopback, private and link-local addresses: true, false, or auto (true for exercise instances)")
 }
 
@@ -234,7 +236,7 @@ func cmdServe(e *env, args []string) error {
 	if err := required(fs, "data"); err != nil {
 		return err
 	}
-	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log, DB: *db})
+	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log, DB: *db, Advertise: sf.advertise})
 	if err != nil {
 		return err
 	}
@@ -272,8 +274,18 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 		return fmt.Errorf("witnesses: %w", err)
 	}
 	if pub != nil {
-		defer pub.Start(e.ctx)()
-		awaitPublished(e, pub, in.Seq.Checkpoint().Size)
+		// The leader asks the witnesses; a standby reads what they
+		// cosigned from the database.
+		ctx, cancel := context.WithCancel(e.ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			in.Seq.WhileLeading(ctx, pub.Run, func(ctx context.Context) { pub.Follow(ctx, time.Second) })
+		}()
+		defer func() { cancel(); <-done }()
+		if cp := in.Seq.Checkpoint(); cp != nil {
+			awaitPublished(e, pub, cp.Size)
+		}
 	}
 	if len(sf.ingest) > 0 {
 		if err := scheduleIngest(e.ctx, e, in, sf.ingest, sf.ingestEvery, sf.ingestPrivate); err != nil {

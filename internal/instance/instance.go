@@ -97,6 +97,16 @@ type Options struct {
 	// log, in place of the one the data directory names.
 	DB                 string
 	CheckpointInterval time.Duration
+	// Advertise is where this process serves (a URL), which it names in
+	// the lease of a database several processes share, for standbys to
+	// point clients to.
+	Advertise string
+	// LeaseTTL is how long a lease on a shared database lasts unrenewed
+	// (default sequencer.Lease's).
+	LeaseTTL time.Duration
+	// WrapLeases, if set, wraps the database's leases (tests: a leader
+	// whose renewals stop, as if paused).
+	WrapLeases func(store.Leases) store.Leases
 	// StoreOptions are passed to the SQLite store (crash tests).
 	StoreOptions sqlite.Options
 }
@@ -270,21 +280,32 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 	return nil
 }
 
-// Open opens the instance in dir and starts its sequencer. Only one
-// process may have an instance open this way at a time.
+// Open opens the instance in dir and starts its sequencer. On SQLite only
+// one process may have an instance open this way at a time: the data
+// directory is locked. On PostgreSQL several may, each from its own
+// directory or the same one: the one that holds the database's lease
+// sequences, the others stand by (sequencer.Lease).
 func Open(ctx context.Context, dir string, o Options) (*Instance, error) {
 	if !Exists(dir) {
 		return nil, fmt.Errorf("%s holds no instance (run truce init)", dir)
 	}
-	lock, err := lockDir(dir)
+	pg, err := Database(dir, o.DB)
 	if err != nil {
 		return nil, err
+	}
+	var lock *os.File
+	if pg == "" {
+		if lock, err = lockDir(dir); err != nil {
+			return nil, err
+		}
 	}
 	so := o.StoreOptions
 	so.Migrate = so.Migrate || o.Migrate
 	db, err := openDB(ctx, dir, o.DB, so)
 	if err != nil {
-		lock.Close()
+		if lock != nil {
+			lock.Close()
+		}
 		return nil, err
 	}
 	in := &Instance{Dir: dir, Store: db, lock: lock}
@@ -354,9 +375,17 @@ func (in *Instance) open(ctx context.Context, o Options) error {
 	if in.Vault, err = custody.Open(db, filepath.Join(dir, CustodyKeyFile)); err != nil {
 		return err
 	}
+	var lease *sequencer.Lease
+	if l, ok := db.(store.Leases); ok {
+		if o.WrapLeases != nil {
+			l = o.WrapLeases(l)
+		}
+		host, _ := os.Hostname()
+		lease = &sequencer.Lease{Leases: l, Holder: fmt.Sprintf("%s:%d", host, os.Getpid()), Addr: o.Advertise, TTL: o.LeaseTTL}
+	}
 	in.Seq, err = sequencer.Open(ctx, sequencer.Config{
 		Store: db, LogKey: signer, System: sys, Clock: o.Clock, Logger: o.Logger,
-		CheckpointInterval: o.CheckpointInterval,
+		CheckpointInterval: o.CheckpointInterval, Lease: lease,
 	})
 	return err
 }

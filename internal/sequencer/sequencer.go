@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -46,6 +47,9 @@ type Config struct {
 	CheckpointInterval time.Duration
 	// MaxBatch bounds the entries of one batch. Default 4096.
 	MaxBatch int
+	// Lease, if set, shares the store with other processes: this one
+	// sequences only while it holds the lease (see Lease).
+	Lease *Lease
 }
 
 type result struct {
@@ -102,6 +106,8 @@ type Sequencer struct {
 	reqs       chan *request
 	checkpoint atomic.Pointer[Checkpoint]
 	broken     atomic.Pointer[error]
+	role       atomic.Pointer[Role]
+	lost       bool // run loop only: a batch found the lease taken by another
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -136,8 +142,27 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	if err := s.load(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.catchUpCheckpoint(ctx); err != nil {
-		return nil, err
+	if l := cfg.Lease; l != nil {
+		if l.TTL <= 0 {
+			l.TTL = 3 * time.Second
+		}
+		if l.Poll <= 0 {
+			l.Poll = 250 * time.Millisecond
+		}
+		// A standby publishes the stored checkpoint; a process that finds
+		// the lease free leads before it returns, so that a command that
+		// opens the log to append can.
+		if err := s.catchUp(ctx); err != nil {
+			return nil, err
+		}
+		if _, err := s.tryLead(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := s.catchUpCheckpoint(ctx); err != nil {
+			return nil, err
+		}
+		s.setRole(true, store.Lease{})
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
@@ -179,7 +204,16 @@ func (s *Sequencer) load(ctx context.Context) error {
 // checking signatures (the store's own log; audit checks those).
 func Replay(ctx context.Context, st store.Store, size int64) (*rules.State, error) {
 	state := rules.New()
-	err := store.Leaves(ctx, st, 0, size, func(i int64, leaf []byte) error {
+	if err := applyLeaves(ctx, st, state, 0, size, nil); err != nil {
+		return nil, err
+	}
+	return state, nil
+}
+
+// applyLeaves applies the entries [from, to) of st to state, which holds
+// the first from, calling each (if not nil) with what each did.
+func applyLeaves(ctx context.Context, st store.Store, state *rules.State, from, to int64, each func(*rules.Applied)) error {
+	err := store.Leaves(ctx, st, from, to, func(i int64, leaf []byte) error {
 		logged, cmd, err := rules.DecodeLeaf(leaf, i)
 		if err == nil && cmd.Blind() {
 			if err = store.Unseal(ctx, st, i, cmd.Entry); err == nil {
@@ -189,18 +223,22 @@ func Replay(ctx context.Context, st store.Store, size int64) (*rules.State, erro
 		if err != nil {
 			return fmt.Errorf("log entry %d: %w", i, err)
 		}
-		if _, err := state.Apply(cmd, i, logged); err != nil {
+		a, err := state.Apply(cmd, i, logged)
+		if err != nil {
 			return fmt.Errorf("log entry %d: %w", i, err)
+		}
+		if each != nil {
+			each(a)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if state.Size != size {
-		return nil, fmt.Errorf("replayed %d entries of %d", state.Size, size)
+	if state.Size != to {
+		return fmt.Errorf("replayed %d entries of %d", state.Size, to)
 	}
-	return state, nil
+	return nil
 }
 
 // catchUpCheckpoint makes sure the newest checkpoint covers the committed
@@ -457,9 +495,39 @@ func (s *Sequencer) enqueue(ctx context.Context, req *request) (*truce.Ack, erro
 
 func (s *Sequencer) run(ctx context.Context) {
 	defer close(s.done)
+	if s.cfg.Lease == nil {
+		s.lead(ctx)
+		return
+	}
+	defer s.release()
+	for {
+		if !s.Role().Leading && !s.follow(ctx) {
+			return
+		}
+		if !s.lead(ctx) {
+			return
+		}
+		// Lost the lease: a standby again, from the state as committed,
+		// naming the new leader if it can.
+		l, _ := s.cfg.Lease.Leases.Lease(ctx)
+		s.setRole(false, l)
+	}
+}
+
+// lead sequences until ctx ends (false) or, with a lease, the lease is
+// lost (true).
+func (s *Sequencer) lead(ctx context.Context) bool {
 	checkpoint, deadline := time.NewTimer(time.Hour), time.NewTimer(time.Hour)
 	checkpoint.Stop()
+	var renewal <-chan time.Time
+	renewed := time.Now()
+	if s.cfg.Lease != nil {
+		t := time.NewTicker(s.cfg.Lease.TTL / 3)
+		defer t.Stop()
+		renewal = t.C
+	}
 	pendingCheckpoint := false
+	s.lost = false
 	for {
 		s.armDeadline(deadline)
 		var batch []*request
@@ -485,11 +553,19 @@ func (s *Sequencer) run(ctx context.Context) {
 				pendingCheckpoint = false
 			}
 			continue
+		case <-renewal:
+			if !s.renew(ctx, &renewed) {
+				return true
+			}
+			continue
 		case <-ctx.Done():
 			s.drain()
-			return
+			return false
 		}
 		committed, signed := s.process(ctx, batch)
+		if s.lost {
+			return true
+		}
 		if committed && !signed {
 			pendingCheckpoint = true
 			checkpoint.Reset(max(0, s.cfg.CheckpointInterval-time.Since(s.lastSigned)))
@@ -639,8 +715,12 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 	if err != nil {
 		s.log.Error("batch not committed", "entries", len(leaves), "err", err)
 		refusal := truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")
-		if truce.ErrorCode(err) == truce.CodeNoSpace {
+		switch {
+		case truce.ErrorCode(err) == truce.CodeNoSpace:
 			refusal = truce.Errorf(truce.CodeNoSpace, "not logged: the server's disk is full")
+		case errors.Is(err, store.ErrLeaseLost):
+			refusal = truce.Errorf(truce.CodeUnavailable, "not logged: this server stopped leading the log as it wrote; try again, here or at the new leader")
+			s.lost = true
 		}
 		for _, r := range accepted {
 			if r.res != nil {

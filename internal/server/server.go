@@ -20,6 +20,7 @@ import (
 	"github.com/truce-mvm/truce/internal/notify"
 	"github.com/truce-mvm/truce/internal/policy"
 	"github.com/truce-mvm/truce/internal/read"
+	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/submit"
 	"github.com/truce-mvm/truce/internal/web"
 	"github.com/truce-mvm/truce/internal/witness"
@@ -62,6 +63,7 @@ type Server struct {
 	API    *api.Server
 	// Notifier follows the log and delivers notifications (Start).
 	Notifier *notify.Notifier
+	seq      *sequencer.Sequencer
 	// Handler serves both surfaces: the pages, and the API and the log
 	// under /api/, /log/ and /healthz.
 	Handler http.Handler
@@ -79,7 +81,7 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{}
+	s := &Server{seq: in.Seq}
 	s.Auth = auth.NewService(auth.Config{Credentials: in.Store, Clock: o.Clock, Limits: o.Login, Logger: o.Logger,
 		Members: func(id string) (truce.Member, bool) { return in.Seq.Snapshot().Member(id) }})
 	s.Gate = gate.New(s.Auth, o.Policy, o.Limits)
@@ -108,10 +110,11 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 
 // Start runs what works beside the handler — the notifier, which follows
 // the log and delivers — until ctx ends or stop is called; stop returns
-// once it has stopped.
+// once it has stopped. Of the servers over one database, only the leader
+// delivers (sequencer.WhileLeading).
 func (s *Server) Start(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); s.Notifier.Run(ctx) }()
+	go func() { defer close(done); s.seq.WhileLeading(ctx, s.Notifier.Run, nil) }()
 	return func() { cancel(); <-done }
 }

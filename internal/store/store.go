@@ -340,6 +340,46 @@ type Meta interface {
 	SetMeta(ctx context.Context, key, value string) error
 }
 
+// Leases is leadership over a database that several processes serve (a
+// standby beside the leader): only the process holding the lease
+// sequences. A store that one process alone may open (SQLite, whose data
+// directory is locked) has none.
+//
+// The lease's term grows with each new holder and fences the log: Append
+// refuses a batch, under the same lock that orders batches, from a handle
+// whose term is not the lease's current one, so a leader that was paused
+// or cut off cannot append once another has taken over. Acquire takes
+// that lock too, so a new holder reads the log only after the last batch
+// of the old one committed or was refused.
+type Leases interface {
+	// Acquire takes the lease for holder (serving at addr) for ttl by the
+	// database's clock if it is free or expired, or renews it if this
+	// handle holds it. It returns the lease as it stands after, and
+	// whether this handle holds it.
+	Acquire(ctx context.Context, holder, addr string, ttl time.Duration) (Lease, bool, error)
+	// Renew extends this handle's lease by ttl; ErrLeaseLost if another
+	// holds it now.
+	Renew(ctx context.Context, ttl time.Duration) error
+	// Release gives the lease up at once, so that a standby need not wait
+	// for it to expire.
+	Release(ctx context.Context) error
+	// Lease reads the lease as it stands.
+	Lease(ctx context.Context) (Lease, error)
+}
+
+// Lease is who leads a shared database, until when, and under which term.
+type Lease struct {
+	Term    int64
+	Holder  string
+	Addr    string // where the holder serves, for a standby to point clients to
+	Expires time.Time
+	Held    bool // Expires is after the database's clock
+}
+
+// ErrLeaseLost is returned to a process that no longer leads: by Renew,
+// and by Append for a batch from a lease's former holder.
+var ErrLeaseLost = truce.Errorf(truce.CodeUnavailable, "this server no longer leads the log: another has taken over")
+
 // Store is a Truce database: every role, in one place, so that one
 // transaction can cover the log and its projections.
 type Store interface {

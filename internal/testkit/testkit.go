@@ -140,7 +140,7 @@ func New(t testing.TB, o instance.Options) *Env {
 	}
 	err := instance.Init(ctx, env.Dir, instance.InitOptions{
 		Origin: Origin, Name: "Test instance", Exercise: true, Agreement: DemoAgreement(t),
-		Members: members, Clock: env.Clock.Now,
+		Members: members, Clock: env.Clock.Now, DB: o.DB,
 	})
 	if err != nil {
 		t.Fatal(err)

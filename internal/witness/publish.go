@@ -279,12 +279,35 @@ func (p *Publisher) round(ctx context.Context, size int64, signed []byte) bool {
 		p.cfg.Logger.Error("storing a cosigned checkpoint", "size", size, "err", err)
 		return false
 	}
+	p.publish(size, cosigned)
+	return true
+}
+
+func (p *Publisher) publish(size int64, cosigned []byte) {
 	p.published.Store(&Published{Size: size, Note: cosigned})
 	p.mu.Lock()
 	close(p.changed)
 	p.changed = make(chan struct{})
 	p.mu.Unlock()
-	return true
+}
+
+// Follow keeps the published checkpoint current from the store, every
+// interval until ctx ends: on a standby, whose leader asks the witnesses
+// and stores what a quorum cosigned.
+func (p *Publisher) Follow(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		signed, size, err := p.cfg.Store.Cosigned(ctx)
+		if pub := p.published.Load(); err == nil && signed != nil && (pub == nil || size > pub.Size) {
+			p.publish(size, signed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (p *Publisher) alarm(format string, args ...any) error {

@@ -71,6 +71,7 @@ type DB struct {
 	fail func(string) error
 
 	full   atomic.Bool  // the last batch found the server's disk full
+	term   atomic.Int64 // the lease's term while this handle holds it (Leases), else 0
 	probed atomic.Int64 // unix nanoseconds of the last probe for room
 
 	// searches are the searches running: fewer than the connections, so
@@ -253,6 +254,9 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	// writer it waited for committed.
 	var stored, seq int64
 	if err := tx.QueryRow(ctx, `SELECT size FROM tree WHERE id = 1 FOR UPDATE`).Scan(&stored); err != nil {
+		return err
+	}
+	if err := db.fence(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM records`).Scan(&seq); err != nil {

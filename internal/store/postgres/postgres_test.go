@@ -2,84 +2,25 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/store/storetest"
+	"github.com/truce-mvm/truce/internal/testkit/pgtest"
 )
 
-// testURL is the database the tests use, from TRUCE_TEST_POSTGRES (a
-// postgres:// URL; .ci/run starts a throwaway cluster and sets it).
-// Without it the tests skip, except in CI, where they must run.
-func testURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("TRUCE_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TRUCE_TEST_POSTGRES is not set: CI must run the PostgreSQL store's tests against a real server")
-		}
-		t.Skip("TRUCE_TEST_POSTGRES is not set (a postgres:// URL of a database the tests may create schemas in): skipping the PostgreSQL store's tests")
-	}
-	return u
-}
+// testURL is the database the tests use (pgtest.Base).
+func testURL(t testing.TB) string { return pgtest.Base(t) }
 
-// Schema creates a schema of its own for one test in the database at
-// base, dropped when the test ends, and returns base's URL with its
-// search_path set to it: each store a test opens starts empty.
-func Schema(t testing.TB, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to TRUCE_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := "truce_test_" + lower(rand.Text()[:16])
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+name+` CASCADE`); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
+// Schema is pgtest.Schema.
+func Schema(t testing.TB, base string) string { return pgtest.Schema(t, base) }
 
 func open(t testing.TB, o Options) (*DB, string) {
 	t.Helper()

@@ -433,8 +433,15 @@ func newLogWriter(t testing.TB, s store.Store) *logWriter {
 		t.Fatal(err)
 	}
 	signer, _ := note.NewSigner(skey)
-	empty, _ := tlog.RootAt(context.Background(), nil, 0)
-	tree, err := tlog.OpenTree(context.Background(), s, 0, empty)
+	// From the stored tree: a store other handles appended to too.
+	size, root, err := s.Tree(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size == 0 {
+		root, _ = tlog.RootAt(context.Background(), nil, 0)
+	}
+	tree, err := tlog.OpenTree(context.Background(), s, size, root)
 	if err != nil {
 		t.Fatal(err)
 	}

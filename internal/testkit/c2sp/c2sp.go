@@ -154,6 +154,47 @@ func Verify(ctx context.Context, base, origin, vkey, token string) (*Result, err
 	return res, nil
 }
 
+// Consistent checks that the log at base, as its checkpoint now stands,
+// extends the tree of old, a checkpoint it signed earlier: both verify
+// with vkey, and the server's consistency proof between them verifies.
+// It returns the size the log has now.
+func Consistent(ctx context.Context, base, origin, vkey, token string, old []byte) (uint64, error) {
+	ctx = context.WithValue(ctx, tokenKey{}, token)
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return 0, fmt.Errorf("vkey: %w", err)
+	}
+	was, _, _, err := log.ParseCheckpoint(old, origin, v)
+	if err != nil {
+		return 0, fmt.Errorf("the old checkpoint: %w", err)
+	}
+	raw, err := get(ctx, base+"/checkpoint", "text/plain; charset=utf-8")
+	if err != nil {
+		return 0, err
+	}
+	now, _, _, err := log.ParseCheckpoint(raw, origin, v)
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	if now.Size < was.Size {
+		return 0, fmt.Errorf("the log shrank from %d to %d", was.Size, now.Size)
+	}
+	if now.Size == was.Size {
+		if !bytes.Equal(now.Hash, was.Hash) {
+			return 0, fmt.Errorf("two roots for size %d: a fork", now.Size)
+		}
+		return now.Size, nil
+	}
+	p, err := getProof(ctx, fmt.Sprintf("%s/proof/consistency?old=%d&size=%d", base, was.Size, now.Size))
+	if err != nil {
+		return 0, err
+	}
+	if err := proof.VerifyConsistency(hasher, was.Size, now.Size, p, was.Hash, now.Hash); err != nil {
+		return 0, fmt.Errorf("consistency proof from %d to %d: %w", was.Size, now.Size, err)
+	}
+	return now.Size, nil
+}
+
 // path formats a tile path per tlog-tiles: N in zero-padded 3-digit
 // elements, all but the last prefixed with x, and .p/W for partial tiles.
 func path(level string, n, w uint64) string {
