@@ -313,3 +313,18 @@ func (l *Loader) Close() {
 	}
 	l.conn.Close(ctx)
 }
+
+// ReadTile reads a hash tile (level ≥ 0) from what was loaded, before it
+// is committed, so that the loaded tree can be checked; entry bundles are
+// not read this way.
+func (l *Loader) ReadTile(ctx context.Context, level int, n int64) ([]byte, error) {
+	if level < 0 {
+		return nil, errors.New("entry bundles are not read from a load in progress")
+	}
+	var data []byte
+	err := l.tx.QueryRow(ctx, `SELECT data FROM tiles WHERE level = $1 AND n = $2`, level, n).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, tlog.ErrNotFound
+	}
+	return data, err
+}
