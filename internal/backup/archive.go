@@ -34,6 +34,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -118,7 +119,7 @@ func (m *Manifest) root() (tlog.Hash, error) {
 	var h tlog.Hash
 	b, err := base64.StdEncoding.DecodeString(m.TreeRoot)
 	if err != nil || len(b) != len(h) {
-		return h, invalid("the tree root %q is not a base64 hash", m.TreeRoot)
+		return h, fmt.Errorf("the tree root %q is not a base64 hash", m.TreeRoot)
 	}
 	copy(h[:], b)
 	return h, nil
@@ -128,14 +129,14 @@ func (m *Manifest) root() (tlog.Hash, error) {
 func (m *Manifest) checkpoint() (tlog.Checkpoint, note.Verifier, error) {
 	v, err := note.NewVerifier(m.LogKey)
 	if err != nil {
-		return tlog.Checkpoint{}, nil, invalid("the log key: %v", err)
+		return tlog.Checkpoint{}, nil, fmt.Errorf("the log key: %v", err)
 	}
 	if v.Name() != m.Origin {
-		return tlog.Checkpoint{}, nil, invalid("the log key is named %q, the origin is %q", v.Name(), m.Origin)
+		return tlog.Checkpoint{}, nil, fmt.Errorf("the log key is named %q, the origin is %q", v.Name(), m.Origin)
 	}
 	cp, err := tlog.OpenCheckpoint([]byte(m.Checkpoint), m.Origin, v)
 	if err != nil {
-		return cp, nil, invalid("the checkpoint does not verify with the log key: %v", err)
+		return cp, nil, fmt.Errorf("the checkpoint does not verify with the log key: %v", err)
 	}
 	return cp, v, nil
 }
@@ -145,10 +146,10 @@ func (m *Manifest) checkpoint() (tlog.Checkpoint, note.Verifier, error) {
 // each once, in order.
 func (m *Manifest) check() error {
 	if m.Format != Format {
-		return invalid("manifest format %d; this build reads format %d", m.Format, Format)
+		return fmt.Errorf("manifest format %d; this build reads format %d", m.Format, Format)
 	}
 	if m.Origin == "" {
-		return invalid("no origin")
+		return fmt.Errorf("no origin")
 	}
 	root, err := m.root()
 	if err != nil {
@@ -159,46 +160,46 @@ func (m *Manifest) check() error {
 		return err
 	}
 	if cp.Size > m.TreeSize || (cp.Size == m.TreeSize && cp.Root != root) {
-		return invalid("the checkpoint (%d entries) is not of the tree (%d entries)", cp.Size, m.TreeSize)
+		return fmt.Errorf("the checkpoint (%d entries) is not of the tree (%d entries)", cp.Size, m.TreeSize)
 	}
 	var want []string
 	switch m.Store {
 	case StoreSQLite:
 		if m.Schema != 0 || len(m.Tables) != 0 {
-			return invalid("a SQLite backup with PostgreSQL tables")
+			return fmt.Errorf("a SQLite backup with PostgreSQL tables")
 		}
 		want = append(want, sqliteName)
 	case StorePostgres:
 		if m.Schema < 1 || len(m.Tables) == 0 {
-			return invalid("a PostgreSQL backup without its schema version or tables")
+			return fmt.Errorf("a PostgreSQL backup without its schema version or tables")
 		}
 		for _, t := range m.Tables {
 			if !tableName.MatchString(t.Name) || len(t.Columns) == 0 {
-				return invalid("table %q", t.Name)
+				return fmt.Errorf("table %q", t.Name)
 			}
 			want = append(want, tablePart(t.Name))
 		}
 	default:
-		return invalid("unknown store %q", m.Store)
+		return fmt.Errorf("unknown store %q", m.Store)
 	}
 	if len(m.Parts) < len(want)+len(keyFiles) {
-		return invalid("%d parts", len(m.Parts))
+		return fmt.Errorf("%d parts", len(m.Parts))
 	}
 	blobs := m.Parts[len(want) : len(m.Parts)-len(keyFiles)]
 	for i, p := range blobs {
 		sha, ok := strings.CutPrefix(p.Name, "blobs/")
 		if !ok || !hexHash.MatchString(sha) || p.SHA256 != sha || (i > 0 && blobs[i-1].Name >= p.Name) {
-			return invalid("evidence file part %q", p.Name)
+			return fmt.Errorf("evidence file part %q", p.Name)
 		}
 		want = append(want, p.Name)
 	}
 	want = append(want, keyFiles...)
 	for i, p := range m.Parts {
 		if p.Name != want[i] {
-			return invalid("part %d is %q, expected %q", i, p.Name, want[i])
+			return fmt.Errorf("part %d is %q, expected %q", i, p.Name, want[i])
 		}
 		if p.Size < 0 || !hexHash.MatchString(p.SHA256) {
-			return invalid("part %q: size %d, SHA-256 %q", p.Name, p.Size, p.SHA256)
+			return fmt.Errorf("part %q: size %d, SHA-256 %q", p.Name, p.Size, p.SHA256)
 		}
 	}
 	return nil
@@ -243,7 +244,7 @@ func readManifest(r io.Reader) (*Manifest, []byte, int64, error) {
 		return nil, nil, 0, invalid("the manifest line holds more than the manifest")
 	}
 	if err := m.check(); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, invalid("the manifest: %v", err)
 	}
 	return &m, line, int64(len(Magic) + len(line) + 1), nil
 }

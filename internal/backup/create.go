@@ -141,7 +141,7 @@ func Create(ctx context.Context, out string, o Options) (*Manifest, error) {
 		m.Parts = append(m.Parts, p.Part)
 	}
 	if err := m.check(); err != nil {
-		return nil, fmt.Errorf("the instance cannot be backed up as it is: %w", err)
+		return nil, fmt.Errorf("the instance cannot be backed up as it is: %w", err) // nothing was written
 	}
 	if err := write(out, m, parts, o.Recipients); err != nil {
 		return nil, err

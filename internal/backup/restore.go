@@ -216,8 +216,9 @@ func Restore(ctx context.Context, path string, o RestoreOptions) (m *Manifest, e
 	if err != nil {
 		return nil, err
 	}
+	committed := false // past it, the database holds the instance: the directory naming it stays
 	defer func() {
-		if err != nil {
+		if err != nil && !committed {
 			removeTarget(o.Dir, created)
 		}
 	}()
@@ -278,6 +279,7 @@ func Restore(ctx context.Context, path string, o RestoreOptions) (m *Manifest, e
 		if err := load.Commit(ctx); err != nil {
 			return nil, err
 		}
+		committed = true
 		// This build's later migrations, as truce migrate would apply them.
 		db, err := postgres.Open(ctx, o.DB, postgres.Options{Migrate: true})
 		if err != nil {
@@ -359,7 +361,7 @@ func checkKeys(dir string, m *Manifest) error {
 	}
 	_, v, err := m.checkpoint()
 	if err != nil {
-		return err
+		return invalid("%v", err)
 	}
 	msg, err := note.Sign(&note.Note{Text: "truce restore\n"}, signer)
 	if err != nil {
@@ -397,11 +399,11 @@ func checkSQLite(ctx context.Context, path string, m *Manifest) error {
 func checkState(ctx context.Context, st state, tiles tlog.TileReader, m *Manifest) error {
 	root, err := m.root()
 	if err != nil {
-		return err
+		return invalid("%v", err)
 	}
 	cp, _, err := m.checkpoint()
 	if err != nil {
-		return err
+		return invalid("%v", err)
 	}
 	switch {
 	case st.Origin != m.Origin || st.VKey != m.LogKey:
