@@ -43,17 +43,35 @@ var hasher = rfc6962.DefaultHasher
 // witnesses may read).
 func Verify(ctx context.Context, base, origin, vkey, token string) (*Result, error) {
 	ctx = context.WithValue(ctx, tokenKey{}, token)
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return nil, fmt.Errorf("vkey: %w", err)
-	}
-	raw, err := get(ctx, base+"/checkpoint", "text/plain; charset=utf-8")
+	res, leafHashes, err := verifyTiles(ctx, base, origin, vkey)
 	if err != nil {
 		return nil, err
 	}
+	return res, verifyProofs(ctx, base, res, leafHashes)
+}
+
+// VerifyStatic is Verify for a log served as static files (a mirror): the
+// checkpoint, every entry bundle and hash tile, and the tree they make,
+// without the proof endpoints, which are not tlog-tiles files.
+func VerifyStatic(ctx context.Context, base, origin, vkey string) (*Result, error) {
+	res, _, err := verifyTiles(context.WithValue(ctx, tokenKey{}, ""), base, origin, vkey)
+	return res, err
+}
+
+// verifyTiles checks the checkpoint and the tiles of its tree, and
+// returns the log's leaves and their hashes.
+func verifyTiles(ctx context.Context, base, origin, vkey string) (*Result, [][]byte, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vkey: %w", err)
+	}
+	raw, err := get(ctx, base+"/checkpoint", "text/plain; charset=utf-8")
+	if err != nil {
+		return nil, nil, err
+	}
 	cp, _, _, err := log.ParseCheckpoint(raw, origin, v)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	res := &Result{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash, Checkpoint: raw}
 
@@ -65,40 +83,40 @@ func Verify(ctx context.Context, base, origin, vkey, token string) (*Result, err
 		w := min(256, cp.Size-n*256)
 		bundle, err := get(ctx, base+"/"+path("entries", n, w), "application/octet-stream")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		entries, err := split(bundle)
 		if err != nil {
-			return nil, fmt.Errorf("bundle %d: %w", n, err)
+			return nil, nil, fmt.Errorf("bundle %d: %w", n, err)
 		}
 		if uint64(len(entries)) != w {
-			return nil, fmt.Errorf("bundle %d has %d entries, want %d", n, len(entries), w)
+			return nil, nil, fmt.Errorf("bundle %d has %d entries, want %d", n, len(entries), w)
 		}
 		tile, err := get(ctx, base+"/"+path("0", n, w), "application/octet-stream")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if uint64(len(tile)) != 32*w {
-			return nil, fmt.Errorf("tile 0/%d is %d bytes, want %d", n, len(tile), 32*w)
+			return nil, nil, fmt.Errorf("tile 0/%d is %d bytes, want %d", n, len(tile), 32*w)
 		}
 		for i, e := range entries {
 			h := hasher.HashLeaf(e)
 			if !bytes.Equal(h, tile[32*i:32*i+32]) {
-				return nil, fmt.Errorf("entry %d does not hash to its level-0 tile hash", n*256+uint64(i))
+				return nil, nil, fmt.Errorf("entry %d does not hash to its level-0 tile hash", n*256+uint64(i))
 			}
 			leafHashes = append(leafHashes, h)
 			res.Leaves = append(res.Leaves, e)
 			if err := cr.Append(h, nil); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	root, err := cr.GetRootHash(nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !bytes.Equal(root, cp.Hash) {
-		return nil, fmt.Errorf("entries give root %x, checkpoint says %x", root, cp.Hash)
+		return nil, nil, fmt.Errorf("entries give root %x, checkpoint says %x", root, cp.Hash)
 	}
 	// Higher tiles: each hash is the root of a full tile below.
 	below := leafHashes
@@ -116,22 +134,29 @@ func Verify(ctx context.Context, base, origin, vkey, token string) (*Result, err
 			w := min(256, uint64(len(next))-n*256)
 			tile, err := get(ctx, base+"/"+path(fmt.Sprint(level), n, w), "application/octet-stream")
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if !bytes.Equal(tile, bytes.Join(next[n*256:n*256+w], nil)) {
-				return nil, fmt.Errorf("tile %d/%d does not hold the roots of the tiles below", level, n)
+				return nil, nil, fmt.Errorf("tile %d/%d does not hold the roots of the tiles below", level, n)
 			}
 		}
 		below = next
 	}
-	// The server's proofs verify against the checkpoint.
+	return res, leafHashes, nil
+}
+
+// verifyProofs checks that the server's proofs verify against the
+// checkpoint.
+func verifyProofs(ctx context.Context, base string, res *Result, leafHashes [][]byte) error {
+	cp := log.Checkpoint{Size: res.Size, Hash: res.Root}
+	rf := compact.RangeFactory{Hash: hasher.HashChildren}
 	for _, i := range []uint64{0, cp.Size / 2, cp.Size - 1} {
 		p, err := getProof(ctx, fmt.Sprintf("%s/proof/inclusion?index=%d&size=%d", base, i, cp.Size))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := proof.VerifyInclusion(hasher, i, cp.Size, leafHashes[i], p, cp.Hash); err != nil {
-			return nil, fmt.Errorf("inclusion proof of %d: %w", i, err)
+			return fmt.Errorf("inclusion proof of %d: %w", i, err)
 		}
 	}
 	for _, old := range []uint64{1, cp.Size / 3, cp.Size} {
@@ -140,7 +165,7 @@ func Verify(ctx context.Context, base, origin, vkey, token string) (*Result, err
 		}
 		p, err := getProof(ctx, fmt.Sprintf("%s/proof/consistency?old=%d&size=%d", base, old, cp.Size))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r := rf.NewEmptyRange(0)
 		for _, h := range leafHashes[:old] {
@@ -148,10 +173,10 @@ func Verify(ctx context.Context, base, origin, vkey, token string) (*Result, err
 		}
 		oldRoot, _ := r.GetRootHash(nil)
 		if err := proof.VerifyConsistency(hasher, old, cp.Size, p, oldRoot, cp.Hash); err != nil {
-			return nil, fmt.Errorf("consistency proof from %d: %w", old, err)
+			return fmt.Errorf("consistency proof from %d: %w", old, err)
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // Consistent checks that the log at base, as its checkpoint now stands,
