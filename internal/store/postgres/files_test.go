@@ -3,13 +3,19 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/blob/blobtest"
@@ -209,4 +215,86 @@ func FuzzChunked(f *testing.F) {
 			}
 		}
 	})
+}
+
+// pattern yields n bytes that are not all alike, without holding them.
+type pattern struct{ off, n int64 }
+
+func (p *pattern) Read(b []byte) (int, error) {
+	if p.off >= p.n {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), p.n-p.off)]
+	for i := range b {
+		x := uint64(p.off+int64(i)) * 0x9E3779B97F4A7C15
+		b[i] = byte(x >> 56)
+	}
+	p.off += int64(len(b))
+	return len(b), nil
+}
+
+// TestFilesMemory puts and reads back a file of 64 MiB and watches the
+// heap meanwhile: neither holds the file in memory, only a chunk or two.
+// It logs the throughput to and from the database.
+func TestFilesMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB through the database")
+	}
+	ctx := context.Background()
+	db, _ := open(t, Options{Migrate: true})
+	files, err := db.Files(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64 << 20
+	want := sha256.New()
+	io.Copy(want, &pattern{n: n})
+
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	base := sample[0].Value.Uint64()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	began := time.Now()
+	sha, size, _, err := blob.Put(ctx, files, &pattern{n: n}, n)
+	if err != nil || size != n || sha != hex.EncodeToString(want.Sum(nil)) {
+		t.Fatalf("Put = %s %d %v", sha, size, err)
+	}
+	put := time.Since(began)
+	f, err := files.Open(ctx, sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	began = time.Now()
+	got := sha256.New()
+	if k, err := io.Copy(got, f); err != nil || k != n || !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
+		t.Fatalf("read back %d bytes, %v", k, err)
+	}
+	read := time.Since(began)
+	f.Close()
+	close(stop)
+	<-done
+	grew := int64(peak.Load()) - int64(base)
+	t.Logf("64 MiB: put %v (%.0f MiB/s, spool and hash included), read %v (%.0f MiB/s); heap grew by %.1f MiB at most",
+		put.Round(time.Millisecond), 64/put.Seconds(), read.Round(time.Millisecond), 64/read.Seconds(), float64(grew)/(1<<20))
+	if grew > 32<<20 {
+		t.Fatalf("the heap grew by %d MiB for a file of 64 MiB", grew>>20)
+	}
 }
