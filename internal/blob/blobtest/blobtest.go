@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -48,11 +49,11 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 
 // content is n bytes that differ from one seed to the next.
 func content(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, uint64(n)))
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	binary.LittleEndian.PutUint64(key[8:], uint64(n))
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	rand.NewChaCha8(key).Read(b)
 	return b
 }
 
