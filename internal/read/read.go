@@ -446,7 +446,8 @@ func (s *Service) keyEntries(ctx context.Context, indexes []int64) ([]int64, err
 
 // File opens a stored file v may read, with its record: the mechanism
 // reads every file, a party the files its own side uploaded. The caller
-// closes it.
+// reads it within ctx (a file in the database fetches its chunks as it is
+// read) and closes it.
 func (s *Service) File(ctx context.Context, v policy.Viewer, sha string) (*store.Blob, blob.File, error) {
 	if err := s.check(v, policy.ReadBlob); err != nil {
 		return nil, nil, err
