@@ -236,7 +236,7 @@ func Restore(ctx context.Context, path string, o RestoreOptions) (m *Manifest, e
 		case strings.HasPrefix(p.Name, "database/"):
 			return load.Copy(ctx, strings.TrimSuffix(strings.TrimPrefix(p.Name, "database/"), ".copy"), r)
 		case strings.HasPrefix(p.Name, "blobs/"):
-			st, err := blobs.Stage(r, p.Size)
+			st, err := blobs.Stage(ctx, r, p.Size)
 			if err != nil {
 				return err
 			}
@@ -244,7 +244,7 @@ func Restore(ctx context.Context, path string, o RestoreOptions) (m *Manifest, e
 			if st.SHA256 != p.SHA256 {
 				return invalid("the evidence file %s does not hash to its name", p.Name)
 			}
-			_, err = st.Keep()
+			_, err = st.Keep(ctx)
 			return err
 		case isKey(p.Name):
 			b, err := io.ReadAll(io.LimitReader(r, p.Size))

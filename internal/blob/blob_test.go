@@ -1,56 +1,75 @@
-package blob
+package blob_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
+	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/truce-mvm/truce/internal/blob"
+	"github.com/truce-mvm/truce/internal/blob/blobtest"
 )
 
-func TestPutOpen(t *testing.T) {
-	d, err := Open(t.TempDir())
+func TestConformance(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) blob.Store {
+		root := t.TempDir()
+		d, err := blob.Open(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Whatever the case did, nothing half-written is left behind.
+		t.Cleanup(func() { noTemporary(t, root) })
+		return d
+	})
+}
+
+func noTemporary(t *testing.T, root string) {
+	t.Helper()
+	filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(e.Name(), ".upload-") {
+			t.Errorf("left %s", p)
+		}
+		return nil
+	})
+}
+
+// TestDirLayout: files are under DIR/ab/abcd…, readable only by their
+// owner, and a file changed on disk after it was staged is refused.
+func TestDirLayout(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	d, err := blob.Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sha, n, fresh, err := d.Put(strings.NewReader("evidence"), 100)
-	sum := sha256.Sum256([]byte("evidence"))
-	if err != nil || n != 8 || sha != hex.EncodeToString(sum[:]) || !fresh {
-		t.Fatalf("Put = %s %d %v %v", sha, n, fresh, err)
-	}
-	if _, _, fresh, err := d.Put(strings.NewReader("evidence"), 100); err != nil || fresh {
-		t.Fatalf("Put again = %v %v: a file kept before is not new", fresh, err)
-	}
-	f, err := d.Open(sha)
+	sha, _, _, err := blob.Put(ctx, d, strings.NewReader("evidence"), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(f)
-	f.Close()
-	if string(b) != "evidence" {
-		t.Fatalf("read back %q", b)
+	fi, err := os.Stat(filepath.Join(root, sha[:2], sha))
+	if err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Fatalf("the file is not kept under its hash, readable only by its owner: %v %v", fi, err)
 	}
-	if _, _, _, err := d.Put(strings.NewReader(strings.Repeat("x", 101)), 100); err != ErrTooLarge {
-		t.Fatalf("oversize Put = %v", err)
-	}
-	for _, bad := range []string{"../../etc/passwd", strings.Repeat("A", 64), sha[:63]} {
-		if _, err := d.Open(bad); err == nil {
-			t.Errorf("opened %q", bad)
-		}
-	}
-	if err := d.Remove(sha); err != nil {
+
+	st, err := d.Stage(ctx, strings.NewReader("original"), 100)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Open(sha); err == nil {
-		t.Fatal("a removed file opens")
+	defer st.Discard()
+	tmps, _ := filepath.Glob(filepath.Join(root, ".upload-*"))
+	if len(tmps) != 1 {
+		t.Fatalf("staged files: %v", tmps)
 	}
-	// Nothing half-written is left behind.
-	entries, _ := os.ReadDir(d.root)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".upload-") {
-			t.Fatalf("left %s", filepath.Join(d.root, e.Name()))
-		}
+	os.WriteFile(tmps[0], []byte("tampered"), 0o600)
+	if _, err := st.Keep(ctx); err != blob.ErrMismatch {
+		t.Fatalf("Keep of a file changed since staged = %v, want ErrMismatch", err)
 	}
+	if f, err := d.Open(ctx, st.SHA256); err == nil {
+		f.Close()
+		t.Fatal("the changed file was kept")
+	}
+	st.Discard()
+	noTemporary(t, root)
 }

@@ -21,7 +21,7 @@ import (
 type Local struct {
 	Seq   *sequencer.Sequencer
 	Store store.Store
-	Blobs *blob.Dir
+	Blobs blob.Store
 	Clock func() time.Time
 }
 
@@ -66,7 +66,7 @@ func (l *Local) Rules(context.Context) (int, error) { return l.Seq.Snapshot().Ru
 // PutPage implements Sink. Pages are readable by the mechanism, as any
 // file the system keeps.
 func (l *Local) PutPage(ctx context.Context, page []byte, mediaType, name string) error {
-	sha, size, _, err := l.Blobs.Put(bytes.NewReader(page), int64(len(page)))
+	sha, size, _, err := blob.Put(ctx, l.Blobs, bytes.NewReader(page), int64(len(page)))
 	if err != nil {
 		return err
 	}

@@ -6,20 +6,26 @@
 //	DIR/keys/log.key     the checkpoint signing key (signed-note format)
 //	DIR/keys/system.key  the system author's entry signing key
 //	DIR/keys/custody.key the key that encrypts custodial keys at rest
-//	DIR/blobs/           evidence files, by SHA-256
+//	DIR/blobs/           evidence files, by SHA-256 (SQLite only)
+//	DIR/spool/           uploads being received (PostgreSQL only)
 //
 // Keys are files readable only by their owner; nothing secret is in the
 // database or the log.
 //
-// With PostgreSQL, the keys and evidence files stay in the data directory:
-// the keys so that whoever can read the database (its operator, its
-// backups, a standby) cannot sign entries or open custodial keys, and the
-// files because they are large and written once, which a file system
-// keeps and copies better than a database; the log, its projections and
-// the credentials' hashes move to the database. A data directory made with
-// init --db names its database in DIR/database (readable only by its
-// owner, as it may carry a password), so that every command finds it;
-// --db on a command names it in its place.
+// With PostgreSQL, the log, its projections, the credentials' hashes and
+// the evidence files are in the database; the keys stay in the data
+// directory. The files move so that every process over the database (a
+// standby on another machine, which takes over when the leader dies) reads
+// the files any of them received, and a copy of the database is a copy of
+// them; uploads are spooled to DIR/spool on their way in. The keys stay so
+// that whoever can read the database (its operator, its backups, a
+// standby's replica) cannot sign entries or open custodial keys: every
+// process that serves needs its own copy of DIR/keys. An instance whose
+// files were in DIR/blobs before they moved has them copied in by truce
+// migrate (the directory is left for its operator to remove). A data
+// directory made with init --db names its database in DIR/database
+// (readable only by its owner, as it may carry a password), so that every
+// command finds it; --db on a command names it in its place.
 package instance
 
 import (
@@ -56,6 +62,7 @@ const (
 	SystemKeyFile  = "keys/system.key"
 	CustodyKeyFile = "keys/custody.key"
 	BlobDir        = "blobs"
+	SpoolDir       = "spool"
 )
 
 // Meta keys.
@@ -313,6 +320,12 @@ func Open(ctx context.Context, dir string, o Options) (*Instance, error) {
 		in.Close()
 		return nil, err
 	}
+	if o.Migrate {
+		if err := in.moveFiles(ctx, o.Logger); err != nil {
+			in.Close()
+			return nil, err
+		}
+	}
 	return in, nil
 }
 
@@ -391,8 +404,14 @@ func (in *Instance) open(ctx context.Context, o Options) error {
 }
 
 // Blobs opens the instance's store of files (evidence, raw pages) kept by
-// their hash beside the log.
-func (in *Instance) Blobs() (*blob.Dir, error) { return blob.Open(filepath.Join(in.Dir, BlobDir)) }
+// their hash: in its PostgreSQL database when it has one, so that every
+// process over that database reads them, else in DIR/blobs.
+func (in *Instance) Blobs() (blob.Store, error) {
+	if db, ok := in.Store.(filesInDB); ok {
+		return db.Files(in.spool())
+	}
+	return blob.Open(filepath.Join(in.Dir, BlobDir))
+}
 
 // Close stops the sequencer and closes the database.
 func (in *Instance) Close() error {

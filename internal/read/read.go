@@ -14,7 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"slices"
 
 	"github.com/truce-mvm/truce"
@@ -33,7 +33,7 @@ import (
 // Config is what a Service reads.
 type Config struct {
 	Store store.Store
-	Files *blob.Dir // nil: the server keeps no files
+	Files blob.Store // nil: the server keeps no files
 	Seq   *sequencer.Sequencer
 	// Witnesses publishes cosigned checkpoints; nil for a log without
 	// witnesses, whose checkpoints are published as soon as signed.
@@ -446,8 +446,9 @@ func (s *Service) keyEntries(ctx context.Context, indexes []int64) ([]int64, err
 
 // File opens a stored file v may read, with its record: the mechanism
 // reads every file, a party the files its own side uploaded. The caller
-// closes it.
-func (s *Service) File(ctx context.Context, v policy.Viewer, sha string) (*store.Blob, *os.File, error) {
+// reads it within ctx (a file in the database fetches its chunks as it is
+// read) and closes it.
+func (s *Service) File(ctx context.Context, v policy.Viewer, sha string) (*store.Blob, blob.File, error) {
 	if err := s.check(v, policy.ReadBlob); err != nil {
 		return nil, nil, err
 	}
@@ -468,9 +469,12 @@ func (s *Service) File(ctx context.Context, v policy.Viewer, sha string) (*store
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := s.cfg.Files.Open(sha)
-	if err != nil {
+	f, err := s.cfg.Files.Open(ctx, sha)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, notFound
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	return b, f, nil
 }

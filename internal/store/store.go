@@ -227,7 +227,7 @@ func Unseal(ctx context.Context, st Openings, index int64, e *entry.Entry) error
 }
 
 // Blobs records who uploaded the files kept beside the log (the files
-// themselves are in a blob.Dir): one record per file and party, so that
+// themselves are in a blob.Store): one record per file and party, so that
 // each side reads what its own members uploaded, under the name they gave,
 // whoever else uploaded the same bytes.
 type Blobs interface {

@@ -36,7 +36,7 @@ import (
 type Config struct {
 	Seq   *sequencer.Sequencer
 	Vault *custody.Vault // custodial keys; nil: members sign their own
-	Files *blob.Dir      // nil: the server keeps no files
+	Files blob.Store     // nil: the server keeps no files
 	Blobs store.Blobs    // the files' records
 	// Records are read to answer a member who names a record it may not
 	// see as if the record did not exist.
@@ -238,7 +238,7 @@ type File struct {
 // StoreFile keeps a file v uploads, by its SHA-256, within the upload
 // limit. name is only ever metadata.
 func (s *Service) StoreFile(ctx context.Context, v policy.Viewer, name, mediaType string, body io.Reader) (*File, error) {
-	st, err := s.stage(v, name, mediaType, body)
+	st, err := s.stage(ctx, v, name, mediaType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (s *Service) Evidence(ctx context.Context, v policy.Viewer, name, mediaType
 	if err := policy.Check(v, policy.Submit, s.cfg.Policy); err != nil {
 		return nil, err
 	}
-	st, err := s.stage(v, name, mediaType, file)
+	st, err := s.stage(ctx, v, name, mediaType, file)
 	if err != nil {
 		return nil, err
 	}
@@ -292,12 +292,12 @@ func (s *Service) takeBack(ctx context.Context, v policy.Viewer, sha string, fre
 		return
 	}
 	if _, err := s.cfg.Blobs.Blob(ctx, sha, ""); fresh && errors.Is(err, store.ErrNotFound) {
-		s.cfg.Files.Remove(sha)
+		s.cfg.Files.Remove(ctx, sha)
 	}
 }
 
 // stage checks an upload and reads it to disk, not yet kept.
-func (s *Service) stage(v policy.Viewer, name, mediaType string, body io.Reader) (*blob.Staged, error) {
+func (s *Service) stage(ctx context.Context, v policy.Viewer, name, mediaType string, body io.Reader) (*blob.Staged, error) {
 	if err := policy.Check(v, policy.UploadBlob, s.cfg.Policy); err != nil {
 		return nil, err
 	}
@@ -314,7 +314,7 @@ func (s *Service) stage(v policy.Viewer, name, mediaType string, body io.Reader)
 	if _, err := br.Peek(1); err == io.EOF {
 		return nil, truce.FieldErrorf(truce.CodeInvalid, "file", "the file is empty")
 	}
-	st, err := s.cfg.Files.Stage(br, s.cfg.MaxUpload)
+	st, err := s.cfg.Files.Stage(ctx, br, s.cfg.MaxUpload)
 	var tooBig *http.MaxBytesError
 	if errors.Is(err, blob.ErrTooLarge) || errors.As(err, &tooBig) {
 		return nil, truce.Errorf(truce.CodeTooLarge, "the file is over %d bytes", s.cfg.MaxUpload)
@@ -332,13 +332,13 @@ func (s *Service) keep(ctx context.Context, v policy.Viewer, st *blob.Staged, na
 	if err != nil && !recorded {
 		return nil, false, false, err
 	}
-	if fresh, err = st.Keep(); err != nil {
+	if fresh, err = st.Keep(ctx); err != nil {
 		return nil, false, false, err
 	}
 	b := store.Blob{SHA256: st.SHA256, Size: st.Size, MediaType: mediaType, Name: name, Uploader: v.Member.ID, Party: party, Uploaded: s.cfg.Clock()}
 	if err := s.cfg.Blobs.PutBlob(ctx, b); err != nil {
 		if fresh {
-			s.cfg.Files.Remove(st.SHA256)
+			s.cfg.Files.Remove(context.WithoutCancel(ctx), st.SHA256)
 		}
 		return nil, false, false, err
 	}

@@ -14,9 +14,13 @@
 // functions of our own; the record order search lists by is assigned under
 // the tree's lock, and delivery ids from a counter row.
 //
-// Evidence files and the instance's keys are not kept here: they stay in
-// the data directory beside it (blob.Dir and the key files), as with
-// SQLite.
+// Evidence files are kept here too (Files, a blob.Store: each file's row
+// and its bytes in chunks of 1 MiB, committed together), unlike SQLite's
+// instance, which keeps them in its data directory: every process over
+// the database, a standby on another machine among them, must read the
+// files any of them received. The instance's keys are not: they stay in
+// each process's data directory, so that whoever reads the database or
+// its dumps cannot sign.
 package postgres
 
 import (
