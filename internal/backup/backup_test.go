@@ -15,6 +15,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/audit"
+	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/testkit"
@@ -39,7 +40,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.blob, _, _, err = blobs.Put(strings.NewReader("a photograph of the crater"), 1<<20); err != nil {
+	if f.blob, _, _, err = blob.Put(context.Background(), blobs, strings.NewReader("a photograph of the crater"), 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	mon := env.Signers[testkit.MonitorID(1)]
@@ -122,7 +123,7 @@ func TestBackupAndRestore(t *testing.T) {
 	}
 	defer in.Close()
 	bl, _ := in.Blobs()
-	if r, err := bl.Open(f.blob); err != nil {
+	if r, err := bl.Open(context.Background(), f.blob); err != nil {
 		t.Fatalf("the evidence file was not restored: %v", err)
 	} else {
 		r.Close()
