@@ -559,10 +559,26 @@ func (s *Sequencer) lead(ctx context.Context) bool {
 			}
 			continue
 		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			// Closing, whichever case was chosen: nothing more is logged,
+			// and the tree committed gets its checkpoint.
+			for _, r := range batch {
+				r.res <- result{err: ErrClosed}
+			}
 			s.drain()
+			if pendingCheckpoint {
+				sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				if err := s.signStandalone(sctx); err != nil {
+					s.log.Warn("checkpoint at close", "err", err)
+				}
+				cancel()
+			}
 			return false
 		}
-		committed, signed := s.process(ctx, batch)
+		// A batch begun is finished even if Close comes meanwhile: the
+		// store is not interrupted mid-commit.
+		committed, signed := s.process(context.WithoutCancel(ctx), batch)
 		if s.lost {
 			return true
 		}
