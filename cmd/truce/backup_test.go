@@ -135,11 +135,7 @@ func backupScenario(t *testing.T, db, dbPassword string) {
 		t.Fatal(err)
 	}
 	submit := func(c *client.Client, seq uint64, n int) (*truce.Ack, string, error) {
-		body := truce.AllegationFiling{Category: "armed_clash", Occurred: truce.Occurred{From: time.Now().Add(-time.Hour).UTC(), Precision: 1},
-			Place:       truce.Place{Lat: 33, Lon: 70, GeoPrecision: 2, Country: "AF"},
-			Clauses:     []string{"no-cross-border-fire"},
-			Perpetrator: truce.Perpetrator{Kind: truce.PerpParty, Party: "AF"},
-			Narrative:   fmt.Sprintf("[EXERCISE] mortar fire, report %d", n)}
+		body := filingAgainst("AF", fmt.Sprintf("[EXERCISE] mortar fire, report %d", n))
 		env, err := sequencer.Sign(rules.KindAllegationFiled, origin, "monitor", seq, time.Now(), body, k)
 		if err != nil {
 			t.Fatal(err)

@@ -87,6 +87,16 @@ func (s *server) output() string {
 	return s.out.String()
 }
 
+// filingAgainst is an allegation of cross-border fire by party against,
+// an hour ago, with narrative.
+func filingAgainst(against, narrative string) truce.AllegationFiling {
+	return truce.AllegationFiling{Category: "armed_clash", Occurred: truce.Occurred{From: time.Now().Add(-time.Hour).UTC(), Precision: 1},
+		Place:       truce.Place{Lat: 33, Lon: 70, GeoPrecision: 2, Country: map[string]string{"AF": "PK", "PK": "AF"}[against]},
+		Clauses:     []string{"no-cross-border-fire"},
+		Perpetrator: truce.Perpetrator{Kind: truce.PerpParty, Party: against},
+		Narrative:   narrative}
+}
+
 var urlLine = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 
 func start(t *testing.T, args ...string) *server {
@@ -474,11 +484,7 @@ func TestKillDuringLoad(t *testing.T) {
 				default:
 				}
 				seq++
-				body := truce.AllegationFiling{Category: "armed_clash", Occurred: truce.Occurred{From: time.Now().Add(-time.Hour).UTC(), Precision: 1},
-					Place:       truce.Place{Lat: 33, Lon: 70, GeoPrecision: 2, Country: map[string]string{"AF": "PK", "PK": "AF"}[against]},
-					Clauses:     []string{"no-cross-border-fire"},
-					Perpetrator: truce.Perpetrator{Kind: truce.PerpParty, Party: against},
-					Narrative:   fmt.Sprintf("[EXERCISE] load %s %d", a.ID, n)}
+				body := filingAgainst(against, fmt.Sprintf("[EXERCISE] load %s %d", a.ID, n))
 				env, _ := sequencer.Sign(rules.KindAllegationFiled, demo.Origin, a.ID, seq, time.Now(), body, k)
 				ack, err := c.Submit(context.Background(), env)
 				if err != nil {

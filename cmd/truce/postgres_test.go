@@ -85,11 +85,7 @@ func TestPostgres(t *testing.T) {
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acks) }
 	submit := func(n int) error {
 		seq++
-		body := truce.AllegationFiling{Category: "armed_clash", Occurred: truce.Occurred{From: time.Now().Add(-time.Hour).UTC(), Precision: 1},
-			Place:       truce.Place{Lat: 33, Lon: 70, GeoPrecision: 2, Country: "AF"},
-			Clauses:     []string{"no-cross-border-fire"},
-			Perpetrator: truce.Perpetrator{Kind: truce.PerpParty, Party: "AF"},
-			Narrative:   fmt.Sprintf("[EXERCISE] mortar fire on the ridge, report %d", n)}
+		body := filingAgainst("AF", fmt.Sprintf("[EXERCISE] mortar fire on the ridge, report %d", n))
 		env, err := sequencer.Sign(rules.KindAllegationFiled, origin, "monitor", seq, time.Now(), body, k)
 		if err != nil {
 			t.Fatal(err)

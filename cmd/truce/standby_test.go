@@ -127,11 +127,7 @@ func TestStandbyTakesOver(t *testing.T) {
 				ctx := context.Background()
 				seq, err := c.Seq(ctx, id)
 				if err == nil {
-					body := truce.AllegationFiling{Category: "armed_clash", Occurred: truce.Occurred{From: time.Now().Add(-time.Hour).UTC(), Precision: 1},
-						Place:       truce.Place{Lat: 33, Lon: 70, GeoPrecision: 2, Country: "AF"},
-						Clauses:     []string{"no-cross-border-fire"},
-						Perpetrator: truce.Perpetrator{Kind: truce.PerpParty, Party: "AF"},
-						Narrative:   fmt.Sprintf("[EXERCISE] mortar fire, report %d by %s", n, id)}
+					body := filingAgainst("AF", fmt.Sprintf("[EXERCISE] mortar fire, report %d by %s", n, id))
 					var env *dsse.Envelope
 					env, err = sequencer.Sign(rules.KindAllegationFiled, origin, id, seq+1, time.Now(), body, keys[i])
 					if err == nil {

@@ -3,60 +3,19 @@ package instance_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/testkit"
+	"github.com/truce-mvm/truce/internal/testkit/pgtest"
 )
-
-// pgSchema makes a schema of its own in the database TRUCE_TEST_POSTGRES
-// names and returns its URL with the search_path set to it; without the
-// variable the test skips, except in CI, where it fails.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TRUCE_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TRUCE_TEST_POSTGRES is not set: CI must run the PostgreSQL tests")
-		}
-		t.Skip("TRUCE_TEST_POSTGRES is not set (a postgres:// URL): skipping")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	name := "truce_inst_" + strings.ToLower(rand.Text()[:16])
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			conn.Exec(ctx, `DROP SCHEMA `+name+` CASCADE`)
-			conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func initInstance(t *testing.T, dir, db string) {
 	t.Helper()
@@ -129,7 +88,7 @@ func TestBlobsOnSQLite(t *testing.T) {
 // kept in DIR/blobs, and refuses one that is not its hash.
 func TestBlobsOnPostgres(t *testing.T) {
 	ctx := context.Background()
-	db := pgSchema(t)
+	db := pgtest.URL(t)
 	dir := t.TempDir()
 	initInstance(t, dir, db)
 	in, err := instance.Open(ctx, dir, instance.Options{})
