@@ -44,7 +44,7 @@ func (s *Server) Ready(ctx context.Context) *wire.Ready {
 	add := func(name string, err error, detail string) {
 		c := wire.ReadyCheck{Name: name, OK: err == nil, Detail: detail}
 		if err != nil {
-			c.Detail = truce.ErrorMessage(err)
+			c.Detail = truce.ErrorMessage(err) // a coded error's message; an uncoded one's is not for the public
 		}
 		rd.Checks = append(rd.Checks, c)
 	}
@@ -60,6 +60,7 @@ func (s *Server) Ready(ctx context.Context) *wire.Ready {
 	cancel()
 	if err != nil {
 		s.probeErrors.Add(1)
+		s.log.Warn("readiness: the store did not answer", "err", err)
 	}
 	add("store", err, "answers, writable")
 
@@ -67,7 +68,7 @@ func (s *Server) Ready(ctx context.Context) *wire.Ready {
 	case RoleLeader, RoleFollower, RoleSingle:
 		add("role", nil, rd.Role)
 	default:
-		add("role", fmt.Errorf("role not known yet (%q)", rd.Role), "")
+		add("role", truce.Errorf(truce.CodeUnavailable, "role not known yet (%q)", rd.Role), "")
 	}
 
 	if s.witnesses != nil {
@@ -76,9 +77,9 @@ func (s *Server) Ready(ctx context.Context) *wire.Ready {
 		switch {
 		case s.witnessLag < 0: // the operator said not to wait on them
 		case s.witnesses.Published() == nil:
-			err = fmt.Errorf("no checkpoint cosigned by a quorum yet")
+			err = truce.Errorf(truce.CodeUnavailable, "no checkpoint cosigned by a quorum yet")
 		case lag > s.witnessLag:
-			err = fmt.Errorf("the oldest checkpoint not cosigned is %s old (limit %s): %d entries wait for the witnesses", lag.Round(time.Second), s.witnessLag, entries)
+			err = truce.Errorf(truce.CodeUnavailable, "the oldest checkpoint not cosigned is %s old (limit %s): %d entries wait for the witnesses", lag.Round(time.Second), s.witnessLag, entries)
 		}
 		add("witnesses", err, fmt.Sprintf("cosigned up to %d entries; %d waiting, for %s", cosigned, entries, lag.Round(time.Millisecond)))
 	}
