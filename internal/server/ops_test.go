@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/gate"
 	"github.com/truce-mvm/truce/internal/instance"
@@ -25,6 +26,7 @@ import (
 	"github.com/truce-mvm/truce/internal/rules"
 	"github.com/truce-mvm/truce/internal/server"
 	"github.com/truce-mvm/truce/internal/testkit"
+	"github.com/truce-mvm/truce/internal/web"
 	"github.com/truce-mvm/truce/internal/wire"
 )
 
@@ -535,5 +537,32 @@ func TestMetrics(t *testing.T) {
 	}
 	if after[`truce_store_errors_total{op="append"}`] != 0 {
 		t.Errorf("store errors counted on a healthy store")
+	}
+}
+
+// Every path parameter of either surface is decided: a credential, which
+// the request log hides (gate.LogPath), or a name that may be logged. A
+// route added with a parameter of a new name fails here until it is.
+func TestLoggedPathParameters(t *testing.T) {
+	public := map[string]bool{"{id}": true, "{type}": true, "{action}": true, "{sha256}": true, "{path...}": true}
+	secret := map[string]bool{"GET /enrol/{token}": true, "POST /enrol/{token}": true, "GET /feeds/{file}": true}
+	const tok = "q0Vd3k2xJ9mZ_u-7sQ1bT5wYc8LrA6eHnP4fGiKoMjU"
+	for _, rt := range append(api.Routes(), web.Routes()...) {
+		name := rt.Method + " " + rt.Path
+		for _, seg := range strings.Split(rt.Path, "/") {
+			if !strings.HasPrefix(seg, "{") || seg == "{$}" {
+				continue
+			}
+			switch {
+			case secret[name]:
+				r := httptest.NewRequest(rt.Method, "/", nil)
+				r.URL.Path = strings.ReplaceAll(rt.Path, seg, tok+".atom")
+				if strings.Contains(gate.LogPath(r), tok) {
+					t.Errorf("%s: the log shows its credential: %s", name, gate.LogPath(r))
+				}
+			case !public[seg]:
+				t.Errorf("%s: is %s a secret? Decide here, and in gate.LogPath if it is", name, seg)
+			}
+		}
 	}
 }
