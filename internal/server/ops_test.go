@@ -386,13 +386,13 @@ func TestReadyz(t *testing.T) {
 	if resp, _ := o.get(t, "/healthz"); resp.StatusCode != 200 {
 		t.Errorf("/healthz = %d", resp.StatusCode)
 	}
-	role.Store("follower")
-	if status, rd := readyz(t, o); status != 200 || !rd.Ready || rd.Role != "follower" {
-		t.Fatalf("/readyz as a follower = %d %+v", status, rd)
+	role.Store("standby")
+	if status, rd := readyz(t, o); status != 200 || !rd.Ready || rd.Role != "standby" {
+		t.Fatalf("/readyz as a standby = %d %+v", status, rd)
 	}
 	o = newOpsTarget(t, nil, server.Options{})
 	if status, rd := readyz(t, o); status != 200 || rd.Role != "single" || len(rd.Checks) != 3 {
-		t.Fatalf("/readyz without a role hook = %d %+v", status, rd)
+		t.Fatalf("/readyz with the sequencer's role = %d %+v", status, rd)
 	}
 }
 

@@ -15,9 +15,9 @@ import (
 
 // Roles a node reports.
 const (
-	RoleLeader   = "leader"   // sequences the log
-	RoleFollower = "follower" // serves reads beside a leader
-	RoleSingle   = "single"   // the only node
+	RoleLeader  = "leader"  // sequences the log, holding the lease over a shared database
+	RoleStandby = "standby" // serves reads beside a leader, and takes over when it goes
+	RoleSingle  = "single"  // sequences the log, alone over its database
 )
 
 // DefaultWitnessLag is how old the oldest checkpoint not yet cosigned may
@@ -27,15 +27,11 @@ const DefaultWitnessLag = time.Minute
 // storeProbeTimeout bounds the store's answer to a readiness probe.
 const storeProbeTimeout = 2 * time.Second
 
-func (s *Server) role() string {
-	if s.roleFn == nil {
-		return RoleSingle
-	}
-	return s.roleFn()
-}
+func (s *Server) role() string { return s.roleFn() }
 
-// Ready runs the readiness checks: the log accepts entries; the store
-// answers and can be written; the node's role is known; and, with
+// Ready runs the readiness checks: the log is loaded and not stopped by
+// an error; the store answers and can be written; the node's role is
+// known (a standby is ready: it serves reads); and, with
 // witnesses, a quorum has cosigned a checkpoint and the oldest one not yet
 // cosigned is younger than Options.WitnessLag.
 func (s *Server) Ready(ctx context.Context) *wire.Ready {
@@ -65,7 +61,7 @@ func (s *Server) Ready(ctx context.Context) *wire.Ready {
 	add("store", err, "answers, writable")
 
 	switch rd.Role {
-	case RoleLeader, RoleFollower, RoleSingle:
+	case RoleLeader, RoleStandby, RoleSingle:
 		add("role", nil, rd.Role)
 	default:
 		add("role", truce.Errorf(truce.CodeUnavailable, "role not known yet (%q)", rd.Role), "")
@@ -90,9 +86,9 @@ func (s *Server) Ready(ctx context.Context) *wire.Ready {
 	return rd
 }
 
-// follower follows the log's checkpoints and notes when each appeared,
+// tracker follows the log's checkpoints and notes when each appeared,
 // for the checkpoint's age and the witnesses' lag.
-type follower struct {
+type tracker struct {
 	seq     *sequencer.Sequencer
 	pub     *witness.Publisher // nil: no witnesses
 	started time.Time
@@ -114,9 +110,9 @@ type stamp struct {
 // and the next ones are dropped.
 const maxPending = 4096
 
-func newFollower(seq *sequencer.Sequencer, pub *witness.Publisher) *follower {
+func newTracker(seq *sequencer.Sequencer, pub *witness.Publisher) *tracker {
 	now := time.Now()
-	f := &follower{seq: seq, pub: pub, started: now, newest: now, last: -1}
+	f := &tracker{seq: seq, pub: pub, started: now, newest: now, last: -1}
 	if cp := seq.Checkpoint(); cp != nil {
 		f.pending = append(f.pending, stamp{cp.Size, now})
 		f.last = cp.Size
@@ -125,7 +121,7 @@ func newFollower(seq *sequencer.Sequencer, pub *witness.Publisher) *follower {
 }
 
 // run follows the checkpoints until ctx ends.
-func (f *follower) run(ctx context.Context) {
+func (f *tracker) run(ctx context.Context) {
 	for {
 		cp := f.seq.Checkpoint()
 		var next <-chan struct{}
@@ -145,7 +141,7 @@ func (f *follower) run(ctx context.Context) {
 	}
 }
 
-func (f *follower) saw(size int64, at time.Time) {
+func (f *tracker) saw(size int64, at time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.newest = at
@@ -155,7 +151,7 @@ func (f *follower) saw(size int64, at time.Time) {
 	}
 }
 
-func (f *follower) checkpointAge(now time.Time) time.Duration {
+func (f *tracker) checkpointAge(now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return now.Sub(f.newest)
@@ -163,7 +159,7 @@ func (f *follower) checkpointAge(now time.Time) time.Duration {
 
 // witnessLag returns the size the witnesses cosigned, the entries signed
 // beyond it, and how long the oldest checkpoint beyond it has waited.
-func (f *follower) witnessLag(now time.Time) (cosigned, entries int64, lag time.Duration) {
+func (f *tracker) witnessLag(now time.Time) (cosigned, entries int64, lag time.Duration) {
 	if f.pub == nil {
 		return 0, 0, 0
 	}

@@ -54,8 +54,9 @@ type Options struct {
 	// requests bearing it (Authorization: Bearer), and guards Metrics too.
 	// Without it, Handler has no /metrics.
 	MetricsToken string
-	// Role says the node's role: leader, follower or single, or "" while
-	// not known; nil: single.
+	// Role says the node's role — leader, standby or single, "" while not
+	// known — for /readyz and the metrics; nil: the sequencer's
+	// (sequencer.Role).
 	Role func() string
 	// WitnessLag is how long the oldest checkpoint not yet cosigned may
 	// wait before /readyz says not ready; zero: DefaultWitnessLag;
@@ -94,7 +95,7 @@ type Server struct {
 	in          *instance.Instance
 	log         *slog.Logger
 	metrics     *metrics
-	follow      *follower
+	follow      *tracker
 	witnesses   *witness.Publisher
 	witnessLag  time.Duration
 	roleFn      func() string
@@ -114,9 +115,12 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{seq: in.Seq, in: in, log: o.Logger, witnesses: o.Witnesses, roleFn: o.Role, witnessLag: o.WitnessLag,
-		follow: newFollower(in.Seq, o.Witnesses)}
+		follow: newTracker(in.Seq, o.Witnesses)}
 	if s.witnessLag == 0 {
 		s.witnessLag = DefaultWitnessLag
+	}
+	if s.roleFn == nil {
+		s.roleFn = func() string { return in.Seq.Role().Name() }
 	}
 	s.metrics = newMetrics(s, o)
 	s.Metrics = guardMetrics(o.MetricsToken, s.metrics.handler())

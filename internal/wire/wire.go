@@ -63,7 +63,7 @@ type Health struct {
 // does not apply (witnesses, on a log without) is not listed.
 type Ready struct {
 	Ready  bool         `json:"ready"`
-	Role   string       `json:"role"` // leader, follower or single
+	Role   string       `json:"role"` // leader, standby or single
 	Checks []ReadyCheck `json:"checks"`
 }
 
