@@ -283,3 +283,18 @@ func TestServeTLS(t *testing.T) {
 	}
 	s.stop(syscall.SIGTERM)
 }
+
+// readyRole is the role a server's /readyz reports, ready or not.
+func readyRole(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rd struct{ Role string }
+	if err := json.NewDecoder(resp.Body).Decode(&rd); err != nil {
+		t.Fatalf("/readyz = %d: %v", resp.StatusCode, err)
+	}
+	return rd.Role
+}
