@@ -83,6 +83,9 @@ func TestStandbyTakesOver(t *testing.T) {
 	a.stop(syscall.SIGTERM)
 	a = start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
 	b := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	if ra, rb := readyRole(t, a.url), readyRole(t, b.url); ra != "leader" || rb != "standby" {
+		t.Fatalf("/readyz says the first process is %q and the second %q", ra, rb)
+	}
 	wv, _ := fnote.NewVerifierForCosignatureV1(wkey)
 	logV, _ := note.NewVerifier(vkey)
 
@@ -182,6 +185,9 @@ func TestStandbyTakesOver(t *testing.T) {
 	t.Logf("%d entries acknowledged; the standby acknowledged its first %v after the leader was killed", count(), handover)
 	if handover <= 0 || handover > 10*time.Second {
 		t.Fatalf("the hand-over took %v", handover)
+	}
+	if r := readyRole(t, b.url); r != "leader" {
+		t.Fatalf("/readyz says the process that took over is %q", r)
 	}
 
 	var last uint64 // the newest acknowledged index

@@ -10,6 +10,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -35,9 +36,11 @@ type Config struct {
 	Auth   *auth.Service
 	Notify *notify.Service
 	Logger *slog.Logger
-	// SecureCookies marks session cookies Secure; set it when serving
-	// over TLS (directly or behind a terminating proxy).
+	// SecureCookies marks session cookies Secure even on requests that
+	// did not come over HTTPS (those that did have them Secure anyway).
 	SecureCookies bool
+	// Ready answers /readyz; nil: /readyz is not served.
+	Ready func(context.Context) *wire.Ready
 }
 
 // Server serves the log and the API.
@@ -84,7 +87,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		err := s.cfg.Gate.Serve(w, r, gr, func(r *http.Request) error { return rt.handle(s, w, r) })
 		if err != nil {
 			if c := truce.ErrorCode(err); c == truce.CodeInternal || c == truce.CodeNoSpace {
-				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+				s.log.Error("request failed", "method", r.Method, "path", gate.LogPath(r), "err", err)
 			}
 			writeError(w, err)
 		}

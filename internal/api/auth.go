@@ -31,7 +31,7 @@ func (s *Server) SignIn(w http.ResponseWriter, r *http.Request, member, password
 	if err != nil {
 		return policy.Viewer{}, nil, err
 	}
-	s.setSession(w, cookie, int(auth.SessionTTL.Seconds()))
+	s.setSession(w, r, cookie, int(auth.SessionTTL.Seconds()))
 	return s.cfg.Auth.Identify(r.Context(), "", cookie)
 }
 
@@ -42,14 +42,21 @@ func (s *Server) Enrol(w http.ResponseWriter, r *http.Request, token, password s
 	if err != nil {
 		return err
 	}
-	s.setSession(w, cookie, int(auth.SessionTTL.Seconds()))
+	s.setSession(w, r, cookie, int(auth.SessionTTL.Seconds()))
 	return nil
 }
 
 // setSession sets the session cookie (maxAge -1 clears it).
-func (s *Server) setSession(w http.ResponseWriter, value string, maxAge int) {
+func (s *Server) setSession(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: value, Path: "/", HttpOnly: true,
-		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, MaxAge: maxAge})
+		Secure: s.SecureCookie(r), SameSite: http.SameSiteStrictMode, MaxAge: maxAge})
+}
+
+// SecureCookie reports whether cookies set in answer to r are marked
+// Secure: always with SecureCookies, and whenever the client connected
+// over HTTPS (directly, or as a trusted proxy says). The pages share it.
+func (s *Server) SecureCookie(r *http.Request) bool {
+	return s.cfg.SecureCookies || gate.IsHTTPS(r)
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -82,7 +89,7 @@ func (s *Server) SignOut(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	s.setSession(w, "", -1)
+	s.setSession(w, r, "", -1)
 	return nil
 }
 

@@ -22,6 +22,20 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Ready == nil {
+		return truce.Errorf(truce.CodeNotFound, "no readiness checks on this server")
+	}
+	rd := s.cfg.Ready(r.Context())
+	status := http.StatusOK
+	if !rd.Ready {
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, status, rd)
+	return nil
+}
+
 func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) error {
 	_, signed, err := s.cfg.Read.Published(gate.Viewer(r))
 	if err != nil {

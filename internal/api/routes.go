@@ -70,6 +70,8 @@ func routeTable() []route {
 	rts := []route{
 		{Method: "GET", Path: "/healthz", Action: policy.Health, Summary: "Readiness: 200 once the log is loaded and accepting entries",
 			Response: "Health", Status: 200, handle: (*Server).health},
+		{Method: "GET", Path: "/readyz", Action: policy.Health, Summary: "Whether to send this server traffic, with each check: the log accepting entries, the store answering and writable, the node's role known, and (with witnesses) a quorum's cosignature recent; 503 with the same body when not ready",
+			Response: "Ready", Status: 200, handle: (*Server).ready},
 
 		{Method: "GET", Path: "/log/checkpoint", Action: policy.LogCheckpoint, Summary: "The newest published checkpoint (C2SP tlog-checkpoint): with witnesses, the newest that enough of them cosigned",
 			Response: "text/plain", Status: 200, handle: (*Server).checkpoint},

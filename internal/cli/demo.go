@@ -21,6 +21,9 @@ func cmdDemo(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := sf.setUp(e); err != nil {
+		return err
+	}
 	if !instance.Exists(*data) {
 		fmt.Fprintf(e.stdout, "creating the exercise instance in %s ...\n", *data)
 		if _, err := demo.Create(e.ctx, *data, time.Now(), instance.Options{Logger: e.log}); err != nil {

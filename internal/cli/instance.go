@@ -16,6 +16,7 @@ import (
 
 	"github.com/truce-mvm/truce"
 	"github.com/truce-mvm/truce/internal/agreement"
+	"github.com/truce-mvm/truce/internal/api"
 	"github.com/truce-mvm/truce/internal/auth"
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/gate"
@@ -176,13 +177,14 @@ type serveFlags struct {
 	baseURL       string
 	hooksPrivate  string
 	advertise     string
+	ops           opsFlags
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	d := gate.DefaultLimits()
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&f.publicLog, "public-log", "auto", "let anyone read the whole log (tiles, bundles, proofs), not only members and witnesses: true, false, or auto (true for exercise instances)")
-	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark session cookies Secure (serving over TLS)")
+	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark session cookies Secure on plain HTTP requests too (they are on every HTTPS one: --tls-cert, --autocert, or a trusted proxy's X-Forwarded-Proto)")
 	fs.Int64Var(&f.limits.MaxBodyBytes, "max-body", d.MaxBodyBytes, "largest JSON request body, in bytes")
 	fs.Int64Var(&f.limits.MaxUploadBytes, "max-upload", d.MaxUploadBytes, "largest evidence file, in bytes")
 	fs.Float64Var(&f.limits.MemberRate, "member-rate", d.MemberRate, "requests a second per member (0: no limit)")
@@ -195,16 +197,31 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.ingestPrivate, "ingest-allow-private", false, "let --ingest read pages on loopback, private and link-local addresses")
 	fs.StringVar(&f.smtp, "smtp", "", "send e-mail notifications through this SMTP server, smtp://host:port")
 	fs.StringVar(&f.mailFrom, "mail-from", "", "the From address of e-mail notifications (with --smtp)")
-	fs.StringVar(&f.baseURL, "base-url", "", "the instance's public address, for links in e-mails and feeds (default: http:// and --addr)")
+	fs.StringVar(&f.baseURL, "base-url", "", "the instance's public address, for links in e-mails and feeds (default: http:// or, with TLS, https:// and --addr)")
 	fs.StringVar(&f.advertise, "advertise", "", "the URL clients reach this server at, which standbys over the same PostgreSQL database name while it leads")
 	fs.StringVar(&f.hooksPrivate, "webhook-allow-private", "auto", "let webhooks reach loopback, private and link-local addresses: true, false, or auto (true for exercise instances)")
+	f.ops.register(fs)
+}
+
+// setUp checks the flags and makes the command's logger the one they ask
+// for: the one logger every part of the server is given.
+func (f *serveFlags) setUp(e *env) error {
+	if err := f.ops.check(); err != nil {
+		return err
+	}
+	log, err := f.ops.logger(e.stderr)
+	if err != nil {
+		return err
+	}
+	e.log = log
+	return nil
 }
 
 // notifyOptions reads the notification flags.
-func (f *serveFlags) notifyOptions(exercise bool, addr string) (server.NotifyOptions, error) {
+func (f *serveFlags) notifyOptions(exercise bool, base string) (server.NotifyOptions, error) {
 	o := server.NotifyOptions{BaseURL: f.baseURL}
 	if o.BaseURL == "" {
-		o.BaseURL = "http://" + addr
+		o.BaseURL = base
 	}
 	switch f.hooksPrivate {
 	case "auto":
@@ -224,16 +241,49 @@ func (f *serveFlags) notifyOptions(exercise bool, addr string) (server.NotifyOpt
 	return o, nil
 }
 
-func cmdServe(e *env, args []string) error {
+// serveCommand is truce serve's flags.
+type serveCommand struct {
+	data, db, config *string
+	sf               serveFlags
+}
+
+func newServeCommand(e *env) (*flag.FlagSet, *serveCommand) {
 	fs := e.flags("serve")
-	data := fs.String("data", "", "data directory")
-	db := dbFlag(fs, "")
-	var sf serveFlags
-	sf.register(fs)
+	c := &serveCommand{}
+	c.data = fs.String("data", "", "data directory")
+	c.db = dbFlag(fs, "")
+	c.config = fs.String("config", "", "read flags from this YAML file, keyed by flag name (data: /var/lib/truce); flags given on the command line win")
+	c.sf.register(fs)
+	return fs, c
+}
+
+// parse reads the command line, then the configuration file it names.
+func (c *serveCommand) parse(fs *flag.FlagSet, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	if *c.config != "" {
+		if err := applyConfig(fs, *c.config); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmdServe(e *env, args []string) error {
+	fs, c := newServeCommand(e)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
 	if err := required(fs, "data"); err != nil {
+		return err
+	}
+	data, db, sf := c.data, c.db, c.sf
+	if err := sf.setUp(e); err != nil {
 		return err
 	}
 	in, err := instance.Open(e.ctx, *data, instance.Options{Logger: e.log, DB: *db, Advertise: sf.advertise})
@@ -247,8 +297,9 @@ func cmdServe(e *env, args []string) error {
 }
 
 // serve serves an open instance until e.ctx ends, calling ready with the
-// base URL once it listens. With witnesses, it publishes checkpoints as
-// they cosign them.
+// base URL once it listens: over HTTPS with --tls-cert or --autocert,
+// with the HTTP redirect and the metrics listeners asked for. With
+// witnesses, it publishes checkpoints as they cosign them.
 func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string)) error {
 	addr := sf.addr
 	var publicLog bool
@@ -260,11 +311,27 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 	default:
 		return fmt.Errorf("--public-log is true, false or auto")
 	}
+	proxies, err := gate.ParseProxies(sf.ops.trustedProxies)
+	if err != nil {
+		return err
+	}
+	metricsToken, err := sf.ops.readMetricsToken()
+	if err != nil {
+		return err
+	}
+	tlsConf, acme, err := sf.ops.tlsConfig(e.log, in.Dir)
+	if err != nil {
+		return err
+	}
+	scheme := "http://"
+	if tlsConf != nil {
+		scheme = "https://"
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	no, err := sf.notifyOptions(in.Seq.Snapshot().Instance.Exercise, ln.Addr().String())
+	no, err := sf.notifyOptions(in.Seq.Snapshot().Instance.Exercise, scheme+ln.Addr().String())
 	if err != nil {
 		ln.Close()
 		return err
@@ -293,12 +360,26 @@ func serve(e *env, in *instance.Instance, sf serveFlags, ready func(url string))
 		}
 	}
 	srv, err := server.New(in, server.Options{Witnesses: pub, Policy: policy.Options{PublicLog: publicLog}, Limits: sf.limits,
-		Accounts: sf.accounts, SecureCookies: sf.secureCookies, Logger: e.log, Notify: no})
+		Accounts: sf.accounts, SecureCookies: sf.secureCookies, Logger: e.log, Notify: no,
+		Proxies: proxies, RequestLog: true, MetricsToken: metricsToken, WitnessLag: sf.ops.witnessLag})
 	if err != nil {
+		ln.Close()
 		return err
 	}
+	others, err := sf.ops.listen(ln, acme, srv.Metrics)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	main := api.NewHTTPServer(ln.Addr().String(), srv.Handler)
+	main.TLSConfig = tlsConf
 	defer srv.Start(e.ctx)()
-	return run(e, ln, srv.Handler, ready)
+	return runAll(e, append([]listener{{name: "main", ln: ln, srv: main, tls: tlsConf != nil}}, others...), func() {
+		for _, l := range others {
+			e.log.Info("listening", "for", l.name, "addr", l.ln.Addr().String())
+		}
+		ready(scheme + ln.Addr().String())
+	})
 }
 
 // awaitPublished waits a little for the witnesses to cosign the newest

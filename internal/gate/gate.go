@@ -11,7 +11,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,6 +130,10 @@ func (g *Gate) admit(w http.ResponseWriter, r *http.Request, rt Route) error {
 		context.AfterFunc(r.Context(), cancel)
 		*r = *r.WithContext(ctx)
 	}
+	trace := TraceOf(r)
+	if trace != nil {
+		trace.Route = r.Pattern
+	}
 	if ok, wait := g.address.Allow(ClientAddress(r)); !ok {
 		return auth.TooMany(wait, "from this address")
 	}
@@ -138,6 +141,9 @@ func (g *Gate) admit(w http.ResponseWriter, r *http.Request, rt Route) error {
 		return err
 	}
 	v, sess, err := g.identify(r)
+	if trace != nil && v.Member != nil {
+		trace.Member = v.Member.ID
+	}
 	if err != nil && !(rt.Lenient && truce.ErrorCode(err) == truce.CodeUnauthorized) {
 		return err
 	}
@@ -252,13 +258,4 @@ func ParseForm(r *http.Request) error {
 		return truce.Errorf(truce.CodeInvalid, "the form could not be read: %v", err)
 	}
 	return nil
-}
-
-// ClientAddress is the client's IP address.
-func ClientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

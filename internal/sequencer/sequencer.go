@@ -108,6 +108,7 @@ type Sequencer struct {
 	broken     atomic.Pointer[error]
 	role       atomic.Pointer[Role]
 	lost       bool // run loop only: a batch found the lease taken by another
+	stats      stats
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -730,6 +731,9 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 	}
 	if err != nil {
 		s.log.Error("batch not committed", "entries", len(leaves), "err", err)
+		if !errors.Is(err, store.ErrLeaseLost) {
+			s.stats.storeErrors.Add(1)
+		}
 		refusal := truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")
 		switch {
 		case truce.ErrorCode(err) == truce.CodeNoSpace:
@@ -752,6 +756,7 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 		return false, false
 	}
 	s.tree.Commit(g)
+	s.stats.committed(len(leaves))
 	s.snap.Store(s.state.Snapshot(s.snap.Load(), applied))
 	if b.Checkpoint != nil {
 		s.publish(g.Size, b.Checkpoint)

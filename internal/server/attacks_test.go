@@ -270,7 +270,8 @@ func TestUploadsTellNothingOfOthers(t *testing.T) {
 }
 
 // 7. A full disk is answered, on every write path, with a JSON 507 that
-// says so, nothing is half-done, and /healthz reports the store unwritable.
+// says so, nothing is half-done, and /healthz and /readyz report the store
+// unwritable.
 func TestFullDiskAnswered(t *testing.T) {
 	limits := gate.DefaultLimits()
 	limits.MemberRate, limits.AddressRate = 0, 0
@@ -323,6 +324,10 @@ func TestFullDiskAnswered(t *testing.T) {
 	req, _ := http.NewRequest("GET", tg.url+"/healthz", nil)
 	if resp, body := tg.do(t, req); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "cannot be written") {
 		t.Fatalf("/healthz on a full disk = %d %s", resp.StatusCode, body)
+	}
+	req, _ = http.NewRequest("GET", tg.url+"/readyz", nil)
+	if resp, body := tg.do(t, req); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"name":"store","ok":false`) {
+		t.Fatalf("/readyz on a full disk = %d %s", resp.StatusCode, body)
 	}
 	full("a token", func(int) (*http.Response, string) {
 		return post("/api/v1/tokens", "application/json", []byte(`{"name":"`+strings.Repeat("n", 90)+`","scopes":["read"]}`))

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/truce-mvm/truce"
@@ -41,6 +43,25 @@ type Options struct {
 	// Notify configures notifications: where e-mail goes, whether webhooks
 	// may reach private addresses, the public base URL for links.
 	Notify NotifyOptions
+	// Proxies are the reverse proxies trusted to name the client and its
+	// scheme (gate.Proxies.Client); none by default.
+	Proxies gate.Proxies
+	// RequestLog writes a line per request to Logger: method, path (without
+	// its secrets: gate.LogPath), route, status, bytes, duration, client,
+	// member.
+	RequestLog bool
+	// MetricsToken, if set, serves the metrics at /metrics on Handler to
+	// requests bearing it (Authorization: Bearer), and guards Metrics too.
+	// Without it, Handler has no /metrics.
+	MetricsToken string
+	// Role says the node's role — leader, standby or single, "" while not
+	// known — for /readyz and the metrics; nil: the sequencer's
+	// (sequencer.Role).
+	Role func() string
+	// WitnessLag is how long the oldest checkpoint not yet cosigned may
+	// wait before /readyz says not ready; zero: DefaultWitnessLag;
+	// negative: the witnesses do not hold readiness back.
+	WitnessLag time.Duration
 }
 
 // NotifyOptions configure notifications.
@@ -65,8 +86,20 @@ type Server struct {
 	Notifier *notify.Notifier
 	seq      *sequencer.Sequencer
 	// Handler serves both surfaces: the pages, and the API and the log
-	// under /api/, /log/ and /healthz.
+	// under /api/, /log/, /healthz and /readyz.
 	Handler http.Handler
+	// Metrics serves the metrics in Prometheus's text format, behind
+	// Options.MetricsToken if set: for a listener of its own.
+	Metrics http.Handler
+
+	in          *instance.Instance
+	log         *slog.Logger
+	metrics     *metrics
+	follow      *tracker
+	witnesses   *witness.Publisher
+	witnessLag  time.Duration
+	roleFn      func() string
+	probeErrors atomic.Int64
 }
 
 // New wires a server over an open instance.
@@ -81,7 +114,16 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{seq: in.Seq}
+	s := &Server{seq: in.Seq, in: in, log: o.Logger, witnesses: o.Witnesses, roleFn: o.Role, witnessLag: o.WitnessLag,
+		follow: newTracker(in.Seq, o.Witnesses)}
+	if s.witnessLag == 0 {
+		s.witnessLag = DefaultWitnessLag
+	}
+	if s.roleFn == nil {
+		s.roleFn = func() string { return in.Seq.Role().Name() }
+	}
+	s.metrics = newMetrics(s, o)
+	s.Metrics = guardMetrics(o.MetricsToken, s.metrics.handler())
 	s.Auth = auth.NewService(auth.Config{Credentials: in.Store, Clock: o.Clock, Limits: o.Login, Logger: o.Logger,
 		Members: func(id string) (truce.Member, bool) { return in.Seq.Snapshot().Member(id) }})
 	s.Gate = gate.New(s.Auth, o.Policy, o.Limits)
@@ -98,23 +140,26 @@ func New(in *instance.Instance, o Options) (*Server, error) {
 		},
 		Mail: o.Notify.Mail, AllowPrivate: o.Notify.AllowPrivate, BaseURL: strings.TrimSuffix(o.Notify.BaseURL, "/"), Delivery: o.Notify.Delivery,
 	}, o.Logger)
-	s.API = api.New(api.Config{Gate: s.Gate, Read: s.Read, Submit: s.Submit, Auth: s.Auth, Notify: s.Notifier.Service, Logger: o.Logger, SecureCookies: o.SecureCookies})
+	s.API = api.New(api.Config{Gate: s.Gate, Read: s.Read, Submit: s.Submit, Auth: s.Auth, Notify: s.Notifier.Service, Logger: o.Logger, SecureCookies: o.SecureCookies,
+		Ready: s.Ready})
 	pages, err := web.New(web.Config{API: s.API, Gate: s.Gate, Auth: s.Auth, Read: s.Read, Submit: s.Submit, Notify: s.Notifier.Service, Accounts: o.Accounts,
-		SecureCookies: o.SecureCookies, Logger: o.Logger})
+		Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
-	s.Handler = pages
+	s.Handler = s.observe(o, pages)
 	return s, nil
 }
 
 // Start runs what works beside the handler — the notifier, which follows
-// the log and delivers — until ctx ends or stop is called; stop returns
-// once it has stopped. Of the servers over one database, only the leader
-// delivers (sequencer.WhileLeading).
+// the log and delivers (on the leader only, of the servers over one
+// database: sequencer.WhileLeading), and what notes when checkpoints
+// appear for the metrics and /readyz — until ctx ends or stop is called;
+// stop returns once they have stopped.
 func (s *Server) Start(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); s.seq.WhileLeading(ctx, s.Notifier.Run, nil) }()
-	return func() { cancel(); <-done }
+	var wg sync.WaitGroup
+	wg.Go(func() { s.seq.WhileLeading(ctx, s.Notifier.Run, nil) })
+	wg.Go(func() { s.follow.run(ctx) })
+	return func() { cancel(); wg.Wait() }
 }

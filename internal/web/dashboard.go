@@ -259,7 +259,7 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request, v *view, d *das
 		prev, last = last, size
 	}
 	http.SetCookie(w, &http.Cookie{Name: visitCookie, Value: writeVisit(v.Member.ID, prev, last, now), Path: "/",
-		MaxAge: 90 * 24 * 3600, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+		MaxAge: 90 * 24 * 3600, HttpOnly: true, Secure: s.cfg.API.SecureCookie(r), SameSite: http.SameSiteLaxMode})
 	if !ok || prev == 0 {
 		d.FirstVisit = true
 		return nil

@@ -54,7 +54,7 @@ type Account struct {
 
 // Config is what the pages show and act on.
 type Config struct {
-	API    *api.Server // serves /api/, /log/ and /healthz, and signs members in
+	API    *api.Server // serves /api/, /log/, /healthz and /readyz, and signs members in
 	Gate   *gate.Gate  // the API's
 	Auth   *auth.Service
 	Read   *read.Service
@@ -62,9 +62,7 @@ type Config struct {
 	Notify *notify.Service
 	// Accounts are listed on the sign-in page: only for exercise instances.
 	Accounts []Account
-	// SecureCookies marks the pages' own cookies Secure, as the API's.
-	SecureCookies bool
-	Logger        *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Server serves the pages, and the API beside them.
@@ -201,7 +199,7 @@ func cacheVersioned(h http.Handler) http.Handler {
 // rest to the pages.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/log/") || strings.HasPrefix(p, "/feeds/") || p == "/healthz" {
+	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/log/") || strings.HasPrefix(p, "/feeds/") || p == "/healthz" || p == "/readyz" {
 		s.cfg.API.ServeHTTP(w, r)
 		return
 	}
@@ -420,7 +418,7 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, v *view) error 
 	if err := s.cfg.API.SignOut(w, r); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: visitCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: visitCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.API.SecureCookie(r), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 	return nil
 }

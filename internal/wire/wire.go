@@ -58,6 +58,22 @@ type Health struct {
 	Rules  int    `json:"rules"` // the version of the rules in force
 }
 
+// Ready is the answer of /readyz: whether this server should be sent
+// traffic, and each check that says so, in a fixed order. A check that
+// does not apply (witnesses, on a log without) is not listed.
+type Ready struct {
+	Ready  bool         `json:"ready"`
+	Role   string       `json:"role"` // leader, standby or single
+	Checks []ReadyCheck `json:"checks"`
+}
+
+// ReadyCheck is one check of /readyz.
+type ReadyCheck struct {
+	Name   string `json:"name"` // log, store, role, witnesses
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
+}
+
 // Resources are the record types listed and shown under /api/v1/, with
 // the plural of their path.
 var Resources = []struct{ Type, Plural string }{
