@@ -137,6 +137,13 @@ func TestPostgres(t *testing.T) {
 		}
 	}
 	s2 := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--db", db)
+	// It stands by until the killed process's lease lapses, then leads and
+	// signs a checkpoint for the batches the dead one committed.
+	for deadline := time.Now().Add(20 * time.Second); readyRole(t, s2.url) != "leader"; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted process never took the lease")
+		}
+	}
 	vkey := strings.TrimSpace(string(get(t, s2.url+"/log/vkey")))
 	res, err := c2sp.Verify(context.Background(), s2.url+"/log", origin, vkey, "")
 	if err != nil {
