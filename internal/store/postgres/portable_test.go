@@ -247,3 +247,27 @@ func TestPortableCatches(t *testing.T) {
 		t.Errorf("a portable migration refused: %v", bad)
 	}
 }
+
+// TestMigrationsAdditive keeps every migration after the first to adding
+// tables, columns and indexes: during an upgrade a process of the older
+// build still serves beside the migrated schema (a standby upgraded
+// first, then the leader), which it could not if what it reads were
+// dropped, renamed or retyped.
+func TestMigrationsAdditive(t *testing.T) {
+	names, err := fs.Glob(migrations, "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("migrations: %v %v", names, err)
+	}
+	subtractive := regexp.MustCompile(`(?i)\bDROP\s+(TABLE|COLUMN|INDEX|CONSTRAINT)\b|\bRENAME\b|\bALTER\s+(COLUMN\s+)?\w+\s+(SET\s+DATA\s+)?TYPE\b|\bALTER\s+COLUMN\s+\w+\s+SET\s+NOT\s+NULL\b|\bDELETE\s+FROM\b|\bTRUNCATE\b`)
+	for _, name := range names[1:] {
+		b, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range statements(string(b)) {
+			if m := subtractive.FindString(st); m != "" {
+				t.Errorf("%s: %q: a later migration may only add, so that the older build keeps working beside it", name, m)
+			}
+		}
+	}
+}
