@@ -517,3 +517,39 @@ func mustVerifier(t *testing.T, vkey string) note.Verifier {
 	}
 	return v
 }
+
+// TestBackupKey makes the age identity a backup is encrypted to: the file
+// is its owner's alone and holds the secret, the public key printed is
+// its recipient, and an existing file is never overwritten.
+func TestBackupKey(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "backup.agekey")
+	out, errOut, code := run(t, "backup", "key", "--out", file)
+	if code != 0 || !strings.HasPrefix(out, "age1") {
+		t.Fatalf("backup key = %d %s %s", code, out, errOut)
+	}
+	fi, err := os.Stat(file)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the identity file: %v %v", fi, err)
+	}
+	ids, err := age.ParseIdentities(mustOpen(t, file))
+	if err != nil || len(ids) != 1 || ids[0].(*age.X25519Identity).Recipient().String() != strings.TrimSpace(out) {
+		t.Fatalf("the identity file does not hold the key whose recipient was printed: %v", err)
+	}
+	before, _ := os.ReadFile(file)
+	if _, _, code := run(t, "backup", "key", "--out", file); code == 0 {
+		t.Fatal("backup key overwrote an identity")
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(before, after) {
+		t.Fatal("the identity changed")
+	}
+}
+
+func mustOpen(t *testing.T, name string) *os.File {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}

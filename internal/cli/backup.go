@@ -12,6 +12,9 @@ import (
 )
 
 func cmdBackup(e *env, args []string) error {
+	if len(args) > 0 && args[0] == "key" {
+		return cmdBackupKey(e, args[1:])
+	}
 	fs := e.flags("backup")
 	data := fs.String("data", "", "data directory of the instance (it may be serving)")
 	db := dbFlag(fs, "")
@@ -171,4 +174,35 @@ func blobCount(m *backup.Manifest) int {
 		}
 	}
 	return n
+}
+
+// cmdBackupKey makes an age identity to encrypt backups to: the file
+// (kept apart from the backups, mode 0600) opens them, and the recipient
+// it prints, given to truce backup --recipient, encrypts to it.
+func cmdBackupKey(e *env, args []string) error {
+	fs := e.flags("backup key")
+	out := fs.String("out", "", "the identity file to write (must not exist)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "out"); err != nil {
+		return err
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "# public key: %s\n%s\n", id.Recipient(), id); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, id.Recipient())
+	return nil
 }
