@@ -398,7 +398,7 @@ func (in *Instance) open(ctx context.Context, o Options) error {
 	}
 	in.Seq, err = sequencer.Open(ctx, sequencer.Config{
 		Store: db, LogKey: signer, System: sys, Clock: o.Clock, Logger: o.Logger,
-		CheckpointInterval: o.CheckpointInterval, Lease: lease,
+		CheckpointInterval: o.CheckpointInterval, Lease: lease, Check: in.checkKeys(ctx, sys),
 	})
 	return err
 }
