@@ -66,3 +66,25 @@ func TestKeysNotTheLogs(t *testing.T) {
 	}
 	in.Close()
 }
+
+// TestInitRefusedLeavesNoKeys: init refused because its PostgreSQL
+// database already holds an instance writes no keys in the new data
+// directory, so that the same command with the right database then
+// succeeds (it failed on the keys left behind), and no key of another
+// instance lies there to be copied to a standby.
+func TestInitRefusedLeavesNoKeys(t *testing.T) {
+	ctx := context.Background()
+	db := pgSchema(t)
+	initInstance(t, t.TempDir(), db)
+	dir := filepath.Join(t.TempDir(), "second")
+	err := instance.Init(ctx, dir, instance.InitOptions{Origin: "truce.example.org/second", Agreement: testkit.DemoAgreement(t), DB: db})
+	if err == nil || !strings.Contains(err.Error(), "already holds the instance") {
+		t.Fatalf("init into a database holding an instance: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("a refused init left %v in %s", ents, dir)
+	}
+	if err := instance.Init(ctx, dir, instance.InitOptions{Origin: "truce.example.org/second", Agreement: testkit.DemoAgreement(t), DB: pgSchema(t)}); err != nil {
+		t.Fatalf("init again, into an empty database: %v", err)
+	}
+}
