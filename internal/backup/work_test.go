@@ -126,3 +126,20 @@ func TestPostgresForeignTable(t *testing.T) {
 		t.Fatalf("the restored log: %+v %v", rep, err)
 	}
 }
+
+// TestKeyPartBounded: a manifest whose key part is larger than any key
+// file is refused before anything is decrypted: restore reads a key part
+// into memory, and a backup encrypted to a public recipient can be made
+// by anyone who knows it.
+func TestKeyPartBounded(t *testing.T) {
+	f := newFixture(t)
+	m := *f.m
+	m.Parts = append([]Part(nil), f.m.Parts...)
+	if err := m.check(); err != nil {
+		t.Fatal(err)
+	}
+	m.Parts[len(m.Parts)-1].Size = 1 << 40
+	if err := m.check(); err == nil {
+		t.Fatalf("a manifest with a key part of %d bytes passed", m.Parts[len(m.Parts)-1].Size)
+	}
+}
