@@ -108,8 +108,8 @@ func cmdRestore(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "ok: backup of %s (%s store), %d entries, newest checkpoint %s, %d parts match their SHA-256\n",
-			m.Origin, m.Store, m.TreeSize, checkpointSize(m), len(m.Parts))
+		fmt.Fprintf(e.stdout, "ok: backup of %s (%s store, log key %s), %d entries, newest checkpoint %s, %d parts match their SHA-256\n",
+			m.Origin, m.Store, m.LogKey, m.TreeSize, checkpointSize(m), len(m.Parts))
 		return nil
 	}
 	m, err := backup.Restore(e.ctx, *in, backup.RestoreOptions{Dir: *data, DB: *db, Identities: ids, Logger: e.log})
