@@ -48,8 +48,9 @@ type source struct {
 }
 
 // Create writes a backup of the instance in o.Dir to the new file out
-// (mode 0600), beside a process serving the instance: it takes no lock
-// and writes nothing in the data directory or the database. The database
+// (mode 0600), beside a process serving the instance: it takes no lock,
+// writes nothing in the database, and in the data directory only its
+// work directory, for a SQLite instance (below). The database
 // is snapshotted first (SQLite's online backup API; one read-only
 // transaction on PostgreSQL), then the evidence files are read: a file is
 // written before the record that names it commits, so every file the
