@@ -118,7 +118,7 @@ func cmdRestore(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "restored %s into %s: %d entries, newest checkpoint %s verified with %s, %s\n",
 		m.Origin, *data, m.TreeSize, checkpointSize(m), m.LogKey, evidence(m))
-	fmt.Fprintf(e.stdout, "next: truce verify --data %s and truce replay --data %s, then serve it\n", *data, *data)
+	fmt.Fprintf(e.stdout, "next: truce verify --data %s and truce replay --data %s; serve it only in place of the instance it copies, once that one is stopped for good (beside it, it would sign a fork of its log)\n", *data, *data)
 	return nil
 }
 
