@@ -141,6 +141,28 @@ func TestPostgres(t *testing.T) {
 		}
 	}
 	s2 := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0", "--db", db)
+	// The killed process's lease lasts its term: the restarted one stands
+	// by until it lapses, then leads and signs the checkpoint its last
+	// batch was waiting for.
+	var last int64
+	for _, a := range acks {
+		last = max(last, a.index)
+	}
+	restarted := time.Now()
+	for deadline := restarted.Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		lines := strings.SplitN(string(get(t, s2.url+"/log/checkpoint")), "\n", 3)
+		if len(lines) > 1 && lines[1] > "" {
+			var size int64
+			fmt.Sscan(lines[1], &size)
+			if size > last {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted log's checkpoint never covered acknowledged entry %d", last)
+		}
+	}
+	t.Logf("the restarted server's checkpoint covered every acknowledged entry %v after it started", time.Since(restarted).Round(time.Millisecond))
 	vkey := strings.TrimSpace(string(get(t, s2.url+"/log/vkey")))
 	res, err := c2sp.Verify(context.Background(), s2.url+"/log", origin, vkey, "")
 	if err != nil {
