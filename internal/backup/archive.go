@@ -74,6 +74,10 @@ var keyFiles = []string{instance.LogKeyFile, instance.SystemKeyFile, instance.Cu
 // maxManifest bounds the manifest line (it lists every evidence file).
 const maxManifest = 64 << 20
 
+// maxKeyFile bounds a key part, which restore reads into memory: a key
+// file is a line or two.
+const maxKeyFile = 64 << 10
+
 // Manifest describes a backup.
 type Manifest struct {
 	Format  int       `json:"format"`
@@ -198,7 +202,7 @@ func (m *Manifest) check() error {
 		if p.Name != want[i] {
 			return fmt.Errorf("part %d is %q, expected %q", i, p.Name, want[i])
 		}
-		if p.Size < 0 || !hexHash.MatchString(p.SHA256) {
+		if p.Size < 0 || !hexHash.MatchString(p.SHA256) || (isKey(p.Name) && p.Size > maxKeyFile) {
 			return fmt.Errorf("part %q: size %d, SHA-256 %q", p.Name, p.Size, p.SHA256)
 		}
 	}

@@ -42,18 +42,24 @@ type Options struct {
 // source is a part and where its bytes are read from.
 type source struct {
 	Part
-	path string // a file; or
-	data []byte // bytes in memory (the keys)
+	path string       // a file; or
+	data []byte       // bytes in memory (the keys)
+	key  age.Identity // if set, decrypts the file at path
 }
 
 // Create writes a backup of the instance in o.Dir to the new file out
-// (mode 0600), beside a process serving the instance: it takes no lock
-// and writes nothing in the data directory or the database. The database
+// (mode 0600), beside a process serving the instance: it takes no lock,
+// writes nothing in the database, and in the data directory only its
+// work directory, for a SQLite instance (below). The database
 // is snapshotted first (SQLite's online backup API; one read-only
 // transaction on PostgreSQL), then the evidence files are read: a file is
 // written before the record that names it commits, so every file the
-// snapshot names is there. Work files go in a directory beside out, which
-// is removed.
+// snapshot names is there. Nothing in clear is written where backups
+// are kept, even by a backup killed midway: a SQLite snapshot is made in
+// a work directory in the data directory (beside the database it copies,
+// which is there in clear already), a PostgreSQL dump's tables in one
+// beside out, encrypted to a key held only in this process's memory. The
+// work directory is removed.
 func Create(ctx context.Context, out string, o Options) (*Manifest, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -74,7 +80,11 @@ func Create(ctx context.Context, out string, o Options) (*Manifest, error) {
 	if pg == "" && !instance.Exists(o.Dir) {
 		return nil, fmt.Errorf("%s holds no instance", o.Dir)
 	}
-	work, err := os.MkdirTemp(filepath.Dir(out), ".truce-backup-")
+	workIn := filepath.Dir(out)
+	if pg == "" {
+		workIn = o.Dir
+	}
+	work, err := os.MkdirTemp(workIn, ".truce-backup-")
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +109,10 @@ func Create(ctx context.Context, out string, o Options) (*Manifest, error) {
 		parts = append(parts, p)
 	} else {
 		m.Store = StorePostgres
+		scratch, err := age.GenerateX25519Identity()
+		if err != nil {
+			return nil, err
+		}
 		files := map[string]*hashingWriter{}
 		snap, err := postgres.Dump(ctx, pg, func(table string) (io.WriteCloser, error) {
 			if !tableName.MatchString(table) {
@@ -108,7 +122,12 @@ func Create(ctx context.Context, out string, o Options) (*Manifest, error) {
 			if err != nil {
 				return nil, err
 			}
-			w := &hashingWriter{f: f, h: sha256.New()}
+			enc, err := age.Encrypt(f, scratch.Recipient())
+			if err != nil {
+				f.Close()
+				return nil, err
+			}
+			w := &hashingWriter{f: f, enc: enc, h: sha256.New()}
 			files[table] = w
 			return w, nil
 		}, instance.MetaOrigin, instance.MetaVKey)
@@ -119,11 +138,14 @@ func Create(ctx context.Context, out string, o Options) (*Manifest, error) {
 		st = state{Origin: snap.Meta[instance.MetaOrigin], VKey: snap.Meta[instance.MetaVKey], Size: snap.Size, Root: snap.Root, Checkpoint: snap.Checkpoint}
 		for _, t := range snap.Tables {
 			w := files[t.Name]
-			parts = append(parts, source{Part: Part{Name: tablePart(t.Name), Size: w.n, SHA256: hex.EncodeToString(w.h.Sum(nil))}, path: w.f.Name()})
+			parts = append(parts, source{Part: Part{Name: tablePart(t.Name), Size: w.n, SHA256: hex.EncodeToString(w.h.Sum(nil))}, path: w.f.Name(), key: scratch})
 		}
 	}
 	m.Origin, m.LogKey, m.TreeSize, m.TreeRoot, m.Checkpoint = st.Origin, st.VKey, st.Size, base64.StdEncoding.EncodeToString(st.Root[:]), string(st.Checkpoint)
 
+	if snapshotted != nil {
+		snapshotted()
+	}
 	blobs, err := listBlobs(filepath.Join(o.Dir, instance.BlobDir))
 	if err != nil {
 		return nil, err
@@ -253,22 +275,27 @@ func listBlobs(dir string) ([]source, error) {
 	return out, nil
 }
 
-// hashingWriter is a file that hashes and counts what is written to it.
+// hashingWriter hashes and counts what is written to it, and writes it
+// encrypted (enc) to the work file f.
 type hashingWriter struct {
-	f *os.File
-	h hashState
-	n int64
+	f   *os.File
+	enc io.WriteCloser
+	h   hashState
+	n   int64
 }
 
 func (w *hashingWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+	n, err := w.enc.Write(p)
 	w.h.Write(p[:n])
 	w.n += int64(n)
 	return n, err
 }
 
 func (w *hashingWriter) Close() error {
-	err := w.f.Sync()
+	err := w.enc.Close()
+	if err == nil {
+		err = w.f.Sync()
+	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
@@ -357,7 +384,13 @@ func copyFile(p source, put func(Part, io.Reader) error) error {
 		return fmt.Errorf("%s: %w (retry the backup)", p.Name, err)
 	}
 	defer f.Close()
-	return put(p.Part, f)
+	var r io.Reader = f
+	if p.key != nil {
+		if r, err = age.Decrypt(f, p.key); err != nil {
+			return fmt.Errorf("%s: the work file: %w", p.Name, err)
+		}
+	}
+	return put(p.Part, r)
 }
 
 // syncDir makes a directory's entries durable.
@@ -369,3 +402,7 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// snapshotted, if set, is called once the database is snapshotted and
+// before the backup is written (tests: what the work files hold).
+var snapshotted func()

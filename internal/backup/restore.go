@@ -211,6 +211,9 @@ func Restore(ctx context.Context, path string, o RestoreOptions) (m *Manifest, e
 			return nil, err
 		}
 		defer load.Close()
+		if f := load.Foreign(); len(f) > 0 {
+			o.Logger.Warn("the backup holds tables that are not Truce's (an extension's, or another program's, in the instance's schema): they are not restored", "tables", f)
+		}
 	}
 	created, err := makeTarget(o.Dir)
 	if err != nil {

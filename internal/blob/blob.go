@@ -19,7 +19,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/truce-mvm/truce"
 )
@@ -115,6 +117,29 @@ func Spool(dir string, r io.Reader, max int64, keep Keeper) (*Staged, error) {
 	return st, nil
 }
 
+// StaleUpload is the age past which a temporary file of an upload is
+// taken for one its process never finished (it died receiving it):
+// older than any upload still in progress, in this process or another
+// that shares the directory.
+const StaleUpload = 24 * time.Hour
+
+// SweepStale removes the temporary files Spool left in dir that are older
+// than StaleUpload. It is best effort: what it cannot remove stays.
+func SweepStale(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), ".upload-") || !e.Type().IsRegular() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > StaleUpload {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
 // Keep puts a staged file in its store, under its hash; fresh says it was
 // not kept before. It returns once the file is durable.
 func (st *Staged) Keep(ctx context.Context) (fresh bool, err error) {
@@ -162,11 +187,13 @@ type Dir struct{ root string }
 
 var _ Store = (*Dir)(nil)
 
-// Open returns the store in root, creating it.
+// Open returns the store in root, creating it, and removes what uploads
+// left there unfinished long ago (SweepStale).
 func Open(root string) (*Dir, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
+	SweepStale(root)
 	return &Dir{root: root}, nil
 }
 

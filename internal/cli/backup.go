@@ -54,8 +54,8 @@ func cmdBackup(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "backup of %s written to %s: %s store, %d entries (newest checkpoint: %s), %d evidence files, keys and all parts encrypted (%s)\n",
-		m.Origin, *out, m.Store, m.TreeSize, checkpointSize(m), blobCount(m), m.Encryption)
+	fmt.Fprintf(e.stdout, "backup of %s written to %s: %s store, %d entries (newest checkpoint: %s), %s, keys and all parts encrypted (%s)\n",
+		m.Origin, *out, m.Store, m.TreeSize, checkpointSize(m), evidence(m), m.Encryption)
 	return nil
 }
 
@@ -111,17 +111,17 @@ func cmdRestore(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "ok: backup of %s (%s store), %d entries, newest checkpoint %s, %d parts match their SHA-256\n",
-			m.Origin, m.Store, m.TreeSize, checkpointSize(m), len(m.Parts))
+		fmt.Fprintf(e.stdout, "ok: backup of %s (%s store, log key %s), %d entries, newest checkpoint %s, %d parts match their SHA-256\n",
+			m.Origin, m.Store, m.LogKey, m.TreeSize, checkpointSize(m), len(m.Parts))
 		return nil
 	}
 	m, err := backup.Restore(e.ctx, *in, backup.RestoreOptions{Dir: *data, DB: *db, Identities: ids, Logger: e.log})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "restored %s into %s: %d entries, newest checkpoint %s verified with %s, %d evidence files\n",
-		m.Origin, *data, m.TreeSize, checkpointSize(m), m.LogKey, blobCount(m))
-	fmt.Fprintf(e.stdout, "next: truce verify --data %s and truce replay --data %s, then serve it\n", *data, *data)
+	fmt.Fprintf(e.stdout, "restored %s into %s: %d entries, newest checkpoint %s verified with %s, %s\n",
+		m.Origin, *data, m.TreeSize, checkpointSize(m), m.LogKey, evidence(m))
+	fmt.Fprintf(e.stdout, "next: truce verify --data %s and truce replay --data %s; serve it only in place of the instance it copies, once that one is stopped for good (beside it, it would sign a fork of its log)\n", *data, *data)
 	return nil
 }
 
@@ -166,14 +166,23 @@ func checkpointSize(m *backup.Manifest) string {
 	return "of " + lines[1] + " entries"
 }
 
-func blobCount(m *backup.Manifest) int {
+// evidence says what the backup holds of the evidence files: parts of
+// their own (DIR/blobs), or, on PostgreSQL, rows of the database's tables,
+// which the manifest does not count.
+func evidence(m *backup.Manifest) string {
 	n := 0
 	for _, p := range m.Parts {
 		if strings.HasPrefix(p.Name, "blobs/") {
 			n++
 		}
 	}
-	return n
+	switch {
+	case m.Store != backup.StorePostgres:
+		return fmt.Sprintf("%d evidence files", n)
+	case n > 0:
+		return fmt.Sprintf("the evidence files in the database's tables, and %d in DIR/blobs", n)
+	}
+	return "the evidence files in the database's tables"
 }
 
 // cmdBackupKey makes an age identity to encrypt backups to: the file

@@ -33,7 +33,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"init", "--data DIR [--db postgres://...] --origin ORIGIN --agreement FILE [--members FILE]", "create an instance: keys, database (DIR/truce.db, or a PostgreSQL database with --db; keys and files stay in DIR), and the first entries of its log", cmdInit},
+		{"init", "--data DIR [--db postgres://...] --origin ORIGIN --agreement FILE [--members FILE]", "create an instance: keys, database (DIR/truce.db, or a PostgreSQL database with --db, which keeps the evidence files too; keys stay in DIR), and the first entries of its log", cmdInit},
 		{"serve", "--data DIR [--db URL] [--addr HOST:PORT] [--config FILE] [--tls-cert FILE --tls-key FILE | --autocert DOMAIN] [--trusted-proxies CIDR,...] [--log-format json] [--metrics-addr ADDR | --metrics-token FILE]", "serve an instance: the log under /log/, the API under /api/v1/, /healthz and /readyz", cmdServe},
 		{"demo", "[--addr HOST:PORT] [--data DIR]", "create (if needed) and serve the exercise instance (EXERCISE DATA)", cmdDemo},
 		{"demo-env", "[--data DIR] [--server URL] MEMBER", "print the shell exports that act as a demo member (eval \"$(truce demo-env pk-liaison)\")", cmdDemoEnv},

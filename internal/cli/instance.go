@@ -32,7 +32,7 @@ import (
 func cmdInit(e *env, args []string) error {
 	fs := e.flags("init")
 	data := fs.String("data", "", "data directory to create")
-	db := dbFlag(fs, "the PostgreSQL database (postgres://…, empty) to keep the log in, instead of DIR/truce.db; keys and files stay in DIR")
+	db := dbFlag(fs, "the PostgreSQL database (postgres://…, empty) to keep the log and the evidence files in, instead of DIR/truce.db and DIR/blobs; keys stay in DIR")
 	origin := fs.String("origin", "", "the log's origin, e.g. truce.example.org/log")
 	agreementFile := fs.String("agreement", "", "the agreement file (YAML)")
 	membersFile := fs.String("members", "", "members to register (YAML list of id, name, role, party, keys, custodial)")

@@ -199,27 +199,12 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 	if o.Agreement == nil {
 		return errors.New("an agreement is required")
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
-		return err
-	}
-	skey, vkey, err := tlog.GenerateLogKey(o.Origin)
-	if err != nil {
-		return fmt.Errorf("origin %q: %w", o.Origin, err)
-	}
-	if err := entry.WriteSecretFile(filepath.Join(dir, LogKeyFile), []byte(skey+"\n")); err != nil {
-		return err
-	}
-	sys, err := entry.GenerateKey(truce.SystemAuthor)
-	if err != nil {
-		return err
-	}
-	if err := entry.WriteKeyFile(filepath.Join(dir, SystemKeyFile), sys); err != nil {
-		return err
-	}
-	if err := custody.GenerateKeyFile(filepath.Join(dir, CustodyKeyFile)); err != nil {
-		return err
-	}
-	var db store.Store
+	// A PostgreSQL database is looked at first: one that holds an instance
+	// already is refused before anything is written in dir.
+	var (
+		db         store.Store
+		vkey, spub string
+	)
 	if o.DB != "" {
 		pg, err := Database(dir, o.DB)
 		if err != nil {
@@ -235,19 +220,30 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 			}
 			return fmt.Errorf("the database already holds the instance %s", origin)
 		}
-		if err := entry.WriteSecretFile(filepath.Join(dir, DatabaseFile), []byte(pg+"\n")); err != nil {
-			db.Close()
+		vkey, spub, err = initKeys(dir, o.Origin)
+		if err == nil {
+			err = entry.WriteSecretFile(filepath.Join(dir, DatabaseFile), []byte(pg+"\n"))
+		}
+		if err == nil {
+			err = setMeta(ctx, db, o.Origin, vkey)
+		}
+		db.Close()
+		if err != nil {
 			return err
 		}
-	} else if db, err = sqlite.Open(ctx, filepath.Join(dir, DBFile), sqlite.Options{Migrate: true}); err != nil {
-		return err
-	}
-	if err := db.SetMeta(ctx, MetaOrigin, o.Origin); err == nil {
-		err = db.SetMeta(ctx, MetaVKey, vkey)
-	}
-	db.Close()
-	if err != nil {
-		return err
+	} else {
+		var err error
+		if vkey, spub, err = initKeys(dir, o.Origin); err != nil {
+			return err
+		}
+		if db, err = sqlite.Open(ctx, filepath.Join(dir, DBFile), sqlite.Options{Migrate: true}); err != nil {
+			return err
+		}
+		err = setMeta(ctx, db, o.Origin, vkey)
+		db.Close()
+		if err != nil {
+			return err
+		}
 	}
 	in, err := Open(ctx, dir, Options{Clock: o.Clock, Logger: o.Logger, DB: o.DB})
 	if err != nil {
@@ -262,7 +258,7 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 		kind string
 		body any
 	}{
-		{rules.KindInstanceCreated, rules.Instance{Rules: rules.LatestVersion, Origin: o.Origin, Name: name, Exercise: o.Exercise, SystemKey: sys.PublicKey(), LogKey: vkey}},
+		{rules.KindInstanceCreated, rules.Instance{Rules: rules.LatestVersion, Origin: o.Origin, Name: name, Exercise: o.Exercise, SystemKey: spub, LogKey: vkey}},
 		{rules.KindAgreementAdopted, o.Agreement},
 	}
 	for _, m := range o.Members {
@@ -285,6 +281,37 @@ func Init(ctx context.Context, dir string, o InitOptions) error {
 		}
 	}
 	return nil
+}
+
+// initKeys writes a new instance's keys in dir/keys and returns the log's
+// verifier key and the system key's public key.
+func initKeys(dir, origin string) (vkey, spub string, err error) {
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		return "", "", err
+	}
+	skey, vkey, err := tlog.GenerateLogKey(origin)
+	if err != nil {
+		return "", "", fmt.Errorf("origin %q: %w", origin, err)
+	}
+	if err := entry.WriteSecretFile(filepath.Join(dir, LogKeyFile), []byte(skey+"\n")); err != nil {
+		return "", "", err
+	}
+	sys, err := entry.GenerateKey(truce.SystemAuthor)
+	if err != nil {
+		return "", "", err
+	}
+	if err := entry.WriteKeyFile(filepath.Join(dir, SystemKeyFile), sys); err != nil {
+		return "", "", err
+	}
+	return vkey, sys.PublicKey(), custody.GenerateKeyFile(filepath.Join(dir, CustodyKeyFile))
+}
+
+// setMeta records a new instance's origin and verifier key.
+func setMeta(ctx context.Context, db store.Store, origin, vkey string) error {
+	if err := db.SetMeta(ctx, MetaOrigin, origin); err != nil {
+		return err
+	}
+	return db.SetMeta(ctx, MetaVKey, vkey)
 }
 
 // Open opens the instance in dir and starts its sequencer. On SQLite only
@@ -398,7 +425,7 @@ func (in *Instance) open(ctx context.Context, o Options) error {
 	}
 	in.Seq, err = sequencer.Open(ctx, sequencer.Config{
 		Store: db, LogKey: signer, System: sys, Clock: o.Clock, Logger: o.Logger,
-		CheckpointInterval: o.CheckpointInterval, Lease: lease,
+		CheckpointInterval: o.CheckpointInterval, Lease: lease, Check: in.checkKeys(ctx, sys),
 	})
 	return err
 }

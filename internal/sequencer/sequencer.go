@@ -50,6 +50,10 @@ type Config struct {
 	// Lease, if set, shares the store with other processes: this one
 	// sequences only while it holds the lease (see Lease).
 	Lease *Lease
+	// Check, if set, is called with the state once the log is loaded,
+	// before anything is sequenced or the lease taken; an error it
+	// returns fails Open (keys that are not the log's, say).
+	Check func(*rules.Snapshot) error
 }
 
 type result struct {
@@ -142,6 +146,11 @@ func Open(ctx context.Context, cfg Config) (*Sequencer, error) {
 	}
 	if err := s.load(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.Check != nil {
+		if err := cfg.Check(s.Snapshot()); err != nil {
+			return nil, err
+		}
 	}
 	if l := cfg.Lease; l != nil {
 		if l.TTL <= 0 {

@@ -161,20 +161,23 @@ func state(ctx context.Context, tx pgx.Tx, metaKeys []string) (State, error) {
 // transaction: nothing is there for anyone to see until Commit, and
 // nothing is left if it is not called.
 type Loader struct {
-	conn   *pgx.Conn
-	tx     pgx.Tx
-	tables map[string]Table
-	copied map[string]bool
-	done   bool
+	conn    *pgx.Conn
+	tx      pgx.Tx
+	tables  map[string]Table
+	foreign []string // the dump's tables that are not the store's
+	copied  map[string]bool
+	done    bool
 }
 
 // NewLoader begins loading a dump of schema version schema whose tables
 // are tables into the database at url. It refuses a schema that holds any
 // table (an instance, or anything else), and a version this build does
 // not know. It creates the tables as this build's first schema migrations
-// make them, checks that they are the dump's (names and columns), and
-// empties the rows those migrations insert, so that the dump's rows take
-// their place. Close must be called.
+// make them, checks that the dump has each of them (names and columns),
+// and empties the rows those migrations insert, so that the dump's rows
+// take their place. A table of the dump that the migrations do not make
+// was not the store's (an extension's, or the operator's, in the same
+// schema): it is not loaded (Foreign). Close must be called.
 func NewLoader(ctx context.Context, url string, schema int, tables []Table) (*Loader, error) {
 	names, err := fs.Glob(migrations, "*.sql")
 	if err != nil {
@@ -237,22 +240,27 @@ func (l *Loader) begin(ctx context.Context, scripts []string, tables []Table) er
 		return err
 	}
 	var quoted []string
+	seen := map[string]bool{}
 	for _, t := range tables {
-		if _, dup := l.tables[t.Name]; dup {
+		if seen[t.Name] {
 			return fmt.Errorf("the dump names table %s twice", t.Name)
 		}
-		l.tables[t.Name] = t
+		seen[t.Name] = true
 		have, ok := made[t.Name]
 		if !ok {
-			return fmt.Errorf("the dump's table %s is not in schema version %d", t.Name, len(scripts))
+			l.foreign = append(l.foreign, t.Name)
+			continue
 		}
+		l.tables[t.Name] = t
 		if a, b := slices.Sorted(slices.Values(t.Columns)), slices.Sorted(slices.Values(have)); !slices.Equal(a, b) {
 			return fmt.Errorf("the dump's table %s has columns %v; schema version %d has %v", t.Name, t.Columns, len(scripts), have)
 		}
 		quoted = append(quoted, pgx.Identifier{t.Name}.Sanitize())
 	}
-	if len(made) != len(tables) {
-		return fmt.Errorf("the dump has %d tables; schema version %d has %d", len(tables), len(scripts), len(made))
+	for name := range made {
+		if !seen[name] {
+			return fmt.Errorf("the dump has no table %s, which schema version %d has", name, len(scripts))
+		}
 	}
 	_, err = l.tx.Exec(ctx, "TRUNCATE "+strings.Join(quoted, ", "))
 	return err
@@ -271,10 +279,20 @@ func tablesOf(ctx context.Context, tx pgx.Tx) (map[string][]string, error) {
 	return out, nil
 }
 
+// Foreign lists the tables of the dump that are not the store's, which
+// are not loaded.
+func (l *Loader) Foreign() []string { return l.foreign }
+
 // Copy loads a table's rows from r, in COPY's text format as Dump wrote
-// them. Each table of the dump is copied once.
+// them; a foreign table's are read and dropped. Each table of the dump is
+// copied once.
 func (l *Loader) Copy(ctx context.Context, table string, r io.Reader) error {
 	t, ok := l.tables[table]
+	if !ok && slices.Contains(l.foreign, table) && !l.copied[table] {
+		l.copied[table] = true
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
 	if !ok || l.copied[table] {
 		return fmt.Errorf("table %s is not in the dump, or was copied already", table)
 	}

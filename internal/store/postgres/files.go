@@ -36,11 +36,13 @@ type Files struct {
 var _ blob.Store = (*Files)(nil)
 
 // Files returns the database's store of files, spooling uploads in the
-// directory spool (created if absent).
+// directory spool (created if absent; what uploads left there unfinished
+// long ago is removed, blob.SweepStale).
 func (db *DB) Files(spool string) (blob.Store, error) {
 	if err := os.MkdirAll(spool, 0o700); err != nil {
 		return nil, err
 	}
+	blob.SweepStale(spool)
 	return &Files{db: db, spool: spool}, nil
 }
 

@@ -820,6 +820,22 @@ func Load(t testing.TB, s store.Store, batches, n, docBytes int) error {
 	return nil
 }
 
+// NextBatch builds, without appending it, the batch of n entries that
+// extends the tree s stores: for tests of writers racing one batch, each
+// built before any of them appends.
+func NextBatch(t testing.TB, s store.Store, n int) *store.Batch {
+	t.Helper()
+	w := newLogWriter(t, s)
+	var recs []truce.Record
+	for i := range n {
+		idx := w.tree.Size() + int64(i)
+		recs = append(recs, truce.Record{Type: "allegation", ID: fmt.Sprintf("AL-%d", idx), Visibility: truce.Public,
+			Created: idx, Updated: idx, Doc: []byte(`{}`)})
+	}
+	b, _ := w.batch(n, recs, nil)
+	return b
+}
+
 // AppendRecords appends to a new store one batch of as many entries as
 // recs, carrying recs, and returns Append's error: for implementations'
 // own tests of records the suite does not make.
