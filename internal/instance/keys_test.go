@@ -11,6 +11,7 @@ import (
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/testkit"
+	"github.com/truce-mvm/truce/internal/testkit/pgtest"
 )
 
 // TestKeysNotTheLogs: a process whose data directory holds a system key or
@@ -74,7 +75,7 @@ func TestKeysNotTheLogs(t *testing.T) {
 // instance lies there to be copied to a standby.
 func TestInitRefusedLeavesNoKeys(t *testing.T) {
 	ctx := context.Background()
-	db := pgSchema(t)
+	db := pgtest.URL(t)
 	initInstance(t, t.TempDir(), db)
 	dir := filepath.Join(t.TempDir(), "second")
 	err := instance.Init(ctx, dir, instance.InitOptions{Origin: "truce.example.org/second", Agreement: testkit.DemoAgreement(t), DB: db})
@@ -84,7 +85,7 @@ func TestInitRefusedLeavesNoKeys(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Fatalf("a refused init left %v in %s", ents, dir)
 	}
-	if err := instance.Init(ctx, dir, instance.InitOptions{Origin: "truce.example.org/second", Agreement: testkit.DemoAgreement(t), DB: pgSchema(t)}); err != nil {
+	if err := instance.Init(ctx, dir, instance.InitOptions{Origin: "truce.example.org/second", Agreement: testkit.DemoAgreement(t), DB: pgtest.URL(t)}); err != nil {
 		t.Fatalf("init again, into an empty database: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/truce-mvm/truce/internal/instance"
+	"github.com/truce-mvm/truce/internal/testkit/pgtest"
 )
 
 // TestStaleUploadsSwept: the part of an upload a process was receiving
@@ -23,7 +24,7 @@ func TestStaleUploadsSwept(t *testing.T) {
 			ctx := context.Background()
 			db := ""
 			if tc.db != "" {
-				db = pgSchema(t)
+				db = pgtest.URL(t)
 			}
 			dir := t.TempDir()
 			initInstance(t, dir, db)
