@@ -55,6 +55,16 @@ func (r *Role) Name() string {
 // Changed is closed when the role changes.
 func (r *Role) Changed() <-chan struct{} { return r.changed }
 
+// Behind reports why a standby could not follow the log at its last look
+// (an entry this build cannot apply, a store that does not answer), or
+// nil: its state is then as of what it last could read.
+func (s *Sequencer) Behind() error {
+	if p := s.behind.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Role returns what the sequencer is doing now.
 func (s *Sequencer) Role() *Role { return s.role.Load() }
 
@@ -194,6 +204,9 @@ func (s *Sequencer) follow(ctx context.Context) bool {
 		}
 		if err := s.catchUp(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("following the log", "err", err)
+			s.behind.Store(&err)
+		} else if err == nil {
+			s.behind.Store(nil)
 		}
 		if ok, err := s.tryLead(ctx); ok {
 			return true
@@ -203,24 +216,38 @@ func (s *Sequencer) follow(ctx context.Context) bool {
 	}
 }
 
-// renew renews the lease; it reports false once it is lost, or when it
-// could not be renewed for a whole TTL (another may hold it by now).
-func (s *Sequencer) renew(ctx context.Context, renewed *time.Time) bool {
+// keepLease renews the lease every third of its term until ctx ends, and
+// closes lost once it is lost, or could not be renewed for a whole term
+// (another may hold it by now).
+func (s *Sequencer) keepLease(ctx context.Context, lost chan<- struct{}) {
 	lc := s.cfg.Lease
-	err := lc.Leases.Renew(ctx, lc.TTL)
-	switch {
-	case err == nil:
-		*renewed = time.Now()
-		return true
-	case errors.Is(err, store.ErrLeaseLost):
-		s.log.Warn("lost the lease: another server leads the log now")
-		return false
-	case time.Since(*renewed) > lc.TTL:
-		s.log.Error("could not renew the lease for its whole term: standing down", "err", err)
-		return false
+	t := time.NewTicker(lc.TTL / 3)
+	defer t.Stop()
+	renewed := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := lc.Leases.Renew(ctx, lc.TTL)
+		switch {
+		case err == nil:
+			renewed = time.Now()
+			continue
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, store.ErrLeaseLost):
+			s.log.Warn("lost the lease: another server leads the log now")
+		case time.Since(renewed) > lc.TTL:
+			s.log.Error("could not renew the lease for its whole term: standing down", "err", err)
+		default:
+			s.log.Warn("renewing the lease", "err", err)
+			continue
+		}
+		close(lost)
+		return
 	}
-	s.log.Warn("renewing the lease", "err", err)
-	return true
 }
 
 // WhileLeading runs lead whenever the sequencer leads and standby (if not

@@ -83,6 +83,16 @@ func TestStandby(t *testing.T) {
 	if ra, rb := a.Seq.Role().Lease, b.Seq.Role().Lease; ra.Term != rb.Term || rb.Holder == "" {
 		t.Fatalf("the two processes disagree on the lease: %+v, %+v", ra, rb)
 	}
+	if err := a.Seq.Behind(); err != nil {
+		t.Fatalf("a standby that follows says it is behind: %v", err)
+	}
+	// A standby that cannot read the log says so (readiness reports it).
+	a.Store.Close()
+	for deadline := time.Now().Add(10 * time.Second); a.Seq.Behind() == nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a standby whose database is gone does not say it is behind")
+		}
+	}
 }
 
 func waitSize(t *testing.T, in *instance.Instance, size int64) {

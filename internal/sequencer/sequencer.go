@@ -111,6 +111,7 @@ type Sequencer struct {
 	checkpoint atomic.Pointer[Checkpoint]
 	broken     atomic.Pointer[error]
 	role       atomic.Pointer[Role]
+	behind     atomic.Pointer[error] // a standby's last failure to follow the log
 	lost       bool // run loop only: a batch found the lease taken by another
 	stats      stats
 
@@ -529,12 +530,15 @@ func (s *Sequencer) run(ctx context.Context) {
 func (s *Sequencer) lead(ctx context.Context) bool {
 	checkpoint, deadline := time.NewTimer(time.Hour), time.NewTimer(time.Hour)
 	checkpoint.Stop()
-	var renewal <-chan time.Time
-	renewed := time.Now()
+	// The lease is renewed beside the loop, so that a long batch does not
+	// cost it; lost is closed when it is lost.
+	var lost <-chan struct{}
 	if s.cfg.Lease != nil {
-		t := time.NewTicker(s.cfg.Lease.TTL / 3)
-		defer t.Stop()
-		renewal = t.C
+		rctx, stop := context.WithCancel(ctx)
+		ch, done := make(chan struct{}), make(chan struct{})
+		go func() { defer close(done); s.keepLease(rctx, ch) }()
+		defer func() { stop(); <-done }()
+		lost = ch
 	}
 	pendingCheckpoint := false
 	s.lost = false
@@ -563,11 +567,8 @@ func (s *Sequencer) lead(ctx context.Context) bool {
 				pendingCheckpoint = false
 			}
 			continue
-		case <-renewal:
-			if !s.renew(ctx, &renewed) {
-				return true
-			}
-			continue
+		case <-lost:
+			return true
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {

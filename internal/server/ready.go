@@ -45,7 +45,12 @@ func (s *Server) Ready(ctx context.Context) *wire.Ready {
 		rd.Checks = append(rd.Checks, c)
 	}
 	seq := s.in.Seq
-	add("log", seq.Err(), fmt.Sprintf("%d entries", seq.Snapshot().Size))
+	logErr := seq.Err()
+	if err := seq.Behind(); logErr == nil && err != nil {
+		s.log.Warn("readiness: this standby cannot follow the log", "err", err)
+		logErr = truce.Errorf(truce.CodeUnavailable, "this standby cannot follow the log: its state is behind the leader's")
+	}
+	add("log", logErr, fmt.Sprintf("%d entries", seq.Snapshot().Size))
 
 	pctx, cancel := context.WithTimeout(ctx, storeProbeTimeout)
 	err := s.in.Store.Writable(pctx)
