@@ -112,7 +112,7 @@ type Sequencer struct {
 	broken     atomic.Pointer[error]
 	role       atomic.Pointer[Role]
 	behind     atomic.Pointer[error] // a standby's last failure to follow the log
-	lost       bool // run loop only: a batch found the lease taken by another
+	lost       bool                  // run loop only: a batch found the lease taken by another
 	stats      stats
 
 	stop context.CancelFunc
