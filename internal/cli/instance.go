@@ -133,6 +133,9 @@ func cmdRules(e *env, args []string) error {
 			return err
 		}
 		defer in.Close()
+		if !in.Seq.Role().Leading {
+			return fmt.Errorf("a truce serve process leads this log: stop every server over it, then adopt the version, then start them")
+		}
 		ack, err := in.Seq.SubmitSystem(e.ctx, rules.KindRulesAdopted, rules.RulesAdoption{Version: *adopt})
 		if err != nil {
 			return err
