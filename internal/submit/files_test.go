@@ -110,11 +110,12 @@ func TestTakenBackFileAcrossProcesses(t *testing.T) {
 				close(atPut)
 				<-release
 			}
-			started := false
+			liaison := viewer("af-liaison")
+			started, finished := false, false
 			recA.beforeDelete = func() { // the taking back begins
 				started = true
 				go func() {
-					_, err := b.StoreFile(ctx, viewer("af-liaison"), "crater.jpg", "image/jpeg", bytes.NewReader(file))
+					_, err := b.StoreFile(ctx, liaison, "crater.jpg", "image/jpeg", bytes.NewReader(file))
 					done <- err
 				}()
 				select {
@@ -126,6 +127,7 @@ func TestTakenBackFileAcrossProcesses(t *testing.T) {
 			released := sync.OnceFunc(func() { close(release) })
 			defer released() // a failure below lets the liaison's upload end, so that the handles close
 			finish := func() {
+				finished = true
 				released()
 				if err := <-done; err != nil {
 					t.Errorf("the liaison's upload: %v", err)
@@ -141,8 +143,8 @@ func TestTakenBackFileAcrossProcesses(t *testing.T) {
 			if err == nil {
 				t.Fatal("evidence on a case that does not exist was registered")
 			}
-			if !started {
-				t.Fatalf("the refused upload was not taken back: %v", err)
+			if !started || !finished {
+				t.Fatalf("the refused upload's record was not taken back (%v) or its file not removed (%v): %v", started, finished, err)
 			}
 			if t.Failed() {
 				return
