@@ -213,7 +213,7 @@ func backupScenario(t *testing.T, db, dbPassword string) {
 	}
 	close(stop)
 	<-loaded
-	t.Logf("backup of %d entries (%s store, %d parts, %d bytes) in %v while %d entries were acknowledged", m.TreeSize, m.Store, len(m.Parts), fileSize(t, archive), took, during)
+	t.Logf("backup of %d entries (%s store, %d parts, %d bytes) in %v while %d entries were acknowledged", m.TreeSize, m.Store, m.Parts, fileSize(t, archive), took, during)
 	if during == 0 {
 		t.Fatal("no entry was acknowledged while the backup ran: it did not run under load")
 	}
@@ -237,6 +237,9 @@ func backupScenario(t *testing.T, db, dbPassword string) {
 	}
 	if bytes.Contains(raw, photo[:200]) {
 		t.Fatal("the backup holds the evidence file in clear")
+	}
+	if bytes.Contains(raw, []byte(sha256hex(photo))) {
+		t.Fatal("the backup names the evidence file's hash in clear")
 	}
 	if dbPassword != "" && (bytes.Contains(raw, []byte(dbPassword)) || bytes.Contains(raw, []byte(url.QueryEscape(dbPassword)))) {
 		t.Fatal("the backup holds the database password")
@@ -439,13 +442,11 @@ func staticLog(dir string) http.Handler {
 	})
 }
 
-// backupManifest is what the tests read of a backup's manifest line.
+// backupManifest is what the tests read of a backup's header, in clear.
 type backupManifest struct {
 	Store    string `json:"store"`
 	TreeSize int64  `json:"tree_size"`
-	Parts    []struct {
-		Name string `json:"name"`
-	} `json:"parts"`
+	Parts    int    `json:"parts"`
 }
 
 func readBackupManifest(t *testing.T, path string) backupManifest {
@@ -456,8 +457,8 @@ func readBackupManifest(t *testing.T, path string) backupManifest {
 	}
 	lines := bytes.SplitN(raw, []byte("\n"), 3)
 	var m backupManifest
-	if len(lines) < 3 || string(lines[0]) != "truce-backup 1" || json.Unmarshal(lines[1], &m) != nil {
-		t.Fatalf("the backup does not start with its format line and manifest")
+	if len(lines) < 3 || string(lines[0]) != "truce-backup 2" || json.Unmarshal(lines[1], &m) != nil {
+		t.Fatalf("the backup does not start with its format line and header")
 	}
 	return m
 }

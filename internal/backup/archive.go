@@ -3,27 +3,39 @@
 //
 // A backup is one file:
 //
-//	truce-backup 1            a first line naming the format
-//	{"format":1,…}            the manifest, one line of JSON, in clear
-//	age-encryption.org/v1 …   the parts, encrypted with age to the end
+//	truce-backup 2            a first line naming the format
+//	{"format":2,…}            the header, one line of JSON, in clear
+//	age-encryption.org/v1 …   the rest, encrypted with age to the end
 //
-// The manifest says what the backup is of: the log's origin and verifier
-// key, the kind of store, the committed tree and the newest signed
-// checkpoint at the moment of the snapshot, and each part's name, size
-// and SHA-256. The parts are an encrypted tar stream: manifest.json (the
-// same bytes as the manifest line, so that the manifest in clear is
-// checked against what the encryption authenticates), then the database
-// snapshot (database/truce.db, or database/<table>.copy for each table of
-// a PostgreSQL schema), the evidence files (blobs/<sha256>) and the keys
-// (keys/log.key, keys/system.key, keys/custody.key), in the manifest's
-// order.
+// The header says in clear only what is needed before decrypting and is
+// not confidential: which log the backup is of (its origin and verifier
+// key), the kind of store, the committed tree and the newest signed
+// checkpoint at the moment of the snapshot (all of which the log
+// publishes), how the rest is encrypted, and how many parts it holds and
+// their total size. The rest is an encrypted tar stream: manifest.json,
+// the manifest (the header's facts and each part's name, size and
+// SHA-256), then the database snapshot (database/truce.db, or
+// database/<table>.copy for each table of a PostgreSQL schema), the
+// evidence files (blobs/<sha256>) and the keys (keys/log.key,
+// keys/system.key, keys/custody.key), in the manifest's order. A reader
+// decrypts and checks the manifest first, against the header, and then
+// every part against the manifest.
 //
-// Everything but the manifest is encrypted, not only the keys: the
-// database holds the openings of sealed entries (the mechanism's
-// confidential work), members' e-mail addresses and credential hashes,
-// and the evidence files may be confidential too. The manifest holds
-// nothing secret. A database password (DIR/database, --db) is never in a
-// backup.
+// The parts' names are not in clear because an evidence file's part is
+// named by its hash, and the log seals evidence registrations: a list of
+// hashes in clear would say which files the mechanism holds. Everything
+// else is encrypted too, not only the keys: the database holds the
+// openings of sealed entries (the mechanism's confidential work),
+// members' e-mail addresses and credential hashes, and the evidence files
+// may be confidential. A database password (DIR/database, --db) is never
+// in a backup.
+//
+// Format 1, written by earlier builds, held the whole manifest in clear
+// (the encrypted manifest.json was the same bytes). It is still read and
+// restored, with every check of format 2: a backup an operator kept must
+// stay restorable by the build that replaces the one that wrote it, and
+// what its clear manifest says was said when it was written. Only format
+// 2 is written.
 package backup
 
 import (
@@ -49,11 +61,14 @@ import (
 	"github.com/truce-mvm/truce/internal/tlog"
 )
 
-// Magic is the first line of a backup file.
-const Magic = "truce-backup 1\n"
+// Magic is the first line of a backup file this build writes.
+const Magic = "truce-backup 2\n"
 
-// Format is the manifest's format version.
-const Format = 1
+// magic1 is the first line of a backup file of format 1.
+const magic1 = "truce-backup 1\n"
+
+// Format is the format version this build writes.
+const Format = 2
 
 // Kinds of store a backup holds.
 const (
@@ -71,14 +86,41 @@ const (
 // directory and in a backup.
 var keyFiles = []string{instance.LogKeyFile, instance.SystemKeyFile, instance.CustodyKeyFile}
 
-// maxManifest bounds the manifest line (it lists every evidence file).
+// maxManifest bounds the manifest (it lists every evidence file).
 const maxManifest = 64 << 20
+
+// maxHeader bounds the header line of format 2 (a checkpoint, a key and
+// a few numbers).
+const maxHeader = 1 << 20
+
+// minPart is the fewest bytes a part takes in the manifest's JSON: the
+// header's count of parts is at most maxManifest/minPart.
+const minPart = len(`{"name":"keys/log.key","size":0,"sha256":""},`) + 64
 
 // maxKeyFile bounds a key part, which restore reads into memory: a key
 // file is a line or two.
 const maxKeyFile = 64 << 10
 
-// Manifest describes a backup.
+// Header is what a backup of format 2 says in clear: nothing
+// confidential. Its facts are the manifest's (Manifest.header).
+type Header struct {
+	Format int    `json:"format"`
+	Origin string `json:"origin"`
+	LogKey string `json:"log_key"`
+	Store  string `json:"store"`
+	// TreeSize, TreeRoot and Checkpoint are the manifest's.
+	TreeSize   int64  `json:"tree_size"`
+	TreeRoot   string `json:"tree_root"`
+	Checkpoint string `json:"checkpoint"`
+	Encryption string `json:"encryption"`
+	// Parts and Bytes are how many parts the backup holds and their
+	// total size.
+	Parts int   `json:"parts"`
+	Bytes int64 `json:"parts_bytes"`
+}
+
+// Manifest describes a backup: in format 2 it is encrypted with the
+// parts (manifest.json), in format 1 it was also in clear.
 type Manifest struct {
 	Format  int       `json:"format"`
 	Created time.Time `json:"created"`
@@ -119,11 +161,13 @@ func invalid(format string, args ...any) error {
 }
 
 // root is TreeRoot decoded.
-func (m *Manifest) root() (tlog.Hash, error) {
+func (m *Manifest) root() (tlog.Hash, error) { return decodeRoot(m.TreeRoot) }
+
+func decodeRoot(s string) (tlog.Hash, error) {
 	var h tlog.Hash
-	b, err := base64.StdEncoding.DecodeString(m.TreeRoot)
+	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || len(b) != len(h) {
-		return h, fmt.Errorf("the tree root %q is not a base64 hash", m.TreeRoot)
+		return h, fmt.Errorf("the tree root %q is not a base64 hash", s)
 	}
 	copy(h[:], b)
 	return h, nil
@@ -131,40 +175,84 @@ func (m *Manifest) root() (tlog.Hash, error) {
 
 // checkpoint opens the manifest's checkpoint with its log key.
 func (m *Manifest) checkpoint() (tlog.Checkpoint, note.Verifier, error) {
-	v, err := note.NewVerifier(m.LogKey)
+	return openCheckpoint(m.Origin, m.LogKey, m.Checkpoint)
+}
+
+func openCheckpoint(origin, logKey, checkpoint string) (tlog.Checkpoint, note.Verifier, error) {
+	v, err := note.NewVerifier(logKey)
 	if err != nil {
 		return tlog.Checkpoint{}, nil, fmt.Errorf("the log key: %v", err)
 	}
-	if v.Name() != m.Origin {
-		return tlog.Checkpoint{}, nil, fmt.Errorf("the log key is named %q, the origin is %q", v.Name(), m.Origin)
+	if v.Name() != origin {
+		return tlog.Checkpoint{}, nil, fmt.Errorf("the log key is named %q, the origin is %q", v.Name(), origin)
 	}
-	cp, err := tlog.OpenCheckpoint([]byte(m.Checkpoint), m.Origin, v)
+	cp, err := tlog.OpenCheckpoint([]byte(checkpoint), origin, v)
 	if err != nil {
 		return cp, nil, fmt.Errorf("the checkpoint does not verify with the log key: %v", err)
 	}
 	return cp, v, nil
 }
 
-// check checks that the manifest is one this build writes: its facts
-// agree with each other and its parts are the parts of its kind of store,
-// each once, in order.
-func (m *Manifest) check() error {
-	if m.Format != Format {
-		return fmt.Errorf("manifest format %d; this build reads format %d", m.Format, Format)
-	}
-	if m.Origin == "" {
+// checkLog checks the facts a backup states of its log: an origin, a
+// tree root, and a checkpoint signed by the log key for that tree or an
+// earlier one.
+func checkLog(origin, logKey string, treeSize int64, treeRoot, checkpoint string) error {
+	if origin == "" {
 		return fmt.Errorf("no origin")
 	}
-	root, err := m.root()
+	root, err := decodeRoot(treeRoot)
 	if err != nil {
 		return err
 	}
-	cp, _, err := m.checkpoint()
+	cp, _, err := openCheckpoint(origin, logKey, checkpoint)
 	if err != nil {
 		return err
 	}
-	if cp.Size > m.TreeSize || (cp.Size == m.TreeSize && cp.Root != root) {
-		return fmt.Errorf("the checkpoint (%d entries) is not of the tree (%d entries)", cp.Size, m.TreeSize)
+	if cp.Size > treeSize || (cp.Size == treeSize && cp.Root != root) {
+		return fmt.Errorf("the checkpoint (%d entries) is not of the tree (%d entries)", cp.Size, treeSize)
+	}
+	return nil
+}
+
+// header is what a backup of format 2 with this manifest says in clear.
+func (m *Manifest) header() Header {
+	h := Header{Format: m.Format, Origin: m.Origin, LogKey: m.LogKey, Store: m.Store, TreeSize: m.TreeSize, TreeRoot: m.TreeRoot,
+		Checkpoint: m.Checkpoint, Encryption: m.Encryption, Parts: len(m.Parts)}
+	for _, p := range m.Parts {
+		h.Bytes += p.Size // check bounds each part, so that this does not overflow
+	}
+	return h
+}
+
+// check checks a header: its facts agree with each other, and it counts
+// at least the parts of its kind of store and no more than a manifest can
+// list.
+func (h *Header) check() error {
+	if h.Format != Format {
+		return fmt.Errorf("header format %d in a file of format %d", h.Format, Format)
+	}
+	if err := checkLog(h.Origin, h.LogKey, h.TreeSize, h.TreeRoot, h.Checkpoint); err != nil {
+		return err
+	}
+	if h.Store != StoreSQLite && h.Store != StorePostgres {
+		return fmt.Errorf("unknown store %q", h.Store)
+	}
+	if h.Parts < 1+len(keyFiles) || h.Parts > maxManifest/minPart || h.Bytes < 0 {
+		return fmt.Errorf("%d parts of %d bytes", h.Parts, h.Bytes)
+	}
+	return nil
+}
+
+// check checks that the manifest is one this build reads: its facts
+// agree with each other and its parts are the parts of its kind of store,
+// each once, in order, and each of a size a backup can hold. The caller
+// checks that its format is the file's.
+func (m *Manifest) check() error {
+	if m.Format != 1 && m.Format != Format {
+		return fmt.Errorf("manifest format %d; this build reads formats 1 and %d", m.Format, Format)
+	}
+	if err := checkLog(m.Origin, m.LogKey, m.TreeSize, m.TreeRoot, m.Checkpoint); err != nil {
+		return err
 	}
 	var want []string
 	switch m.Store {
@@ -202,58 +290,107 @@ func (m *Manifest) check() error {
 		if p.Name != want[i] {
 			return fmt.Errorf("part %d is %q, expected %q", i, p.Name, want[i])
 		}
-		if p.Size < 0 || !hexHash.MatchString(p.SHA256) || (isKey(p.Name) && p.Size > maxKeyFile) {
+		if p.Size < 0 || p.Size > maxPart || !hexHash.MatchString(p.SHA256) || (isKey(p.Name) && p.Size > maxKeyFile) {
 			return fmt.Errorf("part %q: size %d, SHA-256 %q", p.Name, p.Size, p.SHA256)
 		}
 	}
 	return nil
 }
 
+// maxPart bounds a part's size (a petabyte), so that the sum of a
+// manifest's sizes cannot overflow.
+const maxPart = 1 << 50
+
 func tablePart(name string) string { return "database/" + name + ".copy" }
 
-// readManifest reads the first two lines of a backup: the format line and
-// the manifest, which it checks. It returns the manifest, its bytes, and
-// how many bytes the two lines took.
-func readManifest(r io.Reader) (*Manifest, []byte, int64, error) {
+// clearText is what a backup says in clear: the format 1 manifest and
+// its line, or the format 2 header.
+type clearText struct {
+	m      *Manifest // format 1
+	line   []byte    // format 1: the manifest's line
+	header *Header   // format 2
+	n      int64     // the bytes the two lines take
+}
+
+// readClear reads the first two lines of a backup: the format line, and
+// the manifest of format 1 or the header of format 2, which it checks.
+func readClear(r io.Reader) (clearText, error) {
 	br := bufio.NewReaderSize(r, 4096)
 	magic, err := br.ReadString('\n')
-	if magic != Magic {
+	if magic != Magic && magic != magic1 {
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, nil, 0, err
+			return clearText{}, err
 		}
-		return nil, nil, 0, truce.Errorf(truce.CodeInvalid, "not a truce backup (its first line is not %q)", strings.TrimSpace(Magic))
+		if v, ok := strings.CutPrefix(strings.TrimSpace(magic), "truce-backup "); ok && !strings.ContainsFunc(v, func(r rune) bool { return r < '0' || r > '9' }) {
+			return clearText{}, truce.Errorf(truce.CodeInvalid, "a truce backup of format %s: this build reads formats 1 and %d (restore it with a later build)", v, Format)
+		}
+		return clearText{}, truce.Errorf(truce.CodeInvalid, "not a truce backup (its first line is not %q)", strings.TrimSpace(Magic))
+	}
+	limit := maxHeader
+	if magic == magic1 {
+		limit = maxManifest
 	}
 	var line []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
 		line = append(line, chunk...)
-		if len(line) > maxManifest {
-			return nil, nil, 0, invalid("the manifest is over %d bytes", maxManifest)
+		if len(line) > limit {
+			return clearText{}, invalid("the line after the format line is over %d bytes", limit)
 		}
 		if err == nil {
 			break
 		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, nil, 0, invalid("the manifest line is cut short")
+			return clearText{}, invalid("the line after the format line is cut short")
 		}
 	}
 	line = line[:len(line)-1]
-	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, nil, 0, invalid("the manifest: %v", err)
+	c := clearText{n: int64(len(magic) + len(line) + 1)}
+	if magic == magic1 {
+		c.m, err = parseManifest(line, 1)
+		c.line = line
+		return c, err
 	}
-	if dec.More() {
-		return nil, nil, 0, invalid("the manifest line holds more than the manifest")
+	c.header = new(Header)
+	if err := decodeStrict(line, c.header); err != nil {
+		return clearText{}, invalid("the header: %v", err)
 	}
-	if err := m.check(); err != nil {
-		return nil, nil, 0, invalid("the manifest: %v", err)
+	if err := c.header.check(); err != nil {
+		return clearText{}, invalid("the header: %v", err)
 	}
-	return &m, line, int64(len(Magic) + len(line) + 1), nil
+	return c, nil
 }
 
-// marshal encodes the manifest as its line (without the newline).
+// parseManifest decodes and checks a manifest of the given format.
+func parseManifest(b []byte, format int) (*Manifest, error) {
+	var m Manifest
+	if err := decodeStrict(b, &m); err != nil {
+		return nil, invalid("the manifest: %v", err)
+	}
+	if m.Format != format {
+		return nil, invalid("the manifest is of format %d in a file of format %d", m.Format, format)
+	}
+	if err := m.check(); err != nil {
+		return nil, invalid("the manifest: %v", err)
+	}
+	return &m, nil
+}
+
+// decodeStrict decodes one JSON value that is all of b, with no field v
+// does not have.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value")
+	}
+	return nil
+}
+
+// marshal encodes the manifest (without a newline).
 func (m *Manifest) marshal() ([]byte, error) {
 	return json.Marshal(m)
 }

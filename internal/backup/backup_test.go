@@ -194,23 +194,26 @@ func TestTamperedBackupRefused(t *testing.T) {
 	try(-1, orig[:len(orig)-1], true)
 	try(-2, append(bytes.Clone(orig), 0), true)
 
-	// A manifest that still reads well but says something else.
+	// A header that still reads well but says something else.
 	lines := bytes.SplitN(orig, []byte("\n"), 3)
-	var m Manifest
-	if err := json.Unmarshal(lines[1], &m); err != nil {
+	var h Header
+	if err := json.Unmarshal(lines[1], &h); err != nil {
 		t.Fatal(err)
 	}
-	for _, edit := range []func(*Manifest){
-		func(m *Manifest) { m.TreeSize++ },
-		func(m *Manifest) { m.Created = m.Created.Add(1) },
-		func(m *Manifest) { m.Parts[0].SHA256 = strings.Repeat("0", 64) },
+	for _, edit := range []func(*Header){
+		func(h *Header) { h.TreeSize++ },
+		func(h *Header) { h.Parts++ },
+		func(h *Header) { h.Bytes-- },
+		func(h *Header) { h.Encryption = "none" },
+		func(h *Header) { h.Store = StorePostgres },
 	} {
-		m2 := m
-		m2.Parts = append([]Part(nil), m.Parts...)
-		edit(&m2)
-		line, _ := json.Marshal(m2)
+		h2 := h
+		edit(&h2)
+		line, _ := json.Marshal(h2)
 		try(-3, bytes.Join([][]byte{lines[0], line, lines[2]}, []byte("\n")), true)
 	}
+	// The file claims the other format.
+	try(-4, bytes.Join([][]byte{[]byte(strings.TrimSpace(magic1)), lines[1], lines[2]}, []byte("\n")), true)
 }
 
 // TestRestoreRefusals: a wrong identity, a target that holds an instance

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -162,7 +163,8 @@ func Create(ctx context.Context, out string, o Options) (*Manifest, error) {
 	for _, p := range parts {
 		m.Parts = append(m.Parts, p.Part)
 	}
-	if err := m.check(); err != nil {
+	h := m.header()
+	if err := errors.Join(m.check(), h.check()); err != nil {
 		return nil, fmt.Errorf("the instance cannot be backed up as it is: %w", err) // nothing was written
 	}
 	if err := write(out, m, parts, o.Recipients); err != nil {
@@ -302,11 +304,16 @@ func (w *hashingWriter) Close() error {
 	return err
 }
 
-// write writes the backup file: the format line, the manifest, and the
-// parts encrypted, each checked against its hash as it is copied. The
-// file appears under its name only once complete and synced.
+// write writes the backup file: the format line and the header in clear,
+// then encrypted the manifest and the parts, each part checked against
+// its hash as it is copied. The file appears under its name only once
+// complete and synced.
 func write(out string, m *Manifest, parts []source, recipients []age.Recipient) (err error) {
 	line, err := m.marshal()
+	if err != nil {
+		return err
+	}
+	header, err := json.Marshal(m.header())
 	if err != nil {
 		return err
 	}
@@ -323,7 +330,7 @@ func write(out string, m *Manifest, parts []source, recipients []age.Recipient) 
 	if err := f.Chmod(0o600); err != nil {
 		return err
 	}
-	if _, err := f.Write(append(append([]byte(Magic), line...), '\n')); err != nil {
+	if _, err := f.Write(append(append([]byte(Magic), header...), '\n')); err != nil {
 		return err
 	}
 	aw, err := age.Encrypt(f, recipients...)

@@ -26,20 +26,22 @@ import (
 	"github.com/truce-mvm/truce/internal/tlog"
 )
 
-// archive is a backup file opened for reading: its manifest checked and
-// the key that decrypts its parts found.
+// archive is a backup file opened for reading: the key that decrypts its
+// parts found and its manifest read and checked.
 type archive struct {
 	f       *os.File
 	m       *Manifest
-	line    []byte
-	offset  int64 // where the encrypted parts begin
+	line    []byte // the manifest's bytes, as manifest.json holds them
+	offset  int64  // where the encrypted parts begin
 	size    int64
 	fileKey []byte
 }
 
-// openArchive reads a backup's manifest and finds, with ids, the key of
-// its encrypted parts: a wrong passphrase or identity is refused here,
-// before anything is read further.
+// openArchive reads what a backup says in clear and finds, with ids, the
+// key of its encrypted parts: a wrong passphrase or identity is refused
+// here, before anything is read further. It then reads the manifest
+// (format 2: decrypting manifest.json, checked against the header; format
+// 1: the line in clear).
 func openArchive(path string, ids []age.Identity) (*archive, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -59,8 +61,16 @@ func (a *archive) open(ids []age.Identity) error {
 		return err
 	}
 	a.size = fi.Size()
-	if a.m, a.line, a.offset, err = readManifest(a.f); err != nil {
+	c, err := readClear(a.f)
+	if err != nil {
 		return err
+	}
+	a.offset = c.n
+	var encryption string
+	if c.header != nil {
+		encryption = c.header.Encryption
+	} else {
+		encryption = c.m.Encryption
 	}
 	hdr, err := age.ExtractHeader(io.NewSectionReader(a.f, a.offset, a.size-a.offset))
 	if err != nil {
@@ -72,11 +82,45 @@ func (a *archive) open(ids []age.Identity) error {
 	a.fileKey, err = age.DecryptHeader(hdr, ids...)
 	var nomatch *age.NoIdentityMatchError
 	if errors.As(err, &nomatch) {
-		return truce.Errorf(truce.CodeUnauthorized, "the passphrase or identity given does not open this backup (%s)", a.m.Encryption)
+		return truce.Errorf(truce.CodeUnauthorized, "the passphrase or identity given does not open this backup (%s)", encryption)
 	}
 	if err != nil {
 		return invalid("the encrypted parts: %v", err)
 	}
+	if c.header == nil {
+		a.m, a.line = c.m, c.line
+		return nil
+	}
+	return a.readManifest(c.header)
+}
+
+// readManifest decrypts the manifest of a backup of format 2, the first
+// part, and checks it and that it says what the header says.
+func (a *archive) readManifest(h *Header) error {
+	r, err := age.Decrypt(io.NewSectionReader(a.f, a.offset, a.size-a.offset), age.NewInjectedFileKeyIdentity(a.fileKey))
+	if err != nil {
+		return invalid("the encrypted parts: %v", err)
+	}
+	tr := tar.NewReader(r)
+	th, err := tr.Next()
+	if err != nil {
+		return invalid("reading the encrypted manifest: %v", err)
+	}
+	if th.Name != manifestName || th.Typeflag != tar.TypeReg || th.Size <= 0 || th.Size > maxManifest {
+		return invalid("the first part is %q of %d bytes, not the manifest", th.Name, th.Size)
+	}
+	line, err := io.ReadAll(tr)
+	if err != nil {
+		return invalid("reading the encrypted manifest: %v", err)
+	}
+	m, err := parseManifest(line, Format)
+	if err != nil {
+		return err
+	}
+	if m.header() != *h {
+		return invalid("the manifest differs from the header in clear")
+	}
+	a.m, a.line = m, line
 	return nil
 }
 
@@ -85,8 +129,8 @@ func (a *archive) close() { a.f.Close() }
 // parts decrypts the parts and calls fn with each, in order, then checks
 // what fn read (and what it left, read here) against the part's size and
 // SHA-256. It checks that the encrypted manifest.json is the manifest
-// line, that the parts are the manifest's and nothing follows them; the
-// encryption itself refuses any changed or missing byte. fn sees a
+// openArchive read, that the parts are the manifest's and nothing follows
+// them; the encryption itself refuses any changed or missing byte. fn sees a
 // part's bytes before they are checked: a caller that keeps them reads
 // the backup through once first with a fn that keeps nothing.
 func (a *archive) parts(fn func(p Part, r io.Reader) error) error {

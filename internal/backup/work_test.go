@@ -3,8 +3,10 @@ package backup
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -142,4 +144,129 @@ func TestKeyPartBounded(t *testing.T) {
 	if err := m.check(); err == nil {
 		t.Fatalf("a manifest with a key part of %d bytes passed", m.Parts[len(m.Parts)-1].Size)
 	}
+}
+
+// TestNothingConfidentialInClear: the bytes of a backup before its age
+// payload (what anyone holding the file reads without the passphrase)
+// name no evidence file: not its hash, in any spelling, nor a part named
+// by it, since the log seals evidence registrations and so does not say
+// which files the mechanism holds. Nor do they hold a key, the
+// passphrase, or the database's address or password. On PostgreSQL the
+// evidence files are rows of the dump, and one is also kept in DIR/blobs
+// (an instance whose files predate the database's), which the backup
+// lists as parts.
+func TestNothingConfidentialInClear(t *testing.T) {
+	for _, tc := range []struct{ name, db string }{{"sqlite", ""}, {"postgres", "postgres"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			o := instance.Options{}
+			if tc.db != "" {
+				o.DB = pgtest.URL(t)
+			}
+			env := testkit.New(t, o)
+			files, err := env.In.Blobs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hashes []string
+			for _, s := range []string{evidence, "the second photograph, from the north"} {
+				sha, _, _, err := blob.Put(ctx, files, strings.NewReader(s), 1<<20)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hashes = append(hashes, sha)
+			}
+			if tc.db != "" {
+				disk, err := blob.Open(filepath.Join(env.Dir, instance.BlobDir))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sha, _, _, err := blob.Put(ctx, disk, strings.NewReader("a file kept on disk"), 1<<20)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hashes = append(hashes, sha)
+			}
+			env.Submit(t, env.Signers[testkit.MonitorID(1)].Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 1)))
+			env.WaitCheckpoint(t, env.Size())
+			const passphrase = "correct horse battery staple, twice over"
+			rcpt, err := age.NewScryptRecipient(passphrase)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rcpt.SetWorkFactor(10)
+			out := filepath.Join(t.TempDir(), "instance.backup")
+			m, err := Create(ctx, out, Options{Dir: env.Dir, Recipients: []age.Recipient{rcpt}, Encryption: "age, scrypt passphrase"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, want := blobs(m), map[string]int{"": 2, "postgres": 1}[tc.db]; n != want {
+				t.Fatalf("the backup holds %d evidence files as parts", n)
+			}
+			raw, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := bytes.Index(raw, []byte("age-encryption.org/v1\n"))
+			if at < 0 {
+				t.Fatal("no age payload in the backup")
+			}
+			clear := raw[:at]
+			if lines := bytes.Split(bytes.TrimSuffix(clear, []byte("\n")), []byte("\n")); len(lines) != 2 {
+				t.Fatalf("the clear part of the backup is %d lines, not the format line and one of JSON:\n%s", len(lines), clear)
+			}
+			var secrets [][]byte
+			for _, sha := range hashes {
+				sum, _ := hex.DecodeString(sha)
+				secrets = append(secrets, []byte(sha), []byte(strings.ToUpper(sha)), []byte(sha[:16]),
+					[]byte(base64.StdEncoding.EncodeToString(sum)), []byte(base64.RawURLEncoding.EncodeToString(sum)))
+			}
+			secrets = append(secrets, []byte("blobs/"), []byte(passphrase))
+			for _, k := range keyFiles {
+				key, _ := os.ReadFile(filepath.Join(env.Dir, k))
+				secrets = append(secrets, secretPieces(key)...)
+			}
+			if tc.db != "" {
+				secrets = append(secrets, []byte(o.DB))
+				if u, err := url.Parse(o.DB); err == nil {
+					if pw, ok := u.User.Password(); ok {
+						secrets = append(secrets, []byte(pw))
+					}
+					secrets = append(secrets, []byte(u.Query().Get("search_path")))
+				}
+			}
+			for _, s := range secrets {
+				if len(s) > 0 && bytes.Contains(clear, s) {
+					t.Errorf("the backup holds %q in clear:\n%s", s, clear)
+				}
+			}
+			for _, sha := range hashes { // nor, by chance or otherwise, anywhere after
+				if bytes.Contains(raw, []byte(sha)) {
+					t.Errorf("the backup holds the hash %s", sha)
+				}
+			}
+			// What the clear part does say: enough to know which backup this is.
+			for _, want := range []string{m.Origin, m.TreeRoot, m.Store} {
+				if !bytes.Contains(clear, []byte(want)) {
+					t.Errorf("the clear part does not say %q:\n%s", want, clear)
+				}
+			}
+			got, err := Check(ctx, out, []age.Identity{mustScrypt(t, passphrase)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Parts) != len(m.Parts) || blobs(got) != blobs(m) {
+				t.Fatalf("Check read %d parts, %d evidence files; Create wrote %d, %d", len(got.Parts), blobs(got), len(m.Parts), blobs(m))
+			}
+		})
+	}
+}
+
+func mustScrypt(t *testing.T, passphrase string) age.Identity {
+	t.Helper()
+	id, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -38,8 +38,16 @@ type Store interface {
 	// fs.ErrNotExist; a string that is not a SHA-256 is an error too.
 	Open(ctx context.Context, sha string) (File, error)
 	// Remove deletes a kept file (one that its upload turned out not to
-	// need). An absent file is not an error.
+	// need). An absent file is not an error. A store that several
+	// processes share (PostgreSQL's) leaves a file that an upload record
+	// names: another process may have recorded an upload of the same
+	// bytes since this one looked, which its per-process lock cannot see.
 	Remove(ctx context.Context, sha string) error
+	// Kept says whether the file is kept, once any removal of it in
+	// progress has ended. Called after an upload of the file was
+	// recorded, a true answer stays true: a removal that starts later
+	// sees the record and leaves the file.
+	Kept(ctx context.Context, sha string) (bool, error)
 }
 
 // File is a kept file, open for reading: what http.ServeContent serves.
@@ -141,7 +149,9 @@ func SweepStale(dir string) {
 }
 
 // Keep puts a staged file in its store, under its hash; fresh says it was
-// not kept before. It returns once the file is durable.
+// not kept before. It returns once the file is durable. Until Discard, a
+// store that several processes share keeps it again if called again
+// (another process removed the file meanwhile: Store.Kept).
 func (st *Staged) Keep(ctx context.Context) (fresh bool, err error) {
 	return st.keep(ctx, st, st.tmp)
 }
@@ -257,6 +267,19 @@ func (d *Dir) Remove(_ context.Context, sha string) error {
 		return err
 	}
 	return nil
+}
+
+// Kept implements Store. One process keeps a directory's files, and
+// holds a file's lock while it removes it, so no removal is in progress.
+func (d *Dir) Kept(_ context.Context, sha string) (bool, error) {
+	if err := CheckSHA(sha); err != nil {
+		return false, err
+	}
+	_, err := os.Stat(d.path(sha))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Open implements Store.

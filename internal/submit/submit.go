@@ -342,6 +342,19 @@ func (s *Service) keep(ctx context.Context, v policy.Viewer, st *blob.Staged, na
 		}
 		return nil, false, false, err
 	}
+	// Another process over the same database may have taken the file back
+	// (its own upload of these bytes refused) between Keep finding it and
+	// the record: the lock above is this process's only. Kept waits for
+	// such a removal to end; one that starts later sees the record and
+	// leaves the file. If it is gone, it is kept again, from the bytes
+	// staged here.
+	kept, err := s.cfg.Files.Kept(ctx, st.SHA256)
+	if err == nil && !kept {
+		fresh, err = st.Keep(ctx)
+	}
+	if err != nil {
+		return nil, false, false, err
+	}
 	return &File{SHA256: st.SHA256, Size: st.Size, MediaType: mediaType}, fresh, recorded, nil
 }
 

@@ -1,7 +1,7 @@
 // Package blobtest is the conformance suite every blob.Store passes: what
-// is kept reads back whole, by any range; the same bytes are kept once,
-// also when put at once; what is refused (over its limit, not its hash) is
-// not kept.
+// is kept reads back whole, by any range, and Kept says it is there; the
+// same bytes are kept once, also when put at once; what is refused (over
+// its limit, not its hash) or removed is not kept.
 package blobtest
 
 import (
@@ -78,6 +78,9 @@ func put(t *testing.T, s blob.Store, b []byte) (sha string, fresh bool) {
 // readBack opens sha and checks it reads as want, whole.
 func readBack(t *testing.T, s blob.Store, sha string, want []byte) {
 	t.Helper()
+	if ok, err := s.Kept(context.Background(), sha); !ok || err != nil {
+		t.Fatalf("Kept %s = %v %v", sha[:8], ok, err)
+	}
 	f, err := s.Open(context.Background(), sha)
 	if err != nil {
 		t.Fatalf("Open %s: %v", sha[:8], err)
@@ -105,6 +108,9 @@ func absent(t *testing.T, s blob.Store, sha string) {
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Open of an absent file = %v, want fs.ErrNotExist", err)
+	}
+	if ok, err := s.Kept(context.Background(), sha); ok || err != nil {
+		t.Fatalf("Kept of an absent file = %v %v", ok, err)
 	}
 }
 
@@ -222,6 +228,9 @@ func testNotAHash(t *testing.T, s blob.Store) {
 		}
 		if err := s.Remove(ctx, bad); err == nil {
 			t.Errorf("removed %q", bad)
+		}
+		if _, err := s.Kept(ctx, bad); err == nil {
+			t.Errorf("Kept of %q", bad)
 		}
 	}
 	readBack(t, s, sha, []byte("x"))

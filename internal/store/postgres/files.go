@@ -31,6 +31,10 @@ const ChunkSize = 1 << 20
 type Files struct {
 	db    *DB
 	spool string
+	// removing, if set, is called by Remove before it commits a removal;
+	// an error it returns rolls the removal back (tests: what waits for
+	// it).
+	removing func() error
 }
 
 var _ blob.Store = (*Files)(nil)
@@ -146,23 +150,67 @@ func (f *Files) Open(ctx context.Context, sha string) (blob.File, error) {
 }
 
 // Remove implements blob.Store: the file's row and its chunks, in one
-// transaction.
+// transaction, unless an upload record names the file. Several processes
+// share the database, each locking a file's hash only within itself: one
+// may take back a refused upload's file while another records its own
+// upload of the same bytes. The row is locked before the records are
+// looked at, so that a Kept in the other process waits for this
+// transaction and then sees the file gone (and keeps it again), and a
+// record committed before the lock is seen here.
 func (f *Files) Remove(ctx context.Context, sha string) error {
 	if err := blob.CheckSHA(sha); err != nil {
 		return err
 	}
-	tx, err := f.db.pool.Begin(ctx)
+	// Read committed, whatever the server's default: the DELETE must see
+	// what committed while the lock was waited for.
+	tx, err := f.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `DELETE FROM blob_files WHERE sha256 = $1`, sha); err != nil {
+	var one int
+	err = tx.QueryRow(ctx, `SELECT 1 FROM blob_files WHERE sha256 = $1 FOR UPDATE`, sha).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
 		return err
+	}
+	tag, err := tx.Exec(ctx, `DELETE FROM blob_files WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM uploads WHERE sha256 = $1)`, sha)
+	if err != nil || tag.RowsAffected() == 0 {
+		return err // an upload names it: it stays
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM blob_chunks WHERE sha256 = $1`, sha); err != nil {
 		return err
 	}
+	if f.removing != nil {
+		if err := f.removing(); err != nil {
+			return err
+		}
+	}
 	return tx.Commit(ctx)
+}
+
+// Kept implements blob.Store: the file's row, read under a share lock,
+// which waits for a Remove in progress to commit or roll back.
+func (f *Files) Kept(ctx context.Context, sha string) (bool, error) {
+	if err := blob.CheckSHA(sha); err != nil {
+		return false, err
+	}
+	tx, err := f.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(ctx)
+	var one int
+	err = tx.QueryRow(ctx, `SELECT 1 FROM blob_files WHERE sha256 = $1 FOR SHARE`, sha).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
 }
 
 // chunked reads a file of size bytes cut in chunks of chunk bytes (the

@@ -13,12 +13,14 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/truce-mvm/truce/internal/blob"
 	"github.com/truce-mvm/truce/internal/blob/blobtest"
+	"github.com/truce-mvm/truce/internal/store"
 )
 
 // TestFilesConformance runs the blob stores' suite on the database's.
@@ -296,5 +298,131 @@ func TestFilesMemory(t *testing.T) {
 		put.Round(time.Millisecond), 64/put.Seconds(), read.Round(time.Millisecond), 64/read.Seconds(), float64(grew)/(1<<20))
 	if grew > 32<<20 {
 		t.Fatalf("the heap grew by %d MiB for a file of 64 MiB", grew>>20)
+	}
+}
+
+// TestRemoveAcrossProcesses: two handles on one database, as two
+// processes. Remove leaves a file that an upload record names (the other
+// process's upload of the same bytes); and Kept, asked while a removal
+// holds the file's row, waits for it and answers what it did: gone once
+// committed, there once rolled back.
+func TestRemoveAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	db1, u := open(t, Options{Migrate: true})
+	db2, err := Open(ctx, u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	one, err := db1.Files(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := db2.Files(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bytes.Repeat([]byte("a photograph of the crater "), ChunkSize/16)
+	sha, _, _, err := blob.Put(ctx, one, bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := func(s blob.Store) bool {
+		t.Helper()
+		ok, err := s.Kept(ctx, sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	// A record names it: it stays, whole.
+	if err := db2.PutBlob(ctx, store.Blob{SHA256: sha, Size: int64(len(b)), MediaType: "image/jpeg", Name: "crater.jpg", Uploader: "af-liaison", Party: "AF", Uploaded: time.Unix(0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := one.Remove(ctx, sha); err != nil {
+		t.Fatal(err)
+	}
+	if !kept(two) {
+		t.Fatal("Remove took a file an upload record names")
+	}
+	checkChunks(t, db1)
+	if err := db2.DeleteBlob(ctx, sha, "AF"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A removal in progress, committed, then one rolled back.
+	for _, commit := range []bool{true, false} {
+		if !kept(one) {
+			if _, _, _, err := blob.Put(ctx, one, bytes.NewReader(b), int64(len(b))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inside, release := make(chan struct{}), make(chan struct{})
+		released := sync.OnceFunc(func() { close(release) })
+		defer released() // a failure below lets the removal end, so that the handles close
+		one.(*Files).removing = func() error {
+			close(inside)
+			<-release
+			if !commit {
+				return errors.New("rolled back")
+			}
+			return nil
+		}
+		removed := make(chan error, 1)
+		go func() { removed <- one.Remove(ctx, sha) }()
+		<-inside
+		answer := make(chan bool, 1)
+		go func() {
+			ok, err := two.Kept(ctx, sha)
+			if err != nil {
+				t.Error(err)
+			}
+			answer <- ok
+		}()
+		// Kept waits on the row's lock, as the database itself says.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			var waiting int
+			if err := db1.pool.QueryRow(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR SHARE%'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting > 0 {
+				break
+			}
+			select {
+			case ok := <-answer:
+				t.Fatalf("Kept answered %v while a removal held the file", ok)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("Kept is not waiting on the removal's lock")
+			}
+			runtime.Gosched()
+		}
+		released()
+		err := <-removed
+		if ok := <-answer; ok != !commit || (err != nil) == commit {
+			t.Fatalf("a removal (committed: %v, %v): Kept answered %v", commit, err, ok)
+		}
+		one.(*Files).removing = nil
+		checkChunks(t, db1)
+	}
+	if !kept(one) {
+		t.Fatal("the file is not there after the rolled back removal")
+	}
+	readBack := func() []byte {
+		f, err := two.Open(ctx, sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		got, _ := io.ReadAll(f)
+		return got
+	}
+	if !bytes.Equal(readBack(), b) {
+		t.Fatal("the file read back differs")
+	}
+	if _, err := one.Kept(ctx, "not a hash"); err == nil {
+		t.Fatal("Kept of a string that is not a hash")
 	}
 }
