@@ -25,6 +25,7 @@ func cmdBench(e *env, args []string) error {
 	entries := fs.Int("entries", 60000, "entries per run, split between the clients")
 	witnesses := fs.Int("witnesses", 2, "witnesses on loopback that must cosign each published checkpoint")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the runs to this file")
+	db := fs.String("db", "", "a PostgreSQL database (postgres://…) to keep the log in, in a schema made for each run and dropped after; default a SQLite file in a temporary directory")
 	sealed := fs.Bool("sealed", false, "file every allegation for the mechanism only: sealed entries, sent with their openings (the cost of confidentiality)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -52,7 +53,7 @@ func cmdBench(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err := bench.Run(e.ctx, bench.Options{Clients: n, Entries: *entries, Dir: dir, Witnesses: *witnesses, Sealed: *sealed})
+		res, err := bench.Run(e.ctx, bench.Options{Clients: n, Entries: *entries, Dir: dir, Witnesses: *witnesses, Sealed: *sealed, DB: *db})
 		os.RemoveAll(dir)
 		if err != nil {
 			return err
@@ -63,9 +64,17 @@ func cmdBench(e *env, args []string) error {
 		if res.Sealed {
 			what = "sealed entries"
 		}
-		fmt.Fprintf(e.stdout, "%d clients, %s: %.0f entries/s (target ≥ %.0f) · ack p99 %.1f ms · ack → cosigned checkpoint p99 %.0f ms (target ≤ %.0f) · largest WAL %.1f MiB (folded past %.0f MiB) · audit %.0f entries/s (target ≥ %.0f)\n",
-			res.Clients, what, res.EntriesPerS, res.TargetEntriesPerS, res.AckP99Ms, res.CheckpointP99Ms, res.CheckpointTargetMs,
-			res.WALMaxMiB, res.WALLimitMiB, res.AuditEntriesPerS, res.AuditTargetPerS)
+		target := "no target"
+		if res.TargetEntriesPerS > 0 {
+			target = fmt.Sprintf("target ≥ %.0f", res.TargetEntriesPerS)
+		}
+		wal := ""
+		if res.WALLimitMiB > 0 {
+			wal = fmt.Sprintf(" · largest WAL %.1f MiB (folded past %.0f MiB)", res.WALMaxMiB, res.WALLimitMiB)
+		}
+		fmt.Fprintf(e.stdout, "%s, %d clients, %s: %.0f entries/s (%s) · ack p99 %.1f ms · ack → cosigned checkpoint p99 %.0f ms (target ≤ %.0f)%s · audit %.0f entries/s (target ≥ %.0f)\n",
+			res.Store, res.Clients, what, res.EntriesPerS, target, res.AckP99Ms, res.CheckpointP99Ms, res.CheckpointTargetMs,
+			wal, res.AuditEntriesPerS, res.AuditTargetPerS)
 	}
 	return nil
 }
