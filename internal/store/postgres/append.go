@@ -50,48 +50,69 @@ func queueBundles(q *pgx.Batch, bundles []tlog.TileData, stored []int) {
 	q.Queue(`INSERT INTO bundles (n, first, data) SELECT * FROM unnest($1::INT8[], $2::INT8[], $3::BYTEA[])`, ns, firsts, data)
 }
 
-// queueRecords upserts recs, a record new to the store taking the next
-// seq after last, with their search rows and the keys they are found by.
-// The search rows take the record's seq from the upsert's own RETURNING (a
-// record already stored keeps the seq it has), not from a read of the
-// records table, whose plan a server may choose badly while the table is
-// young and keep (an index scan of every record of the type, per row).
-func queueRecords(q *pgx.Batch, recs []truce.Record, last int64) {
-	if len(recs) == 0 {
-		return
-	}
+// recordRows are a batch's records as the columns of their rows, with
+// their search rows and the keys they are found by: all that does not
+// depend on what the store holds, worked out while the tree's lock is
+// being taken.
+type recordRows struct {
+	types, ids, parties, againsts, categories, statuses []string
+	members, parents, visibilities, owners              []string
+	froms, tos, createds, updateds                      []int64
+	lats, lons                                          []*float64
+	docs                                                [][]byte
+
+	sTypes, sIDs, titles, bodies, words []string
+	kTypes, kIDs, kFields, kValues      []string
+	kCreated                            []int64
+	dTypes, dIDs, dFields               []string
+}
+
+func newRecordRows(recs []truce.Record) *recordRows {
 	recs = lastOfEach(recs)
 	n := len(recs)
-	var (
-		types, ids, parties, againsts, categories, statuses = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		members, parents, visibilities, owners              = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		seqs, froms, tos, createds, updateds                = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		lats, lons                                          = make([]*float64, n), make([]*float64, n)
-		docs                                                = make([][]byte, n)
-
-		sTypes, sIDs, titles, bodies, words []string
-		kTypes, kIDs, kFields, kValues      []string
-		kCreated                            []int64
-		dTypes, dIDs, dFields               []string
-	)
-	for i, r := range recs {
-		types[i], ids[i], seqs[i] = r.Type, r.ID, last+int64(i)+1
-		parties[i], againsts[i], categories[i], statuses[i] = r.Party, r.Against, r.Category, r.Status
-		members[i], parents[i], visibilities[i], owners[i] = r.Member, r.Parent, string(r.Visibility), r.Owner
-		froms[i], tos[i], lats[i], lons[i] = r.From, r.To, r.Lat, r.Lon
-		createds[i], updateds[i], docs[i] = r.Created, r.Updated, r.Doc
-		if title, body, ok := store.SearchText(r.Type, r.Doc); ok {
-			sTypes, sIDs, titles, bodies = append(sTypes, r.Type), append(sIDs, r.ID), append(titles, title), append(bodies, body)
-			words = append(words, strings.Join(indexWords(title+"\n"+body), " "))
+	r := &recordRows{
+		types: make([]string, n), ids: make([]string, n), parties: make([]string, n), againsts: make([]string, n),
+		categories: make([]string, n), statuses: make([]string, n), members: make([]string, n), parents: make([]string, n),
+		visibilities: make([]string, n), owners: make([]string, n),
+		froms: make([]int64, n), tos: make([]int64, n), createds: make([]int64, n), updateds: make([]int64, n),
+		lats: make([]*float64, n), lons: make([]*float64, n), docs: make([][]byte, n),
+		sTypes: []string{}, sIDs: []string{}, titles: []string{}, bodies: []string{}, words: []string{},
+	}
+	for i, rec := range recs {
+		r.types[i], r.ids[i] = rec.Type, rec.ID
+		r.parties[i], r.againsts[i], r.categories[i], r.statuses[i] = rec.Party, rec.Against, rec.Category, rec.Status
+		r.members[i], r.parents[i], r.visibilities[i], r.owners[i] = rec.Member, rec.Parent, string(rec.Visibility), rec.Owner
+		r.froms[i], r.tos[i], r.lats[i], r.lons[i] = rec.From, rec.To, rec.Lat, rec.Lon
+		r.createds[i], r.updateds[i], r.docs[i] = rec.Created, rec.Updated, rec.Doc
+		if title, body, ok := store.SearchText(rec.Type, rec.Doc); ok {
+			r.sTypes, r.sIDs, r.titles, r.bodies = append(r.sTypes, rec.Type), append(r.sIDs, rec.ID), append(r.titles, title), append(r.bodies, body)
+			r.words = append(r.words, strings.Join(indexWords(title+"\n"+body), " "))
 		}
-		for _, f := range store.Findable[r.Type] {
-			if v, ok := docField(r.Doc, f); ok {
-				kTypes, kIDs, kFields, kValues = append(kTypes, r.Type), append(kIDs, r.ID), append(kFields, f), append(kValues, v)
-				kCreated = append(kCreated, r.Created)
+		for _, f := range store.Findable[rec.Type] {
+			if v, ok := docField(rec.Doc, f); ok {
+				r.kTypes, r.kIDs, r.kFields, r.kValues = append(r.kTypes, rec.Type), append(r.kIDs, rec.ID), append(r.kFields, f), append(r.kValues, v)
+				r.kCreated = append(r.kCreated, rec.Created)
 			} else {
-				dTypes, dIDs, dFields = append(dTypes, r.Type), append(dIDs, r.ID), append(dFields, f)
+				r.dTypes, r.dIDs, r.dFields = append(r.dTypes, rec.Type), append(r.dIDs, rec.ID), append(r.dFields, f)
 			}
 		}
+	}
+	return r
+}
+
+// queueRecords upserts the records, a record new to the store taking the
+// next seq after last, with their search rows and keys. The search rows
+// take the record's seq from the upsert's own RETURNING (a record already
+// stored keeps the seq it has), not from a read of the records table,
+// whose plan a server may choose badly while the table is young and keep
+// (an index scan of every record of the type, per row).
+func queueRecords(q *pgx.Batch, r *recordRows, last int64) {
+	if len(r.types) == 0 {
+		return
+	}
+	seqs := make([]int64, len(r.types))
+	for i := range seqs {
+		seqs[i] = last + int64(i) + 1
 	}
 	q.Queue(`WITH r AS (
 			INSERT INTO records (type, id, seq, party, against, category, status, member, parent, visibility, owner, t_from, t_to, lat, lon, created, updated, doc)
@@ -108,17 +129,18 @@ func queueRecords(q *pgx.Batch, recs []truce.Record, last int64) {
 		FROM unnest($19::TEXT[], $20::TEXT[], $21::TEXT[], $22::TEXT[], $23::TEXT[]) AS u (type, id, title, body, words)
 		JOIN r ON r.type = u.type AND r.id = u.id
 		ON CONFLICT (seq) DO UPDATE SET title = excluded.title, body = excluded.body, words = excluded.words`,
-		types, ids, seqs, parties, againsts, categories, statuses, members, parents, visibilities, owners, froms, tos, lats, lons, createds, updateds, docs,
-		nonNil(sTypes), nonNil(sIDs), nonNil(titles), nonNil(bodies), nonNil(words))
-	if len(kTypes) > 0 {
+		r.types, r.ids, seqs, r.parties, r.againsts, r.categories, r.statuses, r.members, r.parents, r.visibilities, r.owners,
+		r.froms, r.tos, r.lats, r.lons, r.createds, r.updateds, r.docs,
+		r.sTypes, r.sIDs, r.titles, r.bodies, r.words)
+	if len(r.kTypes) > 0 {
 		// A record's creation is the index of the entry that created it,
 		// the same in the batch as in the store.
 		q.Queue(`INSERT INTO record_keys (type, id, field, value, created)
 			SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::INT8[])
-			ON CONFLICT (type, id, field) DO UPDATE SET value = excluded.value`, kTypes, kIDs, kFields, kValues, kCreated)
+			ON CONFLICT (type, id, field) DO UPDATE SET value = excluded.value`, r.kTypes, r.kIDs, r.kFields, r.kValues, r.kCreated)
 	}
-	if len(dTypes) > 0 {
-		q.Queue(`DELETE FROM record_keys WHERE (type, id, field) IN (SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[]))`, dTypes, dIDs, dFields)
+	if len(r.dTypes) > 0 {
+		q.Queue(`DELETE FROM record_keys WHERE (type, id, field) IN (SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[]))`, r.dTypes, r.dIDs, r.dFields)
 	}
 }
 
@@ -170,13 +192,4 @@ func queueSealed(q *pgx.Batch, xs []store.Sealed) {
 	q.Queue(`INSERT INTO sealed (commitment, idx, salt, content, body, rtype, rid)
 		SELECT * FROM unnest($1::TEXT[], $2::INT8[], $3::BYTEA[], $4::BYTEA[], $5::BOOL[], $6::TEXT[], $7::TEXT[])`,
 		commitments, idxs, salts, contents, bodies, rtypes, rids)
-}
-
-// nonNil is s, or an empty array rather than NULL when s is nil: unnest
-// of NULL is no rows too, but an empty array says what is meant.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -246,6 +246,10 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if len(b.Bundles) != len(b.BundleFrom) {
 		return fmt.Errorf("batch has %d bundles and %d offsets", len(b.Bundles), len(b.BundleFrom))
 	}
+	// The records' rows are worked out (their search text above all)
+	// while the lock is taken, off the path every batch waits on.
+	rows := make(chan *recordRows, 1)
+	go func() { rows <- newRecordRows(b.Records) }()
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -281,7 +285,7 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if err := db.step("bundles"); err != nil {
 		return err
 	}
-	queueRecords(q, b.Records, seq)
+	queueRecords(q, <-rows, seq)
 	if err := db.step("records"); err != nil {
 		return err
 	}
