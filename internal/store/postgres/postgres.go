@@ -250,32 +250,48 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	// while the lock is taken, off the path every batch waits on.
 	rows := make(chan *recordRows, 1)
 	go func() { rows <- newRecordRows(b.Records) }()
-	tx, err := db.pool.Begin(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
-	if err := db.step("begin"); err != nil {
-		return err
-	}
+	// A connection given back inside a transaction (the rollback below
+	// failed) is closed by the pool, which ends the transaction.
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed {
+			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 	// The lock first, then what it guards, each its own statement: under
 	// read committed a statement that waited for the lock re-reads only
 	// the locked row, and would see the records as they were before the
-	// writer it waited for committed.
-	var stored, seq int64
-	if err := tx.QueryRow(ctx, `SELECT size FROM tree WHERE id = 1 FOR UPDATE`).Scan(&stored); err != nil {
+	// writer it waited for committed. They go to the server together,
+	// with the transaction's start, in one round trip: it runs them one
+	// after another, so the reads after the lock still begin once it is
+	// held.
+	var stored, seq, term int64
+	q := &pgx.Batch{}
+	q.Queue(`BEGIN`)
+	q.Queue(`SELECT size FROM tree WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error { return r.Scan(&stored) })
+	q.Queue(fenceQuery).QueryRow(func(r pgx.Row) error { return r.Scan(&term) })
+	q.Queue(`SELECT COALESCE(MAX(seq), 0) FROM records`).QueryRow(func(r pgx.Row) error { return r.Scan(&seq) })
+	if err := conn.SendBatch(ctx, q).Close(); err != nil {
 		return err
 	}
-	if err := db.fence(ctx, tx); err != nil {
+	if err := db.step("begin"); err != nil {
 		return err
 	}
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM records`).Scan(&seq); err != nil {
+	if err := db.fence(term); err != nil {
 		return err
 	}
 	if b.Start != stored || b.Size <= b.Start {
 		return fmt.Errorf("batch from %d to %d does not extend the stored tree of size %d", b.Start, b.Size, stored)
 	}
-	q := &pgx.Batch{}
+	// The writes, then the commit, in a second round trip: a write that
+	// fails makes the server skip the rest, the commit with them, and the
+	// transaction is rolled back.
+	q = &pgx.Batch{}
 	q.Queue(`UPDATE tree SET size = $1, root = $2 WHERE id = 1`, b.Size, b.Root[:])
 	queueTiles(q, b.Tiles)
 	if err := db.step("tiles"); err != nil {
@@ -300,12 +316,11 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if err := db.step("checkpoint"); err != nil {
 		return err
 	}
-	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+	q.Queue(`COMMIT`)
+	if err := conn.SendBatch(ctx, q).Close(); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
+	committed = true
 	return db.step("commit")
 }
 
