@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,9 @@ type ScaleOptions struct {
 	Logger    *slog.Logger
 	// Progress, if set, is given each step's figures as they are taken.
 	Progress func(ScaleStep)
+	// HeapProfile, if set, is given a heap profile at the end: what the
+	// server holds in memory, by where it was allocated.
+	HeapProfile io.Writer
 }
 
 // ScaleStep is what the log does at one size.
@@ -89,7 +93,8 @@ type ScaleResult struct {
 	// The process's memory at the end: the server's, with the idle load
 	// generator beside it.
 	HeapMiB    float64 `json:"heap_mib"`
-	RSSMiB     float64 `json:"rss_mib"`
+	GoSysMiB   float64 `json:"go_sys_mib"` // all the Go runtime holds from the system
+	RSSMiB     float64 `json:"rss_mib"`    // resident: the Go runtime's, and what is allocated outside it (SQLite's page caches)
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
 	Errors     int     `json:"errors"`
 }
@@ -226,7 +231,15 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleResult, error) {
 	}
 	res.BytesPerEntry = float64(res.DiskBytes) / float64(res.Entries)
 	res.HeapMiB = heapMiB()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	res.GoSysMiB = float64(m.Sys) / (1 << 20)
 	res.RSSMiB, res.PeakRSSMiB = rss()
+	if o.HeapProfile != nil {
+		if err := pprof.WriteHeapProfile(o.HeapProfile); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

@@ -97,6 +97,7 @@ func cmdBenchScale(e *env, args []string) error {
 	db := fs.String("db", "", "a PostgreSQL database (postgres://…) to keep the log in, in a schema made for the run and dropped after; default a SQLite file in a temporary directory")
 	against := fs.String("against", "", "a file holding the JSON line of an earlier run (on SQLite) to print each figure next to")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memprofile := fs.String("memprofile", "", "write a heap profile at the end of the run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -132,6 +133,15 @@ func cmdBenchScale(e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var heap io.Writer
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		heap = f
+	}
 	dir, err := os.MkdirTemp("", "truce-scale-")
 	if err != nil {
 		return err
@@ -145,7 +155,7 @@ func cmdBenchScale(e *env, args []string) error {
 		return " (" + base.Store + ": " + f(base) + ")"
 	}
 	res, err := bench.RunScale(e.ctx, bench.ScaleOptions{Entries: *entries, Clients: *clients, Reports: *reports, Probes: *probes,
-		Witnesses: *witnesses, Dir: dir, DB: *db, Progress: func(st bench.ScaleStep) {
+		Witnesses: *witnesses, Dir: dir, DB: *db, HeapProfile: heap, Progress: func(st bench.ScaleStep) {
 			var at string
 			if base != nil {
 				for _, b := range base.Steps {
@@ -178,8 +188,8 @@ func cmdBenchScale(e *env, args []string) error {
 		}), strings.Join(by, ", "))
 	fmt.Fprintf(e.stdout, "disk: %.0f bytes per entry, %.1f MiB in all%s\n", res.BytesPerEntry, float64(res.DiskBytes)/(1<<20),
 		than(func(b *bench.ScaleResult) string { return fmt.Sprintf("%.0f bytes per entry", b.BytesPerEntry) }))
-	fmt.Fprintf(e.stdout, "memory at the end: heap %.0f MiB, resident %.0f MiB (peak %.0f MiB), server and idle clients in one process%s\n",
-		res.HeapMiB, res.RSSMiB, res.PeakRSSMiB, than(func(b *bench.ScaleResult) string {
+	fmt.Fprintf(e.stdout, "memory at the end: heap %.0f MiB live, %.0f MiB held by the Go runtime, resident %.0f MiB (peak %.0f MiB), server and idle clients in one process%s\n",
+		res.HeapMiB, res.GoSysMiB, res.RSSMiB, res.PeakRSSMiB, than(func(b *bench.ScaleResult) string {
 			return fmt.Sprintf("heap %.0f MiB, resident %.0f MiB at %d entries", b.HeapMiB, b.RSSMiB, b.Entries)
 		}))
 	return nil
