@@ -45,7 +45,7 @@ func benchScale(t *testing.T, store string, args ...string) string {
 	if code != 0 {
 		t.Fatalf("bench scale %v = %d\n%s\n%s", args, code, out, errOut)
 	}
-	steps := regexp.MustCompile(`(?m)^at (\d+) entries: (\S+) entries/s over this step · inclusion proof p99 (\S+) ms, consistency proof p99 (\S+) ms \(target ≤ 2\) · heap (\S+) MiB`).FindAllStringSubmatch(out, -1)
+	steps := regexp.MustCompile(`(?m)^at (\d+) entries: (\S+) entries/s over this step · inclusion proof p99 (\S+) ms, consistency proof p99 (\S+) ms \(target ≤ 2\) · heap (\S+) MiB \(Go runtime (\S+) MiB\)`).FindAllStringSubmatch(out, -1)
 	if len(steps) != 2 {
 		t.Fatalf("want 2 steps printed as the log grows, got %d:\n%s", len(steps), out)
 	}

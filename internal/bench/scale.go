@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -60,6 +61,7 @@ type ScaleStep struct {
 	InclusionP99Ms   float64 `json:"inclusion_p99_ms"`   // GET /log/proof/inclusion at the published size
 	ConsistencyP99Ms float64 `json:"consistency_p99_ms"` // GET /log/proof/consistency to the published size
 	HeapMiB          float64 `json:"heap_mib"`           // the Go heap in use after a collection
+	GoSysMiB         float64 `json:"go_sys_mib"`         // all the Go runtime holds from the system
 }
 
 // ScaleResult is a scale run's figures, printed as one JSON line.
@@ -94,7 +96,7 @@ type ScaleResult struct {
 	// generator beside it.
 	HeapMiB    float64 `json:"heap_mib"`
 	GoSysMiB   float64 `json:"go_sys_mib"` // all the Go runtime holds from the system
-	RSSMiB     float64 `json:"rss_mib"`    // resident: the Go runtime's, and what is allocated outside it (SQLite's page caches)
+	RSSMiB     float64 `json:"rss_mib"`    // resident, once the runtime gave back what it does not use: the Go heap and what is allocated outside it (SQLite's page caches)
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
 	Errors     int     `json:"errors"`
 }
@@ -192,7 +194,7 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleResult, error) {
 		if st.InclusionP99Ms, st.ConsistencyP99Ms, err = proofs(hc, rg, rng, o.Probes, size); err != nil {
 			return nil, err
 		}
-		st.HeapMiB = heapMiB()
+		st.HeapMiB, st.GoSysMiB = heapMiB(), goSysMiB()
 		res.Steps = append(res.Steps, st)
 		if o.Progress != nil {
 			o.Progress(st)
@@ -230,10 +232,10 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleResult, error) {
 		return nil, err
 	}
 	res.BytesPerEntry = float64(res.DiskBytes) / float64(res.Entries)
-	res.HeapMiB = heapMiB()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	res.GoSysMiB = float64(m.Sys) / (1 << 20)
+	res.HeapMiB, res.GoSysMiB = heapMiB(), goSysMiB()
+	// Resident once the runtime has given back what it no longer uses:
+	// what the server keeps; the peak says what it took on the way.
+	debug.FreeOSMemory()
 	res.RSSMiB, res.PeakRSSMiB = rss()
 	if o.HeapProfile != nil {
 		if err := pprof.WriteHeapProfile(o.HeapProfile); err != nil {
@@ -390,6 +392,13 @@ func heapMiB() float64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return float64(m.HeapAlloc) / (1 << 20)
+}
+
+// goSysMiB is all the memory the Go runtime holds from the system.
+func goSysMiB() float64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.Sys) / (1 << 20)
 }
 
 // rss reads the process's resident memory, now and at its peak, from

@@ -164,8 +164,8 @@ func cmdBenchScale(e *env, args []string) error {
 					}
 				}
 			}
-			fmt.Fprintf(e.stdout, "at %d entries: %.0f entries/s over this step · inclusion proof p99 %.2f ms, consistency proof p99 %.2f ms (target ≤ %d) · heap %.0f MiB%s\n",
-				st.Size, st.EntriesPerS, st.InclusionP99Ms, st.ConsistencyP99Ms, 2, st.HeapMiB, at)
+			fmt.Fprintf(e.stdout, "at %d entries: %.0f entries/s over this step · inclusion proof p99 %.2f ms, consistency proof p99 %.2f ms (target ≤ %d) · heap %.0f MiB (Go runtime %.0f MiB)%s\n",
+				st.Size, st.EntriesPerS, st.InclusionP99Ms, st.ConsistencyP99Ms, 2, st.HeapMiB, st.GoSysMiB, at)
 		}})
 	if err != nil {
 		return err
@@ -188,7 +188,7 @@ func cmdBenchScale(e *env, args []string) error {
 		}), strings.Join(by, ", "))
 	fmt.Fprintf(e.stdout, "disk: %.0f bytes per entry, %.1f MiB in all%s\n", res.BytesPerEntry, float64(res.DiskBytes)/(1<<20),
 		than(func(b *bench.ScaleResult) string { return fmt.Sprintf("%.0f bytes per entry", b.BytesPerEntry) }))
-	fmt.Fprintf(e.stdout, "memory at the end: heap %.0f MiB live, %.0f MiB held by the Go runtime, resident %.0f MiB (peak %.0f MiB), server and idle clients in one process%s\n",
+	fmt.Fprintf(e.stdout, "memory at the end: heap %.0f MiB live, %.0f MiB held by the Go runtime, resident %.0f MiB once it gave back what it does not use (peak %.0f MiB), server and idle clients in one process%s\n",
 		res.HeapMiB, res.GoSysMiB, res.RSSMiB, res.PeakRSSMiB, than(func(b *bench.ScaleResult) string {
 			return fmt.Sprintf("heap %.0f MiB, resident %.0f MiB at %d entries", b.HeapMiB, b.RSSMiB, b.Entries)
 		}))
