@@ -29,23 +29,19 @@ func queueTiles(q *pgx.Batch, tiles []tlog.TileData) {
 		ON CONFLICT (level, n) DO UPDATE SET data = excluded.data`, levels, ns, data)
 }
 
+// queueBundles appends each bundle's new bytes as a fragment. A bundle
+// that fills keeps its fragments rather than being written again whole
+// (as SQLite's store does): rewriting 256 entries, compressed and split
+// again into TOAST chunks, doubled the bytes a batch wrote for its
+// entries; a full bundle is read as its fragments in one range scan, and
+// the server's cache of full tiles keeps it after.
 func queueBundles(q *pgx.Batch, bundles []tlog.TileData, stored []int) {
 	if len(bundles) == 0 {
 		return
 	}
-	var full, ns, firsts []int64
-	var data [][]byte
+	ns, firsts, data := make([]int64, len(bundles)), make([]int64, len(bundles)), make([][]byte, len(bundles))
 	for i, t := range bundles {
-		from := stored[i]
-		if t.Tile.W == tlog.TileWidth && from > 0 {
-			// The bundle is full: one row replaces its fragments.
-			full = append(full, t.Tile.N)
-			from = 0
-		}
-		ns, firsts, data = append(ns, t.Tile.N), append(firsts, int64(from)), append(data, t.Data[from:])
-	}
-	if len(full) > 0 {
-		q.Queue(`DELETE FROM bundles WHERE n = ANY($1::INT8[])`, full)
+		ns[i], firsts[i], data[i] = t.Tile.N, int64(stored[i]), t.Data[stored[i]:]
 	}
 	q.Queue(`INSERT INTO bundles (n, first, data) SELECT * FROM unnest($1::INT8[], $2::INT8[], $3::BYTEA[])`, ns, firsts, data)
 }
