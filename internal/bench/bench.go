@@ -40,14 +40,22 @@ import (
 	"github.com/truce-mvm/truce/internal/witness"
 )
 
-// Targets for a 2-core machine (docs/performance.md).
-var targets = map[int]float64{64: 5000, 512: 9000}
+// Targets for a 2-core machine (docs/performance.md): on SQLite, and on
+// PostgreSQL running on the same machine.
+var (
+	targets   = map[int]float64{64: 5000, 512: 9000}
+	pgTargets = map[int]float64{64: 3000}
+)
 
-const checkpointTargetMs = 250
+const (
+	checkpointTargetMs   = 250
+	pgCheckpointTargetMs = 500
+)
 
 // Result is one run's figures, printed as one JSON line.
 type Result struct {
 	Clients            int     `json:"clients"`
+	Store              string  `json:"store"`  // sqlite, or postgresql with the server's version and durability settings
 	Sealed             bool    `json:"sealed"` // every filing kept within the mechanism: a sealed entry and its opening
 	Entries            int     `json:"entries"`
 	Seconds            float64 `json:"seconds"`
@@ -87,6 +95,9 @@ type Options struct {
 	// sealed entry, sent with its opening, which the server checks and
 	// keeps beside the log — the cost of confidentiality.
 	Sealed bool
+	// DB, if set, is a PostgreSQL database (postgres://…) to keep the log
+	// in: the run makes a schema of its own there and drops it after.
+	DB     string
 	Logger *slog.Logger
 }
 
@@ -95,103 +106,33 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	res := &Result{Clients: o.Clients, Sealed: o.Sealed, TargetEntriesPerS: targets[o.Clients], CheckpointTargetMs: checkpointTargetMs, Witnesses: o.Witnesses,
+	res := &Result{Clients: o.Clients, Store: "sqlite", Sealed: o.Sealed, TargetEntriesPerS: targets[o.Clients], CheckpointTargetMs: checkpointTargetMs, Witnesses: o.Witnesses,
 		Cores: runtime.GOMAXPROCS(0), Peer: "Tessera POSIX in-process here: ~3,500/s (64 writers), ~9,100/s (512, Ed25519 checks), checkpoint p99 0.12-0.16 s"}
+	if o.DB != "" {
+		db, drop, err := freshSchema(ctx, o.DB)
+		if err != nil {
+			return nil, err
+		}
+		defer drop()
+		if res.Store, err = describeServer(ctx, db); err != nil {
+			return nil, err
+		}
+		o.DB = db
+		res.TargetEntriesPerS, res.CheckpointTargetMs = pgTargets[o.Clients], pgCheckpointTargetMs
+	}
 	res.Ed25519VerifyPerS, res.FastVerifyPerS = ed25519Rate()
-
-	ag, err := demo.Agreement()
+	rg, err := newRig(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]*entry.PrivateKey, o.Clients)
-	var members []instance.Member
-	for i := range keys {
-		id := fmt.Sprintf("bench-%04d", i)
-		if keys[i], err = entry.GenerateKey(id); err != nil {
-			return nil, err
-		}
-		members = append(members, instance.Member{ID: id, Name: "Bench monitor " + id, Role: truce.RoleMonitor,
-			Party: truce.Mechanism, PublicKeys: []string{keys[i].PublicKey()}})
-	}
-	const origin = "bench.truce.example/log"
-	if err := instance.Init(ctx, o.Dir, instance.InitOptions{Origin: origin, Name: "bench", Agreement: ag, Members: members}); err != nil {
-		return nil, err
-	}
-	in, err := instance.Open(ctx, o.Dir, instance.Options{Logger: o.Logger})
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	tokens := make([]string, o.Clients)
-	for i, m := range members {
-		if tokens[i], _, err = auth.IssueToken(ctx, in.Store, auth.TokenSpec{Member: m.ID, Name: "bench"}, time.Now()); err != nil {
-			return nil, err
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	// One address and few members send everything: no rate limits here.
-	limits := gate.DefaultLimits()
-	limits.MemberRate, limits.AddressRate = 0, 0
-	pub, stopWitnesses, err := startWitnesses(ctx, in, o)
-	if err != nil {
-		return nil, err
-	}
-	defer stopWitnesses()
-	published := func() int64 {
-		if pub != nil {
-			if p := pub.Published(); p != nil {
-				return p.Size
-			}
-			return 0
-		}
-		if cp := in.Seq.Checkpoint(); cp != nil {
-			return cp.Size
-		}
-		return 0
-	}
-	served, err := server.New(in, server.Options{Witnesses: pub, Limits: limits, Logger: o.Logger})
-	if err != nil {
-		return nil, err
-	}
-	srv := api.NewHTTPServer("", served.Handler)
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	defer rg.close()
+	in, base, tokens, published := rg.in, rg.base, rg.tokens, rg.published
 
 	// Clients sign on their own machines: sign everything, and write the
 	// requests out, before the clock starts.
 	per := max(1, o.Entries/o.Clients)
-	bodies := make([][][]byte, o.Clients)
+	bodies := rg.sign(0, per, o.Sealed)
 	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := w; c < o.Clients; c += runtime.GOMAXPROCS(0) {
-				for s := 1; s <= per; s++ {
-					f := filing(c*per + s)
-					if o.Sealed {
-						f.Visibility = truce.Internal
-					}
-					env, opening, err := sequencer.SignSealing(rules.KindAllegationFiled, origin, members[c].ID, uint64(s), time.Now(), f, keys[c], nothingYet)
-					if err != nil {
-						panic(err)
-					}
-					var b []byte
-					if opening != nil {
-						b, _ = json.Marshal(map[string]any{"envelope": env, "opening": opening})
-					} else {
-						b, _ = json.Marshal(env)
-					}
-					bodies[c] = append(bodies[c], request(base, tokens[c], b))
-				}
-			}
-		}()
-	}
-	wg.Wait()
 
 	tr := &http.Transport{MaxIdleConns: o.Clients + 8, MaxIdleConnsPerHost: o.Clients + 8, DisableCompression: true}
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
@@ -229,7 +170,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	errs := make([]int, o.Clients)
 	conns := make([]*conn, o.Clients)
 	for c := range conns {
-		if conns[c], err = dial(ln.Addr().String()); err != nil {
+		if conns[c], err = dial(rg.addr); err != nil {
 			return nil, err
 		}
 		defer conns[c].Close()
@@ -307,6 +248,151 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.AuditEntriesPerS = float64(r.Size) / time.Since(t0).Seconds()
 	res.AuditRecords = r.Records
 	return res, nil
+}
+
+// rig is a fresh instance served on loopback: members who file
+// allegations, each with its key and a token, a party's liaison who reads,
+// and the witnesses that cosign its checkpoints.
+type rig struct {
+	o       Options
+	in      *instance.Instance
+	addr    string // host:port
+	base    string // http://host:port
+	keys    []*entry.PrivateKey
+	members []instance.Member
+	tokens  []string
+	liaison string // the token of a party's liaison, to read as a party does
+	pub     *witness.Publisher
+	closers []func()
+}
+
+const origin = "bench.truce.example/log"
+
+// newRig creates the instance in o.Dir (its log in o.DB if set) with
+// o.Clients filing members, and serves it.
+func newRig(ctx context.Context, o Options) (_ *rig, err error) {
+	r := &rig{o: o}
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
+	ag, err := demo.Agreement()
+	if err != nil {
+		return nil, err
+	}
+	r.keys = make([]*entry.PrivateKey, o.Clients)
+	for i := range r.keys {
+		id := fmt.Sprintf("bench-%04d", i)
+		if r.keys[i], err = entry.GenerateKey(id); err != nil {
+			return nil, err
+		}
+		r.members = append(r.members, instance.Member{ID: id, Name: "Bench monitor " + id, Role: truce.RoleMonitor,
+			Party: truce.Mechanism, PublicKeys: []string{r.keys[i].PublicKey()}})
+	}
+	lk, err := entry.GenerateKey("bench-liaison")
+	if err != nil {
+		return nil, err
+	}
+	liaison := instance.Member{ID: "bench-liaison", Name: "Bench liaison", Role: truce.RoleLiaison, Party: "PK", PublicKeys: []string{lk.PublicKey()}}
+	if err := instance.Init(ctx, o.Dir, instance.InitOptions{Origin: origin, Name: "bench", Agreement: ag, Members: append(r.members, liaison), DB: o.DB}); err != nil {
+		return nil, err
+	}
+	if r.in, err = instance.Open(ctx, o.Dir, instance.Options{Logger: o.Logger, DB: o.DB}); err != nil {
+		return nil, err
+	}
+	r.closers = append(r.closers, func() { r.in.Close() })
+	for _, m := range append(r.members, liaison) {
+		tok, _, err := auth.IssueToken(ctx, r.in.Store, auth.TokenSpec{Member: m.ID, Name: "bench"}, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		r.tokens = append(r.tokens, tok)
+	}
+	r.tokens, r.liaison = r.tokens[:len(r.members)], r.tokens[len(r.members)]
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	// One address and few members send everything: no rate limits here.
+	limits := gate.DefaultLimits()
+	limits.MemberRate, limits.AddressRate = 0, 0
+	pub, stopWitnesses, err := startWitnesses(ctx, r.in, o)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	r.pub = pub
+	r.closers = append(r.closers, stopWitnesses)
+	served, err := server.New(r.in, server.Options{Witnesses: pub, Limits: limits, Logger: o.Logger})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := api.NewHTTPServer("", served.Handler)
+	go srv.Serve(ln)
+	r.closers = append(r.closers, func() { srv.Close() })
+	r.addr = ln.Addr().String()
+	r.base = "http://" + r.addr
+	return r, nil
+}
+
+// close stops what newRig started, the last first.
+func (r *rig) close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+	r.closers = nil
+}
+
+// published is the size of the newest published checkpoint: cosigned by
+// every witness, if there are any.
+func (r *rig) published() int64 {
+	if r.pub != nil {
+		if p := r.pub.Published(); p != nil {
+			return p.Size
+		}
+		return 0
+	}
+	if cp := r.in.Seq.Checkpoint(); cp != nil {
+		return cp.Size
+	}
+	return 0
+}
+
+// sign signs per allegations for each member, at the member's seqs after
+// done, and writes out each one's request: a client signs on its own
+// machine, so this is not part of what is measured.
+func (r *rig) sign(done, per int, sealed bool) [][][]byte {
+	bodies := make([][][]byte, len(r.members))
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := w; c < len(r.members); c += runtime.GOMAXPROCS(0) {
+				for s := done + 1; s <= done+per; s++ {
+					f := filing((s-1)*len(r.members) + c)
+					if sealed {
+						f.Visibility = truce.Internal
+					}
+					env, opening, err := sequencer.SignSealing(rules.KindAllegationFiled, origin, r.members[c].ID, uint64(s), time.Now(), f, r.keys[c], nothingYet)
+					if err != nil {
+						panic(err)
+					}
+					var b []byte
+					if opening != nil {
+						b, _ = json.Marshal(map[string]any{"envelope": env, "opening": opening})
+					} else {
+						b, _ = json.Marshal(env)
+					}
+					bodies[c] = append(bodies[c], request(r.base, r.tokens[c], b))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return bodies
 }
 
 // nothingYet is a client's view of a fresh log: a filing is sealed or not

@@ -56,7 +56,7 @@ func init() {
 		{"restore", "--in FILE --data NEWDIR [--db URL] (--passphrase-file F | --identity F) [--check]", "restore a backup into a new data directory (and an empty PostgreSQL schema, for a PostgreSQL backup), checking every part and the log against the manifest", cmdRestore},
 		{"export-log", "--data DIR [--db URL] --out DIR2", "write the whole log as C2SP tlog-tiles files (checkpoint, tile/…) that any static web server can serve as a mirror", cmdExportLog},
 		{"audit", "--log URL [--state DIR] [--follow] [--token T] [--log-key VKEY] [--witness-key VKEY...]", "check a log over HTTP as a party would: tiles, checkpoints and cosignatures, signatures, rules, and the API against the log", cmdAudit},
-		{"bench", "[--clients 64,512] [--entries N] [--sealed] | extract --dataset DIR | claims --dataset DIR", "measure durable entries/s over HTTP on a fresh instance; or score article extraction, or claim extraction", cmdBench},
+		{"bench", "[--clients 64,512] [--entries N] [--sealed] [--db postgres://...] | scale [--db postgres://...] [--entries N] [--against FILE] | extract --dataset DIR | claims --dataset DIR", "measure durable entries/s over HTTP on a fresh instance; or grow a log to N entries and measure it as it grows (scale); or score article extraction, or claim extraction", cmdBench},
 		{"witness", "init|add-log|serve|attach|detach|list ...", "run a witness that cosigns a log's checkpoints, or set an instance's witnesses", cmdWitness},
 		{"help", "", "list the commands", cmdHelp},
 	}

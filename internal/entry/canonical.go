@@ -164,13 +164,18 @@ func surrogateEscape(b []byte) int {
 }
 
 // CheckCanonical checks that the entry's payload is canonical (Canonical),
-// as a coded error naming the payload.
+// as a coded error naming the payload. The payload never changes, so the
+// answer is worked out once and remembered.
 func (e *Entry) CheckCanonical() error {
+	if a := e.canonical.Load(); a != nil {
+		return a.err
+	}
+	a := &canonicalAnswer{}
 	if e.raw == nil {
-		return errors.New("the entry was not opened from an envelope")
+		a.err = errors.New("the entry was not opened from an envelope")
+	} else if err := Canonical(e.raw); err != nil {
+		a.err = truce.FieldErrorf(truce.CodeInvalid, "payload", "%v: one signed entry must mean one thing to every reader", err)
 	}
-	if err := Canonical(e.raw); err != nil {
-		return truce.FieldErrorf(truce.CodeInvalid, "payload", "%v: one signed entry must mean one thing to every reader", err)
-	}
-	return nil
+	e.canonical.Store(a)
+	return a.err
 }

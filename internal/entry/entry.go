@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -76,7 +77,13 @@ type Entry struct {
 	// opened is a sealed entry's opening, once Unseal checked it;
 	// Payload.Body is then its content.
 	opened *truce.Opening
+	// canonical is CheckCanonical's answer once it is known: the check
+	// reads the whole payload, and the sequencer's one goroutine asks it
+	// again after the request's own goroutine has.
+	canonical atomic.Pointer[canonicalAnswer]
 }
+
+type canonicalAnswer struct{ err error }
 
 // Blind reports whether the entry is sealed and its body not at hand.
 func (e *Entry) Blind() bool { return e.Payload.Sealed != nil && e.opened == nil }

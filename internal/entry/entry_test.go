@@ -3,11 +3,13 @@ package entry
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,4 +284,43 @@ func FuzzCanonical(f *testing.F) {
 			t.Fatalf("%q reads to %q, which is not canonical", b, again)
 		}
 	})
+}
+
+// CheckCanonical remembers its answer, and the answer is the check's:
+// for a canonical payload and for one that is not, asked twice, and from
+// goroutines at once (go test -race).
+func TestCheckCanonicalRemembers(t *testing.T) {
+	k, _ := GenerateKey("pk-liaison")
+	good, err := Sign(testPayload(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := *good
+	bad.Payload = base64.StdEncoding.EncodeToString([]byte(`{"v":1,"kind":"allegation.filed","origin":"o","author":"pk-liaison","seq":7,"time":"2026-10-20T06:00:00Z","body":{"a":1.0}}`))
+	for _, c := range []struct {
+		env  *dsse.Envelope
+		want string
+	}{{good, ""}, {&bad, "shortest"}} {
+		e, err := Open(c.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 2 {
+					err := e.CheckCanonical()
+					if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+						t.Errorf("CheckCanonical = %v, want %q", err, c.want)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if err := (&Entry{}).CheckCanonical(); err == nil {
+		t.Error("an entry not opened from an envelope passed")
+	}
 }

@@ -393,6 +393,10 @@ func (s *Sequencer) SubmitCommand(ctx context.Context, cmd *rules.Command, kept 
 	if err := cmd.Entry.Verify(pub); err != nil {
 		return nil, err
 	}
+	// Whether the rules in force ask for a canonical payload is theirs to
+	// say, on the run loop; the check is made here, beside the other
+	// requests', and the loop finds its answer (Entry.CheckCanonical).
+	cmd.Entry.CheckCanonical()
 	return s.enqueue(ctx, &request{cmd: cmd, sealed: kept, res: make(chan result, 1)})
 }
 

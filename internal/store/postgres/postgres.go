@@ -6,8 +6,10 @@
 // One transaction per batch, as on SQLite: Append locks the tree's one row
 // (SELECT … FOR UPDATE), so that batches from two processes commit one
 // after the other and a batch that does not extend the stored tree is
-// refused; every statement of the batch goes to the server in one round
-// trip (a pgx batch) inside that transaction.
+// refused; the rest of the batch goes to the server in one round trip (a
+// pgx batch) inside that transaction, as a few statements each writing all
+// of a table's rows from arrays (INSERT … SELECT FROM unnest(…)), so that
+// the server's work per batch grows with its rows, not its statements.
 //
 // The SQL is kept to what CockroachDB also accepts (see
 // TestMigrationsPortable): plain types, no sequences, no triggers, no
@@ -244,87 +246,67 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if len(b.Bundles) != len(b.BundleFrom) {
 		return fmt.Errorf("batch has %d bundles and %d offsets", len(b.Bundles), len(b.BundleFrom))
 	}
-	tx, err := db.pool.Begin(ctx)
+	// The records' rows are worked out (their search text above all)
+	// while the lock is taken, off the path every batch waits on.
+	rows := make(chan *recordRows, 1)
+	go func() { rows <- newRecordRows(b.Records) }()
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
-	if err := db.step("begin"); err != nil {
-		return err
-	}
+	// A connection given back inside a transaction (the rollback below
+	// failed) is closed by the pool, which ends the transaction.
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed {
+			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 	// The lock first, then what it guards, each its own statement: under
 	// read committed a statement that waited for the lock re-reads only
 	// the locked row, and would see the records as they were before the
-	// writer it waited for committed.
-	var stored, seq int64
-	if err := tx.QueryRow(ctx, `SELECT size FROM tree WHERE id = 1 FOR UPDATE`).Scan(&stored); err != nil {
+	// writer it waited for committed. They go to the server together,
+	// with the transaction's start, in one round trip: it runs them one
+	// after another, so the reads after the lock still begin once it is
+	// held.
+	var stored, seq, term int64
+	q := &pgx.Batch{}
+	q.Queue(`BEGIN`)
+	q.Queue(`SELECT size FROM tree WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error { return r.Scan(&stored) })
+	q.Queue(fenceQuery).QueryRow(func(r pgx.Row) error { return r.Scan(&term) })
+	q.Queue(`SELECT COALESCE(MAX(seq), 0) FROM records`).QueryRow(func(r pgx.Row) error { return r.Scan(&seq) })
+	if err := conn.SendBatch(ctx, q).Close(); err != nil {
 		return err
 	}
-	if err := db.fence(ctx, tx); err != nil {
+	if err := db.step("begin"); err != nil {
 		return err
 	}
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM records`).Scan(&seq); err != nil {
+	if err := db.fence(term); err != nil {
 		return err
 	}
 	if b.Start != stored || b.Size <= b.Start {
 		return fmt.Errorf("batch from %d to %d does not extend the stored tree of size %d", b.Start, b.Size, stored)
 	}
-	q := &pgx.Batch{}
+	// The writes, then the commit, in a second round trip: a write that
+	// fails makes the server skip the rest, the commit with them, and the
+	// transaction is rolled back.
+	q = &pgx.Batch{}
 	q.Queue(`UPDATE tree SET size = $1, root = $2 WHERE id = 1`, b.Size, b.Root[:])
-	for _, t := range b.Tiles {
-		q.Queue(`INSERT INTO tiles (level, n, data) VALUES ($1, $2, $3) ON CONFLICT (level, n) DO UPDATE SET data = excluded.data`,
-			t.Tile.L, t.Tile.N, t.Data)
-	}
+	queueTiles(q, b.Tiles)
 	if err := db.step("tiles"); err != nil {
 		return err
 	}
-	for i, t := range b.Bundles {
-		from := b.BundleFrom[i]
-		if t.Tile.W == tlog.TileWidth && from > 0 {
-			// The bundle is full: one row replaces its fragments.
-			q.Queue(`DELETE FROM bundles WHERE n = $1`, t.Tile.N)
-			from = 0
-		}
-		q.Queue(`INSERT INTO bundles (n, first, data) VALUES ($1, $2, $3)`, t.Tile.N, from, t.Data[from:])
-	}
+	queueBundles(q, b.Bundles, b.BundleFrom)
 	if err := db.step("bundles"); err != nil {
 		return err
 	}
-	for _, r := range b.Records {
-		seq++
-		q.Queue(`INSERT INTO records (type, id, seq, party, against, category, status, member, parent, visibility, owner, t_from, t_to, lat, lon, created, updated, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-			ON CONFLICT (type, id) DO UPDATE SET party = excluded.party, against = excluded.against,
-			category = excluded.category, status = excluded.status, member = excluded.member, parent = excluded.parent,
-			visibility = excluded.visibility, owner = excluded.owner, t_from = excluded.t_from, t_to = excluded.t_to,
-			lat = excluded.lat, lon = excluded.lon, updated = excluded.updated, doc = excluded.doc`,
-			r.Type, r.ID, seq, r.Party, r.Against, r.Category, r.Status, r.Member, r.Parent,
-			string(r.Visibility), r.Owner, r.From, r.To, r.Lat, r.Lon, r.Created, r.Updated, r.Doc)
-		if title, body, ok := store.SearchText(r.Type, r.Doc); ok {
-			q.Queue(`INSERT INTO search (seq, title, body, words) SELECT seq, $1, $2, to_tsvector('simple', $3) FROM records WHERE type = $4 AND id = $5
-				ON CONFLICT (seq) DO UPDATE SET title = excluded.title, body = excluded.body, words = excluded.words`,
-				title, body, strings.Join(indexWords(title+"\n"+body), " "), r.Type, r.ID)
-		}
-		for _, f := range store.Findable[r.Type] {
-			if v, ok := docField(r.Doc, f); ok {
-				q.Queue(`INSERT INTO record_keys (type, id, field, value, created) SELECT type, id, $1, $2, created FROM records WHERE type = $3 AND id = $4
-					ON CONFLICT (type, id, field) DO UPDATE SET value = excluded.value`, f, v, r.Type, r.ID)
-			} else {
-				q.Queue(`DELETE FROM record_keys WHERE type = $1 AND id = $2 AND field = $3`, r.Type, r.ID, f)
-			}
-		}
-	}
+	queueRecords(q, <-rows, seq)
 	if err := db.step("records"); err != nil {
 		return err
 	}
-	for _, h := range b.History {
-		q.Queue(`INSERT INTO history (type, id, idx, kind, author, logged, custodial) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			h.Type, h.ID, h.Index, h.Kind, h.Author, h.Logged, h.Custodial)
-	}
-	for _, x := range b.Sealed {
-		q.Queue(`INSERT INTO sealed (commitment, idx, salt, content, body, rtype, rid) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			x.Commitment, x.Index, x.Salt, x.Content, x.Body, x.Record.Type, x.Record.ID)
-	}
+	queueHistory(q, b.History)
+	queueSealed(q, b.Sealed)
 	if err := db.step("history"); err != nil {
 		return err
 	}
@@ -334,12 +316,11 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if err := db.step("checkpoint"); err != nil {
 		return err
 	}
-	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+	q.Queue(`COMMIT`)
+	if err := conn.SendBatch(ctx, q).Close(); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
+	committed = true
 	return db.step("commit")
 }
 

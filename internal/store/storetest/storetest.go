@@ -57,6 +57,7 @@ func Records(t *testing.T, open Opener) {
 	t.Run("Find", func(t *testing.T) { testFind(t, open(t)) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, open(t)) })
 	t.Run("HistoryFrom", func(t *testing.T) { testHistoryFrom(t, open(t)) })
+	t.Run("BatchRewrites", func(t *testing.T) { testBatchRewrites(t, open(t)) })
 }
 
 // Credentials is the suite of store.Credentials.

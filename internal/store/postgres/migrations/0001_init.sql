@@ -10,9 +10,8 @@ CREATE TABLE tiles (
 	data  BYTEA NOT NULL,
 	PRIMARY KEY (level, n)
 );
--- A bundle still filling is kept as fragments appended batch by batch
--- (first is the byte offset of the fragment); a full bundle is one row at
--- first = 0.
+-- A bundle is kept as the fragments batches appended to it (first is the
+-- byte offset of the fragment), full or not: a read joins them.
 CREATE TABLE bundles (
 	n     INT8  NOT NULL,
 	first INT8  NOT NULL,

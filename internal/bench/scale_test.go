@@ -1,0 +1,43 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"testing"
+)
+
+// BenchmarkScale grows a log of 20,000 entries on SQLite and, given
+// TRUCE_TEST_POSTGRES, on PostgreSQL, and reports the scale run's figures
+// (truce bench scale grows larger ones): go test -bench Scale
+// -benchtime 1x ./internal/bench.
+func BenchmarkScale(b *testing.B) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		b.Run(store, func(b *testing.B) {
+			o := ScaleOptions{Entries: 20_000, Reports: 2, Probes: 200, Witnesses: 2}
+			if store == "postgres" {
+				if o.DB = os.Getenv("TRUCE_TEST_POSTGRES"); o.DB == "" {
+					if os.Getenv("CI") == "true" {
+						b.Fatal("TRUCE_TEST_POSTGRES is not set: CI must measure PostgreSQL too")
+					}
+					b.Skip("TRUCE_TEST_POSTGRES is not set (a postgres:// URL)")
+				}
+			}
+			var res *ScaleResult
+			for b.Loop() {
+				o.Dir = b.TempDir()
+				var err error
+				if res, err = RunScale(context.Background(), o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			last := res.Steps[len(res.Steps)-1]
+			b.ReportMetric(res.EntriesPerS, "entries/s")
+			b.ReportMetric(last.InclusionP99Ms, "inclusion-p99-ms")
+			b.ReportMetric(last.ConsistencyP99Ms, "consistency-p99-ms")
+			b.ReportMetric(res.VerifyEntriesPerS, "verify-entries/s")
+			b.ReportMetric(res.ListP99Ms, "list-p99-ms")
+			b.ReportMetric(res.BytesPerEntry, "disk-B/entry")
+			b.ReportMetric(res.HeapMiB, "heap-MiB")
+		})
+	}
+}
