@@ -73,7 +73,7 @@ func benchScale(t *testing.T, store string, args ...string) string {
 	if s, _ := res["store"].(string); !strings.HasPrefix(s, store) {
 		t.Errorf("store = %q, want %s…", s, store)
 	}
-	for _, k := range []string{"entries", "entries_per_s", "target_entries_per_s", "verify_entries_per_s", "ed25519_bound_per_s", "verify_target_per_s",
+	for _, k := range []string{"entries", "entries_per_s", "target_entries_per_s", "verify_entries_per_s", "ed25519_bound_per_s", "verify_target_per_s", "verify_peak_rss_mib",
 		"allegations", "list_p99_ms", "list_target_ms", "disk_bytes", "bytes_per_entry", "heap_mib", "rss_mib", "peak_rss_mib"} {
 		if v, ok := res[k].(float64); !ok || v <= 0 {
 			t.Errorf("%s = %v, want a positive figure", k, res[k])
@@ -88,7 +88,7 @@ func benchScale(t *testing.T, store string, args ...string) string {
 	if res["errors"] != 0.0 {
 		t.Errorf("errors = %v", res["errors"])
 	}
-	for _, want := range []string{" clients: grew to ", "\nverify: ", "\nallegation lists at ", "\ndisk: ", "\nmemory at the end: "} {
+	for _, want := range []string{" clients: grew to ", "\ntruce verify: ", "\nallegation lists at ", "\ndisk: ", "\nmemory at the end: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no line %q…:\n%s", want, out)
 		}

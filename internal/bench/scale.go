@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,6 +53,11 @@ type ScaleOptions struct {
 	// HeapProfile, if set, is given a heap profile at the end: what the
 	// server holds in memory, by where it was allocated.
 	HeapProfile io.Writer
+	// Truce, if set, is a truce binary that verifies the grown log as an
+	// operator would, truce verify in a process of its own, whose memory
+	// is then measured apart from the server's; else the log is verified
+	// in this process.
+	Truce string
 }
 
 // ScaleStep is what the log does at one size.
@@ -80,6 +87,8 @@ type ScaleResult struct {
 	VerifyEntriesPerS float64 `json:"verify_entries_per_s"`
 	Ed25519BoundPerS  float64 `json:"ed25519_bound_per_s"`
 	VerifyTargetPerS  float64 `json:"verify_target_per_s"`
+	VerifyProcess     bool    `json:"verify_process"`      // truce verify ran as a process of its own
+	VerifyPeakRSSMiB  float64 `json:"verify_peak_rss_mib"` // that process's peak resident size
 	Cores             int     `json:"cores"`
 	// Lists are pages of 50 allegations as a party's liaison reads them,
 	// over HTTP, with the filters of the web pages.
@@ -207,17 +216,9 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleResult, error) {
 	one, _ := ed25519Rate()
 	res.Ed25519BoundPerS = one * float64(res.Cores)
 	res.VerifyTargetPerS = res.Ed25519BoundPerS / 2
-	st, err := instance.OpenStoreAt(ctx, o.Dir, o.DB)
-	if err != nil {
+	if err := verify(ctx, o, res); err != nil {
 		return nil, err
 	}
-	t0 := time.Now()
-	rep, err := audit.Verify(ctx, st.Store, st.Origin, st.Verifier, nil)
-	st.Close()
-	if err != nil {
-		return nil, fmt.Errorf("verifying the grown log: %w", err)
-	}
-	res.VerifyEntriesPerS = float64(rep.Size) / time.Since(t0).Seconds()
 
 	if res.Allegations, res.ListP99ByMs, err = lists(hc, rg, rng, o.Probes); err != nil {
 		return nil, err
@@ -251,6 +252,37 @@ func orDefault(v, def int) int {
 		return v
 	}
 	return def
+}
+
+// verify runs truce verify over the grown log, beside the serving
+// process, and measures its throughput (and, as a process of its own,
+// its peak memory).
+func verify(ctx context.Context, o ScaleOptions, res *ScaleResult) error {
+	t0 := time.Now()
+	if o.Truce != "" {
+		cmd := exec.CommandContext(ctx, o.Truce, "verify", "--data", o.Dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("truce verify of the grown log: %v: %s", err, out)
+		}
+		res.VerifyEntriesPerS = float64(res.Entries) / time.Since(t0).Seconds()
+		res.VerifyProcess = true
+		if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			res.VerifyPeakRSSMiB = float64(u.Maxrss) / 1024 // kilobytes on Linux
+		}
+		return nil
+	}
+	st, err := instance.OpenStoreAt(ctx, o.Dir, o.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := audit.Verify(ctx, st.Store, st.Origin, st.Verifier, nil)
+	if err != nil {
+		return fmt.Errorf("verifying the grown log: %w", err)
+	}
+	res.VerifyEntriesPerS = float64(rep.Size) / time.Since(t0).Seconds()
+	return nil
 }
 
 // waitPublished waits for a published checkpoint covering size entries.

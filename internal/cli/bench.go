@@ -142,6 +142,10 @@ func cmdBenchScale(e *env, args []string) error {
 		defer f.Close()
 		heap = f
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "truce-scale-")
 	if err != nil {
 		return err
@@ -155,7 +159,7 @@ func cmdBenchScale(e *env, args []string) error {
 		return " (" + base.Store + ": " + f(base) + ")"
 	}
 	res, err := bench.RunScale(e.ctx, bench.ScaleOptions{Entries: *entries, Clients: *clients, Reports: *reports, Probes: *probes,
-		Witnesses: *witnesses, Dir: dir, DB: *db, HeapProfile: heap, Progress: func(st bench.ScaleStep) {
+		Witnesses: *witnesses, Dir: dir, DB: *db, HeapProfile: heap, Truce: self, Progress: func(st bench.ScaleStep) {
 			var at string
 			if base != nil {
 				for _, b := range base.Steps {
@@ -176,8 +180,10 @@ func cmdBenchScale(e *env, args []string) error {
 		than(func(b *bench.ScaleResult) string {
 			return fmt.Sprintf("%.0f entries/s to %d entries", b.EntriesPerS, b.Entries)
 		}))
-	fmt.Fprintf(e.stdout, "verify: %.0f entries/s (target ≥ %.0f, half the Ed25519 bound of %.0f/s: one core's ed25519.Verify/s × %d cores)%s\n",
-		res.VerifyEntriesPerS, res.VerifyTargetPerS, res.Ed25519BoundPerS, res.Cores, than(func(b *bench.ScaleResult) string { return fmt.Sprintf("%.0f entries/s", b.VerifyEntriesPerS) }))
+	fmt.Fprintf(e.stdout, "truce verify: %.0f entries/s (target ≥ %.0f, half the Ed25519 bound of %.0f/s: one core's ed25519.Verify/s × %d cores), its process peaking at %.0f MiB resident%s\n",
+		res.VerifyEntriesPerS, res.VerifyTargetPerS, res.Ed25519BoundPerS, res.Cores, res.VerifyPeakRSSMiB, than(func(b *bench.ScaleResult) string {
+			return fmt.Sprintf("%.0f entries/s, %.0f MiB", b.VerifyEntriesPerS, b.VerifyPeakRSSMiB)
+		}))
 	var by []string
 	for _, name := range slices.Sorted(maps.Keys(res.ListP99ByMs)) {
 		by = append(by, fmt.Sprintf("%s %.1f", name, res.ListP99ByMs[name]))
