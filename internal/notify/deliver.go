@@ -98,21 +98,17 @@ func (n *Notifier) deliver(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sem := make(chan struct{}, cfg.Workers)
-	var mu sync.Mutex
-	busy := map[int64]bool{}
+	var busy inflight
 	poll := time.NewTicker(cfg.Poll)
 	defer poll.Stop()
 	for {
+		busy.settle()
 		ds, err := n.cfg.Store.DueDeliveries(ctx, n.cfg.Clock(), 100)
 		if err != nil && ctx.Err() == nil {
 			n.log.Error("notifications: reading the outbox", "err", err)
 		}
 		for _, d := range ds {
-			mu.Lock()
-			skip := busy[d.ID]
-			busy[d.ID] = true
-			mu.Unlock()
-			if skip {
+			if !busy.claim(d.ID) {
 				continue
 			}
 			select {
@@ -123,7 +119,7 @@ func (n *Notifier) deliver(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-sem; mu.Lock(); delete(busy, d.ID); mu.Unlock() }()
+				defer func() { <-sem; busy.finish(d.ID) }()
 				n.attempt(ctx, client, d)
 			}()
 		}
@@ -134,6 +130,47 @@ func (n *Notifier) deliver(ctx context.Context) {
 		case <-poll.C:
 		}
 	}
+}
+
+// inflight is which deliveries are being attempted. An attempt that ends
+// stays claimed until the next read of the outbox begins (settle): a read
+// made while it was in flight still lists it as due, and must not send it
+// a second time.
+type inflight struct {
+	mu       sync.Mutex
+	busy     map[int64]bool
+	finished []int64
+}
+
+// claim reports whether id was free, and takes it.
+func (f *inflight) claim(id int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.busy[id] {
+		return false
+	}
+	if f.busy == nil {
+		f.busy = map[int64]bool{}
+	}
+	f.busy[id] = true
+	return true
+}
+
+// finish marks id's attempt as recorded.
+func (f *inflight) finish(id int64) {
+	f.mu.Lock()
+	f.finished = append(f.finished, id)
+	f.mu.Unlock()
+}
+
+// settle frees what finished before a new read of the outbox.
+func (f *inflight) settle() {
+	f.mu.Lock()
+	for _, id := range f.finished {
+		delete(f.busy, id)
+	}
+	f.finished = f.finished[:0]
+	f.mu.Unlock()
 }
 
 // errDrop is a delivery that can no longer be made: the member, its
