@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -41,71 +41,100 @@ func Canonical(b []byte) error {
 	if i := surrogateEscape(b); i >= 0 {
 		return fmt.Errorf("a string escapes half of a surrogate pair at byte %d: write the character as UTF-8", i)
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	type frame struct {
-		object bool
-		key    bool // the next token of an object is a name
-		names  map[string]string
-	}
-	var stack []*frame
-	values := 0 // complete top-level values
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
+	if !json.Valid(b) {
+		// The decoder says what is wrong, and where.
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
 			return err
 		}
-		if len(stack) == 0 {
-			if values++; values > 1 {
-				return fmt.Errorf("more than one JSON value")
+		return fmt.Errorf("not one JSON value")
+	}
+	// b is one valid JSON value: what is left to check is its names and
+	// numbers, read in one pass over the bytes.
+	type frame struct {
+		object bool
+		names  []string        // few per object: a scan beats a map…
+		many   map[string]bool // …until there are many
+	}
+	var stack []frame
+	name := false // the next string is an object's name
+	for i := 0; i < len(b); {
+		switch c := b[i]; {
+		case c == '{' || c == '[':
+			stack = append(stack, frame{object: c == '{'})
+			name = c == '{'
+			i++
+		case c == '}' || c == ']':
+			stack = stack[:len(stack)-1]
+			name = false
+			i++
+		case c == ',':
+			name = stack[len(stack)-1].object
+			i++
+		case c == '"':
+			end := stringEnd(b, i)
+			if name {
+				n, err := nameOf(b[i:end])
+				if err != nil {
+					return err
+				}
+				top := &stack[len(stack)-1]
+				if top.many[n] || slices.Contains(top.names, n) {
+					return fmt.Errorf("the name %q is given twice in one object", n)
+				}
+				if top.many != nil {
+					top.many[n] = true
+				} else if top.names = append(top.names, n); len(top.names) > 16 {
+					top.many = make(map[string]bool, 32)
+					for _, n := range top.names {
+						top.many[n] = true
+					}
+					top.names = nil
+				}
+				name = false
 			}
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.object && top.key {
-			if delim, ok := tok.(json.Delim); ok && delim == '}' {
-				stack = stack[:len(stack)-1]
-				continue
+			i = end
+		case c == '-' || c >= '0' && c <= '9':
+			j := i + 1
+			for j < len(b) && strings.IndexByte("+-.eE0123456789", b[j]) >= 0 {
+				j++
 			}
-			name := tok.(string)
-			if !plainName(name) {
-				return fmt.Errorf("the name %q is not lowercase ASCII letters, digits and underscores", name)
-			}
-			if _, ok := top.names[name]; ok {
-				return fmt.Errorf("the name %q is given twice in one object", name)
-			}
-			top.names[name] = name
-			top.key = false
-			continue
-		}
-		if top != nil && top.object {
-			top.key = true // after this value, a name or the end
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				stack = append(stack, &frame{object: true, key: true, names: map[string]string{}})
-			case '[':
-				stack = append(stack, &frame{})
-			default: // ']'
-				stack = stack[:len(stack)-1]
-			}
-		case json.Number:
-			if err := canonicalNumber(string(t)); err != nil {
+			if err := canonicalNumber(string(b[i:j])); err != nil {
 				return err
 			}
+			i = j
+		default: // white space, ':', and the letters of true, false and null
+			i++
 		}
 	}
-	if values != 1 || len(stack) != 0 {
-		return fmt.Errorf("not one complete JSON value")
-	}
 	return nil
+}
+
+// stringEnd returns the offset just after the string that starts at
+// b[i], in JSON known to be valid.
+func stringEnd(b []byte, i int) int {
+	for i++; ; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// nameOf reads a quoted object name and checks that it is plain.
+func nameOf(q []byte) (string, error) {
+	n := string(q[1 : len(q)-1])
+	if bytes.IndexByte(q, '\\') >= 0 { // escaped: what it reads as
+		if err := json.Unmarshal(q, &n); err != nil {
+			return "", err
+		}
+	}
+	if !plainName(n) {
+		return "", fmt.Errorf("the name %q is not lowercase ASCII letters, digits and underscores", n)
+	}
+	return n, nil
 }
 
 // plainName reports whether a name is lowercase ASCII letters, digits and
@@ -128,6 +157,9 @@ func canonicalNumber(s string) error {
 	if s == "-0" {
 		return fmt.Errorf("the number -0 is written 0")
 	}
+	if smallInteger(s) {
+		return nil
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		return fmt.Errorf("the number %s is out of range", s)
@@ -143,6 +175,22 @@ func canonicalNumber(s string) error {
 		return fmt.Errorf("the number %s is not in its shortest form (%s)", s, want)
 	}
 	return nil
+}
+
+// smallInteger reports whether s is an integer of at most 15 digits
+// written without a leading zero: always its shortest form, and within
+// ±2^53 (which has 16).
+func smallInteger(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || len(s) > 15 || s[0] == '0' && len(s) > 1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // surrogateEscape returns the offset of a \u escape of a surrogate code

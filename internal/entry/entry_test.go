@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -323,4 +326,97 @@ func TestCheckCanonicalRemembers(t *testing.T) {
 	if err := (&Entry{}).CheckCanonical(); err == nil {
 		t.Error("an entry not opened from an envelope passed")
 	}
+}
+
+// FuzzCanonicalAgrees holds the one-pass check to the reading it
+// replaced, token by token through encoding/json's decoder: the same
+// bytes pass or fail both.
+func FuzzCanonicalAgrees(f *testing.F) {
+	for _, s := range []string{`{"a":[1,{"b":"c"}]}`, `{"a":1,"a":2}`, `{"\u0073eq":1,"seq":2}`, `[{"a":1},{"a":1}]`,
+		`{"a":"x\"y","b":"\\"}`, `{"a":1e21}`, `{"a":-0.5,"b":[true,false,null]}`, `{} {}`, `{"a":}`, ` "x" `, `{"a":{"b":{}},"b":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"a0":0,"a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9,"b0":0,"b1":1,"b2":2,"b3":3,"b4":4,"b5":5,"b6":6,"a3":3}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, want := Canonical(b), canonicalByTokens(b)
+		if (got == nil) != (want == nil) {
+			t.Fatalf("%q: Canonical = %v, by tokens = %v", b, got, want)
+		}
+	})
+}
+
+// canonicalByTokens is Canonical as it first was: slower, and obviously
+// right.
+func canonicalByTokens(b []byte) error {
+	if !utf8.Valid(b) {
+		return fmt.Errorf("not valid UTF-8")
+	}
+	if i := surrogateEscape(b); i >= 0 {
+		return fmt.Errorf("a string escapes half of a surrogate pair at byte %d: write the character as UTF-8", i)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	type frame struct {
+		object bool
+		key    bool // the next token of an object is a name
+		names  map[string]string
+	}
+	var stack []*frame
+	values := 0 // complete top-level values
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if len(stack) == 0 {
+			if values++; values > 1 {
+				return fmt.Errorf("more than one JSON value")
+			}
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.key {
+			if delim, ok := tok.(json.Delim); ok && delim == '}' {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			name := tok.(string)
+			if !plainName(name) {
+				return fmt.Errorf("the name %q is not lowercase ASCII letters, digits and underscores", name)
+			}
+			if _, ok := top.names[name]; ok {
+				return fmt.Errorf("the name %q is given twice in one object", name)
+			}
+			top.names[name] = name
+			top.key = false
+			continue
+		}
+		if top != nil && top.object {
+			top.key = true // after this value, a name or the end
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &frame{object: true, key: true, names: map[string]string{}})
+			case '[':
+				stack = append(stack, &frame{})
+			default: // ']'
+				stack = stack[:len(stack)-1]
+			}
+		case json.Number:
+			if err := canonicalNumber(string(t)); err != nil {
+				return err
+			}
+		}
+	}
+	if values != 1 || len(stack) != 0 {
+		return fmt.Errorf("not one complete JSON value")
+	}
+	return nil
 }
