@@ -546,14 +546,91 @@ func (s *Sequencer) lead(ctx context.Context) bool {
 	}
 	pendingCheckpoint := false
 	s.lost = false
+	// One batch at a time is committed (inflight) while the next gathers
+	// what arrives meanwhile (next): the store's round trips and the
+	// rules' work overlap, and a batch holds what came in a whole commit.
+	var inflight, next *pending
+	// settle waits for the batch being committed. If it failed, the state
+	// was rebuilt from the store, and the batch gathered on top of it is
+	// refused too.
+	settle := func() {
+		if inflight == nil {
+			return
+		}
+		p := inflight
+		inflight = nil
+		<-p.done
+		if p.err != nil {
+			s.fail(context.WithoutCancel(ctx), p)
+			if next != nil {
+				next.refuse(p.refusal)
+				next = nil
+			}
+			if pendingCheckpoint { // for the tree committed before
+				checkpoint.Reset(0)
+			}
+			return
+		}
+		if p.b.Checkpoint == nil {
+			pendingCheckpoint = true
+			checkpoint.Reset(max(0, s.cfg.CheckpointInterval-time.Since(s.lastSigned)))
+		} else {
+			pendingCheckpoint = false
+		}
+	}
+	// abandon refuses what was gathered and not committed, and rebuilds
+	// the state, which holds it.
+	abandon := func(err error) {
+		settle()
+		if next == nil {
+			return
+		}
+		next.refuse(err)
+		applied := len(next.accepted) > 0
+		next = nil
+		if applied {
+			if err := s.load(context.WithoutCancel(ctx)); err != nil {
+				s.log.Error("reloading after a batch was abandoned", "err", err)
+				s.broken.Store(&err)
+			}
+		}
+	}
+	defer abandon(truce.Errorf(truce.CodeUnavailable, "not logged: this server stopped leading the log; try again, here or at the new leader"))
+	// commitNext starts the commit of what was gathered, when nothing else
+	// is being committed.
+	commitNext := func() {
+		p := next
+		next = nil
+		s.seal(context.WithoutCancel(ctx), p)
+		switch {
+		case p.err != nil:
+			s.fail(context.WithoutCancel(ctx), p)
+		case len(p.accepted) == 0:
+			p.answerBarriers()
+		default:
+			s.start(context.WithoutCancel(ctx), p)
+			inflight = p
+		}
+	}
 	for {
+		if inflight == nil && next != nil {
+			commitNext()
+		}
 		s.armDeadline(deadline)
+		var settled <-chan struct{}
+		if inflight != nil {
+			settled = inflight.done
+		}
+		reqs := s.reqs
+		if next != nil && next.size() >= s.cfg.MaxBatch {
+			reqs = nil // full: the rest waits for the next batch
+		}
 		var batch []*request
 		select {
-		case r := <-s.reqs:
+		case r := <-reqs:
 			batch = append(batch, r)
 		more:
-			for len(batch) < s.cfg.MaxBatch {
+			for next.size()+len(batch) < s.cfg.MaxBatch {
 				select {
 				case r := <-s.reqs:
 					batch = append(batch, r)
@@ -561,10 +638,16 @@ func (s *Sequencer) lead(ctx context.Context) bool {
 					break more
 				}
 			}
+		case <-settled:
+			settle()
+			if s.lost {
+				return true
+			}
+			continue
 		case <-deadline.C:
 			// Something falls due: an empty batch appends the tick.
 		case <-checkpoint.C:
-			if pendingCheckpoint {
+			if pendingCheckpoint && inflight == nil {
 				if err := s.signStandalone(ctx); err != nil {
 					s.log.Error("checkpoint", "err", err)
 				}
@@ -576,13 +659,20 @@ func (s *Sequencer) lead(ctx context.Context) bool {
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			// Closing, whichever case was chosen: nothing more is logged,
-			// and the tree committed gets its checkpoint.
+			// Closing, whichever case was chosen: the batches begun are
+			// committed (the store is not interrupted mid-commit), nothing
+			// more is logged, and the tree committed gets its checkpoint.
+			settle()
+			if next != nil && !s.lost {
+				commitNext()
+				settle()
+			}
+			abandon(ErrClosed)
 			for _, r := range batch {
 				r.res <- result{err: ErrClosed}
 			}
 			s.drain()
-			if pendingCheckpoint {
+			if pendingCheckpoint && !s.lost {
 				sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				if err := s.signStandalone(sctx); err != nil {
 					s.log.Warn("checkpoint at close", "err", err)
@@ -591,18 +681,10 @@ func (s *Sequencer) lead(ctx context.Context) bool {
 			}
 			return false
 		}
-		// A batch begun is finished even if Close comes meanwhile: the
-		// store is not interrupted mid-commit.
-		committed, signed := s.process(context.WithoutCancel(ctx), batch)
-		if s.lost {
-			return true
+		if next == nil {
+			next = &pending{done: make(chan struct{}), seen: map[rules.Ref]bool{}}
 		}
-		if committed && !signed {
-			pendingCheckpoint = true
-			checkpoint.Reset(max(0, s.cfg.CheckpointInterval-time.Since(s.lastSigned)))
-		} else if signed {
-			pendingCheckpoint = false
-		}
+		s.add(next, batch)
 	}
 }
 
@@ -629,32 +711,66 @@ func (s *Sequencer) drain() {
 	}
 }
 
-// process applies, commits and acknowledges one batch. It reports whether
-// anything was committed and whether a checkpoint was signed with it.
-func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, signed bool) {
+// pending is a batch: gathered on the working state (add), then
+// rendered and grown into the tree (seal), then committed (start).
+type pending struct {
+	leaves   [][]byte
+	applied  []*rules.Applied
+	touched  []rules.Ref
+	seen     map[rules.Ref]bool
+	accepted []*request
+	acks     []*truce.Ack
+	barriers []*request // answered once everything before them is committed
+	b        store.Batch
+	growth   *tlog.Growth
+	snap     *rules.Snapshot // the state as of the batch, published once it commits
+	err      error           // why it was not committed
+	refusal  error           // what its submitters are told then
+	done     chan struct{}   // closed when the store has answered
+}
+
+// size is how many requests the batch holds (nil: none).
+func (p *pending) size() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.accepted) + len(p.barriers)
+}
+
+func (p *pending) refuse(err error) {
+	for _, r := range p.accepted {
+		if r.res != nil {
+			r.res <- result{err: err}
+		}
+	}
+	p.answerBarriers()
+}
+
+func (p *pending) answerBarriers() {
+	for _, r := range p.barriers {
+		r.res <- result{}
+	}
+	p.barriers = nil
+}
+
+// add applies requests to the working state as entries of p, logged
+// now, after a tick if a deadline has passed: it is marked before anything
+// else is logged at this time.
+func (s *Sequencer) add(p *pending, batch []*request) {
 	if err := s.Err(); err != nil {
 		for _, r := range batch {
-			r.res <- result{err: truce.Errorf(truce.CodeUnavailable, "the log is not accepting entries: %v", err)}
+			if r.res != nil {
+				r.res <- result{err: truce.Errorf(truce.CodeUnavailable, "the log is not accepting entries: %v", err)}
+			}
 		}
-		return false, false
+		return
 	}
 	logged := s.cfg.Clock().UTC().Truncate(time.Millisecond)
-	var (
-		leaves   [][]byte
-		barriers []*request
-		accepted []*request
-		acks     []*truce.Ack
-		applied  []*rules.Applied
-		touched  []rules.Ref
-		seen     = map[rules.Ref]bool{}
-		b        store.Batch
-	)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if logged.Before(s.state.Logged) {
 		logged = s.state.Logged // log time never goes back
 	}
-	// A deadline that has passed is marked by a tick before anything else
-	// is logged at this time.
 	if next, ok := s.state.NextDeadline(); ok && !next.After(logged) {
 		batch = append([]*request{{sys: &systemEntry{kind: rules.KindTick, body: rules.Tick{}}}}, batch...)
 	}
@@ -667,7 +783,7 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 			}
 		}
 		if r.cmd == nil && r.sys == nil {
-			barriers = append(barriers, r)
+			p.barriers = append(p.barriers, r)
 			continue
 		}
 		kept := r.sealed
@@ -689,98 +805,103 @@ func (s *Sequencer) process(ctx context.Context, batch []*request) (committed, s
 			reply(result{err: err})
 			continue
 		}
-		leaves = append(leaves, leaf)
-		accepted = append(accepted, r)
-		applied = append(applied, a)
+		p.leaves = append(p.leaves, leaf)
+		p.accepted = append(p.accepted, r)
+		p.applied = append(p.applied, a)
 		ack := &truce.Ack{Index: index, Logged: logged, Kind: r.cmd.Kind()}
 		if a.Ref.Type != "" {
 			ack.Record = &a.Ref
 		}
-		acks = append(acks, ack)
-		b.History = append(b.History, a.History...)
+		p.acks = append(p.acks, ack)
+		p.b.History = append(p.b.History, a.History...)
 		for _, x := range kept {
 			x.Index, x.Record = index, s.state.Keeper(r.cmd, a.Touched, x.Body)
-			b.Sealed = append(b.Sealed, x)
+			p.b.Sealed = append(p.b.Sealed, x)
 		}
 		for _, ref := range a.Touched {
-			if !seen[ref] {
-				seen[ref] = true
-				touched = append(touched, ref)
+			if !p.seen[ref] {
+				p.seen[ref] = true
+				p.touched = append(p.touched, ref)
 			}
 		}
 	}
-	s.mu.Unlock()
-	defer func() {
-		for _, r := range barriers {
-			r.res <- result{}
+}
+
+// seal renders what a gathered batch touched, as the batch leaves it, and
+// grows the tree: everything but the commit. It runs when no other batch
+// is being committed.
+func (s *Sequencer) seal(ctx context.Context, p *pending) {
+	if len(p.accepted) == 0 {
+		return
+	}
+	p.snap = s.state.Snapshot(s.snap.Load(), p.applied)
+	// This loop is the only writer of the state, so it reads it without
+	// the lock and lets submissions look up keys meanwhile.
+	for _, ref := range p.touched {
+		rec, err := s.state.Record(ref)
+		if err != nil {
+			p.err = err
+			return
 		}
-	}()
-	if len(leaves) == 0 {
-		return false, false
+		p.b.Records = append(p.b.Records, rec)
 	}
-	// Render each touched record once, as the batch leaves it. This loop is
-	// the only writer of the state, so it reads it without the lock and
-	// lets submissions look up keys meanwhile.
-	var err error
-	for _, ref := range touched {
-		var rec truce.Record
-		if rec, err = s.state.Record(ref); err != nil {
-			break
-		}
-		b.Records = append(b.Records, rec)
-	}
-	var g *tlog.Growth
-	if err == nil {
-		g, err = s.tree.Grow(ctx, leaves)
-	}
-	if err == nil {
-		b.Start, b.Size, b.Root = g.OldSize, g.Size, g.Root
-		b.Tiles, b.Bundles, b.BundleFrom = g.Tiles, g.Bundles, g.BundleFrom
-		if time.Since(s.lastSigned) >= s.cfg.CheckpointInterval {
-			b.Checkpoint, err = s.sign(g.Size, g.Root)
-		}
-	}
-	if err == nil {
-		err = s.cfg.Store.Append(ctx, &b)
-	}
+	g, err := s.tree.Grow(ctx, p.leaves)
 	if err != nil {
-		s.log.Error("batch not committed", "entries", len(leaves), "err", err)
-		if !errors.Is(err, store.ErrLeaseLost) {
-			s.stats.storeErrors.Add(1)
+		p.err = err
+		return
+	}
+	p.growth = g
+	p.b.Start, p.b.Size, p.b.Root = g.OldSize, g.Size, g.Root
+	p.b.Tiles, p.b.Bundles, p.b.BundleFrom = g.Tiles, g.Bundles, g.BundleFrom
+	if time.Since(s.lastSigned) >= s.cfg.CheckpointInterval {
+		p.b.Checkpoint, p.err = s.sign(g.Size, g.Root)
+	}
+}
+
+// start commits a sealed batch beside the loop, and acknowledges it as
+// soon as it is committed; a failure is the loop's to handle (settle).
+func (s *Sequencer) start(ctx context.Context, p *pending) {
+	s.tree.Commit(p.growth)
+	go func() {
+		defer close(p.done)
+		if p.err = s.cfg.Store.Append(ctx, &p.b); p.err != nil {
+			return
 		}
-		refusal := truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")
-		switch {
-		case truce.ErrorCode(err) == truce.CodeNoSpace:
-			refusal = truce.Errorf(truce.CodeNoSpace, "not logged: the server's disk is full")
-		case errors.Is(err, store.ErrLeaseLost):
-			refusal = truce.Errorf(truce.CodeUnavailable, "not logged: this server stopped leading the log as it wrote; try again, here or at the new leader")
-			s.lost = true
+		s.stats.committed(len(p.accepted))
+		s.snap.Store(p.snap)
+		if p.b.Checkpoint != nil {
+			s.publish(p.b.Size, p.b.Checkpoint)
 		}
-		for _, r := range accepted {
+		for i, r := range p.accepted {
 			if r.res != nil {
-				r.res <- result{err: refusal}
+				r.res <- result{ack: p.acks[i]}
 			}
 		}
-		// The state already holds the failed batch: rebuild it from what
-		// the store has.
-		if err := s.load(ctx); err != nil {
-			s.log.Error("reloading after a failed batch", "err", err)
-			s.broken.Store(&err)
-		}
-		return false, false
+		p.answerBarriers()
+	}()
+}
+
+// fail refuses a batch that was not committed and rebuilds the state and
+// the tree, which hold it, from the store.
+func (s *Sequencer) fail(ctx context.Context, p *pending) {
+	err := p.err
+	s.log.Error("batch not committed", "entries", len(p.accepted), "err", err)
+	if !errors.Is(err, store.ErrLeaseLost) {
+		s.stats.storeErrors.Add(1)
 	}
-	s.tree.Commit(g)
-	s.stats.committed(len(leaves))
-	s.snap.Store(s.state.Snapshot(s.snap.Load(), applied))
-	if b.Checkpoint != nil {
-		s.publish(g.Size, b.Checkpoint)
+	p.refusal = truce.Errorf(truce.CodeUnavailable, "not logged: the store failed; try again")
+	switch {
+	case truce.ErrorCode(err) == truce.CodeNoSpace:
+		p.refusal = truce.Errorf(truce.CodeNoSpace, "not logged: the server's disk is full")
+	case errors.Is(err, store.ErrLeaseLost):
+		p.refusal = truce.Errorf(truce.CodeUnavailable, "not logged: this server stopped leading the log as it wrote; try again, here or at the new leader")
+		s.lost = true
 	}
-	for i, r := range accepted {
-		if r.res != nil {
-			r.res <- result{ack: acks[i]}
-		}
+	p.refuse(p.refusal)
+	if err := s.load(ctx); err != nil {
+		s.log.Error("reloading after a failed batch", "err", err)
+		s.broken.Store(&err)
 	}
-	return true, b.Checkpoint != nil
 }
 
 // signSystem signs an entry the loop makes (a system entry, or a

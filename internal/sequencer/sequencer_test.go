@@ -18,6 +18,7 @@ import (
 	"github.com/truce-mvm/truce/internal/entry"
 	"github.com/truce-mvm/truce/internal/instance"
 	"github.com/truce-mvm/truce/internal/rules"
+	"github.com/truce-mvm/truce/internal/sequencer"
 	"github.com/truce-mvm/truce/internal/store"
 	"github.com/truce-mvm/truce/internal/store/sqlite"
 	"github.com/truce-mvm/truce/internal/testkit"
@@ -341,4 +342,66 @@ func TestCrashAtEveryStep(t *testing.T) {
 			env.Submit(t, env.Signers["pk-liaison"].Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", 999)))
 		})
 	}
+}
+
+// TestBatchOnAFailedOne: entries gathered while the batch before them is
+// being committed were applied on top of it; when the store refuses that
+// batch, they are refused too, the state is rebuilt from the store, and
+// the log goes on with every acknowledged entry in place.
+func TestBatchOnAFailedOne(t *testing.T) {
+	block, entered := make(chan struct{}), make(chan struct{}, 1)
+	var armed sync.Mutex
+	fail := false
+	faults := sqlite.Options{Fail: func(s string) error {
+		armed.Lock()
+		stop := fail && s == "records"
+		fail = fail && !stop
+		armed.Unlock()
+		if stop {
+			entered <- struct{}{}
+			<-block
+			return errors.New("injected fault")
+		}
+		return nil
+	}}
+	env := testkit.New(t, instance.Options{StoreOptions: faults})
+	acks := submitMany(t, env, 10, nil)
+	committed, _, _ := env.In.Store.Tree(context.Background())
+	armed.Lock()
+	fail = true
+	armed.Unlock()
+
+	authors := []string{"pk-liaison", testkit.MonitorID(1), testkit.MonitorID(2), testkit.MonitorID(3)}
+	errs := make(chan error, len(authors))
+	submit := func(author string, i int) {
+		_, err := env.In.Seq.Submit(context.Background(), env.Signers[author].Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", i)), nil, nil)
+		errs <- err
+	}
+	go submit(authors[0], 100)
+	<-entered // its batch is in the store, held
+	for i, a := range authors[1:] {
+		go submit(a, 101+i)
+	}
+	for deadline := time.Now().Add(5 * time.Second); sequencer.WorkingSize(env.In.Seq) < committed+int64(len(authors)); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the entries after the held batch were never gathered: working size %d", sequencer.WorkingSize(env.In.Seq))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(block)
+	for range authors {
+		if err := <-errs; truce.ErrorCode(err) != truce.CodeUnavailable {
+			t.Fatalf("an entry of or on the failed batch got %v, want unavailable", err)
+		}
+	}
+	if size, _, _ := env.In.Store.Tree(context.Background()); size != committed {
+		t.Fatalf("the store's tree is %d after a failed batch, want %d", size, committed)
+	}
+	if got := sequencer.WorkingSize(env.In.Seq); got != committed {
+		t.Fatalf("the working state is %d entries after the failure, the store %d: not rebuilt", got, committed)
+	}
+	// The same authors go on, and everything acknowledged is in place.
+	acks = append(acks, submitMany(t, env, 20, nil)...)
+	size, root, _ := env.In.Store.Tree(context.Background())
+	checkAcked(t, env.In.Store, acks, size, root)
 }

@@ -90,6 +90,10 @@ func (t *Tree) Grow(ctx context.Context, leaves [][]byte) (*Growth, error) {
 		g.Tiles = append(g.Tiles, TileData{tile, data})
 	}
 	// Entry bundles: extend the rightmost bundle, start new ones.
+	room := 0
+	for _, leaf := range leaves {
+		room += 2 + len(leaf)
+	}
 	var cur *TileData
 	for i, leaf := range leaves {
 		n := t.size + int64(i)
@@ -102,7 +106,11 @@ func (t *Tree) Grow(ctx context.Context, leaves [][]byte) (*Growth, error) {
 					return nil, fmt.Errorf("bundle %d: %w", tile.N, err)
 				}
 			}
-			g.Bundles = append(g.Bundles, TileData{Tile: tile, Data: append([]byte(nil), prev...)})
+			// Room for the batch's leaves at once: appending them one by one
+			// to a bundle of up to 256 entries regrew and cleared it.
+			data := make([]byte, len(prev), len(prev)+room)
+			copy(data, prev)
+			g.Bundles = append(g.Bundles, TileData{Tile: tile, Data: data})
 			g.BundleFrom = append(g.BundleFrom, len(prev))
 			cur = &g.Bundles[len(g.Bundles)-1]
 			cur.Tile.W = int(n % TileWidth)

@@ -97,23 +97,27 @@ func newRecordRows(recs []truce.Record) *recordRows {
 }
 
 // queueRecords upserts the records, a record new to the store taking the
-// next seq after last, with their search rows and keys. The search rows
-// take the record's seq from the upsert's own RETURNING (a record already
-// stored keeps the seq it has), not from a read of the records table,
-// whose plan a server may choose badly while the table is young and keep
-// (an index scan of every record of the type, per row).
-func queueRecords(q *pgx.Batch, r *recordRows, last int64) {
+// next seq after the largest stored, with their search rows and keys. The
+// search rows take the record's seq from the upsert's own RETURNING (a
+// record already stored keeps the seq it has), not from a read of the
+// records table, whose plan a server may choose badly while the table is
+// young and keep (an index scan of every record of the type, per row).
+func queueRecords(q *pgx.Batch, r *recordRows) {
 	if len(r.types) == 0 {
 		return
 	}
-	seqs := make([]int64, len(r.types))
-	for i := range seqs {
-		seqs[i] = last + int64(i) + 1
+	ks := make([]int64, len(r.types))
+	for i := range ks {
+		ks[i] = int64(i) + 1
 	}
 	q.Queue(`WITH r AS (
 			INSERT INTO records (type, id, seq, party, against, category, status, member, parent, visibility, owner, t_from, t_to, lat, lon, created, updated, doc)
-			SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::INT8[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[],
+			SELECT u.type, u.id, m.last + u.k, u.party, u.against, u.category, u.status, u.member, u.parent,
+				u.visibility, u.owner, u.t_from, u.t_to, u.lat, u.lon, u.created, u.updated, u.doc
+			FROM unnest($1::TEXT[], $2::TEXT[], $3::INT8[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[],
 				$10::TEXT[], $11::TEXT[], $12::INT8[], $13::INT8[], $14::FLOAT8[], $15::FLOAT8[], $16::INT8[], $17::INT8[], $18::BYTEA[])
+				AS u (type, id, k, party, against, category, status, member, parent, visibility, owner, t_from, t_to, lat, lon, created, updated, doc),
+				(SELECT COALESCE(MAX(seq), 0) AS last FROM records) AS m
 			ON CONFLICT (type, id) DO UPDATE SET party = excluded.party, against = excluded.against,
 			category = excluded.category, status = excluded.status, member = excluded.member, parent = excluded.parent,
 			visibility = excluded.visibility, owner = excluded.owner, t_from = excluded.t_from, t_to = excluded.t_to,
@@ -125,7 +129,7 @@ func queueRecords(q *pgx.Batch, r *recordRows, last int64) {
 		FROM unnest($19::TEXT[], $20::TEXT[], $21::TEXT[], $22::TEXT[], $23::TEXT[]) AS u (type, id, title, body, words)
 		JOIN r ON r.type = u.type AND r.id = u.id
 		ON CONFLICT (seq) DO UPDATE SET title = excluded.title, body = excluded.body, words = excluded.words`,
-		r.types, r.ids, seqs, r.parties, r.againsts, r.categories, r.statuses, r.members, r.parents, r.visibilities, r.owners,
+		r.types, r.ids, ks, r.parties, r.againsts, r.categories, r.statuses, r.members, r.parents, r.visibilities, r.owners,
 		r.froms, r.tos, r.lats, r.lons, r.createds, r.updateds, r.docs,
 		r.sTypes, r.sIDs, r.titles, r.bodies, r.words)
 	if len(r.kTypes) > 0 {

@@ -101,16 +101,5 @@ func readLease(ctx context.Context, tx pgx.Tx, lock bool) (store.Lease, error) {
 	return l, err
 }
 
-// fenceQuery reads the lease's term, under the tree's lock, for fence.
+// fenceQuery reads the lease's term.
 const fenceQuery = `SELECT term FROM lease WHERE id = 1`
-
-// fence refuses a batch from a handle that is not the lease's holder, once
-// any process has held it (term 0 is a database no process has led, as
-// in the store's own tests), given the lease's term as read under the
-// tree's lock.
-func (db *DB) fence(term int64) error {
-	if term != db.term.Load() {
-		return fmt.Errorf("%w (the lease's term is %d, this process's %d)", store.ErrLeaseLost, term, db.term.Load())
-	}
-	return nil
-}

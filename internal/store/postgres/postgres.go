@@ -246,10 +246,10 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	if len(b.Bundles) != len(b.BundleFrom) {
 		return fmt.Errorf("batch has %d bundles and %d offsets", len(b.Bundles), len(b.BundleFrom))
 	}
-	// The records' rows are worked out (their search text above all)
-	// while the lock is taken, off the path every batch waits on.
-	rows := make(chan *recordRows, 1)
-	go func() { rows <- newRecordRows(b.Records) }()
+	if b.Size <= b.Start {
+		return fmt.Errorf("batch from %d to %d is empty", b.Start, b.Size)
+	}
+	rows := newRecordRows(b.Records)
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -263,65 +263,73 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	// The lock first, then what it guards, each its own statement: under
-	// read committed a statement that waited for the lock re-reads only
-	// the locked row, and would see the records as they were before the
-	// writer it waited for committed. They go to the server together,
-	// with the transaction's start, in one round trip: it runs them one
-	// after another, so the reads after the lock still begin once it is
-	// held.
-	var stored, seq, term int64
+	// The whole batch goes to the server in one round trip, the commit
+	// with it; the server runs the statements one after another, and a
+	// statement that fails makes it skip the rest, the commit with them
+	// (the transaction is then rolled back above). The first statement
+	// takes the tree's row and extends it only from the size the batch
+	// starts at; then, under that lock, the lease's term must be this
+	// process's. Each is its own statement: under read committed a
+	// statement that waited for the lock re-reads only the locked row, and
+	// the ones after it see what the writer it waited for committed.
 	q := &pgx.Batch{}
 	q.Queue(`BEGIN`)
-	q.Queue(`SELECT size FROM tree WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error { return r.Scan(&stored) })
-	q.Queue(fenceQuery).QueryRow(func(r pgx.Row) error { return r.Scan(&term) })
-	q.Queue(`SELECT COALESCE(MAX(seq), 0) FROM records`).QueryRow(func(r pgx.Row) error { return r.Scan(&seq) })
-	if err := conn.SendBatch(ctx, q).Close(); err != nil {
-		return err
+	q.Queue(`WITH t AS (UPDATE tree SET size = $2, root = $3 WHERE id = 1 AND size = $1 RETURNING size)
+		SELECT CAST(CASE WHEN count(*) = 1 THEN '0' ELSE $4 END AS INT8) FROM t`, b.Start, b.Size, b.Root[:], refusedTree)
+	q.Queue(`SELECT CAST(CASE WHEN (SELECT term FROM lease WHERE id = 1) = $1 THEN '0' ELSE $2 END AS INT8)`, db.term.Load(), refusedLease)
+	steps := []struct {
+		name  string
+		queue func()
+	}{
+		{"begin", func() {}},
+		{"tiles", func() { queueTiles(q, b.Tiles) }},
+		{"bundles", func() { queueBundles(q, b.Bundles, b.BundleFrom) }},
+		{"records", func() { queueRecords(q, rows) }},
+		{"history", func() { queueHistory(q, b.History); queueSealed(q, b.Sealed) }},
+		{"checkpoint", func() {
+			if b.Checkpoint != nil {
+				q.Queue(`INSERT INTO checkpoints (size, note) VALUES ($1, $2)`, b.Size, b.Checkpoint)
+			}
+		}},
 	}
-	if err := db.step("begin"); err != nil {
-		return err
-	}
-	if err := db.fence(term); err != nil {
-		return err
-	}
-	if b.Start != stored || b.Size <= b.Start {
-		return fmt.Errorf("batch from %d to %d does not extend the stored tree of size %d", b.Start, b.Size, stored)
-	}
-	// The writes, then the commit, in a second round trip: a write that
-	// fails makes the server skip the rest, the commit with them, and the
-	// transaction is rolled back.
-	q = &pgx.Batch{}
-	q.Queue(`UPDATE tree SET size = $1, root = $2 WHERE id = 1`, b.Size, b.Root[:])
-	queueTiles(q, b.Tiles)
-	if err := db.step("tiles"); err != nil {
-		return err
-	}
-	queueBundles(q, b.Bundles, b.BundleFrom)
-	if err := db.step("bundles"); err != nil {
-		return err
-	}
-	queueRecords(q, <-rows, seq)
-	if err := db.step("records"); err != nil {
-		return err
-	}
-	queueHistory(q, b.History)
-	queueSealed(q, b.Sealed)
-	if err := db.step("history"); err != nil {
-		return err
-	}
-	if b.Checkpoint != nil {
-		q.Queue(`INSERT INTO checkpoints (size, note) VALUES ($1, $2)`, b.Size, b.Checkpoint)
-	}
-	if err := db.step("checkpoint"); err != nil {
-		return err
+	for _, st := range steps {
+		st.queue()
+		if err := db.step(st.name); err != nil {
+			return err
+		}
 	}
 	q.Queue(`COMMIT`)
 	if err := conn.SendBatch(ctx, q).Close(); err != nil {
-		return err
+		return db.refusal(ctx, err, b)
 	}
 	committed = true
 	return db.step("commit")
+}
+
+// What the checks of a batch raise, as the text of a failed cast (the one
+// error both PostgreSQL and CockroachDB raise from a plain statement).
+const (
+	refusedTree  = "truce: the batch does not extend the stored tree"
+	refusedLease = "truce: the lease is another process's"
+)
+
+// refusal names what a batch that failed at its checks ran into.
+func (db *DB) refusal(ctx context.Context, err error, b *store.Batch) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch {
+	case strings.Contains(pe.Message, refusedLease):
+		var term int64
+		db.pool.QueryRow(ctx, fenceQuery).Scan(&term)
+		return fmt.Errorf("%w (the lease's term is %d, this process's %d)", store.ErrLeaseLost, term, db.term.Load())
+	case strings.Contains(pe.Message, refusedTree):
+		var stored int64
+		db.pool.QueryRow(ctx, `SELECT size FROM tree WHERE id = 1`).Scan(&stored)
+		return fmt.Errorf("batch from %d to %d does not extend the stored tree (of size %d now)", b.Start, b.Size, stored)
+	}
+	return err
 }
 
 // docField reads a findable field of a record's document: a string as it

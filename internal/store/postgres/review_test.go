@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,74 +19,84 @@ func rec(id, text string) truce.Record {
 		Doc: []byte(`{"title":"` + text + `","description":"` + text + `"}`)}
 }
 
-// waitLocked waits until some backend waits on a lock.
-func waitLocked(t *testing.T, db *DB) {
+// waitLocked waits until n lock requests wait.
+func waitLocked(t *testing.T, db *DB, n int) {
 	for i := 0; i < 100; i++ {
-		var n int
-		db.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE NOT granted`).Scan(&n)
-		if n > 0 {
+		var waiting int
+		db.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE NOT granted`).Scan(&waiting)
+		if waiting >= n {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatal("the second writer never waited on the tree's lock")
+	t.Fatalf("fewer than %d lock requests ever waited", n)
 }
 
-// Two writers (two processes): B's batch extends the tree A is committing.
-// B's SELECT size, (SELECT MAX(seq) ...) FOR UPDATE waits for A, then sees
-// A's tree size (EvalPlanQual re-reads the locked row) but MAX(seq) from
-// the snapshot taken before the wait: B reuses A's seq.
-func TestSeqReadBeforeLockWait(t *testing.T) {
+// holdCheckpoint holds a checkpoint row of size until release: a batch
+// with that checkpoint stops inside its transaction there, after taking
+// the tree's row (as a writer that is slow to commit does).
+func holdCheckpoint(t *testing.T, db *DB, size int64) (release func()) {
 	ctx := context.Background()
-	release := make(chan struct{})
-	held := make(chan struct{})
-	var a *DB
-	a, u := open(t, Options{Migrate: true, Fail: func(step string) error {
-		if step == "checkpoint" {
-			close(held)
-			<-release
-		}
-		return nil
-	}})
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO checkpoints (size, note) VALUES ($1, 'held')`, size); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { tx.Rollback(ctx) }) }
+	t.Cleanup(release)
+	return release
+}
+
+// Two writers (two processes): B's batch extends the tree A is still
+// committing. B is refused, with nothing written, rather than reading the
+// records' largest seq from before A's commit (and reusing A's); built
+// again once A committed, it is taken, each record with its own seq.
+func TestBatchBehindACommit(t *testing.T) {
+	ctx := context.Background()
+	a, u := open(t, Options{Migrate: true})
 	b, err := Open(ctx, u, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
 	root := [32]byte{1}
+	release := holdCheckpoint(t, a, 1)
 	errA := make(chan error, 1)
 	go func() {
-		errA <- a.Append(ctx, &store.Batch{Start: 0, Size: 1, Root: root, Records: []truce.Record{rec("a1", "alpha")}})
+		errA <- a.Append(ctx, &store.Batch{Start: 0, Size: 1, Root: root, Records: []truce.Record{rec("a1", "alpha")}, Checkpoint: []byte("cp1")})
 	}()
-	<-held
-	errB := make(chan error, 1)
-	go func() {
-		errB <- b.Append(ctx, &store.Batch{Start: 1, Size: 2, Root: root, Records: []truce.Record{rec("b1", "beta")}})
-	}()
-	waitLocked(t, b)
-	close(release)
+	waitLocked(t, a, 1)
+	behind := &store.Batch{Start: 1, Size: 2, Root: root, Records: []truce.Record{rec("b1", "beta")}}
+	if err := b.Append(ctx, behind); err == nil || !strings.Contains(err.Error(), "does not extend") {
+		t.Fatalf("a batch extending an uncommitted one = %v", err)
+	}
+	release()
 	if err := <-errA; err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errB; err != nil {
+	if err := b.Append(ctx, behind); err != nil {
 		t.Fatalf("a batch extending the committed tree was refused: %v", err)
+	}
+	var seqs []int64
+	rows, _ := a.pool.Query(ctx, `SELECT seq FROM records ORDER BY id`)
+	for rows.Next() {
+		var s int64
+		rows.Scan(&s)
+		seqs = append(seqs, s)
+	}
+	if len(seqs) != 2 || seqs[0] != 1 || seqs[1] != 2 {
+		t.Fatalf("seqs %v, want [1 2]", seqs)
 	}
 }
 
-// The same for AddCheckpoint: its "newest checkpoint" is read before the
-// lock wait, so a checkpoint older than the newest gets stored.
+// The same for AddCheckpoint: its "newest checkpoint" must be read after
+// the lock wait, or a checkpoint older than the newest gets stored.
 func TestCheckpointReadBeforeLockWait(t *testing.T) {
 	ctx := context.Background()
-	release := make(chan struct{})
-	held := make(chan struct{})
-	var once bool
-	a, u := open(t, Options{Migrate: true, Fail: func(step string) error {
-		if step == "checkpoint" && once {
-			close(held)
-			<-release
-		}
-		return nil
-	}})
+	a, u := open(t, Options{Migrate: true})
 	b, err := Open(ctx, u, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -95,16 +106,16 @@ func TestCheckpointReadBeforeLockWait(t *testing.T) {
 	if err := a.Append(ctx, &store.Batch{Start: 0, Size: 1, Root: root, Checkpoint: []byte("cp1")}); err != nil {
 		t.Fatal(err)
 	}
-	once = true
+	release := holdCheckpoint(t, a, 3)
 	errA := make(chan error, 1)
 	go func() {
 		errA <- a.Append(ctx, &store.Batch{Start: 1, Size: 3, Root: root, Checkpoint: []byte("cp3")})
 	}()
-	<-held
+	waitLocked(t, a, 1)
 	errB := make(chan error, 1)
 	go func() { errB <- b.AddCheckpoint(ctx, 2, []byte("cp2")) }()
-	waitLocked(t, b)
-	close(release)
+	waitLocked(t, b, 2)
+	release()
 	if err := <-errA; err != nil {
 		t.Fatal(err)
 	}
