@@ -167,6 +167,9 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleResult, error) {
 		var stepTime time.Duration
 		stepFrom := rg.in.Seq.Snapshot().Size
 		for rg.in.Seq.Snapshot().Size < want {
+			if err := ctx.Err(); err != nil {
+				return nil, err // interrupted: stop between chunks, and the clients mid-chunk
+			}
 			left := want - rg.in.Seq.Snapshot().Size
 			per := int(min(int64(max(1, chunk/o.Clients)), (left+int64(o.Clients)-1)/int64(o.Clients)))
 			bodies := rg.sign(done, per, false)
@@ -179,6 +182,9 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleResult, error) {
 				go func() {
 					defer wg.Done()
 					for _, req := range bodies[c] {
+						if ctx.Err() != nil {
+							return
+						}
 						if _, err := conns[c].post(req); err != nil {
 							errs[c]++
 						}

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
+	"time"
 )
 
 // BenchmarkScale grows a log of 20,000 entries on SQLite and, given
@@ -39,5 +41,25 @@ func BenchmarkScale(b *testing.B) {
 			b.ReportMetric(res.BytesPerEntry, "disk-B/entry")
 			b.ReportMetric(res.HeapMiB, "heap-MiB")
 		})
+	}
+}
+
+// TestScaleStops: an interrupted scale run stops where it is, mid-step,
+// rather than growing the log to the end of the step first.
+func TestScaleStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	grown := false
+	o := ScaleOptions{Entries: 1_000_000, Reports: 1, Clients: 8, Witnesses: 1, Dir: t.TempDir(),
+		Progress: func(ScaleStep) { grown = true }}
+	go func() {
+		time.Sleep(time.Second) // a million entries take minutes
+		cancel()
+	}()
+	if _, err := RunScale(ctx, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("an interrupted run returned %v", err)
+	}
+	if grown {
+		t.Fatal("the run finished its step after it was interrupted")
 	}
 }
