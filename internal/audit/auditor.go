@@ -148,6 +148,7 @@ func NewAuditor(ctx context.Context, cfg AuditorConfig) (*Auditor, error) {
 		a.chk.close()
 		return nil, err
 	}
+	a.chk.bundles = true // from here on: the bundles kept on disk are not needed in memory
 	return a, a.save()
 }
 
@@ -491,13 +492,15 @@ func (a *Auditor) follow(ctx context.Context, cp tlog.Checkpoint) error {
 	if root != cp.Root {
 		return &Problem{-1, fmt.Sprintf("ALARM: the entries the server serves give root %s; its checkpoint says %s", root, cp.Root)}
 	}
-	// Keep the full bundles for the next run.
-	if a.cfg.StateDir != "" {
-		for n := old / tlog.TileWidth; (n+1)*tlog.TileWidth <= cp.Size; n++ {
+	// Keep the full bundles for the next run, on disk: in memory, only the
+	// last, partial one is kept, for the next round to compare with.
+	for n := old / tlog.TileWidth; (n+1)*tlog.TileWidth <= cp.Size; n++ {
+		if a.cfg.StateDir != "" {
 			if err := writeAtomic(a.bundlePath(n), a.chk.tiles[[2]int64{-1, n}]); err != nil {
 				return err
 			}
 		}
+		delete(a.chk.tiles, [2]int64{-1, n})
 	}
 	return nil
 }

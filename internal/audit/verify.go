@@ -78,7 +78,11 @@ func (m memTiles) ReadTile(_ context.Context, level int, n int64) ([]byte, error
 // and recomputes the tree. Verify feeds it from a store, the auditor from
 // a server.
 type checker struct {
-	tiles  memTiles
+	// tiles are the recomputed hash tiles, and the entry bundles only if
+	// bundles is set (an auditor compares what it is served with them):
+	// the bundles are the whole log, which a verifier must not hold.
+	tiles   memTiles
+	bundles bool
 	tree   *tlog.Tree
 	state  *rules.State
 	sigs   *verifier
@@ -225,7 +229,11 @@ func (c *checker) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, td := range append(g.Tiles, g.Bundles...) {
+	keep := g.Tiles
+	if c.bundles {
+		keep = append(keep, g.Bundles...)
+	}
+	for _, td := range keep {
 		c.tiles[[2]int64{int64(td.Tile.L), td.Tile.N}] = td.Data
 	}
 	c.tree.Commit(g)
