@@ -571,6 +571,11 @@ func (s *Sequencer) lead(ctx context.Context) bool {
 			}
 			return
 		}
+		// The tree takes the batch only now that the store holds it: a
+		// failed batch whose state cannot be rebuilt (the store is gone)
+		// must not leave the tree, which checkpoints are signed for,
+		// ahead of the store.
+		s.tree.Commit(p.growth)
 		if p.b.Checkpoint == nil {
 			pendingCheckpoint = true
 			checkpoint.Reset(max(0, s.cfg.CheckpointInterval-time.Since(s.lastSigned)))
@@ -859,9 +864,9 @@ func (s *Sequencer) seal(ctx context.Context, p *pending) {
 }
 
 // start commits a sealed batch beside the loop, and acknowledges it as
-// soon as it is committed; a failure is the loop's to handle (settle).
+// soon as it is committed; the rest (the tree, a failure) is the loop's
+// to handle (settle).
 func (s *Sequencer) start(ctx context.Context, p *pending) {
-	s.tree.Commit(p.growth)
 	go func() {
 		defer close(p.done)
 		if p.err = s.cfg.Store.Append(ctx, &p.b); p.err != nil {
