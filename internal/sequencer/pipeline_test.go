@@ -142,3 +142,35 @@ func TestNoCheckpointForAFailedBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestSubmitAfterClose: a submission that comes once the sequencer is
+// closed is refused, never left waiting: the request may go into the
+// queue the closed loop no longer reads.
+func TestSubmitAfterClose(t *testing.T) {
+	env := testkit.New(t, instance.Options{})
+	env.In.Seq.Close()
+	pk := env.Signers["pk-liaison"]
+	done := make(chan error)
+	go func() {
+		for i := range 50 {
+			if err := env.In.Seq.Sync(context.Background()); err == nil {
+				done <- errors.New("a Sync after Close succeeded")
+				return
+			}
+			_, err := env.In.Seq.Submit(context.Background(), pk.Sign(t, rules.KindAllegationFiled, testkit.Allegation("AF", i)), nil, nil)
+			if err == nil {
+				done <- errors.New("a submission after Close was logged")
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a submission after Close is still waiting for an answer")
+	}
+}
