@@ -503,6 +503,16 @@ func (s *Sequencer) enqueue(ctx context.Context, req *request) (*truce.Ack, erro
 	select {
 	case r := <-req.res:
 		return r.ack, r.err
+	case <-s.done:
+		// The loop has stopped: it answered everything it took before it
+		// did; a request still in the queue was never taken (the first
+		// select may queue it once the loop has drained the queue).
+		select {
+		case r := <-req.res:
+			return r.ack, r.err
+		default:
+			return nil, ErrClosed
+		}
 	case <-ctx.Done():
 		return nil, truce.Errorf(truce.CodeUnavailable, "gave up waiting; the entry may still be logged (resubmitting it is safe: its seq will be refused if it was)")
 	}
