@@ -30,7 +30,9 @@ const MaxSafeInteger = 1 << 53
 //   - every number is written as ECMAScript (and Go's encoding/json) writes
 //     it — the shortest form that reads back to the same double, no "-0",
 //     no trailing zeros or exponents where none are needed — and integers
-//     are within ±2^53.
+//     are within ±2^53;
+//   - arrays and objects are nested at most 10000 deep (what Go's
+//     encoding/json reads).
 //
 // Canonical does not require an order of names or a layout: signers keep
 // their encoders; what one entry means cannot differ between readers.

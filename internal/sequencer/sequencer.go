@@ -503,6 +503,16 @@ func (s *Sequencer) enqueue(ctx context.Context, req *request) (*truce.Ack, erro
 	select {
 	case r := <-req.res:
 		return r.ack, r.err
+	case <-s.done:
+		// The loop has stopped: it answered everything it took before it
+		// did; a request still in the queue was never taken (the first
+		// select may queue it once the loop has drained the queue).
+		select {
+		case r := <-req.res:
+			return r.ack, r.err
+		default:
+			return nil, ErrClosed
+		}
 	case <-ctx.Done():
 		return nil, truce.Errorf(truce.CodeUnavailable, "gave up waiting; the entry may still be logged (resubmitting it is safe: its seq will be refused if it was)")
 	}
@@ -571,6 +581,11 @@ func (s *Sequencer) lead(ctx context.Context) bool {
 			}
 			return
 		}
+		// The tree takes the batch only now that the store holds it: a
+		// failed batch whose state cannot be rebuilt (the store is gone)
+		// must not leave the tree, which checkpoints are signed for,
+		// ahead of the store.
+		s.tree.Commit(p.growth)
 		if p.b.Checkpoint == nil {
 			pendingCheckpoint = true
 			checkpoint.Reset(max(0, s.cfg.CheckpointInterval-time.Since(s.lastSigned)))
@@ -859,9 +874,9 @@ func (s *Sequencer) seal(ctx context.Context, p *pending) {
 }
 
 // start commits a sealed batch beside the loop, and acknowledges it as
-// soon as it is committed; a failure is the loop's to handle (settle).
+// soon as it is committed; the rest (the tree, a failure) is the loop's
+// to handle (settle).
 func (s *Sequencer) start(ctx context.Context, p *pending) {
-	s.tree.Commit(p.growth)
 	go func() {
 		defer close(p.done)
 		if p.err = s.cfg.Store.Append(ctx, &p.b); p.err != nil {

@@ -398,3 +398,42 @@ func TestCheckpointAndReceipt(t *testing.T) {
 		t.Fatal("receipt verified at the wrong index")
 	}
 }
+
+// TestGrowBundleRoom: a batch across many bundles gives each the room for
+// its own entries, not for the whole batch (which, for a batch of 4096
+// entries, allocated sixteen times its bytes, and left the edge's bundle
+// holding a batch's worth of spare capacity).
+func TestGrowBundleRoom(t *testing.T) {
+	ctx := context.Background()
+	m := memTiles{}
+	tree, err := OpenTree(ctx, m, 0, emptyRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := bytes.Repeat([]byte("x"), 1000)
+	// Start mid-bundle, so that the first bundle has stored bytes too.
+	g, err := tree.Grow(ctx, [][]byte{leaf, leaf, leaf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.store(g)
+	tree.Commit(g)
+	leaves := make([][]byte, 16*TileWidth)
+	for i := range leaves {
+		leaves[i] = leaf
+	}
+	if g, err = tree.Grow(ctx, leaves); err != nil {
+		t.Fatal(err)
+	}
+	total, capacity := 0, 0
+	for _, b := range g.Bundles {
+		total += len(b.Data)
+		capacity += cap(b.Data)
+		if cap(b.Data) > TileWidth*(2+len(leaf)) {
+			t.Errorf("bundle %d has room for %d bytes, more than a full bundle's %d", b.Tile.N, cap(b.Data), TileWidth*(2+len(leaf)))
+		}
+	}
+	if capacity > 2*total {
+		t.Fatalf("the bundles of a batch hold %d bytes in %d of capacity", total, capacity)
+	}
+}

@@ -90,10 +90,6 @@ func (t *Tree) Grow(ctx context.Context, leaves [][]byte) (*Growth, error) {
 		g.Tiles = append(g.Tiles, TileData{tile, data})
 	}
 	// Entry bundles: extend the rightmost bundle, start new ones.
-	room := 0
-	for _, leaf := range leaves {
-		room += 2 + len(leaf)
-	}
 	var cur *TileData
 	for i, leaf := range leaves {
 		n := t.size + int64(i)
@@ -106,8 +102,13 @@ func (t *Tree) Grow(ctx context.Context, leaves [][]byte) (*Growth, error) {
 					return nil, fmt.Errorf("bundle %d: %w", tile.N, err)
 				}
 			}
-			// Room for the batch's leaves at once: appending them one by one
-			// to a bundle of up to 256 entries regrew and cleared it.
+			// Room for the leaves of the batch that go into this bundle at
+			// once: appending them one by one to a bundle of up to 256
+			// entries regrew and cleared it.
+			room := 0
+			for _, l := range leaves[i:min(len(leaves), i+TileWidth-int(n%TileWidth))] {
+				room += 2 + len(l)
+			}
 			data := make([]byte, len(prev), len(prev)+room)
 			copy(data, prev)
 			g.Bundles = append(g.Bundles, TileData{Tile: tile, Data: data})

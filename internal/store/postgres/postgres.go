@@ -313,18 +313,31 @@ const (
 	refusedLease = "truce: the lease is another process's"
 )
 
-// refusal names what a batch that failed at its checks ran into.
+// refusal names what a batch that failed at its checks ran into. A batch
+// that does not extend the tree because another process has taken the
+// lease and appended is refused as the lease lost, as the term is checked
+// after the tree: its sender is deposed, not facing a failing store.
 func (db *DB) refusal(ctx context.Context, err error, b *store.Batch) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return err
 	}
+	// lost reads the lease's term: whether it is known to be another's,
+	// and the error that says so.
+	lost := func() (bool, error) {
+		var term int64
+		read := db.pool.QueryRow(ctx, fenceQuery).Scan(&term)
+		return read == nil && term != db.term.Load(),
+			fmt.Errorf("%w (the lease's term is %d, this process's %d)", store.ErrLeaseLost, term, db.term.Load())
+	}
 	switch {
 	case strings.Contains(pe.Message, refusedLease):
-		var term int64
-		db.pool.QueryRow(ctx, fenceQuery).Scan(&term)
-		return fmt.Errorf("%w (the lease's term is %d, this process's %d)", store.ErrLeaseLost, term, db.term.Load())
+		_, err := lost()
+		return err
 	case strings.Contains(pe.Message, refusedTree):
+		if deposed, err := lost(); deposed {
+			return err
+		}
 		var stored int64
 		db.pool.QueryRow(ctx, `SELECT size FROM tree WHERE id = 1`).Scan(&stored)
 		return fmt.Errorf("batch from %d to %d does not extend the stored tree (of size %d now)", b.Start, b.Size, stored)
