@@ -83,11 +83,11 @@ type checker struct {
 	// the bundles are the whole log, which a verifier must not hold.
 	tiles   memTiles
 	bundles bool
-	tree   *tlog.Tree
-	state  *rules.State
-	sigs   *verifier
-	batch  [][]byte
-	sealed map[sealedAt]bool // each commitment in the log, with its entry's index
+	tree    *tlog.Tree
+	state   *rules.State
+	sigs    *verifier
+	batch   [][]byte
+	sealed  map[sealedAt]bool // each commitment in the log, with its entry's index
 	// open gives the opening of a sealed body, if the reader holds it.
 	open      func(index int64, commitment string) *truce.Opening
 	opened    int64       // sealed entries opened and checked

@@ -257,9 +257,9 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	// A connection given back inside a transaction (the rollback below
 	// failed) is closed by the pool, which ends the transaction.
 	defer conn.Release()
-	committed := false
+	ended := false // the transaction, committed or rolled back
 	defer func() {
-		if !committed {
+		if !ended {
 			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
@@ -300,9 +300,13 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	}
 	q.Queue(`COMMIT`)
 	if err := conn.SendBatch(ctx, q).Close(); err != nil {
+		// Rolled back first: the failed transaction holds the tree's row,
+		// which the refusal's own reads and the new leader wait for.
+		conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		ended = true
 		return db.refusal(ctx, err, b)
 	}
-	committed = true
+	ended = true
 	return db.step("commit")
 }
 
