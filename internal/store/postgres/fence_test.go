@@ -17,12 +17,7 @@ import (
 // as a store failure after which it reloads and goes on leading.
 func TestFencedBehindTheNewLeader(t *testing.T) {
 	ctx := context.Background()
-	a, u := open(t, Options{Migrate: true})
-	b, err := Open(ctx, u, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openTwo(t, Options{Migrate: true})
 	const ttl = 300 * time.Millisecond
 	if _, ok, err := a.Acquire(ctx, "a", "", ttl); err != nil || !ok {
 		t.Fatal(ok, err)

@@ -17,12 +17,7 @@ import (
 // and each batch reads the term only once it holds that lock).
 func TestLeaseTakenUnderLoad(t *testing.T) {
 	ctx := context.Background()
-	a, u := open(t, Options{Migrate: true})
-	b, err := Open(ctx, u, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openTwo(t, Options{Migrate: true})
 	const ttl = 30 * time.Millisecond
 	holder, other := a, b
 	if _, ok, err := holder.Acquire(ctx, "a", "", ttl); err != nil || !ok {

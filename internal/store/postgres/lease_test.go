@@ -15,12 +15,7 @@ import (
 // its renewal too, and nothing it sends reaches the log.
 func TestLeaseFences(t *testing.T) {
 	ctx := context.Background()
-	a, u := open(t, Options{Migrate: true})
-	b, err := Open(ctx, u, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openTwo(t, Options{Migrate: true})
 	const ttl = 700 * time.Millisecond
 
 	la, ok, err := a.Acquire(ctx, "a", "http://a.example", ttl)

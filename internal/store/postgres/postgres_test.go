@@ -33,6 +33,19 @@ func open(t testing.TB, o Options) (*DB, string) {
 	return db, u
 }
 
+// openTwo opens two handles on one fresh schema, as two processes over
+// one database do; the first, a, with o.
+func openTwo(t testing.TB, o Options) (a, b *DB) {
+	t.Helper()
+	a, u := open(t, o)
+	b, err := Open(context.Background(), u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return a, b
+}
+
 func TestConformance(t *testing.T) {
 	testURL(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
@@ -108,12 +121,7 @@ func TestCrashMidBatch(t *testing.T) {
 // TestConcurrentBatches: two writers appending the same batch (two
 // processes over one database) commit it once; the other is refused.
 func TestConcurrentBatches(t *testing.T) {
-	a, u := open(t, Options{Migrate: true})
-	b, err := Open(context.Background(), u, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openTwo(t, Options{Migrate: true})
 	// Both built before either appends: a writer built after the other's
 	// commit would extend it, not race it.
 	ba, bb := storetest.NextBatch(t, a, 5), storetest.NextBatch(t, b, 5)

@@ -56,12 +56,7 @@ func holdCheckpoint(t *testing.T, db *DB, size int64) (release func()) {
 // again once A committed, it is taken, each record with its own seq.
 func TestBatchBehindACommit(t *testing.T) {
 	ctx := context.Background()
-	a, u := open(t, Options{Migrate: true})
-	b, err := Open(ctx, u, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openTwo(t, Options{Migrate: true})
 	root := [32]byte{1}
 	release := holdCheckpoint(t, a, 1)
 	errA := make(chan error, 1)
@@ -96,12 +91,7 @@ func TestBatchBehindACommit(t *testing.T) {
 // the lock wait, or a checkpoint older than the newest gets stored.
 func TestCheckpointReadBeforeLockWait(t *testing.T) {
 	ctx := context.Background()
-	a, u := open(t, Options{Migrate: true})
-	b, err := Open(ctx, u, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openTwo(t, Options{Migrate: true})
 	root := [32]byte{1}
 	if err := a.Append(ctx, &store.Batch{Start: 0, Size: 1, Root: root, Checkpoint: []byte("cp1")}); err != nil {
 		t.Fatal(err)
