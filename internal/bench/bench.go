@@ -109,15 +109,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Clients: o.Clients, Store: "sqlite", Sealed: o.Sealed, TargetEntriesPerS: targets[o.Clients], CheckpointTargetMs: checkpointTargetMs, Witnesses: o.Witnesses,
 		Cores: runtime.GOMAXPROCS(0), Peer: "Tessera POSIX in-process here: ~3,500/s (64 writers), ~9,100/s (512, Ed25519 checks), checkpoint p99 0.12-0.16 s"}
 	if o.DB != "" {
-		db, drop, err := freshSchema(ctx, o.DB)
+		db, server, drop, err := freshSchema(ctx, o.DB)
 		if err != nil {
 			return nil, err
 		}
 		defer drop()
-		if res.Store, err = describeServer(ctx, db); err != nil {
-			return nil, err
-		}
-		o.DB = db
+		o.DB, res.Store = db, server
 		res.TargetEntriesPerS, res.CheckpointTargetMs = pgTargets[o.Clients], pgCheckpointTargetMs
 	}
 	res.Ed25519VerifyPerS, res.FastVerifyPerS = ed25519Rate()

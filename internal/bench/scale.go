@@ -128,15 +128,12 @@ func RunScale(ctx context.Context, o ScaleOptions) (*ScaleResult, error) {
 	res := &ScaleResult{Store: "sqlite", Clients: o.Clients, TargetEntriesPerS: targets[64], ProofTargetMs: proofTargetMs,
 		ListTargetMs: listTargetMs, Cores: runtime.GOMAXPROCS(0)}
 	if o.DB != "" {
-		db, drop, err := freshSchema(ctx, o.DB)
+		db, server, drop, err := freshSchema(ctx, o.DB)
 		if err != nil {
 			return nil, err
 		}
 		defer drop()
-		if res.Store, err = describeServer(ctx, db); err != nil {
-			return nil, err
-		}
-		o.DB = db
+		o.DB, res.Store = db, server
 		res.TargetEntriesPerS = pgTargets[64]
 	}
 	rg, err := newRig(ctx, Options{Clients: o.Clients, Dir: o.Dir, DB: o.DB, Witnesses: o.Witnesses, Logger: o.Logger})

@@ -35,17 +35,11 @@ func cmdBench(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := cpuProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if len(clients) == 0 {
 		clients = listFlag{"64", "512"}
 	}
@@ -122,17 +116,11 @@ func cmdBenchScale(e *env, args []string) error {
 			return fmt.Errorf("%s holds no JSON line of a scale run", *against)
 		}
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := cpuProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	var heap io.Writer
 	if *memprofile != "" {
 		f, err := os.Create(*memprofile)
@@ -278,4 +266,21 @@ func cmdBenchClaims(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  %s %q\n    missed %v\n    made up %v\n", m.ID, m.Text, m.Missed, m.Spurious)
 	}
 	return nil
+}
+
+// cpuProfile starts a CPU profile written to path (none if path is
+// empty); stop ends it.
+func cpuProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
