@@ -257,16 +257,11 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 	// A connection given back inside a transaction (the rollback below
 	// failed) is closed by the pool, which ends the transaction.
 	defer conn.Release()
-	ended := false // the transaction, committed or rolled back
-	defer func() {
-		if !ended {
-			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
 	// The whole batch goes to the server in one round trip, the commit
-	// with it; the server runs the statements one after another, and a
-	// statement that fails makes it skip the rest, the commit with them
-	// (the transaction is then rolled back above). The first statement
+	// with it, and nothing before: the server runs the statements one
+	// after another, and a statement that fails makes it skip the rest,
+	// the commit with them (the transaction is then rolled back below).
+	// The first statement
 	// takes the tree's row and extends it only from the size the batch
 	// starts at; then, under that lock, the lease's term must be this
 	// process's. Each is its own statement: under read committed a
@@ -303,10 +298,8 @@ func (db *DB) append(ctx context.Context, b *store.Batch) (err error) {
 		// Rolled back first: the failed transaction holds the tree's row,
 		// which the refusal's own reads and the new leader wait for.
 		conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-		ended = true
 		return db.refusal(ctx, err, b)
 	}
-	ended = true
 	return db.step("commit")
 }
 
