@@ -36,22 +36,8 @@ func TestLeaseFences(t *testing.T) {
 	}
 
 	// a is paused: its lease lapses and b takes it.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		l, ok, err := b.Acquire(ctx, "b", "http://b.example", ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			if l.Term != 2 || l.Holder != "b" {
-				t.Fatalf("the new lease = %+v", l)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the lapsed lease was never taken")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if l := takeLapsed(t, b, "b", "http://b.example", ttl); l.Term != 2 || l.Holder != "b" {
+		t.Fatalf("the new lease = %+v", l)
 	}
 	size, _, _ := a.Tree(ctx)
 	if err := storetest.Load(t, a, 1, 3, 10); !errors.Is(err, store.ErrLeaseLost) {
@@ -76,5 +62,22 @@ func TestLeaseFences(t *testing.T) {
 	}
 	if err := storetest.Load(t, b, 1, 1, 10); !errors.Is(err, store.ErrLeaseLost) {
 		t.Fatalf("a batch after releasing = %v, want ErrLeaseLost", err)
+	}
+}
+
+// takeLapsed has db take the lease once it lapses, within 5 s.
+func takeLapsed(t *testing.T, db *DB, holder, addr string, ttl time.Duration) store.Lease {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		l, ok, err := db.Acquire(context.Background(), holder, addr, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lapsed lease was never taken")
+		}
 	}
 }
